@@ -1,0 +1,106 @@
+import { AckPolicy, DeliverPolicy, jetstream, jetstreamManager, RetentionPolicy, StorageType, type ConsumerMessages, type JetStreamClient } from '@nats-io/jetstream';
+import { connect, type NatsConnection } from '@nats-io/transport-node';
+import { TELEMETRY_STREAM, type DurableMessages, type DurableSubject } from '#libs/contracts';
+import {
+  DEFAULT_CONSUMER_OPTIONS,
+  deadLetterFor,
+  durableLogger,
+  type DurableConsumerOptions,
+  type DurableHandler,
+  type DurableStreams,
+  type DurableSubscription,
+} from './durable-streams.js';
+
+const encoder = new TextEncoder();
+const NANOS_PER_MS = 1_000_000;
+
+/** Durable messages on NATS JetStream: file storage, de-duplication window, explicit acks, dead letters. */
+export class JetStreamDurableStreams implements DurableStreams {
+  private constructor(
+    private readonly nc: NatsConnection,
+    private readonly js: JetStreamClient,
+  ) {}
+
+  static async connect(servers: string[], name: string): Promise<JetStreamDurableStreams> {
+    const nc = await connect({ servers, name: `${name}-jetstream`, maxReconnectAttempts: -1 });
+    const jsm = await jetstreamManager(nc);
+    const config = {
+      name: TELEMETRY_STREAM.name,
+      subjects: [...TELEMETRY_STREAM.subjects],
+      storage: StorageType.File,
+      retention: RetentionPolicy.Limits,
+      max_age: 7 * 24 * 3600 * 1000 * NANOS_PER_MS,
+      duplicate_window: 2 * 60 * 1000 * NANOS_PER_MS,
+    };
+    try {
+      await jsm.streams.info(TELEMETRY_STREAM.name);
+      await jsm.streams.update(TELEMETRY_STREAM.name, config);
+    } catch {
+      await jsm.streams.add(config);
+    }
+    return new JetStreamDurableStreams(nc, jetstream(nc));
+  }
+
+  async publish<S extends DurableSubject>(subject: S, payload: DurableMessages[S], msgId: string): Promise<void> {
+    await this.js.publish(subject, encoder.encode(JSON.stringify(payload)), { msgID: msgId });
+  }
+
+  async consume<S extends DurableSubject>(
+    subject: S,
+    durableName: string,
+    handler: DurableHandler<S>,
+    overrides: Partial<DurableConsumerOptions> = {},
+  ): Promise<DurableSubscription> {
+    const options = { ...DEFAULT_CONSUMER_OPTIONS, ...overrides };
+    const jsm = await jetstreamManager(this.nc);
+    const consumerConfig = {
+      durable_name: durableName,
+      filter_subject: subject,
+      ack_policy: AckPolicy.Explicit,
+      deliver_policy: DeliverPolicy.All,
+      ack_wait: 30_000 * NANOS_PER_MS,
+      max_deliver: options.maxDeliver,
+    };
+    try {
+      await jsm.consumers.info(TELEMETRY_STREAM.name, durableName);
+      await jsm.consumers.update(TELEMETRY_STREAM.name, durableName, consumerConfig);
+    } catch {
+      await jsm.consumers.add(TELEMETRY_STREAM.name, consumerConfig);
+    }
+    const consumer = await this.js.consumers.get(TELEMETRY_STREAM.name, durableName);
+    const messages: ConsumerMessages = await consumer.consume({ max_messages: 64 });
+    const loop = (async () => {
+      for await (const m of messages) {
+        const msgId = m.headers?.get('Nats-Msg-Id') || `${m.info.stream}:${m.seq}`;
+        try {
+          await handler(m.json<DurableMessages[S]>(), { msgId, deliveryCount: m.info.deliveryCount });
+          m.ack();
+        } catch (err) {
+          if (m.info.deliveryCount >= options.maxDeliver) {
+            const letter = deadLetterFor(subject, msgId, durableName, err, m.string());
+            await this.js.publish(TELEMETRY_STREAM.deadLetterSubject, encoder.encode(JSON.stringify(letter)), { msgID: `dead:${durableName}:${msgId}` });
+            m.term(letter.error.slice(0, 200));
+            durableLogger.error(`message ${msgId} on ${subject} dead-lettered after ${m.info.deliveryCount} deliveries: ${letter.error}`);
+          } else {
+            durableLogger.warn(`message ${msgId} failed (delivery ${m.info.deliveryCount}), retrying: ${String(err)}`);
+            m.nak(options.retryDelayMs);
+          }
+        }
+      }
+    })();
+    return {
+      stop: async () => {
+        await messages.close();
+        await loop;
+      },
+    };
+  }
+
+  async close(): Promise<void> {
+    await this.nc.drain();
+  }
+
+  async ping(): Promise<void> {
+    await this.nc.flush();
+  }
+}

@@ -1,0 +1,33 @@
+import { ConfigError, loadConfig } from './app-config.js';
+
+describe('loadConfig', () => {
+  it('gives the embedded defaults when nothing is set', () => {
+    const config = loadConfig({});
+    expect(config.port).toBe(8080);
+    expect(config.dataDir).toBe('./data');
+    expect(config.embedded).toBe(true);
+    expect(Object.isFrozen(config)).toBe(true);
+  });
+
+  it('reads distributed mode from DATABASE_URL and NATS_URL', () => {
+    const config = loadConfig({ DATABASE_URL: 'postgres://u@h/db', NATS_URL: 'nats://127.0.0.1:4222', PORT: '9000' });
+    expect(config.embedded).toBe(false);
+    expect(config.port).toBe(9000);
+  });
+
+  it('names the variable when a value is bad', () => {
+    expect(() => loadConfig({ PORT: 'eighty' })).toThrow(/PORT/);
+    expect(() => loadConfig({ VAULT_MASTER_KEY: 'short' })).toThrow(/VAULT_MASTER_KEY/);
+    expect(() => loadConfig({ NATS_URL: 'http://x' , DATABASE_URL: 'postgres://x/y'})).toThrow(/NATS_URL/);
+  });
+
+  it('refuses half of distributed mode', () => {
+    try {
+      loadConfig({ DATABASE_URL: 'postgres://u@h/db' });
+      throw new Error('expected a ConfigError');
+    } catch (e) {
+      expect(e).toBeInstanceOf(ConfigError);
+      expect((e as ConfigError).problems).toEqual([expect.stringContaining('NATS_URL must be set')]);
+    }
+  });
+});

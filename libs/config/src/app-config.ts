@@ -1,0 +1,155 @@
+import { plainToInstance, Transform } from 'class-transformer';
+import {
+  IsIn,
+  IsInt,
+  IsOptional,
+  IsString,
+  Matches,
+  Max,
+  Min,
+  MinLength,
+  validateSync,
+  type ValidationError,
+} from 'class-validator';
+
+/** The environment variable each config field is read from; also used in error messages. */
+export const ENV_NAMES = {
+  host: 'HOST',
+  port: 'PORT',
+  dataDir: 'DATA_DIR',
+  databaseUrl: 'DATABASE_URL',
+  natsUrl: 'NATS_URL',
+  embeddedPostgresPort: 'EMBEDDED_POSTGRES_PORT',
+  vaultMasterKey: 'VAULT_MASTER_KEY',
+  adminBootstrapKey: 'ADMIN_BOOTSTRAP_KEY',
+  logLevel: 'LOG_LEVEL',
+  telemetryFlushMs: 'TELEMETRY_FLUSH_MS',
+  busRequestTimeoutMs: 'BUS_REQUEST_TIMEOUT_MS',
+  upstreamTimeoutMs: 'UPSTREAM_TIMEOUT_MS',
+  organisationId: 'DEFAULT_ORGANISATION_ID',
+} as const satisfies Record<string, string>;
+
+export type ConfigField = keyof typeof ENV_NAMES;
+
+const toInt = ({ value }: { value: unknown }): unknown =>
+  typeof value === 'string' && /^-?\d+$/.test(value.trim()) ? Number(value.trim()) : value;
+const emptyToUndefined = ({ value }: { value: unknown }): unknown =>
+  typeof value === 'string' && value.trim() === '' ? undefined : value;
+
+/**
+ * The whole configuration of every service, read once from the environment at start.
+ * Nothing else in the code base reads process.env.
+ */
+export class AppConfig {
+  @IsString()
+  host: string = '127.0.0.1';
+
+  @Transform(toInt)
+  @IsInt()
+  @Min(0)
+  @Max(65535)
+  port: number = 8080;
+
+  @IsString()
+  @MinLength(1)
+  dataDir: string = './data';
+
+  @Transform(emptyToUndefined)
+  @IsOptional()
+  @Matches(/^postgres(ql)?:\/\/.+/, { message: 'must be a postgres:// or postgresql:// URL' })
+  databaseUrl?: string;
+
+  @Transform(emptyToUndefined)
+  @IsOptional()
+  @Matches(/^(nats|tls|wss?):\/\/[^\s,]+(,(nats|tls|wss?):\/\/[^\s,]+)*$/, {
+    message: 'must be one or more comma-separated nats:// URLs',
+  })
+  natsUrl?: string;
+
+  @Transform(toInt)
+  @IsInt()
+  @Min(0)
+  @Max(65535)
+  embeddedPostgresPort: number = 0;
+
+  /** base64 of 32 random bytes; several keys may be given as `id:key,id:key`, the first one active. */
+  @Transform(emptyToUndefined)
+  @IsOptional()
+  @Matches(/^([A-Za-z0-9_-]{1,32}:)?[A-Za-z0-9+/]{43}=(,([A-Za-z0-9_-]{1,32}:)?[A-Za-z0-9+/]{43}=)*$/, {
+    message: 'must be base64 of 32 bytes, or a comma-separated list of id:base64 keys',
+  })
+  vaultMasterKey?: string;
+
+  @Transform(emptyToUndefined)
+  @IsOptional()
+  @Matches(/^sk-gw-[A-Za-z0-9_-]{32,}$/, { message: 'must look like sk-gw- followed by at least 32 characters' })
+  adminBootstrapKey?: string;
+
+  @IsIn(['error', 'warn', 'log', 'debug', 'verbose'])
+  logLevel: 'error' | 'warn' | 'log' | 'debug' | 'verbose' = 'log';
+
+  @Transform(toInt)
+  @IsInt()
+  @Min(10)
+  @Max(60_000)
+  telemetryFlushMs: number = 500;
+
+  @Transform(toInt)
+  @IsInt()
+  @Min(100)
+  @Max(120_000)
+  busRequestTimeoutMs: number = 10_000;
+
+  @Transform(toInt)
+  @IsInt()
+  @Min(100)
+  @Max(3_600_000)
+  upstreamTimeoutMs: number = 600_000;
+
+  @IsString()
+  @Matches(/^[A-Za-z0-9_-]{1,64}$/, { message: 'must be 1-64 letters, digits, _ or -' })
+  organisationId: string = 'default';
+
+  /** Embedded mode: no DATABASE_URL and no NATS_URL; the product runs its own Postgres and an in-process bus. */
+  get embedded(): boolean {
+    return this.databaseUrl === undefined && this.natsUrl === undefined;
+  }
+}
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration:\n  - ${problems.join('\n  - ')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+function describe(errors: ValidationError[]): string[] {
+  return errors.flatMap((e) => {
+    const env = ENV_NAMES[e.property as ConfigField] ?? e.property;
+    return Object.values(e.constraints ?? {}).map((msg) => {
+      // class-validator messages start with the property name; name the variable instead.
+      const text = msg.startsWith(e.property) ? msg.slice(e.property.length).trim() : msg;
+      return `${env} ${text} (got ${JSON.stringify(e.value)})`;
+    });
+  });
+}
+
+/** Parses and validates the environment once. Throws ConfigError naming each bad variable. */
+export function loadConfig(env: Record<string, string | undefined> = process.env): Readonly<AppConfig> {
+  const raw: Record<string, string> = {};
+  for (const [field, name] of Object.entries(ENV_NAMES)) {
+    const value = env[name];
+    if (value !== undefined) raw[field] = value;
+  }
+  const config = plainToInstance(AppConfig, raw, { exposeDefaultValues: true });
+  const errors = validateSync(config, { forbidUnknownValues: true });
+  const problems = describe(errors);
+  if (config.databaseUrl === undefined && config.natsUrl !== undefined) {
+    problems.push('DATABASE_URL must be set when NATS_URL is set (distributed mode needs both)');
+  }
+  if (config.natsUrl === undefined && config.databaseUrl !== undefined) {
+    problems.push('NATS_URL must be set when DATABASE_URL is set (distributed mode needs both)');
+  }
+  if (problems.length > 0) throw new ConfigError(problems);
+  return Object.freeze(config);
+}

@@ -1,0 +1,104 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import {
+  IsIn,
+  IsObject,
+  IsOptional,
+  IsString,
+  IsUrl,
+  Length,
+  Matches,
+  MaxLength,
+  ValidateBy,
+  type ValidationOptions,
+} from 'class-validator';
+
+export const ADAPTER_IDS = ['openai-compatible', 'openai', 'anthropic', 'google-ai-studio', 'azure-openai', 'bedrock', 'vertex-ai'] as const;
+export type AdapterId = (typeof ADAPTER_IDS)[number];
+
+const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]{1,128}$/;
+
+/** Extra headers: an object of header name -> string value (names per RFC 9110 token syntax). */
+function IsHeaderMap(options?: ValidationOptions): PropertyDecorator {
+  return ValidateBy(
+    {
+      name: 'isHeaderMap',
+      validator: {
+        validate: (value: unknown) =>
+          typeof value === 'object' &&
+          value !== null &&
+          !Array.isArray(value) &&
+          Object.entries(value).every(([k, v]) => HEADER_NAME.test(k) && typeof v === 'string' && v.length <= 8192 && !/[\r\n]/.test(v)),
+        defaultMessage: () => '$property must map header names to single-line string values',
+      },
+    },
+    options,
+  );
+}
+
+export const NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._:/@-]{0,127}$/;
+export const NAME_MESSAGE = '$property must be 1-128 letters, digits or . _ : / @ -, starting with a letter or digit';
+
+export class CreateConnectionDto {
+  @ApiProperty({ example: 'openai-prod', description: 'Unique within the organisation.' })
+  @IsString()
+  @Matches(NAME_PATTERN, { message: NAME_MESSAGE })
+  name!: string;
+
+  @ApiProperty({ enum: ADAPTER_IDS, example: 'openai-compatible' })
+  @IsIn(ADAPTER_IDS)
+  adapter!: AdapterId;
+
+  @ApiProperty({ example: 'https://api.openai.com/v1' })
+  @IsUrl({ require_tld: false, require_protocol: true, protocols: ['http', 'https'] })
+  @MaxLength(2048)
+  baseUrl!: string;
+
+  @ApiProperty({ example: 'sk-...', description: 'Stored encrypted; listed masked (last 4 characters).', writeOnly: true })
+  @IsString()
+  @Length(1, 8192)
+  apiKey!: string;
+
+  @ApiPropertyOptional({ type: 'object', additionalProperties: { type: 'string' }, description: 'Extra headers sent upstream; stored encrypted.', writeOnly: true })
+  @IsOptional()
+  @IsObject()
+  @IsHeaderMap()
+  headers?: Record<string, string>;
+
+  @ApiPropertyOptional({ description: 'Project the connection belongs to; omit for organisation-wide.' })
+  @IsOptional()
+  @IsString()
+  @Matches(/^[A-Za-z0-9_-]{1,64}$/, { message: '$property must be 1-64 letters, digits, _ or -' })
+  projectId?: string;
+}
+
+export class ConnectionView {
+  @ApiProperty() id!: string;
+  @ApiProperty() organisationId!: string;
+  @ApiProperty({ type: String, nullable: true }) projectId!: string | null;
+  @ApiProperty() name!: string;
+  @ApiProperty({ enum: ADAPTER_IDS }) adapter!: AdapterId;
+  @ApiProperty() baseUrl!: string;
+  @ApiProperty({ example: '••••wxyz', description: 'Only the last 4 characters of the key.' }) apiKeyMasked!: string;
+  @ApiProperty({ type: 'object', additionalProperties: { type: 'string' }, description: 'Header names with masked values.' })
+  headersMasked!: Record<string, string>;
+  @ApiProperty() createdAt!: string;
+  @ApiProperty() updatedAt!: string;
+}
+
+export class RevealedConnectionView extends ConnectionView {
+  @ApiProperty() apiKey!: string;
+  @ApiProperty({ type: 'object', additionalProperties: { type: 'string' } }) headers!: Record<string, string>;
+}
+
+/** What the gateway's read model holds: a connection with its decrypted credentials. Bus only, never HTTP. */
+export interface ResolvedConnection {
+  id: string;
+  organisationId: string;
+  projectId: string | null;
+  name: string;
+  adapter: AdapterId;
+  baseUrl: string;
+  apiKey: string;
+  headers: Record<string, string>;
+  updatedAt: string;
+}

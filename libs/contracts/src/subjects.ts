@@ -1,0 +1,78 @@
+import type { ConnectionView, ResolvedConnection, RevealedConnectionView } from './connections.js';
+import type { CreateConnectionDto } from './connections.js';
+import type { CreateModelDefinitionDto, ModelDefinitionView } from './model-definitions.js';
+import type { CreateProviderModelDto, ProviderModelView } from './provider-models.js';
+import type { CommandEnvelope, IdInput, ListInput, Page, TenantScope } from './scope.js';
+import type { SpanBatch } from './telemetry.js';
+import type { CostReportView, CostsQueryDto } from './usage.js';
+
+/**
+ * Every request/reply subject of the bus with its request and response types.
+ * Versioned in the name; a field is added, never changed.
+ */
+export interface Commands {
+  'vault.v1.connections.create': { request: CommandEnvelope<CreateConnectionDto>; response: ConnectionView };
+  'vault.v1.connections.list': { request: CommandEnvelope<ListInput>; response: Page<ConnectionView> };
+  'vault.v1.connections.get': { request: CommandEnvelope<IdInput>; response: ConnectionView };
+  'vault.v1.connections.delete': { request: CommandEnvelope<IdInput>; response: { deleted: true } };
+  'vault.v1.connections.reveal': { request: CommandEnvelope<IdInput>; response: RevealedConnectionView };
+  /** The gateway's read model: every connection of every organisation, credentials decrypted. */
+  'vault.v1.connections.resolve-all': { request: Record<string, never>; response: ResolvedConnection[] };
+  'vault.v1.ping': { request: Record<string, never>; response: { service: string; ok: true } };
+
+  'registry.v1.provider-models.create': { request: CommandEnvelope<CreateProviderModelDto>; response: ProviderModelView };
+  'registry.v1.provider-models.list': { request: CommandEnvelope<ListInput>; response: Page<ProviderModelView> };
+  'registry.v1.provider-models.get': { request: CommandEnvelope<IdInput>; response: ProviderModelView };
+  'registry.v1.provider-models.delete': { request: CommandEnvelope<IdInput>; response: { deleted: true } };
+  'registry.v1.provider-models.all': { request: Record<string, never>; response: ProviderModelView[] };
+  'registry.v1.model-definitions.create': { request: CommandEnvelope<CreateModelDefinitionDto>; response: ModelDefinitionView };
+  'registry.v1.model-definitions.list': { request: CommandEnvelope<ListInput>; response: Page<ModelDefinitionView> };
+  'registry.v1.model-definitions.get': { request: CommandEnvelope<IdInput>; response: ModelDefinitionView };
+  'registry.v1.model-definitions.delete': { request: CommandEnvelope<IdInput>; response: { deleted: true } };
+  'registry.v1.model-definitions.all': { request: Record<string, never>; response: ModelDefinitionView[] };
+  'registry.v1.ping': { request: Record<string, never>; response: { service: string; ok: true } };
+
+  'metering.v1.costs.report': { request: CommandEnvelope<CostsQueryDto>; response: CostReportView };
+  'metering.v1.ping': { request: Record<string, never>; response: { service: string; ok: true } };
+
+  'evaluator.v1.ping': { request: Record<string, never>; response: { service: string; ok: true } };
+}
+
+export type ChangeKind = 'created' | 'updated' | 'deleted';
+
+export interface ChangeEvent {
+  id: string;
+  scope: TenantScope;
+  change: ChangeKind;
+  at: string;
+}
+
+/** Plain pub/sub change events: every replica of every interested service sees each one. */
+export interface Events {
+  'vault.v1.events.connection-changed': ChangeEvent;
+  'registry.v1.events.provider-model-changed': ChangeEvent;
+  'registry.v1.events.model-definition-changed': ChangeEvent;
+  'gateway.v1.events.gateway-key-changed': ChangeEvent;
+}
+
+/** JetStream subjects: durable, at-least-once, de-duplicated by message id. */
+export interface DurableMessages {
+  'telemetry.v1.spans': SpanBatch;
+}
+
+export type CommandSubject = keyof Commands;
+export type EventSubject = keyof Events;
+export type DurableSubject = keyof DurableMessages;
+export type CommandRequest<S extends CommandSubject> = Commands[S]['request'];
+export type CommandResponse<S extends CommandSubject> = Commands[S]['response'];
+
+/** The JetStream stream that holds telemetry, and where poison messages go. */
+export const TELEMETRY_STREAM = { name: 'TELEMETRY', subjects: ['telemetry.v1.>'], deadLetterSubject: 'telemetry.v1.dead-letter' } as const;
+
+/** Queue group per owning service: one replica answers each command. */
+export const QUEUE_GROUPS = {
+  vault: 'credential-vault',
+  registry: 'model-registry',
+  metering: 'usage-metering',
+  evaluator: 'evaluator',
+} as const;

