@@ -15,7 +15,13 @@ const common = {
 
 export default {
   projects: [
-    { ...common, displayName: 'unit', testMatch: ['<rootDir>/apps/**/*.spec.ts', '<rootDir>/libs/**/*.spec.ts'] },
+    {
+      ...common,
+      displayName: 'unit',
+      testMatch: ['<rootDir>/apps/**/*.spec.ts', '<rootDir>/libs/**/*.spec.ts'],
+      globalSetup: '<rootDir>/test/support/unit-global-setup.mjs',
+      globalTeardown: '<rootDir>/test/support/unit-global-teardown.mjs',
+    },
     {
       ...common,
       displayName: 'e2e',

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdir, readFile, rm, writeFile, chmod } from 'node:fs/promises';
+import { chmod, mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import path from 'node:path';
 import { Logger } from '@nestjs/common';
@@ -35,6 +35,11 @@ export class EmbeddedPostgresServer {
     const root = path.resolve(this.options.dataDir);
     const pgdata = path.join(root, 'postgres');
     await mkdir(root, { recursive: true });
+    if (process.getuid?.() === 0) {
+      // As root, Postgres runs as the postgres user, which must be able to reach its data directory.
+      const mode = (await stat(root)).mode & 0o777;
+      if ((mode & 0o001) === 0) await chmod(root, mode | 0o001);
+    }
     const password = await this.password(root);
     const port = this.options.port || (await freePort());
     await this.clearStalePostmaster(pgdata);
