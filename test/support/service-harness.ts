@@ -44,14 +44,16 @@ export async function createServiceHarness(name: string, env: Record<string, str
   const natsUrl = process.env.TEST_NATS_URL;
   let transport: BusTransport;
   let durable: DurableStreams;
+  // Each test file gets its own subject namespace (and JetStream stream) on the shared NATS server.
+  const namespace = `t${process.pid}_${name.replace(/[^a-z0-9]/gi, '').toLowerCase()}`.slice(0, 32);
   if (natsUrl) {
-    transport = { kind: 'nats', servers: [natsUrl], name: `test-${name}` };
-    durable = await JetStreamDurableStreams.connect([natsUrl], `test-${name}`);
+    transport = { kind: 'nats', servers: [natsUrl], name: `test-${name}`, namespace };
+    durable = await JetStreamDurableStreams.connect([natsUrl], `test-${name}`, namespace);
   } else {
     transport = { kind: 'in-process', broker: new InProcessBroker(), name: `test-${name}` };
     durable = new InProcessDurableStreams();
   }
-  const config = loadConfig({ DATABASE_URL: databaseUrl, NATS_URL: natsUrl ?? 'nats://127.0.0.1:4222', LOG_LEVEL: 'warn', ...env });
+  const config = loadConfig({ DATABASE_URL: databaseUrl, NATS_URL: natsUrl ?? 'nats://127.0.0.1:4222', BUS_NAMESPACE: natsUrl ? namespace : '', LOG_LEVEL: 'warn', ...env });
   const runtime: ServiceRuntime = { config, transport, databaseUrl, durable };
   const bus = new BusClient(createBusClientProxy(transport), { requestTimeoutMs: 5000 });
   await bus.connect();
@@ -60,7 +62,8 @@ export async function createServiceHarness(name: string, env: Record<string, str
   const listener = createBusClientProxy(transport);
   const nc = (await listener.connect()) as { subscribe(subject: string, opts: { callback: (err: unknown, msg: { subject: string; json(): unknown }) => void }): unknown };
   nc.subscribe('*.v1.events.>', {
-    callback: (_err, msg) => events.push({ subject: msg.subject as EventSubject, payload: (msg.json() as { data: unknown }).data }),
+    callback: (_err, msg) =>
+      events.push({ subject: msg.subject.slice(natsUrl ? namespace.length + 1 : 0) as EventSubject, payload: (msg.json() as { data: unknown }).data }),
   });
 
   const started: RunningService[] = [];
@@ -78,6 +81,7 @@ export async function createServiceHarness(name: string, env: Record<string, str
       for (const s of started.reverse()) await s.close();
       await bus.onApplicationShutdown();
       await listener.close();
+      if (durable instanceof JetStreamDurableStreams) await durable.deleteStream();
       await durable.close();
       const a = new pg.Client({ connectionString: adminUrl });
       await a.connect();

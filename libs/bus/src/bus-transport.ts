@@ -1,39 +1,66 @@
 import { ClientNats, ServerNats } from '@nestjs/microservices';
 import type { InProcessBroker } from './in-process-broker.js';
 
-/** How a service reaches the bus: real NATS (distributed) or the in-process broker (embedded). */
+/**
+ * How a service reaches the bus: real NATS (distributed) or the in-process broker (embedded).
+ * `namespace` prefixes every subject (not reply inboxes), so several deployments, or parallel
+ * test runs, can share one NATS server without answering each other's requests.
+ */
 export type BusTransport =
-  | { kind: 'nats'; servers: string[]; name: string }
+  | { kind: 'nats'; servers: string[]; name: string; namespace?: string }
   | { kind: 'in-process'; broker: InProcessBroker; name: string };
 
-/** Nest's own NATS server, connected to the in-process broker instead of a socket. */
-class InProcessServer extends ServerNats {
-  constructor(private readonly broker: InProcessBroker) {
-    super({});
+export function namespacedSubject(namespace: string | undefined, subject: string): string {
+  return namespace && !subject.startsWith('_INBOX.') ? `${namespace}.${subject}` : subject;
+}
+
+interface SubjectsApi {
+  subscribe(subject: string, opts?: unknown): unknown;
+  publish(subject: string, data?: unknown, opts?: unknown): void;
+}
+
+/** Wraps a NATS connection so subscribe/publish see the namespaced subjects; all else passes through. */
+function withNamespace<T extends object>(nc: T, namespace: string | undefined): T {
+  if (!namespace) return nc;
+  const api = nc as T & SubjectsApi;
+  return new Proxy(nc, {
+    get(target, prop, receiver) {
+      if (prop === 'subscribe') return (subject: string, opts?: unknown) => api.subscribe(namespacedSubject(namespace, subject), opts);
+      if (prop === 'publish') return (subject: string, data?: unknown, opts?: unknown) => api.publish(namespacedSubject(namespace, subject), data, opts);
+      const value = Reflect.get(target, prop, receiver) as unknown;
+      return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
+    },
+  });
+}
+
+/** Nest's own NATS server; on the in-process broker instead of a socket in embedded mode. */
+class BusServer extends ServerNats {
+  constructor(private readonly transport: BusTransport) {
+    super(transport.kind === 'nats' ? { servers: transport.servers, name: `${transport.name}-server`, maxReconnectAttempts: -1 } : {});
   }
 
   override async createNatsClient(): Promise<never> {
-    return this.broker.connect() as never;
+    if (this.transport.kind === 'in-process') return this.transport.broker.connect() as never;
+    return withNamespace(await super.createNatsClient(), this.transport.namespace) as never;
   }
 }
 
-/** Nest's own NATS client, connected to the in-process broker instead of a socket. */
-class InProcessClient extends ClientNats {
-  constructor(private readonly broker: InProcessBroker) {
-    super({});
+/** Nest's own NATS client; on the in-process broker instead of a socket in embedded mode. */
+class BusClientProxy extends ClientNats {
+  constructor(private readonly transport: BusTransport) {
+    super(transport.kind === 'nats' ? { servers: transport.servers, name: `${transport.name}-client`, maxReconnectAttempts: -1 } : {});
   }
 
   override async createClient(): Promise<never> {
-    return this.broker.connect() as never;
+    if (this.transport.kind === 'in-process') return this.transport.broker.connect() as never;
+    return withNamespace(await super.createClient(), this.transport.namespace) as never;
   }
 }
 
 export function createBusServer(transport: BusTransport): ServerNats {
-  if (transport.kind === 'in-process') return new InProcessServer(transport.broker);
-  return new ServerNats({ servers: transport.servers, name: `${transport.name}-server`, maxReconnectAttempts: -1 });
+  return new BusServer(transport);
 }
 
 export function createBusClientProxy(transport: BusTransport): ClientNats {
-  if (transport.kind === 'in-process') return new InProcessClient(transport.broker);
-  return new ClientNats({ servers: transport.servers, name: `${transport.name}-client`, maxReconnectAttempts: -1 });
+  return new BusClientProxy(transport);
 }

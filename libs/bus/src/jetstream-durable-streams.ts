@@ -10,6 +10,7 @@ import {
   type DurableStreams,
   type DurableSubscription,
 } from './durable-streams.js';
+import { namespacedSubject } from './bus-transport.js';
 
 const encoder = new TextEncoder();
 const NANOS_PER_MS = 1_000_000;
@@ -19,30 +20,34 @@ export class JetStreamDurableStreams implements DurableStreams {
   private constructor(
     private readonly nc: NatsConnection,
     private readonly js: JetStreamClient,
+    private readonly namespace: string | undefined,
+    private readonly streamName: string,
   ) {}
 
-  static async connect(servers: string[], name: string): Promise<JetStreamDurableStreams> {
+  /** `namespace` prefixes the stream's subjects and name, as BusTransport does for plain subjects. */
+  static async connect(servers: string[], name: string, namespace?: string): Promise<JetStreamDurableStreams> {
     const nc = await connect({ servers, name: `${name}-jetstream`, maxReconnectAttempts: -1 });
     const jsm = await jetstreamManager(nc);
+    const streamName = namespace ? `${namespace.toUpperCase().replace(/[^A-Z0-9_-]/g, '_')}_${TELEMETRY_STREAM.name}` : TELEMETRY_STREAM.name;
     const config = {
-      name: TELEMETRY_STREAM.name,
-      subjects: [...TELEMETRY_STREAM.subjects],
+      name: streamName,
+      subjects: TELEMETRY_STREAM.subjects.map((s) => namespacedSubject(namespace, s)),
       storage: StorageType.File,
       retention: RetentionPolicy.Limits,
       max_age: 7 * 24 * 3600 * 1000 * NANOS_PER_MS,
       duplicate_window: 2 * 60 * 1000 * NANOS_PER_MS,
     };
     try {
-      await jsm.streams.info(TELEMETRY_STREAM.name);
-      await jsm.streams.update(TELEMETRY_STREAM.name, config);
+      await jsm.streams.info(streamName);
+      await jsm.streams.update(streamName, config);
     } catch {
       await jsm.streams.add(config);
     }
-    return new JetStreamDurableStreams(nc, jetstream(nc));
+    return new JetStreamDurableStreams(nc, jetstream(nc), namespace, streamName);
   }
 
   async publish<S extends DurableSubject>(subject: S, payload: DurableMessages[S], msgId: string): Promise<void> {
-    await this.js.publish(subject, encoder.encode(JSON.stringify(payload)), { msgID: msgId });
+    await this.js.publish(namespacedSubject(this.namespace, subject), encoder.encode(JSON.stringify(payload)), { msgID: msgId });
   }
 
   async consume<S extends DurableSubject>(
@@ -55,19 +60,19 @@ export class JetStreamDurableStreams implements DurableStreams {
     const jsm = await jetstreamManager(this.nc);
     const consumerConfig = {
       durable_name: durableName,
-      filter_subject: subject,
+      filter_subject: namespacedSubject(this.namespace, subject),
       ack_policy: AckPolicy.Explicit,
       deliver_policy: DeliverPolicy.All,
       ack_wait: 30_000 * NANOS_PER_MS,
       max_deliver: options.maxDeliver,
     };
     try {
-      await jsm.consumers.info(TELEMETRY_STREAM.name, durableName);
-      await jsm.consumers.update(TELEMETRY_STREAM.name, durableName, consumerConfig);
+      await jsm.consumers.info(this.streamName, durableName);
+      await jsm.consumers.update(this.streamName, durableName, consumerConfig);
     } catch {
-      await jsm.consumers.add(TELEMETRY_STREAM.name, consumerConfig);
+      await jsm.consumers.add(this.streamName, consumerConfig);
     }
-    const consumer = await this.js.consumers.get(TELEMETRY_STREAM.name, durableName);
+    const consumer = await this.js.consumers.get(this.streamName, durableName);
     const messages: ConsumerMessages = await consumer.consume({ max_messages: 64 });
     const loop = (async () => {
       for await (const m of messages) {
@@ -78,7 +83,7 @@ export class JetStreamDurableStreams implements DurableStreams {
         } catch (err) {
           if (m.info.deliveryCount >= options.maxDeliver) {
             const letter = deadLetterFor(subject, msgId, durableName, err, m.string());
-            await this.js.publish(TELEMETRY_STREAM.deadLetterSubject, encoder.encode(JSON.stringify(letter)), { msgID: `dead:${durableName}:${msgId}` });
+            await this.js.publish(namespacedSubject(this.namespace, TELEMETRY_STREAM.deadLetterSubject), encoder.encode(JSON.stringify(letter)), { msgID: `dead:${durableName}:${msgId}` });
             m.term(letter.error.slice(0, 200));
             durableLogger.error(`message ${msgId} on ${subject} dead-lettered after ${m.info.deliveryCount} deliveries: ${letter.error}`);
           } else {
@@ -97,7 +102,13 @@ export class JetStreamDurableStreams implements DurableStreams {
   }
 
   async close(): Promise<void> {
-    await this.nc.drain();
+    if (!this.nc.isClosed()) await this.nc.drain();
+  }
+
+  /** Removes the stream and everything in it (tests use it to clean up their namespace). */
+  async deleteStream(): Promise<void> {
+    const jsm = await jetstreamManager(this.nc);
+    await jsm.streams.delete(this.streamName).catch(() => undefined);
   }
 
   async ping(): Promise<void> {

@@ -19,6 +19,7 @@ export const ENV_NAMES = {
   dataDir: 'DATA_DIR',
   databaseUrl: 'DATABASE_URL',
   natsUrl: 'NATS_URL',
+  busNamespace: 'BUS_NAMESPACE',
   embeddedPostgresPort: 'EMBEDDED_POSTGRES_PORT',
   vaultMasterKey: 'VAULT_MASTER_KEY',
   adminBootstrapKey: 'ADMIN_BOOTSTRAP_KEY',
@@ -65,6 +66,12 @@ export class AppConfig {
     message: 'must be one or more comma-separated nats:// URLs',
   })
   natsUrl?: string;
+
+  /** Prefix for every NATS subject and the JetStream stream, so deployments can share a NATS server. */
+  @Transform(emptyToUndefined)
+  @IsOptional()
+  @Matches(/^[a-z0-9_-]{1,32}$/, { message: 'must be 1-32 lowercase letters, digits, _ or -' })
+  busNamespace?: string;
 
   @Transform(toInt)
   @IsInt()

@@ -15,6 +15,8 @@ export interface ServiceRuntime {
 /** A started service: closing it stops its bus handlers and its database pool. */
 export interface RunningService {
   name: string;
+  /** Lines to show the operator once the service is up (URLs, a key shown once). */
+  banner?: string[];
   close(): Promise<void>;
 }
 
@@ -58,10 +60,11 @@ export async function runStandalone(name: string, start: (runtime: ServiceRuntim
     process.exit(78);
   }
   const servers = config.natsUrl.split(',');
-  const transport: BusTransport = { kind: 'nats', servers, name };
-  const durable = await JetStreamDurableStreams.connect(servers, name);
+  const transport: BusTransport = { kind: 'nats', servers, name, namespace: config.busNamespace };
+  const durable = await JetStreamDurableStreams.connect(servers, name, config.busNamespace);
   const service = await start({ config, transport, databaseUrl: config.databaseUrl, durable });
   logger.log(`${name} started (NATS ${servers.join(',')})`);
+  if (service.banner?.length) process.stdout.write(`\n${service.banner.join('\n')}\n\n`);
   const stop = async (signal: string): Promise<void> => {
     logger.log(`${signal}: stopping`);
     await service.close();
