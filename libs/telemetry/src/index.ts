@@ -1,0 +1,2 @@
+export * from './bus-span-processor.js';
+export * from './span-record.js';
