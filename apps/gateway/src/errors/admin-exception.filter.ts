@@ -1,0 +1,47 @@
+import { Catch, HttpException, HttpStatus, Logger, type ArgumentsHost, type ExceptionFilter } from '@nestjs/common';
+import { AppError, ERROR_STATUS, ErrorCode } from '#libs/contracts';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+
+const STATUS_CODES: Partial<Record<number, ErrorCode>> = {
+  [HttpStatus.BAD_REQUEST]: ErrorCode.ValidationFailed,
+  [HttpStatus.UNAUTHORIZED]: ErrorCode.Unauthorized,
+  [HttpStatus.FORBIDDEN]: ErrorCode.Forbidden,
+  [HttpStatus.NOT_FOUND]: ErrorCode.NotFound,
+  [HttpStatus.CONFLICT]: ErrorCode.Conflict,
+  [HttpStatus.SERVICE_UNAVAILABLE]: ErrorCode.Unavailable,
+};
+
+/**
+ * Every error of the admin API and the probes leaves as {"error": {code, message, details}}:
+ * AppErrors (also those that crossed the bus) keep their code; Nest's own HTTP errors (unknown
+ * route, malformed JSON, body too large) get the nearest code; anything else is logged with its
+ * stack and answered as `internal` without internals.
+ */
+@Catch()
+export class AdminExceptionFilter implements ExceptionFilter {
+  private readonly logger = new Logger('AdminApi');
+
+  catch(exception: unknown, host: ArgumentsHost): void {
+    const reply = host.switchToHttp().getResponse<FastifyReply>();
+    const request = host.switchToHttp().getRequest<FastifyRequest>();
+    const error = this.toAppError(exception, request);
+    void reply.status(ERROR_STATUS[error.code]).header('content-type', 'application/json; charset=utf-8').send(error.toBody());
+  }
+
+  private toAppError(exception: unknown, request: FastifyRequest): AppError {
+    if (exception instanceof AppError) return exception;
+    if (exception instanceof HttpException) {
+      const status = exception.getStatus();
+      const code = STATUS_CODES[status] ?? (status >= 500 ? ErrorCode.Internal : ErrorCode.ValidationFailed);
+      const message = status === HttpStatus.NOT_FOUND ? `no route ${request.method} ${request.url.split('?')[0]}` : exception.message;
+      return new AppError(code, message);
+    }
+    const fastifyStatus = (exception as { statusCode?: unknown }).statusCode;
+    if (typeof fastifyStatus === 'number' && fastifyStatus >= 400 && fastifyStatus < 500) {
+      // Fastify's own client errors: malformed JSON, unsupported media type, body too large.
+      return new AppError(STATUS_CODES[fastifyStatus] ?? ErrorCode.ValidationFailed, (exception as Error).message);
+    }
+    this.logger.error(`${request.method} ${request.url} (request ${request.id}): ${exception instanceof Error ? exception.stack : String(exception)}`);
+    return new AppError(ErrorCode.Internal, 'internal error');
+  }
+}

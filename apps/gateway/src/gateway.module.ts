@@ -1,0 +1,143 @@
+import { Module, type DynamicModule } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
+import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import { AdapterRegistry } from '#libs/adapter-sdk';
+import { builtInAdapters } from '#libs/adapters';
+import { BusModule, createBusServer } from '#libs/bus';
+import { ConfigModule } from '#libs/config';
+import { DatabaseModule, openServiceDatabase } from '#libs/db';
+import { logLevels, type RunningService, type ServiceRuntime } from '#libs/runtime';
+import { ConnectionsController } from './admin/connections.controller.js';
+import { ModelDefinitionsController } from './admin/model-definitions.controller.js';
+import { ProviderModelsController } from './admin/provider-models.controller.js';
+import { UsageController } from './admin/usage.controller.js';
+import { AdminAuthGuard } from './auth/admin-auth.guard.js';
+import { AdminExceptionFilter } from './errors/admin-exception.filter.js';
+import { createValidationPipe } from './errors/validation.pipe.js';
+import { HealthController } from './health/health.controller.js';
+import { ApiKeyEntity } from './keys/api-key.entity.js';
+import { ApiKeysRepository } from './keys/api-keys.repository.js';
+import { ApiKeysService } from './keys/api-keys.service.js';
+import { GatewayKeysController } from './keys/gateway-keys.controller.js';
+import { Initial1732350000000 } from './migrations/1732350000000-initial.js';
+import { ChatCompletionsHandler } from './proxy/chat-completions.handler.js';
+import { UpstreamPools } from './proxy/upstream-pools.js';
+import { V1Routes } from './proxy/v1-routes.js';
+import { ChangeEventsHandler } from './read-model/change-events.handler.js';
+import { ReadModelService } from './read-model/read-model.service.js';
+import { GatewayTracer } from './telemetry/gateway-tracer.js';
+
+export const GATEWAY_SCHEMA = 'gateway';
+
+function adapterRegistry(): AdapterRegistry {
+  const registry = new AdapterRegistry();
+  for (const adapter of builtInAdapters) registry.register(adapter);
+  return registry;
+}
+
+@Module({})
+export class GatewayModule {
+  static async forRuntime(runtime: ServiceRuntime): Promise<DynamicModule> {
+    const dataSource = await openServiceDatabase({
+      url: runtime.databaseUrl,
+      schema: GATEWAY_SCHEMA,
+      entities: [ApiKeyEntity],
+      migrations: [Initial1732350000000],
+    });
+    return {
+      module: GatewayModule,
+      imports: [
+        ConfigModule.forRoot(runtime.config),
+        BusModule.forRoot(runtime.transport, { requestTimeoutMs: runtime.config.busRequestTimeoutMs }, runtime.durable),
+        DatabaseModule.forDataSource(dataSource),
+      ],
+      controllers: [
+        ConnectionsController,
+        ProviderModelsController,
+        ModelDefinitionsController,
+        GatewayKeysController,
+        UsageController,
+        HealthController,
+        ChangeEventsHandler,
+      ],
+      providers: [
+        ApiKeysRepository,
+        ApiKeysService,
+        ReadModelService,
+        AdminAuthGuard,
+        UpstreamPools,
+        { provide: AdapterRegistry, useFactory: adapterRegistry },
+        GatewayTracer,
+        ChatCompletionsHandler,
+        V1Routes,
+      ],
+    };
+  }
+}
+
+export interface RunningGateway extends RunningService {
+  url: string;
+  /** Waits until every span ended so far has been handed to the durable bus. */
+  flushTelemetry(): Promise<void>;
+}
+
+/** Starts the HTTP edge: /v1 (OpenAI-compatible), /admin, /docs, /health. */
+export async function startGateway(runtime: ServiceRuntime): Promise<RunningGateway> {
+  const { config } = runtime;
+  const app = await NestFactory.create<NestFastifyApplication>(
+    await GatewayModule.forRuntime(runtime),
+    new FastifyAdapter({ bodyLimit: 8 * 1024 * 1024, keepAliveTimeout: 75_000, requestIdHeader: 'x-request-id' }),
+    { logger: logLevels(config), bufferLogs: false },
+  );
+  app.connectMicroservice({ strategy: createBusServer(runtime.transport) }, { inheritAppConfig: false });
+  app.useGlobalPipes(createValidationPipe());
+  app.useGlobalFilters(new AdminExceptionFilter());
+  app.enableShutdownHooks();
+  app.get(V1Routes).register(app.getHttpAdapter().getInstance());
+
+  const document = SwaggerModule.createDocument(
+    app,
+    new DocumentBuilder()
+      .setTitle('LLM Gateway')
+      .setDescription('Admin API of the self-hosted LLM gateway. The OpenAI-compatible API lives under /v1.')
+      .setVersion('1')
+      .addBearerAuth({ type: 'http', scheme: 'bearer', description: 'An admin gateway key (sk-gw-...)' })
+      .build(),
+  );
+  SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'docs-json' });
+
+  // Subscribe to change events before the first load, so no change falls between load and subscribe.
+  await app.startAllMicroservices();
+  const bootstrap = await app.get(ApiKeysService).ensureBootstrapAdminKey();
+  const readModel = app.get(ReadModelService);
+  readModel.onChange((part) => {
+    if (part !== 'connections') return;
+    app.get(UpstreamPools).retainOnly(new Set([...readModel.allConnections()].map((c) => new URL(c.baseUrl).origin)));
+  });
+  const loading = readModel.start();
+  if (config.embedded) await loading; // everything is in-process: be ready before saying so
+
+  await app.listen({ port: config.port, host: config.host });
+  const address = app.getHttpServer().address();
+  const port = typeof address === 'object' && address ? address.port : config.port;
+  const shownHost = config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host;
+  const url = `http://${shownHost}:${port}`;
+  const tracer = app.get(GatewayTracer);
+  const banner = [`Gateway:  ${url}`, `API docs: ${url}/docs`];
+  if (bootstrap.generatedKey) {
+    banner.push(
+      '',
+      'Bootstrap admin key (shown once; only its hash is stored):',
+      `  ${bootstrap.generatedKey}`,
+      `Use it as: curl -H "Authorization: Bearer ${bootstrap.generatedKey}" ${url}/admin/connections`,
+    );
+  }
+  return {
+    name: 'gateway',
+    url,
+    banner,
+    flushTelemetry: () => tracer.flush(),
+    close: () => app.close(),
+  };
+}

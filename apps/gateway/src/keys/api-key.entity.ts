@@ -1,0 +1,17 @@
+import { Column, CreateDateColumn, Entity, PrimaryColumn } from 'typeorm';
+import type { KeyRole } from '#libs/contracts';
+import type { TenantOwned } from '#libs/db';
+
+/** A gateway key. Only the SHA-256 of the key is stored; the key itself is shown once at creation. */
+@Entity({ name: 'api_keys' })
+export class ApiKeyEntity implements TenantOwned {
+  @PrimaryColumn('text') id!: string;
+  @Column('text', { name: 'organisation_id' }) organisationId!: string;
+  @Column('text', { name: 'project_id', nullable: true }) projectId!: string | null;
+  @Column('text') name!: string;
+  @Column('text') role!: KeyRole;
+  @Column('text') prefix!: string;
+  @Column('text', { name: 'key_hash' }) keyHash!: string;
+  @CreateDateColumn({ name: 'created_at', type: 'timestamptz' }) createdAt!: Date;
+  @Column('timestamptz', { name: 'revoked_at', nullable: true }) revokedAt!: Date | null;
+}

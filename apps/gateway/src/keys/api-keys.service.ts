@@ -1,0 +1,134 @@
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { BusClient } from '#libs/bus';
+import { APP_CONFIG, type AppConfig } from '#libs/config';
+import {
+  AppError,
+  type CreatedGatewayKeyView,
+  type CreateGatewayKeyDto,
+  type GatewayKeyView,
+  type ListInput,
+  type Page,
+  type TenantScope,
+} from '#libs/contracts';
+import { newId } from '#libs/db';
+import { ApiKeyEntity } from './api-key.entity.js';
+import { ApiKeysRepository } from './api-keys.repository.js';
+import { displayPrefix, generateKey, hashKey } from './key-material.js';
+
+export interface BootstrapResult {
+  /** Set only when a key was generated now: the one time it can be shown. */
+  generatedKey?: string;
+  keyId?: string;
+}
+
+@Injectable()
+export class ApiKeysService {
+  private readonly logger = new Logger(ApiKeysService.name);
+
+  constructor(
+    private readonly repo: ApiKeysRepository,
+    private readonly bus: BusClient,
+    @Inject(APP_CONFIG) private readonly config: Readonly<AppConfig>,
+  ) {}
+
+  async create(scope: TenantScope, input: CreateGatewayKeyDto): Promise<CreatedGatewayKeyView> {
+    const key = generateKey();
+    const entity = this.entity(scope.organisationId, input.projectId ?? scope.projectId, input.name, input.role ?? 'client', key);
+    await this.repo.insert(entity);
+    this.changed(entity, 'created');
+    return { ...toView(entity), key };
+  }
+
+  async list(scope: TenantScope, input: ListInput): Promise<Page<GatewayKeyView>> {
+    const limit = Math.min(Math.max(input.limit ?? 50, 1), 200);
+    const after = input.cursor ? decodeCursor(input.cursor) : undefined;
+    const rows = await this.repo.list(scope, limit + 1, after);
+    const page = rows.slice(0, limit);
+    const last = page.at(-1);
+    return { items: page.map(toView), nextCursor: rows.length > limit && last ? encodeCursor(last) : null };
+  }
+
+  async get(scope: TenantScope, id: string): Promise<GatewayKeyView> {
+    const found = await this.repo.findInScope(scope, id);
+    if (!found) throw AppError.notFound('gateway key', id);
+    return toView(found);
+  }
+
+  async revoke(scope: TenantScope, id: string): Promise<GatewayKeyView> {
+    const found = await this.repo.revoke(scope, id);
+    if (!found) throw AppError.notFound('gateway key', id);
+    this.changed(found, 'updated');
+    return toView(found);
+  }
+
+  /**
+   * On first start an organisation has no admin key: create one (or adopt ADMIN_BOOTSTRAP_KEY)
+   * so the operator can reach /admin. Only its hash is stored.
+   */
+  async ensureBootstrapAdminKey(): Promise<BootstrapResult> {
+    const organisationId = this.config.organisationId;
+    const provided = this.config.adminBootstrapKey;
+    const key = provided ?? generateKey();
+    const entity = this.entity(organisationId, null, 'bootstrap-admin', 'admin', key);
+    const created = await this.repo.withBootstrapLock(async (manager) => {
+      if (await this.repo.hasActiveAdmin(organisationId, manager)) return false;
+      await this.repo.insert(entity, manager);
+      return true;
+    });
+    if (!created) return {};
+    this.changed(entity, 'created');
+    this.logger.log(`created the bootstrap admin key ${entity.prefix}… (${entity.id})`);
+    return provided ? { keyId: entity.id } : { generatedKey: key, keyId: entity.id };
+  }
+
+  private entity(organisationId: string, projectId: string | null, name: string, role: ApiKeyEntity['role'], key: string): ApiKeyEntity {
+    const e = new ApiKeyEntity();
+    e.id = newId('key');
+    e.organisationId = organisationId;
+    e.projectId = projectId;
+    e.name = name;
+    e.role = role;
+    e.prefix = displayPrefix(key);
+    e.keyHash = hashKey(key);
+    e.createdAt = new Date();
+    e.revokedAt = null;
+    return e;
+  }
+
+  private changed(e: ApiKeyEntity, change: 'created' | 'updated'): void {
+    this.bus.publishAfterCommit('gateway.v1.events.gateway-key-changed', {
+      id: e.id,
+      scope: { organisationId: e.organisationId, projectId: e.projectId },
+      change,
+      at: new Date().toISOString(),
+    });
+  }
+}
+
+function toView(e: ApiKeyEntity): GatewayKeyView {
+  return {
+    id: e.id,
+    organisationId: e.organisationId,
+    projectId: e.projectId,
+    name: e.name,
+    role: e.role,
+    prefix: e.prefix,
+    revokedAt: e.revokedAt ? e.revokedAt.toISOString() : null,
+    createdAt: e.createdAt.toISOString(),
+  };
+}
+
+function encodeCursor(e: ApiKeyEntity): string {
+  return Buffer.from(JSON.stringify([e.createdAt.toISOString(), e.id])).toString('base64url');
+}
+
+function decodeCursor(cursor: string): { createdAt: Date; id: string } {
+  try {
+    const [at, id] = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as [string, string];
+    const createdAt = new Date(at);
+    if (typeof id !== 'string' || Number.isNaN(createdAt.getTime())) throw new Error('bad cursor');
+    return { createdAt, id };
+  } catch {
+    throw AppError.validation([{ field: 'cursor', messages: ['cursor is not one this API returned'] }]);
+  }
+}

@@ -1,0 +1,306 @@
+import { Injectable, Logger } from '@nestjs/common';
+import { SpanStatusCode, type Span } from '@opentelemetry/api';
+import { AdapterRegistry, SseEventSplitter, sseData, type CanonicalUsage, type ProviderAdapter } from '#libs/adapter-sdk';
+import { GenAiAttr } from '#libs/contracts';
+import { TenantAttr } from '#libs/telemetry';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { Dispatcher } from 'undici';
+import { bearerToken, type Principal } from '../auth/principal.js';
+import { ReadModelService, type Route } from '../read-model/read-model.service.js';
+import { GatewayTracer } from '../telemetry/gateway-tracer.js';
+import { InputLimit } from './input-limit.js';
+import { openAIError, openAIErrorType, sendOpenAIError } from './openai-error.js';
+import { UpstreamPools } from './upstream-pools.js';
+
+type ChatBody = Record<string, unknown> & { model: string; stream?: boolean; messages: unknown[] };
+
+const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'transfer-encoding', 'content-length', 'content-encoding', 'upgrade', 'proxy-connection', 'te', 'trailer']);
+
+/**
+ * POST /v1/chat/completions: authenticate from the read model, resolve the route, enforce the
+ * model's limits, call the upstream through its pool, and answer: whole JSON passed through as
+ * received, or the SSE stream forwarded event by event. One span per call carries the usage.
+ */
+@Injectable()
+export class ChatCompletionsHandler {
+  private readonly logger = new Logger('ChatCompletions');
+  private readonly inputLimit = new InputLimit();
+
+  constructor(
+    private readonly readModel: ReadModelService,
+    private readonly pools: UpstreamPools,
+    private readonly adapters: AdapterRegistry,
+    private readonly tracer: GatewayTracer,
+  ) {}
+
+  authenticate(request: FastifyRequest, reply: FastifyReply): Principal | undefined {
+    const token = bearerToken(request.headers);
+    const principal = token ? this.readModel.principalForKey(token) : undefined;
+    if (!principal) {
+      sendOpenAIError(reply, 401, openAIError(token ? 'Incorrect API key provided.' : 'Missing API key: send Authorization: Bearer <gateway key>.', 'invalid_request_error', 'invalid_api_key'));
+      return undefined;
+    }
+    return principal;
+  }
+
+  async handle(request: FastifyRequest, reply: FastifyReply): Promise<void> {
+    const principal = this.authenticate(request, reply);
+    if (!principal) return;
+    const body = request.body as ChatBody;
+    const invalid = validateChatBody(body);
+    if (invalid) {
+      sendOpenAIError(reply, 400, openAIError(invalid.message, 'invalid_request_error', null, invalid.param));
+      return;
+    }
+    const route = this.readModel.route(principal, body.model);
+    if (!route) {
+      sendOpenAIError(reply, 404, openAIError(`The model \`${body.model}\` does not exist or you do not have access to it.`, 'invalid_request_error', 'model_not_found', 'model'));
+      return;
+    }
+    const adapter = this.adapters.get(route.connection.adapter);
+    if (!adapter) {
+      sendOpenAIError(reply, 501, openAIError(`Connection ${route.connection.name} uses adapter ${route.connection.adapter}, which this gateway does not have.`, 'api_error', 'adapter_unavailable'));
+      return;
+    }
+    const limitError = this.checkLimits(body, route);
+    if (limitError) {
+      sendOpenAIError(reply, 400, limitError);
+      return;
+    }
+    const stream = body.stream === true;
+    const span = this.tracer.startClientSpan(
+      `chat ${route.model.upstreamModel}`,
+      {
+        [GenAiAttr.operationName]: 'chat',
+        [GenAiAttr.providerName]: adapter.providerName,
+        [GenAiAttr.requestModel]: route.model.upstreamModel,
+        [GenAiAttr.streaming]: stream,
+        'gateway.model': route.model.name,
+        'gateway.connection_id': route.connection.id,
+        [TenantAttr.organisationId]: principal.organisationId,
+        [TenantAttr.projectId]: principal.projectId ?? '',
+        [TenantAttr.keyId]: principal.keyId,
+      },
+      request.headers,
+    );
+    try {
+      await this.forward(request, reply, body, route, adapter, span, stream);
+    } catch (err) {
+      this.failSpan(span, err);
+      if (!reply.sent && !reply.raw.headersSent) {
+        const message = (err as Error)?.name === 'AbortError' ? 'request aborted' : 'The upstream provider could not be reached.';
+        sendOpenAIError(reply, 502, openAIError(message, 'api_error', 'upstream_unreachable'));
+      }
+      this.logger.warn(`upstream call for ${route.model.name} failed: ${String((err as Error)?.message ?? err)}`);
+    } finally {
+      span.end();
+    }
+  }
+
+  private checkLimits(body: ChatBody, route: Route) {
+    const maxOut = route.model.maxOutputTokens;
+    if (maxOut !== null) {
+      for (const param of ['max_completion_tokens', 'max_tokens'] as const) {
+        const asked = body[param];
+        if (typeof asked === 'number' && asked > maxOut) {
+          return openAIError(`${param} is ${asked}, more than this model allows (${maxOut}).`, 'invalid_request_error', 'max_tokens_exceeded', param);
+        }
+      }
+    }
+    const maxIn = route.model.maxInputTokens;
+    if (maxIn !== null) {
+      const tokens = this.inputLimit.exceeds(InputLimit.promptText(body.messages), maxIn);
+      if (tokens !== undefined) {
+        return openAIError(
+          `This model's maximum input length is ${maxIn} tokens; the messages have at least ${tokens}.`,
+          'invalid_request_error',
+          'context_length_exceeded',
+          'messages',
+        );
+      }
+    }
+    return undefined;
+  }
+
+  private async forward(request: FastifyRequest, reply: FastifyReply, body: ChatBody, route: Route, adapter: ProviderAdapter, span: Span, stream: boolean): Promise<void> {
+    const { request: upstream } = adapter.buildChatRequest(body, {
+      baseUrl: route.connection.baseUrl,
+      apiKey: route.connection.apiKey,
+      headers: route.connection.headers,
+      upstreamModel: route.model.upstreamModel,
+    });
+    const url = new URL(upstream.url);
+    const abort = new AbortController();
+    const onClose = (): void => {
+      if (!reply.raw.writableFinished) abort.abort();
+    };
+    reply.raw.once('close', onClose);
+    const response = await this.pools.get(url.origin).request({
+      path: url.pathname + url.search,
+      method: upstream.method,
+      headers: upstream.headers,
+      body: upstream.body,
+      signal: abort.signal,
+    });
+    span.setAttribute('http.response.status_code', response.statusCode);
+
+    if (response.statusCode >= 400) {
+      await this.relayError(reply, response, adapter, span);
+      return;
+    }
+    if (stream && String(response.headers['content-type'] ?? '').includes('text/event-stream')) {
+      await this.relayStream(reply, response, adapter, span, clientWantsUsage(body));
+      return;
+    }
+    const chunks: Buffer[] = [];
+    for await (const chunk of response.body) chunks.push(chunk as Buffer);
+    const raw = Buffer.concat(chunks);
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(raw.toString('utf8'));
+    } catch {
+      span.setStatus({ code: SpanStatusCode.ERROR, message: 'upstream answered with invalid JSON' });
+      sendOpenAIError(reply, 502, openAIError('The upstream provider answered with invalid JSON.', 'api_error', 'upstream_invalid_response'));
+      return;
+    }
+    const result = adapter.parseChatResponse(parsed);
+    recordUsage(span, result.usage, result.model, result.id);
+    if (result.finishReasons.length > 0) span.setAttribute(GenAiAttr.finishReasons, result.finishReasons);
+    reply.status(response.statusCode).headers(passHeaders(response.headers)).header('content-type', 'application/json').send(raw);
+  }
+
+  private async relayError(reply: FastifyReply, response: Dispatcher.ResponseData, adapter: ProviderAdapter, span: Span): Promise<void> {
+    const text = await response.body.text();
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(text);
+    } catch {
+      parsed = undefined;
+    }
+    const mapped = adapter.mapError(response.statusCode, parsed, response.headers);
+    span.setStatus({ code: SpanStatusCode.ERROR, message: mapped.message });
+    span.setAttribute('error.type', mapped.kind);
+    const headers: Record<string, string> = {};
+    const retryAfter = response.headers['retry-after'];
+    if (typeof retryAfter === 'string') headers['retry-after'] = retryAfter;
+    const status = response.statusCode;
+    sendOpenAIError(reply, status, openAIError(mapped.message, openAIErrorType(status), mapped.kind), headers);
+  }
+
+  /**
+   * Forwards the SSE stream event by event as it arrives (never the whole stream), reading only
+   * what metering needs. The gateway always asks for the usage chunk; a client that did not ask
+   * for it does not get it. A failure after the first byte ends the stream with an OpenAI error
+   * event, so a truncated answer never looks complete.
+   */
+  private async relayStream(reply: FastifyReply, response: Dispatcher.ResponseData, adapter: ProviderAdapter, span: Span, forwardUsage: boolean): Promise<void> {
+    reply.hijack();
+    const res = reply.raw;
+    res.writeHead(response.statusCode, {
+      ...passHeaders(response.headers),
+      'content-type': 'text/event-stream; charset=utf-8',
+      'cache-control': 'no-cache',
+      'x-accel-buffering': 'no',
+    });
+    res.flushHeaders();
+    const splitter = new SseEventSplitter();
+    let usage: CanonicalUsage | undefined;
+    let model: string | undefined;
+    let id: string | undefined;
+    let sawDone = false;
+    const finishReasons: string[] = [];
+    try {
+      for await (const chunk of response.body) {
+        let out = '';
+        for (const event of splitter.push(chunk as Buffer)) {
+          const data = sseData(event);
+          if (data === undefined) {
+            out += event;
+            continue;
+          }
+          if (data === '[DONE]') {
+            sawDone = true;
+            out += event;
+            continue;
+          }
+          // Only the first chunk (model, id), finish chunks and the usage chunk are parsed.
+          const needsParse = model === undefined || data.includes('"usage":{') || data.includes('"finish_reason":"') || data.includes('"error"');
+          let usageOnly = false;
+          if (needsParse) {
+            for (const part of adapter.parseStreamEvent(data)) {
+              if (part.type === 'response-metadata') {
+                model ??= part.model;
+                id ??= part.id;
+              } else if (part.type === 'usage') {
+                usage = part.usage;
+                usageOnly = data.includes('"choices":[]');
+              } else if (part.type === 'finish') finishReasons.push(part.reason);
+              else if (part.type === 'error') throw new UpstreamStreamError(part.error.message);
+            }
+          }
+          if (usageOnly && !forwardUsage) continue;
+          out += event;
+        }
+        if (out.length > 0) res.write(out);
+      }
+      const rest = splitter.flush();
+      if (rest.trim().length > 0) res.write(rest.endsWith('\n\n') ? rest : `${rest}\n\n`);
+      if (!sawDone) throw new UpstreamStreamError('the upstream stream ended without [DONE]');
+      res.end();
+    } catch (err) {
+      this.failSpan(span, err);
+      if (!res.destroyed) {
+        const message = err instanceof UpstreamStreamError ? err.message : 'the upstream stream failed before it was complete';
+        res.end(`data: ${JSON.stringify(openAIError(message, 'api_error', 'upstream_stream_error'))}\n\n`);
+      }
+    } finally {
+      recordUsage(span, usage, model, id);
+      if (finishReasons.length > 0) span.setAttribute(GenAiAttr.finishReasons, finishReasons);
+    }
+  }
+
+  private failSpan(span: Span, err: unknown): void {
+    span.setStatus({ code: SpanStatusCode.ERROR, message: String((err as Error)?.message ?? err) });
+    span.setAttribute('error.type', (err as Error)?.name ?? 'error');
+  }
+}
+
+class UpstreamStreamError extends Error {
+  override name = 'UpstreamStreamError';
+}
+
+function clientWantsUsage(body: ChatBody): boolean {
+  const options = body.stream_options as { include_usage?: unknown } | undefined;
+  return options?.include_usage === true;
+}
+
+function recordUsage(span: Span, usage: CanonicalUsage | undefined, model: string | undefined, id: string | undefined): void {
+  if (model) span.setAttribute(GenAiAttr.responseModel, model);
+  if (id) span.setAttribute(GenAiAttr.responseId, id);
+  if (!usage) return;
+  span.setAttributes({
+    [GenAiAttr.inputTokens]: usage.input.total,
+    [GenAiAttr.outputTokens]: usage.output.total,
+    [GenAiAttr.cacheReadTokens]: usage.input.cacheRead,
+    [GenAiAttr.cacheCreationTokens]: usage.input.cacheWrite,
+    [GenAiAttr.reasoningTokens]: usage.output.reasoning,
+  });
+}
+
+function passHeaders(headers: Dispatcher.ResponseData['headers']): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(headers)) {
+    if (v === undefined || HOP_BY_HOP.has(k)) continue;
+    if (k.startsWith('x-request-id') || k.startsWith('openai-') || k.startsWith('x-ratelimit-')) out[k] = Array.isArray(v) ? v.join(', ') : v;
+  }
+  return out;
+}
+
+function validateChatBody(body: unknown): { message: string; param: string } | undefined {
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) return { message: 'The request body must be a JSON object.', param: 'body' };
+  const b = body as Record<string, unknown>;
+  if (typeof b.model !== 'string' || b.model.length === 0) return { message: 'model is required and must be a non-empty string.', param: 'model' };
+  if (!Array.isArray(b.messages) || b.messages.length === 0) return { message: 'messages is required and must be a non-empty array.', param: 'messages' };
+  if (b.stream !== undefined && typeof b.stream !== 'boolean') return { message: 'stream must be a boolean.', param: 'stream' };
+  return undefined;
+}

@@ -1,0 +1,38 @@
+import { getEncoding, type Tiktoken } from 'js-tiktoken';
+
+/**
+ * Decides whether a prompt fits a model's input limit without tokenizing when it can:
+ * a BPE token is at least one byte, so text of at most `limit` UTF-8 bytes has at most `limit`
+ * tokens (DESIGN.md hot-path rule 5). Only a longer text is tokenized.
+ */
+export class InputLimit {
+  private encoder?: Tiktoken;
+
+  /** Text the tokenizer would see: every string content part of the messages. */
+  static promptText(messages: unknown): string[] {
+    const parts: string[] = [];
+    if (!Array.isArray(messages)) return parts;
+    for (const m of messages as { content?: unknown }[]) {
+      const content = m?.content;
+      if (typeof content === 'string') parts.push(content);
+      else if (Array.isArray(content)) {
+        for (const p of content as { type?: unknown; text?: unknown }[]) if (typeof p?.text === 'string') parts.push(p.text);
+      }
+    }
+    return parts;
+  }
+
+  /** Returns the token count when it had to count and the prompt is over the limit; undefined when it fits. */
+  exceeds(parts: string[], limit: number): number | undefined {
+    let bytes = 0;
+    for (const p of parts) bytes += Buffer.byteLength(p, 'utf8');
+    if (bytes <= limit) return undefined;
+    this.encoder ??= getEncoding('o200k_base');
+    let tokens = 0;
+    for (const p of parts) {
+      tokens += this.encoder.encode(p).length;
+      if (tokens > limit) return tokens;
+    }
+    return undefined;
+  }
+}

@@ -1,0 +1,46 @@
+import { Inject, Injectable, type OnApplicationShutdown } from '@nestjs/common';
+import { APP_CONFIG, type AppConfig } from '#libs/config';
+import { Pool } from 'undici';
+
+/**
+ * One undici Pool per upstream origin (DESIGN.md hot-path rule 2): keep-alive, one request at a
+ * time per connection (no HTTP/1.1 pipelining), created on first use and kept.
+ */
+@Injectable()
+export class UpstreamPools implements OnApplicationShutdown {
+  private readonly pools = new Map<string, Pool>();
+
+  constructor(@Inject(APP_CONFIG) private readonly config: Readonly<AppConfig>) {}
+
+  get(origin: string): Pool {
+    let pool = this.pools.get(origin);
+    if (!pool) {
+      pool = new Pool(origin, {
+        connections: 1024,
+        pipelining: 1,
+        keepAliveTimeout: 30_000,
+        keepAliveMaxTimeout: 600_000,
+        headersTimeout: this.config.upstreamTimeoutMs,
+        bodyTimeout: this.config.upstreamTimeoutMs,
+        connectTimeout: 10_000,
+      });
+      this.pools.set(origin, pool);
+    }
+    return pool;
+  }
+
+  /** Closes pools whose origin no connection uses any more. */
+  retainOnly(origins: Set<string>): void {
+    for (const [origin, pool] of this.pools) {
+      if (!origins.has(origin)) {
+        this.pools.delete(origin);
+        void pool.close().catch(() => undefined);
+      }
+    }
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    await Promise.all([...this.pools.values()].map((p) => p.close().catch(() => undefined)));
+    this.pools.clear();
+  }
+}
