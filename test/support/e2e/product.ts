@@ -1,0 +1,181 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import pg from 'pg';
+import { JetStreamDurableStreams } from '#libs/bus';
+import { freePort } from '#libs/db';
+
+/**
+ * Starts the built product (dist/) as a user would, for end-to-end tests and the benchmark:
+ * embedded = `node dist/apps/main.js` (its own Postgres, in-process bus);
+ * distributed = the five services as five processes on a real Postgres and NATS.
+ */
+export type ProductMode = 'embedded' | 'distributed';
+
+export interface Product {
+  mode: ProductMode;
+  url: string;
+  adminKey: string;
+  /** Distributed mode: the database the services use (for assertions on stored rows). */
+  databaseUrl?: string;
+  processes: ChildProcess[];
+  output(): string;
+  stop(): Promise<void>;
+}
+
+export interface ProductOptions {
+  mode?: ProductMode;
+  env?: Record<string, string>;
+  /** Pin services to CPUs with taskset (benchmark). */
+  cpus?: string;
+  startTimeoutMs?: number;
+}
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+/** The repository root: test/support/e2e in sources, dist/test/support/e2e when built. */
+const ROOT = path.resolve(here, here.includes(`${path.sep}dist${path.sep}test${path.sep}`) ? '../../../..' : '../../..');
+
+const SERVICES = ['credential-vault', 'model-registry', 'usage-metering', 'evaluator', 'gateway'] as const;
+let counter = 0;
+
+export function productModeFromEnv(): ProductMode {
+  return process.env.E2E_MODE === 'distributed' ? 'distributed' : 'embedded';
+}
+
+export async function startProduct(options: ProductOptions = {}): Promise<Product> {
+  const mode = options.mode ?? productModeFromEnv();
+  return mode === 'embedded' ? startEmbedded(options) : startDistributed(options);
+}
+
+function spawnNode(script: string, env: Record<string, string>, cpus: string | undefined, sink: string[]): ChildProcess {
+  const nodeArgs = [path.join(ROOT, script)];
+  const [cmd, args] = cpus ? ['taskset', ['-c', cpus, process.execPath, ...nodeArgs]] : [process.execPath, nodeArgs];
+  const child = spawn(cmd, args, { cwd: ROOT, env: { ...process.env, ...env, NODE_OPTIONS: '' }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const tag = path.basename(path.dirname(path.dirname(script))) || 'main';
+  child.stdout!.on('data', (d: Buffer) => sink.push(`[${tag}] ${d.toString()}`));
+  child.stderr!.on('data', (d: Buffer) => sink.push(`[${tag}:err] ${d.toString()}`));
+  return child;
+}
+
+async function waitFor<T>(what: string, probe: () => T | undefined | Promise<T | undefined>, timeoutMs: number, children: ChildProcess[], logs: string[]): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    const exited = children.find((c) => c.exitCode !== null || c.signalCode !== null);
+    if (exited) throw new Error(`a product process exited (${exited.exitCode ?? exited.signalCode}) while waiting for ${what}:\n${logs.join('')}`);
+    const value = await probe();
+    if (value !== undefined) return value;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error(`timed out waiting for ${what}:\n${logs.join('')}`);
+}
+
+function bannerValues(logs: string[]): { url: string; key: string } | undefined {
+  const text = logs.join('');
+  const url = /Gateway:\s+(http:\/\/\S+)/.exec(text)?.[1];
+  const key = /^\s+(sk-gw-[A-Za-z0-9_-]+)\s*$/m.exec(text)?.[1];
+  return url && key ? { url, key } : undefined;
+}
+
+async function isReady(url: string): Promise<true | undefined> {
+  try {
+    const res = await fetch(`${url}/health/ready`);
+    return res.status === 200 ? true : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+async function stopAll(children: ChildProcess[]): Promise<void> {
+  await Promise.all(
+    children.map(
+      (c) =>
+        new Promise<void>((resolve) => {
+          if (c.exitCode !== null || c.signalCode !== null) return resolve();
+          const timer = setTimeout(() => c.kill('SIGKILL'), 15_000);
+          c.once('exit', () => {
+            clearTimeout(timer);
+            resolve();
+          });
+          c.kill('SIGTERM');
+        }),
+    ),
+  );
+}
+
+async function startEmbedded(options: ProductOptions): Promise<Product> {
+  const logs: string[] = [];
+  const dataDir = await mkdtemp(path.join(os.tmpdir(), 'gw-e2e-'));
+  const port = await freePort();
+  const child = spawnNode('dist/apps/main.js', { DATA_DIR: dataDir, PORT: String(port), LOG_LEVEL: 'warn', ...options.env }, options.cpus, logs);
+  const timeout = options.startTimeoutMs ?? 90_000;
+  try {
+    const { url, key } = await waitFor('the gateway banner', () => bannerValues(logs), timeout, [child], logs);
+    await waitFor('/health/ready', () => isReady(url), timeout, [child], logs);
+    return {
+      mode: 'embedded',
+      url,
+      adminKey: key,
+      processes: [child],
+      output: () => logs.join(''),
+      stop: async () => {
+        await stopAll([child]);
+        await rm(dataDir, { recursive: true, force: true });
+      },
+    };
+  } catch (err) {
+    await stopAll([child]);
+    await rm(dataDir, { recursive: true, force: true });
+    throw err;
+  }
+}
+
+async function startDistributed(options: ProductOptions): Promise<Product> {
+  const logs: string[] = [];
+  const adminUrl = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+  const natsUrl = process.env.TEST_NATS_URL ?? 'nats://127.0.0.1:4222';
+  const id = `${process.pid}x${counter++}`;
+  const database = `e2e_${id}`;
+  const namespace = `e2e${id}`;
+  const admin = new pg.Client({ connectionString: adminUrl });
+  await admin.connect();
+  await admin.query(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`);
+  await admin.query(`CREATE DATABASE ${database}`);
+  await admin.end();
+  const dbUrl = new URL(adminUrl);
+  dbUrl.pathname = `/${database}`;
+  const databaseUrl = dbUrl.toString();
+  const port = await freePort();
+  const env = {
+    DATABASE_URL: databaseUrl,
+    NATS_URL: natsUrl,
+    BUS_NAMESPACE: namespace,
+    VAULT_MASTER_KEY: randomBytes(32).toString('base64'),
+    PORT: String(port),
+    LOG_LEVEL: 'warn',
+    ...options.env,
+  };
+  const cpuList = options.cpus?.split(',');
+  const children = SERVICES.map((svc, i) => spawnNode(`dist/apps/${svc}/src/main.js`, env, cpuList ? cpuList[i % cpuList.length] : undefined, logs));
+  const cleanup = async (): Promise<void> => {
+    await stopAll(children);
+    const a = new pg.Client({ connectionString: adminUrl });
+    await a.connect();
+    await a.query(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`).catch(() => undefined);
+    await a.end();
+    const js = await JetStreamDurableStreams.connect([natsUrl], 'e2e-cleanup', namespace);
+    await js.deleteStream();
+    await js.close();
+  };
+  const timeout = options.startTimeoutMs ?? 90_000;
+  try {
+    const { url, key } = await waitFor('the gateway banner', () => bannerValues(logs), timeout, children, logs);
+    await waitFor('/health/ready', () => isReady(url), timeout, children, logs);
+    return { mode: 'distributed', url, adminKey: key, databaseUrl, processes: children, output: () => logs.join(''), stop: cleanup };
+  } catch (err) {
+    await cleanup();
+    throw err;
+  }
+}
