@@ -1,0 +1,16 @@
+import { Column, Entity, PrimaryColumn } from 'typeorm';
+import type { TokenizerId } from '#libs/contracts';
+import type { TenantOwned } from '#libs/db';
+
+/** How spans name a model (match pattern), how its tokens are counted, and (in model_prices) what they cost. */
+@Entity({ name: 'model_definitions' })
+export class ModelDefinitionEntity implements TenantOwned {
+  @PrimaryColumn('text') id!: string;
+  @Column('text', { name: 'organisation_id' }) organisationId!: string;
+  @Column('text', { name: 'project_id', nullable: true }) projectId!: string | null;
+  @Column('text') name!: string;
+  @Column('text', { name: 'match_pattern' }) matchPattern!: string;
+  @Column('text') tokenizer!: TokenizerId;
+  @Column('timestamp with time zone', { name: 'created_at', precision: 3 }) createdAt!: Date;
+  @Column('timestamp with time zone', { name: 'updated_at', precision: 3 }) updatedAt!: Date;
+}

@@ -1,0 +1,46 @@
+import { Module, type DynamicModule } from '@nestjs/common';
+import { BusModule } from '#libs/bus';
+import { ConfigModule } from '#libs/config';
+import { DatabaseModule, openServiceDatabase } from '#libs/db';
+import { startBusService, type RunningService, type ServiceRuntime } from '#libs/runtime';
+import { Clock } from './common/clock.js';
+import { PingHandler } from './health/ping.handler.js';
+import { Initial1732360000000 } from './migrations/1732360000000-initial.js';
+import { ModelDefinitionEntity } from './model-definitions/model-definition.entity.js';
+import { ModelDefinitionsHandler } from './model-definitions/model-definitions.handler.js';
+import { ModelDefinitionsRepository } from './model-definitions/model-definitions.repository.js';
+import { ModelDefinitionsService } from './model-definitions/model-definitions.service.js';
+import { ModelPriceEntity } from './model-definitions/model-price.entity.js';
+import { ProviderModelEntity } from './provider-models/provider-model.entity.js';
+import { ProviderModelsHandler } from './provider-models/provider-models.handler.js';
+import { ProviderModelsRepository } from './provider-models/provider-models.repository.js';
+import { ProviderModelsService } from './provider-models/provider-models.service.js';
+import { VaultConnections } from './provider-models/vault-connections.js';
+
+export const REGISTRY_SCHEMA = 'registry';
+
+@Module({})
+export class ModelRegistryModule {
+  static async forRuntime(runtime: ServiceRuntime): Promise<DynamicModule> {
+    const dataSource = await openServiceDatabase({
+      url: runtime.databaseUrl,
+      schema: REGISTRY_SCHEMA,
+      entities: [ProviderModelEntity, ModelDefinitionEntity, ModelPriceEntity],
+      migrations: [Initial1732360000000],
+    });
+    return {
+      module: ModelRegistryModule,
+      imports: [
+        ConfigModule.forRoot(runtime.config),
+        BusModule.forRoot(runtime.transport, { requestTimeoutMs: runtime.config.busRequestTimeoutMs }),
+        DatabaseModule.forDataSource(dataSource),
+      ],
+      controllers: [PingHandler, ProviderModelsHandler, ModelDefinitionsHandler],
+      providers: [Clock, VaultConnections, ProviderModelsRepository, ProviderModelsService, ModelDefinitionsRepository, ModelDefinitionsService],
+    };
+  }
+}
+
+export async function startModelRegistry(runtime: ServiceRuntime): Promise<RunningService> {
+  return startBusService('model-registry', await ModelRegistryModule.forRuntime(runtime), runtime);
+}
