@@ -93,7 +93,6 @@ export async function startGateway(runtime: ServiceRuntime): Promise<RunningGate
   app.connectMicroservice({ strategy: createBusServer(runtime.transport) }, { inheritAppConfig: false });
   app.useGlobalPipes(createValidationPipe());
   app.useGlobalFilters(new AdminExceptionFilter());
-  app.enableShutdownHooks();
   app.get(V1Routes).register(app.getHttpAdapter().getInstance());
 
   const document = SwaggerModule.createDocument(

@@ -34,7 +34,6 @@ export async function startBusService(name: string, module: DynamicModule | Type
     bufferLogs: false,
   });
   app.useGlobalFilters(new BusExceptionFilter());
-  app.enableShutdownHooks();
   await app.listen();
   return { name, close: () => app.close() };
 }

@@ -1,0 +1,154 @@
+import { Injectable } from '@nestjs/common';
+import type { TenantScope } from '#libs/contracts';
+import { tenantWhere } from '#libs/db';
+import { DataSource, type EntityManager, type Repository } from 'typeorm';
+import { ConnectionEntity } from './connection.entity.js';
+
+export interface ListPosition {
+  createdAt: Date;
+  id: string;
+}
+
+/** What re-wrapping needs of a row: which master key wraps its data key, and whose it is. */
+export interface WrappedKeyRow {
+  id: string;
+  organisationId: string;
+  wrappedDataKey: Buffer;
+  masterKeyId: string;
+}
+
+export interface RewrappedKey {
+  wrappedDataKey: Buffer;
+  masterKeyId: string;
+}
+
+const ROTATION_LOCK = 'vault.master-key-rotation';
+
+/** Every scoped query starts from tenantWhere, so none can reach another organisation's rows. */
+@Injectable()
+export class ConnectionsRepository {
+  private readonly repo: Repository<ConnectionEntity>;
+
+  constructor(private readonly dataSource: DataSource) {
+    this.repo = dataSource.getRepository(ConnectionEntity);
+  }
+
+  /** A page in (created_at, id) order, after `after` when given. */
+  list(scope: TenantScope, limit: number, after?: ListPosition): Promise<ConnectionEntity[]> {
+    const qb = this.repo
+      .createQueryBuilder('c')
+      .where(tenantWhere<ConnectionEntity>(scope))
+      .orderBy('c.created_at', 'ASC')
+      .addOrderBy('c.id', 'ASC')
+      .take(limit);
+    if (after) qb.andWhere('(c.created_at, c.id) > (:at, :id)', { at: after.createdAt, id: after.id });
+    return qb.getMany();
+  }
+
+  findInScope(scope: TenantScope, id: string, manager: EntityManager = this.dataSource.manager): Promise<ConnectionEntity | null> {
+    return manager.getRepository(ConnectionEntity).findOne({ where: tenantWhere<ConnectionEntity>(scope, { id }) });
+  }
+
+  /**
+   * Like findInScope, and holds the row until the transaction ends: `share` for a reveal, `update`
+   * for a delete, so a reveal racing a delete sees the row whole or not at all.
+   */
+  lockInScope(scope: TenantScope, id: string, manager: EntityManager, mode: 'share' | 'update'): Promise<ConnectionEntity | null> {
+    return manager.getRepository(ConnectionEntity).findOne({
+      where: tenantWhere<ConnectionEntity>(scope, { id }),
+      lock: { mode: mode === 'share' ? 'pessimistic_read' : 'pessimistic_write' },
+    });
+  }
+
+  /**
+   * Inserts; returns 'duplicate_name' when the organisation already has a connection of that name.
+   * ON CONFLICT rather than catching the unique violation: a failed INSERT would be logged with its
+   * parameters, and a duplicate name is an ordinary answer, not a database error.
+   */
+  async insert(connection: ConnectionEntity, manager: EntityManager): Promise<'inserted' | 'duplicate_name'> {
+    const result = await manager
+      .createQueryBuilder()
+      .insert()
+      .into(ConnectionEntity)
+      .values(connection)
+      .orIgnore() // ON CONFLICT DO NOTHING: the only other unique key is a random 128-bit id
+      .execute();
+    return (result.raw as unknown[]).length === 0 ? 'duplicate_name' : 'inserted';
+  }
+
+  async delete(connection: Pick<ConnectionEntity, 'id' | 'organisationId'>, manager: EntityManager): Promise<void> {
+    await manager.getRepository(ConnectionEntity).delete({ id: connection.id, organisationId: connection.organisationId });
+  }
+
+  /** Every connection of every organisation: only for the gateway's read model, never for an admin. */
+  all(): Promise<ConnectionEntity[]> {
+    return this.repo.find({ order: { organisationId: 'ASC', createdAt: 'ASC', id: 'ASC' } });
+  }
+
+  async countByMasterKeyId(): Promise<Map<string, number>> {
+    const rows: { master_key_id: string; count: string }[] = await this.dataSource.query(
+      `SELECT master_key_id, count(*) AS count FROM connections GROUP BY master_key_id`,
+    );
+    return new Map(rows.map((r) => [r.master_key_id, Number(r.count)]));
+  }
+
+  /**
+   * Runs `work` while holding a session advisory lock, so when several replicas start at once
+   * only one re-wraps. Returns false without running `work` when another replica holds it.
+   */
+  async withRotationLock(work: (manager: EntityManager) => Promise<void>): Promise<boolean> {
+    const runner = this.dataSource.createQueryRunner();
+    await runner.connect();
+    try {
+      const [{ locked }] = (await runner.query(`SELECT pg_try_advisory_lock(hashtext($1)) AS locked`, [ROTATION_LOCK])) as { locked: boolean }[];
+      if (!locked) return false;
+      try {
+        await work(runner.manager);
+      } finally {
+        await runner.query(`SELECT pg_advisory_unlock(hashtext($1))`, [ROTATION_LOCK]);
+      }
+      return true;
+    } finally {
+      await runner.release();
+    }
+  }
+
+  /**
+   * One batch of re-wrapping in its own transaction: locks up to `limit` rows wrapped by one of
+   * `masterKeyIds` with an id after `afterId`, stores what `rewrap` returns for each (a row it
+   * returns null for is left as it is). Leaves updated_at alone: the connection did not change.
+   */
+  rewrapBatch(
+    manager: EntityManager,
+    batch: { masterKeyIds: string[]; afterId: string; limit: number },
+    rewrap: (row: WrappedKeyRow) => RewrappedKey | null,
+  ): Promise<{ lastId: string | null; rewrapped: WrappedKeyRow[] }> {
+    return manager.transaction(async (tx) => {
+      const rows: WrappedKeyRow[] = (
+        await tx.query(
+          `SELECT id, organisation_id, wrapped_data_key, master_key_id FROM connections
+            WHERE master_key_id = ANY($1) AND id > $2 ORDER BY id LIMIT $3 FOR UPDATE`,
+          [batch.masterKeyIds, batch.afterId, batch.limit],
+        )
+      ).map((r: { id: string; organisation_id: string; wrapped_data_key: Buffer; master_key_id: string }) => ({
+        id: r.id,
+        organisationId: r.organisation_id,
+        wrappedDataKey: r.wrapped_data_key,
+        masterKeyId: r.master_key_id,
+      }));
+      const rewrapped: WrappedKeyRow[] = [];
+      for (const row of rows) {
+        const next = rewrap(row);
+        if (!next) continue;
+        await tx.query(`UPDATE connections SET wrapped_data_key = $1, master_key_id = $2 WHERE id = $3 AND master_key_id = $4`, [
+          next.wrappedDataKey,
+          next.masterKeyId,
+          row.id,
+          row.masterKeyId,
+        ]);
+        rewrapped.push(row);
+      }
+      return { lastId: rows.at(-1)?.id ?? null, rewrapped };
+    });
+  }
+}

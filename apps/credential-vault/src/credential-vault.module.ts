@@ -1,0 +1,63 @@
+import { Module, type DynamicModule } from '@nestjs/common';
+import { BusModule } from '#libs/bus';
+import { ConfigModule } from '#libs/config';
+import { DatabaseModule, openServiceDatabase } from '#libs/db';
+import { startBusService, type RunningService, type ServiceRuntime } from '#libs/runtime';
+import { AuditLogEntryEntity } from './audit/audit-log-entry.entity.js';
+import { AuditLogRepository } from './audit/audit-log.repository.js';
+import { ConnectionSecrets } from './connections/connection-secrets.js';
+import { ConnectionEntity } from './connections/connection.entity.js';
+import { ConnectionsHandler } from './connections/connections.handler.js';
+import { ConnectionsRepository } from './connections/connections.repository.js';
+import { ConnectionsService } from './connections/connections.service.js';
+import { MasterKeyRotationService } from './connections/master-key-rotation.service.js';
+import { VaultTransactions } from './connections/vault-transactions.js';
+import { EnvelopeCipher } from './crypto/envelope-cipher.js';
+import { MasterKeyRing } from './crypto/master-key-ring.js';
+import { EnvironmentMasterKeySource, type MasterKeySource } from './crypto/master-key-source.js';
+import { PingHandler } from './health/ping.handler.js';
+import { VaultInitial1732360000000 } from './migrations/1732360000000-vault-initial.js';
+
+export const VAULT_SCHEMA = 'vault';
+
+export interface CredentialVaultOptions {
+  /** Where master keys come from; VAULT_MASTER_KEY (or embedded mode's key file) by default. */
+  keySource?: MasterKeySource;
+}
+
+@Module({})
+export class CredentialVaultModule {
+  static async forRuntime(runtime: ServiceRuntime, options: CredentialVaultOptions = {}): Promise<DynamicModule> {
+    // Keys first: without them the vault must refuse to start before it touches the database.
+    const keys = await (options.keySource ?? new EnvironmentMasterKeySource(runtime.config)).load();
+    const dataSource = await openServiceDatabase({
+      url: runtime.databaseUrl,
+      schema: VAULT_SCHEMA,
+      entities: [ConnectionEntity, AuditLogEntryEntity],
+      migrations: [VaultInitial1732360000000],
+    });
+    return {
+      module: CredentialVaultModule,
+      imports: [
+        ConfigModule.forRoot(runtime.config),
+        BusModule.forRoot(runtime.transport, { requestTimeoutMs: runtime.config.busRequestTimeoutMs }),
+        DatabaseModule.forDataSource(dataSource),
+      ],
+      controllers: [ConnectionsHandler, PingHandler],
+      providers: [
+        { provide: MasterKeyRing, useValue: keys },
+        EnvelopeCipher,
+        ConnectionSecrets,
+        ConnectionsRepository,
+        AuditLogRepository,
+        VaultTransactions,
+        ConnectionsService,
+        MasterKeyRotationService,
+      ],
+    };
+  }
+}
+
+export async function startCredentialVault(runtime: ServiceRuntime, options: CredentialVaultOptions = {}): Promise<RunningService> {
+  return startBusService('credential-vault', await CredentialVaultModule.forRuntime(runtime, options), runtime);
+}
