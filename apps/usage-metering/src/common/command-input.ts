@@ -1,0 +1,37 @@
+import { plainToInstance } from 'class-transformer';
+import { validate } from 'class-validator';
+import { AppError, type CommandEnvelope, type FieldError, type TenantScope } from '#libs/contracts';
+
+/**
+ * Bus handlers check what arrives before a service sees it. The gateway validates the same DTOs,
+ * but the bus has other clients, and a missing organisation in a query would match every tenant.
+ */
+export function checkedEnvelope(payload: unknown): CommandEnvelope<unknown> {
+  const envelope = payload as Partial<CommandEnvelope<unknown>> | null | undefined;
+  const scope = envelope?.scope as Partial<TenantScope> | undefined;
+  const problems: FieldError[] = [];
+  if (typeof scope?.organisationId !== 'string' || scope.organisationId === '') {
+    problems.push({ field: 'scope.organisationId', messages: ['scope.organisationId must be a non-empty string'] });
+  }
+  if (scope?.projectId !== null && (typeof scope?.projectId !== 'string' || scope.projectId === '')) {
+    problems.push({ field: 'scope.projectId', messages: ['scope.projectId must be null or a non-empty string'] });
+  }
+  if (typeof envelope?.actor?.keyId !== 'string') {
+    problems.push({ field: 'actor.keyId', messages: ['actor.keyId must be a string'] });
+  }
+  if (problems.length > 0) throw AppError.validation(problems);
+  return envelope as CommandEnvelope<unknown>;
+}
+
+/** Validates a command's input against its DTO class (the same class-validator rules the gateway applies). */
+export async function validInput<T extends object>(dto: new () => T, input: unknown): Promise<T> {
+  if (typeof input !== 'object' || input === null || Array.isArray(input)) {
+    throw AppError.validation([{ field: 'input', messages: ['input must be an object'] }]);
+  }
+  const instance = plainToInstance(dto, input);
+  const errors = await validate(instance, { forbidUnknownValues: true, whitelist: true });
+  if (errors.length > 0) {
+    throw AppError.validation(errors.map((e) => ({ field: e.property, messages: Object.values(e.constraints ?? { invalid: `${e.property} is invalid` }) })));
+  }
+  return instance;
+}

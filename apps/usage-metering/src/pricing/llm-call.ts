@@ -1,0 +1,87 @@
+import { GenAiAttr, type SpanAttributeValue, type SpanRecord } from '#libs/contracts';
+import type { TokenUsage } from './token-usage.js';
+
+/**
+ * The operations that are one call to a model, and so are priced. Agent, workflow and tool spans
+ * (invoke_agent, execute_tool, ...) may repeat their children's usage; pricing them would count the
+ * same tokens twice. https://opentelemetry.io/docs/specs/semconv/gen-ai/gen-ai-spans/
+ */
+export const PRICED_OPERATIONS: ReadonlySet<string> = new Set(['chat', 'text_completion', 'embeddings', 'generate_content']);
+
+const USAGE_ATTRIBUTES = {
+  input: GenAiAttr.inputTokens,
+  output: GenAiAttr.outputTokens,
+  cacheRead: GenAiAttr.cacheReadTokens,
+  cacheWrite: GenAiAttr.cacheCreationTokens,
+  reasoning: GenAiAttr.reasoningTokens,
+} as const satisfies Record<keyof TokenUsage, string>;
+
+/** A span that is one LLM call with usage, read into what pricing needs. */
+export interface LlmCall {
+  /** gen_ai.response.model, else gen_ai.request.model; '' when the span names neither. */
+  model: string;
+  startedAt: Date;
+  /** Absent and invalid attributes count as 0 here; invalidAttributes says which were invalid. */
+  usage: TokenUsage;
+  /** Usage attributes present but not non-negative integers: the call cannot be priced. */
+  invalidAttributes: string[];
+}
+
+/** A span whose required fields are unreadable (not a usage problem: the producer is broken). */
+export class MalformedSpanError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'MalformedSpanError';
+  }
+}
+
+const NANOS_PER_MS = 1_000_000n;
+
+/**
+ * Reads a span as an LLM call, or null when it is not one to price: its gen_ai.operation.name is
+ * not a model call, or it carries no gen_ai.usage.* attribute at all.
+ * @throws MalformedSpanError when the start time is not epoch nanoseconds
+ */
+export function readLlmCall(span: SpanRecord): LlmCall | null {
+  const attributes = span.attributes ?? {};
+  const operation = attributes[GenAiAttr.operationName];
+  if (typeof operation !== 'string' || !PRICED_OPERATIONS.has(operation)) return null;
+  if (!Object.keys(attributes).some((k) => k.startsWith('gen_ai.usage.'))) return null;
+
+  const usage: TokenUsage = { input: 0n, output: 0n, cacheRead: 0n, cacheWrite: 0n, reasoning: 0n };
+  const invalidAttributes: string[] = [];
+  for (const [field, name] of Object.entries(USAGE_ATTRIBUTES) as [keyof TokenUsage, string][]) {
+    if (!(name in attributes)) continue;
+    const count = tokenCount(attributes[name]);
+    if (count === null) invalidAttributes.push(name);
+    else usage[field] = count;
+  }
+  return { model: modelOf(attributes), startedAt: startOf(span), usage, invalidAttributes };
+}
+
+function modelOf(attributes: Record<string, SpanAttributeValue>): string {
+  for (const name of [GenAiAttr.responseModel, GenAiAttr.requestModel]) {
+    const value = attributes[name];
+    if (typeof value === 'string' && value.length > 0) return value;
+  }
+  return '';
+}
+
+/** A token count: a non-negative integer number (exactly representable) or integer string. */
+function tokenCount(value: SpanAttributeValue | undefined): bigint | null {
+  if (typeof value === 'number') return Number.isSafeInteger(value) && value >= 0 ? BigInt(value) : null;
+  if (typeof value === 'string' && /^\d{1,19}$/.test(value)) {
+    const n = BigInt(value);
+    return n <= 9_223_372_036_854_775_807n ? n : null; // fits the bigint column
+  }
+  return null;
+}
+
+/** Epoch nanoseconds rounded down to the millisecond: a price effective at t ms applies to a span at t ms + any ns. */
+function startOf(span: SpanRecord): Date {
+  const text = span.startTimeUnixNano;
+  if (typeof text !== 'string' || !/^\d{1,22}$/.test(text)) throw new MalformedSpanError(`span ${span.spanId} has no valid startTimeUnixNano: ${JSON.stringify(text)}`);
+  const date = new Date(Number(BigInt(text) / NANOS_PER_MS));
+  if (Number.isNaN(date.getTime())) throw new MalformedSpanError(`span ${span.spanId} starts out of range: ${text}`);
+  return date;
+}

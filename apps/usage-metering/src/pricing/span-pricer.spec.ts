@@ -1,0 +1,117 @@
+import { GenAiAttr, type ModelDefinitionView, type SpanAttributeValue, type SpanRecord } from '#libs/contracts';
+import { formatDecimal } from '#libs/money';
+import { PriceCatalogue } from './price-catalogue.js';
+import { priceSpan, type SpanPricing } from './span-pricer.js';
+
+const JAN = '2025-01-01T00:00:00.000Z';
+
+const catalogue = PriceCatalogue.build([
+  {
+    id: 'def_4o',
+    organisationId: 'org_a',
+    projectId: null,
+    name: 'gpt-4o',
+    matchPattern: '(?i)^gpt-4o(-\\d{4}-\\d{2}-\\d{2})?$',
+    tokenizer: 'o200k_base',
+    priceVersions: [{ effectiveFrom: JAN, prices: { input: '0.0000025', cache_read: '0.00000125', output: '0.00001', reasoning: '0.000012' } }],
+    createdAt: JAN,
+    updatedAt: JAN,
+  },
+  {
+    id: 'def_in_only',
+    organisationId: 'org_a',
+    projectId: null,
+    name: 'input only',
+    matchPattern: '^input-only$',
+    tokenizer: 'none',
+    priceVersions: [{ effectiveFrom: JAN, prices: { input: '0.000001' } }],
+    createdAt: JAN,
+    updatedAt: JAN,
+  },
+] satisfies ModelDefinitionView[]);
+
+function span(attributes: Record<string, SpanAttributeValue>): SpanRecord {
+  return {
+    traceId: 't',
+    spanId: 's',
+    parentSpanId: null,
+    name: 'chat',
+    startTimeUnixNano: '1751371200000000000', // 2025-07-01
+    endTimeUnixNano: '1751371201000000000',
+    status: { code: 'ok' },
+    attributes: { [GenAiAttr.operationName]: 'chat', ...attributes },
+    organisationId: 'org_a',
+    projectId: null,
+    keyId: null,
+    source: 'gateway',
+  };
+}
+
+function outcome(p: SpanPricing | null): unknown {
+  if (p === null) return null;
+  const o = p.outcome;
+  return o.priced ? { cost: formatDecimal(o.cost), breakdown: o.breakdown, definitionId: o.definitionId } : { unpriced: o.reason, definitionId: o.definitionId };
+}
+
+describe('priceSpan', () => {
+  it('prices a chat span: 1234 input at 0.0000025 + 567 output at 0.00001 = 0.008755', () => {
+    const p = priceSpan(span({ [GenAiAttr.requestModel]: 'gpt-4o', [GenAiAttr.inputTokens]: 1234, [GenAiAttr.outputTokens]: 567 }), catalogue);
+    expect(outcome(p)).toEqual({ cost: '0.008755', breakdown: { input: '0.003085', output: '0.00567' }, definitionId: 'def_4o' });
+    expect(p?.call.model).toBe('gpt-4o');
+  });
+
+  it('prices a span with cached and reasoning tokens, falling back from cache_write to input', () => {
+    const p = priceSpan(
+      span({
+        [GenAiAttr.requestModel]: 'gpt-4o',
+        [GenAiAttr.responseModel]: 'gpt-4o-2024-08-06',
+        [GenAiAttr.inputTokens]: 10_000,
+        [GenAiAttr.cacheReadTokens]: 6000,
+        [GenAiAttr.cacheCreationTokens]: 1000,
+        [GenAiAttr.outputTokens]: 2000,
+        [GenAiAttr.reasoningTokens]: 1500,
+      }),
+      catalogue,
+    );
+    // uncached 3000 x 0.0000025 = 0.0075; cache_read 6000 x 0.00000125 = 0.0075;
+    // cache_write 1000 x 0.0000025 (input's price) = 0.0025; text 500 x 0.00001 = 0.005;
+    // reasoning 1500 x 0.000012 = 0.018; sum 0.0075 + 0.0075 + 0.0025 + 0.005 + 0.018 = 0.0405
+    expect(outcome(p)).toEqual({
+      cost: '0.0405',
+      breakdown: { input: '0.0075', cache_read: '0.0075', cache_write: '0.0025', output: '0.005', reasoning: '0.018' },
+      definitionId: 'def_4o',
+    });
+    expect(p?.call.model).toBe('gpt-4o-2024-08-06');
+  });
+
+  it('leaves an unknown model unpriced with a reason, never at $0', () => {
+    expect(outcome(priceSpan(span({ [GenAiAttr.requestModel]: 'mystery-1', [GenAiAttr.inputTokens]: 10 }), catalogue))).toEqual({
+      unpriced: 'no_matching_definition',
+      definitionId: null,
+    });
+  });
+
+  it('leaves a span with no model name unpriced', () => {
+    expect(outcome(priceSpan(span({ [GenAiAttr.inputTokens]: 10 }), catalogue))).toEqual({ unpriced: 'no_matching_definition', definitionId: null });
+  });
+
+  it('leaves a span unpriced when a part it used has no price, naming the part', () => {
+    const p = priceSpan(span({ [GenAiAttr.requestModel]: 'input-only', [GenAiAttr.inputTokens]: 10, [GenAiAttr.outputTokens]: 1 }), catalogue);
+    expect(outcome(p)).toEqual({ unpriced: 'missing_price:output', definitionId: 'def_in_only' });
+  });
+
+  it('leaves a span with more reasoning than output tokens unpriced as inconsistent', () => {
+    const p = priceSpan(span({ [GenAiAttr.requestModel]: 'gpt-4o', [GenAiAttr.inputTokens]: 10, [GenAiAttr.outputTokens]: 5, [GenAiAttr.reasoningTokens]: 6 }), catalogue);
+    expect(outcome(p)).toEqual({ unpriced: 'inconsistent_usage', definitionId: null });
+  });
+
+  it('leaves a span with a negative token count unpriced as inconsistent', () => {
+    const p = priceSpan(span({ [GenAiAttr.requestModel]: 'gpt-4o', [GenAiAttr.inputTokens]: -10 }), catalogue);
+    expect(outcome(p)).toEqual({ unpriced: 'inconsistent_usage', definitionId: null });
+  });
+
+  it('does not price an agent span that repeats its children’s usage', () => {
+    const p = priceSpan(span({ [GenAiAttr.operationName]: 'invoke_agent', [GenAiAttr.requestModel]: 'gpt-4o', [GenAiAttr.inputTokens]: 1234, [GenAiAttr.outputTokens]: 567 }), catalogue);
+    expect(p).toBeNull();
+  });
+});

@@ -1,0 +1,105 @@
+import type { SpanBatch, SpanRecord, UsageType } from '#libs/contracts';
+import { formatDecimal } from '#libs/money';
+import { MalformedSpanError } from '../pricing/llm-call.js';
+import type { PriceCatalogue } from '../pricing/price-catalogue.js';
+import { priceSpan } from '../pricing/span-pricer.js';
+import type { PricingOutcome } from '../pricing/usage-pricer.js';
+import type { TokenUsage } from '../pricing/token-usage.js';
+
+/** A usage record about to be inserted: a priced span, or an unpriced one with its reason. */
+export interface NewUsageRecord {
+  id: string;
+  organisationId: string;
+  projectId: string | null;
+  keyId: string | null;
+  traceId: string;
+  spanId: string;
+  source: string;
+  model: string;
+  startedAt: Date;
+  usage: TokenUsage;
+  definitionId: string | null;
+  priceEffectiveFrom: Date | null;
+  /** Exact decimal string; null when unpriced. */
+  cost: string | null;
+  costBreakdown: Partial<Record<UsageType, string>> | null;
+  priced: boolean;
+  unpricedReason: string | null;
+}
+
+export interface BatchRecords {
+  records: NewUsageRecord[];
+  /** Spans that could not be read at all (a broken producer), with why; logged by the caller. */
+  malformed: string[];
+}
+
+/** The pricing columns of a record, as stored. */
+export function pricingColumns(outcome: PricingOutcome): Pick<NewUsageRecord, 'definitionId' | 'priceEffectiveFrom' | 'cost' | 'costBreakdown' | 'priced' | 'unpricedReason'> {
+  return outcome.priced
+    ? { definitionId: outcome.definitionId, priceEffectiveFrom: outcome.priceEffectiveFrom, cost: formatDecimal(outcome.cost), costBreakdown: outcome.breakdown, priced: true, unpricedReason: null }
+    : { definitionId: outcome.definitionId, priceEffectiveFrom: outcome.priceEffectiveFrom, cost: null, costBreakdown: null, priced: false, unpricedReason: outcome.reason };
+}
+
+/**
+ * The usage records of one span batch: each LLM-call span priced once (a span repeated within the
+ * batch counts once), spans that are not LLM calls left out, unreadable spans reported.
+ */
+export function usageRecordsForBatch(batch: SpanBatch, catalogue: PriceCatalogue, newId: () => string): BatchRecords {
+  if (typeof batch !== 'object' || batch === null || !Array.isArray(batch.spans)) {
+    // Not a SpanBatch at all: failing makes the stream retry and then dead-letter it for an admin.
+    throw new MalformedSpanError('message is not a SpanBatch (no spans array)');
+  }
+  const records: NewUsageRecord[] = [];
+  const malformed: string[] = [];
+  const seen = new Set<string>();
+  for (const span of batch.spans as unknown[]) {
+    const problem = shapeProblem(span);
+    if (problem) {
+      malformed.push(problem);
+      continue;
+    }
+    const s = span as SpanRecord;
+    const identity = `${s.traceId}\u0000${s.spanId}`;
+    if (seen.has(identity)) continue;
+    seen.add(identity);
+    let pricing;
+    try {
+      pricing = priceSpan(s, catalogue);
+    } catch (err) {
+      if (!(err instanceof MalformedSpanError)) throw err;
+      malformed.push(err.message);
+      continue;
+    }
+    if (pricing === null) continue;
+    records.push({
+      id: newId(),
+      organisationId: s.organisationId,
+      projectId: s.projectId ?? null,
+      keyId: s.keyId ?? null,
+      traceId: s.traceId,
+      spanId: s.spanId,
+      source: s.source,
+      model: pricing.call.model,
+      startedAt: pricing.call.startedAt,
+      usage: pricing.call.usage,
+      ...pricingColumns(pricing.outcome),
+    });
+  }
+  return { records, malformed };
+}
+
+const nonEmpty = (v: unknown): v is string => typeof v === 'string' && v.length > 0;
+const optionalId = (v: unknown): boolean => v === null || v === undefined || nonEmpty(v);
+
+/** What a span must have to be stored at all: its identity, its tenant, its attributes. */
+function shapeProblem(span: unknown): string | null {
+  if (typeof span !== 'object' || span === null) return 'a span is not an object';
+  const s = span as Partial<Record<keyof SpanRecord, unknown>>;
+  const name = `span ${String(s.traceId)}/${String(s.spanId)}`;
+  if (!nonEmpty(s.traceId) || !nonEmpty(s.spanId)) return `${name} has no trace id or span id`;
+  if (!nonEmpty(s.organisationId)) return `${name} has no organisation`;
+  if (!optionalId(s.projectId) || !optionalId(s.keyId)) return `${name} has an invalid project or key id`;
+  if (!nonEmpty(s.source)) return `${name} has no source`;
+  if (typeof s.attributes !== 'object' || s.attributes === null || Array.isArray(s.attributes)) return `${name} has no attributes`;
+  return null;
+}

@@ -1,0 +1,34 @@
+import { Column, CreateDateColumn, Entity, PrimaryColumn } from 'typeorm';
+import type { UsageType } from '#libs/contracts';
+import type { TenantOwned } from '#libs/db';
+
+/**
+ * One priced (or unpriced, with a reason) LLM call. Token counts are bigint and cost numeric: the
+ * driver returns both as strings, so neither passes through a float.
+ */
+@Entity({ name: 'usage_records' })
+export class UsageRecordEntity implements TenantOwned {
+  @PrimaryColumn('text') id!: string;
+  @Column('text', { name: 'organisation_id' }) organisationId!: string;
+  @Column('text', { name: 'project_id', nullable: true }) projectId!: string | null;
+  @Column('text', { name: 'key_id', nullable: true }) keyId!: string | null;
+  @Column('text', { name: 'trace_id' }) traceId!: string;
+  @Column('text', { name: 'span_id' }) spanId!: string;
+  @Column('text') source!: string;
+  @Column('text') model!: string;
+  @Column('text', { name: 'definition_id', nullable: true }) definitionId!: string | null;
+  @Column('timestamptz', { name: 'price_effective_from', nullable: true }) priceEffectiveFrom!: Date | null;
+  @Column('timestamptz', { name: 'started_at' }) startedAt!: Date;
+  @Column('bigint', { name: 'input_tokens' }) inputTokens!: string;
+  @Column('bigint', { name: 'output_tokens' }) outputTokens!: string;
+  @Column('bigint', { name: 'cache_read_tokens' }) cacheReadTokens!: string;
+  @Column('bigint', { name: 'cache_write_tokens' }) cacheWriteTokens!: string;
+  @Column('bigint', { name: 'reasoning_tokens' }) reasoningTokens!: string;
+  /** Exact decimal string; null when unpriced. */
+  @Column('numeric', { nullable: true }) cost!: string | null;
+  /** Usage type -> exact decimal string. */
+  @Column('jsonb', { name: 'cost_breakdown', nullable: true }) costBreakdown!: Partial<Record<UsageType, string>> | null;
+  @Column('boolean') priced!: boolean;
+  @Column('text', { name: 'unpriced_reason', nullable: true }) unpricedReason!: string | null;
+  @CreateDateColumn({ name: 'created_at', type: 'timestamptz' }) createdAt!: Date;
+}

@@ -1,0 +1,19 @@
+import { Controller } from '@nestjs/common';
+import { Payload } from '@nestjs/microservices';
+import { CommandHandler } from '#libs/bus';
+import { CostsQueryDto, QUEUE_GROUPS, type CommandResponse } from '#libs/contracts';
+import { checkedEnvelope, validInput } from '../common/command-input.js';
+import { CostsReportService } from './costs-report.service.js';
+
+/** metering.v1.costs.report: checks the envelope and the query, asks the service. */
+@Controller()
+export class CostsReportHandler {
+  constructor(private readonly reports: CostsReportService) {}
+
+  @CommandHandler('metering.v1.costs.report', QUEUE_GROUPS.metering)
+  async report(@Payload() payload: unknown): Promise<CommandResponse<'metering.v1.costs.report'>> {
+    const command = checkedEnvelope(payload);
+    const input = await validInput(CostsQueryDto, command.input ?? {});
+    return this.reports.report({ scope: command.scope, input });
+  }
+}

@@ -1,0 +1,61 @@
+import { Injectable } from '@nestjs/common';
+import type { CostGrouping, TenantScope } from '#libs/contracts';
+import { DataSource } from 'typeorm';
+
+/** What a group is called when the grouped column is empty (organisation-wide calls, calls without a key). */
+export const NO_GROUP_KEY = '(none)';
+
+/** SQL per grouping; fixed strings, never built from input. */
+const GROUP_EXPRESSION: Readonly<Record<CostGrouping, string>> = {
+  model: `COALESCE(NULLIF(model, ''), '${NO_GROUP_KEY}')`,
+  project: `COALESCE(project_id, '${NO_GROUP_KEY}')`,
+  key: `COALESCE(key_id, '${NO_GROUP_KEY}')`,
+};
+
+export interface CostGroupRow {
+  key: string;
+  /** Counts and sums as Postgres writes them (strings): bigint and numeric never pass through a float here. */
+  requests: string;
+  inputTokens: string;
+  outputTokens: string;
+  cost: string;
+  unpricedRequests: string;
+}
+
+export interface CostsWindow {
+  from: Date;
+  to: Date;
+  groupBy: CostGrouping;
+}
+
+/**
+ * Cost sums over usage_records, scoped by construction: always the caller's organisation, and for a
+ * project-scoped caller only that project's records (its usage, not the organisation's).
+ */
+@Injectable()
+export class CostsReportRepository {
+  constructor(private readonly dataSource: DataSource) {}
+
+  async groups(scope: TenantScope, window: CostsWindow): Promise<CostGroupRow[]> {
+    const params: unknown[] = [scope.organisationId, window.from.toISOString(), window.to.toISOString()];
+    let where = 'organisation_id = $1 AND started_at >= $2 AND started_at < $3';
+    if (scope.projectId !== null) {
+      params.push(scope.projectId);
+      where += ` AND project_id = $${params.length}`;
+    }
+    // Sums in numeric (exact); an unpriced call is counted, its (absent) cost is not.
+    return this.dataSource.query(
+      `SELECT ${GROUP_EXPRESSION[window.groupBy]} AS "key",
+              count(*)::text AS "requests",
+              sum(input_tokens)::text AS "inputTokens",
+              sum(output_tokens)::text AS "outputTokens",
+              COALESCE(sum(cost) FILTER (WHERE priced), 0)::text AS "cost",
+              (count(*) FILTER (WHERE NOT priced))::text AS "unpricedRequests"
+         FROM usage_records
+        WHERE ${where}
+        GROUP BY 1
+        ORDER BY COALESCE(sum(cost) FILTER (WHERE priced), 0) DESC, 1 ASC`,
+      params,
+    );
+  }
+}

@@ -1,0 +1,67 @@
+import { Module, type DynamicModule } from '@nestjs/common';
+import { BusModule } from '#libs/bus';
+import { ConfigModule } from '#libs/config';
+import { DatabaseModule, openServiceDatabase } from '#libs/db';
+import { startBusService, type RunningService, type ServiceRuntime } from '#libs/runtime';
+import { Clock } from './common/clock.js';
+import { Delay } from './common/delay.js';
+import { DefinitionChangesHandler } from './definitions/definition-changes.handler.js';
+import { DefinitionsReadModel } from './definitions/definitions-read-model.js';
+import { RegistryDefinitions } from './definitions/registry-definitions.js';
+import { PingHandler } from './health/ping.handler.js';
+import { BUS_LISTENING, BusListening, MeteringStartup } from './metering-startup.js';
+import { MeteringInitial1732370000000 } from './migrations/1732370000000-metering-initial.js';
+import { SpanBatchConsumer } from './records/span-batch.consumer.js';
+import { UnpricedRecordsRepricer } from './records/unpriced-records.repricer.js';
+import { UsageRecordEntity } from './records/usage-record.entity.js';
+import { UsageRecordsRepository } from './records/usage-records.repository.js';
+import { CostsReportHandler } from './reports/costs-report.handler.js';
+import { CostsReportRepository } from './reports/costs-report.repository.js';
+import { CostsReportService } from './reports/costs-report.service.js';
+
+export const METERING_SCHEMA = 'metering';
+
+@Module({})
+export class UsageMeteringModule {
+  static async forRuntime(runtime: ServiceRuntime, listening: BusListening): Promise<DynamicModule> {
+    const dataSource = await openServiceDatabase({
+      url: runtime.databaseUrl,
+      schema: METERING_SCHEMA,
+      entities: [UsageRecordEntity],
+      migrations: [MeteringInitial1732370000000],
+    });
+    return {
+      module: UsageMeteringModule,
+      imports: [
+        ConfigModule.forRoot(runtime.config),
+        BusModule.forRoot(runtime.transport, { requestTimeoutMs: runtime.config.busRequestTimeoutMs }, runtime.durable),
+        DatabaseModule.forDataSource(dataSource),
+      ],
+      controllers: [PingHandler, CostsReportHandler, DefinitionChangesHandler],
+      providers: [
+        { provide: BUS_LISTENING, useValue: listening },
+        Clock,
+        Delay,
+        RegistryDefinitions,
+        DefinitionsReadModel,
+        UsageRecordsRepository,
+        UnpricedRecordsRepricer,
+        SpanBatchConsumer,
+        CostsReportRepository,
+        CostsReportService,
+        MeteringStartup,
+      ],
+    };
+  }
+}
+
+/**
+ * Starts usage-metering: its bus handlers at once, then (in the background) the definitions and the
+ * span consumer. Closing it stops the consumer before the database closes.
+ */
+export async function startUsageMetering(runtime: ServiceRuntime): Promise<RunningService> {
+  const listening = new BusListening();
+  const service = await startBusService('usage-metering', await UsageMeteringModule.forRuntime(runtime, listening), runtime);
+  listening.markOpen();
+  return service;
+}

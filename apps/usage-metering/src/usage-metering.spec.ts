@@ -1,0 +1,305 @@
+import { Controller, Module } from '@nestjs/common';
+import pg from 'pg';
+import { CommandHandler } from '#libs/bus';
+import { GenAiAttr, QUEUE_GROUPS, type CostReportView, type CostsQueryDto, type ModelDefinitionView, type SpanRecord, type TenantScope } from '#libs/contracts';
+import { startBusService } from '#libs/runtime';
+import { createServiceHarness, envelope, eventually, type ServiceHarness } from '../../../test/support/service-harness.js';
+import { startUsageMetering } from './usage-metering.module.js';
+
+/*
+ * One medium test file for the whole service: usage-metering against real Postgres (its migrations)
+ * and the real bus and durable stream (NATS/JetStream with TEST_NATS_URL). Each test uses its own
+ * organisation, so reports do not see each other's spans.
+ */
+
+const JAN_2025 = '2025-01-01T00:00:00.000Z';
+
+/** Stands in for the model registry (built elsewhere): answers model-definitions.all with what a test sets. */
+@Controller()
+class FakeRegistryHandler {
+  static definitions: ModelDefinitionView[] = [];
+  static requests = 0;
+
+  @CommandHandler('registry.v1.model-definitions.all', QUEUE_GROUPS.registry)
+  all(): ModelDefinitionView[] {
+    FakeRegistryHandler.requests++;
+    return FakeRegistryHandler.definitions;
+  }
+}
+
+@Module({ controllers: [FakeRegistryHandler] })
+class FakeRegistryModule {}
+
+function definition(d: Partial<ModelDefinitionView> & { id: string; organisationId: string; matchPattern: string; prices: Record<string, string> }): ModelDefinitionView {
+  const { prices, ...rest } = d;
+  return {
+    projectId: null,
+    name: d.id,
+    tokenizer: 'o200k_base',
+    priceVersions: [{ effectiveFrom: JAN_2025, prices }],
+    createdAt: JAN_2025,
+    updatedAt: JAN_2025,
+    ...rest,
+  };
+}
+
+FakeRegistryHandler.definitions = [
+  definition({ id: 'def_priced', organisationId: 'org-priced', matchPattern: '(?i)^gpt-4o$', prices: { input: '0.0000025', output: '0.00001' } }),
+  definition({ id: 'def_dup', organisationId: 'org-dup', matchPattern: '^gpt-4o$', prices: { input: '0.0000025', output: '0.00001' } }),
+  definition({ id: 'def_unknown', organisationId: 'org-unknown', matchPattern: '^gpt-4o$', prices: { input: '0.0000025', output: '0.00001' } }),
+  definition({ id: 'def_groups_org', organisationId: 'org-groups', matchPattern: '^gpt-4o$', prices: { input: '0.000001', output: '0.000002' } }),
+  // proj-b has its own, dearer price for the same model: its spans must use it.
+  definition({ id: 'def_groups_proj_b', organisationId: 'org-groups', projectId: 'proj-b', matchPattern: '^gpt-4o$', prices: { input: '0.00001', output: '0.00002' } }),
+  definition({ id: 'def_other', organisationId: 'org-other', matchPattern: '^gpt-4o$', prices: { input: '1', output: '1' } }),
+];
+
+let h: ServiceHarness;
+let db: pg.Client;
+
+beforeAll(async () => {
+  h = await createServiceHarness('usage_metering');
+  await h.start((runtime) => startBusService('fake-registry', FakeRegistryModule, runtime));
+  await h.start(startUsageMetering);
+  db = new pg.Client({ connectionString: h.databaseUrl });
+  await db.connect();
+});
+afterAll(async () => {
+  await db?.end();
+  await h?.close();
+});
+
+let seq = 0;
+const runId = Date.now().toString(36);
+
+interface SpanSpec {
+  organisationId: string;
+  projectId?: string | null;
+  keyId?: string | null;
+  model: string;
+  input: number;
+  output: number;
+  operation?: string;
+  startedAt?: Date;
+  extra?: Record<string, number>;
+  spanId?: string;
+}
+
+function llmSpan(s: SpanSpec): SpanRecord {
+  seq++;
+  const start = BigInt((s.startedAt ?? new Date()).getTime()) * 1_000_000n;
+  return {
+    traceId: `trace-${runId}-${seq}`,
+    spanId: s.spanId ?? `span-${runId}-${seq}`,
+    parentSpanId: null,
+    name: `chat ${s.model}`,
+    startTimeUnixNano: start.toString(),
+    endTimeUnixNano: (start + 1_000_000n).toString(),
+    status: { code: 'ok' },
+    attributes: {
+      [GenAiAttr.operationName]: s.operation ?? 'chat',
+      [GenAiAttr.requestModel]: s.model,
+      [GenAiAttr.inputTokens]: s.input,
+      [GenAiAttr.outputTokens]: s.output,
+      ...s.extra,
+    },
+    organisationId: s.organisationId,
+    projectId: s.projectId ?? null,
+    keyId: s.keyId ?? null,
+    source: 'gateway',
+  };
+}
+
+async function publish(spans: SpanRecord[]): Promise<void> {
+  const batchId = `batch-${runId}-${++seq}`;
+  await h.runtime.durable.publish('telemetry.v1.spans', { batchId, spans }, batchId);
+}
+
+function report(organisationId: string, input: CostsQueryDto = {}, projectId: string | null = null, harness = h): Promise<CostReportView> {
+  const scope: TenantScope = { organisationId, projectId };
+  return harness.bus.request('metering.v1.costs.report', envelope(input, scope));
+}
+
+function requestsIn(r: CostReportView): number {
+  return r.groups.reduce((n, g) => n + g.requests, 0);
+}
+
+async function reportWith(organisationId: string, requests: number, input: CostsQueryDto = {}): Promise<CostReportView> {
+  return eventually(() => report(organisationId, input), (r) => requestsIn(r) >= requests, `${requests} requests in ${organisationId}'s report`, 15_000);
+}
+
+describe('usage-metering', () => {
+  it('answers its ping once its migrations have run', async () => {
+    await expect(h.bus.request('metering.v1.ping', {})).resolves.toEqual({ service: 'usage-metering', ok: true });
+  });
+
+  it('prices a chat span at its tokens times the definition’s prices, exactly', async () => {
+    await publish([llmSpan({ organisationId: 'org-priced', model: 'GPT-4o', input: 1234, output: 567 })]);
+    const r = await reportWith('org-priced', 1);
+    // 1234 x 0.0000025 = 0.003085; 567 x 0.00001 = 0.00567; total 0.008755
+    expect(r).toMatchObject({
+      currency: 'USD',
+      groupBy: 'model',
+      groups: [{ key: 'GPT-4o', requests: 1, inputTokens: 1234, outputTokens: 567, cost: '0.008755', unpricedRequests: 0 }],
+      totalCost: '0.008755',
+    });
+    const rows = await db.query(`SELECT cost::text AS cost, cost_breakdown, definition_id, priced, price_effective_from FROM metering.usage_records WHERE organisation_id = 'org-priced'`);
+    expect(rows.rows).toEqual([
+      { cost: '0.008755', cost_breakdown: { input: '0.003085', output: '0.00567' }, definition_id: 'def_priced', priced: true, price_effective_from: new Date(JAN_2025) },
+    ]);
+  });
+
+  it('records a span once when the same spans arrive again in a batch with a new id', async () => {
+    const span = llmSpan({ organisationId: 'org-dup', model: 'gpt-4o', input: 1000, output: 100 });
+    await publish([span]);
+    await reportWith('org-dup', 1);
+    // The same span again, with a marker span: once the marker is counted, the batch has been handled.
+    const marker = llmSpan({ organisationId: 'org-dup', model: 'gpt-4o', input: 10, output: 0 });
+    await publish([span, span, marker]);
+    const r = await reportWith('org-dup', 2);
+    // span: 1000 x 0.0000025 + 100 x 0.00001 = 0.0035; marker: 10 x 0.0000025 = 0.000025
+    expect(r.groups).toEqual([{ key: 'gpt-4o', requests: 2, inputTokens: 1010, outputTokens: 100, cost: '0.003525', unpricedRequests: 0 }]);
+    const count = await db.query(`SELECT count(*)::int AS n FROM metering.usage_records WHERE trace_id = $1 AND span_id = $2`, [span.traceId, span.spanId]);
+    expect(count.rows[0].n).toBe(1);
+  });
+
+  it('leaves an unknown model unpriced and counts it as unpriced, not as $0', async () => {
+    await publish([
+      llmSpan({ organisationId: 'org-unknown', model: 'mystery-model', input: 500, output: 50 }),
+      llmSpan({ organisationId: 'org-unknown', model: 'gpt-4o', input: 1000, output: 0 }),
+    ]);
+    const r = await reportWith('org-unknown', 2);
+    expect(r.groups).toEqual([
+      { key: 'gpt-4o', requests: 1, inputTokens: 1000, outputTokens: 0, cost: '0.0025', unpricedRequests: 0 },
+      { key: 'mystery-model', requests: 1, inputTokens: 500, outputTokens: 50, cost: '0', unpricedRequests: 1 },
+    ]);
+    expect(r.totalCost).toBe('0.0025');
+    const rows = await db.query(`SELECT cost, priced, unpriced_reason FROM metering.usage_records WHERE model = 'mystery-model'`);
+    expect(rows.rows).toEqual([{ cost: null, priced: false, unpriced_reason: 'no_matching_definition' }]);
+  });
+
+  it('does not price an agent span that repeats its children’s usage', async () => {
+    await publish([
+      llmSpan({ organisationId: 'org-priced', model: 'gpt-4o', input: 1234, output: 567, operation: 'invoke_agent' }),
+      llmSpan({ organisationId: 'org-priced', model: 'gpt-4o', input: 4, output: 0, spanId: `agent-marker-${runId}` }),
+    ]);
+    const r = await reportWith('org-priced', 2);
+    expect(requestsIn(r)).toBe(2);
+    expect(r.groups.find((g) => g.key === 'gpt-4o')).toEqual({ key: 'gpt-4o', requests: 1, inputTokens: 4, outputTokens: 0, cost: '0.00001', unpricedRequests: 0 });
+  });
+
+  it('prices a span that arrived before its definition once the definition is published', async () => {
+    await publish([llmSpan({ organisationId: 'org-late', model: 'late-model', input: 2000, output: 300, extra: { [GenAiAttr.cacheReadTokens]: 1500 } })]);
+    const before = await reportWith('org-late', 1);
+    expect(before.groups).toEqual([{ key: 'late-model', requests: 1, inputTokens: 2000, outputTokens: 300, cost: '0', unpricedRequests: 1 }]);
+
+    const late = definition({ id: 'def_late', organisationId: 'org-late', matchPattern: '^late-model$', prices: { input: '0.000003', cache_read: '0.0000003', output: '0.000015' } });
+    FakeRegistryHandler.definitions = [...FakeRegistryHandler.definitions, late];
+    await h.bus.publish('registry.v1.events.model-definition-changed', { id: late.id, scope: { organisationId: 'org-late', projectId: null }, change: 'created', at: new Date().toISOString() });
+
+    const after = await eventually(() => report('org-late'), (r) => r.groups[0]?.unpricedRequests === 0, 'the late span to be priced', 15_000);
+    // uncached 500 x 0.000003 = 0.0015; cache_read 1500 x 0.0000003 = 0.00045; output 300 x 0.000015 = 0.0045; total 0.00645
+    expect(after.groups).toEqual([{ key: 'late-model', requests: 1, inputTokens: 2000, outputTokens: 300, cost: '0.00645', unpricedRequests: 0 }]);
+    expect(after.totalCost).toBe('0.00645');
+  });
+
+  describe('grouping and tenancy', () => {
+    beforeAll(async () => {
+      await publish([
+        // org-wide price: input 0.000001, output 0.000002
+        llmSpan({ organisationId: 'org-groups', projectId: 'proj-a', keyId: 'key-1', model: 'gpt-4o', input: 1000, output: 100 }), // 0.0012
+        llmSpan({ organisationId: 'org-groups', projectId: 'proj-a', keyId: 'key-2', model: 'gpt-4o', input: 3000, output: 0 }), // 0.003
+        // proj-b's own price: input 0.00001, output 0.00002
+        llmSpan({ organisationId: 'org-groups', projectId: 'proj-b', keyId: 'key-1', model: 'gpt-4o', input: 100, output: 10 }), // 0.0012
+        llmSpan({ organisationId: 'org-groups', projectId: 'proj-b', keyId: 'key-3', model: 'unknown-x', input: 7, output: 7 }), // unpriced
+        llmSpan({ organisationId: 'org-groups', model: 'gpt-4o', input: 5, output: 0 }), // org-wide call, no key: 0.000005
+        // Another organisation, with the same project and key ids: never in org-groups' reports.
+        llmSpan({ organisationId: 'org-other', projectId: 'proj-a', keyId: 'key-1', model: 'gpt-4o', input: 1, output: 1 }), // 2
+      ]);
+      await reportWith('org-groups', 5);
+    });
+
+    it('groups by key, most expensive first, unpriced calls counted apart', async () => {
+      const r = await report('org-groups', { groupBy: 'key' });
+      expect(r.groups).toEqual([
+        { key: 'key-2', requests: 1, inputTokens: 3000, outputTokens: 0, cost: '0.003', unpricedRequests: 0 },
+        { key: 'key-1', requests: 2, inputTokens: 1100, outputTokens: 110, cost: '0.0024', unpricedRequests: 0 },
+        { key: '(none)', requests: 1, inputTokens: 5, outputTokens: 0, cost: '0.000005', unpricedRequests: 0 },
+        { key: 'key-3', requests: 1, inputTokens: 7, outputTokens: 7, cost: '0', unpricedRequests: 1 },
+      ]);
+      expect(r.totalCost).toBe('0.005405');
+    });
+
+    it('groups by project, using a project’s own definition before the organisation’s', async () => {
+      const r = await report('org-groups', { groupBy: 'project' });
+      expect(r.groups).toEqual([
+        { key: 'proj-a', requests: 2, inputTokens: 4000, outputTokens: 100, cost: '0.0042', unpricedRequests: 0 },
+        { key: 'proj-b', requests: 2, inputTokens: 107, outputTokens: 17, cost: '0.0012', unpricedRequests: 1 },
+        { key: '(none)', requests: 1, inputTokens: 5, outputTokens: 0, cost: '0.000005', unpricedRequests: 0 },
+      ]);
+    });
+
+    it('shows a project-scoped caller only its project’s usage', async () => {
+      const r = await report('org-groups', { groupBy: 'key' }, 'proj-b');
+      expect(r.groups.map((g) => [g.key, g.cost, g.unpricedRequests])).toEqual([
+        ['key-1', '0.0012', 0],
+        ['key-3', '0', 1],
+      ]);
+      expect(r.totalCost).toBe('0.0012');
+    });
+
+    it('never shows another organisation’s records', async () => {
+      const other = await reportWith('org-other', 1, { groupBy: 'project' });
+      expect(other.groups).toEqual([{ key: 'proj-a', requests: 1, inputTokens: 1, outputTokens: 1, cost: '2', unpricedRequests: 0 }]);
+      const groups = await report('org-groups', { groupBy: 'project' });
+      expect(groups.groups.find((g) => g.key === 'proj-a')).toMatchObject({ requests: 2, cost: '0.0042' });
+      const nobody = await report('org-nobody');
+      expect(nobody).toMatchObject({ groups: [], totalCost: '0' });
+    });
+  });
+
+  it('reports the last 30 days by default and an explicit window when asked', async () => {
+    const old = new Date(Date.now() - 40 * 24 * 3600 * 1000);
+    await publish([
+      llmSpan({ organisationId: 'org-window', model: 'w', input: 1, output: 1, startedAt: old }),
+      llmSpan({ organisationId: 'org-window', model: 'w', input: 1, output: 1 }),
+    ]);
+    const all = await reportWith('org-window', 2, { from: new Date(old.getTime() - 1000).toISOString() });
+    expect(requestsIn(all)).toBe(2);
+    const recent = await report('org-window');
+    expect(requestsIn(recent)).toBe(1);
+    expect(Date.parse(recent.to) - Date.parse(recent.from)).toBe(30 * 24 * 3600 * 1000);
+    const before = await report('org-window', { to: new Date(old.getTime() + 1).toISOString() });
+    expect(requestsIn(before)).toBe(1);
+  });
+
+  it('refuses a report query with an unknown grouping or a window that ends before it starts', async () => {
+    await expect(report('org-priced', { groupBy: 'colour' as never })).rejects.toMatchObject({ code: 'validation_failed' });
+    await expect(report('org-priced', { from: '2025-02-01T00:00:00Z', to: '2025-01-01T00:00:00Z' })).rejects.toMatchObject({ code: 'validation_failed' });
+    await expect(h.bus.request('metering.v1.costs.report', { scope: { projectId: null }, actor: { keyId: 'k', name: 'k' }, input: {} } as never)).rejects.toMatchObject({
+      code: 'validation_failed',
+    });
+  });
+});
+
+describe('usage-metering started before the model registry', () => {
+  let early: ServiceHarness;
+
+  beforeAll(async () => {
+    // A short bus timeout, so the unanswered definitions request is retried quickly.
+    early = await createServiceHarness('metering_early', { BUS_REQUEST_TIMEOUT_MS: '300' });
+    await early.start(startUsageMetering);
+  });
+  afterAll(() => early?.close());
+
+  it('leaves spans in the stream until the definitions are loaded, then prices them', async () => {
+    const span = llmSpan({ organisationId: 'org-priced', model: 'gpt-4o', input: 1234, output: 567 });
+    await early.runtime.durable.publish('telemetry.v1.spans', { batchId: `early-${runId}`, spans: [span] }, `early-${runId}`);
+    await new Promise((r) => setTimeout(r, 1000));
+    // Not consumed yet: no record at all, not even an unpriced one.
+    await expect(report('org-priced', {}, null, early)).resolves.toMatchObject({ groups: [], totalCost: '0' });
+
+    await early.start((runtime) => startBusService('fake-registry', FakeRegistryModule, runtime));
+    const r = await eventually(() => report('org-priced', {}, null, early), (x) => x.groups.length > 0, 'the span to be recorded', 15_000);
+    expect(r.groups).toEqual([{ key: 'gpt-4o', requests: 1, inputTokens: 1234, outputTokens: 567, cost: '0.008755', unpricedRequests: 0 }]);
+  });
+});
