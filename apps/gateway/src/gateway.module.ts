@@ -16,6 +16,7 @@ import { AdminAuthGuard } from './auth/admin-auth.guard.js';
 import { AdminExceptionFilter } from './errors/admin-exception.filter.js';
 import { createValidationPipe } from './errors/validation.pipe.js';
 import { HealthController } from './health/health.controller.js';
+import { MetricsController } from './metrics/metrics.controller.js';
 import { ApiKeyEntity } from './keys/api-key.entity.js';
 import { ApiKeysRepository } from './keys/api-keys.repository.js';
 import { ApiKeysService } from './keys/api-keys.service.js';
@@ -59,6 +60,7 @@ export class GatewayModule {
         GatewayKeysController,
         UsageController,
         HealthController,
+        MetricsController,
         ChangeEventsHandler,
       ],
       providers: [
