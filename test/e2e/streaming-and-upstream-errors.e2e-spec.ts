@@ -1,0 +1,108 @@
+import OpenAI from 'openai';
+import { startFakeOpenAI, type FakeOpenAI } from '../support/fake-upstream/index.js';
+import { adminCall, routeModel, waitUntilRoutable, type RoutedModel } from '../support/e2e/admin-setup.js';
+import { startProduct, type Product } from '../support/e2e/product.js';
+
+/** What a client sees when the upstream misbehaves, and what metering records then. */
+describe('streaming and upstream errors', () => {
+  let fake: FakeOpenAI;
+  let product: Product;
+  let route: RoutedModel;
+  let client: OpenAI;
+
+  beforeAll(async () => {
+    fake = await startFakeOpenAI();
+    product = await startProduct();
+    route = await routeModel(product, { upstreamUrl: fake.url, prices: { input: '0.000001', output: '0.000002' }, maxOutputTokens: 1000, maxInputTokens: 50 });
+    await waitUntilRoutable(product, route);
+    client = new OpenAI({ apiKey: route.clientKey, baseURL: `${product.url}/v1`, maxRetries: 0 });
+  }, 120_000);
+
+  afterAll(async () => {
+    await product?.stop();
+    await fake?.close();
+  }, 60_000);
+
+  beforeEach(() => fake.reset());
+
+  it('forwards the usage chunk when the client asks for it', async () => {
+    fake.enqueue({ kind: 'completion', deltas: ['a', 'b', 'c'], usage: { promptTokens: 7, completionTokens: 3 } });
+    const stream = await client.chat.completions.create({ model: route.modelName, messages: [{ role: 'user', content: 'hi' }], stream: true, stream_options: { include_usage: true } });
+    const usage: unknown[] = [];
+    let text = '';
+    for await (const chunk of stream) {
+      text += chunk.choices[0]?.delta?.content ?? '';
+      if (chunk.usage) usage.push(chunk.usage);
+    }
+    expect(text).toBe('abc');
+    expect(usage).toEqual([expect.objectContaining({ prompt_tokens: 7, completion_tokens: 3 })]);
+  });
+
+  it('ends a stream the upstream breaks with an error event, so the client cannot take it for complete', async () => {
+    fake.enqueue({ kind: 'completion', deltas: ['one ', 'two ', 'three ', 'four'], breakAfterChunks: 3 });
+    const stream = await client.chat.completions.create({ model: route.modelName, messages: [{ role: 'user', content: 'count' }], stream: true });
+    let text = '';
+    const consume = async (): Promise<void> => {
+      for await (const chunk of stream) text += chunk.choices[0]?.delta?.content ?? '';
+    };
+    await expect(consume()).rejects.toThrow();
+    expect(text).toBe('one two ');
+  });
+
+  it('passes a rate limit through as 429 with retry-after, in OpenAI format', async () => {
+    fake.enqueue({ kind: 'error', status: 429, retryAfter: 7 });
+    const err = await client.chat.completions.create({ model: route.modelName, messages: [{ role: 'user', content: 'x' }] }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(OpenAI.RateLimitError);
+    expect((err as InstanceType<typeof OpenAI.APIError>).headers?.get('retry-after')).toBe('7');
+    expect((err as InstanceType<typeof OpenAI.APIError>).code).toBe('rate_limited');
+  });
+
+  it('answers 502 in OpenAI format when the upstream cannot be reached', async () => {
+    fake.enqueue({ kind: 'disconnect' });
+    const err = await client.chat.completions.create({ model: route.modelName, messages: [{ role: 'user', content: 'x' }] }).catch((e: unknown) => e);
+    expect(err).toMatchObject({ status: 502 });
+  });
+
+  it('refuses max_tokens above the model limit before calling the upstream', async () => {
+    const err = await client.chat.completions.create({ model: route.modelName, messages: [{ role: 'user', content: 'x' }], max_tokens: 5000 }).catch((e: unknown) => e);
+    expect(err).toMatchObject({ status: 400, code: 'max_tokens_exceeded', param: 'max_tokens' });
+    expect(fake.requests).toHaveLength(0);
+  });
+
+  it('refuses a prompt over the input limit, counting tokens only when the bytes exceed it', async () => {
+    const ok = await client.chat.completions.create({ model: route.modelName, messages: [{ role: 'user', content: 'a short prompt' }] });
+    expect(ok.choices).toHaveLength(1);
+    const err = await client.chat.completions.create({ model: route.modelName, messages: [{ role: 'user', content: 'word '.repeat(200) }] }).catch((e: unknown) => e);
+    expect(err).toMatchObject({ status: 400, code: 'context_length_exceeded', param: 'messages' });
+    expect(fake.requests).toHaveLength(1);
+  });
+
+  it('reports the telemetry queue and memory on /metrics', async () => {
+    const res = await fetch(`${product.url}/metrics`);
+    const text = await res.text();
+    expect(res.status).toBe(200);
+    expect(text).toMatch(/^process_resident_memory_bytes \d+/m);
+    expect(text).toMatch(/^nodejs_eventloop_delay_p99_seconds [\d.e-]+/m);
+    const queued = Number(/^gateway_telemetry_spans_queued_total (\d+)/m.exec(text)?.[1]);
+    expect(queued).toBeGreaterThanOrEqual(3);
+  });
+
+  it('meters every completed call, streamed or not', async () => {
+    const report = await waitFor(async () => {
+      const r = await adminCall<{ groups: { key: string; requests: number; cost: string }[] }>(product, 'GET', '/admin/usage/costs?groupBy=model');
+      return r.groups.find((g) => g.key === route.upstreamModel);
+    });
+    // Completed calls with usage: the include_usage stream (7 in, 3 out) and the short prompt (default usage).
+    expect(report.requests).toBeGreaterThanOrEqual(2);
+  });
+
+  async function waitFor<T>(probe: () => Promise<T | undefined>, timeoutMs = 15_000): Promise<T> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const v = await probe();
+      if (v !== undefined) return v;
+      if (Date.now() > deadline) throw new Error('timed out');
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+});
