@@ -7,3 +7,4 @@ export * from './durable-streams.js';
 export * from './in-process-broker.js';
 export * from './in-process-durable-streams.js';
 export * from './jetstream-durable-streams.js';
+export * from './command-input.js';

@@ -15,7 +15,7 @@ import { Clock } from '../common/clock.js';
 import { assertMayChange, ownerOfNewRow } from '../common/owner-scope.js';
 import { toPage, type PageRequest } from '../common/page-request.js';
 import { parseEffectiveFrom } from './effective-from.js';
-import { InvalidMatchPattern, MatchPattern } from './match-pattern.js';
+import { InvalidMatchPattern, MatchPattern } from '#libs/match-pattern';
 import { ModelDefinitionEntity } from './model-definition.entity.js';
 import { toModelDefinitionViews } from './model-definition-view.js';
 import { ModelDefinitionsRepository } from './model-definitions.repository.js';

@@ -1,8 +1,7 @@
 import { Controller } from '@nestjs/common';
 import { Payload } from '@nestjs/microservices';
-import { CommandHandler } from '#libs/bus';
 import { CreateProviderModelDto, QUEUE_GROUPS, type CommandResponse, type ListInput } from '#libs/contracts';
-import { checkedEnvelope, idOf, validInput } from '../common/command-input.js';
+import { checkedEnvelope, CommandHandler, idOf, validInput } from '#libs/bus';
 import { pageRequest } from '../common/page-request.js';
 import { ProviderModelsService } from './provider-models.service.js';
 

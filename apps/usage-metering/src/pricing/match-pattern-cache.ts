@@ -1,12 +1,4 @@
-import { RE2JS, RE2JSException } from 're2js';
-
-/** RE2 refused a definition's pattern; the definition then matches nothing. */
-export class InvalidMatchPattern extends Error {
-  constructor(readonly pattern: string, reason: string) {
-    super(`match pattern ${JSON.stringify(pattern)} refused by RE2: ${reason}`);
-    this.name = 'InvalidMatchPattern';
-  }
-}
+import { MatchPattern } from '#libs/match-pattern';
 
 /**
  * Compiled match patterns by definition: each pattern is compiled once and kept across reloads of
@@ -14,7 +6,7 @@ export class InvalidMatchPattern extends Error {
  * in time linear in the model name, so an admin's pattern cannot hang the process.
  */
 export class MatchPatternCache {
-  private readonly compiled = new Map<string, { source: string; re: RE2JS }>();
+  private readonly compiled = new Map<string, MatchPattern>();
   private compiles = 0;
 
   /** How many patterns have been compiled so far (tests use it to check the cache). */
@@ -26,23 +18,15 @@ export class MatchPatternCache {
     return this.compiled.size;
   }
 
-  /** @throws InvalidMatchPattern */
-  get(definitionId: string, source: string): RE2JS {
+  /** The same rules as the registry's (MatchPattern): a pattern it refused is refused here too.  Throws InvalidMatchPattern. */
+  get(definitionId: string, source: string): MatchPattern {
     const hit = this.compiled.get(definitionId);
-    if (hit && hit.source === source) return hit.re;
+    if (hit && hit.source === source) return hit;
     this.compiled.delete(definitionId);
-    // The registry refuses it too: an empty pattern would price every model at one definition's prices.
-    if (source.length === 0) throw new InvalidMatchPattern(source, 'the pattern is empty');
-    let re: RE2JS;
-    try {
-      this.compiles++;
-      re = RE2JS.compile(source);
-    } catch (err) {
-      if (err instanceof RE2JSException) throw new InvalidMatchPattern(source, err.message);
-      throw err;
-    }
-    this.compiled.set(definitionId, { source, re });
-    return re;
+    this.compiles++;
+    const pattern = MatchPattern.compile(source);
+    this.compiled.set(definitionId, pattern);
+    return pattern;
   }
 
   /** Forgets the patterns of definitions that no longer exist. */

@@ -1,6 +1,6 @@
 import { USAGE_TYPES, type ModelDefinitionView, type UsageType } from '#libs/contracts';
 import { isDecimalString, parseDecimal } from '#libs/money';
-import type { RE2JS } from 're2js';
+import type { MatchPattern } from '#libs/match-pattern';
 import type { PriceSheet } from './cost-calculator.js';
 import { MatchPatternCache } from './match-pattern-cache.js';
 
@@ -25,7 +25,7 @@ interface CompiledDefinition {
   id: string;
   projectId: string | null;
   updatedAtMs: number;
-  pattern: RE2JS;
+  pattern: MatchPattern;
   /** Newest first. */
   versions: PriceVersion[];
 }
@@ -47,7 +47,7 @@ export class PriceCatalogue {
     const byOrganisation = new Map<string, CompiledDefinition[]>();
     let count = 0;
     for (const d of definitions) {
-      let pattern: RE2JS;
+      let pattern: MatchPattern;
       try {
         pattern = patterns.get(d.id, d.matchPattern);
       } catch (err) {
@@ -97,7 +97,7 @@ export class PriceCatalogue {
     for (const projectId of levels) {
       let best: CompiledDefinition | undefined;
       for (const d of candidates) {
-        if (d.projectId !== projectId || !d.pattern.test(lookup.model)) continue;
+        if (d.projectId !== projectId || !d.pattern.matches(lookup.model)) continue;
         if (!best || d.updatedAtMs > best.updatedAtMs || (d.updatedAtMs === best.updatedAtMs && d.id > best.id)) best = d;
       }
       if (best) return best;

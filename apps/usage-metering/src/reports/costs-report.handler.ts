@@ -1,8 +1,7 @@
 import { Controller } from '@nestjs/common';
 import { Payload } from '@nestjs/microservices';
-import { CommandHandler } from '#libs/bus';
 import { CostsQueryDto, QUEUE_GROUPS, type CommandResponse } from '#libs/contracts';
-import { checkedEnvelope, validInput } from '../common/command-input.js';
+import { checkedEnvelope, CommandHandler, validInput } from '#libs/bus';
 import { CostsReportService } from './costs-report.service.js';
 
 /** metering.v1.costs.report: checks the envelope and the query, asks the service. */

@@ -4,7 +4,8 @@ import { AppError, type CommandEnvelope, type FieldError, type TenantScope } fro
 
 /**
  * Bus handlers check what arrives before a service sees it. The gateway validates the same DTOs,
- * but the bus has other clients, and a missing organisation in a query would match every tenant.
+ * but the bus has other clients, and an undefined id or organisation in a TypeORM `where` would
+ * silently match every row.
  */
 export function checkedEnvelope(payload: unknown): CommandEnvelope<unknown> {
   const envelope = payload as Partial<CommandEnvelope<unknown>> | null | undefined;
@@ -34,4 +35,13 @@ export async function validInput<T extends object>(dto: new () => T, input: unkn
     throw AppError.validation(errors.map((e) => ({ field: e.property, messages: Object.values(e.constraints ?? { invalid: `${e.property} is invalid` }) })));
   }
   return instance;
+}
+
+/** The id of a get or delete command. */
+export function idOf(input: unknown): string {
+  const id = (input as { id?: unknown } | null | undefined)?.id;
+  if (typeof id !== 'string' || id.length === 0 || id.length > 64) {
+    throw AppError.validation([{ field: 'id', messages: ['id must be a string of 1-64 characters'] }]);
+  }
+  return id;
 }
