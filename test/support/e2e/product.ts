@@ -22,6 +22,8 @@ export interface Product {
   /** Distributed mode: the database the services use (for assertions on stored rows). */
   databaseUrl?: string;
   processes: ChildProcess[];
+  /** The process serving the gateway's HTTP edge (the only process in embedded mode). */
+  gatewayProcess: ChildProcess;
   output(): string;
   stop(): Promise<void>;
 }
@@ -29,8 +31,16 @@ export interface Product {
 export interface ProductOptions {
   mode?: ProductMode;
   env?: Record<string, string>;
+  /** Embedded: use (and keep) this data directory instead of a fresh temporary one. */
+  dataDir?: string;
+  /** The admin key of an earlier start on the same data: no bootstrap key is printed then. */
+  adminKey?: string;
   /** Pin services to CPUs with taskset (benchmark). */
   cpus?: string;
+  /** Distributed mode: pin the gateway alone to these CPUs (a taskset list); the other services follow `cpus`. */
+  gatewayCpus?: string;
+  /** Distributed mode: extra Node options for the gateway process only (e.g. `--cpu-prof`). */
+  gatewayNodeArgs?: string[];
   startTimeoutMs?: number;
 }
 
@@ -50,8 +60,8 @@ export async function startProduct(options: ProductOptions = {}): Promise<Produc
   return mode === 'embedded' ? startEmbedded(options) : startDistributed(options);
 }
 
-function spawnNode(script: string, env: Record<string, string>, cpus: string | undefined, sink: string[]): ChildProcess {
-  const nodeArgs = [path.join(ROOT, script)];
+function spawnNode(script: string, env: Record<string, string>, cpus: string | undefined, sink: string[], extraNodeArgs: string[] = []): ChildProcess {
+  const nodeArgs = [...extraNodeArgs, path.join(ROOT, script)];
   const [cmd, args] = cpus ? ['taskset', ['-c', cpus, process.execPath, ...nodeArgs]] : [process.execPath, nodeArgs];
   const child = spawn(cmd, args, { cwd: ROOT, env: { ...process.env, ...env, NODE_OPTIONS: '' }, stdio: ['ignore', 'pipe', 'pipe'] });
   const tag = path.basename(path.dirname(path.dirname(script))) || 'main';
@@ -72,10 +82,10 @@ async function waitFor<T>(what: string, probe: () => T | undefined | Promise<T |
   throw new Error(`timed out waiting for ${what}:\n${logs.join('')}`);
 }
 
-function bannerValues(logs: string[]): { url: string; key: string } | undefined {
+function bannerValues(logs: string[], knownKey?: string): { url: string; key: string } | undefined {
   const text = logs.join('');
   const url = /Gateway:\s+(http:\/\/\S+)/.exec(text)?.[1];
-  const key = /^\s+(sk-gw-[A-Za-z0-9_-]+)\s*$/m.exec(text)?.[1];
+  const key = knownKey ?? /^\s+(sk-gw-[A-Za-z0-9_-]+)\s*$/m.exec(text)?.[1];
   return url && key ? { url, key } : undefined;
 }
 
@@ -107,27 +117,29 @@ async function stopAll(children: ChildProcess[]): Promise<void> {
 
 async function startEmbedded(options: ProductOptions): Promise<Product> {
   const logs: string[] = [];
-  const dataDir = await mkdtemp(path.join(os.tmpdir(), 'gw-e2e-'));
+  const dataDir = options.dataDir ?? (await mkdtemp(path.join(os.tmpdir(), 'gw-e2e-')));
+  const removeData = options.dataDir ? async () => undefined : () => rm(dataDir, { recursive: true, force: true });
   const port = await freePort();
   const child = spawnNode('dist/apps/main.js', { DATA_DIR: dataDir, PORT: String(port), LOG_LEVEL: 'warn', ...options.env }, options.cpus, logs);
   const timeout = options.startTimeoutMs ?? 90_000;
   try {
-    const { url, key } = await waitFor('the gateway banner', () => bannerValues(logs), timeout, [child], logs);
+    const { url, key } = await waitFor('the gateway banner', () => bannerValues(logs, options.adminKey), timeout, [child], logs);
     await waitFor('/health/ready', () => isReady(url), timeout, [child], logs);
     return {
       mode: 'embedded',
       url,
       adminKey: key,
       processes: [child],
+      gatewayProcess: child,
       output: () => logs.join(''),
       stop: async () => {
         await stopAll([child]);
-        await rm(dataDir, { recursive: true, force: true });
+        await removeData();
       },
     };
   } catch (err) {
     await stopAll([child]);
-    await rm(dataDir, { recursive: true, force: true });
+    await removeData();
     throw err;
   }
 }
@@ -158,7 +170,12 @@ async function startDistributed(options: ProductOptions): Promise<Product> {
     ...options.env,
   };
   const cpuList = options.cpus?.split(',');
-  const children = SERVICES.map((svc, i) => spawnNode(`dist/apps/${svc}/src/main.js`, env, cpuList ? cpuList[i % cpuList.length] : undefined, logs));
+  const children = SERVICES.map((svc, i) =>
+    svc === 'gateway'
+      ? spawnNode(`dist/apps/${svc}/src/main.js`, env, options.gatewayCpus ?? (cpuList ? cpuList[i % cpuList.length] : undefined), logs, options.gatewayNodeArgs)
+      : spawnNode(`dist/apps/${svc}/src/main.js`, env, cpuList ? cpuList[i % cpuList.length] : undefined, logs),
+  );
+  const gatewayProcess = children[SERVICES.indexOf('gateway')]!;
   const cleanup = async (): Promise<void> => {
     await stopAll(children);
     const a = new pg.Client({ connectionString: adminUrl });
@@ -173,7 +190,7 @@ async function startDistributed(options: ProductOptions): Promise<Product> {
   try {
     const { url, key } = await waitFor('the gateway banner', () => bannerValues(logs), timeout, children, logs);
     await waitFor('/health/ready', () => isReady(url), timeout, children, logs);
-    return { mode: 'distributed', url, adminKey: key, databaseUrl, processes: children, output: () => logs.join(''), stop: cleanup };
+    return { mode: 'distributed', url, adminKey: key, databaseUrl, processes: children, gatewayProcess, output: () => logs.join(''), stop: cleanup };
   } catch (err) {
     await cleanup();
     throw err;
