@@ -1,0 +1,3 @@
+export { startFakeOpenAI, type FakeOpenAI, type RecordedRequest, type StartFakeOpenAIOptions } from './fake-openai.js';
+export { fakeErrors, type FakeAnswer, type FakeBehaviour, type FakeError, type FakeFinishReason, type FakeToolCall, type FakeUsage } from './fake-behaviour.js';
+export * from './openai-wire.js';
