@@ -9,7 +9,7 @@ import { Logger } from '@nestjs/common';
 import { InProcessBroker, InProcessDurableStreams, JetStreamDurableStreams, type BusTransport, type DurableStreams } from '#libs/bus';
 import { ConfigError, loadConfig, type AppConfig } from '#libs/config';
 import { EmbeddedPostgresServer } from '#libs/db';
-import { logLevels, type RunningService, type ServiceRuntime } from '#libs/runtime';
+import { logLevels, natsTransport, type RunningService, type ServiceRuntime } from '#libs/runtime';
 import { startCredentialVault } from './credential-vault/src/credential-vault.module.js';
 import { startEvaluator } from './evaluator/src/evaluator.module.js';
 import { startGateway } from './gateway/src/gateway.module.js';
@@ -47,9 +47,8 @@ async function main(): Promise<void> {
     transportFor = (name) => ({ kind: 'in-process', broker, name });
   } else {
     databaseUrl = config.databaseUrl!;
-    const servers = config.natsUrl!.split(',');
-    durable = await JetStreamDurableStreams.connect(servers, 'all-in-one', config.busNamespace);
-    transportFor = (name) => ({ kind: 'nats', servers, name, namespace: config.busNamespace });
+    durable = await JetStreamDurableStreams.connect(natsTransport(config, 'all-in-one'));
+    transportFor = (name) => natsTransport(config, name);
   }
   const runtime = (name: string): ServiceRuntime => ({ config, transport: transportFor(name), databaseUrl, durable });
 

@@ -47,8 +47,9 @@ export async function createServiceHarness(name: string, env: Record<string, str
   // Each test file gets its own subject namespace (and JetStream stream) on the shared NATS server.
   const namespace = `t${process.pid}_${name.replace(/[^a-z0-9]/gi, '').toLowerCase()}`.slice(0, 32);
   if (natsUrl) {
-    transport = { kind: 'nats', servers: [natsUrl], name: `test-${name}`, namespace };
-    durable = await JetStreamDurableStreams.connect([natsUrl], `test-${name}`, namespace);
+    const nats = { kind: 'nats' as const, servers: [natsUrl], name: `test-${name}`, namespace };
+    transport = nats;
+    durable = await JetStreamDurableStreams.connect(nats);
   } else {
     transport = { kind: 'in-process', broker: new InProcessBroker(), name: `test-${name}` };
     durable = new InProcessDurableStreams();

@@ -7,7 +7,7 @@ import type { InProcessBroker } from './in-process-broker.js';
  * test runs, can share one NATS server without answering each other's requests.
  */
 export type BusTransport =
-  | { kind: 'nats'; servers: string[]; name: string; namespace?: string }
+  | { kind: 'nats'; servers: string[]; name: string; namespace?: string; user?: string; pass?: string }
   | { kind: 'in-process'; broker: InProcessBroker; name: string };
 
 export function namespacedSubject(namespace: string | undefined, subject: string): string {
@@ -33,10 +33,24 @@ function withNamespace<T extends object>(nc: T, namespace: string | undefined): 
   });
 }
 
+/**
+ * Connection options of a service on NATS: its own user, and replies on its own inbox prefix
+ * (`_INBOX.<service>.`) so NATS permissions can keep one service from reading another's replies.
+ */
+export function natsConnectionOptions(transport: Extract<BusTransport, { kind: 'nats' }>, role: string) {
+  return {
+    servers: transport.servers,
+    name: `${transport.name}-${role}`,
+    maxReconnectAttempts: -1,
+    inboxPrefix: `_INBOX.${transport.name}`,
+    ...(transport.user ? { user: transport.user, pass: transport.pass } : {}),
+  };
+}
+
 /** Nest's own NATS server; on the in-process broker instead of a socket in embedded mode. */
 class BusServer extends ServerNats {
   constructor(private readonly transport: BusTransport) {
-    super(transport.kind === 'nats' ? { servers: transport.servers, name: `${transport.name}-server`, maxReconnectAttempts: -1 } : {});
+    super(transport.kind === 'nats' ? natsConnectionOptions(transport, 'server') : {});
   }
 
   override async createNatsClient(): Promise<never> {
@@ -48,7 +62,7 @@ class BusServer extends ServerNats {
 /** Nest's own NATS client; on the in-process broker instead of a socket in embedded mode. */
 class BusClientProxy extends ClientNats {
   constructor(private readonly transport: BusTransport) {
-    super(transport.kind === 'nats' ? { servers: transport.servers, name: `${transport.name}-client`, maxReconnectAttempts: -1 } : {});
+    super(transport.kind === 'nats' ? natsConnectionOptions(transport, 'client') : {});
   }
 
   override async createClient(): Promise<never> {

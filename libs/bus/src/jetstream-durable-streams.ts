@@ -10,7 +10,7 @@ import {
   type DurableStreams,
   type DurableSubscription,
 } from './durable-streams.js';
-import { namespacedSubject } from './bus-transport.js';
+import { namespacedSubject, natsConnectionOptions, type BusTransport } from './bus-transport.js';
 
 const encoder = new TextEncoder();
 const NANOS_PER_MS = 1_000_000;
@@ -25,8 +25,9 @@ export class JetStreamDurableStreams implements DurableStreams {
   ) {}
 
   /** `namespace` prefixes the stream's subjects and name, as BusTransport does for plain subjects. */
-  static async connect(servers: string[], name: string, namespace?: string): Promise<JetStreamDurableStreams> {
-    const nc = await connect({ servers, name: `${name}-jetstream`, maxReconnectAttempts: -1 });
+  static async connect(transport: Extract<BusTransport, { kind: 'nats' }>): Promise<JetStreamDurableStreams> {
+    const namespace = transport.namespace;
+    const nc = await connect(natsConnectionOptions(transport, 'jetstream'));
     const jsm = await jetstreamManager(nc);
     const streamName = namespace ? `${namespace.toUpperCase().replace(/[^A-Z0-9_-]/g, '_')}_${TELEMETRY_STREAM.name}` : TELEMETRY_STREAM.name;
     const config = {
@@ -84,7 +85,8 @@ export class JetStreamDurableStreams implements DurableStreams {
           if (m.info.deliveryCount >= options.maxDeliver) {
             const letter = deadLetterFor(subject, msgId, durableName, err, m.string());
             await this.js.publish(namespacedSubject(this.namespace, TELEMETRY_STREAM.deadLetterSubject), encoder.encode(JSON.stringify(letter)), { msgID: `dead:${durableName}:${msgId}` });
-            m.term(letter.error.slice(0, 200));
+            // No reason: nats-server before 2.10 ignores a term that carries one, and the message would stay pending.
+            m.term();
             durableLogger.error(`message ${msgId} on ${subject} dead-lettered after ${m.info.deliveryCount} deliveries: ${letter.error}`);
           } else {
             durableLogger.warn(`message ${msgId} failed (delivery ${m.info.deliveryCount}), retrying: ${String(err)}`);

@@ -20,6 +20,8 @@ export const ENV_NAMES = {
   databaseUrl: 'DATABASE_URL',
   natsUrl: 'NATS_URL',
   busNamespace: 'BUS_NAMESPACE',
+  natsUser: 'NATS_USER',
+  natsPassword: 'NATS_PASSWORD',
   embeddedPostgresPort: 'EMBEDDED_POSTGRES_PORT',
   vaultMasterKey: 'VAULT_MASTER_KEY',
   adminBootstrapKey: 'ADMIN_BOOTSTRAP_KEY',
@@ -66,6 +68,18 @@ export class AppConfig {
     message: 'must be one or more comma-separated nats:// URLs',
   })
   natsUrl?: string;
+
+  /** This service's NATS user (deploy/nats/nats.conf gives each service its own, with subject permissions). */
+  @Transform(emptyToUndefined)
+  @IsOptional()
+  @Matches(/^[A-Za-z0-9_.-]{1,64}$/, { message: 'must be 1-64 letters, digits, _ . or -' })
+  natsUser?: string;
+
+  @Transform(emptyToUndefined)
+  @IsOptional()
+  @IsString()
+  @MinLength(1)
+  natsPassword?: string;
 
   /** Prefix for every NATS subject and the JetStream stream, so deployments can share a NATS server. */
   @Transform(emptyToUndefined)

@@ -38,6 +38,18 @@ export async function startBusService(name: string, module: DynamicModule | Type
   return { name, close: () => app.close() };
 }
 
+/** A service's NATS transport from the config: servers, subject namespace, its own user. */
+export function natsTransport(config: Readonly<AppConfig>, name: string): Extract<BusTransport, { kind: 'nats' }> {
+  if (!config.natsUrl) throw new Error('NATS_URL is not set');
+  return {
+    kind: 'nats',
+    servers: config.natsUrl.split(','),
+    name,
+    namespace: config.busNamespace,
+    ...(config.natsUser ? { user: config.natsUser, pass: config.natsPassword } : {}),
+  };
+}
+
 /**
  * The entry point of one service run alone (`npm run start:<app>`): reads the config, connects to
  * NATS and JetStream, starts, and stops cleanly on SIGTERM/SIGINT.
@@ -58,11 +70,10 @@ export async function runStandalone(name: string, start: (runtime: ServiceRuntim
     process.stderr.write(`Invalid configuration:\n  - ${name} run alone needs DATABASE_URL and NATS_URL (npm start runs everything embedded)\n`);
     process.exit(78);
   }
-  const servers = config.natsUrl.split(',');
-  const transport: BusTransport = { kind: 'nats', servers, name, namespace: config.busNamespace };
-  const durable = await JetStreamDurableStreams.connect(servers, name, config.busNamespace);
+  const transport = natsTransport(config, name);
+  const durable = await JetStreamDurableStreams.connect(transport);
   const service = await start({ config, transport, databaseUrl: config.databaseUrl, durable });
-  logger.log(`${name} started (NATS ${servers.join(',')})`);
+  logger.log(`${name} started (NATS ${transport.servers.join(',')})`);
   if (service.banner?.length) process.stdout.write(`\n${service.banner.join('\n')}\n\n`);
   const stop = async (signal: string): Promise<void> => {
     logger.log(`${signal}: stopping`);

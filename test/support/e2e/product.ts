@@ -182,7 +182,7 @@ async function startDistributed(options: ProductOptions): Promise<Product> {
     await a.connect();
     await a.query(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`).catch(() => undefined);
     await a.end();
-    const js = await JetStreamDurableStreams.connect([natsUrl], 'e2e-cleanup', namespace);
+    const js = await JetStreamDurableStreams.connect({ kind: 'nats', servers: [natsUrl], name: 'e2e-cleanup', namespace });
     await js.deleteStream();
     await js.close();
   };
