@@ -1,8 +1,5 @@
 import { Module, type DynamicModule } from '@nestjs/common';
-import { BusModule } from '#libs/bus';
-import { ConfigModule } from '#libs/config';
-import { DatabaseModule, openServiceDatabase } from '#libs/db';
-import { startBusService, type RunningService, type ServiceRuntime } from '#libs/runtime';
+import { type RunningService, serviceInfrastructure, type ServiceRuntime, startBusService } from '#libs/runtime';
 import { AuditLogEntryEntity } from './audit/audit-log-entry.entity.js';
 import { AuditLogRepository } from './audit/audit-log.repository.js';
 import { ConnectionSecrets } from './connections/connection-secrets.js';
@@ -30,19 +27,14 @@ export class CredentialVaultModule {
   static async forRuntime(runtime: ServiceRuntime, options: CredentialVaultOptions = {}): Promise<DynamicModule> {
     // Keys first: without them the vault must refuse to start before it touches the database.
     const keys = await (options.keySource ?? new EnvironmentMasterKeySource(runtime.config)).load();
-    const dataSource = await openServiceDatabase({
-      url: runtime.databaseUrl,
+    const infrastructure = await serviceInfrastructure(runtime, {
       schema: VAULT_SCHEMA,
       entities: [ConnectionEntity, AuditLogEntryEntity],
       migrations: [VaultInitial1732360000000],
     });
     return {
       module: CredentialVaultModule,
-      imports: [
-        ConfigModule.forRoot(runtime.config),
-        BusModule.forRoot(runtime.transport, { requestTimeoutMs: runtime.config.busRequestTimeoutMs }),
-        DatabaseModule.forDataSource(dataSource),
-      ],
+      imports: infrastructure,
       controllers: [ConnectionsHandler, PingHandler],
       providers: [
         { provide: MasterKeyRing, useValue: keys },

@@ -1,8 +1,5 @@
 import { Module, type DynamicModule } from '@nestjs/common';
-import { BusModule } from '#libs/bus';
-import { ConfigModule } from '#libs/config';
-import { DatabaseModule, openServiceDatabase } from '#libs/db';
-import { startBusService, type RunningService, type ServiceRuntime } from '#libs/runtime';
+import { type RunningService, serviceInfrastructure, type ServiceRuntime, startBusService } from '#libs/runtime';
 import { DatasetEntity } from './datasets/dataset.entity.js';
 import { PingHandler } from './health/ping.handler.js';
 import { Initial1732350000000 } from './migrations/1732350000000-initial.js';
@@ -12,19 +9,14 @@ export const EVALUATOR_SCHEMA = 'evaluator';
 @Module({})
 export class EvaluatorModule {
   static async forRuntime(runtime: ServiceRuntime): Promise<DynamicModule> {
-    const dataSource = await openServiceDatabase({
-      url: runtime.databaseUrl,
+    const infrastructure = await serviceInfrastructure(runtime, {
       schema: EVALUATOR_SCHEMA,
       entities: [DatasetEntity],
       migrations: [Initial1732350000000],
     });
     return {
       module: EvaluatorModule,
-      imports: [
-        ConfigModule.forRoot(runtime.config),
-        BusModule.forRoot(runtime.transport, { requestTimeoutMs: runtime.config.busRequestTimeoutMs }),
-        DatabaseModule.forDataSource(dataSource),
-      ],
+      imports: infrastructure,
       controllers: [PingHandler],
     };
   }

@@ -4,10 +4,8 @@ import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fa
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { AdapterRegistry } from '#libs/adapter-sdk';
 import { builtInAdapters } from '#libs/adapters';
-import { BusModule, createBusServer } from '#libs/bus';
-import { ConfigModule } from '#libs/config';
-import { DatabaseModule, openServiceDatabase } from '#libs/db';
-import { logLevels, type RunningService, type ServiceRuntime } from '#libs/runtime';
+import { createBusServer } from '#libs/bus';
+import { logLevels, type RunningService, serviceInfrastructure, type ServiceRuntime } from '#libs/runtime';
 import { ConnectionsController } from './admin/connections.controller.js';
 import { ModelDefinitionsController } from './admin/model-definitions.controller.js';
 import { ProviderModelsController } from './admin/provider-models.controller.js';
@@ -40,19 +38,14 @@ function adapterRegistry(): AdapterRegistry {
 @Module({})
 export class GatewayModule {
   static async forRuntime(runtime: ServiceRuntime): Promise<DynamicModule> {
-    const dataSource = await openServiceDatabase({
-      url: runtime.databaseUrl,
+    const infrastructure = await serviceInfrastructure(runtime, {
       schema: GATEWAY_SCHEMA,
       entities: [ApiKeyEntity],
       migrations: [Initial1732350000000],
     });
     return {
       module: GatewayModule,
-      imports: [
-        ConfigModule.forRoot(runtime.config),
-        BusModule.forRoot(runtime.transport, { requestTimeoutMs: runtime.config.busRequestTimeoutMs }, runtime.durable),
-        DatabaseModule.forDataSource(dataSource),
-      ],
+      imports: infrastructure,
       controllers: [
         ConnectionsController,
         ProviderModelsController,

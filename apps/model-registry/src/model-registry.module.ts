@@ -1,8 +1,5 @@
 import { Module, type DynamicModule } from '@nestjs/common';
-import { BusModule } from '#libs/bus';
-import { ConfigModule } from '#libs/config';
-import { DatabaseModule, openServiceDatabase } from '#libs/db';
-import { startBusService, type RunningService, type ServiceRuntime } from '#libs/runtime';
+import { type RunningService, serviceInfrastructure, type ServiceRuntime, startBusService } from '#libs/runtime';
 import { Clock } from './common/clock.js';
 import { PingHandler } from './health/ping.handler.js';
 import { Initial1732360000000 } from './migrations/1732360000000-initial.js';
@@ -22,19 +19,14 @@ export const REGISTRY_SCHEMA = 'registry';
 @Module({})
 export class ModelRegistryModule {
   static async forRuntime(runtime: ServiceRuntime): Promise<DynamicModule> {
-    const dataSource = await openServiceDatabase({
-      url: runtime.databaseUrl,
+    const infrastructure = await serviceInfrastructure(runtime, {
       schema: REGISTRY_SCHEMA,
       entities: [ProviderModelEntity, ModelDefinitionEntity, ModelPriceEntity],
       migrations: [Initial1732360000000],
     });
     return {
       module: ModelRegistryModule,
-      imports: [
-        ConfigModule.forRoot(runtime.config),
-        BusModule.forRoot(runtime.transport, { requestTimeoutMs: runtime.config.busRequestTimeoutMs }),
-        DatabaseModule.forDataSource(dataSource),
-      ],
+      imports: infrastructure,
       controllers: [PingHandler, ProviderModelsHandler, ModelDefinitionsHandler],
       providers: [Clock, VaultConnections, ProviderModelsRepository, ProviderModelsService, ModelDefinitionsRepository, ModelDefinitionsService],
     };

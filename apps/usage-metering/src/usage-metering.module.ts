@@ -1,8 +1,5 @@
 import { Module, type DynamicModule } from '@nestjs/common';
-import { BusModule } from '#libs/bus';
-import { ConfigModule } from '#libs/config';
-import { DatabaseModule, openServiceDatabase } from '#libs/db';
-import { startBusService, type RunningService, type ServiceRuntime } from '#libs/runtime';
+import { type RunningService, serviceInfrastructure, type ServiceRuntime, startBusService } from '#libs/runtime';
 import { Clock } from './common/clock.js';
 import { Delay } from './common/delay.js';
 import { DefinitionChangesHandler } from './definitions/definition-changes.handler.js';
@@ -24,19 +21,14 @@ export const METERING_SCHEMA = 'metering';
 @Module({})
 export class UsageMeteringModule {
   static async forRuntime(runtime: ServiceRuntime, listening: BusListening): Promise<DynamicModule> {
-    const dataSource = await openServiceDatabase({
-      url: runtime.databaseUrl,
+    const infrastructure = await serviceInfrastructure(runtime, {
       schema: METERING_SCHEMA,
       entities: [UsageRecordEntity],
       migrations: [MeteringInitial1732370000000],
     });
     return {
       module: UsageMeteringModule,
-      imports: [
-        ConfigModule.forRoot(runtime.config),
-        BusModule.forRoot(runtime.transport, { requestTimeoutMs: runtime.config.busRequestTimeoutMs }, runtime.durable),
-        DatabaseModule.forDataSource(dataSource),
-      ],
+      imports: infrastructure,
       controllers: [PingHandler, CostsReportHandler, DefinitionChangesHandler],
       providers: [
         { provide: BUS_LISTENING, useValue: listening },

@@ -1,7 +1,8 @@
 import { Logger, type DynamicModule, type INestApplicationContext, type LogLevel, type Type } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import { BusExceptionFilter, createBusServer, JetStreamDurableStreams, type BusTransport, type DurableStreams } from '#libs/bus';
-import { ConfigError, loadConfig, type AppConfig } from '#libs/config';
+import { BusExceptionFilter, BusModule, createBusServer, JetStreamDurableStreams, type BusTransport, type DurableStreams } from '#libs/bus';
+import { ConfigError, ConfigModule, loadConfig, type AppConfig } from '#libs/config';
+import { DatabaseModule, openServiceDatabase, type ServiceDatabaseOptions } from '#libs/db';
 
 /** What every service needs to start, whichever mode it runs in. */
 export interface ServiceRuntime {
@@ -86,3 +87,19 @@ export async function runStandalone(name: string, start: (runtime: ServiceRuntim
 }
 
 export type { INestApplicationContext };
+
+/** A service's own Postgres schema and what lives in it. */
+export type ServiceSchema = Omit<ServiceDatabaseOptions, 'url'>;
+
+/**
+ * What every service module imports: its config, the bus (with the durable streams), and its own
+ * database schema, opened and migrated before the module is built.
+ */
+export async function serviceInfrastructure(runtime: ServiceRuntime, schema: ServiceSchema): Promise<DynamicModule[]> {
+  const dataSource = await openServiceDatabase({ url: runtime.databaseUrl, ...schema });
+  return [
+    ConfigModule.forRoot(runtime.config),
+    BusModule.forRoot(runtime.transport, { requestTimeoutMs: runtime.config.busRequestTimeoutMs }, runtime.durable),
+    DatabaseModule.forDataSource(dataSource),
+  ];
+}
