@@ -9,7 +9,7 @@ import { bearerToken, type Principal } from '../auth/principal.js';
 import { ReadModelService, type Route } from '../read-model/read-model.service.js';
 import { GatewayTracer } from '../telemetry/gateway-tracer.js';
 import { InputLimit } from './input-limit.js';
-import { openAIError, openAIErrorType, sendOpenAIError } from './openai-error.js';
+import { openAIError, openAIErrorType, sendOpenAIError, type OpenAIErrorBody } from './openai-error.js';
 import { UpstreamPools } from './upstream-pools.js';
 
 type ChatBody = Record<string, unknown> & { model: string; stream?: boolean; messages: unknown[] };
@@ -62,7 +62,7 @@ export class ChatCompletionsHandler {
       sendOpenAIError(reply, 501, openAIError(`Connection ${route.connection.name} uses adapter ${route.connection.adapter}, which this gateway does not have.`, 'api_error', 'adapter_unavailable'));
       return;
     }
-    const limitError = this.checkLimits(body, route);
+    const limitError = this.checkOutputLimit(body, route) ?? (await this.checkInputLimit(body, route));
     if (limitError) {
       sendOpenAIError(reply, 400, limitError);
       return;
@@ -97,29 +97,34 @@ export class ChatCompletionsHandler {
     }
   }
 
-  private checkLimits(body: ChatBody, route: Route) {
+  private checkOutputLimit(body: ChatBody, route: Route): OpenAIErrorBody | undefined {
     const maxOut = route.model.maxOutputTokens;
-    if (maxOut !== null) {
-      for (const param of ['max_completion_tokens', 'max_tokens'] as const) {
-        const asked = body[param];
-        if (typeof asked === 'number' && asked > maxOut) {
-          return openAIError(`${param} is ${asked}, more than this model allows (${maxOut}).`, 'invalid_request_error', 'max_tokens_exceeded', param);
-        }
-      }
-    }
-    const maxIn = route.model.maxInputTokens;
-    if (maxIn !== null) {
-      const tokens = this.inputLimit.exceeds(InputLimit.promptText(body.messages), maxIn);
-      if (tokens !== undefined) {
-        return openAIError(
-          `This model's maximum input length is ${maxIn} tokens; the messages have at least ${tokens}.`,
-          'invalid_request_error',
-          'context_length_exceeded',
-          'messages',
-        );
+    if (maxOut === null) return undefined;
+    for (const param of ['max_completion_tokens', 'max_tokens'] as const) {
+      const asked = body[param];
+      if (typeof asked === 'number' && asked > maxOut) {
+        return openAIError(`${param} is ${asked}, more than this model allows (${maxOut}).`, 'invalid_request_error', 'max_tokens_exceeded', param);
       }
     }
     return undefined;
+  }
+
+  /** Synchronous when the byte length decides; tokenizes (asynchronously, ranks loaded once) only when it cannot. */
+  private checkInputLimit(body: ChatBody, route: Route): OpenAIErrorBody | undefined | Promise<OpenAIErrorBody | undefined> {
+    const maxIn = route.model.maxInputTokens;
+    if (maxIn === null) return undefined;
+    const parts = InputLimit.promptText(body.messages);
+    if (InputLimit.fitsByBytes(parts, maxIn)) return undefined;
+    return this.inputLimit.tokensOver(parts, maxIn).then((tokens) =>
+      tokens === undefined
+        ? undefined
+        : openAIError(
+            `This model's maximum input length is ${maxIn} tokens; the messages have at least ${tokens}.`,
+            'invalid_request_error',
+            'context_length_exceeded',
+            'messages',
+          ),
+    );
   }
 
   private async forward(request: FastifyRequest, reply: FastifyReply, body: ChatBody, route: Route, adapter: ProviderAdapter, span: Span, stream: boolean): Promise<void> {
@@ -129,18 +134,23 @@ export class ChatCompletionsHandler {
       headers: route.connection.headers,
       upstreamModel: route.model.upstreamModel,
     });
-    const url = new URL(upstream.url);
-    const abort = new AbortController();
-    const onClose = (): void => {
-      if (!reply.raw.writableFinished) abort.abort();
-    };
-    reply.raw.once('close', onClose);
-    const response = await this.pools.get(url.origin).request({
-      path: url.pathname + url.search,
+    const target = this.pools.forUrl(upstream.url);
+    // A client that leaves a stream stops the generation upstream. A whole (non-streamed) answer is
+    // awaited even then: the provider bills it, so its usage must still be recorded.
+    let signal: AbortSignal | undefined;
+    if (stream) {
+      const abort = new AbortController();
+      signal = abort.signal;
+      reply.raw.once('close', () => {
+        if (!reply.raw.writableFinished) abort.abort();
+      });
+    }
+    const response = await target.pool.request({
+      path: target.path,
       method: upstream.method,
       headers: upstream.headers,
       body: upstream.body,
-      signal: abort.signal,
+      signal,
     });
     span.setAttribute('http.response.status_code', response.statusCode);
 
@@ -278,13 +288,12 @@ function recordUsage(span: Span, usage: CanonicalUsage | undefined, model: strin
   if (model) span.setAttribute(GenAiAttr.responseModel, model);
   if (id) span.setAttribute(GenAiAttr.responseId, id);
   if (!usage) return;
-  span.setAttributes({
-    [GenAiAttr.inputTokens]: usage.input.total,
-    [GenAiAttr.outputTokens]: usage.output.total,
-    [GenAiAttr.cacheReadTokens]: usage.input.cacheRead,
-    [GenAiAttr.cacheCreationTokens]: usage.input.cacheWrite,
-    [GenAiAttr.reasoningTokens]: usage.output.reasoning,
-  });
+  span.setAttribute(GenAiAttr.inputTokens, usage.input.total);
+  span.setAttribute(GenAiAttr.outputTokens, usage.output.total);
+  // The parts only when present: metering reads a missing part as zero.
+  if (usage.input.cacheRead > 0) span.setAttribute(GenAiAttr.cacheReadTokens, usage.input.cacheRead);
+  if (usage.input.cacheWrite > 0) span.setAttribute(GenAiAttr.cacheCreationTokens, usage.input.cacheWrite);
+  if (usage.output.reasoning > 0) span.setAttribute(GenAiAttr.reasoningTokens, usage.output.reasoning);
 }
 
 function passHeaders(headers: Dispatcher.ResponseData['headers']): Record<string, string> {

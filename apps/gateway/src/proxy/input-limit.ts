@@ -1,12 +1,13 @@
-import { getEncoding, type Tiktoken } from 'js-tiktoken';
+import { Tiktoken } from 'js-tiktoken/lite';
 
 /**
  * Decides whether a prompt fits a model's input limit without tokenizing when it can:
  * a BPE token is at least one byte, so text of at most `limit` UTF-8 bytes has at most `limit`
- * tokens (DESIGN.md hot-path rule 5). Only a longer text is tokenized.
+ * tokens (DESIGN.md hot-path rule 5). Only a longer text is tokenized, and the tokenizer's ranks
+ * (megabytes) are loaded the first time one is needed, not at start.
  */
 export class InputLimit {
-  private encoder?: Tiktoken;
+  private encoder?: Promise<Tiktoken>;
 
   /** Text the tokenizer would see: every string content part of the messages. */
   static promptText(messages: unknown): string[] {
@@ -22,15 +23,23 @@ export class InputLimit {
     return parts;
   }
 
-  /** Returns the token count when it had to count and the prompt is over the limit; undefined when it fits. */
-  exceeds(parts: string[], limit: number): number | undefined {
+  /** True when the byte length alone proves the prompt fits. */
+  static fitsByBytes(parts: string[], limit: number): boolean {
     let bytes = 0;
-    for (const p of parts) bytes += Buffer.byteLength(p, 'utf8');
-    if (bytes <= limit) return undefined;
-    this.encoder ??= getEncoding('o200k_base');
+    for (const p of parts) {
+      bytes += Buffer.byteLength(p, 'utf8');
+      if (bytes > limit) return false;
+    }
+    return true;
+  }
+
+  /** Counts tokens, stopping once over the limit: the count when over it, undefined when the prompt fits. */
+  async tokensOver(parts: string[], limit: number): Promise<number | undefined> {
+    this.encoder ??= import('js-tiktoken/ranks/o200k_base').then((m) => new Tiktoken(m.default));
+    const encoder = await this.encoder;
     let tokens = 0;
     for (const p of parts) {
-      tokens += this.encoder.encode(p).length;
+      tokens += encoder.encode(p).length;
       if (tokens > limit) return tokens;
     }
     return undefined;

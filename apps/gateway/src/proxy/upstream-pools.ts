@@ -9,6 +9,8 @@ import { Pool } from 'undici';
 @Injectable()
 export class UpstreamPools implements OnApplicationShutdown {
   private readonly pools = new Map<string, Pool>();
+  /** Parsed upstream URLs: a request URL is parsed once, not on every call. */
+  private readonly targets = new Map<string, { pool: Pool; path: string }>();
 
   constructor(@Inject(APP_CONFIG) private readonly config: Readonly<AppConfig>) {}
 
@@ -29,8 +31,21 @@ export class UpstreamPools implements OnApplicationShutdown {
     return pool;
   }
 
+  /** The pool and request path for an absolute upstream URL. */
+  forUrl(url: string): { pool: Pool; path: string } {
+    let target = this.targets.get(url);
+    if (!target) {
+      const parsed = new URL(url);
+      target = { pool: this.get(parsed.origin), path: parsed.pathname + parsed.search };
+      if (this.targets.size > 10_000) this.targets.clear();
+      this.targets.set(url, target);
+    }
+    return target;
+  }
+
   /** Closes pools whose origin no connection uses any more. */
   retainOnly(origins: Set<string>): void {
+    this.targets.clear();
     for (const [origin, pool] of this.pools) {
       if (!origins.has(origin)) {
         this.pools.delete(origin);

@@ -14,6 +14,9 @@ export interface Route {
 
 type Part = 'keys' | 'connections' | 'providerModels';
 
+/** Bound of the recent-keys cache (unknown keys are cached too, so a flood of bad keys cannot grow it). */
+const RECENT_KEYS_MAX = 10_000;
+
 /** Re-read everything this often even without events, in case a pub/sub event was missed. */
 const SAFETY_REFRESH_MS = 30_000;
 
@@ -26,6 +29,11 @@ const SAFETY_REFRESH_MS = 30_000;
 export class ReadModelService implements OnApplicationShutdown {
   private readonly logger = new Logger(ReadModelService.name);
   private keysByHash = new Map<string, Principal>();
+  /**
+   * Keys seen recently -> principal, so a busy key is hashed once, not per request. Emptied on
+   * every key change (a revoked key must fail at once) and when it grows past its bound.
+   */
+  private readonly recentKeys = new Map<string, Principal | null>();
   private connections = new Map<string, ResolvedConnection>();
   /** organisationId \0 model name -> entries (organisation-wide and per project). */
   private models = new Map<string, ProviderModelView[]>();
@@ -76,7 +84,12 @@ export class ReadModelService implements OnApplicationShutdown {
   }
 
   principalForKey(key: string): Principal | undefined {
-    return this.keysByHash.get(hashKey(key));
+    const cached = this.recentKeys.get(key);
+    if (cached !== undefined) return cached ?? undefined;
+    const principal = this.keysByHash.get(hashKey(key));
+    if (this.recentKeys.size >= RECENT_KEYS_MAX) this.recentKeys.clear();
+    this.recentKeys.set(key, principal ?? null);
+    return principal;
   }
 
   connection(id: string): ResolvedConnection | undefined {
@@ -136,6 +149,7 @@ export class ReadModelService implements OnApplicationShutdown {
     const key = await this.keys.findById(id);
     for (const [hash, p] of this.keysByHash) if (p.keyId === id) this.keysByHash.delete(hash);
     if (key && !key.revokedAt) this.keysByHash.set(key.keyHash, toPrincipal(key));
+    this.recentKeys.clear();
   }
 
   private async read(part: Part): Promise<void> {
@@ -143,6 +157,7 @@ export class ReadModelService implements OnApplicationShutdown {
       case 'keys': {
         const rows = await this.keys.allActive();
         this.keysByHash = new Map(rows.map((k) => [k.keyHash, toPrincipal(k)]));
+        this.recentKeys.clear();
         break;
       }
       case 'connections': {
