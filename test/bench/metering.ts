@@ -1,0 +1,66 @@
+import pg from 'pg';
+import { request } from 'undici';
+
+/**
+ * What left the request path: the usage records metering stored (its table in the product's
+ * database), and the gateway's own /metrics (telemetry queue, memory, event-loop delay).
+ */
+export class UsageRecordCounter {
+  private constructor(private readonly db: pg.Client) {}
+
+  static async connect(databaseUrl: string): Promise<UsageRecordCounter> {
+    const db = new pg.Client({ connectionString: databaseUrl });
+    await db.connect();
+    return new UsageRecordCounter(db);
+  }
+
+  async count(): Promise<number> {
+    const res = await this.db.query<{ n: number }>('SELECT count(*)::int AS n FROM metering.usage_records');
+    return res.rows[0]!.n;
+  }
+
+  /**
+   * Polls until at least `expected` records are stored, or the count has not moved for `stableMs`
+   * (telemetry flushes every 500 ms by default), or `timeoutMs` is up. Returns the last count.
+   */
+  async waitFor(expected: number, timeoutMs: number, stableMs = 3000): Promise<number> {
+    const deadline = Date.now() + timeoutMs;
+    let last = await this.count();
+    let lastChange = Date.now();
+    while (last < expected && Date.now() < deadline && Date.now() - lastChange < stableMs) {
+      await new Promise((r) => setTimeout(r, 200));
+      const n = await this.count();
+      if (n !== last) {
+        last = n;
+        lastChange = Date.now();
+      }
+    }
+    return last;
+  }
+
+  async close(): Promise<void> {
+    await this.db.end().catch(() => undefined);
+  }
+}
+
+/** Prometheus text (`name value` lines; no labels on the gateway's metrics) into a map. */
+export function parsePrometheus(text: string): Map<string, number> {
+  const values = new Map<string, number>();
+  for (const line of text.split('\n')) {
+    if (line === '' || line.startsWith('#')) continue;
+    const m = /^([A-Za-z_:][A-Za-z0-9_:]*)(\{[^}]*\})?\s+(\S+)/.exec(line);
+    if (m && !m[2]) values.set(m[1]!, Number(m[3]));
+  }
+  return values;
+}
+
+/** GET /metrics; undefined when the gateway has none or it fails. */
+export async function scrapeMetrics(gatewayUrl: string): Promise<Map<string, number> | undefined> {
+  try {
+    const res = await request(`${gatewayUrl}/metrics`, { headersTimeout: 5000, bodyTimeout: 5000 });
+    const text = await res.body.text();
+    return res.statusCode === 200 ? parsePrometheus(text) : undefined;
+  } catch {
+    return undefined;
+  }
+}

@@ -1,0 +1,76 @@
+import { request } from 'undici';
+import type { Product } from '../support/e2e/product.js';
+
+/**
+ * What the benchmark sets up through the admin API, as an operator would: connections to the fast
+ * and the slow fake upstream, provider models (one without limits, two with max_input_tokens, one
+ * on the slow upstream), a model definition that prices them, and a client key.
+ */
+
+export const UPSTREAM_KEY = 'sk-bench-upstream-9c1d4e2b7f3a';
+export const UPSTREAM_MODEL = 'gpt-4o-mini-2024-07-18';
+
+export const BENCH_MODELS = {
+  /** Fast upstream, no limits. */
+  plain: 'bench-gpt',
+  /** Fast upstream, max_input_tokens above the 100 KB prompt's byte count: the byte bound decides. */
+  limited: 'bench-gpt-limited',
+  /** Fast upstream, max_input_tokens below the prompt's bytes but above its tokens: only counting decides. */
+  tight: 'bench-gpt-tight',
+  /** The slow upstream (chunks spaced out), for held-open streams and the no-buffering check. */
+  slow: 'bench-gpt-slow',
+} as const;
+
+/** A real model's context window: a 100 KB prompt fits by bytes alone. */
+export const LIMITED_MAX_INPUT_TOKENS = 128_000;
+/** Below 100 KB of bytes, above the ~25k tokens of the prompt: the byte bound cannot decide. */
+export const TIGHT_MAX_INPUT_TOKENS = 60_000;
+
+export interface BenchSetup {
+  clientKey: string;
+}
+
+async function admin<T>(product: Product, method: 'GET' | 'POST', path: string, body?: unknown): Promise<T> {
+  const res = await request(`${product.url}${path}`, {
+    method,
+    headers: { authorization: `Bearer ${product.adminKey}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const text = await res.body.text();
+  if (res.statusCode >= 300) throw new Error(`${method} ${path} answered ${res.statusCode}: ${text}`);
+  return JSON.parse(text) as T;
+}
+
+export async function setUpProduct(product: Product, upstreams: { fast: string; slow: string }): Promise<BenchSetup> {
+  const fast = await admin<{ id: string }>(product, 'POST', '/admin/connections', { name: 'bench-fast-upstream', adapter: 'openai-compatible', baseUrl: upstreams.fast, apiKey: UPSTREAM_KEY });
+  const slow = await admin<{ id: string }>(product, 'POST', '/admin/connections', { name: 'bench-slow-upstream', adapter: 'openai-compatible', baseUrl: upstreams.slow, apiKey: UPSTREAM_KEY });
+  await admin(product, 'POST', '/admin/provider-models', { name: BENCH_MODELS.plain, connectionId: fast.id, upstreamModel: UPSTREAM_MODEL });
+  await admin(product, 'POST', '/admin/provider-models', { name: BENCH_MODELS.limited, connectionId: fast.id, upstreamModel: UPSTREAM_MODEL, maxInputTokens: LIMITED_MAX_INPUT_TOKENS });
+  await admin(product, 'POST', '/admin/provider-models', { name: BENCH_MODELS.tight, connectionId: fast.id, upstreamModel: UPSTREAM_MODEL, maxInputTokens: TIGHT_MAX_INPUT_TOKENS });
+  await admin(product, 'POST', '/admin/provider-models', { name: BENCH_MODELS.slow, connectionId: slow.id, upstreamModel: UPSTREAM_MODEL });
+  await admin(product, 'POST', '/admin/model-definitions', {
+    name: 'gpt-4o-mini',
+    matchPattern: '^gpt-4o-mini',
+    prices: { input: '0.00000015', output: '0.0000006' },
+    effectiveFrom: '2024-01-01T00:00:00Z',
+  });
+  const key = await admin<{ key: string }>(product, 'POST', '/admin/gateway-keys', { name: 'bench-client' });
+  await waitUntilRoutable(product.url, key.key, Object.values(BENCH_MODELS));
+  return { clientKey: key.key };
+}
+
+/** Change events reach the gateway's read model within a second; /v1/models shows when they have (and records no usage). */
+async function waitUntilRoutable(url: string, clientKey: string, models: string[], timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let last = '';
+  while (Date.now() < deadline) {
+    const res = await request(`${url}/v1/models`, { headers: { authorization: `Bearer ${clientKey}` } });
+    last = await res.body.text();
+    if (res.statusCode === 200) {
+      const ids = new Set((JSON.parse(last) as { data: { id: string }[] }).data.map((m) => m.id));
+      if (models.every((m) => ids.has(m))) return;
+    }
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error(`the gateway did not route ${models.join(', ')} within ${timeoutMs} ms; /v1/models said: ${last}`);
+}

@@ -1,0 +1,193 @@
+import { mkdir, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { ROOT } from './processes.js';
+import type { PathSummary, ScenarioResult } from './scenarios.js';
+
+/** The table, the ratios against the floor, the issue's targets with PASS/FAIL, and the JSON file. */
+
+const THROUGHPUT_SCENARIOS = new Set(['json-c1', 'json-c64', 'stream-c1', 'stream-c64', 'limit-100k', 'limit-tight']);
+
+export interface TargetCheck {
+  name: string;
+  measured: string;
+  pass: boolean | undefined;
+}
+
+function fmtMs(v: number): string {
+  if (!Number.isFinite(v)) return '-';
+  return Math.abs(v) < 10 ? v.toFixed(3) : Math.abs(v) < 1000 ? v.toFixed(1) : v.toFixed(0);
+}
+
+function fmtSigned(v: number): string {
+  if (!Number.isFinite(v)) return '-';
+  return `${v >= 0 ? '+' : ''}${fmtMs(v)}`;
+}
+
+function fmtInt(v: number): string {
+  return Number.isFinite(v) ? Math.round(v).toString() : '-';
+}
+
+function fmtPct(v: number): string {
+  return Number.isFinite(v) ? `${v.toFixed(0)}%` : '-';
+}
+
+function table(header: string[], rows: string[][], rightAlign: boolean[]): string {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
+  const line = (cells: string[]): string => cells.map((c, i) => (rightAlign[i] ? c.padStart(widths[i]!) : c.padEnd(widths[i]!))).join('  ').trimEnd();
+  return [line(header), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map(line)].join('\n');
+}
+
+function path_(s: ScenarioResult, label: string): PathSummary | undefined {
+  return s.paths.find((p) => p.label === label);
+}
+
+export function resultsTable(scenarios: ScenarioResult[]): string {
+  const header = ['scenario', 'path', 'req/s', 'spread', 'p50 ms', 'p99 ms', 'TTFB p50', 'TTFB p99', 'CPU us/req', 'CPU %', 'RSS MB', 'CPUs busy', 'ok', 'failed'];
+  const rows: string[][] = [];
+  for (const s of scenarios) {
+    for (const p of s.paths) {
+      rows.push([
+        s.id,
+        p.label,
+        fmtInt(p.rps),
+        fmtPct(p.rpsSpreadPct),
+        fmtMs(p.p50),
+        fmtMs(p.p99),
+        s.stream ? fmtMs(p.ttfbP50) : '-',
+        s.stream ? fmtMs(p.ttfbP99) : '-',
+        fmtInt(p.cpuUsPerReq),
+        fmtPct(p.cpuPct),
+        Number.isFinite(p.rssMb) ? p.rssMb.toFixed(0) : '-',
+        Object.entries(p.cpuBusy)
+          .map(([c, v]) => `${c.replace('cpu', '')}:${v.toFixed(0)}`)
+          .join(' ') || '-',
+        String(p.ok),
+        String(p.failed),
+      ]);
+    }
+  }
+  return table(header, rows, [false, false, true, true, true, true, true, true, true, true, true, false, true, true]);
+}
+
+export function comparisonTable(scenarios: ScenarioResult[]): string {
+  const header = ['scenario', 'gw/floor req/s', 'floor/direct req/s', 'added p50 (gw-direct)', 'floor-direct p50', 'added TTFB p50', 'gw CPU/floor CPU', 'gw RSS / heap MB after', 'usage records stored/sent'];
+  const rows: string[][] = [];
+  for (const s of scenarios) {
+    const usage = `${s.usage.stored}/${s.usage.sent}${s.usage.stored !== s.usage.sent ? '  <-- MISMATCH' : ''}`;
+    const memory = `${fmtInt(s.gatewayAfter.rssMb)} / ${fmtInt(s.gatewayAfter.heapUsedMb)}`;
+    if (!THROUGHPUT_SCENARIOS.has(s.id)) {
+      rows.push([s.id, '-', '-', '-', '-', '-', '-', memory, usage]);
+      continue;
+    }
+    const d = path_(s, 'direct');
+    const f = path_(s, 'floor');
+    const g = path_(s, 'gateway');
+    rows.push([
+      s.id,
+      g && f && Number.isFinite(g.rps / f.rps) ? (g.rps / f.rps).toFixed(2) : '-',
+      f && d && Number.isFinite(f.rps / d.rps) ? (f.rps / d.rps).toFixed(2) : '-',
+      g && d ? fmtSigned(g.p50 - d.p50) : '-',
+      f && d ? fmtSigned(f.p50 - d.p50) : '-',
+      s.stream && g && d ? fmtSigned(g.ttfbP50 - d.ttfbP50) : '-',
+      g && f && Number.isFinite(g.cpuUsPerReq / f.cpuUsPerReq) ? (g.cpuUsPerReq / f.cpuUsPerReq).toFixed(2) : '-',
+      memory,
+      usage,
+    ]);
+    for (const extra of s.paths.filter((p) => p.kind === 'gateway' && p.label !== 'gateway')) {
+      if (!g) continue;
+      rows.push([`  ${extra.label}`, '-', '-', `${fmtSigned(extra.p50 - g.p50)} vs gateway`, '-', '-', Number.isFinite(extra.cpuUsPerReq / g.cpuUsPerReq) ? `${(extra.cpuUsPerReq / g.cpuUsPerReq).toFixed(2)} vs gw` : '-', '', '']);
+    }
+  }
+  return table(header, rows, [false, true, true, true, true, true, true, true, false]);
+}
+
+export function evaluateTargets(scenarios: ScenarioResult[], totals: { sent: number; stored: number }): TargetCheck[] {
+  const byId = new Map(scenarios.map((s) => [s.id, s]));
+  const checks: TargetCheck[] = [];
+  const c64 = byId.get('json-c64');
+  if (c64) {
+    const g = path_(c64, 'gateway');
+    const f = path_(c64, 'floor');
+    const ratio = g && f ? g.rps / f.rps : Number.NaN;
+    // When the rest of the machine slows the gateway's callers, CPU per request shows what a CPU of its own would give.
+    const cpuRatio = g && f ? f.cpuUsPerReq / g.cpuUsPerReq : Number.NaN;
+    checks.push({
+      name: 'non-streaming c64: gateway throughput >= 75% of the floor',
+      measured: `${(ratio * 100).toFixed(1)}% (${fmtInt(g?.rps ?? NaN)} vs ${fmtInt(f?.rps ?? NaN)} req/s); by CPU per request ${fmtInt(g?.cpuUsPerReq ?? NaN)} vs ${fmtInt(f?.cpuUsPerReq ?? NaN)} us = ${(cpuRatio * 100).toFixed(0)}% if CPU-bound`,
+      pass: Number.isFinite(ratio) ? ratio >= 0.75 : undefined,
+    });
+  }
+  const c1 = byId.get('json-c1');
+  if (c1) {
+    const g = path_(c1, 'gateway');
+    const d = path_(c1, 'direct');
+    const added = g && d ? g.p50 - d.p50 : Number.NaN;
+    checks.push({ name: 'non-streaming c1: added p50 <= 0.5 ms over direct', measured: `${fmtSigned(added)} ms (${fmtMs(g?.p50 ?? NaN)} vs ${fmtMs(d?.p50 ?? NaN)})`, pass: Number.isFinite(added) ? added <= 0.5 : undefined });
+  }
+  const s1 = byId.get('stream-c1');
+  if (s1) {
+    const g = path_(s1, 'gateway');
+    const d = path_(s1, 'direct');
+    const added = g && d ? g.ttfbP50 - d.ttfbP50 : Number.NaN;
+    checks.push({ name: 'streaming c1: added TTFB p50 <= 1 ms over direct', measured: `${fmtSigned(added)} ms (${fmtMs(g?.ttfbP50 ?? NaN)} vs ${fmtMs(d?.ttfbP50 ?? NaN)})`, pass: Number.isFinite(added) ? added <= 1 : undefined });
+  }
+  const nb = byId.get('no-buffering');
+  const nbg = nb && path_(nb, 'gateway');
+  if (nbg?.extra) {
+    const e = nbg.extra;
+    checks.push({
+      name: 'streaming: no buffering (first chunk before the upstream sends the second)',
+      measured: `first chunk after ${fmtMs(Number(e.worstTtfbMs))} ms with ${e.eventsInFirstChunk} event(s); upstream's second event at +${e.chunkDelayMs} ms`,
+      pass: e.unbuffered === true,
+    });
+  }
+  const lim = byId.get('limit-100k');
+  if (lim) {
+    const g = path_(lim, 'gateway');
+    const l = path_(lim, 'gateway+limit');
+    const added = g && l ? l.p50 - g.p50 : Number.NaN;
+    checks.push({ name: '100 KB prompt: max_input_tokens check adds <= 2 ms', measured: `${fmtSigned(added)} ms (${fmtMs(l?.p50 ?? NaN)} vs ${fmtMs(g?.p50 ?? NaN)})`, pass: Number.isFinite(added) ? added <= 2 : undefined });
+  }
+  const st = byId.get('streams-1000');
+  const stg = st && path_(st, 'gateway');
+  if (stg?.extra) {
+    const e = stg.extra;
+    const peak = Number(e.peakRssMb);
+    checks.push({
+      name: `${e.streams} concurrent streams: all complete, gateway RSS < 300 MB`,
+      measured: `${e.completed}/${e.streams} complete (${e.maxOpenAtOnce} open at once), peak RSS ${peak.toFixed(0)} MB (${Number(e.rssBeforeMb).toFixed(0)} MB before they opened, so the streams added ${(peak - Number(e.rssBeforeMb)).toFixed(0)} MB)`,
+      pass: e.completed === e.streams && peak < 300,
+    });
+  }
+  const bad = scenarios.filter((s) => s.usage.stored !== s.usage.sent).map((s) => `${s.id} ${s.usage.stored}/${s.usage.sent}`);
+  checks.push({
+    name: 'usage records stored = gateway requests answered, in every scenario',
+    measured: `${totals.stored} stored / ${totals.sent} answered${bad.length ? ` (mismatch: ${bad.join('; ')})` : ''}`,
+    pass: totals.stored === totals.sent && bad.length === 0,
+  });
+  return checks;
+}
+
+export function targetsText(checks: TargetCheck[]): string {
+  return checks.map((c) => `  ${c.pass === undefined ? 'n/a ' : c.pass ? 'PASS' : 'FAIL'}  ${c.name}: ${c.measured}`).join('\n');
+}
+
+export const LEGEND = [
+  'Legend: medians across rounds; spread = (max-min)/median of req/s across rounds. Latencies in ms at the client (the load generator).',
+  'TTFB = first body chunk (SSE event), not the headers. CPU us/req and CPU % = the process answering that path',
+  '(direct: the fake upstream; floor: the floor proxy; gateway: the gateway process only), from /proc/<pid>/stat.',
+  'RSS = VmRSS of that process after the round (streams-1000: peak sampled every 50 ms). CPUs busy = each CPU\'s busy % in the round.',
+].join('\n');
+
+/** Writes results/<name>: JSON for values, as-is for text. */
+export async function writeJson(name: string, data: unknown): Promise<string> {
+  const dir = path.join(ROOT, 'results');
+  await mkdir(dir, { recursive: true });
+  const file = path.join(dir, name);
+  await writeFile(file, typeof data === 'string' ? data : JSON.stringify(data, (_k, v: unknown) => (typeof v === 'number' && !Number.isFinite(v) ? null : v), 2));
+  return file;
+}
+
+export function timestamp(): string {
+  return new Date().toISOString().replace(/[:.]/g, '-');
+}
