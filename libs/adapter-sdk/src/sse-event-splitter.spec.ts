@@ -1,6 +1,6 @@
 import { SliceWriter, SseEventSplitter, sseData } from './sse-event-splitter.js';
 
-const text = (events: Buffer[]): string[] => events.map((e) => e.toString('utf8'));
+const text = (events: { bytes: Buffer }[]): string[] => events.map((e) => e.bytes.toString('utf8'));
 
 describe('SseEventSplitter', () => {
   it('returns events as soon as their blank line arrives and keeps the incomplete rest', () => {
@@ -21,7 +21,8 @@ describe('SseEventSplitter', () => {
     const chunk = Buffer.from('data: 1\n\ndata: 2\n\n');
     const events = new SseEventSplitter().push(chunk);
     expect(events).toHaveLength(2);
-    expect(events[1].buffer).toBe(chunk.buffer);
+    expect(events[1].bytes.buffer).toBe(chunk.buffer);
+    expect(events[1].latin1).toBe('data: 2\n\n');
   });
 
   it('keeps a trailing event without its blank line for flush', () => {

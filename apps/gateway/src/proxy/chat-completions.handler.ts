@@ -1,6 +1,6 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { SpanStatusCode, type Span } from '@opentelemetry/api';
-import { AdapterRegistry, SliceWriter, SseEventSplitter, sseData, type CanonicalUsage, type ProviderAdapter } from '#libs/adapter-sdk';
+import { AdapterRegistry, SliceWriter, SseEventSplitter, sseData, type CanonicalUsage, type ProviderAdapter, type SseEvent } from '#libs/adapter-sdk';
 import { GenAiAttr } from '#libs/contracts';
 import { TenantAttr } from '#libs/telemetry';
 import type { FastifyReply, FastifyRequest } from 'fastify';
@@ -219,15 +219,15 @@ export class ChatCompletionsHandler {
     try {
       for await (const chunk of response.body) {
         for (const event of splitter.push(chunk as Buffer)) {
-          if (this.readStreamEvent(event, adapter, seen) !== 'usage-only' || forwardUsage) out.add(event);
+          if (this.readStreamEvent(event, adapter, seen) !== 'usage-only' || forwardUsage) out.add(event.bytes);
         }
         out.flush();
       }
       const rest = splitter.flush();
       if (rest && rest.toString('utf8').trim().length > 0) {
         // A last event the upstream did not terminate: terminate it, so the client sees it too.
-        const event = Buffer.concat([rest, Buffer.from('\n\n')]);
-        if (this.readStreamEvent(event, adapter, seen) !== 'usage-only' || forwardUsage) res.write(event);
+        const bytes = Buffer.concat([rest, Buffer.from('\n\n')]);
+        if (this.readStreamEvent({ bytes, latin1: bytes.toString('latin1') }, adapter, seen) !== 'usage-only' || forwardUsage) res.write(bytes);
       }
       if (!seen.done) throw new UpstreamStreamError('the upstream stream ended without [DONE]');
       res.end();
@@ -248,15 +248,16 @@ export class ChatCompletionsHandler {
    * the usage event, errors and [DONE] are decoded and parsed; content deltas pass as bytes.
    * @throws UpstreamStreamError when the upstream reports an error in the stream
    */
-  private readStreamEvent(event: Buffer, adapter: ProviderAdapter, seen: StreamSeen): 'usage-only' | 'other' {
+  private readStreamEvent(event: SseEvent, adapter: ProviderAdapter, seen: StreamSeen): 'usage-only' | 'other' {
+    const text = event.latin1;
     const needsParse =
       seen.model === undefined ||
-      event.includes('"usage":{') ||
-      event.includes('"finish_reason":"') ||
-      event.includes('"error"') ||
-      event.includes('[DONE]');
+      text.includes('"usage":{') ||
+      text.includes('"finish_reason":"') ||
+      text.includes('"error"') ||
+      text.includes('[DONE]');
     if (!needsParse) return 'other';
-    const data = sseData(event.toString('utf8'));
+    const data = sseData(event.bytes.toString('utf8'));
     if (data === undefined) return 'other';
     if (data === '[DONE]') {
       seen.done = true;
