@@ -5,7 +5,7 @@ import { Ajv2020, type ErrorObject, type ValidateFunction } from 'ajv/dist/2020.
 import addFormatsModule from 'ajv-formats';
 
 /**
- * Validators for OpenAI's response schemas (shared/reference/openai-openapi/schemas.json, extracted
+ * Validators for OpenAI's response schemas (test/fixtures/openai-openapi/schemas.json, extracted
  * from OpenAI's public OpenAPI spec), for tests that check what a /v1 route or the fake upstream sends.
  */
 
@@ -23,8 +23,8 @@ export type OpenAISchemaName =
 const here = path.dirname(fileURLToPath(import.meta.url));
 /** The repository root, from test/support/fake-upstream in sources or dist/test/support/fake-upstream when built. */
 const ROOT = path.resolve(here, here.includes(`${path.sep}dist${path.sep}test${path.sep}`) ? '../../../..' : '../../..');
-/** shared/ sits beside the repository (on developers' machines and in CI). */
-export const OPENAI_SCHEMAS_PATH = path.resolve(ROOT, '../shared/reference/openai-openapi/schemas.json');
+/** Vendored (MIT, source in its README) so a fresh clone tests without anything beside it. */
+export const OPENAI_SCHEMAS_PATH = path.resolve(ROOT, 'test/fixtures/openai-openapi/schemas.json');
 
 let validators: Map<OpenAISchemaName, ValidateFunction> | undefined;
 

@@ -3,7 +3,7 @@ import type { FakeAnswer, FakeError, FakeUsage } from './fake-behaviour.js';
 /**
  * OpenAI's wire objects, built the way api.openai.com sends them (fields it always sends are always
  * here, null where it sends null). Shapes: https://platform.openai.com/docs/api-reference/chat/object
- * and the response schemas in shared/reference/openai-openapi/, which the unit test validates against.
+ * and the response schemas in test/fixtures/openai-openapi/, which the unit test validates against.
  */
 
 export const DEFAULT_CONTENT = 'Hello from the fake OpenAI upstream.';
