@@ -84,7 +84,7 @@ export class ChatCompletionsHandler {
       request.headers,
     );
     try {
-      await this.forward(request, reply, body, route, adapter, span, stream);
+      await this.forward(reply, body, route, adapter, span, stream);
     } catch (err) {
       this.failSpan(span, err);
       if (!reply.sent && !reply.raw.headersSent) {
@@ -127,7 +127,7 @@ export class ChatCompletionsHandler {
     );
   }
 
-  private async forward(request: FastifyRequest, reply: FastifyReply, body: ChatBody, route: Route, adapter: ProviderAdapter, span: Span, stream: boolean): Promise<void> {
+  private async forward(reply: FastifyReply, body: ChatBody, route: Route, adapter: ProviderAdapter, span: Span, stream: boolean): Promise<void> {
     const { request: upstream } = adapter.buildChatRequest(body, {
       baseUrl: route.connection.baseUrl,
       apiKey: route.connection.apiKey,

@@ -1,5 +1,5 @@
 import { Inject, Injectable, type OnApplicationShutdown } from '@nestjs/common';
-import { context, propagation, ROOT_CONTEXT, SpanKind, type Attributes, type Span, type Tracer } from '@opentelemetry/api';
+import { ROOT_CONTEXT, SpanKind, type Attributes, type Span, type Tracer } from '@opentelemetry/api';
 import { W3CTraceContextPropagator } from '@opentelemetry/core';
 import { TracerProvider } from '@opentelemetry/sdk-trace';
 import { DURABLE_STREAMS, type DurableStreams } from '#libs/bus';
@@ -46,4 +46,3 @@ export class GatewayTracer implements OnApplicationShutdown {
   }
 }
 
-export { context, propagation };
