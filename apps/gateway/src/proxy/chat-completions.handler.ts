@@ -1,4 +1,4 @@
-import { Injectable, Logger } from '@nestjs/common';
+import { Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
 import { SpanStatusCode, type Span } from '@opentelemetry/api';
 import { AdapterRegistry, SliceWriter, SseEventSplitter, sseData, type CanonicalUsage, type ProviderAdapter, type SseEvent } from '#libs/adapter-sdk';
 import { GenAiAttr } from '#libs/contracts';
@@ -9,6 +9,7 @@ import { bearerToken, type Principal } from '../auth/principal.js';
 import { ReadModelService, type Route } from '../read-model/read-model.service.js';
 import { GatewayTracer } from '../telemetry/gateway-tracer.js';
 import { InputLimit } from './input-limit.js';
+import { TokenCounter } from './token-counter.js';
 import { openAIError, openAIErrorType, sendOpenAIError, type OpenAIErrorBody } from './openai-error.js';
 import { UpstreamPools } from './upstream-pools.js';
 
@@ -22,9 +23,9 @@ const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'transfer-encoding', 'co
  * received, or the SSE stream forwarded event by event. One span per call carries the usage.
  */
 @Injectable()
-export class ChatCompletionsHandler {
+export class ChatCompletionsHandler implements OnApplicationShutdown {
   private readonly logger = new Logger('ChatCompletions');
-  private readonly inputLimit = new InputLimit();
+  private readonly tokenCounter = new TokenCounter();
 
   constructor(
     private readonly readModel: ReadModelService,
@@ -32,6 +33,10 @@ export class ChatCompletionsHandler {
     private readonly adapters: AdapterRegistry,
     private readonly tracer: GatewayTracer,
   ) {}
+
+  async onApplicationShutdown(): Promise<void> {
+    await this.tokenCounter.close();
+  }
 
   authenticate(request: FastifyRequest, reply: FastifyReply): Principal | undefined {
     const token = bearerToken(request.headers);
@@ -109,13 +114,13 @@ export class ChatCompletionsHandler {
     return undefined;
   }
 
-  /** Synchronous when the byte length decides; tokenizes (asynchronously, ranks loaded once) only when it cannot. */
+  /** Synchronous when the byte length decides; counts tokens (on a worker thread) only when it cannot. */
   private checkInputLimit(body: ChatBody, route: Route): OpenAIErrorBody | undefined | Promise<OpenAIErrorBody | undefined> {
     const maxIn = route.model.maxInputTokens;
     if (maxIn === null) return undefined;
     const parts = InputLimit.promptText(body.messages);
     if (InputLimit.fitsByBytes(parts, maxIn)) return undefined;
-    return this.inputLimit.tokensOver(parts, maxIn).then((tokens) =>
+    return this.tokenCounter.countOver(parts, maxIn).then((tokens) =>
       tokens === undefined
         ? undefined
         : openAIError(

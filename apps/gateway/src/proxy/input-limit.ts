@@ -1,14 +1,9 @@
-import { Tiktoken } from 'js-tiktoken/lite';
-
 /**
  * Decides whether a prompt fits a model's input limit without tokenizing when it can:
  * a BPE token is at least one byte, so text of at most `limit` UTF-8 bytes has at most `limit`
- * tokens (DESIGN.md hot-path rule 5). Only a longer text is tokenized, and the tokenizer's ranks
- * (megabytes) are loaded the first time one is needed, not at start.
+ * tokens (DESIGN.md hot-path rule 5). Only a longer text is tokenized (TokenCounter).
  */
 export class InputLimit {
-  private encoder?: Promise<Tiktoken>;
-
   /** Text the tokenizer would see: every string content part of the messages. */
   static promptText(messages: unknown): string[] {
     const parts: string[] = [];
@@ -31,17 +26,5 @@ export class InputLimit {
       if (bytes > limit) return false;
     }
     return true;
-  }
-
-  /** Counts tokens, stopping once over the limit: the count when over it, undefined when the prompt fits. */
-  async tokensOver(parts: string[], limit: number): Promise<number | undefined> {
-    this.encoder ??= import('js-tiktoken/ranks/o200k_base').then((m) => new Tiktoken(m.default));
-    const encoder = await this.encoder;
-    let tokens = 0;
-    for (const p of parts) {
-      tokens += encoder.encode(p).length;
-      if (tokens > limit) return tokens;
-    }
-    return undefined;
   }
 }
