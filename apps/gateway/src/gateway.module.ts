@@ -14,6 +14,8 @@ import { AdminAuthGuard } from './auth/admin-auth.guard.js';
 import { AdminExceptionFilter } from './errors/admin-exception.filter.js';
 import { createValidationPipe } from './errors/validation.pipe.js';
 import { HealthController } from './health/health.controller.js';
+import { GatewayAddress } from './playground/gateway-address.js';
+import { PlaygroundController } from './playground/playground.controller.js';
 import { MetricsController } from './metrics/metrics.controller.js';
 import { ApiKeyEntity } from './keys/api-key.entity.js';
 import { ApiKeysRepository } from './keys/api-keys.repository.js';
@@ -52,6 +54,7 @@ export class GatewayModule {
         ModelDefinitionsController,
         GatewayKeysController,
         UsageController,
+        PlaygroundController,
         HealthController,
         MetricsController,
         ChangeEventsHandler,
@@ -66,6 +69,7 @@ export class GatewayModule {
         GatewayTracer,
         ChatCompletionsHandler,
         V1Routes,
+        GatewayAddress,
       ],
     };
   }
@@ -117,6 +121,7 @@ export async function startGateway(runtime: ServiceRuntime): Promise<RunningGate
   const port = typeof address === 'object' && address ? address.port : config.port;
   const shownHost = config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host;
   const url = `http://${shownHost}:${port}`;
+  app.get(GatewayAddress).set(url);
   const tracer = app.get(GatewayTracer);
   const banner = [`Gateway:  ${url}`, `API docs: ${url}/docs`];
   if (bootstrap.generatedKey) {

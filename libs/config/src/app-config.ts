@@ -30,6 +30,7 @@ export const ENV_NAMES = {
   busRequestTimeoutMs: 'BUS_REQUEST_TIMEOUT_MS',
   upstreamTimeoutMs: 'UPSTREAM_TIMEOUT_MS',
   organisationId: 'DEFAULT_ORGANISATION_ID',
+  gatewayUrl: 'GATEWAY_URL',
 } as const satisfies Record<string, string>;
 
 export type ConfigField = keyof typeof ENV_NAMES;
@@ -130,6 +131,12 @@ export class AppConfig {
   @IsString()
   @Matches(/^[A-Za-z0-9_-]{1,64}$/, { message: 'must be 1-64 letters, digits, _ or -' })
   organisationId: string = 'default';
+
+  /** How other services (the evaluator) reach the gateway's /v1 API; default: the address it listens on. */
+  @Transform(emptyToUndefined)
+  @IsOptional()
+  @Matches(/^https?:\/\/[^\s/]+(\/[^\s]*)?$/, { message: 'must be an http:// or https:// URL' })
+  gatewayUrl?: string;
 
   /** Embedded mode: no DATABASE_URL and no NATS_URL; the product runs its own Postgres and an in-process bus. */
   get embedded(): boolean {

@@ -7,3 +7,4 @@ export * from './scope.js';
 export * from './subjects.js';
 export * from './telemetry.js';
 export * from './usage.js';
+export * from './playground.js';

@@ -1,6 +1,7 @@
 import type { ConnectionView, ResolvedConnection, RevealedConnectionView } from './connections.js';
 import type { CreateConnectionDto } from './connections.js';
 import type { CreateModelDefinitionDto, ModelDefinitionView } from './model-definitions.js';
+import type { PlaygroundRunCommand, PlaygroundRunView } from './playground.js';
 import type { CreateProviderModelDto, ProviderModelView } from './provider-models.js';
 import type { CommandEnvelope, IdInput, ListInput, Page, TenantScope } from './scope.js';
 import type { SpanBatch } from './telemetry.js';
@@ -35,6 +36,8 @@ export interface Commands {
   'metering.v1.costs.report': { request: CommandEnvelope<CostsQueryDto>; response: CostReportView };
   'metering.v1.ping': { request: Record<string, never>; response: { service: string; ok: true } };
 
+  /** Runs a prompt through the gateway's /v1 API (over HTTP, as any client) and keeps the result. */
+  'evaluator.v1.playground.run': { request: CommandEnvelope<PlaygroundRunCommand>; response: PlaygroundRunView };
   'evaluator.v1.ping': { request: Record<string, never>; response: { service: string; ok: true } };
 }
 
