@@ -32,6 +32,9 @@ export class MetricsController implements OnModuleDestroy {
     const lines = [
       metric('process_resident_memory_bytes', 'gauge', 'Resident memory.', memory.rss),
       metric('nodejs_heap_used_bytes', 'gauge', 'V8 heap in use.', memory.heapUsed),
+      metric('nodejs_heap_total_bytes', 'gauge', 'V8 heap reserved.', memory.heapTotal),
+      metric('nodejs_external_memory_bytes', 'gauge', 'Memory of C++ objects bound to JavaScript (buffers included).', memory.external),
+      metric('nodejs_array_buffers_bytes', 'gauge', 'Memory of ArrayBuffers and Buffers.', memory.arrayBuffers),
       metric('process_cpu_seconds_total', 'counter', 'User and system CPU time.', (cpu.user + cpu.system) / 1e6),
       metric('nodejs_eventloop_delay_p50_seconds', 'gauge', 'Event-loop delay p50 since the last scrape.', p50),
       metric('nodejs_eventloop_delay_p99_seconds', 'gauge', 'Event-loop delay p99 since the last scrape.', p99),
