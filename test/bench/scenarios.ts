@@ -37,10 +37,8 @@ export interface BenchContext {
   log(line: string): void;
 }
 
-export interface RoundResult {
-  round: number;
-  ok: number;
-  failed: number;
+/** What one round measures on a path; a path's summary holds the medians of the same figures. */
+export interface PathFigures {
   rps: number;
   p50: number;
   p99: number;
@@ -48,29 +46,25 @@ export interface RoundResult {
   ttfbP99: number;
   /** CPU time of the process that answers the path (upstream, floor or gateway) per successful request. */
   cpuUsPerReq: number;
-  /** That process's CPU use during the round, in % of one CPU. */
+  /** That process's CPU use, in % of one CPU. */
   cpuPct: number;
   rssMb: number;
   cpuBusy: Record<string, number>;
 }
 
-export interface PathSummary {
+export interface RoundResult extends PathFigures {
+  round: number;
+  ok: number;
+  failed: number;
+}
+
+export interface PathSummary extends PathFigures {
   label: string;
   kind: PathKind;
   rounds: RoundResult[];
   ok: number;
   failed: number;
   errors: Record<string, number>;
-  /** Medians across rounds. */
-  rps: number;
-  p50: number;
-  p99: number;
-  ttfbP50: number;
-  ttfbP99: number;
-  cpuUsPerReq: number;
-  cpuPct: number;
-  rssMb: number;
-  cpuBusy: Record<string, number>;
   /** (max - min) / median across rounds, %. */
   rpsSpreadPct: number;
   p50SpreadPct: number;

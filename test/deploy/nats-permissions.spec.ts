@@ -1,7 +1,6 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -9,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { jetstream, jetstreamManager, RetentionPolicy, StorageType } from '@nats-io/jetstream';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { JetStreamDurableStreams } from '#libs/bus';
+import { freePort } from '#libs/db';
 import { TELEMETRY_STREAM } from '#libs/contracts';
 
 /**
@@ -27,17 +27,6 @@ const passwordEnv = (s: Service): string => `NATS_${s.toUpperCase().replace(/-/g
 const passwords = Object.fromEntries(SERVICES.map((s) => [s, `nats-${randomBytes(24).toString('hex')}`])) as Record<Service, string>;
 const OBSERVER_PASSWORD = `obs-${randomBytes(12).toString('hex')}`;
 const encoder = new TextEncoder();
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.on('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as { port: number };
-      srv.close(() => resolve(port));
-    });
-  });
-}
 
 interface Client {
   nc: NatsConnection;

@@ -2,6 +2,7 @@ import OpenAI from 'openai';
 import pg from 'pg';
 import request from 'supertest';
 import { startFakeOpenAI, type FakeOpenAI } from '../support/fake-upstream/index.js';
+import { waitForCostReport } from '../support/e2e/admin-setup.js';
 import { startProduct, type Product } from '../support/e2e/product.js';
 
 /**
@@ -108,7 +109,7 @@ describe('the cost of a call, end to end', () => {
 
   it('shows the cost of that call in the cost report, equal to tokens x price by hand', async () => {
     // 1234 x 0.00000015 = 0.0001851 and 567 x 0.0000006 = 0.0003402: 0.0005253 in all.
-    const report = await waitForReport((r) => r.groups.some((g) => g.key === 'gpt-4o-mini-2024-07-18' && g.requests === 1));
+    const report = await waitForCostReport(product, (r) => r.groups.some((g) => g.key === 'gpt-4o-mini-2024-07-18' && g.requests === 1));
     const group = report.groups.find((g) => g.key === 'gpt-4o-mini-2024-07-18')!;
     expect(group).toMatchObject({ requests: 1, inputTokens: 1234, outputTokens: 567, unpricedRequests: 0 });
     expect(group.cost).toBe('0.0005253');
@@ -128,7 +129,7 @@ describe('the cost of a call, end to end', () => {
     expect(text).toBe('Bonjour, le monde');
     expect(sawUsageChunk).toBe(false); // not asked for, so not forwarded, though metered
     // 10 x 0.00000015 + 4 x 0.0000006 = 0.0000015 + 0.0000024 = 0.0000039; with the first call 0.0005292.
-    const report = await waitForReport((r) => r.groups.some((g) => g.key === 'gpt-4o-mini-2024-07-18' && g.requests === 2));
+    const report = await waitForCostReport(product, (r) => r.groups.some((g) => g.key === 'gpt-4o-mini-2024-07-18' && g.requests === 2));
     expect(report.totalCost).toBe('0.0005292');
   });
 
@@ -185,24 +186,6 @@ describe('the cost of a call, end to end', () => {
     }
     expect(status).toBe(401);
   });
-
-  interface Report {
-    groups: { key: string; requests: number; inputTokens: number; outputTokens: number; cost: string; unpricedRequests: number }[];
-    totalCost: string;
-  }
-
-  async function waitForReport(done: (r: Report) => boolean): Promise<Report> {
-    const deadline = Date.now() + 20_000;
-    let last: Report | undefined;
-    while (Date.now() < deadline) {
-      const res = await admin('get', '/admin/usage/costs?groupBy=model');
-      expect(res.status).toBe(200);
-      last = res.body as Report;
-      if (done(last)) return last;
-      await new Promise((r) => setTimeout(r, 100));
-    }
-    throw new Error(`the cost report never showed the call: ${JSON.stringify(last)}`);
-  }
 
   /** A new key or model is live on the gateway within a second (change events); retry until then. */
   async function eventuallyRoutable<T>(call: () => Promise<T>): Promise<T> {

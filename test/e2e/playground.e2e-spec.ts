@@ -1,5 +1,5 @@
 import { startFakeOpenAI, type FakeOpenAI } from '../support/fake-upstream/index.js';
-import { adminCall, routeModel, waitUntilRoutable, type RoutedModel } from '../support/e2e/admin-setup.js';
+import { adminCall, routeModel, waitForModelCosts, waitUntilRoutable, type RoutedModel } from '../support/e2e/admin-setup.js';
 import { startProduct, type Product } from '../support/e2e/product.js';
 
 /**
@@ -35,13 +35,7 @@ describe('playground runs', () => {
     expect(fake.requests.at(-1)?.headers.authorization).toBe('Bearer sk-upstream-playground-1234');
 
     // 20 x 0.000003 + 3 x 0.000015 = 0.00006 + 0.000045 = 0.000105
-    const deadline = Date.now() + 15_000;
-    let group: { requests: number; cost: string } | undefined;
-    while (Date.now() < deadline && !group) {
-      const report = await adminCall<{ groups: { key: string; requests: number; cost: string }[] }>(product, 'GET', '/admin/usage/costs');
-      group = report.groups.find((g) => g.key === route.upstreamModel);
-      if (!group) await new Promise((r) => setTimeout(r, 100));
-    }
+    const group = await waitForModelCosts(product, route.upstreamModel);
     expect(group).toMatchObject({ requests: 1, cost: '0.000105' });
   });
 

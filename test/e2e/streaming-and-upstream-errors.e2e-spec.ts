@@ -1,6 +1,6 @@
 import OpenAI from 'openai';
 import { startFakeOpenAI, type FakeOpenAI } from '../support/fake-upstream/index.js';
-import { adminCall, routeModel, waitUntilRoutable, type RoutedModel } from '../support/e2e/admin-setup.js';
+import { routeModel, waitForCostReport, waitUntilRoutable, type RoutedModel } from '../support/e2e/admin-setup.js';
 import { startProduct, type Product } from '../support/e2e/product.js';
 
 /** What a client sees when the upstream misbehaves, and what metering records then. */
@@ -88,21 +88,9 @@ describe('streaming and upstream errors', () => {
   });
 
   it('meters every completed call, streamed or not', async () => {
-    const report = await waitFor(async () => {
-      const r = await adminCall<{ groups: { key: string; requests: number; cost: string }[] }>(product, 'GET', '/admin/usage/costs?groupBy=model');
-      return r.groups.find((g) => g.key === route.upstreamModel);
-    });
+    const costs = await waitForCostReport(product, (r) => r.groups.some((g) => g.key === route.upstreamModel && g.requests >= 2));
+    const report = costs.groups.find((g) => g.key === route.upstreamModel)!;
     // Completed calls with usage: the include_usage stream (7 in, 3 out) and the short prompt (default usage).
     expect(report.requests).toBeGreaterThanOrEqual(2);
   });
-
-  async function waitFor<T>(probe: () => Promise<T | undefined>, timeoutMs = 15_000): Promise<T> {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      const v = await probe();
-      if (v !== undefined) return v;
-      if (Date.now() > deadline) throw new Error('timed out');
-      await new Promise((r) => setTimeout(r, 100));
-    }
-  }
 });

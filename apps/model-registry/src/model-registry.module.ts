@@ -1,6 +1,5 @@
 import { Module, type DynamicModule } from '@nestjs/common';
-import { type RunningService, serviceInfrastructure, type ServiceRuntime, startBusService } from '#libs/runtime';
-import { Clock } from './common/clock.js';
+import { Clock, type RunningService, serviceInfrastructure, type ServiceRuntime, startBusService } from '#libs/runtime';
 import { PingHandler } from './health/ping.handler.js';
 import { Initial1732360000000 } from './migrations/1732360000000-initial.js';
 import { ModelDefinitionEntity } from './model-definitions/model-definition.entity.js';

@@ -1,6 +1,5 @@
 import { Module, type DynamicModule } from '@nestjs/common';
-import { type RunningService, serviceInfrastructure, type ServiceRuntime, startBusService } from '#libs/runtime';
-import { Clock } from './common/clock.js';
+import { Clock, type RunningService, serviceInfrastructure, type ServiceRuntime, startBusService } from '#libs/runtime';
 import { Delay } from './common/delay.js';
 import { DefinitionChangesHandler } from './definitions/definition-changes.handler.js';
 import { DefinitionsReadModel } from './definitions/definitions-read-model.js';

@@ -1,1 +1,2 @@
 export * from './service-runtime.js';
+export * from './clock.js';

@@ -78,3 +78,26 @@ export async function waitUntilRoutable(product: Product, route: RoutedModel, ti
     await new Promise((r) => setTimeout(r, 25));
   }
 }
+
+export interface CostReport {
+  groups: { key: string; requests: number; inputTokens: number; outputTokens: number; cost: string; unpricedRequests: number }[];
+  totalCost: string;
+}
+
+/** Polls the cost report (grouped by model) until `done` holds: metering works off the request path. */
+export async function waitForCostReport(product: Product, done: (report: CostReport) => boolean, timeoutMs = 20_000): Promise<CostReport> {
+  const deadline = Date.now() + timeoutMs;
+  let last: CostReport | undefined;
+  while (Date.now() < deadline) {
+    last = await adminCall<CostReport>(product, 'GET', '/admin/usage/costs?groupBy=model');
+    if (done(last)) return last;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`the cost report never showed the calls: ${JSON.stringify(last)}`);
+}
+
+/** The cost report's group for one model, once it appears. */
+export async function waitForModelCosts(product: Product, model: string): Promise<CostReport['groups'][number]> {
+  const report = await waitForCostReport(product, (r) => r.groups.some((g) => g.key === model));
+  return report.groups.find((g) => g.key === model)!;
+}

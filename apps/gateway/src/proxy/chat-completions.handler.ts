@@ -67,7 +67,8 @@ export class ChatCompletionsHandler implements OnApplicationShutdown {
       sendOpenAIError(reply, 501, openAIError(`Connection ${route.connection.name} uses adapter ${route.connection.adapter}, which this gateway does not have.`, 'api_error', 'adapter_unavailable'));
       return;
     }
-    const limitError = this.checkOutputLimit(body, route) ?? (await this.checkInputLimit(body, route));
+    let limitError = this.checkOutputLimit(body, route) ?? this.checkInputLimit(body, route);
+    if (limitError instanceof Promise) limitError = await limitError; // only when tokens had to be counted
     if (limitError) {
       sendOpenAIError(reply, 400, limitError);
       return;

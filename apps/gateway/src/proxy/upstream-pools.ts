@@ -14,7 +14,7 @@ export class UpstreamPools implements OnApplicationShutdown {
 
   constructor(@Inject(APP_CONFIG) private readonly config: Readonly<AppConfig>) {}
 
-  get(origin: string): Pool {
+  private get(origin: string): Pool {
     let pool = this.pools.get(origin);
     if (!pool) {
       pool = new Pool(origin, {

@@ -11,7 +11,7 @@ import {
   type TenantScope,
 } from '#libs/contracts';
 import { newId } from '#libs/db';
-import { Clock } from '../common/clock.js';
+import { Clock } from '#libs/runtime';
 import { assertMayChange, ownerOfNewRow } from '../common/owner-scope.js';
 import { toPage, type PageRequest } from '../common/page-request.js';
 import { parseEffectiveFrom } from './effective-from.js';

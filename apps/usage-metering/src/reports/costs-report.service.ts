@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { AppError, type CostGroupView, type CostReportView, type CostsQueryDto, type TenantScope } from '#libs/contracts';
 import { formatDecimal, parseDecimal, sumDecimals } from '#libs/money';
-import { Clock } from '../common/clock.js';
+import { Clock } from '#libs/runtime';
 import { CostsReportRepository, type CostGroupRow } from './costs-report.repository.js';
 
 export const DEFAULT_REPORT_DAYS = 30;
