@@ -34,7 +34,7 @@ export const USAGE = `npm run bench -- [options]
   --streams N          streams held open in streams-1000 (default 1000)
   --soak               steady load on the gateway (default 600 s, quick 60 s), RSS and event-loop delay every 10 s
   --concurrency N      soak callers (default 16, a quarter of them streaming)
-  --profile            gateway under --cpu-prof at non-streaming concurrency 64 (default 20 s), top self-time functions
+  --profile            gateway and usage-metering under --cpu-prof at non-streaming concurrency 64 (default 20 s), top self time
   --gateway-node-args "..."  extra Node options for the gateway process only (experiments, e.g. "--max-semi-space-size=8")
   --help`;
 

@@ -78,7 +78,7 @@ interface Running {
   plan: CpuPlan;
 }
 
-async function startEverything(options: BenchOptions, gatewayNodeArgs: string[] = []): Promise<Running> {
+async function startEverything(options: BenchOptions, gatewayNodeArgs: string[] = [], meteringNodeArgs: string[] = []): Promise<Running> {
   if (!existsSync(path.join(ROOT, 'dist/apps/gateway/src/main.js'))) throw new Error('dist/ has no gateway: run `npm run build` (npm run bench does)');
   gatewayNodeArgsGiven = options.gatewayNodeArgs.length > 0;
   const plan = planCpus(allowedCpus());
@@ -96,6 +96,7 @@ async function startEverything(options: BenchOptions, gatewayNodeArgs: string[] 
     cpus: plan.otherServices,
     gatewayCpus: plan.gateway,
     gatewayNodeArgs: [...options.gatewayNodeArgs, ...gatewayNodeArgs],
+    serviceNodeArgs: { 'usage-metering': meteringNodeArgs },
     env: { LOG_LEVEL: 'warn' },
     startTimeoutMs: 120_000,
   });
@@ -221,11 +222,16 @@ async function runSoakMode(options: BenchOptions): Promise<void> {
   if (dead) throw new Error(dead);
 }
 
-/** The gateway under `--cpu-prof` at non-streaming concurrency 64; the profile is written when it exits. */
+/**
+ * The gateway and usage-metering under `--cpu-prof` at non-streaming concurrency 64; the profiles
+ * are written when they exit. Metering shares a CPU with the load generator on small machines, so
+ * its cost per record limits the gateway's throughput too.
+ */
 async function runProfile(options: BenchOptions): Promise<void> {
   const dir = path.join(ROOT, 'results', `profile-${timestamp()}`);
   await mkdir(dir, { recursive: true });
-  const { ctx, plan } = await startEverything(options, ['--cpu-prof', '--cpu-prof-dir', dir, '--cpu-prof-name', 'gateway.cpuprofile']);
+  const cpuProf = (name: string): string[] => ['--cpu-prof', '--cpu-prof-dir', dir, '--cpu-prof-name', `${name}.cpuprofile`];
+  const { ctx, plan } = await startEverything(options, cpuProf('gateway'), cpuProf('usage-metering'));
   header(options, plan);
   const pool = makePool(ctx.gateway.origin, 64);
   const request = prepareChatRequest({ kind: 'gateway', model: BENCH_MODELS.plain, stream: false, prompt: 'short' }, ctx.gateway);
@@ -239,14 +245,18 @@ async function runProfile(options: BenchOptions): Promise<void> {
     log(`profiled load: ${loop.ok} requests in ${(loop.elapsedMs / 1000).toFixed(1)} s = ${(loop.ok / (loop.elapsedMs / 1000)).toFixed(0)} req/s under the profiler (${loop.failed} failed)`);
     await ctx.metering.waitFor(ctx.recordsBaseline + ctx.gatewayOk, 30_000);
     await pool.close();
-    await cleanup(); // the gateway exits and writes its profile
-    const file = path.join(dir, 'gateway.cpuprofile');
-    if (!existsSync(file)) throw new Error(`the gateway wrote no profile in ${dir}`);
-    const summary = await summariseProfile(file, { startUs, endUs });
-    log('');
-    log(profileText(summary));
-    await writeJson(path.join(path.basename(dir), 'summary.json'), summary);
-    log(`\nprofile: ${path.relative(ROOT, file)} (open it in Chrome DevTools > Performance, or speedscope)`);
+    await cleanup(); // the services exit and write their profiles
+    const summaries: Record<string, unknown> = {};
+    for (const name of ['gateway', 'usage-metering']) {
+      const file = path.join(dir, `${name}.cpuprofile`);
+      if (!existsSync(file)) throw new Error(`${name} wrote no profile in ${dir}`);
+      const summary = await summariseProfile(file, { startUs, endUs });
+      summaries[name] = summary;
+      log(`\n${name}, ${(summary.busyMs / loop.ok * 1000).toFixed(0)} us busy per request under the profiler:`);
+      log(profileText(summary));
+      log(`profile: ${path.relative(ROOT, file)} (open it in Chrome DevTools > Performance, or speedscope)`);
+    }
+    await writeJson(path.join(path.basename(dir), 'summary.json'), summaries);
   } finally {
     await pool.close().catch(() => undefined);
   }

@@ -1,3 +1,4 @@
+import http from 'node:http';
 import { Module, type DynamicModule } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
@@ -24,6 +25,7 @@ import { GatewayKeysController } from './keys/gateway-keys.controller.js';
 import { Initial1732350000000 } from './migrations/1732350000000-initial.js';
 import { ChatCompletionsHandler } from './proxy/chat-completions.handler.js';
 import { UpstreamPools } from './proxy/upstream-pools.js';
+import { V1FrontDoor } from './proxy/v1-front-door.js';
 import { V1Routes } from './proxy/v1-routes.js';
 import { ChangeEventsHandler } from './read-model/change-events.handler.js';
 import { ReadModelService } from './read-model/read-model.service.js';
@@ -69,6 +71,7 @@ export class GatewayModule {
         GatewayTracer,
         ChatCompletionsHandler,
         V1Routes,
+        V1FrontDoor,
         GatewayAddress,
       ],
     };
@@ -84,15 +87,26 @@ export interface RunningGateway extends RunningService {
 /** Starts the HTTP edge: /v1 (OpenAI-compatible), /admin, /docs, /health. */
 export async function startGateway(runtime: ServiceRuntime): Promise<RunningGateway> {
   const { config } = runtime;
+  // The hot /v1 calls are answered from node:http before Fastify routes them (V1FrontDoor).
+  let frontDoor: V1FrontDoor | undefined;
+  const serverFactory = (fastifyHandler: http.RequestListener): http.Server => {
+    const server = http.createServer((req, res) => {
+      if (frontDoor?.serve(req, res)) return;
+      fastifyHandler(req, res);
+    });
+    server.keepAliveTimeout = 75_000;
+    return server;
+  };
   const app = await NestFactory.create<NestFastifyApplication>(
     await GatewayModule.forRuntime(runtime),
-    new FastifyAdapter({ bodyLimit: 8 * 1024 * 1024, keepAliveTimeout: 75_000, requestIdHeader: 'x-request-id' }),
+    new FastifyAdapter({ bodyLimit: 8 * 1024 * 1024, requestIdHeader: 'x-request-id', serverFactory }),
     { logger: logLevels(config), bufferLogs: false },
   );
   app.connectMicroservice({ strategy: createBusServer(runtime.transport) }, { inheritAppConfig: false });
   app.useGlobalPipes(createValidationPipe());
   app.useGlobalFilters(new AdminExceptionFilter());
   app.get(V1Routes).register(app.getHttpAdapter().getInstance());
+  frontDoor = app.get(V1FrontDoor);
 
   const document = SwaggerModule.createDocument(
     app,

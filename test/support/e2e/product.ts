@@ -41,6 +41,8 @@ export interface ProductOptions {
   gatewayCpus?: string;
   /** Distributed mode: extra Node options for the gateway process only (e.g. `--cpu-prof`). */
   gatewayNodeArgs?: string[];
+  /** Distributed mode: extra Node options for the other services, by service (e.g. `--cpu-prof` for usage-metering). */
+  serviceNodeArgs?: Partial<Record<ProductService, string[]>>;
   startTimeoutMs?: number;
 }
 
@@ -49,6 +51,7 @@ const here = path.dirname(fileURLToPath(import.meta.url));
 const ROOT = path.resolve(here, here.includes(`${path.sep}dist${path.sep}test${path.sep}`) ? '../../../..' : '../../..');
 
 const SERVICES = ['credential-vault', 'model-registry', 'usage-metering', 'evaluator', 'gateway'] as const;
+export type ProductService = (typeof SERVICES)[number];
 let counter = 0;
 
 export function productModeFromEnv(): ProductMode {
@@ -174,7 +177,7 @@ async function startDistributed(options: ProductOptions): Promise<Product> {
   const children = SERVICES.map((svc, i) =>
     svc === 'gateway'
       ? spawnNode(`dist/apps/${svc}/src/main.js`, env, options.gatewayCpus ?? (cpuList ? cpuList[i % cpuList.length] : undefined), logs, options.gatewayNodeArgs)
-      : spawnNode(`dist/apps/${svc}/src/main.js`, env, cpuList ? cpuList[i % cpuList.length] : undefined, logs),
+      : spawnNode(`dist/apps/${svc}/src/main.js`, env, cpuList ? cpuList[i % cpuList.length] : undefined, logs, options.serviceNodeArgs?.[svc]),
   );
   const gatewayProcess = children[SERVICES.indexOf('gateway')]!;
   const cleanup = async (): Promise<void> => {

@@ -3,24 +3,26 @@ import { SpanStatusCode, type Span } from '@opentelemetry/api';
 import { AdapterRegistry, SliceWriter, SseEventSplitter, sseData, type CanonicalUsage, type ProviderAdapter, type SseEvent } from '#libs/adapter-sdk';
 import { GenAiAttr } from '#libs/contracts';
 import { TenantAttr } from '#libs/telemetry';
-import type { FastifyReply, FastifyRequest } from 'fastify';
-import type { Dispatcher } from 'undici';
+import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
 import { bearerToken, type Principal } from '../auth/principal.js';
 import { ReadModelService, type Route } from '../read-model/read-model.service.js';
 import { GatewayTracer } from '../telemetry/gateway-tracer.js';
 import { InputLimit } from './input-limit.js';
 import { TokenCounter } from './token-counter.js';
-import { openAIError, openAIErrorType, sendOpenAIError, type OpenAIErrorBody } from './openai-error.js';
+import { openAIError, openAIErrorType, writeOpenAIError, type OpenAIErrorBody } from './openai-error.js';
+import { UpstreamAnswerTooLarge, UpstreamExchange } from './upstream-exchange.js';
 import { UpstreamPools } from './upstream-pools.js';
 
 type ChatBody = Record<string, unknown> & { model: string; stream?: boolean; messages: unknown[] };
 
-const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'transfer-encoding', 'content-length', 'content-encoding', 'upgrade', 'proxy-connection', 'te', 'trailer']);
+/** A whole (non-streamed) answer is held in memory to read its usage; larger ones are refused. */
+const MAX_WHOLE_ANSWER_BYTES = 64 * 1024 * 1024;
 
 /**
  * POST /v1/chat/completions: authenticate from the read model, resolve the route, enforce the
  * model's limits, call the upstream through its pool, and answer: whole JSON passed through as
  * received, or the SSE stream forwarded event by event. One span per call carries the usage.
+ * Works on node:http's request and response directly (see V1FrontDoor): no framework per call.
  */
 @Injectable()
 export class ChatCompletionsHandler implements OnApplicationShutdown {
@@ -38,39 +40,35 @@ export class ChatCompletionsHandler implements OnApplicationShutdown {
     await this.tokenCounter.close();
   }
 
-  authenticate(request: FastifyRequest, reply: FastifyReply): Principal | undefined {
-    const token = bearerToken(request.headers);
+  /** The caller behind the request's gateway key, or the OpenAI-format 401 to answer. */
+  authenticate(headers: IncomingHttpHeaders): Principal | OpenAIErrorBody {
+    const token = bearerToken(headers);
     const principal = token ? this.readModel.principalForKey(token) : undefined;
-    if (!principal) {
-      sendOpenAIError(reply, 401, openAIError(token ? 'Incorrect API key provided.' : 'Missing API key: send Authorization: Bearer <gateway key>.', 'invalid_request_error', 'invalid_api_key'));
-      return undefined;
-    }
-    return principal;
+    return principal ?? openAIError(token ? 'Incorrect API key provided.' : 'Missing API key: send Authorization: Bearer <gateway key>.', 'invalid_request_error', 'invalid_api_key');
   }
 
-  async handle(request: FastifyRequest, reply: FastifyReply): Promise<void> {
-    const principal = this.authenticate(request, reply);
-    if (!principal) return;
-    const body = request.body as ChatBody;
-    const invalid = validateChatBody(body);
+  /** Answers one call whose caller is known and whose body has been parsed (as JSON, any shape). */
+  async handle(request: IncomingMessage, res: ServerResponse, principal: Principal, parsedBody: unknown): Promise<void> {
+    const invalid = validateChatBody(parsedBody);
     if (invalid) {
-      sendOpenAIError(reply, 400, openAIError(invalid.message, 'invalid_request_error', null, invalid.param));
+      writeOpenAIError(res, 400, openAIError(invalid.message, 'invalid_request_error', null, invalid.param));
       return;
     }
+    const body = parsedBody as ChatBody;
     const route = this.readModel.route(principal, body.model);
     if (!route) {
-      sendOpenAIError(reply, 404, openAIError(`The model \`${body.model}\` does not exist or you do not have access to it.`, 'invalid_request_error', 'model_not_found', 'model'));
+      writeOpenAIError(res, 404, openAIError(`The model \`${body.model}\` does not exist or you do not have access to it.`, 'invalid_request_error', 'model_not_found', 'model'));
       return;
     }
     const adapter = this.adapters.get(route.connection.adapter);
     if (!adapter) {
-      sendOpenAIError(reply, 501, openAIError(`Connection ${route.connection.name} uses adapter ${route.connection.adapter}, which this gateway does not have.`, 'api_error', 'adapter_unavailable'));
+      writeOpenAIError(res, 501, openAIError(`Connection ${route.connection.name} uses adapter ${route.connection.adapter}, which this gateway does not have.`, 'api_error', 'adapter_unavailable'));
       return;
     }
     let limitError = this.checkOutputLimit(body, route) ?? this.checkInputLimit(body, route);
     if (limitError instanceof Promise) limitError = await limitError; // only when tokens had to be counted
     if (limitError) {
-      sendOpenAIError(reply, 400, limitError);
+      writeOpenAIError(res, 400, limitError);
       return;
     }
     const stream = body.stream === true;
@@ -90,12 +88,13 @@ export class ChatCompletionsHandler implements OnApplicationShutdown {
       request.headers,
     );
     try {
-      await this.forward(reply, body, route, adapter, span, stream);
+      await this.forward(res, body, route, adapter, span, stream);
     } catch (err) {
       this.failSpan(span, err);
-      if (!reply.sent && !reply.raw.headersSent) {
-        const message = (err as Error)?.name === 'AbortError' ? 'request aborted' : 'The upstream provider could not be reached.';
-        sendOpenAIError(reply, 502, openAIError(message, 'api_error', 'upstream_unreachable'));
+      if (!res.headersSent && !res.destroyed) {
+        const message =
+          err instanceof UpstreamAnswerTooLarge ? 'The upstream answer is too large.' : err instanceof ClientGone ? 'request aborted' : 'The upstream provider could not be reached.';
+        writeOpenAIError(res, 502, openAIError(message, 'api_error', err instanceof UpstreamAnswerTooLarge ? 'upstream_invalid_response' : 'upstream_unreachable'));
       }
       this.logger.warn(`upstream call for ${route.model.name} failed: ${String((err as Error)?.message ?? err)}`);
     } finally {
@@ -133,7 +132,7 @@ export class ChatCompletionsHandler implements OnApplicationShutdown {
     );
   }
 
-  private async forward(reply: FastifyReply, body: ChatBody, route: Route, adapter: ProviderAdapter, span: Span, stream: boolean): Promise<void> {
+  private async forward(res: ServerResponse, body: ChatBody, route: Route, adapter: ProviderAdapter, span: Span, stream: boolean): Promise<void> {
     const { request: upstream } = adapter.buildChatRequest(body, {
       baseUrl: route.connection.baseUrl,
       apiKey: route.connection.apiKey,
@@ -141,94 +140,96 @@ export class ChatCompletionsHandler implements OnApplicationShutdown {
       upstreamModel: route.model.upstreamModel,
     });
     const target = this.pools.forUrl(upstream.url);
+    const exchange = new UpstreamExchange(MAX_WHOLE_ANSWER_BYTES);
+    target.pool.dispatch({ path: target.path, method: upstream.method as 'POST', headers: upstream.headers, body: upstream.body }, exchange);
     // A client that leaves a stream stops the generation upstream. A whole (non-streamed) answer is
     // awaited even then: the provider bills it, so its usage must still be recorded.
-    let signal: AbortSignal | undefined;
     if (stream) {
-      const abort = new AbortController();
-      signal = abort.signal;
-      reply.raw.once('close', () => {
-        if (!reply.raw.writableFinished) abort.abort();
+      res.once('close', () => {
+        if (!res.writableFinished) exchange.abort(new ClientGone('the client closed the connection'));
       });
     }
-    const response = await target.pool.request({
-      path: target.path,
-      method: upstream.method,
-      headers: upstream.headers,
-      body: upstream.body,
-      signal,
-    });
-    span.setAttribute('http.response.status_code', response.statusCode);
+    await exchange.head();
+    const status = exchange.statusCode;
+    span.setAttribute('http.response.status_code', status);
 
-    if (response.statusCode >= 400) {
-      await this.relayError(reply, response, adapter, span);
+    if (status >= 400) {
+      await this.relayError(res, exchange, adapter, span);
       return;
     }
-    if (stream && String(response.headers['content-type'] ?? '').includes('text/event-stream')) {
-      await this.relayStream(reply, response, adapter, span, clientWantsUsage(body));
+    if (stream && String(exchange.headers['content-type'] ?? '').includes('text/event-stream')) {
+      await this.relayStream(res, exchange, adapter, span, clientWantsUsage(body));
       return;
     }
-    const chunks: Buffer[] = [];
-    for await (const chunk of response.body) chunks.push(chunk as Buffer);
-    const raw = Buffer.concat(chunks);
+    const raw = await exchange.whole();
     let parsed: unknown;
     try {
       parsed = JSON.parse(raw.toString('utf8'));
     } catch {
       span.setStatus({ code: SpanStatusCode.ERROR, message: 'upstream answered with invalid JSON' });
-      sendOpenAIError(reply, 502, openAIError('The upstream provider answered with invalid JSON.', 'api_error', 'upstream_invalid_response'));
+      writeOpenAIError(res, 502, openAIError('The upstream provider answered with invalid JSON.', 'api_error', 'upstream_invalid_response'));
       return;
     }
     const result = adapter.parseChatResponse(parsed);
     recordUsage(span, result.usage, result.model, result.id);
     if (result.finishReasons.length > 0) span.setAttribute(GenAiAttr.finishReasons, result.finishReasons);
-    reply.status(response.statusCode).headers(passHeaders(response.headers)).header('content-type', 'application/json').send(raw);
+    const headers = passHeaders(exchange.headers);
+    headers['content-type'] = 'application/json';
+    headers['content-length'] = String(raw.length);
+    res.writeHead(status, headers);
+    res.end(raw);
   }
 
-  private async relayError(reply: FastifyReply, response: Dispatcher.ResponseData, adapter: ProviderAdapter, span: Span): Promise<void> {
-    const text = await response.body.text();
+  private async relayError(res: ServerResponse, exchange: UpstreamExchange, adapter: ProviderAdapter, span: Span): Promise<void> {
+    const text = (await exchange.whole()).toString('utf8');
     let parsed: unknown;
     try {
       parsed = JSON.parse(text);
     } catch {
       parsed = undefined;
     }
-    const mapped = adapter.mapError(response.statusCode, parsed, response.headers);
+    const status = exchange.statusCode;
+    const mapped = adapter.mapError(status, parsed, exchange.headers);
     span.setStatus({ code: SpanStatusCode.ERROR, message: mapped.message });
     span.setAttribute('error.type', mapped.kind);
     const headers: Record<string, string> = {};
-    const retryAfter = response.headers['retry-after'];
+    const retryAfter = exchange.headers['retry-after'];
     if (typeof retryAfter === 'string') headers['retry-after'] = retryAfter;
-    const status = response.statusCode;
-    sendOpenAIError(reply, status, openAIError(mapped.message, openAIErrorType(status), mapped.kind), headers);
+    writeOpenAIError(res, status, openAIError(mapped.message, openAIErrorType(status), mapped.kind), headers);
   }
 
   /**
    * Forwards the SSE stream event by event as it arrives (never the whole stream), reading only
    * what metering needs. The gateway always asks for the usage chunk; a client that did not ask
-   * for it does not get it. A failure after the first byte ends the stream with an OpenAI error
-   * event, so a truncated answer never looks complete.
+   * for it does not get it. A slow client pauses the upstream (back-pressure) instead of being
+   * buffered for. A failure after the first byte ends the stream with an OpenAI error event, so a
+   * truncated answer never looks complete.
    */
-  private async relayStream(reply: FastifyReply, response: Dispatcher.ResponseData, adapter: ProviderAdapter, span: Span, forwardUsage: boolean): Promise<void> {
-    reply.hijack();
-    const res = reply.raw;
-    res.writeHead(response.statusCode, {
-      ...passHeaders(response.headers),
+  private async relayStream(res: ServerResponse, exchange: UpstreamExchange, adapter: ProviderAdapter, span: Span, forwardUsage: boolean): Promise<void> {
+    res.writeHead(exchange.statusCode, {
+      ...passHeaders(exchange.headers),
       'content-type': 'text/event-stream; charset=utf-8',
       'cache-control': 'no-cache',
       'x-accel-buffering': 'no',
     });
     res.flushHeaders();
     const splitter = new SseEventSplitter();
-    const out = new SliceWriter((bytes) => res.write(bytes));
+    let writable = true;
+    const out = new SliceWriter((bytes) => {
+      if (!res.write(bytes)) writable = false;
+    });
+    const onDrain = (): void => exchange.resume();
+    res.on('drain', onDrain);
     const seen: StreamSeen = { model: undefined, id: undefined, usage: undefined, done: false, finishReasons: [] };
     try {
-      for await (const chunk of response.body) {
-        for (const event of splitter.push(chunk as Buffer)) {
+      await exchange.streamTo((chunk) => {
+        for (const event of splitter.push(chunk)) {
           if (this.readStreamEvent(event, adapter, seen) !== 'usage-only' || forwardUsage) out.add(event.bytes);
         }
+        writable = true;
         out.flush();
-      }
+        return writable;
+      });
       const rest = splitter.flush();
       if (rest && rest.toString('utf8').trim().length > 0) {
         // A last event the upstream did not terminate: terminate it, so the client sees it too.
@@ -244,6 +245,7 @@ export class ChatCompletionsHandler implements OnApplicationShutdown {
         res.end(`data: ${JSON.stringify(openAIError(message, 'api_error', 'upstream_stream_error'))}\n\n`);
       }
     } finally {
+      res.off('drain', onDrain);
       recordUsage(span, seen.usage, seen.model, seen.id);
       if (seen.finishReasons.length > 0) span.setAttribute(GenAiAttr.finishReasons, seen.finishReasons);
     }
@@ -301,6 +303,11 @@ class UpstreamStreamError extends Error {
   override name = 'UpstreamStreamError';
 }
 
+/** The client closed its connection before the answer was complete. */
+class ClientGone extends Error {
+  override name = 'ClientGone';
+}
+
 function clientWantsUsage(body: ChatBody): boolean {
   const options = body.stream_options as { include_usage?: unknown } | undefined;
   return options?.include_usage === true;
@@ -318,11 +325,13 @@ function recordUsage(span: Span, usage: CanonicalUsage | undefined, model: strin
   if (usage.output.reasoning > 0) span.setAttribute(GenAiAttr.reasoningTokens, usage.output.reasoning);
 }
 
-function passHeaders(headers: Dispatcher.ResponseData['headers']): Record<string, string> {
+/** The upstream headers a client may want: request ids, OpenAI's processing info, rate-limit state. */
+function passHeaders(headers: IncomingHttpHeaders): Record<string, string> {
   const out: Record<string, string> = {};
-  for (const [k, v] of Object.entries(headers)) {
-    if (v === undefined || HOP_BY_HOP.has(k)) continue;
-    if (k.startsWith('x-request-id') || k.startsWith('openai-') || k.startsWith('x-ratelimit-')) out[k] = Array.isArray(v) ? v.join(', ') : v;
+  for (const k in headers) {
+    if (!(k.startsWith('x-request-id') || k.startsWith('openai-') || k.startsWith('x-ratelimit-'))) continue;
+    const v = headers[k];
+    if (v !== undefined) out[k] = Array.isArray(v) ? v.join(', ') : v;
   }
   return out;
 }

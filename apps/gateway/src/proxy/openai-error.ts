@@ -1,3 +1,4 @@
+import type { ServerResponse } from 'node:http';
 import type { FastifyReply } from 'fastify';
 
 /**
@@ -14,6 +15,14 @@ export function openAIError(message: string, type: string, code: string | null =
 
 export function sendOpenAIError(reply: FastifyReply, status: number, body: OpenAIErrorBody, headers: Record<string, string> = {}): FastifyReply {
   return reply.status(status).headers({ ...headers, 'content-type': 'application/json' }).send(body);
+}
+
+/** The same answer written on node:http's response (the /v1 front door works without Fastify). */
+export function writeOpenAIError(res: ServerResponse, status: number, body: OpenAIErrorBody, headers: Record<string, string> = {}): void {
+  if (res.headersSent || res.destroyed) return;
+  const json = JSON.stringify(body);
+  res.writeHead(status, { ...headers, 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(json) });
+  res.end(json);
 }
 
 /** The `type` OpenAI uses for each status. */

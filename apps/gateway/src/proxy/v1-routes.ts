@@ -5,8 +5,9 @@ import { ChatCompletionsHandler } from './chat-completions.handler.js';
 import { openAIError, openAIErrorType, sendOpenAIError } from './openai-error.js';
 
 /**
- * The OpenAI-compatible /v1 routes, registered straight on Fastify (no Nest pipeline on the hot
- * path) in their own encapsulated context, so their errors answer in OpenAI's format.
+ * The OpenAI-compatible /v1 routes that Fastify serves, registered straight on it (no Nest
+ * pipeline) in their own encapsulated context, so their errors answer in OpenAI's format.
+ * POST /v1/chat/completions never reaches Fastify: V1FrontDoor serves it from node:http.
  */
 @Injectable()
 export class V1Routes {
@@ -26,10 +27,12 @@ export class V1Routes {
         v1.setNotFoundHandler((request, reply) => {
           sendOpenAIError(reply, 404, openAIError(`Unknown request URL: ${request.method} ${request.url.split('?')[0]}.`, 'invalid_request_error', 'unknown_url'));
         });
-        v1.post('/chat/completions', { bodyLimit: 64 * 1024 * 1024 }, (request, reply) => this.chat.handle(request, reply));
         v1.get('/models', (request, reply) => {
-          const principal = this.chat.authenticate(request, reply);
-          if (!principal) return;
+          const principal = this.chat.authenticate(request.headers);
+          if ('error' in principal) {
+            sendOpenAIError(reply, 401, principal);
+            return;
+          }
           const data = this.readModel.modelsFor(principal).map((m) => ({
             id: m.name,
             object: 'model',

@@ -1,0 +1,126 @@
+import type { IncomingHttpHeaders } from 'node:http';
+import type { Dispatcher } from 'undici';
+
+/**
+ * One call to an upstream through undici's dispatch interface, without the Readable stream and
+ * async iterator that `pool.request()` builds around every answer (a measurable part of a proxy's
+ * CPU per request). The answer arrives through the handler callbacks; the caller either takes it
+ * whole (`whole()`) or has each chunk handed to a sink as it arrives (`streamTo()`), with
+ * back-pressure: a sink that answers false pauses the upstream socket until `resume()`.
+ */
+export class UpstreamExchange implements Dispatcher.DispatchHandler {
+  statusCode = 0;
+  headers: IncomingHttpHeaders = {};
+  private controller: Dispatcher.DispatchController | null = null;
+  private abortReason: Error | null = null;
+  private chunks: Buffer[] = [];
+  private size = 0;
+  private sink: ((chunk: Buffer) => boolean) | null = null;
+  private ended = false;
+  private failure: Error | null = null;
+  private headWaiter: { resolve: () => void; reject: (err: Error) => void } | null = null;
+  private endWaiter: { resolve: () => void; reject: (err: Error) => void } | null = null;
+  private headSeen = false;
+
+  constructor(
+    private readonly maxWholeBytes: number,
+  ) {}
+
+  /** Resolves when the status and headers are in; rejects when the call failed before that. */
+  head(): Promise<void> {
+    if (this.headSeen) return Promise.resolve();
+    if (this.failure) return Promise.reject(this.failure);
+    return new Promise((resolve, reject) => {
+      this.headWaiter = { resolve, reject };
+    });
+  }
+
+  /** The whole answer body, once it has ended. */
+  whole(): Promise<Buffer> {
+    return this.untilEnd().then(() => (this.chunks.length === 1 ? this.chunks[0]! : Buffer.concat(this.chunks, this.size)));
+  }
+
+  /**
+   * From now on every chunk goes to `sink` as it arrives (those already received first). A sink
+   * that returns false pauses the upstream until `resume()`. Resolves when the answer has ended.
+   */
+  streamTo(sink: (chunk: Buffer) => boolean): Promise<void> {
+    this.sink = sink;
+    const early = this.chunks;
+    this.chunks = [];
+    this.size = 0;
+    for (const chunk of early) if (!sink(chunk)) this.controller?.pause();
+    return this.untilEnd();
+  }
+
+  resume(): void {
+    this.controller?.resume();
+  }
+
+  /** Stops the call (the client left); a pending `head()`, `whole()` or `streamTo()` rejects with `reason`. */
+  abort(reason: Error): void {
+    if (this.ended || this.failure) return;
+    if (this.controller) this.controller.abort(reason);
+    else this.abortReason = reason;
+  }
+
+  private untilEnd(): Promise<void> {
+    if (this.failure) return Promise.reject(this.failure);
+    if (this.ended) return Promise.resolve();
+    return new Promise((resolve, reject) => {
+      this.endWaiter = { resolve, reject };
+    });
+  }
+
+  onRequestStart(controller: Dispatcher.DispatchController): void {
+    this.controller = controller;
+    if (this.abortReason) controller.abort(this.abortReason);
+  }
+
+  onResponseStart(_controller: Dispatcher.DispatchController, statusCode: number, headers: IncomingHttpHeaders): void {
+    this.statusCode = statusCode;
+    this.headers = headers;
+    this.headSeen = true;
+    const waiter = this.headWaiter;
+    this.headWaiter = null;
+    waiter?.resolve();
+  }
+
+  onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {
+    if (this.sink) {
+      if (!this.sink(chunk)) controller.pause();
+      return;
+    }
+    this.size += chunk.length;
+    if (this.size > this.maxWholeBytes) {
+      controller.abort(new UpstreamAnswerTooLarge(this.maxWholeBytes));
+      return;
+    }
+    this.chunks.push(chunk);
+  }
+
+  onResponseEnd(): void {
+    this.ended = true;
+    const waiter = this.endWaiter;
+    this.endWaiter = null;
+    waiter?.resolve();
+  }
+
+  onResponseError(_controller: Dispatcher.DispatchController | null, error: Error): void {
+    this.failure = error;
+    const head = this.headWaiter;
+    const end = this.endWaiter;
+    this.headWaiter = null;
+    this.endWaiter = null;
+    head?.reject(error);
+    end?.reject(error);
+  }
+}
+
+/** An answer larger than the gateway holds in memory to read its usage. */
+export class UpstreamAnswerTooLarge extends Error {
+  override name = 'UpstreamAnswerTooLarge';
+  constructor(limit: number) {
+    super(`the upstream answer is larger than ${limit} bytes`);
+  }
+}
