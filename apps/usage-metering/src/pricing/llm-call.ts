@@ -15,6 +15,7 @@ const USAGE_ATTRIBUTES = {
   cacheWrite: GenAiAttr.cacheCreationTokens,
   reasoning: GenAiAttr.reasoningTokens,
 } as const satisfies Record<keyof TokenUsage, string>;
+const USAGE_FIELDS = Object.entries(USAGE_ATTRIBUTES) as [keyof TokenUsage, string][];
 
 /** A span that is one LLM call with usage, read into what pricing needs. */
 export interface LlmCall {
@@ -35,8 +36,6 @@ export class MalformedSpanError extends Error {
   }
 }
 
-const NANOS_PER_MS = 1_000_000n;
-
 /**
  * Reads a span as an LLM call, or null when it is not one to price: its gen_ai.operation.name is
  * not a model call, or it carries no gen_ai.usage.* attribute at all.
@@ -46,17 +45,22 @@ export function readLlmCall(span: SpanRecord): LlmCall | null {
   const attributes = span.attributes ?? {};
   const operation = attributes[GenAiAttr.operationName];
   if (typeof operation !== 'string' || !PRICED_OPERATIONS.has(operation)) return null;
-  if (!Object.keys(attributes).some((k) => k.startsWith('gen_ai.usage.'))) return null;
+  if (!hasUsageAttribute(attributes)) return null;
 
   const usage: TokenUsage = { input: 0n, output: 0n, cacheRead: 0n, cacheWrite: 0n, reasoning: 0n };
   const invalidAttributes: string[] = [];
-  for (const [field, name] of Object.entries(USAGE_ATTRIBUTES) as [keyof TokenUsage, string][]) {
+  for (const [field, name] of USAGE_FIELDS) {
     if (!(name in attributes)) continue;
     const count = tokenCount(attributes[name]);
     if (count === null) invalidAttributes.push(name);
     else usage[field] = count;
   }
   return { model: modelOf(attributes), startedAt: startOf(span), usage, invalidAttributes };
+}
+
+function hasUsageAttribute(attributes: Record<string, SpanAttributeValue>): boolean {
+  for (const k in attributes) if (k.startsWith('gen_ai.usage.')) return true;
+  return false;
 }
 
 function modelOf(attributes: Record<string, SpanAttributeValue>): string {
@@ -81,7 +85,8 @@ function tokenCount(value: SpanAttributeValue | undefined): bigint | null {
 function startOf(span: SpanRecord): Date {
   const text = span.startTimeUnixNano;
   if (typeof text !== 'string' || !/^\d{1,22}$/.test(text)) throw new MalformedSpanError(`span ${span.spanId} has no valid startTimeUnixNano: ${JSON.stringify(text)}`);
-  const date = new Date(Number(BigInt(text) / NANOS_PER_MS));
+  // Whole milliseconds are the digits before the last six (exact: a valid date has at most 16 of them).
+  const date = new Date(text.length > 6 ? Number(text.slice(0, -6)) : 0);
   if (Number.isNaN(date.getTime())) throw new MalformedSpanError(`span ${span.spanId} starts out of range: ${text}`);
   return date;
 }

@@ -30,6 +30,9 @@ interface CompiledDefinition {
   versions: PriceVersion[];
 }
 
+/** Distinct (organisation, project, model) matches remembered per catalogue before starting over. */
+const MATCH_MEMO_SIZE = 10_000;
+
 /** Called for a definition (or one of its prices) that cannot be used; the rest still are. */
 export type DefinitionProblemReporter = (definition: ModelDefinitionView, problem: string) => void;
 
@@ -38,6 +41,9 @@ export type DefinitionProblemReporter = (definition: ModelDefinitionView, proble
  * cache), prices parsed to decimals, versions sorted. Immutable; a reload builds a new one.
  */
 export class PriceCatalogue {
+  /** Matches already made (organisation, project, model -> definition): most spans repeat a few models. */
+  private readonly matched = new Map<string, CompiledDefinition | null>();
+
   private constructor(
     private readonly byOrganisation: ReadonlyMap<string, readonly CompiledDefinition[]>,
     readonly definitionCount: number,
@@ -92,6 +98,16 @@ export class PriceCatalogue {
 
   private match(lookup: PriceLookup): CompiledDefinition | undefined {
     if (lookup.model === '') return undefined;
+    const key = `${lookup.organisationId}\u0000${lookup.projectId === null ? '' : `p${lookup.projectId}`}\u0000${lookup.model}`;
+    const known = this.matched.get(key);
+    if (known !== undefined) return known ?? undefined;
+    const found = this.matchUncached(lookup);
+    if (this.matched.size >= MATCH_MEMO_SIZE) this.matched.clear();
+    this.matched.set(key, found ?? null);
+    return found;
+  }
+
+  private matchUncached(lookup: PriceLookup): CompiledDefinition | undefined {
     const candidates = this.byOrganisation.get(lookup.organisationId) ?? [];
     const levels = lookup.projectId === null ? [null] : [lookup.projectId, null];
     for (const projectId of levels) {

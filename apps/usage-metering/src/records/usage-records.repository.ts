@@ -19,30 +19,48 @@ export interface UnpricedRecord {
   unpricedReason: string;
 }
 
-const COLUMNS = [
-  'id',
-  'organisation_id',
-  'project_id',
-  'key_id',
-  'trace_id',
-  'span_id',
-  'source',
-  'model',
-  'definition_id',
-  'price_effective_from',
-  'started_at',
-  'input_tokens',
-  'output_tokens',
-  'cache_read_tokens',
-  'cache_write_tokens',
-  'reasoning_tokens',
-  'cost',
-  'cost_breakdown',
-  'priced',
-  'unpriced_reason',
-] as const;
+/** The columns a new record fills, with their types (as in the migration). */
+const COLUMN_TYPES = {
+  id: 'text',
+  organisation_id: 'text',
+  project_id: 'text',
+  key_id: 'text',
+  trace_id: 'text',
+  span_id: 'text',
+  source: 'text',
+  model: 'text',
+  definition_id: 'text',
+  price_effective_from: 'timestamptz',
+  started_at: 'timestamptz',
+  input_tokens: 'bigint',
+  output_tokens: 'bigint',
+  cache_read_tokens: 'bigint',
+  cache_write_tokens: 'bigint',
+  reasoning_tokens: 'bigint',
+  cost: 'numeric',
+  cost_breakdown: 'jsonb',
+  priced: 'boolean',
+  unpriced_reason: 'text',
+} as const;
 
-/** Rows per INSERT statement: 20 parameters each, well under Postgres' 65535. */
+type Row = Record<keyof typeof COLUMN_TYPES, string | boolean | null | Record<string, string>>;
+
+const COLUMNS = Object.keys(COLUMN_TYPES).join(', ');
+
+/**
+ * One statement for any number of rows: the rows travel as one JSON parameter. Its text never
+ * changes (Postgres parses it once per connection, not a new 10,000-placeholder statement per
+ * batch). Numbers and dates are strings in the JSON and go through each column type's own input
+ * function, so a cost keeps every digit.
+ */
+const INSERT_SQL = `INSERT INTO usage_records (${COLUMNS})
+  SELECT ${COLUMNS} FROM json_to_recordset($1::json) AS r(${Object.entries(COLUMN_TYPES)
+    .map(([name, type]) => `${name} ${type}`)
+    .join(', ')})
+  ON CONFLICT (trace_id, span_id) DO NOTHING
+  RETURNING id`;
+
+/** Rows per INSERT statement: bounds one statement's JSON. */
 const INSERT_CHUNK = 1000;
 
 /**
@@ -68,42 +86,31 @@ export class UsageRecordsRepository {
   }
 
   private async insertChunk(em: EntityManager, records: readonly NewUsageRecord[]): Promise<number> {
-    const params: unknown[] = [];
-    const rows = records.map((r) => {
-      const values = [
-        r.id,
-        r.organisationId,
-        r.projectId,
-        r.keyId,
-        r.traceId,
-        r.spanId,
-        r.source,
-        r.model,
-        r.definitionId,
-        r.priceEffectiveFrom?.toISOString() ?? null,
-        r.startedAt.toISOString(),
-        r.usage.input.toString(),
-        r.usage.output.toString(),
-        r.usage.cacheRead.toString(),
-        r.usage.cacheWrite.toString(),
-        r.usage.reasoning.toString(),
-        r.cost,
-        r.costBreakdown === null ? null : JSON.stringify(r.costBreakdown),
-        r.priced,
-        r.unpricedReason,
-      ];
-      const placeholders = values.map((v) => {
-        params.push(v);
-        return `$${params.length}`;
-      });
-      return `(${placeholders.join(', ')})`;
-    });
-    const result: unknown = await em.query(
-      `INSERT INTO usage_records (${COLUMNS.join(', ')}) VALUES ${rows.join(', ')}
-       ON CONFLICT (trace_id, span_id) DO NOTHING
-       RETURNING id`,
-      params,
+    const rows = records.map(
+      (r): Row => ({
+        id: r.id,
+        organisation_id: r.organisationId,
+        project_id: r.projectId,
+        key_id: r.keyId,
+        trace_id: r.traceId,
+        span_id: r.spanId,
+        source: r.source,
+        model: r.model,
+        definition_id: r.definitionId,
+        price_effective_from: r.priceEffectiveFrom?.toISOString() ?? null,
+        started_at: r.startedAt.toISOString(),
+        input_tokens: r.usage.input.toString(),
+        output_tokens: r.usage.output.toString(),
+        cache_read_tokens: r.usage.cacheRead.toString(),
+        cache_write_tokens: r.usage.cacheWrite.toString(),
+        reasoning_tokens: r.usage.reasoning.toString(),
+        cost: r.cost,
+        cost_breakdown: r.costBreakdown,
+        priced: r.priced,
+        unpriced_reason: r.unpricedReason,
+      }),
     );
+    const result: unknown = await em.query(INSERT_SQL, [JSON.stringify(rows)]);
     return Array.isArray(result) ? result.length : 0;
   }
 
