@@ -1,4 +1,6 @@
+import { connect } from 'node:net';
 import OpenAI from 'openai';
+import { request } from 'undici';
 import { startFakeOpenAI, type FakeOpenAI } from '../support/fake-upstream/index.js';
 import { routeModel, waitForCostReport, waitUntilRoutable, type RoutedModel } from '../support/e2e/admin-setup.js';
 import { startProduct, type Product } from '../support/e2e/product.js';
@@ -75,6 +77,39 @@ describe('streaming and upstream errors', () => {
     const err = await client.chat.completions.create({ model: route.modelName, messages: [{ role: 'user', content: 'word '.repeat(200) }] }).catch((e: unknown) => e);
     expect(err).toMatchObject({ status: 400, code: 'context_length_exceeded', param: 'messages' });
     expect(fake.requests).toHaveLength(1);
+  });
+
+  it('answers a body that is not JSON (400), a content type that is not JSON (415) and an unknown /v1 path (404) in OpenAI format', async () => {
+    const call = async (path: string, contentType: string, body: string): Promise<{ status: number; error: unknown }> => {
+      const res = await request(`${product.url}${path}`, { method: 'POST', headers: { authorization: `Bearer ${route.clientKey}`, 'content-type': contentType }, body });
+      return { status: res.statusCode, error: ((await res.body.json()) as { error: unknown }).error };
+    };
+    expect(await call('/v1/chat/completions', 'application/json', '{"model": ')).toEqual({
+      status: 400,
+      error: { message: expect.stringContaining('not valid JSON'), type: 'invalid_request_error', param: 'body', code: 'invalid_json' },
+    });
+    expect(await call('/v1/chat/completions', 'text/plain', '{}')).toMatchObject({ status: 415, error: { type: 'invalid_request_error', param: 'content-type', code: 'unsupported_media_type' } });
+    expect(await call('/v1/chat/completions?x=1', 'application/json; charset=utf-8', '[]')).toMatchObject({ status: 400, error: { param: 'body' } });
+    expect(await call('/v1/chat/completion', 'application/json', '{}')).toMatchObject({ status: 404, error: { code: 'unknown_url' } });
+    expect(fake.requests).toHaveLength(0);
+  });
+
+  it('refuses a body over 64 MiB from its Content-Length with 413, without reading it', async () => {
+    const { hostname, port } = new URL(product.url);
+    const answer = await new Promise<string>((resolve, reject) => {
+      const socket = connect(Number(port), hostname, () => {
+        socket.write(
+          `POST /v1/chat/completions HTTP/1.1\r\nHost: ${hostname}\r\nAuthorization: Bearer ${route.clientKey}\r\nContent-Type: application/json\r\nContent-Length: ${64 * 1024 * 1024 + 1}\r\n\r\n{"model":`,
+        );
+      });
+      let text = '';
+      socket.on('data', (d: Buffer) => (text += d.toString('utf8')));
+      socket.on('close', () => resolve(text));
+      socket.on('error', reject);
+    });
+    expect(answer).toMatch(/^HTTP\/1\.1 413 /);
+    expect(answer.toLowerCase()).toContain('connection: close');
+    expect(answer).toContain('"code":"request_too_large"');
   });
 
   it('reports the telemetry queue and memory on /metrics', async () => {

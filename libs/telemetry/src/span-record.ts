@@ -10,13 +10,16 @@ export const TenantAttr = {
   keyId: 'gateway.key_id',
 } as const;
 
-function hrTimeToNanos(t: HrTime): string {
-  return (BigInt(t[0]) * 1_000_000_000n + BigInt(t[1])).toString();
+/** [seconds, nanoseconds] as decimal epoch nanoseconds, by joining the digits (no BigInt per span). */
+export function hrTimeToNanos(t: HrTime): string {
+  const [seconds, nanos] = t;
+  return seconds === 0 ? String(nanos) : `${seconds}${String(nanos).padStart(9, '0')}`;
 }
 
 function flatten(attributes: Attributes): Record<string, SpanAttributeValue> {
   const out: Record<string, SpanAttributeValue> = {};
-  for (const [k, v] of Object.entries(attributes)) {
+  for (const k in attributes) {
+    const v = attributes[k];
     if (v === undefined || v === null) continue;
     if (k === TenantAttr.organisationId || k === TenantAttr.projectId || k === TenantAttr.keyId) continue;
     out[k] = v as SpanAttributeValue;

@@ -142,6 +142,14 @@ export class ChatCompletionsHandler implements OnApplicationShutdown {
     const target = this.pools.forUrl(upstream.url);
     const exchange = new UpstreamExchange(MAX_WHOLE_ANSWER_BYTES);
     target.pool.dispatch({ path: target.path, method: upstream.method as 'POST', headers: upstream.headers, body: upstream.body }, exchange);
+    try {
+      await this.answer(res, body, adapter, span, stream, exchange);
+    } finally {
+      exchange.abort(new Error('the answer was abandoned')); // frees the connection unless the answer ended
+    }
+  }
+
+  private async answer(res: ServerResponse, body: ChatBody, adapter: ProviderAdapter, span: Span, stream: boolean, exchange: UpstreamExchange): Promise<void> {
     // A client that leaves a stream stops the generation upstream. A whole (non-streamed) answer is
     // awaited even then: the provider bills it, so its usage must still be recorded.
     if (stream) {

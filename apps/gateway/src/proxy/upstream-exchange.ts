@@ -6,7 +6,8 @@ import type { Dispatcher } from 'undici';
  * async iterator that `pool.request()` builds around every answer (a measurable part of a proxy's
  * CPU per request). The answer arrives through the handler callbacks; the caller either takes it
  * whole (`whole()`) or has each chunk handed to a sink as it arrives (`streamTo()`), with
- * back-pressure: a sink that answers false pauses the upstream socket until `resume()`.
+ * back-pressure: a sink that answers false pauses the upstream socket until `resume()`. Until the
+ * caller has chosen, the body waits in the socket (the call is paused once the head is in).
  */
 export class UpstreamExchange implements Dispatcher.DispatchHandler {
   statusCode = 0;
@@ -37,6 +38,7 @@ export class UpstreamExchange implements Dispatcher.DispatchHandler {
 
   /** The whole answer body, once it has ended. */
   whole(): Promise<Buffer> {
+    this.controller?.resume();
     return this.untilEnd().then(() => (this.chunks.length === 1 ? this.chunks[0]! : Buffer.concat(this.chunks, this.size)));
   }
 
@@ -46,10 +48,7 @@ export class UpstreamExchange implements Dispatcher.DispatchHandler {
    */
   streamTo(sink: (chunk: Buffer) => boolean): Promise<void> {
     this.sink = sink;
-    const early = this.chunks;
-    this.chunks = [];
-    this.size = 0;
-    for (const chunk of early) if (!sink(chunk)) this.controller?.pause();
+    this.controller?.resume();
     return this.untilEnd();
   }
 
@@ -77,7 +76,8 @@ export class UpstreamExchange implements Dispatcher.DispatchHandler {
     if (this.abortReason) controller.abort(this.abortReason);
   }
 
-  onResponseStart(_controller: Dispatcher.DispatchController, statusCode: number, headers: IncomingHttpHeaders): void {
+  onResponseStart(controller: Dispatcher.DispatchController, statusCode: number, headers: IncomingHttpHeaders): void {
+    controller.pause(); // until whole() or streamTo() says where the body goes
     this.statusCode = statusCode;
     this.headers = headers;
     this.headSeen = true;
