@@ -4,6 +4,7 @@ import { mkdir } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
+import type { Pool } from 'undici';
 import { startProduct, type Product } from '../support/e2e/product.js';
 import { parseBenchOptions, USAGE, type BenchOptions } from './bench-options.js';
 import { profileText, summariseProfile } from './cpu-profile.js';
@@ -78,7 +79,7 @@ interface Running {
   plan: CpuPlan;
 }
 
-async function startEverything(options: BenchOptions, gatewayNodeArgs: string[] = [], meteringNodeArgs: string[] = []): Promise<Running> {
+async function startEverything(options: BenchOptions, gatewayNodeArgs: string[] = [], meteringNodeArgs: string[] = [], floorNodeArgs: string[] = []): Promise<Running> {
   if (!existsSync(path.join(ROOT, 'dist/apps/gateway/src/main.js'))) throw new Error('dist/ has no gateway: run `npm run build` (npm run bench does)');
   gatewayNodeArgsGiven = options.gatewayNodeArgs.length > 0;
   const plan = planCpus(allowedCpus());
@@ -87,8 +88,15 @@ async function startEverything(options: BenchOptions, gatewayNodeArgs: string[] 
   const fake = await processes.startNode('fake-upstream', 'dist/test/support/fake-upstream/main.js', upstreamArgs, plan.upstream);
   const slowFake = await processes.startNode('slow-fake-upstream', 'dist/test/support/fake-upstream/main.js', [...upstreamArgs, '--chunk-delay-ms', String(options.slowChunkDelayMs)], plan.upstream);
   const floor =
-    options.mode === 'bench'
-      ? await processes.startNode('floor-proxy', 'dist/test/bench/floor-proxy.js', ['--upstream', fake.firstLine, '--slow-upstream', slowFake.firstLine, '--model', UPSTREAM_MODEL, '--api-key', UPSTREAM_KEY], plan.floor)
+    options.mode !== 'soak'
+      ? await processes.startNode(
+          'floor-proxy',
+          'dist/test/bench/floor-proxy.js',
+          ['--upstream', fake.firstLine, '--slow-upstream', slowFake.firstLine, '--model', UPSTREAM_MODEL, '--api-key', UPSTREAM_KEY],
+          plan.floor,
+          15_000,
+          floorNodeArgs,
+        )
       : undefined;
   const t0 = performance.now();
   product = await startProduct({
@@ -223,42 +231,53 @@ async function runSoakMode(options: BenchOptions): Promise<void> {
 }
 
 /**
- * The gateway and usage-metering under `--cpu-prof` at non-streaming concurrency 64; the profiles
- * are written when they exit. Metering shares a CPU with the load generator on small machines, so
- * its cost per record limits the gateway's throughput too.
+ * The floor, then the gateway, each under `--cpu-prof` at non-streaming concurrency 64, with
+ * usage-metering profiled too (it shares a CPU with the load generator on small machines, so its
+ * cost per record limits the gateway's throughput). Profiles are written when the processes exit.
+ * Busy time per request under the same profiler compares floor and gateway by the work each does,
+ * whatever else the machine was doing.
  */
 async function runProfile(options: BenchOptions): Promise<void> {
   const dir = path.join(ROOT, 'results', `profile-${timestamp()}`);
   await mkdir(dir, { recursive: true });
   const cpuProf = (name: string): string[] => ['--cpu-prof', '--cpu-prof-dir', dir, '--cpu-prof-name', `${name}.cpuprofile`];
-  const { ctx, plan } = await startEverything(options, cpuProf('gateway'), cpuProf('usage-metering'));
+  const { ctx, plan } = await startEverything(options, cpuProf('gateway'), cpuProf('usage-metering'), cpuProf('floor'));
   header(options, plan);
-  const pool = makePool(ctx.gateway.origin, 64);
-  const request = prepareChatRequest({ kind: 'gateway', model: BENCH_MODELS.plain, stream: false, prompt: 'short' }, ctx.gateway);
+  const windows: Record<string, { startUs: number; endUs: number; requests: number }> = {};
+  const pools: Pool[] = [];
   try {
-    const warm = await closedLoop({ pool, request, expect: { kind: 'json' }, concurrency: 64, durationMs: 2000 });
-    ctx.gatewayOk += warm.ok;
-    const startUs = Number(process.hrtime.bigint() / 1000n);
-    const loop = await closedLoop({ pool, request, expect: { kind: 'json' }, concurrency: 64, durationMs: options.durationMs });
-    const endUs = Number(process.hrtime.bigint() / 1000n);
-    ctx.gatewayOk += loop.ok;
-    log(`profiled load: ${loop.ok} requests in ${(loop.elapsedMs / 1000).toFixed(1)} s = ${(loop.ok / (loop.elapsedMs / 1000)).toFixed(0)} req/s under the profiler (${loop.failed} failed)`);
-    await ctx.metering.waitFor(ctx.recordsBaseline + ctx.gatewayOk, 30_000);
-    await pool.close();
-    await cleanup(); // the services exit and write their profiles
+    for (const which of ['floor', 'gateway'] as const) {
+      const target = which === 'floor' ? ctx.floor : ctx.gateway;
+      const pool = makePool(target.origin, 64);
+      pools.push(pool);
+      const request = prepareChatRequest({ kind: which, model: BENCH_MODELS.plain, stream: false, prompt: 'short' }, ctx.gateway);
+      const warm = await closedLoop({ pool, request, expect: { kind: 'json' }, concurrency: 64, durationMs: 2000 });
+      const startUs = Number(process.hrtime.bigint() / 1000n);
+      const loop = await closedLoop({ pool, request, expect: { kind: 'json' }, concurrency: 64, durationMs: options.durationMs });
+      const endUs = Number(process.hrtime.bigint() / 1000n);
+      if (which === 'gateway') ctx.gatewayOk += warm.ok + loop.ok;
+      windows[which] = { startUs, endUs, requests: loop.ok };
+      log(`${which}: ${loop.ok} requests in ${(loop.elapsedMs / 1000).toFixed(1)} s = ${(loop.ok / (loop.elapsedMs / 1000)).toFixed(0)} req/s under the profiler (${loop.failed} failed)`);
+    }
+    await ctx.metering.waitFor(ctx.recordsBaseline + ctx.gatewayOk, 60_000);
+    for (const pool of pools) await pool.close();
+    await cleanup(); // the processes exit and write their profiles
     const summaries: Record<string, unknown> = {};
-    for (const name of ['gateway', 'usage-metering']) {
+    const busyPerRequest: Record<string, number> = {};
+    for (const [name, window] of [['floor', windows.floor!], ['gateway', windows.gateway!], ['usage-metering', windows.gateway!]] as const) {
       const file = path.join(dir, `${name}.cpuprofile`);
       if (!existsSync(file)) throw new Error(`${name} wrote no profile in ${dir}`);
-      const summary = await summariseProfile(file, { startUs, endUs });
+      const summary = await summariseProfile(file, window);
       summaries[name] = summary;
-      log(`\n${name}, ${(summary.busyMs / loop.ok * 1000).toFixed(0)} us busy per request under the profiler:`);
+      busyPerRequest[name] = (summary.busyMs / window.requests) * 1000;
+      log(`\n${name}: ${busyPerRequest[name]!.toFixed(0)} us busy per ${name === 'usage-metering' ? 'record' : 'request'} under the profiler`);
       log(profileText(summary));
       log(`profile: ${path.relative(ROOT, file)} (open it in Chrome DevTools > Performance, or speedscope)`);
     }
-    await writeJson(path.join(path.basename(dir), 'summary.json'), summaries);
+    log(`\ngateway / floor busy time per request (same profiler, same load): ${(busyPerRequest.gateway! / busyPerRequest.floor!).toFixed(2)}`);
+    await writeJson(path.join(path.basename(dir), 'summary.json'), { busyPerRequestUs: busyPerRequest, profiles: summaries });
   } finally {
-    await pool.close().catch(() => undefined);
+    for (const pool of pools) await pool.close().catch(() => undefined);
   }
 }
 

@@ -86,8 +86,8 @@ export class BenchProcesses {
   private readonly children: StartedProcess[] = [];
 
   /** Runs `node <script> <args>` (pinned when `cpus` is given) and waits for its first stdout line. */
-  async startNode(name: string, script: string, args: string[], cpus: string | undefined, timeoutMs = 15_000): Promise<StartedProcess> {
-    const nodeArgs = [path.join(ROOT, script), ...args];
+  async startNode(name: string, script: string, args: string[], cpus: string | undefined, timeoutMs = 15_000, extraNodeArgs: string[] = []): Promise<StartedProcess> {
+    const nodeArgs = [...extraNodeArgs, path.join(ROOT, script), ...args];
     const [cmd, cmdArgs] = cpus ? ['taskset', ['-c', cpus, process.execPath, ...nodeArgs]] : [process.execPath, nodeArgs];
     // stdin stays a pipe: a child of ours that watches it exits when this process dies, even by SIGKILL.
     const child = spawn(cmd, cmdArgs, { cwd: ROOT, env: { ...process.env, NODE_OPTIONS: '' }, stdio: ['pipe', 'pipe', 'pipe'] });

@@ -140,12 +140,13 @@ export class ChatCompletionsHandler implements OnApplicationShutdown {
       upstreamModel: route.model.upstreamModel,
     });
     const target = this.pools.forUrl(upstream.url);
-    const exchange = new UpstreamExchange(MAX_WHOLE_ANSWER_BYTES);
+    const exchange = new UpstreamExchange(MAX_WHOLE_ANSWER_BYTES, stream ? isEventStream : undefined);
     target.pool.dispatch({ path: target.path, method: upstream.method as 'POST', headers: upstream.headers, body: upstream.body }, exchange);
     try {
       await this.answer(res, body, adapter, span, stream, exchange);
     } finally {
-      exchange.abort(new Error('the answer was abandoned')); // frees the connection unless the answer ended
+      // Frees the connection if the answer was left unfinished (an Error is costly: only then).
+      if (!exchange.settled) exchange.abort(new Error('the answer was abandoned'));
     }
   }
 
@@ -165,7 +166,7 @@ export class ChatCompletionsHandler implements OnApplicationShutdown {
       await this.relayError(res, exchange, adapter, span);
       return;
     }
-    if (stream && String(exchange.headers['content-type'] ?? '').includes('text/event-stream')) {
+    if (exchange.isStreamed) {
       await this.relayStream(res, exchange, adapter, span, clientWantsUsage(body));
       return;
     }
@@ -314,6 +315,11 @@ class UpstreamStreamError extends Error {
 /** The client closed its connection before the answer was complete. */
 class ClientGone extends Error {
   override name = 'ClientGone';
+}
+
+/** A successful answer in server-sent events (an upstream may answer a stream request with JSON). */
+function isEventStream(status: number, headers: IncomingHttpHeaders): boolean {
+  return status < 400 && String(headers['content-type'] ?? '').includes('text/event-stream');
 }
 
 function clientWantsUsage(body: ChatBody): boolean {

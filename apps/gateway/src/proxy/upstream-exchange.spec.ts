@@ -49,6 +49,22 @@ describe('UpstreamExchange', () => {
     await expect(exchange.whole()).rejects.toBeInstanceOf(UpstreamAnswerTooLarge);
   });
 
+  it('decides from the head whether the body is streamed or collected, and holds a stream until it has a sink', async () => {
+    handler = (_req, res) => {
+      res.writeHead(200, { 'content-type': 'text/event-stream' });
+      res.end('data: 1\n\ndata: 2\n\n');
+    };
+    const exchange = new UpstreamExchange(4, (status, headers) => status < 400 && headers['content-type'] === 'text/event-stream');
+    send(exchange);
+    await exchange.head();
+    expect(exchange.isStreamed).toBe(true);
+    await expect(exchange.whole()).rejects.toThrow('streamTo');
+    await new Promise((r) => setTimeout(r, 50)); // a late sink misses nothing, and the 4-byte whole limit does not apply
+    const chunks: string[] = [];
+    await exchange.streamTo((c) => chunks.push(c.toString()) > 0);
+    expect(chunks.join('')).toBe('data: 1\n\ndata: 2\n\n');
+  });
+
   it('rejects head() when the upstream cannot be reached', async () => {
     const closed = http.createServer();
     closed.listen(0, '127.0.0.1');
@@ -82,7 +98,7 @@ describe('UpstreamExchange', () => {
       };
       pump();
     };
-    const exchange = new UpstreamExchange(1024);
+    const exchange = new UpstreamExchange(1024, () => true);
     send(exchange);
     await exchange.head();
     let received = 0;
@@ -107,7 +123,7 @@ describe('UpstreamExchange', () => {
       res.writeHead(200, { 'content-type': 'text/event-stream' });
       res.write('data: 1\n\n'); // and never ends
     };
-    const exchange = new UpstreamExchange(1024);
+    const exchange = new UpstreamExchange(1024, () => true);
     send(exchange);
     await exchange.head();
     const done = exchange.streamTo(() => true);

@@ -6,8 +6,9 @@ import type { Dispatcher } from 'undici';
  * async iterator that `pool.request()` builds around every answer (a measurable part of a proxy's
  * CPU per request). The answer arrives through the handler callbacks; the caller either takes it
  * whole (`whole()`) or has each chunk handed to a sink as it arrives (`streamTo()`), with
- * back-pressure: a sink that answers false pauses the upstream socket until `resume()`. Until the
- * caller has chosen, the body waits in the socket (the call is paused once the head is in).
+ * back-pressure: a sink that answers false pauses the upstream socket until `resume()`. Which of
+ * the two is decided from the head (`streams`): a whole answer is collected as it arrives (up to
+ * `maxWholeBytes`); a stream waits in the socket (paused) until `streamTo()` gives it a sink.
  */
 export class UpstreamExchange implements Dispatcher.DispatchHandler {
   statusCode = 0;
@@ -23,9 +24,18 @@ export class UpstreamExchange implements Dispatcher.DispatchHandler {
   private endWaiter: { resolve: () => void; reject: (err: Error) => void } | null = null;
   private headSeen = false;
 
+  private streaming = false;
+
   constructor(
     private readonly maxWholeBytes: number,
+    /** From the head: true when the body is to be streamed to a sink, false to collect it whole. */
+    private readonly streams: (statusCode: number, headers: IncomingHttpHeaders) => boolean = () => false,
   ) {}
+
+  /** Whether the body goes to a sink (`streamTo()`) rather than whole (`whole()`); known once the head is in. */
+  get isStreamed(): boolean {
+    return this.streaming;
+  }
 
   /** Resolves when the status and headers are in; rejects when the call failed before that. */
   head(): Promise<void> {
@@ -38,7 +48,7 @@ export class UpstreamExchange implements Dispatcher.DispatchHandler {
 
   /** The whole answer body, once it has ended. */
   whole(): Promise<Buffer> {
-    this.controller?.resume();
+    if (this.streaming) return Promise.reject(new Error('this answer is streamed: use streamTo()'));
     return this.untilEnd().then(() => (this.chunks.length === 1 ? this.chunks[0]! : Buffer.concat(this.chunks, this.size)));
   }
 
@@ -47,6 +57,7 @@ export class UpstreamExchange implements Dispatcher.DispatchHandler {
    * that returns false pauses the upstream until `resume()`. Resolves when the answer has ended.
    */
   streamTo(sink: (chunk: Buffer) => boolean): Promise<void> {
+    if (!this.streaming) return Promise.reject(new Error('this answer is collected whole: use whole()'));
     this.sink = sink;
     this.controller?.resume();
     return this.untilEnd();
@@ -56,9 +67,14 @@ export class UpstreamExchange implements Dispatcher.DispatchHandler {
     this.controller?.resume();
   }
 
+  /** Whether the answer has ended or failed (nothing left to abort). */
+  get settled(): boolean {
+    return this.ended || this.failure !== null;
+  }
+
   /** Stops the call (the client left); a pending `head()`, `whole()` or `streamTo()` rejects with `reason`. */
   abort(reason: Error): void {
-    if (this.ended || this.failure) return;
+    if (this.settled) return;
     if (this.controller) this.controller.abort(reason);
     else this.abortReason = reason;
   }
@@ -77,7 +93,8 @@ export class UpstreamExchange implements Dispatcher.DispatchHandler {
   }
 
   onResponseStart(controller: Dispatcher.DispatchController, statusCode: number, headers: IncomingHttpHeaders): void {
-    controller.pause(); // until whole() or streamTo() says where the body goes
+    this.streaming = this.streams(statusCode, headers);
+    if (this.streaming) controller.pause(); // until streamTo() gives the body a sink
     this.statusCode = statusCode;
     this.headers = headers;
     this.headSeen = true;
