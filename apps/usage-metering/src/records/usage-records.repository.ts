@@ -57,8 +57,7 @@ const INSERT_SQL = `INSERT INTO usage_records (${COLUMNS})
   SELECT ${COLUMNS} FROM json_to_recordset($1::json) AS r(${Object.entries(COLUMN_TYPES)
     .map(([name, type]) => `${name} ${type}`)
     .join(', ')})
-  ON CONFLICT (trace_id, span_id) DO NOTHING
-  RETURNING id`;
+  ON CONFLICT (trace_id, span_id) DO NOTHING`;
 
 /** Rows per INSERT statement: bounds one statement's JSON. */
 const INSERT_CHUNK = 1000;
@@ -110,8 +109,11 @@ export class UsageRecordsRepository {
         unpriced_reason: r.unpricedReason,
       }),
     );
-    const result: unknown = await em.query(INSERT_SQL, [JSON.stringify(rows)]);
-    return Array.isArray(result) ? result.length : 0;
+    // The row count of the command tag says how many were new: no ids sent back.
+    const runner = em.queryRunner;
+    if (!runner) throw new Error('insertChunk runs inside a transaction');
+    const result = await runner.query(INSERT_SQL, [JSON.stringify(rows)], true);
+    return result.affected ?? 0;
   }
 
   /**
