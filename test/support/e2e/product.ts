@@ -65,7 +65,7 @@ export async function startProduct(options: ProductOptions = {}): Promise<Produc
 
 function spawnNode(script: string, env: Record<string, string>, cpus: string | undefined, sink: string[], extraNodeArgs: string[] = []): ChildProcess {
   // As `npm start` runs it (package.json): a small young generation keeps GC pauses short.
-  const nodeArgs = ['--max-semi-space-size=32', ...extraNodeArgs, path.join(ROOT, script)];
+  const nodeArgs = ['--max-semi-space-size=16', ...extraNodeArgs, path.join(ROOT, script)];
   const [cmd, args] = cpus ? ['taskset', ['-c', cpus, process.execPath, ...nodeArgs]] : [process.execPath, nodeArgs];
   const child = spawn(cmd, args, { cwd: ROOT, env: { ...process.env, ...env, NODE_OPTIONS: '' }, stdio: ['ignore', 'pipe', 'pipe'] });
   const tag = path.basename(path.dirname(path.dirname(script))) || 'main';
