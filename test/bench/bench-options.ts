@@ -7,7 +7,7 @@ export interface BenchOptions {
   mode: BenchMode;
   quick: boolean;
   rounds: number;
-  /** Bench: measuring time of one path in one round. Soak and profile: the whole run. */
+  /** Bench: measuring time of one path in one round. Soak: the whole run. Profile: each profiled path. */
   durationMs: number;
   warmupMs: number;
   /** Mixed load on every path before the first scenario (JIT warm-up). */
@@ -27,14 +27,15 @@ export const USAGE = `npm run bench -- [options]
   (default)            every scenario, paths interleaved in rounds; one table, JSON in results/
   --quick              short rounds (a smoke run of ~1-2 minutes)
   --rounds N           rounds per scenario (default 5, quick 2)
-  --duration S         seconds per path per round (default 4, quick 1); with --soak / --profile: the whole run
+  --duration S         seconds per path per round (default 4, quick 1); --soak: the whole run; --profile: each profiled path
   --warmup S           seconds of warm-up per path per scenario (default 1, quick 0.3), after 10 s (quick 2 s)
                        of mixed load on every path before the first scenario
   --scenarios a,b      any of ${SCENARIO_IDS.join(', ')}
   --streams N          streams held open in streams-1000 (default 1000)
   --soak               steady load on the gateway (default 600 s, quick 60 s), RSS and event-loop delay every 10 s
   --concurrency N      soak callers (default 16, a quarter of them streaming)
-  --profile            gateway and usage-metering under --cpu-prof at non-streaming concurrency 64 (default 20 s), top self time
+  --profile            floor then gateway (and usage-metering) under --cpu-prof at non-streaming c64 (default 20 s each):
+                       busy us per request, gateway/floor ratio, top self time
   --gateway-node-args "..."  extra Node options for the gateway process only (experiments, e.g. "--max-semi-space-size=8")
   --help`;
 
