@@ -48,10 +48,10 @@ type Row = Record<keyof typeof COLUMN_TYPES, string | boolean | null | Record<st
 const COLUMNS = Object.keys(COLUMN_TYPES).join(', ');
 
 /**
- * One statement for any number of rows: the rows travel as one JSON parameter. Its text never
- * changes (Postgres parses it once per connection, not a new 10,000-placeholder statement per
- * batch). Numbers and dates are strings in the JSON and go through each column type's own input
- * function, so a cost keeps every digit.
+ * One short statement for any number of rows: the rows travel as one JSON parameter, so neither
+ * side builds or parses a new 10,000-placeholder statement per batch. Numbers and dates are
+ * strings in the JSON and go through each column type's own input function, so a cost keeps every
+ * digit.
  */
 const INSERT_SQL = `INSERT INTO usage_records (${COLUMNS})
   SELECT ${COLUMNS} FROM json_to_recordset($1::json) AS r(${Object.entries(COLUMN_TYPES)
