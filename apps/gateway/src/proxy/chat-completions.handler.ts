@@ -145,8 +145,7 @@ export class ChatCompletionsHandler implements OnApplicationShutdown {
     try {
       await this.answer(res, body, adapter, span, stream, exchange);
     } finally {
-      // Frees the connection if the answer was left unfinished (an Error is costly: only then).
-      if (!exchange.settled) exchange.abort(new Error('the answer was abandoned'));
+      exchange.release();
     }
   }
 

@@ -22,7 +22,6 @@ export class UpstreamExchange implements Dispatcher.DispatchHandler {
   private failure: Error | null = null;
   private headWaiter: { resolve: () => void; reject: (err: Error) => void } | null = null;
   private endWaiter: { resolve: () => void; reject: (err: Error) => void } | null = null;
-  private headSeen = false;
 
   private streaming = false;
 
@@ -39,7 +38,7 @@ export class UpstreamExchange implements Dispatcher.DispatchHandler {
 
   /** Resolves when the status and headers are in; rejects when the call failed before that. */
   head(): Promise<void> {
-    if (this.headSeen) return Promise.resolve();
+    if (this.statusCode !== 0) return Promise.resolve();
     if (this.failure) return Promise.reject(this.failure);
     return new Promise((resolve, reject) => {
       this.headWaiter = { resolve, reject };
@@ -63,13 +62,20 @@ export class UpstreamExchange implements Dispatcher.DispatchHandler {
     return this.untilEnd();
   }
 
+  private get settled(): boolean {
+    return this.ended || this.failure !== null;
+  }
+
   resume(): void {
     this.controller?.resume();
   }
 
-  /** Whether the answer has ended or failed (nothing left to abort). */
-  get settled(): boolean {
-    return this.ended || this.failure !== null;
+  /**
+   * Frees the connection of an answer its caller stopped reading before the end; does nothing
+   * (and builds no Error, which costs a stack trace) when the answer ended or failed.
+   */
+  release(): void {
+    if (!this.settled) this.abort(new Error('the answer was abandoned'));
   }
 
   /** Stops the call (the client left); a pending `head()`, `whole()` or `streamTo()` rejects with `reason`. */
@@ -97,7 +103,6 @@ export class UpstreamExchange implements Dispatcher.DispatchHandler {
     if (this.streaming) controller.pause(); // until streamTo() gives the body a sink
     this.statusCode = statusCode;
     this.headers = headers;
-    this.headSeen = true;
     const waiter = this.headWaiter;
     this.headWaiter = null;
     waiter?.resolve();
