@@ -162,6 +162,15 @@ describe('usage-metering', () => {
     expect(count.rows[0].n).toBe(1);
   });
 
+  it('stores ids and a model name with tabs, newlines, backslashes and non-ASCII exactly as sent', async () => {
+    const model = 'odd\tmodel\nname\\N \\. modèle 模型 😀';
+    const span = llmSpan({ organisationId: 'org-odd-text', keyId: 'key\\with\rcr', model, input: 3, output: 4 });
+    await publish([span]);
+    await reportWith('org-odd-text', 1);
+    const rows = await db.query(`SELECT model, key_id, project_id, input_tokens::int AS input, cost FROM metering.usage_records WHERE organisation_id = 'org-odd-text'`);
+    expect(rows.rows).toEqual([{ model, key_id: 'key\\with\rcr', project_id: null, input: 3, cost: null }]);
+  });
+
   it('leaves an unknown model unpriced and counts it as unpriced, not as $0', async () => {
     await publish([
       llmSpan({ organisationId: 'org-unknown', model: 'mystery-model', input: 500, output: 50 }),

@@ -16,6 +16,12 @@ export interface ServiceDatabaseOptions {
 // numeric and bigint come back as strings: money and token counts must not pass through a float.
 pg.types.setTypeParser(pg.types.builtins.NUMERIC, (v) => v);
 
+/** Postgres refused a row because a unique index already holds its key (SQLSTATE 23505), as pg or TypeORM reports it. */
+export function isUniqueViolation(err: unknown): boolean {
+  const e = err as { code?: unknown; driverError?: { code?: unknown } } | null;
+  return e?.code === '23505' || e?.driverError?.code === '23505';
+}
+
 /**
  * Opens a service's DataSource on its own schema and brings the schema up to date with its
  * migrations (never synchronize). The schema is created first so the migrations table can live in it.
@@ -28,7 +34,7 @@ export async function openServiceDatabase(options: ServiceDatabaseOptions): Prom
     await bootstrap.query(`CREATE SCHEMA IF NOT EXISTS "${options.schema}"`);
   } catch (err) {
     // Two processes creating the same schema at once: the loser sees a unique violation; the schema exists.
-    if ((err as { code?: string }).code !== '23505') throw err;
+    if (!isUniqueViolation(err)) throw err;
   } finally {
     await bootstrap.end();
   }

@@ -87,6 +87,14 @@ describe('usageRecordsForBatch', () => {
     expect(malformed[1]).toMatch(/startTimeUnixNano/);
   });
 
+  it('reports a span whose model or ids hold text Postgres cannot store, and records the rest', () => {
+    const nul = span('s1', { attributes: { ...span('s1').attributes, [GenAiAttr.requestModel]: 'gpt-4o\u0000' } });
+    const surrogate = span('s2', { keyId: 'key_\ud800' });
+    const { records, malformed } = usageRecordsForBatch({ batchId: 'b', spans: [nul, surrogate, span('s3')] }, catalogue, ids);
+    expect(records.map((r) => r.spanId)).toEqual(['s3']);
+    expect(malformed).toEqual([expect.stringMatching(/s1: its model holds a NUL/), expect.stringMatching(/s2: its key holds/)]);
+  });
+
   it('refuses a message that is not a span batch, so the stream retries and dead-letters it', () => {
     expect(() => usageRecordsForBatch({ batchId: 'b' } as unknown as SpanBatch, catalogue, ids)).toThrow(/not a SpanBatch/);
   });

@@ -1,5 +1,6 @@
 import type { SpanBatch, SpanRecord, UsageType } from '#libs/contracts';
 import { formatDecimal } from '#libs/money';
+import { isStorableText } from './copy-text.js';
 import { MalformedSpanError } from '../pricing/llm-call.js';
 import type { PriceCatalogue } from '../pricing/price-catalogue.js';
 import { priceSpan } from '../pricing/span-pricer.js';
@@ -71,6 +72,11 @@ export function usageRecordsForBatch(batch: SpanBatch, catalogue: PriceCatalogue
       continue;
     }
     if (pricing === null) continue;
+    const unstorable = unstorableField(s, pricing.call.model);
+    if (unstorable) {
+      malformed.push(`span ${s.traceId}/${s.spanId}: its ${unstorable} holds a NUL character or an unpaired surrogate, which cannot be stored`);
+      continue;
+    }
     records.push({
       id: newId(),
       organisationId: s.organisationId,
@@ -86,6 +92,21 @@ export function usageRecordsForBatch(batch: SpanBatch, catalogue: PriceCatalogue
     });
   }
   return { records, malformed };
+}
+
+/** The first of the span's texts a record stores that Postgres could not hold, by name. */
+function unstorableField(s: SpanRecord, model: string): string | null {
+  const texts: [string, string | null | undefined][] = [
+    ['trace id', s.traceId],
+    ['span id', s.spanId],
+    ['organisation', s.organisationId],
+    ['project', s.projectId],
+    ['key', s.keyId],
+    ['source', s.source],
+    ['model', model],
+  ];
+  for (const [name, value] of texts) if (value && !isStorableText(value)) return name;
+  return null;
 }
 
 const nonEmpty = (v: unknown): v is string => typeof v === 'string' && v.length > 0;

@@ -1,8 +1,14 @@
 import { Injectable } from '@nestjs/common';
-import { DataSource, type EntityManager } from 'typeorm';
+import { once } from 'node:events';
+import { finished } from 'node:stream/promises';
+import type pg from 'pg';
+import { from as copyFrom } from 'pg-copy-streams';
+import { DataSource, type EntityManager, type QueryRunner } from 'typeorm';
+import { isUniqueViolation } from '#libs/db';
 import type { PricingOutcome } from '../pricing/usage-pricer.js';
 import { INCONSISTENT_USAGE } from '../pricing/usage-pricer.js';
 import type { TokenUsage } from '../pricing/token-usage.js';
+import { copyLine } from './copy-text.js';
 import { pricingColumns, type NewUsageRecord } from './new-usage-record.js';
 import { UsageRecordEntity } from './usage-record.entity.js';
 
@@ -19,48 +25,61 @@ export interface UnpricedRecord {
   unpricedReason: string;
 }
 
-/** The columns a new record fills, with their types (as in the migration). */
-const COLUMN_TYPES = {
-  id: 'text',
-  organisation_id: 'text',
-  project_id: 'text',
-  key_id: 'text',
-  trace_id: 'text',
-  span_id: 'text',
-  source: 'text',
-  model: 'text',
-  definition_id: 'text',
-  price_effective_from: 'timestamptz',
-  started_at: 'timestamptz',
-  input_tokens: 'bigint',
-  output_tokens: 'bigint',
-  cache_read_tokens: 'bigint',
-  cache_write_tokens: 'bigint',
-  reasoning_tokens: 'bigint',
-  cost: 'numeric',
-  cost_breakdown: 'jsonb',
-  priced: 'boolean',
-  unpriced_reason: 'text',
-} as const;
+/** The columns a new record fills, in the order copyFields gives them. */
+const COLUMNS = [
+  'id',
+  'organisation_id',
+  'project_id',
+  'key_id',
+  'trace_id',
+  'span_id',
+  'source',
+  'model',
+  'definition_id',
+  'price_effective_from',
+  'started_at',
+  'input_tokens',
+  'output_tokens',
+  'cache_read_tokens',
+  'cache_write_tokens',
+  'reasoning_tokens',
+  'cost',
+  'cost_breakdown',
+  'priced',
+  'unpriced_reason',
+].join(', ');
 
-type Row = Record<keyof typeof COLUMN_TYPES, string | boolean | null | Record<string, string>>;
+/** A record as COPY text fields, in COLUMNS order: numbers, dates and the cost exactly as strings. */
+function copyFields(r: NewUsageRecord): (string | null)[] {
+  return [
+    r.id,
+    r.organisationId,
+    r.projectId,
+    r.keyId,
+    r.traceId,
+    r.spanId,
+    r.source,
+    r.model,
+    r.definitionId,
+    r.priceEffectiveFrom?.toISOString() ?? null,
+    r.startedAt.toISOString(),
+    r.usage.input.toString(),
+    r.usage.output.toString(),
+    r.usage.cacheRead.toString(),
+    r.usage.cacheWrite.toString(),
+    r.usage.reasoning.toString(),
+    r.cost,
+    r.costBreakdown === null ? null : JSON.stringify(r.costBreakdown),
+    r.priced ? 't' : 'f',
+    r.unpricedReason,
+  ];
+}
 
-const COLUMNS = Object.keys(COLUMN_TYPES).join(', ');
+/** Rows per write to the COPY stream: bounds the text held at once. */
+const COPY_CHUNK = 1000;
 
-/**
- * One short statement for any number of rows: the rows travel as one JSON parameter, so neither
- * side builds or parses a new 10,000-placeholder statement per batch. Numbers and dates are
- * strings in the JSON and go through each column type's own input function, so a cost keeps every
- * digit.
- */
-const INSERT_SQL = `INSERT INTO usage_records (${COLUMNS})
-  SELECT ${COLUMNS} FROM json_to_recordset($1::json) AS r(${Object.entries(COLUMN_TYPES)
-    .map(([name, type]) => `${name} ${type}`)
-    .join(', ')})
-  ON CONFLICT (trace_id, span_id) DO NOTHING`;
-
-/** Rows per INSERT statement: bounds one statement's JSON. */
-const INSERT_CHUNK = 1000;
+/** The scratch table of a batch that met a stored span (temporary: one per transaction). */
+const INCOMING = 'usage_records_incoming';
 
 /**
  * usage_records. Writes are by the consumer and the re-pricer (the whole table is theirs, across
@@ -71,49 +90,28 @@ export class UsageRecordsRepository {
   constructor(private readonly dataSource: DataSource) {}
 
   /**
-   * Inserts a batch's records in one transaction. A span already recorded (same trace id and span
-   * id, e.g. a batch re-sent under a new id) is skipped: a span is priced once. Returns how many
-   * rows were new.
+   * Inserts a batch's records in one transaction and returns how many rows were new. A span
+   * already recorded (same trace id and span id: a batch delivered again, or re-sent under a new
+   * id) is skipped, so a span is priced once.
+   *
+   * The rows go in with COPY, which costs Postgres about half what an INSERT of the same rows does
+   * (the largest share of metering's cost per call). COPY cannot skip a conflicting row, so a
+   * batch that meets a stored span is rolled back and goes again through a scratch table and
+   * INSERT ... ON CONFLICT DO NOTHING; that happens only on redelivery.
    */
   async insertBatch(records: readonly NewUsageRecord[]): Promise<number> {
     if (records.length === 0) return 0;
+    try {
+      return await this.dataSource.transaction((em) => copyIn(em, 'usage_records', records));
+    } catch (err) {
+      if (!isUniqueViolation(err)) throw err;
+    }
     return this.dataSource.transaction(async (em) => {
-      let inserted = 0;
-      for (let i = 0; i < records.length; i += INSERT_CHUNK) inserted += await this.insertChunk(em, records.slice(i, i + INSERT_CHUNK));
-      return inserted;
+      await em.query(`CREATE TEMP TABLE ${INCOMING} (LIKE usage_records INCLUDING DEFAULTS) ON COMMIT DROP`);
+      await copyIn(em, INCOMING, records);
+      const result = await runnerOf(em).query(`INSERT INTO usage_records SELECT * FROM ${INCOMING} ON CONFLICT (trace_id, span_id) DO NOTHING`, [], true);
+      return result.affected ?? 0;
     });
-  }
-
-  private async insertChunk(em: EntityManager, records: readonly NewUsageRecord[]): Promise<number> {
-    const rows = records.map(
-      (r): Row => ({
-        id: r.id,
-        organisation_id: r.organisationId,
-        project_id: r.projectId,
-        key_id: r.keyId,
-        trace_id: r.traceId,
-        span_id: r.spanId,
-        source: r.source,
-        model: r.model,
-        definition_id: r.definitionId,
-        price_effective_from: r.priceEffectiveFrom?.toISOString() ?? null,
-        started_at: r.startedAt.toISOString(),
-        input_tokens: r.usage.input.toString(),
-        output_tokens: r.usage.output.toString(),
-        cache_read_tokens: r.usage.cacheRead.toString(),
-        cache_write_tokens: r.usage.cacheWrite.toString(),
-        reasoning_tokens: r.usage.reasoning.toString(),
-        cost: r.cost,
-        cost_breakdown: r.costBreakdown,
-        priced: r.priced,
-        unpriced_reason: r.unpricedReason,
-      }),
-    );
-    // The row count of the command tag says how many were new: no ids sent back.
-    const runner = em.queryRunner;
-    if (!runner) throw new Error('insertChunk runs inside a transaction');
-    const result = await runner.query(INSERT_SQL, [JSON.stringify(rows)], true);
-    return result.affected ?? 0;
   }
 
   /**
@@ -171,4 +169,34 @@ export class UsageRecordsRepository {
       return updated;
     });
   }
+}
+
+function runnerOf(em: EntityManager): QueryRunner {
+  const runner = em.queryRunner;
+  if (!runner) throw new Error('usage records are written inside a transaction');
+  return runner;
+}
+
+/** COPY the records into `table` on the transaction's connection; resolves to the rows copied. */
+async function copyIn(em: EntityManager, table: string, records: readonly NewUsageRecord[]): Promise<number> {
+  const client = (await runnerOf(em).connect()) as pg.PoolClient;
+  const copy = client.query(copyFrom(`COPY ${table} (${COLUMNS}) FROM STDIN`));
+  const done = finished(copy);
+  done.catch(() => undefined); // awaited below; an error while writing must not count as unhandled meanwhile
+  try {
+    for (let i = 0; i < records.length; i += COPY_CHUNK) {
+      let text = '';
+      const end = Math.min(records.length, i + COPY_CHUNK);
+      for (let j = i; j < end; j++) text += copyLine(copyFields(records[j]!));
+      if (!copy.write(text)) await once(copy, 'drain');
+    }
+    copy.end();
+  } catch (err) {
+    // Ends the COPY (CopyFail) so the connection can roll the transaction back.
+    copy.destroy(err as Error);
+    await done.catch(() => undefined);
+    throw err;
+  }
+  await done;
+  return copy.rowCount;
 }
