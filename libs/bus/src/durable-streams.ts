@@ -21,12 +21,24 @@ export interface DurableSubscription {
 }
 
 /**
+ * A message already serialised as the JSON of a `T`: a producer of large messages (span batches)
+ * builds the bytes piece by piece instead of making one large string and encoding it again.
+ */
+export class JsonBytes<T> {
+  declare private readonly payloadType: T;
+  constructor(readonly bytes: Uint8Array) {}
+}
+
+/** What `publish` takes for a subject: the payload itself, or its JSON already made. */
+export type DurablePayload<S extends DurableSubject> = DurableMessages[S] | JsonBytes<DurableMessages[S]>;
+
+/**
  * Durable, at-least-once messages (usage and traces): JetStream in distributed mode, an
  * in-process queue with the same ack/retry/dead-letter rules in embedded mode.
  * Publishing resolves once the message is stored; duplicates (same msgId) are dropped.
  */
 export interface DurableStreams {
-  publish<S extends DurableSubject>(subject: S, payload: DurableMessages[S], msgId: string): Promise<void>;
+  publish<S extends DurableSubject>(subject: S, payload: DurablePayload<S>, msgId: string): Promise<void>;
   consume<S extends DurableSubject>(subject: S, durableName: string, handler: DurableHandler<S>, options?: Partial<DurableConsumerOptions>): Promise<DurableSubscription>;
   close(): Promise<void>;
 }

@@ -3,7 +3,9 @@ import {
   DEFAULT_CONSUMER_OPTIONS,
   deadLetterFor,
   durableLogger,
+  JsonBytes,
   type DeadLetter,
+  type DurablePayload,
   type DurableConsumerOptions,
   type DurableHandler,
   type DurableStreams,
@@ -41,12 +43,13 @@ export class InProcessDurableStreams implements DurableStreams {
 
   constructor(private readonly duplicateWindowMs = 120_000) {}
 
-  async publish<S extends DurableSubject>(subject: S, payload: DurableMessages[S], msgId: string): Promise<void> {
+  async publish<S extends DurableSubject>(subject: S, payload: DurablePayload<S>, msgId: string): Promise<void> {
     const now = Date.now();
     this.pruneSeen(now);
     if (this.seen.has(msgId)) return;
     this.seen.set(msgId, now);
-    const stored: Stored = { subject, msgId, bytes: JSON.stringify(payload) };
+    const json = payload instanceof JsonBytes ? Buffer.from(payload.bytes.buffer, payload.bytes.byteOffset, payload.bytes.byteLength).toString('utf8') : JSON.stringify(payload);
+    const stored: Stored = { subject, msgId, bytes: json };
     const targets = [...this.consumers.values()].filter((c) => c.subject === subject && !c.stopped);
     if (targets.length === 0) {
       // Like a stream with no consumer yet: kept until a durable consumer attaches.

@@ -5,7 +5,9 @@ import {
   DEFAULT_CONSUMER_OPTIONS,
   deadLetterFor,
   durableLogger,
+  JsonBytes,
   type DurableConsumerOptions,
+  type DurablePayload,
   type DurableHandler,
   type DurableStreams,
   type DurableSubscription,
@@ -47,8 +49,9 @@ export class JetStreamDurableStreams implements DurableStreams {
     return new JetStreamDurableStreams(nc, jetstream(nc), namespace, streamName);
   }
 
-  async publish<S extends DurableSubject>(subject: S, payload: DurableMessages[S], msgId: string): Promise<void> {
-    await this.js.publish(namespacedSubject(this.namespace, subject), encoder.encode(JSON.stringify(payload)), { msgID: msgId });
+  async publish<S extends DurableSubject>(subject: S, payload: DurablePayload<S>, msgId: string): Promise<void> {
+    const bytes = payload instanceof JsonBytes ? payload.bytes : encoder.encode(JSON.stringify(payload));
+    await this.js.publish(namespacedSubject(this.namespace, subject), bytes, { msgID: msgId });
   }
 
   async consume<S extends DurableSubject>(

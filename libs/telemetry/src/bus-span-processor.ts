@@ -1,9 +1,9 @@
-import { createHash } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { Logger } from '@nestjs/common';
 import type { Context } from '@opentelemetry/api';
 import type { ReadableSpan, Span, SpanProcessor } from '@opentelemetry/sdk-trace';
-import type { DurableStreams } from '#libs/bus';
-import type { SpanBatch, SpanRecord } from '#libs/contracts';
+import { JsonBytes, type DurableStreams } from '#libs/bus';
+import type { SpanBatch } from '#libs/contracts';
 import { toSpanRecord } from './span-record.js';
 
 export interface BusSpanProcessorOptions {
@@ -26,10 +26,15 @@ export interface TelemetryCounters {
  * converts and queues; a timer (or a full batch) publishes. Unlike OpenTelemetry's
  * BatchSpanProcessor it never drops a span when the queue is long: a failed publish is retried
  * with the same batch id (JetStream de-duplicates), and the counters show the back-pressure.
+ *
+ * A span is queued as its JSON text, and a batch is written straight into one buffer: the queue
+ * holds one flat string per span rather than a tree of objects, and no batch-sized string is made
+ * (a string that large goes to V8's large-object space and stays until a full GC).
  */
 export class BusSpanProcessor implements SpanProcessor {
   private readonly logger = new Logger('Telemetry');
-  private queue: SpanRecord[] = [];
+  /** Each queued span's SpanRecord as JSON. */
+  private queue: string[] = [];
   private inFlight: Promise<void> | null = null;
   private timer: NodeJS.Timeout | null = null;
   private stopped = false;
@@ -43,7 +48,7 @@ export class BusSpanProcessor implements SpanProcessor {
   onStart(_span: Span, _parentContext: Context): void {}
 
   onEnd(span: ReadableSpan): void {
-    this.queue.push(toSpanRecord(span, this.options.organisationId));
+    this.queue.push(JSON.stringify(toSpanRecord(span, this.options.organisationId)));
     this.counters.spansQueued++;
     this.counters.pending++;
     if (this.queue.length >= this.options.maxBatchSize) this.kick(0);
@@ -77,11 +82,13 @@ export class BusSpanProcessor implements SpanProcessor {
   private publishNext(): Promise<void> {
     const spans = this.queue.splice(0, this.options.maxBatchSize);
     if (spans.length === 0) return Promise.resolve();
-    const batch: SpanBatch = { batchId: batchIdOf(spans), spans };
+    // Every attempt sends the same bytes under the same id, so JetStream keeps one copy.
+    const batchId = randomUUID();
+    const batch = encodeSpanBatch(batchId, spans);
     this.inFlight = (async () => {
       for (let attempt = 1; ; attempt++) {
         try {
-          await this.durable.publish('telemetry.v1.spans', batch, batch.batchId);
+          await this.durable.publish('telemetry.v1.spans', batch, batchId);
           this.counters.spansPublished += spans.length;
           this.counters.pending -= spans.length;
           return;
@@ -99,9 +106,18 @@ export class BusSpanProcessor implements SpanProcessor {
   }
 }
 
-/** Same spans, same id: a retried batch is recognised as a duplicate. */
-function batchIdOf(spans: SpanRecord[]): string {
-  const h = createHash('sha256');
-  for (const s of spans) h.update(s.traceId).update(s.spanId);
-  return h.digest('base64url').slice(0, 32);
+/** A SpanBatch's JSON from its spans' JSON texts, written into one buffer. */
+export function encodeSpanBatch(batchId: string, spans: readonly string[]): JsonBytes<SpanBatch> {
+  const head = `{"batchId":${JSON.stringify(batchId)},"spans":[`;
+  let size = Buffer.byteLength(head) + Math.max(spans.length - 1, 0) + 2;
+  for (const span of spans) size += Buffer.byteLength(span);
+  const out = Buffer.allocUnsafe(size);
+  let at = out.write(head, 0);
+  for (let i = 0; i < spans.length; i++) {
+    if (i > 0) out[at++] = 0x2c; // ,
+    at += out.write(spans[i]!, at);
+  }
+  out[at++] = 0x5d; // ]
+  out[at++] = 0x7d; // }
+  return new JsonBytes<SpanBatch>(out);
 }

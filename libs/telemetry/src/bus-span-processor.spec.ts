@@ -1,0 +1,78 @@
+import { SpanKind } from '@opentelemetry/api';
+import { TracerProvider } from '@opentelemetry/sdk-trace';
+import { JsonBytes, type DurablePayload, type DurableStreams } from '#libs/bus';
+import type { DurableSubject, SpanBatch } from '#libs/contracts';
+import { BusSpanProcessor, encodeSpanBatch } from './bus-span-processor.js';
+
+const decode = (payload: unknown): SpanBatch => {
+  expect(payload).toBeInstanceOf(JsonBytes);
+  return JSON.parse(Buffer.from((payload as JsonBytes<SpanBatch>).bytes).toString('utf8')) as SpanBatch;
+};
+
+/** Records every publish; the first `failures` of them fail. */
+class FakeDurable implements Pick<DurableStreams, 'publish'> {
+  calls: { subject: string; payload: unknown; msgId: string }[] = [];
+  constructor(private failures = 0) {}
+  async publish<S extends DurableSubject>(subject: S, payload: DurablePayload<S>, msgId: string): Promise<void> {
+    this.calls.push({ subject, payload, msgId });
+    if (this.failures-- > 0) throw new Error('stream unavailable');
+  }
+}
+
+function setUp(durable: FakeDurable, maxBatchSize = 512) {
+  const processor = new BusSpanProcessor(durable as unknown as DurableStreams, { flushIntervalMs: 10, maxBatchSize, organisationId: 'org_default' });
+  const tracer = new TracerProvider({ spanProcessors: [processor] }).getTracer('test');
+  const span = (model: string, attrs: Record<string, string> = {}) =>
+    tracer.startSpan(`chat ${model}`, { kind: SpanKind.CLIENT, attributes: { 'gen_ai.request.model': model, 'gateway.organisation_id': 'org_a', 'gateway.key_id': 'key_1', ...attrs } }).end();
+  return { processor, span };
+}
+
+describe('encodeSpanBatch', () => {
+  it('is the JSON of a SpanBatch holding the spans as given, non-ASCII text included', () => {
+    const spans = [{ name: 'modèle 模型 😀', n: 1 }, { name: 'quote " and \\ backslash', n: 2 }];
+    const batch = encodeSpanBatch('b-1', spans.map((s) => JSON.stringify(s)));
+    expect(decode(batch)).toEqual({ batchId: 'b-1', spans });
+    expect(decode(encodeSpanBatch('b-2', []))).toEqual({ batchId: 'b-2', spans: [] });
+  });
+});
+
+describe('BusSpanProcessor', () => {
+  it('publishes finished spans as span records, the tenant moved out of the attributes', async () => {
+    const durable = new FakeDurable();
+    const { processor, span } = setUp(durable);
+    span('gpt-4o');
+    span('gpt-4o-mini');
+    await processor.forceFlush();
+    expect(durable.calls).toHaveLength(1);
+    const [call] = durable.calls;
+    expect(call!.subject).toBe('telemetry.v1.spans');
+    const batch = decode(call!.payload);
+    expect(batch.batchId).toBe(call!.msgId);
+    expect(batch.spans).toEqual([
+      expect.objectContaining({ name: 'chat gpt-4o', organisationId: 'org_a', keyId: 'key_1', projectId: null, source: 'gateway', attributes: { 'gen_ai.request.model': 'gpt-4o' } }),
+      expect.objectContaining({ name: 'chat gpt-4o-mini', attributes: { 'gen_ai.request.model': 'gpt-4o-mini' } }),
+    ]);
+    expect(processor.counters).toEqual({ spansQueued: 2, spansPublished: 2, publishFailures: 0, pending: 0 });
+  });
+
+  it('retries a failed publish with the same id and the same bytes, so the stream keeps one copy', async () => {
+    const durable = new FakeDurable(1);
+    const { processor, span } = setUp(durable);
+    span('gpt-4o');
+    await processor.forceFlush();
+    expect(durable.calls).toHaveLength(2);
+    expect(durable.calls[1]!.msgId).toBe(durable.calls[0]!.msgId);
+    expect(durable.calls[1]!.payload).toBe(durable.calls[0]!.payload);
+    expect(processor.counters).toMatchObject({ spansPublished: 1, publishFailures: 1, pending: 0 });
+  }, 10_000);
+
+  it('splits a long queue into batches of at most maxBatchSize, each under its own id', async () => {
+    const durable = new FakeDurable();
+    const { processor, span } = setUp(durable, 2);
+    for (let i = 0; i < 5; i++) span(`m${i}`);
+    await processor.forceFlush();
+    const batches = durable.calls.map((c) => decode(c.payload));
+    expect(batches.map((b) => b.spans.map((s) => s.attributes['gen_ai.request.model']))).toEqual([['m0', 'm1'], ['m2', 'm3'], ['m4']]);
+    expect(new Set(durable.calls.map((c) => c.msgId)).size).toBe(3);
+  });
+});
