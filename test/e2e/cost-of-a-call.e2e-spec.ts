@@ -1,9 +1,10 @@
+import { readdirSync, readFileSync } from 'node:fs';
 import OpenAI from 'openai';
 import pg from 'pg';
 import request from 'supertest';
 import { startFakeOpenAI, type FakeOpenAI } from '../support/fake-upstream/index.js';
 import { waitForCostReport } from '../support/e2e/admin-setup.js';
-import { startProduct, type Product } from '../support/e2e/product.js';
+import { SERVICES, startProduct, type Product } from '../support/e2e/product.js';
 
 /**
  * The foundation path through all services, driven as a user would: an admin sets up a
@@ -37,6 +38,21 @@ describe('the cost of a call, end to end', () => {
     expect(docs.status).toBe(200);
     expect(Object.keys(docs.body.paths)).toEqual(expect.arrayContaining(['/admin/connections', '/admin/provider-models', '/admin/model-definitions', '/admin/gateway-keys', '/admin/usage/costs']));
     expect((await request(product.url).get('/docs')).status).toBe(200);
+  });
+
+  it('runs usage-metering alone below the gateway’s CPU priority, every thread of it; the embedded product keeps its own', () => {
+    const nicenessOf = (pid: number): number[] =>
+      readdirSync(`/proc/${pid}/task`).map((tid) => {
+        const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
+        return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[16]); // field 19: nice
+      });
+    const gateway = nicenessOf(product.gatewayProcess.pid!);
+    expect(new Set(gateway)).toEqual(new Set([0]));
+    if (product.mode === 'distributed') {
+      const metering = nicenessOf(product.processes[SERVICES.indexOf('usage-metering')]!.pid!);
+      expect(metering.length).toBeGreaterThan(1);
+      expect(new Set(metering)).toEqual(new Set([10]));
+    }
   });
 
   it('stores a connection with its key masked to the last 4 characters', async () => {

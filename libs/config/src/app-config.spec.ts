@@ -19,6 +19,8 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ PORT: 'eighty' })).toThrow(/PORT/);
     expect(() => loadConfig({ VAULT_MASTER_KEY: 'short' })).toThrow(/VAULT_MASTER_KEY/);
     expect(() => loadConfig({ NATS_URL: 'http://x' , DATABASE_URL: 'postgres://x/y'})).toThrow(/NATS_URL/);
+    expect(() => loadConfig({ METERING_NICE: '20' })).toThrow(/METERING_NICE must not be greater than 19/);
+    expect(() => loadConfig({ METERING_NICE: '-1' })).toThrow(/METERING_NICE must not be less than 0/);
   });
 
   it('refuses half of distributed mode', () => {

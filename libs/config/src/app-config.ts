@@ -31,6 +31,7 @@ export const ENV_NAMES = {
   upstreamTimeoutMs: 'UPSTREAM_TIMEOUT_MS',
   organisationId: 'DEFAULT_ORGANISATION_ID',
   gatewayUrl: 'GATEWAY_URL',
+  meteringNice: 'METERING_NICE',
 } as const satisfies Record<string, string>;
 
 export type ConfigField = keyof typeof ENV_NAMES;
@@ -137,6 +138,17 @@ export class AppConfig {
   @IsOptional()
   @Matches(/^https?:\/\/[^\s/]+(\/[^\s]*)?$/, { message: 'must be an http:// or https:// URL' })
   gatewayUrl?: string;
+
+  /**
+   * The niceness usage-metering gives itself when it runs as its own process (0 = none, 19 = the
+   * lowest priority). On a host it shares with the gateway, pricing and storing usage then yields
+   * the CPU to requests; what waits is held by JetStream and priced when the CPU is free.
+   */
+  @Transform(toInt)
+  @IsInt()
+  @Min(0)
+  @Max(19)
+  meteringNice: number = 10;
 
   /** Embedded mode: no DATABASE_URL and no NATS_URL; the product runs its own Postgres and an in-process bus. */
   get embedded(): boolean {

@@ -1,3 +1,5 @@
+import { readdirSync } from 'node:fs';
+import { setPriority } from 'node:os';
 import { Logger, type DynamicModule, type INestApplicationContext, type LogLevel, type Type } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { BusExceptionFilter, BusModule, createBusServer, JetStreamDurableStreams, type BusTransport, type DurableStreams } from '#libs/bus';
@@ -55,7 +57,11 @@ export function natsTransport(config: Readonly<AppConfig>, name: string): Extrac
  * The entry point of one service run alone (`npm run start:<app>`): reads the config, connects to
  * NATS and JetStream, starts, and stops cleanly on SIGTERM/SIGINT.
  */
-export async function runStandalone(name: string, start: (runtime: ServiceRuntime) => Promise<RunningService>): Promise<void> {
+export async function runStandalone(
+  name: string,
+  start: (runtime: ServiceRuntime) => Promise<RunningService>,
+  options: { niceness?: (config: Readonly<AppConfig>) => number } = {},
+): Promise<void> {
   const logger = new Logger(name);
   let config: Readonly<AppConfig>;
   try {
@@ -71,6 +77,11 @@ export async function runStandalone(name: string, start: (runtime: ServiceRuntim
     process.stderr.write(`Invalid configuration:\n  - ${name} run alone needs DATABASE_URL and NATS_URL (npm start runs everything embedded)\n`);
     process.exit(78);
   }
+  const niceness = options.niceness?.(config) ?? 0;
+  if (niceness > 0) {
+    lowerPriority(niceness);
+    logger.log(`runs at niceness ${niceness}: requests on this host come first`);
+  }
   const transport = natsTransport(config, name);
   const durable = await JetStreamDurableStreams.connect(transport);
   const service = await start({ config, transport, databaseUrl: config.databaseUrl, durable });
@@ -84,6 +95,28 @@ export async function runStandalone(name: string, start: (runtime: ServiceRuntim
   };
   process.once('SIGTERM', () => void stop('SIGTERM'));
   process.once('SIGINT', () => void stop('SIGINT'));
+}
+
+/**
+ * Gives this whole process a lower CPU priority. On Linux a niceness belongs to each thread, and
+ * V8's and libuv's threads exist already, so each one in /proc/self/task is set; threads started
+ * later inherit it.
+ */
+export function lowerPriority(niceness: number): void {
+  let threads: string[];
+  try {
+    threads = readdirSync('/proc/self/task');
+  } catch {
+    setPriority(niceness); // not Linux: the process
+    return;
+  }
+  for (const tid of threads) {
+    try {
+      setPriority(Number(tid), niceness);
+    } catch {
+      // a thread that ended meanwhile
+    }
+  }
 }
 
 export type { INestApplicationContext };

@@ -50,7 +50,7 @@ const here = path.dirname(fileURLToPath(import.meta.url));
 /** The repository root: test/support/e2e in sources, dist/test/support/e2e when built. */
 const ROOT = path.resolve(here, here.includes(`${path.sep}dist${path.sep}test${path.sep}`) ? '../../../..' : '../../..');
 
-const SERVICES = ['credential-vault', 'model-registry', 'usage-metering', 'evaluator', 'gateway'] as const;
+export const SERVICES = ['credential-vault', 'model-registry', 'usage-metering', 'evaluator', 'gateway'] as const;
 export type ProductService = (typeof SERVICES)[number];
 let counter = 0;
 
