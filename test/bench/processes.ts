@@ -55,7 +55,7 @@ export function planCpus(cpus: number[]): CpuPlan {
     `${cpus.length} CPUs allowed (${c.join(',')}); pinned with taskset:`,
     `  CPU ${plan.loadGenerator}: load generator (this process)`,
     `  CPU ${plan.upstream}: fake upstreams (fast and slow)`,
-    `  CPU ${plan.otherServices}: credential-vault, model-registry, usage-metering, evaluator`,
+    `  CPU ${plan.otherServices}: credential-vault, model-registry, usage-metering, evaluator (usage-metering lowers its own priority: METERING_NICE, default 10)`,
     `  CPU ${plan.floor}: floor proxy`,
     `  CPU ${plan.gateway}: gateway`,
     '  Postgres and NATS are the machine\'s services and are not pinned (they compete with whatever runs).',

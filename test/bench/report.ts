@@ -70,13 +70,14 @@ export function resultsTable(scenarios: ScenarioResult[]): string {
 }
 
 export function comparisonTable(scenarios: ScenarioResult[]): string {
-  const header = ['scenario', 'gw/floor req/s', 'floor/direct req/s', 'added p50 (gw-direct)', 'floor-direct p50', 'added TTFB p50', 'gw CPU/floor CPU', 'gw RSS / heap MB after', 'usage records stored/sent'];
+  const header = ['scenario', 'gw/floor req/s', 'floor/direct req/s', 'added p50 (gw-direct)', 'floor-direct p50', 'added TTFB p50', 'gw CPU/floor CPU', 'gw RSS / heap MB after', 'usage records stored/sent', 'metering behind at round end'];
   const rows: string[][] = [];
   for (const s of scenarios) {
     const usage = `${s.usage.stored}/${s.usage.sent}${s.usage.stored !== s.usage.sent ? '  <-- MISMATCH' : ''}`;
+    const lag = s.meteringLag ? `<= ${s.meteringLag.maxBacklog} records, stored <= ${s.meteringLag.maxCatchUpS.toFixed(1)} s later` : '-';
     const memory = `${fmtInt(s.gatewayAfter.rssMb)} / ${fmtInt(s.gatewayAfter.heapUsedMb)}`;
     if (!THROUGHPUT_SCENARIOS.has(s.id)) {
-      rows.push([s.id, '-', '-', '-', '-', '-', '-', memory, usage]);
+      rows.push([s.id, '-', '-', '-', '-', '-', '-', memory, usage, lag]);
       continue;
     }
     const d = path_(s, 'direct');
@@ -92,13 +93,14 @@ export function comparisonTable(scenarios: ScenarioResult[]): string {
       g && f && Number.isFinite(g.cpuUsPerReq / f.cpuUsPerReq) ? (g.cpuUsPerReq / f.cpuUsPerReq).toFixed(2) : '-',
       memory,
       usage,
+      lag,
     ]);
     for (const extra of s.paths.filter((p) => p.kind === 'gateway' && p.label !== 'gateway')) {
       if (!g) continue;
-      rows.push([`  ${extra.label}`, '-', '-', `${fmtSigned(extra.p50 - g.p50)} vs gateway`, '-', '-', Number.isFinite(extra.cpuUsPerReq / g.cpuUsPerReq) ? `${(extra.cpuUsPerReq / g.cpuUsPerReq).toFixed(2)} vs gw` : '-', '', '']);
+      rows.push([`  ${extra.label}`, '-', '-', `${fmtSigned(extra.p50 - g.p50)} vs gateway`, '-', '-', Number.isFinite(extra.cpuUsPerReq / g.cpuUsPerReq) ? `${(extra.cpuUsPerReq / g.cpuUsPerReq).toFixed(2)} vs gw` : '-', '', '', '']);
     }
   }
-  return table(header, rows, [false, true, true, true, true, true, true, true, false]);
+  return table(header, rows, [false, true, true, true, true, true, true, true, false, false]);
 }
 
 export function evaluateTargets(scenarios: ScenarioResult[], totals: { sent: number; stored: number }): TargetCheck[] {

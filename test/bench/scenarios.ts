@@ -56,6 +56,11 @@ export interface RoundResult extends PathFigures {
   round: number;
   ok: number;
   failed: number;
+  /**
+   * Gateway rounds: the usage records metering had not stored yet when the round ended, and how
+   * long after the end it had stored them all (what metering left for after the round).
+   */
+  metering?: { backlogAtEnd: number; catchUpS: number };
 }
 
 export interface PathSummary extends PathFigures {
@@ -74,6 +79,8 @@ export interface PathSummary extends PathFigures {
 
 export interface ScenarioResult {
   id: ScenarioId;
+  /** Gateway rounds: the largest metering backlog at a round's end and the longest catch-up after one. */
+  meteringLag?: { maxBacklog: number; maxCatchUpS: number };
   title: string;
   concurrency: number;
   stream: boolean;
@@ -232,6 +239,15 @@ export async function warmUpAll(ctx: BenchContext, durationMs: number): Promise<
   await drainTelemetry(ctx);
 }
 
+/** Right after a gateway round: what metering still had to store, and how long it took to store it. */
+async function meteringCatchUp(ctx: BenchContext): Promise<{ backlogAtEnd: number; catchUpS: number }> {
+  const expected = ctx.recordsBaseline + ctx.gatewayOk;
+  const t0 = performance.now();
+  const backlogAtEnd = Math.max(0, expected - (await ctx.metering.count()));
+  await drainTelemetry(ctx);
+  return { backlogAtEnd, catchUpS: (performance.now() - t0) / 1000 };
+}
+
 /** After gateway load, wait until metering has caught up, so its work does not bleed into the next path's round. */
 async function drainTelemetry(ctx: BenchContext): Promise<void> {
   await ctx.metering.waitFor(ctx.recordsBaseline + ctx.gatewayOk, 20_000);
@@ -292,12 +308,13 @@ async function throughput(spec: ThroughputSpec, ctx: BenchContext): Promise<Omit
       for (const p of spec.paths) {
         const round = await measureRound(ctx, pools.get(p.label)!, p, spec.concurrency, options.durationMs, r, errors.get(p.label)!);
         rounds.get(p.label)!.push(round);
+        if (p.shape.kind === 'gateway') round.metering = await meteringCatchUp(ctx);
         ctx.log(
           `  ${spec.id} round ${r}/${options.rounds} ${p.label.padEnd(14)} ${round.rps.toFixed(0).padStart(6)} req/s  p50 ${round.p50.toFixed(3)} ms  p99 ${round.p99.toFixed(3)} ms` +
             (spec.stream ? `  ttfb p50 ${round.ttfbP50.toFixed(3)} ms` : '') +
-            `  cpu ${round.cpuUsPerReq.toFixed(0)} us/req${round.failed ? `  FAILED ${round.failed}` : ''}`,
+            `  cpu ${round.cpuUsPerReq.toFixed(0)} us/req${round.failed ? `  FAILED ${round.failed}` : ''}` +
+            (round.metering ? `  metering: ${round.metering.backlogAtEnd} records behind at the end, all stored ${round.metering.catchUpS.toFixed(1)} s later` : ''),
         );
-        if (p.shape.kind === 'gateway') await drainTelemetry(ctx);
       }
     }
   } finally {
@@ -310,8 +327,15 @@ async function throughput(spec: ThroughputSpec, ctx: BenchContext): Promise<Omit
     stream: spec.stream,
     informational: spec.informational,
     paths: spec.paths.map((p) => summarise(p.label, p.shape.kind, rounds.get(p.label)!, errors.get(p.label)!)),
+    meteringLag: meteringLagOf([...rounds.values()].flat()),
     notes: [],
   };
+}
+
+function meteringLagOf(rounds: RoundResult[]): ScenarioResult['meteringLag'] {
+  const lags = rounds.flatMap((r) => (r.metering ? [r.metering] : []));
+  if (lags.length === 0) return undefined;
+  return { maxBacklog: Math.max(...lags.map((l) => l.backlogAtEnd)), maxCatchUpS: Math.max(...lags.map((l) => l.catchUpS)) };
 }
 
 /**

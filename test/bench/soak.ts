@@ -24,6 +24,8 @@ export interface SoakSample {
   eventLoopP99Ms: number;
   spansPending: number;
   cpuPct: number;
+  /** Gateway requests answered so far that metering has not stored a usage record for yet. */
+  meteringBehind: number;
 }
 
 export interface SoakResult {
@@ -100,7 +102,7 @@ export async function runSoak(ctx: BenchContext): Promise<SoakResult> {
   result.idleEventLoopP99Ms = idle === undefined ? Number.NaN : idle * 1000;
   if (idle !== undefined) ctx.log(`gateway event-loop delay p99 while idle: ${(idle * 1000).toFixed(2)} ms (the floor of that metric)`);
   ctx.log(`soak: ${json} non-streaming + ${streaming} streaming callers on the gateway for ${durationMs / 1000} s; warm-up ${warmupS} s; a line every ${INTERVAL_MS / 1000} s`);
-  ctx.log('     t  req/s   p50 ms   p99 ms  errors  RSS MB  heap MB  ev-loop p99 ms  spans pending  gw CPU %');
+  ctx.log('     t  req/s   p50 ms   p99 ms  errors  RSS MB  heap MB  ev-loop p99 ms  spans pending  gw CPU %  metering behind');
   const start = performance.now();
   const stopAt = start + durationMs;
   let lastTick = start;
@@ -112,6 +114,7 @@ export async function runSoak(ctx: BenchContext): Promise<SoakResult> {
     bucket = { latency: new Samples(), ok: 0, failed: 0 };
     const metrics = await scrapeMetrics(ctx.gateway.origin);
     const cpu = cpuSeconds(ctx.gateway.pid) ?? Number.NaN;
+    const stored = await ctx.metering.count();
     const loopP99 = metrics?.get('nodejs_eventloop_delay_p99_seconds');
     const rssFromMetrics = metrics?.get('process_resident_memory_bytes');
     const rss = rssFromMetrics ?? rssBytes(ctx.gateway.pid) ?? Number.NaN;
@@ -128,13 +131,14 @@ export async function runSoak(ctx: BenchContext): Promise<SoakResult> {
       eventLoopP99Ms: loopP99 === undefined ? Number.NaN : loopP99 * 1000,
       spansPending: metrics?.get('gateway_telemetry_spans_pending') ?? Number.NaN,
       cpuPct: ((cpu - lastCpu) / ((now - lastTick) / 1000)) * 100,
+      meteringBehind: ctx.recordsBaseline + ctx.gatewayOk - stored,
     };
     lastTick = now;
     lastCpu = cpu;
     result.samples.push(sample);
     const f = (v: number, d = 1): string => (Number.isFinite(v) ? v.toFixed(d) : 'n/a');
     ctx.log(
-      `${`${sample.tS}s`.padStart(6)} ${f(sample.rps, 0).padStart(6)} ${f(sample.p50, 3).padStart(8)} ${f(sample.p99, 3).padStart(8)} ${String(sample.errors).padStart(7)} ${f(sample.rssMb).padStart(7)} ${f(sample.heapMb).padStart(8)} ${f(sample.eventLoopP99Ms, 2).padStart(15)} ${f(sample.spansPending, 0).padStart(14)} ${f(sample.cpuPct, 0).padStart(9)}`,
+      `${`${sample.tS}s`.padStart(6)} ${f(sample.rps, 0).padStart(6)} ${f(sample.p50, 3).padStart(8)} ${f(sample.p99, 3).padStart(8)} ${String(sample.errors).padStart(7)} ${f(sample.rssMb).padStart(7)} ${f(sample.heapMb).padStart(8)} ${f(sample.eventLoopP99Ms, 2).padStart(15)} ${f(sample.spansPending, 0).padStart(14)} ${f(sample.cpuPct, 0).padStart(9)} ${String(sample.meteringBehind).padStart(16)}`,
     );
   };
 
@@ -191,6 +195,7 @@ export function soakSummary(r: SoakResult): string {
     `soak: ${r.durationS} s at concurrency ${r.concurrency}: ${r.ok} answered, ${r.failed} failed${r.failed ? ` ${JSON.stringify(r.errors)}` : ''}`,
     `RSS after warm-up (${r.warmupS} s) ${f(r.rssAfterWarmupMb)} MB, final ${f(r.rssFinalMb)} MB, max ${f(r.rssMaxAfterWarmupMb)} MB; trend ${f(r.rssSlopeMbPerMin, 2)} MB/min`,
     `event-loop delay: ${r.eventLoopDelayAvailable ? `from the gateway's /metrics (idle reading ${f(r.idleEventLoopP99Ms, 2)} ms); p99 over the run's lines: median ${f(medianOf(r.samples.map((s) => s.eventLoopP99Ms)), 2)} ms, max ${f(Math.max(...r.samples.map((s) => s.eventLoopP99Ms)), 2)} ms` : 'n/a (the gateway has no nodejs_eventloop_delay_p99_seconds yet); RSS read from /proc'}`,
+    `metering: at most ${Math.max(...r.samples.map((s) => s.meteringBehind))} records behind the gateway at a 10 s line; ${r.samples.at(-1)?.meteringBehind ?? 'n/a'} at the last line`,
     `  ${mark(growthPass)}  soak: RSS growth after warm-up < 10%: ${f(r.rssGrowthPct)}%${r.durationS < 600 ? ` (a ${r.durationS} s run; the target is for 10 minutes)` : ''}`,
     `  ${mark(usagePass)}  usage records stored = gateway requests answered: ${r.usage.stored}/${r.usage.sent}`,
   ];
