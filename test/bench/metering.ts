@@ -14,6 +14,12 @@ export class UsageRecordCounter {
     return new UsageRecordCounter(db);
   }
 
+  /** The server process of this connection (the benchmark finds Postgres's other processes from it). */
+  async backendPid(): Promise<number> {
+    const res = await this.db.query<{ pid: number }>('SELECT pg_backend_pid() AS pid');
+    return res.rows[0]!.pid;
+  }
+
   async count(): Promise<number> {
     const res = await this.db.query<{ n: number }>('SELECT count(*)::int AS n FROM metering.usage_records');
     return res.rows[0]!.n;

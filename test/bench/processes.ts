@@ -1,4 +1,5 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -58,7 +59,7 @@ export function planCpus(cpus: number[]): CpuPlan {
     `  CPU ${plan.otherServices}: credential-vault, model-registry, usage-metering, evaluator (usage-metering lowers its own priority: METERING_NICE, default 10)`,
     `  CPU ${plan.floor}: floor proxy`,
     `  CPU ${plan.gateway}: gateway`,
-    '  Postgres and NATS are the machine\'s services and are not pinned (they compete with whatever runs).',
+    `  CPU ${plan.otherServices}: the machine's Postgres and NATS too, for the run (their affinity is given back at its end)`,
   ];
   if (cpus.length === 2) {
     description.push('  With 2 CPUs the load generator, the upstream and the other services share CPU 0; floor and gateway are measured one after the other on CPU 1.');
@@ -147,4 +148,69 @@ export class BenchProcesses {
       if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
     }
   }
+}
+
+/** A process of the machine's own services that the benchmark pinned, with the affinity to give back. */
+interface Pinned {
+  name: string;
+  pid: number;
+  mask: string;
+}
+
+function affinityMask(pid: number): string | undefined {
+  const out = spawnSync('taskset', ['-p', String(pid)], { encoding: 'utf8' });
+  return out.status === 0 ? /:\s*([0-9a-f]+)\s*$/i.exec(out.stdout.trim())?.[1] : undefined;
+}
+
+function childrenOf(ppid: number): number[] {
+  const out = spawnSync('ps', ['-o', 'pid=', '--ppid', String(ppid)], { encoding: 'utf8' });
+  return out.stdout
+    .split('\n')
+    .map((l) => Number(l.trim()))
+    .filter((n) => Number.isInteger(n) && n > 0);
+}
+
+function parentOf(pid: number): number | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Puts the machine's Postgres (the postmaster of `backendPid` and its processes; new backends
+ * inherit it) and NATS server on `cpus`, the CPU of the product's other services, so that the
+ * gateway's CPU is the gateway's alone, as the floor's is. Returns what gives every process its
+ * affinity back; the benchmark calls it on every way out. Services it cannot find stay as they are.
+ */
+export function pinMachineServices(cpus: string, backendPid: number | undefined, log: (line: string) => void): () => void {
+  const pinned: Pinned[] = [];
+  const pin = (name: string, pid: number): void => {
+    const mask = affinityMask(pid);
+    if (!mask) return;
+    if (spawnSync('taskset', ['-a', '-p', '-c', cpus, String(pid)], { encoding: 'utf8' }).status === 0) pinned.push({ name, pid, mask });
+  };
+  const postmaster = backendPid === undefined ? undefined : parentOf(backendPid);
+  if (postmaster && postmaster > 1) {
+    pin('postgres', postmaster);
+    for (const child of childrenOf(postmaster)) pin('postgres', child);
+  } else log('  Postgres is not a local process this benchmark can see: not pinned');
+  const nats = spawnSync('pgrep', ['-x', 'nats-server'], { encoding: 'utf8' })
+    .stdout.split('\n')
+    .map(Number)
+    .filter((n) => n > 0);
+  if (nats.length === 1) pin('nats-server', nats[0]!);
+  else log(`  ${nats.length === 0 ? 'no' : 'more than one'} nats-server process: NATS not pinned`);
+  if (pinned.length > 0) log(`  CPU ${cpus}: the machine's ${[...new Set(pinned.map((p) => p.name))].join(' and ')} (${pinned.length} processes), pinned for this run and given back at its end`);
+  let restored = false;
+  return () => {
+    if (restored) return;
+    restored = true;
+    // Backends started during the run inherited the pinned affinity: give the postmaster's children theirs back too.
+    const original = pinned.find((p) => p.pid === postmaster)?.mask;
+    const extra = original && postmaster ? childrenOf(postmaster).filter((pid) => !pinned.some((p) => p.pid === pid)).map((pid) => ({ name: 'postgres', pid, mask: original })) : [];
+    for (const p of [...pinned, ...extra]) spawnSync('taskset', ['-a', '-p', p.mask, String(p.pid)], { encoding: 'utf8' });
+  };
 }
