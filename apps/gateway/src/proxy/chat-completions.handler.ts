@@ -82,7 +82,7 @@ export class ChatCompletionsHandler implements OnApplicationShutdown {
         'gateway.model': route.model.name,
         'gateway.connection_id': route.connection.id,
         [TenantAttr.organisationId]: principal.organisationId,
-        [TenantAttr.projectId]: principal.projectId ?? '',
+        [TenantAttr.projectId]: principal.projectId ?? undefined,
         [TenantAttr.keyId]: principal.keyId,
       },
       request.headers,
@@ -157,22 +157,26 @@ export class ChatCompletionsHandler implements OnApplicationShutdown {
         if (!res.writableFinished) exchange.abort(new ClientGone('the client closed the connection'));
       });
     }
-    await exchange.head();
+    // A whole answer is awaited in one step (its head is in when it has ended); a stream's head
+    // first, to see whether the upstream streams at all.
+    let raw: Buffer | undefined;
+    if (stream) await exchange.head();
+    else raw = await exchange.whole();
     const status = exchange.statusCode;
     span.setAttribute('http.response.status_code', status);
 
     if (status >= 400) {
-      await this.relayError(res, exchange, adapter, span);
+      await this.relayError(res, exchange, adapter, span, raw);
       return;
     }
     if (exchange.isStreamed) {
       await this.relayStream(res, exchange, adapter, span, clientWantsUsage(body));
       return;
     }
-    const raw = await exchange.whole();
+    const whole = raw ?? (await exchange.whole());
     let parsed: unknown;
     try {
-      parsed = JSON.parse(raw.toString('utf8'));
+      parsed = JSON.parse(whole.toString('utf8'));
     } catch {
       span.setStatus({ code: SpanStatusCode.ERROR, message: 'upstream answered with invalid JSON' });
       writeOpenAIError(res, 502, openAIError('The upstream provider answered with invalid JSON.', 'api_error', 'upstream_invalid_response'));
@@ -183,13 +187,13 @@ export class ChatCompletionsHandler implements OnApplicationShutdown {
     if (result.finishReasons.length > 0) span.setAttribute(GenAiAttr.finishReasons, result.finishReasons);
     const headers = passHeaders(exchange.headers);
     headers['content-type'] = 'application/json';
-    headers['content-length'] = String(raw.length);
+    headers['content-length'] = String(whole.length);
     res.writeHead(status, headers);
-    res.end(raw);
+    res.end(whole);
   }
 
-  private async relayError(res: ServerResponse, exchange: UpstreamExchange, adapter: ProviderAdapter, span: Span): Promise<void> {
-    const text = (await exchange.whole()).toString('utf8');
+  private async relayError(res: ServerResponse, exchange: UpstreamExchange, adapter: ProviderAdapter, span: Span, raw: Buffer | undefined): Promise<void> {
+    const text = (raw ?? (await exchange.whole())).toString('utf8');
     let parsed: unknown;
     try {
       parsed = JSON.parse(text);
