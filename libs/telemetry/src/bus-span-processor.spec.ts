@@ -2,7 +2,7 @@ import { SpanKind } from '@opentelemetry/api';
 import { TracerProvider } from '@opentelemetry/sdk-trace';
 import { JsonBytes, type DurablePayload, type DurableStreams } from '#libs/bus';
 import type { DurableSubject, SpanBatch } from '#libs/contracts';
-import { BusSpanProcessor, encodeSpanBatch } from './bus-span-processor.js';
+import { BusSpanProcessor, SpanBatchWriter } from './bus-span-processor.js';
 
 const decode = (payload: unknown): SpanBatch => {
   expect(payload).toBeInstanceOf(JsonBytes);
@@ -27,12 +27,28 @@ function setUp(durable: FakeDurable, maxBatchSize = 512) {
   return { processor, span };
 }
 
-describe('encodeSpanBatch', () => {
+describe('SpanBatchWriter', () => {
+  const batchOf = (spans: unknown[], initialBytes?: number) => {
+    const writer = new SpanBatchWriter(initialBytes);
+    for (const s of spans) writer.add(JSON.stringify(s));
+    return { writer, batch: decode(writer.seal()) };
+  };
+
   it('is the JSON of a SpanBatch holding the spans as given, non-ASCII text included', () => {
     const spans = [{ name: 'modèle 模型 😀', n: 1 }, { name: 'quote " and \\ backslash', n: 2 }];
-    const batch = encodeSpanBatch('b-1', spans.map((s) => JSON.stringify(s)));
-    expect(decode(batch)).toEqual({ batchId: 'b-1', spans });
-    expect(decode(encodeSpanBatch('b-2', []))).toEqual({ batchId: 'b-2', spans: [] });
+    const { writer, batch } = batchOf(spans);
+    expect(batch).toEqual({ batchId: writer.batchId, spans });
+    expect(writer.count).toBe(2);
+    expect(decode(new SpanBatchWriter().seal()).spans).toEqual([]);
+  });
+
+  it('grows past its first buffer without losing or changing a span', () => {
+    const spans = Array.from({ length: 300 }, (_, i) => ({ i, text: `span ${i} ${'é模'.repeat(i % 7)}` }));
+    expect(batchOf(spans, 64).batch.spans).toEqual(spans);
+  });
+
+  it('gives each batch its own id', () => {
+    expect(new SpanBatchWriter().batchId).not.toBe(new SpanBatchWriter().batchId);
   });
 });
 

@@ -27,14 +27,17 @@ export interface TelemetryCounters {
  * BatchSpanProcessor it never drops a span when the queue is long: a failed publish is retried
  * with the same batch id (JetStream de-duplicates), and the counters show the back-pressure.
  *
- * A span is queued as its JSON text, and a batch is written straight into one buffer: the queue
- * holds one flat string per span rather than a tree of objects, and no batch-sized string is made
- * (a string that large goes to V8's large-object space and stays until a full GC).
+ * A span goes into its batch as JSON text the moment it ends, written into the batch's buffer
+ * outside the JavaScript heap: nothing of a waiting span lives on the heap long enough to be
+ * promoted to the old generation (queued span objects or strings were, at thousands of calls a
+ * second, and made the heap and RSS swing), and no batch-sized string is ever made.
  */
 export class BusSpanProcessor implements SpanProcessor {
   private readonly logger = new Logger('Telemetry');
-  /** Each queued span's SpanRecord as JSON. */
-  private queue: string[] = [];
+  /** The batch spans are written into now. */
+  private current: SpanBatchWriter | null = null;
+  /** Full (or flushed) batches waiting to be published, oldest first. */
+  private sealed: SealedBatch[] = [];
   private inFlight: Promise<void> | null = null;
   private timer: NodeJS.Timeout | null = null;
   private stopped = false;
@@ -48,15 +51,28 @@ export class BusSpanProcessor implements SpanProcessor {
   onStart(_span: Span, _parentContext: Context): void {}
 
   onEnd(span: ReadableSpan): void {
-    this.queue.push(JSON.stringify(toSpanRecord(span, this.options.organisationId)));
+    const batch = (this.current ??= new SpanBatchWriter());
+    batch.add(JSON.stringify(toSpanRecord(span, this.options.organisationId)));
     this.counters.spansQueued++;
     this.counters.pending++;
-    if (this.queue.length >= this.options.maxBatchSize) this.kick(0);
-    else this.kick(this.options.flushIntervalMs);
+    if (batch.count >= this.options.maxBatchSize) {
+      this.sealCurrent();
+      this.kick(0);
+    } else this.kick(this.options.flushIntervalMs);
+  }
+
+  private get waiting(): boolean {
+    return this.sealed.length > 0 || this.current !== null;
+  }
+
+  private sealCurrent(): void {
+    const batch = this.current;
+    this.current = null;
+    if (batch && batch.count > 0) this.sealed.push({ batchId: batch.batchId, count: batch.count, bytes: batch.seal() });
   }
 
   async forceFlush(): Promise<void> {
-    while (this.queue.length > 0 || this.inFlight) {
+    while (this.waiting || this.inFlight) {
       if (this.inFlight) await this.inFlight;
       else await this.publishNext();
     }
@@ -80,44 +96,75 @@ export class BusSpanProcessor implements SpanProcessor {
   }
 
   private publishNext(): Promise<void> {
-    const spans = this.queue.splice(0, this.options.maxBatchSize);
-    if (spans.length === 0) return Promise.resolve();
-    // Every attempt sends the same bytes under the same id, so JetStream keeps one copy.
-    const batchId = randomUUID();
-    const batch = encodeSpanBatch(batchId, spans);
+    if (this.sealed.length === 0) this.sealCurrent();
+    const batch = this.sealed.shift();
+    if (!batch) return Promise.resolve();
     this.inFlight = (async () => {
+      // Every attempt sends the same bytes under the same id, so JetStream keeps one copy.
       for (let attempt = 1; ; attempt++) {
         try {
-          await this.durable.publish('telemetry.v1.spans', batch, batchId);
-          this.counters.spansPublished += spans.length;
-          this.counters.pending -= spans.length;
+          await this.durable.publish('telemetry.v1.spans', batch.bytes, batch.batchId);
+          this.counters.spansPublished += batch.count;
+          this.counters.pending -= batch.count;
           return;
         } catch (err) {
           this.counters.publishFailures++;
-          this.logger.warn(`publishing ${spans.length} spans failed (attempt ${attempt}), will retry: ${String(err)}`);
+          this.logger.warn(`publishing ${batch.count} spans failed (attempt ${attempt}), will retry: ${String(err)}`);
           await new Promise((r) => setTimeout(r, Math.min(100 * attempt, 5000)));
         }
       }
     })().finally(() => {
       this.inFlight = null;
-      if (this.queue.length > 0) this.kick(this.queue.length >= this.options.maxBatchSize ? 0 : this.options.flushIntervalMs);
+      if (this.sealed.length > 0) this.kick(0);
+      else if (this.current) this.kick(this.options.flushIntervalMs);
     });
     return this.inFlight;
   }
 }
 
-/** A SpanBatch's JSON from its spans' JSON texts, written into one buffer. */
-export function encodeSpanBatch(batchId: string, spans: readonly string[]): JsonBytes<SpanBatch> {
-  const head = `{"batchId":${JSON.stringify(batchId)},"spans":[`;
-  let size = Buffer.byteLength(head) + Math.max(spans.length - 1, 0) + 2;
-  for (const span of spans) size += Buffer.byteLength(span);
-  const out = Buffer.allocUnsafe(size);
-  let at = out.write(head, 0);
-  for (let i = 0; i < spans.length; i++) {
-    if (i > 0) out[at++] = 0x2c; // ,
-    at += out.write(spans[i]!, at);
+interface SealedBatch {
+  batchId: string;
+  count: number;
+  bytes: JsonBytes<SpanBatch>;
+}
+
+/** The first buffer of a batch; it doubles as spans arrive (a full batch of 512 is ~400 KB). */
+const INITIAL_BATCH_BYTES = 64 * 1024;
+
+/** One SpanBatch's JSON, written span by span into a buffer outside the JavaScript heap. */
+export class SpanBatchWriter {
+  readonly batchId = randomUUID();
+  count = 0;
+  private buffer: Buffer;
+  private at: number;
+
+  constructor(initialBytes = INITIAL_BATCH_BYTES) {
+    const head = `{"batchId":"${this.batchId}","spans":[`; // a UUID needs no escaping
+    this.buffer = Buffer.allocUnsafe(Math.max(initialBytes, head.length + 2));
+    this.at = this.buffer.write(head, 0, 'latin1');
   }
-  out[at++] = 0x5d; // ]
-  out[at++] = 0x7d; // }
-  return new JsonBytes<SpanBatch>(out);
+
+  /** Adds one span's SpanRecord JSON. */
+  add(spanJson: string): void {
+    // UTF-8 takes at most 3 bytes per UTF-16 unit; 3 more for a comma now and "]}" at the end.
+    const room = spanJson.length * 3 + 3;
+    if (this.at + room > this.buffer.length) this.grow(this.at + room);
+    if (this.count > 0) this.buffer[this.at++] = 0x2c; // ,
+    this.at += this.buffer.write(spanJson, this.at);
+    this.count++;
+  }
+
+  /** The whole batch; the writer takes no more spans. */
+  seal(): JsonBytes<SpanBatch> {
+    if (this.at + 2 > this.buffer.length) this.grow(this.at + 2);
+    this.buffer[this.at++] = 0x5d; // ]
+    this.buffer[this.at++] = 0x7d; // }
+    return new JsonBytes<SpanBatch>(this.buffer.subarray(0, this.at));
+  }
+
+  private grow(atLeast: number): void {
+    const bigger = Buffer.allocUnsafe(Math.max(atLeast, this.buffer.length * 2));
+    this.buffer.copy(bigger, 0, 0, this.at);
+    this.buffer = bigger;
+  }
 }
