@@ -39,6 +39,22 @@ function statusField(pid: number, field: 'VmRSS' | 'VmHWM'): number | undefined 
   }
 }
 
+/**
+ * The share of all CPUs' time the hypervisor gave to other guests between two snapshots, % (it
+ * counts as busy: a virtual machine's CPU that is stolen from runs nothing of ours).
+ */
+export function stealPct(before: CpuTimes, after: CpuTimes): number {
+  let steal = 0;
+  let total = 0;
+  for (const [cpu, a] of after) {
+    const b = before.get(cpu);
+    if (!b) continue;
+    steal += a.steal - b.steal;
+    total += a.total - b.total;
+  }
+  return total > 0 ? (steal / total) * 100 : Number.NaN;
+}
+
 /** Resident memory in bytes (VmRSS). */
 export function rssBytes(pid: number): number | undefined {
   return statusField(pid, 'VmRSS');
@@ -49,7 +65,7 @@ export function peakRssBytes(pid: number): number | undefined {
   return statusField(pid, 'VmHWM');
 }
 
-export type CpuTimes = Map<number, { busy: number; total: number }>;
+export type CpuTimes = Map<number, { busy: number; total: number; steal: number }>;
 
 /** Per-CPU jiffies from /proc/stat. */
 export function cpuTimes(): CpuTimes {
@@ -61,7 +77,7 @@ export function cpuTimes(): CpuTimes {
     // user nice system idle iowait irq softirq steal (guest is already in user).
     const idle = (v[3] ?? 0) + (v[4] ?? 0);
     const total = v.slice(0, 8).reduce((a, b) => a + b, 0);
-    times.set(Number(m[1]), { busy: total - idle, total });
+    times.set(Number(m[1]), { busy: total - idle, total, steal: v[7] ?? 0 });
   }
   return times;
 }

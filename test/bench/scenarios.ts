@@ -3,7 +3,7 @@ import type { Pool } from 'undici';
 import type { BenchOptions } from './bench-options.js';
 import { closedLoop, makePool, send, sendOnce, type Expectation, type LoopResult, type Outcome } from './load-generator.js';
 import { scrapeMetrics, type UsageRecordCounter } from './metering.js';
-import { cpuBusyPct, cpuSeconds, cpuTimes, rssBytes, RssSampler } from './proc-stats.js';
+import { cpuBusyPct, cpuSeconds, cpuTimes, rssBytes, RssSampler, stealPct } from './proc-stats.js';
 import { BENCH_MODELS } from './product-setup.js';
 import { prepareChatRequest, type PathKind, type Prompt, type RequestShape } from './requests.js';
 import { median, percentile, Samples, spreadPct } from './stats.js';
@@ -262,7 +262,8 @@ async function measureRound(ctx: BenchContext, pool: Pool, spec: PathSpec, concu
   const loop: LoopResult = await closedLoop({ pool, request, expect: expectation(spec.shape.stream), concurrency, durationMs });
   const wallS = (performance.now() - t0) / 1000;
   const cpuUsed = (cpuSeconds(server.pid) ?? Number.NaN) - cpuBefore;
-  const busy = cpuBusyPct(busyBefore, cpuTimes());
+  const busyAfter = cpuTimes();
+  const busy = cpuBusyPct(busyBefore, busyAfter);
   const rss = rssBytes(server.pid);
   if (spec.shape.kind === 'gateway') {
     ctx.gatewayOk += loop.ok;
@@ -282,7 +283,7 @@ async function measureRound(ctx: BenchContext, pool: Pool, spec: PathSpec, concu
     cpuUsPerReq: loop.ok > 0 ? (cpuUsed / loop.ok) * 1e6 : Number.NaN,
     cpuPct: (cpuUsed / wallS) * 100,
     rssMb: mb(rss),
-    cpuBusy: busyRecord(busy),
+    cpuBusy: { ...busyRecord(busy), steal: stealPct(busyBefore, busyAfter) },
   };
 }
 
