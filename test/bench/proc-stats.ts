@@ -14,19 +14,25 @@ function readClockTicks(): number {
 
 export const CLOCK_TICKS = readClockTicks();
 
-/** User + system CPU seconds the process has used so far; undefined when it is gone. */
-export function cpuSeconds(pid: number): number | undefined {
+/**
+ * The fields of /proc/<pid>/stat after the command name, from state (field 3 in proc(5)) on, so
+ * field N is at index N - 3; undefined when the process is gone.
+ */
+export function statFields(pid: number): string[] | undefined {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
     // The command name may hold spaces and parentheses: fields are counted after the last ')'.
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    // After the name: state is field 3, utime field 14 and stime field 15 (1-based in proc(5)).
-    const utime = Number(fields[11]);
-    const stime = Number(fields[12]);
-    return (utime + stime) / CLOCK_TICKS;
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   } catch {
     return undefined;
   }
+}
+
+/** User + system CPU seconds the process has used so far; undefined when it is gone. */
+export function cpuSeconds(pid: number): number | undefined {
+  const fields = statFields(pid);
+  // utime is field 14 and stime field 15.
+  return fields ? (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS : undefined;
 }
 
 function statusField(pid: number, field: 'VmRSS' | 'VmHWM'): number | undefined {

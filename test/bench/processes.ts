@@ -1,7 +1,7 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { statFields } from './proc-stats.js';
 
 /**
  * The benchmark's own processes (fake upstreams, floor proxy), where each runs (taskset), and
@@ -171,12 +171,8 @@ function childrenOf(ppid: number): number[] {
 }
 
 function parentOf(pid: number): number | undefined {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
-  } catch {
-    return undefined;
-  }
+  const ppid = statFields(pid)?.[1]; // field 4
+  return ppid === undefined ? undefined : Number(ppid);
 }
 
 /**
