@@ -79,6 +79,14 @@ describe('streaming and upstream errors', () => {
     expect(fake.requests).toHaveLength(1);
   });
 
+  it('counts a special token spelled in a prompt as ordinary text (31 tokens fit 50; 61 do not)', async () => {
+    const fits = await client.chat.completions.create({ model: route.modelName, messages: [{ role: 'user', content: '<|endoftext|>'.repeat(5) }] });
+    expect(fits.choices).toHaveLength(1);
+    const err = await client.chat.completions.create({ model: route.modelName, messages: [{ role: 'user', content: '<|endoftext|>'.repeat(10) }] }).catch((e: unknown) => e);
+    expect(err).toMatchObject({ status: 400, code: 'context_length_exceeded', param: 'messages', message: expect.stringContaining('maximum input length is 50 tokens') });
+    expect(fake.requests).toHaveLength(1);
+  });
+
   it('answers a body that is not JSON (400), a content type that is not JSON (415) and an unknown /v1 path (404) in OpenAI format', async () => {
     const call = async (path: string, contentType: string, body: string): Promise<{ status: number; error: unknown }> => {
       const res = await request(`${product.url}${path}`, { method: 'POST', headers: { authorization: `Bearer ${route.clientKey}`, 'content-type': contentType }, body });

@@ -1,7 +1,7 @@
 /**
  * Decides whether a prompt fits a model's input limit without tokenizing when it can:
  * a BPE token is at least one byte, so text of at most `limit` UTF-8 bytes has at most `limit`
- * tokens (DESIGN.md hot-path rule 5). Only a longer text is tokenized (TokenCounter).
+ * tokens (DESIGN.md hot-path rule 5). Only a longer text is tokenized (TokenCounter, #libs/tokenizer).
  */
 export class InputLimit {
   /** Text the tokenizer would see: every string content part of the messages. */

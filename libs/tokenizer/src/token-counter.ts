@@ -1,20 +1,38 @@
 import { createRequire } from 'node:module';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 
 const require = createRequire(import.meta.url);
+const here = fileURLToPath(import.meta.url);
+
+/** The encodings whose ranks js-tiktoken ships and TokenCounter can count with. */
+export type EncodingName = 'o200k_base' | 'cl100k_base';
+
+export interface TokenCounterOptions {
+  /** Default o200k_base (the GPT-4o and later models' encoding). */
+  encoding?: EncodingName;
+  /** The worker stops after this long without a count; the next count starts it again (~0.1 s). */
+  idleMs?: number;
+}
 
 /**
- * Counts prompt tokens (o200k_base) on a worker thread: a count of a long prompt takes milliseconds
- * that must not block the event loop, and the tokenizer's ranks (~90 MB once built) are released
- * when the worker stops after a quiet spell. Only prompts the byte-length bound cannot decide get here.
+ * Counts prompt tokens on a worker thread: a long prompt takes milliseconds that must not block
+ * the event loop. The worker counts with BpeCounter (a few MB) and stops after a quiet spell.
+ * Only prompts that the byte-length bound cannot decide get here (DESIGN.md hot-path rule 5).
  */
 export class TokenCounter {
   private worker?: Worker;
   private nextId = 1;
   private readonly pending = new Map<number, { resolve: (n: number | undefined) => void; reject: (e: Error) => void }>();
   private idleTimer?: NodeJS.Timeout;
+  private readonly encoding: EncodingName;
+  private readonly idleMs: number;
 
-  constructor(private readonly idleMs = 30_000) {}
+  constructor(options: TokenCounterOptions = {}) {
+    this.encoding = options.encoding ?? 'o200k_base';
+    this.idleMs = options.idleMs ?? 30_000;
+  }
 
   /** The token count once it passes `limit` (counting stops there), or undefined when the parts fit. */
   countOver(parts: string[], limit: number): Promise<number | undefined> {
@@ -38,7 +56,11 @@ export class TokenCounter {
     if (this.worker) return this.worker;
     const worker = new Worker(WORKER_SOURCE, {
       eval: true,
-      workerData: { lite: require.resolve('js-tiktoken/lite'), ranks: require.resolve('js-tiktoken/ranks/o200k_base') },
+      workerData: {
+        // The compiled .js beside this file, or in tests this .ts source, which Node loads by stripping its types.
+        counterModule: new URL(`./bpe-counter${path.extname(here)}`, import.meta.url).href,
+        ranks: require.resolve(`js-tiktoken/ranks/${this.encoding}`),
+      },
     });
     worker.unref();
     worker.on('message', (m: { id: number; tokens?: number; error?: string }) => {
@@ -68,20 +90,22 @@ export class TokenCounter {
   }
 }
 
+// The ranks module (a 2.3 MB string for o200k_base) is dropped from require's cache once counted into the table.
 const WORKER_SOURCE = `
 const { parentPort, workerData } = require('node:worker_threads');
-const { Tiktoken } = require(workerData.lite);
-const encoder = new Tiktoken(require(workerData.ranks));
+const counter = import(workerData.counterModule).then(({ BpeCounter }) => {
+  const built = new BpeCounter(require(workerData.ranks));
+  delete require.cache[workerData.ranks];
+  return built;
+});
 parentPort.on('message', ({ id, parts, limit }) => {
-  try {
+  counter.then((c) => {
     let tokens = 0;
     for (const p of parts) {
-      tokens += encoder.encode(p).length;
+      tokens += c.countUpTo(p, limit - tokens);
       if (tokens > limit) return parentPort.postMessage({ id, tokens });
     }
     parentPort.postMessage({ id });
-  } catch (err) {
-    parentPort.postMessage({ id, error: String(err && err.message || err) });
-  }
+  }).catch((err) => parentPort.postMessage({ id, error: String((err && err.message) || err) }));
 });
 `;

@@ -1,0 +1,2 @@
+export * from './bpe-counter.js';
+export * from './token-counter.js';

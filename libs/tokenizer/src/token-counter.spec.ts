@@ -1,0 +1,41 @@
+import { TokenCounter } from './token-counter.js';
+
+describe('TokenCounter', () => {
+  const counter = new TokenCounter({ idleMs: 200 });
+  afterAll(() => counter.close());
+  const words = (n: number) => Array(n).fill('hello').join(' '); // one token per word
+
+  it('answers undefined when the parts fit, across parts', async () => {
+    await expect(counter.countOver([words(100), words(40)], 150)).resolves.toBeUndefined();
+  });
+
+  it('answers the count so far once the parts pass the limit', async () => {
+    const tokens = await counter.countOver([words(100), words(100)], 150);
+    expect(tokens).toBeGreaterThan(150);
+    expect(tokens).toBeLessThanOrEqual(200);
+  });
+
+  it('counts special tokens as the text they are spelled with, instead of failing', async () => {
+    await expect(counter.countOver(['<|endoftext|>'.repeat(50)], 10)).resolves.toBeGreaterThan(10);
+  });
+
+  it('counts in o200k_base by default and in cl100k_base when asked', async () => {
+    // js-tiktoken counts "नमस्ते दुनिया" as 5 tokens in o200k_base and 13 in cl100k_base.
+    const cl100k = new TokenCounter({ encoding: 'cl100k_base' });
+    try {
+      await expect(counter.countOver(['नमस्ते दुनिया'], 4)).resolves.toBe(5);
+      await expect(cl100k.countOver(['नमस्ते दुनिया'], 12)).resolves.toBe(13);
+    } finally {
+      await cl100k.close();
+    }
+  });
+
+  it('stops its worker after a quiet spell and starts a new one when needed', async () => {
+    const quick = new TokenCounter({ idleMs: 50 });
+    await expect(quick.countOver([words(100)], 10)).resolves.toBeGreaterThan(10);
+    await new Promise((r) => setTimeout(r, 200));
+    expect((quick as unknown as { worker?: unknown }).worker).toBeUndefined();
+    await expect(quick.countOver([words(100)], 10)).resolves.toBeGreaterThan(10);
+    await quick.close();
+  });
+});
