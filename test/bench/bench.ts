@@ -4,11 +4,10 @@ import { mkdir } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
-import type { Pool } from 'undici';
 import { startProduct, type Product } from '../support/e2e/product.js';
 import { parseBenchOptions, USAGE, type BenchOptions } from './bench-options.js';
 import { profileText, summariseProfile } from './cpu-profile.js';
-import { closedLoop, makePool } from './load-generator.js';
+import { closedLoop, makePool, type LoadClient } from './load-generator.js';
 import { scrapeMetrics, UsageRecordCounter } from './metering.js';
 import { allowedCpus, BenchProcesses, pinMachineServices, pinSelf, planCpus, ROOT, type CpuPlan } from './processes.js';
 import { setUpProduct, UPSTREAM_KEY, UPSTREAM_MODEL, BENCH_MODELS } from './product-setup.js';
@@ -249,7 +248,7 @@ async function runProfile(options: BenchOptions): Promise<void> {
   const { ctx, plan } = await startEverything(options, cpuProf('gateway'), cpuProf('usage-metering'), cpuProf('floor'));
   header(options, plan);
   const windows: Record<string, { startUs: number; endUs: number; requests: number }> = {};
-  const pools: Pool[] = [];
+  const pools: LoadClient[] = [];
   try {
     for (const which of ['floor', 'gateway'] as const) {
       const target = which === 'floor' ? ctx.floor : ctx.gateway;

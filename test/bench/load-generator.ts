@@ -1,21 +1,19 @@
 import { performance } from 'node:perf_hooks';
-import { Pool, type Dispatcher } from 'undici';
+import { LeanHttpClient, type LeanRequest } from './lean-http-client.js';
 import { Samples } from './stats.js';
 
 /**
- * The load generator: closed loops on an undici Pool (one connection per concurrent caller,
- * keep-alive, no pipelining), timed with the dispatcher's callbacks so no stream or promise sits
- * between the socket and the clock. Time to first byte is the first body chunk (SSE event), not
- * the headers, which a proxy may flush before it has anything to say.
+ * The load generator: closed loops on a LeanHttpClient (one connection per concurrent caller,
+ * keep-alive, no pipelining), timed with its callbacks so no stream or promise sits between the
+ * socket and the clock. Time to first byte is the first body chunk (SSE event), not the headers,
+ * which a proxy may flush before it has anything to say.
  */
 
-export interface PreparedRequest {
-  /** Path on the pool's origin, e.g. /v1/chat/completions. */
-  path: string;
-  headers: Record<string, string>;
-  /** Serialised once; the same bytes every time. */
-  body: Buffer;
-}
+/** A request serialised once: the same bytes every time. */
+export type PreparedRequest = LeanRequest;
+
+/** The connections to one origin that a scenario's callers share. */
+export type LoadClient = LeanHttpClient;
 
 /** What makes an answer a success: whole JSON, an SSE stream ending in [DONE], or such a stream checked event by event. */
 export type Expectation = { kind: 'json' } | { kind: 'sse' } | { kind: 'sse-full'; contentChunks: number };
@@ -52,12 +50,12 @@ function countOf(text: string, needle: string): number {
   return n;
 }
 
-export function makePool(origin: string, connections: number): Pool {
-  return new Pool(origin, { connections, pipelining: 1, keepAliveTimeout: 120_000, keepAliveMaxTimeout: 600_000, headersTimeout: 60_000, bodyTimeout: 60_000, connectTimeout: 10_000 });
+export function makePool(origin: string, connections: number): LoadClient {
+  return new LeanHttpClient(origin, connections);
 }
 
 /** Sends one request and calls `done` once with its outcome (and `onHeaders` when the answer starts); never throws. */
-export function send(pool: Dispatcher, request: PreparedRequest, expect: Expectation, done: (o: Outcome) => void, onHeaders?: () => void): void {
+export function send(pool: LoadClient, request: PreparedRequest, expect: Expectation, done: (o: Outcome) => void, onHeaders?: () => void): void {
   const start = performance.now();
   const o: Outcome = { ok: false, status: 0, headersMs: Number.NaN, ttfbMs: Number.NaN, secondChunkMs: Number.NaN, totalMs: Number.NaN, firstChunkEvents: 0 };
   let chunks = 0;
@@ -82,14 +80,13 @@ export function send(pool: Dispatcher, request: PreparedRequest, expect: Expecta
     o.ok = o.error === undefined;
     done(o);
   };
-  const handler: Dispatcher.DispatchHandler = {
-    onRequestStart() {},
-    onResponseStart(_controller, statusCode) {
+  pool.request(request, {
+    onStart(statusCode) {
       o.status = statusCode;
       o.headersMs = performance.now() - start;
       onHeaders?.();
     },
-    onResponseData(_controller, chunk) {
+    onData(chunk) {
       chunks++;
       if (chunks === 1) {
         o.ttfbMs = performance.now() - start;
@@ -99,27 +96,22 @@ export function send(pool: Dispatcher, request: PreparedRequest, expect: Expecta
       whole?.push(chunk);
       tail = chunk.length >= TAIL ? chunk.subarray(chunk.length - TAIL) : Buffer.concat([tail, chunk]).subarray(-TAIL);
     },
-    onResponseEnd() {
+    onEnd() {
       finish();
     },
-    onResponseError(_controller, err) {
+    onError(err) {
       finish(err.message || String(err));
     },
-  };
-  try {
-    pool.dispatch({ path: request.path, method: 'POST', headers: request.headers, body: request.body }, handler);
-  } catch (err) {
-    finish((err as Error).message);
-  }
+  });
 }
 
 /** Sends one request and resolves with its outcome. */
-export function sendOnce(pool: Dispatcher, request: PreparedRequest, expect: Expectation): Promise<Outcome> {
+export function sendOnce(pool: LoadClient, request: PreparedRequest, expect: Expectation): Promise<Outcome> {
   return new Promise((resolve) => send(pool, request, expect, resolve));
 }
 
 export interface LoopOptions {
-  pool: Dispatcher;
+  pool: LoadClient;
   request: PreparedRequest;
   expect: Expectation;
   concurrency: number;

@@ -1,7 +1,6 @@
 import { performance } from 'node:perf_hooks';
-import type { Pool } from 'undici';
 import type { BenchOptions } from './bench-options.js';
-import { closedLoop, makePool, send, sendOnce, type Expectation, type LoopResult, type Outcome } from './load-generator.js';
+import { closedLoop, makePool, send, sendOnce, type Expectation, type LoadClient, type LoopResult, type Outcome } from './load-generator.js';
 import { scrapeMetrics, type UsageRecordCounter } from './metering.js';
 import { cpuBusyPct, cpuSeconds, cpuTimes, rssBytes, RssSampler, stealPct } from './proc-stats.js';
 import { BENCH_MODELS } from './product-setup.js';
@@ -253,7 +252,7 @@ async function drainTelemetry(ctx: BenchContext): Promise<void> {
   await ctx.metering.waitFor(ctx.recordsBaseline + ctx.gatewayOk, 20_000);
 }
 
-async function measureRound(ctx: BenchContext, pool: Pool, spec: PathSpec, concurrency: number, durationMs: number, round: number, errors: Record<string, number>): Promise<RoundResult> {
+async function measureRound(ctx: BenchContext, pool: LoadClient, spec: PathSpec, concurrency: number, durationMs: number, round: number, errors: Record<string, number>): Promise<RoundResult> {
   const server = serverOf(spec.shape.kind, ctx, spec.shape.slow);
   const request = prepareChatRequest(spec.shape, ctx.gateway);
   const cpuBefore = cpuSeconds(server.pid) ?? Number.NaN;
@@ -289,7 +288,7 @@ async function measureRound(ctx: BenchContext, pool: Pool, spec: PathSpec, concu
 
 async function throughput(spec: ThroughputSpec, ctx: BenchContext): Promise<Omit<ScenarioResult, 'usage' | 'gatewayAfter'>> {
   const { options } = ctx;
-  const pools = new Map<string, Pool>();
+  const pools = new Map<string, LoadClient>();
   const errors = new Map<string, Record<string, number>>();
   const rounds = new Map<string, RoundResult[]>();
   try {
