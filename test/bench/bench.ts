@@ -7,7 +7,7 @@ import { performance } from 'node:perf_hooks';
 import { startProduct, type Product } from '../support/e2e/product.js';
 import { parseBenchOptions, USAGE, type BenchOptions } from './bench-options.js';
 import { profileText, summariseProfile } from './cpu-profile.js';
-import { closedLoop, makePool, type LoadClient } from './load-generator.js';
+import { closedLoop, makeClient, type LoadClient } from './load-generator.js';
 import { scrapeMetrics, UsageRecordCounter } from './metering.js';
 import { allowedCpus, BenchProcesses, pinMachineServices, pinSelf, planCpus, ROOT, type CpuPlan } from './processes.js';
 import { setUpProduct, UPSTREAM_KEY, UPSTREAM_MODEL, BENCH_MODELS } from './product-setup.js';
@@ -252,7 +252,7 @@ async function runProfile(options: BenchOptions): Promise<void> {
   try {
     for (const which of ['floor', 'gateway'] as const) {
       const target = which === 'floor' ? ctx.floor : ctx.gateway;
-      const pool = makePool(target.origin, 64);
+      const pool = makeClient(target.origin, 64);
       pools.push(pool);
       const request = prepareChatRequest({ kind: which, model: BENCH_MODELS.plain, stream: false, prompt: 'short' }, ctx.gateway);
       const warm = await closedLoop({ pool, request, expect: { kind: 'json' }, concurrency: 64, durationMs: 2000 });

@@ -133,12 +133,14 @@ class Connection {
       if (this.handler) this.fail(new Error(`no answer for ${IDLE_TIMEOUT_MS / 1000} s`));
     });
     socket.on('error', (err) => this.fail(err));
-    this.closedPromise = new Promise((resolve) => socket.once('close', () => resolve()));
-    socket.once('close', () => {
-      if (this.handler && this.framing?.kind === 'until-close') this.complete();
-      else if (this.handler) this.fail(new Error('the connection closed before the answer ended'));
-      else this.retire();
-    });
+    this.closedPromise = new Promise((resolve) =>
+      socket.once('close', () => {
+        if (this.handler && this.framing?.kind === 'until-close') this.complete();
+        else if (this.handler) this.fail(new Error('the connection closed before the answer ended'));
+        else this.retire();
+        resolve();
+      }),
+    );
   }
 
   send(bytes: Buffer, handler: ResponseHandler): void {

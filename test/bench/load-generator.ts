@@ -50,7 +50,7 @@ function countOf(text: string, needle: string): number {
   return n;
 }
 
-export function makePool(origin: string, connections: number): LoadClient {
+export function makeClient(origin: string, connections: number): LoadClient {
   return new LeanHttpClient(origin, connections);
 }
 

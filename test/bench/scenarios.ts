@@ -1,6 +1,6 @@
 import { performance } from 'node:perf_hooks';
 import type { BenchOptions } from './bench-options.js';
-import { closedLoop, makePool, send, sendOnce, type Expectation, type LoadClient, type LoopResult, type Outcome } from './load-generator.js';
+import { closedLoop, makeClient, send, sendOnce, type Expectation, type LoadClient, type LoopResult, type Outcome } from './load-generator.js';
 import { scrapeMetrics, type UsageRecordCounter } from './metering.js';
 import { cpuBusyPct, cpuSeconds, cpuTimes, rssBytes, RssSampler, stealPct } from './proc-stats.js';
 import { BENCH_MODELS } from './product-setup.js';
@@ -225,7 +225,7 @@ export async function warmUpAll(ctx: BenchContext, durationMs: number): Promise<
     for (const stream of [false, true]) {
       const server = serverOf(kind, ctx);
       if (server.pid < 0) continue;
-      const pool = makePool(server.origin, 16);
+      const pool = makeClient(server.origin, 16);
       try {
         const r = await closedLoop({ pool, request: prepareChatRequest({ kind, model: BENCH_MODELS.plain, stream, prompt: 'short' }, ctx.gateway), expect: expectation(stream), concurrency: 16, durationMs: durationMs / 2 });
         if (kind === 'gateway') ctx.gatewayOk += r.ok;
@@ -293,7 +293,7 @@ async function throughput(spec: ThroughputSpec, ctx: BenchContext): Promise<Omit
   const rounds = new Map<string, RoundResult[]>();
   try {
     for (const p of spec.paths) {
-      pools.set(p.label, makePool(serverOf(p.shape.kind, ctx, p.shape.slow).origin, spec.concurrency));
+      pools.set(p.label, makeClient(serverOf(p.shape.kind, ctx, p.shape.slow).origin, spec.concurrency));
       errors.set(p.label, {});
       rounds.set(p.label, []);
     }
@@ -349,7 +349,7 @@ async function heldOpenStreams(ctx: BenchContext): Promise<Omit<ScenarioResult, 
   const paths: PathSummary[] = [];
   for (const spec of specs) {
     const server = serverOf(spec.shape.kind, ctx, true);
-    const pool = makePool(server.origin, streams);
+    const pool = makeClient(server.origin, streams);
     const request = prepareChatRequest(spec.shape, ctx.gateway);
     const errors: Record<string, number> = {};
     try {
@@ -446,7 +446,7 @@ async function noBuffering(ctx: BenchContext): Promise<Omit<ScenarioResult, 'usa
   for (const kind of ['direct', 'floor', 'gateway'] as const) {
     const spec: PathSpec = { label: kind, shape: { kind, model: BENCH_MODELS.slow, stream: true, prompt: 'short', slow: true } };
     const server = serverOf(kind, ctx, true);
-    const pool = makePool(server.origin, 1);
+    const pool = makeClient(server.origin, 1);
     const errors: Record<string, number> = {};
     const outcomes: Outcome[] = [];
     try {

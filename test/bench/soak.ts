@@ -1,5 +1,5 @@
 import { performance } from 'node:perf_hooks';
-import { makePool, send, type Expectation, type Outcome, type PreparedRequest } from './load-generator.js';
+import { makeClient, send, type Expectation, type Outcome, type PreparedRequest } from './load-generator.js';
 import { scrapeMetrics } from './metering.js';
 import { cpuSeconds, rssBytes } from './proc-stats.js';
 import { BENCH_MODELS } from './product-setup.js';
@@ -69,7 +69,7 @@ export async function runSoak(ctx: BenchContext): Promise<SoakResult> {
   const streaming = Math.max(1, Math.floor(concurrency / 4));
   const json = Math.max(1, concurrency - streaming);
   const warmupS = Math.min(60, Math.floor(durationMs / 3000));
-  const pool = makePool(ctx.gateway.origin, json + streaming);
+  const pool = makeClient(ctx.gateway.origin, json + streaming);
   const jsonRequest = prepareChatRequest({ kind: 'gateway', model: BENCH_MODELS.plain, stream: false, prompt: 'short' }, ctx.gateway);
   const streamRequest = prepareChatRequest({ kind: 'gateway', model: BENCH_MODELS.plain, stream: true, prompt: 'short' }, ctx.gateway);
   const okBefore = ctx.gatewayOk;
