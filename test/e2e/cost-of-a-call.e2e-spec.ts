@@ -149,6 +149,29 @@ describe('the cost of a call, end to end', () => {
     expect(report.totalCost).toBe('0.0005292');
   });
 
+  it("records a call made with a W3C traceparent in the caller's trace", async () => {
+    const traceId = '4bf92f3577b34da6a3ce929d0e0e4736';
+    fake.enqueue({ kind: 'completion', content: 'traced', usage: { promptTokens: 1, completionTokens: 1 } });
+    const client = new OpenAI({ apiKey: clientKey, baseURL: `${product.url}/v1`, maxRetries: 0 });
+    await client.chat.completions.create(
+      { model: 'team-gpt', messages: [{ role: 'user', content: 'traced call' }] },
+      { headers: { traceparent: `00-${traceId}-00f067aa0ba902b7-01` } },
+    );
+    await waitForCostReport(product, (r) => r.groups.some((g) => g.key === 'gpt-4o-mini-2024-07-18' && g.requests === 3));
+    if (!product.databaseUrl) return; // embedded: call-span.spec checks the span's parent
+    const db = new pg.Client({ connectionString: product.databaseUrl });
+    await db.connect();
+    try {
+      const rows = await db.query<{ trace_id: string; span_id: string }>('SELECT trace_id, span_id FROM metering.usage_records ORDER BY started_at');
+      expect(rows.rows.map((r) => r.trace_id)).toEqual([expect.stringMatching(/^[0-9a-f]{32}$/), expect.stringMatching(/^[0-9a-f]{32}$/), traceId]);
+      expect(rows.rows[0]!.trace_id).not.toBe(rows.rows[1]!.trace_id); // calls without a traceparent start their own traces
+      for (const r of rows.rows) expect(r.span_id).toMatch(/^[0-9a-f]{16}$/);
+      expect(rows.rows[2]!.span_id).not.toBe('00f067aa0ba902b7'); // the gateway's span is the caller's child, not the caller's span
+    } finally {
+      await db.end();
+    }
+  });
+
   it('refuses /admin without a valid admin key (401), and a client key (403)', async () => {
     const none = await request(product.url).get('/admin/connections');
     expect(none.status).toBe(401);

@@ -1,2 +1,2 @@
-export * from './bus-span-processor.js';
-export * from './span-record.js';
+export * from './call-span.js';
+export * from './span-publisher.js';

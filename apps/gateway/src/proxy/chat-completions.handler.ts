@@ -1,8 +1,7 @@
 import { Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
-import { SpanStatusCode, type Span } from '@opentelemetry/api';
 import { AdapterRegistry, SliceWriter, SseEventSplitter, sseData, type CanonicalUsage, type ProviderAdapter, type SseEvent } from '#libs/adapter-sdk';
 import { GenAiAttr } from '#libs/contracts';
-import { TenantAttr } from '#libs/telemetry';
+import type { CallSpan } from '#libs/telemetry';
 import { TokenCounter } from '#libs/tokenizer';
 import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
 import { bearerToken, type Principal } from '../auth/principal.js';
@@ -74,6 +73,7 @@ export class ChatCompletionsHandler implements OnApplicationShutdown {
     const stream = body.stream === true;
     const span = this.tracer.startClientSpan(
       `chat ${route.model.upstreamModel}`,
+      { organisationId: principal.organisationId, projectId: principal.projectId, keyId: principal.keyId },
       {
         [GenAiAttr.operationName]: 'chat',
         [GenAiAttr.providerName]: adapter.providerName,
@@ -81,9 +81,6 @@ export class ChatCompletionsHandler implements OnApplicationShutdown {
         [GenAiAttr.streaming]: stream,
         'gateway.model': route.model.name,
         'gateway.connection_id': route.connection.id,
-        [TenantAttr.organisationId]: principal.organisationId,
-        [TenantAttr.projectId]: principal.projectId ?? undefined,
-        [TenantAttr.keyId]: principal.keyId,
       },
       request.headers,
     );
@@ -132,7 +129,7 @@ export class ChatCompletionsHandler implements OnApplicationShutdown {
     );
   }
 
-  private async forward(res: ServerResponse, body: ChatBody, route: Route, adapter: ProviderAdapter, span: Span, stream: boolean): Promise<void> {
+  private async forward(res: ServerResponse, body: ChatBody, route: Route, adapter: ProviderAdapter, span: CallSpan, stream: boolean): Promise<void> {
     const { request: upstream } = adapter.buildChatRequest(body, {
       baseUrl: route.connection.baseUrl,
       apiKey: route.connection.apiKey,
@@ -149,7 +146,7 @@ export class ChatCompletionsHandler implements OnApplicationShutdown {
     }
   }
 
-  private async answer(res: ServerResponse, body: ChatBody, adapter: ProviderAdapter, span: Span, stream: boolean, exchange: UpstreamExchange): Promise<void> {
+  private async answer(res: ServerResponse, body: ChatBody, adapter: ProviderAdapter, span: CallSpan, stream: boolean, exchange: UpstreamExchange): Promise<void> {
     // A client that leaves a stream stops the generation upstream. A whole (non-streamed) answer is
     // awaited even then: the provider bills it, so its usage must still be recorded.
     if (stream) {
@@ -178,7 +175,7 @@ export class ChatCompletionsHandler implements OnApplicationShutdown {
     try {
       parsed = JSON.parse(whole.toString('utf8'));
     } catch {
-      span.setStatus({ code: SpanStatusCode.ERROR, message: 'upstream answered with invalid JSON' });
+      span.setError('upstream answered with invalid JSON', 'upstream_invalid_response');
       writeOpenAIError(res, 502, openAIError('The upstream provider answered with invalid JSON.', 'api_error', 'upstream_invalid_response'));
       return;
     }
@@ -192,7 +189,7 @@ export class ChatCompletionsHandler implements OnApplicationShutdown {
     res.end(whole);
   }
 
-  private async relayError(res: ServerResponse, exchange: UpstreamExchange, adapter: ProviderAdapter, span: Span, raw: Buffer | undefined): Promise<void> {
+  private async relayError(res: ServerResponse, exchange: UpstreamExchange, adapter: ProviderAdapter, span: CallSpan, raw: Buffer | undefined): Promise<void> {
     const text = (raw ?? (await exchange.whole())).toString('utf8');
     let parsed: unknown;
     try {
@@ -202,8 +199,7 @@ export class ChatCompletionsHandler implements OnApplicationShutdown {
     }
     const status = exchange.statusCode;
     const mapped = adapter.mapError(status, parsed, exchange.headers);
-    span.setStatus({ code: SpanStatusCode.ERROR, message: mapped.message });
-    span.setAttribute('error.type', mapped.kind);
+    span.setError(mapped.message, mapped.kind);
     const headers: Record<string, string> = {};
     const retryAfter = exchange.headers['retry-after'];
     if (typeof retryAfter === 'string') headers['retry-after'] = retryAfter;
@@ -217,7 +213,7 @@ export class ChatCompletionsHandler implements OnApplicationShutdown {
    * buffered for. A failure after the first byte ends the stream with an OpenAI error event, so a
    * truncated answer never looks complete.
    */
-  private async relayStream(res: ServerResponse, exchange: UpstreamExchange, adapter: ProviderAdapter, span: Span, forwardUsage: boolean): Promise<void> {
+  private async relayStream(res: ServerResponse, exchange: UpstreamExchange, adapter: ProviderAdapter, span: CallSpan, forwardUsage: boolean): Promise<void> {
     res.writeHead(exchange.statusCode, {
       ...passHeaders(exchange.headers),
       'content-type': 'text/event-stream; charset=utf-8',
@@ -297,9 +293,8 @@ export class ChatCompletionsHandler implements OnApplicationShutdown {
     return usageOnly ? 'usage-only' : 'other';
   }
 
-  private failSpan(span: Span, err: unknown): void {
-    span.setStatus({ code: SpanStatusCode.ERROR, message: String((err as Error)?.message ?? err) });
-    span.setAttribute('error.type', (err as Error)?.name ?? 'error');
+  private failSpan(span: CallSpan, err: unknown): void {
+    span.setError(String((err as Error)?.message ?? err), (err as Error)?.name ?? 'error');
   }
 }
 
@@ -330,7 +325,7 @@ function clientWantsUsage(body: ChatBody): boolean {
   return options?.include_usage === true;
 }
 
-function recordUsage(span: Span, usage: CanonicalUsage | undefined, model: string | undefined, id: string | undefined): void {
+function recordUsage(span: CallSpan, usage: CanonicalUsage | undefined, model: string | undefined, id: string | undefined): void {
   if (model) span.setAttribute(GenAiAttr.responseModel, model);
   if (id) span.setAttribute(GenAiAttr.responseId, id);
   if (!usage) return;

@@ -1,48 +1,35 @@
 import { Inject, Injectable, type OnApplicationShutdown } from '@nestjs/common';
-import { ROOT_CONTEXT, SpanKind, type Attributes, type Span, type Tracer } from '@opentelemetry/api';
-import { W3CTraceContextPropagator } from '@opentelemetry/core';
-import { TracerProvider } from '@opentelemetry/sdk-trace';
 import { DURABLE_STREAMS, type DurableStreams } from '#libs/bus';
 import { APP_CONFIG, type AppConfig } from '#libs/config';
-import { BusSpanProcessor, type TelemetryCounters } from '#libs/telemetry';
-
-const propagator = new W3CTraceContextPropagator();
-const headerGetter = {
-  get: (carrier: Record<string, string | string[] | undefined>, key: string) => carrier[key],
-  keys: (carrier: Record<string, string | string[] | undefined>) => Object.keys(carrier),
-};
+import type { SpanAttributeValue } from '#libs/contracts';
+import { CallSpan, monotonicSpanClock, RandomSpanIds, SpanPublisher, type SpanTenant, type TelemetryCounters } from '#libs/telemetry';
 
 /**
- * The gateway's own OpenTelemetry tracer. Its spans go to usage-metering over the durable bus,
- * batched off the request path. A caller's `traceparent` makes our span a child of theirs.
+ * The gateway's tracer: one span per call, sent to usage-metering over the durable bus, batched
+ * off the request path. A caller's `traceparent` makes our span a child of theirs.
  */
 @Injectable()
 export class GatewayTracer implements OnApplicationShutdown {
-  private readonly provider: TracerProvider;
-  private readonly processor: BusSpanProcessor;
-  private readonly tracer: Tracer;
+  private readonly publisher: SpanPublisher;
+  private readonly ids = new RandomSpanIds();
 
   constructor(@Inject(DURABLE_STREAMS) durable: DurableStreams, @Inject(APP_CONFIG) config: Readonly<AppConfig>) {
-    this.processor = new BusSpanProcessor(durable, { flushIntervalMs: config.telemetryFlushMs, maxBatchSize: 512, organisationId: config.organisationId });
-    this.provider = new TracerProvider({ spanProcessors: [this.processor] });
-    this.tracer = this.provider.getTracer('llm-gateway');
+    this.publisher = new SpanPublisher(durable, { flushIntervalMs: config.telemetryFlushMs, maxBatchSize: 512 });
   }
 
   get counters(): TelemetryCounters {
-    return this.processor.counters;
+    return this.publisher.counters;
   }
 
-  startClientSpan(name: string, attributes: Attributes, headers: Record<string, string | string[] | undefined>): Span {
-    const parent = headers.traceparent ? propagator.extract(ROOT_CONTEXT, headers, headerGetter) : ROOT_CONTEXT;
-    return this.tracer.startSpan(name, { kind: SpanKind.CLIENT, attributes }, parent);
+  startClientSpan(name: string, tenant: SpanTenant, attributes: Record<string, SpanAttributeValue>, headers: Record<string, string | string[] | undefined>): CallSpan {
+    return new CallSpan(this.publisher, monotonicSpanClock, this.ids, { name, tenant, attributes, traceparent: headers.traceparent });
   }
 
   flush(): Promise<void> {
-    return this.provider.forceFlush();
+    return this.publisher.forceFlush();
   }
 
   async onApplicationShutdown(): Promise<void> {
-    await this.provider.shutdown();
+    await this.publisher.shutdown();
   }
 }
-

@@ -1,8 +1,6 @@
-import { SpanKind } from '@opentelemetry/api';
-import { TracerProvider } from '@opentelemetry/sdk-trace';
 import { JsonBytes, type DurablePayload, type DurableStreams } from '#libs/bus';
-import type { DurableSubject, SpanBatch } from '#libs/contracts';
-import { BusSpanProcessor, SpanBatchWriter } from './bus-span-processor.js';
+import type { DurableSubject, SpanBatch, SpanRecord } from '#libs/contracts';
+import { SpanBatchWriter, SpanPublisher } from './span-publisher.js';
 
 const decode = (payload: unknown): SpanBatch => {
   expect(payload).toBeInstanceOf(JsonBytes);
@@ -19,12 +17,25 @@ class FakeDurable implements Pick<DurableStreams, 'publish'> {
   }
 }
 
+const record = (model: string): SpanRecord => ({
+  traceId: '4bf92f3577b34da6a3ce929d0e0e4736',
+  spanId: '00f067aa0ba902b7',
+  parentSpanId: null,
+  name: `chat ${model}`,
+  startTimeUnixNano: '1796522556123000000',
+  endTimeUnixNano: '1796522556124500000',
+  status: { code: 'unset' },
+  attributes: { 'gen_ai.request.model': model },
+  organisationId: 'org_a',
+  projectId: null,
+  keyId: 'key_1',
+  source: 'gateway',
+});
+
 function setUp(durable: FakeDurable, maxBatchSize = 512) {
-  const processor = new BusSpanProcessor(durable as unknown as DurableStreams, { flushIntervalMs: 10, maxBatchSize, organisationId: 'org_default' });
-  const tracer = new TracerProvider({ spanProcessors: [processor] }).getTracer('test');
-  const span = (model: string, attrs: Record<string, string> = {}) =>
-    tracer.startSpan(`chat ${model}`, { kind: SpanKind.CLIENT, attributes: { 'gen_ai.request.model': model, 'gateway.organisation_id': 'org_a', 'gateway.key_id': 'key_1', ...attrs } }).end();
-  return { processor, span };
+  const publisher = new SpanPublisher(durable as unknown as DurableStreams, { flushIntervalMs: 10, maxBatchSize });
+  const span = (model: string) => publisher.add(record(model));
+  return { publisher, span };
 }
 
 describe('SpanBatchWriter', () => {
@@ -52,41 +63,38 @@ describe('SpanBatchWriter', () => {
   });
 });
 
-describe('BusSpanProcessor', () => {
-  it('publishes finished spans as span records, the tenant moved out of the attributes', async () => {
+describe('SpanPublisher', () => {
+  it('publishes the span records it is given, in order, as one batch', async () => {
     const durable = new FakeDurable();
-    const { processor, span } = setUp(durable);
+    const { publisher, span } = setUp(durable);
     span('gpt-4o');
     span('gpt-4o-mini');
-    await processor.forceFlush();
+    await publisher.forceFlush();
     expect(durable.calls).toHaveLength(1);
     const [call] = durable.calls;
     expect(call!.subject).toBe('telemetry.v1.spans');
     const batch = decode(call!.payload);
     expect(batch.batchId).toBe(call!.msgId);
-    expect(batch.spans).toEqual([
-      expect.objectContaining({ name: 'chat gpt-4o', organisationId: 'org_a', keyId: 'key_1', projectId: null, source: 'gateway', attributes: { 'gen_ai.request.model': 'gpt-4o' } }),
-      expect.objectContaining({ name: 'chat gpt-4o-mini', attributes: { 'gen_ai.request.model': 'gpt-4o-mini' } }),
-    ]);
-    expect(processor.counters).toEqual({ spansQueued: 2, spansPublished: 2, publishFailures: 0, pending: 0 });
+    expect(batch.spans).toEqual([record('gpt-4o'), record('gpt-4o-mini')]);
+    expect(publisher.counters).toEqual({ spansQueued: 2, spansPublished: 2, publishFailures: 0, pending: 0 });
   });
 
   it('retries a failed publish with the same id and the same bytes, so the stream keeps one copy', async () => {
     const durable = new FakeDurable(1);
-    const { processor, span } = setUp(durable);
+    const { publisher, span } = setUp(durable);
     span('gpt-4o');
-    await processor.forceFlush();
+    await publisher.forceFlush();
     expect(durable.calls).toHaveLength(2);
     expect(durable.calls[1]!.msgId).toBe(durable.calls[0]!.msgId);
     expect(durable.calls[1]!.payload).toBe(durable.calls[0]!.payload);
-    expect(processor.counters).toMatchObject({ spansPublished: 1, publishFailures: 1, pending: 0 });
+    expect(publisher.counters).toMatchObject({ spansPublished: 1, publishFailures: 1, pending: 0 });
   }, 10_000);
 
   it('splits a long queue into batches of at most maxBatchSize, each under its own id', async () => {
     const durable = new FakeDurable();
-    const { processor, span } = setUp(durable, 2);
+    const { publisher, span } = setUp(durable, 2);
     for (let i = 0; i < 5; i++) span(`m${i}`);
-    await processor.forceFlush();
+    await publisher.forceFlush();
     const batches = durable.calls.map((c) => decode(c.payload));
     expect(batches.map((b) => b.spans.map((s) => s.attributes['gen_ai.request.model']))).toEqual([['m0', 'm1'], ['m2', 'm3'], ['m4']]);
     expect(new Set(durable.calls.map((c) => c.msgId)).size).toBe(3);

@@ -1,15 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import { Logger } from '@nestjs/common';
-import type { Context } from '@opentelemetry/api';
-import type { ReadableSpan, Span, SpanProcessor } from '@opentelemetry/sdk-trace';
 import { JsonBytes, type DurableStreams } from '#libs/bus';
-import type { SpanBatch } from '#libs/contracts';
-import { toSpanRecord } from './span-record.js';
+import type { SpanBatch, SpanRecord } from '#libs/contracts';
+import type { SpanSink } from './call-span.js';
 
-export interface BusSpanProcessorOptions {
+export interface SpanPublisherOptions {
   flushIntervalMs: number;
   maxBatchSize: number;
-  organisationId: string;
 }
 
 /** What the processor has done; exported as metrics and read by tests and the benchmark. */
@@ -22,8 +19,8 @@ export interface TelemetryCounters {
 }
 
 /**
- * Sends finished spans to usage-metering over the durable bus, off the request path: onEnd only
- * converts and queues; a timer (or a full batch) publishes. Unlike OpenTelemetry's
+ * Sends finished spans to usage-metering over the durable bus, off the request path: `add` only
+ * serialises and queues; a timer (or a full batch) publishes. Unlike OpenTelemetry's
  * BatchSpanProcessor it never drops a span when the queue is long: a failed publish is retried
  * with the same batch id (JetStream de-duplicates), and the counters show the back-pressure.
  *
@@ -32,7 +29,7 @@ export interface TelemetryCounters {
  * promoted to the old generation (queued span objects or strings were, at thousands of calls a
  * second, and made the heap and RSS swing), and no batch-sized string is ever made.
  */
-export class BusSpanProcessor implements SpanProcessor {
+export class SpanPublisher implements SpanSink {
   private readonly logger = new Logger('Telemetry');
   /** The batch spans are written into now. */
   private current: SpanBatchWriter | null = null;
@@ -45,14 +42,12 @@ export class BusSpanProcessor implements SpanProcessor {
 
   constructor(
     private readonly durable: DurableStreams,
-    private readonly options: BusSpanProcessorOptions,
+    private readonly options: SpanPublisherOptions,
   ) {}
 
-  onStart(_span: Span, _parentContext: Context): void {}
-
-  onEnd(span: ReadableSpan): void {
+  add(record: SpanRecord): void {
     const batch = (this.current ??= new SpanBatchWriter());
-    batch.add(JSON.stringify(toSpanRecord(span, this.options.organisationId)));
+    batch.add(JSON.stringify(record));
     this.counters.spansQueued++;
     this.counters.pending++;
     if (batch.count >= this.options.maxBatchSize) {

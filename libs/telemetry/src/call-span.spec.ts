@@ -1,0 +1,131 @@
+import type { SpanRecord } from '#libs/contracts';
+import { CallSpan, RandomSpanIds, unixNanos, type SpanClock, type SpanIdSource } from './call-span.js';
+
+class Recorder {
+  records: SpanRecord[] = [];
+  add(record: SpanRecord): void {
+    this.records.push(JSON.parse(JSON.stringify(record)) as SpanRecord);
+  }
+}
+
+class StepClock implements SpanClock {
+  constructor(private ms: number) {}
+  nowMs(): number {
+    const now = this.ms;
+    this.ms += 1.5;
+    return now;
+  }
+}
+
+const fixedIds: SpanIdSource = { traceId: () => 'aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa', spanId: () => 'bbbbbbbbbbbbbbbb' };
+const tenant = { organisationId: 'org_a', projectId: 'proj_1', keyId: 'key_1' };
+
+function startSpan(sink: Recorder, traceparent?: string | string[]) {
+  return new CallSpan(sink, new StepClock(1_796_522_556_123), fixedIds, {
+    name: 'chat gpt-4o',
+    tenant,
+    attributes: { 'gen_ai.request.model': 'gpt-4o', 'gen_ai.request.stream': false },
+    traceparent,
+  });
+}
+
+describe('CallSpan', () => {
+  it('records one span with its tenant, times, attributes and a new trace when the caller sent none', () => {
+    const sink = new Recorder();
+    const span = startSpan(sink);
+    span.setAttribute('gen_ai.usage.input_tokens', 10);
+    span.setAttribute('gen_ai.response.finish_reasons', ['stop']);
+    expect(sink.records).toHaveLength(0);
+    span.end();
+    expect(sink.records).toEqual([
+      {
+        traceId: 'aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa',
+        spanId: 'bbbbbbbbbbbbbbbb',
+        parentSpanId: null,
+        name: 'chat gpt-4o',
+        startTimeUnixNano: '1796522556123000000',
+        endTimeUnixNano: '1796522556124500000',
+        status: { code: 'unset' },
+        attributes: { 'gen_ai.request.model': 'gpt-4o', 'gen_ai.request.stream': false, 'gen_ai.usage.input_tokens': 10, 'gen_ai.response.finish_reasons': ['stop'] },
+        organisationId: 'org_a',
+        projectId: 'proj_1',
+        keyId: 'key_1',
+        source: 'gateway',
+      },
+    ]);
+  });
+
+  it("joins the caller's trace as a child of the caller's span (W3C traceparent)", () => {
+    const sink = new Recorder();
+    startSpan(sink, '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01').end();
+    startSpan(sink, ['00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-00', '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01']).end();
+    expect(sink.records.map((r) => [r.traceId, r.parentSpanId, r.spanId])).toEqual([
+      ['4bf92f3577b34da6a3ce929d0e0e4736', '00f067aa0ba902b7', 'bbbbbbbbbbbbbbbb'],
+      ['0af7651916cd43dd8448eb211c80319c', 'b7ad6b7169203331', 'bbbbbbbbbbbbbbbb'],
+    ]);
+  });
+
+  it('starts a trace of its own when the traceparent is malformed or all zero', () => {
+    const sink = new Recorder();
+    for (const bad of ['garbage', '00-00000000000000000000000000000000-00f067aa0ba902b7-01', '00-4bf92f3577b34da6a3ce929d0e0e4736-0000000000000000-01', 'ff-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01']) {
+      startSpan(sink, bad).end();
+    }
+    expect(sink.records.map((r) => [r.traceId, r.parentSpanId])).toEqual(Array(4).fill(['aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa', null]));
+  });
+
+  it('marks a failed call with status error, the message, and error.type', () => {
+    const sink = new Recorder();
+    const span = startSpan(sink);
+    span.setError('The upstream provider could not be reached.', 'upstream_unreachable');
+    span.end();
+    expect(sink.records[0]).toMatchObject({ status: { code: 'error', message: 'The upstream provider could not be reached.' }, attributes: { 'error.type': 'upstream_unreachable' } });
+  });
+
+  it('is recorded once, and nothing changes it after it ended', () => {
+    const sink = new Recorder();
+    const span = startSpan(sink);
+    span.end();
+    span.setAttribute('gen_ai.usage.input_tokens', 99);
+    span.setError('late', 'late');
+    span.end();
+    expect(sink.records).toHaveLength(1);
+    expect(sink.records[0]!.status).toEqual({ code: 'unset' });
+    expect(sink.records[0]!.attributes).not.toHaveProperty('gen_ai.usage.input_tokens');
+  });
+});
+
+describe('RandomSpanIds', () => {
+  it('gives lowercase hex ids of W3C length, all different, across refills of its pool', () => {
+    const ids = new RandomSpanIds();
+    const traceIds = new Set<string>();
+    const spanIds = new Set<string>();
+    for (let i = 0; i < 1000; i++) {
+      traceIds.add(ids.traceId());
+      spanIds.add(ids.spanId());
+    }
+    expect(traceIds.size).toBe(1000);
+    expect(spanIds.size).toBe(1000);
+    for (const id of traceIds) expect(id).toMatch(/^[0-9a-f]{32}$/);
+    for (const id of spanIds) expect(id).toMatch(/^[0-9a-f]{16}$/);
+  });
+});
+
+describe('unixNanos', () => {
+  it('is the epoch milliseconds as exact decimal nanoseconds, rounded to the nanosecond', () => {
+    expect(unixNanos(1_796_522_556_123)).toBe('1796522556123000000');
+    expect(unixNanos(1_796_522_556_123.5)).toBe('1796522556123500000');
+    expect(unixNanos(1_796_522_556_123.25)).toBe('1796522556123250000');
+    expect(unixNanos(5)).toBe('5000000');
+    expect(unixNanos(0.000001)).toBe('1');
+    expect(unixNanos(0)).toBe('0');
+    expect(unixNanos(999.9999999)).toBe('1000000000'); // rounds up into the next millisecond
+  });
+
+  it('agrees with BigInt arithmetic on times with sub-millisecond fractions', () => {
+    for (let i = 0; i < 1000; i++) {
+      const ms = 1_796_522_556_123 + i * 7.125; // fractions exact in binary
+      const expected = BigInt(Math.floor(ms)) * 1_000_000n + BigInt((ms - Math.floor(ms)) * 1e6);
+      expect(unixNanos(ms)).toBe(expected.toString());
+    }
+  });
+});
