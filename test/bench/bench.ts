@@ -17,7 +17,7 @@ import { gatewayMemory, runScenario, warmUpAll, type BenchContext, type Scenario
 import { runSoak, soakSummary } from './soak.js';
 
 /**
- * `npm run bench`: the fake upstreams, the floor proxy and the product (distributed: five
+ * `npm run bench`: the upstreams (bench-upstream.ts), the floor proxy and the product (distributed: five
  * services on the machine's Postgres and NATS) each in its own process, pinned with taskset; this
  * process is the load generator. Modes: the scenarios (default), --soak, --profile. See USAGE.
  */
@@ -87,9 +87,9 @@ async function startEverything(options: BenchOptions, gatewayNodeArgs: string[] 
   gatewayNodeArgsGiven = options.gatewayNodeArgs.length > 0;
   const plan = planCpus(allowedCpus());
   if (plan.pinned) pinSelf(plan.loadGenerator!);
-  const upstreamArgs = ['--port', '0', '--stream-chunks', String(STREAM_CHUNKS), '--api-key', UPSTREAM_KEY];
-  const fake = await processes.startNode('fake-upstream', 'dist/test/support/fake-upstream/main.js', upstreamArgs, plan.upstream);
-  const slowFake = await processes.startNode('slow-fake-upstream', 'dist/test/support/fake-upstream/main.js', [...upstreamArgs, '--chunk-delay-ms', String(options.slowChunkDelayMs)], plan.upstream);
+  const upstreamArgs = ['--port', '0', '--model', UPSTREAM_MODEL, '--stream-chunks', String(STREAM_CHUNKS), '--api-key', UPSTREAM_KEY];
+  const fake = await processes.startNode('upstream', 'dist/test/bench/bench-upstream.js', upstreamArgs, plan.upstream);
+  const slowFake = await processes.startNode('slow-upstream', 'dist/test/bench/bench-upstream.js', [...upstreamArgs, '--chunk-delay-ms', String(options.slowChunkDelayMs)], plan.upstream);
   const floor =
     options.mode !== 'soak'
       ? await processes.startNode(

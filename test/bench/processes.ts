@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { statFields } from './proc-stats.js';
 
 /**
- * The benchmark's own processes (fake upstreams, floor proxy), where each runs (taskset), and
+ * The benchmark's own processes (upstreams, floor proxy), where each runs (taskset), and
  * stopping every one of them whatever way the benchmark ends.
  */
 
@@ -55,7 +55,7 @@ export function planCpus(cpus: number[]): CpuPlan {
   const description = [
     `${cpus.length} CPUs allowed (${c.join(',')}); pinned with taskset:`,
     `  CPU ${plan.loadGenerator}: load generator (this process)`,
-    `  CPU ${plan.upstream}: fake upstreams (fast and slow)`,
+    `  CPU ${plan.upstream}: upstreams (fast and slow)`,
     `  CPU ${plan.otherServices}: credential-vault, model-registry, usage-metering, evaluator (usage-metering lowers its own priority: METERING_NICE, default 10)`,
     `  CPU ${plan.floor}: floor proxy`,
     `  CPU ${plan.gateway}: gateway`,

@@ -179,7 +179,7 @@ export function targetsText(checks: TargetCheck[]): string {
 export const LEGEND = [
   'Legend: medians across rounds; spread = (max-min)/median of req/s across rounds. Latencies in ms at the client (the load generator).',
   'TTFB = first body chunk (SSE event), not the headers. CPU us/req and CPU % = the process answering that path',
-  '(direct: the fake upstream; floor: the floor proxy; gateway: the gateway process only), from /proc/<pid>/stat.',
+  '(direct: the upstream; floor: the floor proxy; gateway: the gateway process only), from /proc/<pid>/stat.',
   'RSS = VmRSS of that process after the round (streams-1000: peak sampled every 50 ms). CPUs busy = each CPU\'s busy % in the round;',
   'st = the % of all CPUs\' time the hypervisor gave to other guests meanwhile (counted as busy; latency at concurrency 1 suffers first).',
 ].join('\n');
