@@ -192,7 +192,7 @@ async function runBench(options: BenchOptions): Promise<void> {
   log('');
   log(LEGEND);
   log('');
-  log('Against the floor and direct, same run (medians across rounds):');
+  log("Against the floor and direct, same run (medians across rounds; 'same round': the median of each round's own ratio):");
   log(comparisonTable(results));
   for (const s of results.filter((r) => r.informational)) log(`(${s.id} is informational: ${s.title})`);
   log('');
