@@ -1,5 +1,6 @@
 import { Inject, Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
 import type { ClientNats } from '@nestjs/microservices';
+import { EmptyResponseException } from '@nestjs/microservices/errors/empty-response.exception.js';
 import {
   AppError,
   ErrorCode,
@@ -18,6 +19,10 @@ export interface BusOptions {
   requestTimeoutMs: number;
 }
 
+/** Back-off between sends of a request nobody was subscribed to: 10, 20, 40 ... ms, at most 200. */
+const NO_RESPONDERS_FIRST_DELAY_MS = 10;
+const NO_RESPONDERS_MAX_DELAY_MS = 200;
+
 /** Typed request/reply and pub/sub over whichever transport the process uses. */
 @Injectable()
 export class BusClient implements OnApplicationShutdown {
@@ -32,11 +37,23 @@ export class BusClient implements OnApplicationShutdown {
     await this.proxy.connect();
   }
 
+  /**
+   * Sends a command and waits for its answer, at most `timeoutMs` in all. When no service is
+   * subscribed to the subject at that moment (one starting, or restarting in a rolling deploy,
+   * has not registered its subscription with NATS yet), NATS says so at once and nobody received
+   * the request, so it is sent again, with a short back-off, until the time is up.
+   */
   async request<S extends CommandSubject>(subject: S, payload: CommandRequest<S>, timeoutMs = this.options.requestTimeoutMs): Promise<CommandResponse<S>> {
-    try {
-      return await firstValueFrom(this.proxy.send<CommandResponse<S>, CommandRequest<S>>(subject, payload).pipe(timeout(timeoutMs)));
-    } catch (err) {
-      throw toAppError(subject, err, timeoutMs);
+    const deadline = performance.now() + timeoutMs;
+    for (let attempt = 0; ; attempt++) {
+      try {
+        const left = Math.max(1, deadline - performance.now());
+        return await firstValueFrom(this.proxy.send<CommandResponse<S>, CommandRequest<S>>(subject, payload).pipe(timeout(left)));
+      } catch (err) {
+        const delay = Math.min(NO_RESPONDERS_FIRST_DELAY_MS * 2 ** attempt, NO_RESPONDERS_MAX_DELAY_MS);
+        if (!(err instanceof EmptyResponseException) || performance.now() + delay >= deadline) throw toAppError(subject, err, timeoutMs);
+        await new Promise((resolve) => setTimeout(resolve, delay));
+      }
     }
   }
 
@@ -58,6 +75,9 @@ function toAppError(subject: string, err: unknown, timeoutMs: number): AppError 
   if (err instanceof AppError) return err;
   if (err instanceof TimeoutError) {
     return new AppError(ErrorCode.Unavailable, `no answer on ${subject} within ${timeoutMs} ms`);
+  }
+  if (err instanceof EmptyResponseException) {
+    return new AppError(ErrorCode.Unavailable, `no service subscribed to ${subject} within ${timeoutMs} ms`);
   }
   if (typeof err === 'object' && err !== null && 'code' in err && AppError.isErrorCode((err as { code: unknown }).code)) {
     const e = err as { code: ErrorCode; message?: unknown; details?: unknown };
