@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { chatCompletion, chatCompletionChunks, errorBody } from '../support/fake-upstream/openai-wire.js';
+import { stopWhenToldOrOrphaned } from './child-lifetime.js';
 
 /**
  * The benchmark's upstream: OpenAI's chat completions wire format (the same bodies the tests' fake
@@ -213,9 +214,7 @@ class Connection {
   }
 
   private fail(response: Buffer): void {
-    this.buffered = null;
-    this.ended = true;
-    this.socket.end(response);
+    this.send(response, true);
   }
 }
 
@@ -266,18 +265,10 @@ async function main(): Promise<void> {
     port: Number(values.port),
   });
   process.stdout.write(`${upstream.url}\n`);
-  let stopping = false;
-  const stop = (): void => {
-    if (stopping) return;
-    stopping = true;
+  stopWhenToldOrOrphaned(() => {
     void upstream.close().finally(() => process.exit(0));
     setTimeout(() => process.exit(0), 1000).unref();
-  };
-  process.once('SIGTERM', stop);
-  process.once('SIGINT', stop);
-  process.stdin.on('end', stop);
-  process.stdin.on('error', stop);
-  process.stdin.resume();
+  });
 }
 
 if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) await main();

@@ -3,6 +3,7 @@ import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { parseArgs } from 'node:util';
 import { Pool } from 'undici';
+import { stopWhenToldOrOrphaned } from './child-lifetime.js';
 
 /**
  * The benchmark's floor: the thinnest Node proxy that still does the work every gateway must do.
@@ -91,17 +92,9 @@ server.listen(Number(values.port), '127.0.0.1', () => {
   process.stdout.write(`http://127.0.0.1:${(server.address() as AddressInfo).port}\n`);
 });
 
-let stopping = false;
-const stop = (): void => {
-  if (stopping) return;
-  stopping = true;
+stopWhenToldOrOrphaned(() => {
   server.closeAllConnections();
   server.close();
   void Promise.allSettled([...new Set([fast.pool, slow.pool])].map((p) => p.close())).finally(() => process.exit(0));
   setTimeout(() => process.exit(0), 2000).unref();
-};
-process.once('SIGTERM', stop);
-process.once('SIGINT', stop);
-process.stdin.on('end', stop);
-process.stdin.on('error', stop);
-process.stdin.resume();
+});

@@ -19,9 +19,11 @@ export interface SpanClock {
   nowMs(): number;
 }
 
+const TIME_ORIGIN_MS = performance.timeOrigin;
+
 /** Wall-clock time at start plus a monotonic clock since (as OpenTelemetry's SDK times spans). */
 export const monotonicSpanClock: SpanClock = {
-  nowMs: () => performance.timeOrigin + performance.now(),
+  nowMs: () => TIME_ORIGIN_MS + performance.now(),
 };
 
 /** W3C trace-context ids: a 16-byte trace id and an 8-byte span id, lowercase hex, never all zero. */
@@ -125,10 +127,6 @@ export class CallSpan {
     this.parentSpanId = parent?.spanId ?? null;
     this.spanId = ids.spanId();
     this.startMs = clock.nowMs();
-  }
-
-  get name(): string {
-    return this.start.name;
   }
 
   /** Sets (or replaces) one attribute; ignored once the span has ended. */

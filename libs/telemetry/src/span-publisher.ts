@@ -9,7 +9,7 @@ export interface SpanPublisherOptions {
   maxBatchSize: number;
 }
 
-/** What the processor has done; exported as metrics and read by tests and the benchmark. */
+/** What the publisher has done; exported as metrics and read by tests and the benchmark. */
 export interface TelemetryCounters {
   spansQueued: number;
   spansPublished: number;
