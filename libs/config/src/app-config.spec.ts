@@ -33,3 +33,25 @@ describe('loadConfig', () => {
     }
   });
 });
+
+describe('UPSTREAM_ALLOWLIST', () => {
+  it('is empty by default, so no non-public upstream is called', () => {
+    expect(loadConfig({}).upstreamAllowlist).toBe('');
+  });
+
+  it('takes CIDRs, addresses and host names', () => {
+    expect(loadConfig({ UPSTREAM_ALLOWLIST: '10.0.0.0/8, fd00::/8,192.168.1.5, ollama.internal,*.corp.example' }).upstreamAllowlist).toContain('ollama.internal');
+  });
+
+  it('stops the start naming the variable and each bad entry', () => {
+    try {
+      loadConfig({ UPSTREAM_ALLOWLIST: '10.0.0.0/8,10.0.0.0/40,http://ollama:11434' });
+      throw new Error('expected a ConfigError');
+    } catch (e) {
+      expect(e).toBeInstanceOf(ConfigError);
+      expect((e as ConfigError).problems).toEqual([
+        expect.stringMatching(/^UPSTREAM_ALLOWLIST has entries that are neither a CIDR .*"10\.0\.0\.0\/40", "http:\/\/ollama:11434"/),
+      ]);
+    }
+  });
+});

@@ -1,4 +1,5 @@
 import { plainToInstance, Transform } from 'class-transformer';
+import { AllowListError, UpstreamAllowList } from '#libs/upstream-guard';
 import {
   IsIn,
   IsInt,
@@ -8,6 +9,7 @@ import {
   Max,
   Min,
   MinLength,
+  ValidateBy,
   validateSync,
   type ValidationError,
 } from 'class-validator';
@@ -32,6 +34,7 @@ export const ENV_NAMES = {
   organisationId: 'DEFAULT_ORGANISATION_ID',
   gatewayUrl: 'GATEWAY_URL',
   meteringNice: 'METERING_NICE',
+  upstreamAllowlist: 'UPSTREAM_ALLOWLIST',
 } as const satisfies Record<string, string>;
 
 export type ConfigField = keyof typeof ENV_NAMES;
@@ -40,6 +43,29 @@ const toInt = ({ value }: { value: unknown }): unknown =>
   typeof value === 'string' && /^-?\d+$/.test(value.trim()) ? Number(value.trim()) : value;
 const emptyToUndefined = ({ value }: { value: unknown }): unknown =>
   typeof value === 'string' && value.trim() === '' ? undefined : value;
+
+/** A comma-separated list UpstreamAllowList reads; the message names the entries it cannot. */
+function IsUpstreamAllowList(): PropertyDecorator {
+  const problem = (value: unknown): string | undefined => {
+    if (typeof value !== 'string') return 'must be a comma-separated list of CIDRs and host names';
+    try {
+      UpstreamAllowList.parse(value);
+      return undefined;
+    } catch (err) {
+      if (err instanceof AllowListError) {
+        return `has entries that are neither a CIDR (10.0.0.0/8), an IP address nor a host name: ${err.badEntries.map((e) => JSON.stringify(e)).join(', ')}`;
+      }
+      throw err;
+    }
+  };
+  return ValidateBy({
+    name: 'isUpstreamAllowList',
+    validator: {
+      validate: (value: unknown) => problem(value) === undefined,
+      defaultMessage: (args) => `$property ${problem(args?.value) ?? 'is invalid'}`,
+    },
+  });
+}
 
 /**
  * The whole configuration of every service, read once from the environment at start.
@@ -149,6 +175,14 @@ export class AppConfig {
   @Min(0)
   @Max(19)
   meteringNice: number = 10;
+
+  /**
+   * Non-public upstream addresses the gateway may call anyway (self-hosted endpoints on private
+   * networks): comma-separated CIDRs, addresses and host names (`*.` for a domain). Empty by
+   * default: upstreams on loopback, private, link-local and metadata addresses are refused.
+   */
+  @IsUpstreamAllowList()
+  upstreamAllowlist: string = '';
 
   /** Embedded mode: no DATABASE_URL and no NATS_URL; the product runs its own Postgres and an in-process bus. */
   get embedded(): boolean {
