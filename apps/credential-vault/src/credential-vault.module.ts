@@ -1,5 +1,6 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import { type RunningService, serviceInfrastructure, type ServiceRuntime, startBusService } from '#libs/runtime';
+import { UpstreamAddressPolicy } from '#libs/upstream-guard';
 import { AuditLogEntryEntity } from './audit/audit-log-entry.entity.js';
 import { AuditLogRepository } from './audit/audit-log.repository.js';
 import { ConnectionSecrets } from './connections/connection-secrets.js';
@@ -43,6 +44,7 @@ export class CredentialVaultModule {
         ConnectionsRepository,
         AuditLogRepository,
         VaultTransactions,
+        { provide: UpstreamAddressPolicy, useValue: UpstreamAddressPolicy.fromAllowList(runtime.config.upstreamAllowlist) },
         ConnectionsService,
         MasterKeyRotationService,
       ],

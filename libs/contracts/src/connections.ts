@@ -4,7 +4,6 @@ import {
   IsObject,
   IsOptional,
   IsString,
-  IsUrl,
   Length,
   Matches,
   MaxLength,
@@ -35,6 +34,28 @@ function IsHeaderMap(options?: ValidationOptions): PropertyDecorator {
   );
 }
 
+/**
+ * An http(s) URL as the WHATWG parser (and so undici) reads it. Unlike validator's isURL it takes
+ * every notation of an address (http://2130706433/, http://127.1/), so the vault's address check
+ * sees them and names their class rather than a bare "must be a URL".
+ */
+function IsHttpUrl(options?: ValidationOptions): PropertyDecorator {
+  return ValidateBy(
+    {
+      name: 'isHttpUrl',
+      validator: {
+        validate: (value: unknown) => {
+          if (typeof value !== 'string' || !URL.canParse(value)) return false;
+          const url = new URL(value);
+          return (url.protocol === 'http:' || url.protocol === 'https:') && url.hostname !== '';
+        },
+        defaultMessage: () => '$property must be an http:// or https:// URL',
+      },
+    },
+    options,
+  );
+}
+
 export const NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._:/@-]{0,127}$/;
 export const NAME_MESSAGE = '$property must be 1-128 letters, digits or . _ : / @ -, starting with a letter or digit';
 
@@ -48,8 +69,11 @@ export class CreateConnectionDto {
   @IsIn(ADAPTER_IDS)
   adapter!: AdapterId;
 
-  @ApiProperty({ example: 'https://api.openai.com/v1' })
-  @IsUrl({ require_tld: false, require_protocol: true, protocols: ['http', 'https'] })
+  @ApiProperty({
+    example: 'https://api.openai.com/v1',
+    description: 'Loopback, private, link-local and cloud-metadata addresses are refused unless UPSTREAM_ALLOWLIST lets them through.',
+  })
+  @IsHttpUrl()
   @MaxLength(2048)
   baseUrl!: string;
 

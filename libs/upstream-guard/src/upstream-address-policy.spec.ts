@@ -55,5 +55,8 @@ describe('UpstreamAddressPolicy.checkAddress (connect time)', () => {
     expect(refused?.publicMessage).toContain('localhost is a loopback address');
     expect(refused?.publicMessage).not.toContain('::1');
     expect(refused?.publicMessage).toContain('UPSTREAM_ALLOWLIST');
+    expect(UpstreamAddressPolicy.fromAllowList('').checkUrl('http://0x7f000001/')?.forField('baseUrl')).toMatch(
+      /^baseUrl points at 127\.0\.0\.1, a loopback address, which the gateway does not call unless UPSTREAM_ALLOWLIST lets it through/,
+    );
   });
 });

@@ -22,6 +22,11 @@ export class UpstreamAddressRefused extends Error {
     super(`${describeTarget(host, address)} is ${ADDRESS_CLASS_NAMES[addressClass]}; the gateway does not connect to it unless ${ALLOWLIST_ENV} lets it through`);
   }
 
+  /** For a create-time validation error on the field that holds the URL. */
+  forField(field: string): string {
+    return `${field} points at ${describeTarget(this.host, this.address)}, ${ADDRESS_CLASS_NAMES[this.addressClass]}, which the gateway does not call unless ${ALLOWLIST_ENV} lets it through (comma-separated CIDRs and host names)`;
+  }
+
   /**
    * The same, for a caller of the API, who should learn the class and the setting but not where an
    * internal name resolves to.

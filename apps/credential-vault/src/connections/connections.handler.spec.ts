@@ -45,7 +45,7 @@ describe('credential vault on the bus', () => {
   let created: ConnectionView;
 
   beforeAll(async () => {
-    h = await createServiceHarness('credential_vault', { VAULT_MASTER_KEY: `a:${KEY_A}` });
+    h = await createServiceHarness('credential_vault', { VAULT_MASTER_KEY: `a:${KEY_A}`, UPSTREAM_ALLOWLIST: '10.20.0.0/16' });
     await h.start(startCredentialVault);
     created = await h.bus.request('vault.v1.connections.create', as(ADMIN, connection('openai-prod')));
   });
@@ -111,6 +111,27 @@ describe('credential vault on the bus', () => {
   it('lets another organisation use the same name', async () => {
     const other = await h.bus.request('vault.v1.connections.create', envelope(connection('openai-prod'), OTHER_ORG));
     expect(other.organisationId).toBe('org_other');
+  });
+
+  it.each([
+    ['http://0x7f000001/v1', 'loopback'],
+    ['http://2130706433/v1', 'loopback'],
+    ['http://127.1:11434/v1', 'loopback'],
+    ['http://[::ffff:169.254.169.254]/latest', 'cloud metadata'],
+    ['http://metadata.google.internal/', 'cloud metadata'],
+    ['http://10.30.0.1/v1', 'private-network'],
+  ])('refuses to create a connection on %s (%s) with validation_failed naming baseUrl and UPSTREAM_ALLOWLIST', async (baseUrl, addressClass) => {
+    const name = `forbidden-${Buffer.from(baseUrl).toString('hex').slice(0, 40)}`;
+    const err = await h.bus.request('vault.v1.connections.create', envelope(connection(name, { baseUrl }))).catch((e: unknown) => e);
+    expect(err).toMatchObject({ code: 'validation_failed', details: [{ field: 'baseUrl', messages: [expect.stringContaining(`${addressClass} address`)] }] });
+    expect((err as { details: Array<{ messages: string[] }> }).details[0]!.messages[0]).toContain('UPSTREAM_ALLOWLIST');
+    const page = await h.bus.request('vault.v1.connections.list', envelope({ limit: 200 }));
+    expect(page.items.map((c) => c.name)).not.toContain(name);
+  });
+
+  it('creates a connection on a private address that UPSTREAM_ALLOWLIST lets through, and on a name (checked at connect time)', async () => {
+    await expect(h.bus.request('vault.v1.connections.create', envelope(connection('vllm-private', { baseUrl: 'http://10.20.1.2:8000/v1' })))).resolves.toMatchObject({ baseUrl: 'http://10.20.1.2:8000/v1' });
+    await expect(h.bus.request('vault.v1.connections.create', envelope(connection('ollama-local', { baseUrl: 'http://localhost:11434/v1' })))).resolves.toMatchObject({ name: 'ollama-local' });
   });
 
   it('answers not_found for an unknown id on get, reveal and delete', async () => {

@@ -15,6 +15,7 @@ import {
   type TenantScope,
 } from '#libs/contracts';
 import { newId } from '#libs/db';
+import { UpstreamAddressPolicy } from '#libs/upstream-guard';
 import { AuditLogRepository } from '../audit/audit-log.repository.js';
 import { SecretUnreadableError } from '../crypto/envelope-cipher.js';
 import { ConnectionSecrets, type ConnectionCredentials } from './connection-secrets.js';
@@ -39,6 +40,7 @@ export class ConnectionsService {
     private readonly secrets: ConnectionSecrets,
     private readonly transactions: VaultTransactions,
     private readonly bus: BusClient,
+    private readonly upstreamAddresses: UpstreamAddressPolicy,
   ) {}
 
   async create({ scope, actor, input }: CommandEnvelope<CreateConnectionDto>): Promise<ConnectionView> {
@@ -46,6 +48,9 @@ export class ConnectionsService {
     if (scope.projectId !== null && projectId !== scope.projectId) {
       throw new AppError(ErrorCode.Forbidden, `a key of project ${scope.projectId} cannot create connections in project ${projectId}`);
     }
+    // An address literal (any notation) is judged now; a host name on every connection the gateway opens.
+    const refused = this.upstreamAddresses.checkUrl(input.baseUrl);
+    if (refused) throw AppError.validation([{ field: 'baseUrl', messages: [refused.forField('baseUrl')] }]);
     const credentials: ConnectionCredentials = { apiKey: input.apiKey, headers: { ...(input.headers ?? {}) } };
     const headerNames = Object.keys(credentials.headers);
     const row = new ConnectionEntity();
