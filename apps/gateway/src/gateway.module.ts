@@ -6,7 +6,9 @@ import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { AdapterRegistry } from '#libs/adapter-sdk';
 import { builtInAdapters } from '#libs/adapters';
 import { createBusServer } from '#libs/bus';
+import { APP_CONFIG, type AppConfig } from '#libs/config';
 import { logLevels, type RunningService, serviceInfrastructure, type ServiceRuntime } from '#libs/runtime';
+import { HostResolver, SystemHostResolver, UpstreamAddressPolicy } from '#libs/upstream-guard';
 import { ConnectionsController } from './admin/connections.controller.js';
 import { ModelDefinitionsController } from './admin/model-definitions.controller.js';
 import { ProviderModelsController } from './admin/provider-models.controller.js';
@@ -66,6 +68,8 @@ export class GatewayModule {
         ApiKeysService,
         ReadModelService,
         AdminAuthGuard,
+        { provide: UpstreamAddressPolicy, useFactory: (config: AppConfig) => UpstreamAddressPolicy.fromAllowList(config.upstreamAllowlist), inject: [APP_CONFIG] },
+        { provide: HostResolver, useClass: SystemHostResolver },
         UpstreamPools,
         { provide: AdapterRegistry, useFactory: adapterRegistry },
         GatewayTracer,

@@ -3,6 +3,7 @@ import { AdapterRegistry, SliceWriter, SseEventSplitter, sseData, type Canonical
 import { GenAiAttr } from '#libs/contracts';
 import type { CallSpan } from '#libs/telemetry';
 import { TokenCounter } from '#libs/tokenizer';
+import { UpstreamAddressRefused } from '#libs/upstream-guard';
 import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
 import { bearerToken, type Principal } from '../auth/principal.js';
 import { ReadModelService, type Route } from '../read-model/read-model.service.js';
@@ -87,6 +88,10 @@ export class ChatCompletionsHandler implements OnApplicationShutdown {
     try {
       await this.forward(res, body, route, adapter, span, stream);
     } catch (err) {
+      if (err instanceof UpstreamAddressRefused) {
+        this.refuseAddress(res, route, span, err);
+        return;
+      }
       this.failSpan(span, err);
       if (!res.headersSent && !res.destroyed) {
         const message =
@@ -162,6 +167,10 @@ export class ChatCompletionsHandler implements OnApplicationShutdown {
     const status = exchange.statusCode;
     span.setAttribute('http.response.status_code', status);
 
+    if (status >= 300 && status < 400) {
+      this.refuseRedirect(res, span, status);
+      return;
+    }
     if (status >= 400) {
       await this.relayError(res, exchange, adapter, span, raw);
       return;
@@ -187,6 +196,23 @@ export class ChatCompletionsHandler implements OnApplicationShutdown {
     headers['content-length'] = String(whole.length);
     res.writeHead(status, headers);
     res.end(whole);
+  }
+
+  /**
+   * A redirect is never followed (its target was never checked against UPSTREAM_ALLOWLIST) nor
+   * relayed (a client's own HTTP stack would follow it, or learn an internal address): the caller
+   * gets an upstream error with neither the Location nor the body.
+   */
+  private refuseRedirect(res: ServerResponse, span: CallSpan, status: number): void {
+    span.setError(`upstream answered ${status}, a redirect the gateway does not follow`, 'upstream_redirect');
+    writeOpenAIError(res, 502, openAIError(`The upstream provider answered with a redirect (${status}), which the gateway does not follow.`, 'api_error', 'upstream_redirect'));
+  }
+
+  /** The connection's upstream is on an address the operator has not allowed; nothing was sent, no other address is tried. */
+  private refuseAddress(res: ServerResponse, route: Route, span: CallSpan, err: UpstreamAddressRefused): void {
+    span.setError(err.message, 'upstream_address_refused');
+    this.logger.warn(`upstream call for ${route.model.name} refused: connection ${route.connection.id}: ${err.message}`);
+    writeOpenAIError(res, 502, openAIError(`The upstream of connection ${route.connection.name} was not called: ${err.publicMessage}`, 'api_error', 'upstream_address_refused'));
   }
 
   private async relayError(res: ServerResponse, exchange: UpstreamExchange, adapter: ProviderAdapter, span: CallSpan, raw: Buffer | undefined): Promise<void> {
@@ -317,7 +343,7 @@ class ClientGone extends Error {
 
 /** A successful answer in server-sent events (an upstream may answer a stream request with JSON). */
 function isEventStream(status: number, headers: IncomingHttpHeaders): boolean {
-  return status < 400 && String(headers['content-type'] ?? '').includes('text/event-stream');
+  return status >= 200 && status < 300 && String(headers['content-type'] ?? '').includes('text/event-stream');
 }
 
 function clientWantsUsage(body: ChatBody): boolean {

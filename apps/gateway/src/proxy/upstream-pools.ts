@@ -1,10 +1,16 @@
 import { Inject, Injectable, type OnApplicationShutdown } from '@nestjs/common';
 import { APP_CONFIG, type AppConfig } from '#libs/config';
-import { Pool } from 'undici';
+import { guardedConnector, HostResolver, UpstreamAddressPolicy } from '#libs/upstream-guard';
+import { buildConnector, Pool } from 'undici';
+
+/** How long opening a socket (TCP, and TLS) may take; DNS comes before it. */
+const CONNECT_TIMEOUT_MS = 10_000;
 
 /**
  * One undici Pool per upstream origin (DESIGN.md hot-path rule 2): keep-alive, one request at a
- * time per connection (no HTTP/1.1 pipelining), created on first use and kept.
+ * time per connection (no HTTP/1.1 pipelining), created on first use and kept. Every new socket
+ * goes through the upstream guard (resolve, check each address against UPSTREAM_ALLOWLIST, connect
+ * to the checked address); reused keep-alive sockets cost nothing more.
  */
 @Injectable()
 export class UpstreamPools implements OnApplicationShutdown {
@@ -12,7 +18,11 @@ export class UpstreamPools implements OnApplicationShutdown {
   /** Parsed upstream URLs: a request URL is parsed once, not on every call. */
   private readonly targets = new Map<string, { pool: Pool; path: string }>();
 
-  constructor(@Inject(APP_CONFIG) private readonly config: Readonly<AppConfig>) {}
+  constructor(
+    @Inject(APP_CONFIG) private readonly config: Readonly<AppConfig>,
+    private readonly addressPolicy: UpstreamAddressPolicy,
+    private readonly resolver: HostResolver,
+  ) {}
 
   private get(origin: string): Pool {
     let pool = this.pools.get(origin);
@@ -24,7 +34,8 @@ export class UpstreamPools implements OnApplicationShutdown {
         keepAliveMaxTimeout: 600_000,
         headersTimeout: this.config.upstreamTimeoutMs,
         bodyTimeout: this.config.upstreamTimeoutMs,
-        connectTimeout: 10_000,
+        // A connect function replaces undici's own connector, so its timeout is given here.
+        connect: guardedConnector({ policy: this.addressPolicy, resolver: this.resolver, connect: buildConnector({ timeout: CONNECT_TIMEOUT_MS }) }),
       });
       this.pools.set(origin, pool);
     }
