@@ -108,7 +108,8 @@ async function startEverything(options: BenchOptions, gatewayNodeArgs: string[] 
     gatewayCpus: plan.gateway,
     gatewayNodeArgs: [...options.gatewayNodeArgs, ...gatewayNodeArgs],
     serviceNodeArgs: { 'usage-metering': meteringNodeArgs },
-    env: { LOG_LEVEL: 'warn' },
+    // The bench's upstreams listen on loopback, which the product refuses unless allowed.
+    env: { LOG_LEVEL: 'warn', UPSTREAM_ALLOWLIST: '127.0.0.1/32' },
     startTimeoutMs: 120_000,
   });
   const { clientKey } = await setUpProduct(product, { fast: fake.firstLine, slow: slowFake.firstLine });

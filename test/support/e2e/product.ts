@@ -30,6 +30,7 @@ export interface Product {
 
 export interface ProductOptions {
   mode?: ProductMode;
+  /** Environment of every product process; UPSTREAM_ALLOWLIST defaults to TEST_UPSTREAM_ALLOWLIST unless given here. */
   env?: Record<string, string>;
   /** Embedded: use (and keep) this data directory instead of a fresh temporary one. */
   dataDir?: string;
@@ -49,6 +50,12 @@ export interface ProductOptions {
 const here = path.dirname(fileURLToPath(import.meta.url));
 /** The repository root: test/support/e2e in sources, dist/test/support/e2e when built. */
 const ROOT = path.resolve(here, here.includes(`${path.sep}dist${path.sep}test${path.sep}`) ? '../../../..' : '../../..');
+
+/**
+ * The tests' fake upstreams listen on loopback, which the product refuses by default (an empty
+ * UPSTREAM_ALLOWLIST): a test that does not choose its own allow-list lets loopback through.
+ */
+export const TEST_UPSTREAM_ALLOWLIST = '127.0.0.1/32,::1/128';
 
 export const SERVICES = ['credential-vault', 'model-registry', 'usage-metering', 'evaluator', 'gateway'] as const;
 export type ProductService = (typeof SERVICES)[number];
@@ -124,7 +131,12 @@ async function startEmbedded(options: ProductOptions): Promise<Product> {
   const dataDir = options.dataDir ?? (await mkdtemp(path.join(os.tmpdir(), 'gw-e2e-')));
   const removeData = options.dataDir ? async () => undefined : () => rm(dataDir, { recursive: true, force: true });
   const port = await freePort();
-  const child = spawnNode('dist/apps/main.js', { DATA_DIR: dataDir, PORT: String(port), LOG_LEVEL: 'warn', ...options.env }, options.cpus, logs);
+  const child = spawnNode(
+    'dist/apps/main.js',
+    { DATA_DIR: dataDir, PORT: String(port), LOG_LEVEL: 'warn', UPSTREAM_ALLOWLIST: TEST_UPSTREAM_ALLOWLIST, ...options.env },
+    options.cpus,
+    logs,
+  );
   const timeout = options.startTimeoutMs ?? 90_000;
   try {
     const { url, key } = await waitFor('the gateway banner', () => bannerValues(logs, options.adminKey), timeout, [child], logs);
@@ -171,6 +183,7 @@ async function startDistributed(options: ProductOptions): Promise<Product> {
     VAULT_MASTER_KEY: randomBytes(32).toString('base64'),
     PORT: String(port),
     LOG_LEVEL: 'warn',
+    UPSTREAM_ALLOWLIST: TEST_UPSTREAM_ALLOWLIST,
     ...options.env,
   };
   const cpuList = options.cpus?.split(',');
