@@ -168,7 +168,7 @@ export class ChatCompletionsHandler implements OnApplicationShutdown {
     span.setAttribute('http.response.status_code', status);
 
     if (status >= 300 && status < 400) {
-      this.refuseRedirect(res, span, status);
+      this.refuseRedirect(res, span, status, exchange.headers.location);
       return;
     }
     if (status >= 400) {
@@ -203,8 +203,9 @@ export class ChatCompletionsHandler implements OnApplicationShutdown {
    * relayed (a client's own HTTP stack would follow it, or learn an internal address): the caller
    * gets an upstream error with neither the Location nor the body.
    */
-  private refuseRedirect(res: ServerResponse, span: CallSpan, status: number): void {
+  private refuseRedirect(res: ServerResponse, span: CallSpan, status: number, location: string | undefined): void {
     span.setError(`upstream answered ${status}, a redirect the gateway does not follow`, 'upstream_redirect');
+    this.logger.warn(`upstream answered ${status} with Location ${JSON.stringify(location ?? null)}; not followed, answered 502`);
     writeOpenAIError(res, 502, openAIError(`The upstream provider answered with a redirect (${status}), which the gateway does not follow.`, 'api_error', 'upstream_redirect'));
   }
 
