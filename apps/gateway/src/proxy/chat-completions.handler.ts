@@ -222,6 +222,7 @@ export class ChatCompletionsHandler implements OnApplicationShutdown {
     const mapped = adapter.mapError(status, parsed, exchange.headers);
     const message = redactor.redact(mapped.message);
     span.setError(message, mapped.kind);
+    this.logger.debug(`upstream answered HTTP ${status} (${mapped.kind}): ${message}`);
     const headers: Record<string, string> = {};
     const retryAfter = exchange.headers['retry-after'];
     if (typeof retryAfter === 'string') headers['retry-after'] = redactor.redact(retryAfter);
@@ -276,7 +277,7 @@ export class ChatCompletionsHandler implements OnApplicationShutdown {
       if (!seen.done) throw new UpstreamStreamError('the upstream stream ended without [DONE]');
       res.end();
     } catch (err) {
-      failSpan(span, err, redactor);
+      this.logger.debug(`upstream stream failed: ${failSpan(span, err, redactor)}`);
       if (!res.destroyed) {
         // An UpstreamStreamError's message is the upstream's, already without secrets (readStreamEvent).
         const message = err instanceof UpstreamStreamError ? err.message : 'the upstream stream failed before it was complete';
