@@ -140,6 +140,21 @@ describe('secret redaction', () => {
     expect(leaks(`${headersText(raw.headers)}\n${raw.body}`)).toEqual([]);
   });
 
+  it("relays neither an upstream error's param, code and type nor an error body that is not an OpenAI error object", async () => {
+    const fields = await rawChat({ kind: 'error', status: 400, message: 'Bad request.', param: apiKey, code: headerSecret, type: `type-${apiKey}` }, false);
+    expect(fields.status).toBe(400);
+    expect(JSON.parse(fields.body)).toEqual({ error: { message: 'Bad request.', type: 'invalid_request_error', param: null, code: 'bad_request' } });
+
+    const text = await rawChat({ kind: 'raw', status: 401, headers: { 'content-type': 'text/plain' }, body: 'Unauthorized:', echo: echoBoth }, false);
+    expectEchoed(fake.requests.at(-1));
+    expect(JSON.parse(text.body)).toEqual({ error: { message: 'upstream answered HTTP 401', type: 'authentication_error', param: null, code: 'auth' } });
+
+    const stringError = await rawChat({ kind: 'raw', status: 403, body: JSON.stringify({ error: `Forbidden for key ${apiKey}` }) }, false);
+    expect(JSON.parse(stringError.body)).toEqual({ error: { message: 'upstream answered HTTP 403', type: 'permission_error', param: null, code: 'auth' } });
+
+    for (const answer of [fields, text, stringError]) expect(leaks(`${headersText(answer.headers)}\n${answer.body}`)).toEqual([]);
+  });
+
   it('ends a stream whose upstream error event echoes the secrets with an error event without them', async () => {
     const behaviour: FakeBehaviour = {
       kind: 'stream',
@@ -235,7 +250,7 @@ describe('secret redaction', () => {
 
     if (product.mode === 'distributed') {
       // Spans travel to metering on JetStream, which keeps them (limits retention): read them all.
-      // Five calls' spans carry the upstream's error: the 401 twice, the stream twice, the playground run.
+      // Five calls' spans carry this upstream error: the 401 twice, the stream twice, the playground run.
       const spans = await storedStreamMessages(product.busNamespace!, (text) => text.split('"message":"Incorrect API key provided.').length - 1 >= 5);
       expect(spans).toMatch(/"status":\{"code":"error","message":"Incorrect API key provided\. Received [^"]*\[redacted\]/);
       expect(leaks(spans)).toEqual([]);
