@@ -374,7 +374,7 @@ function recordUsage(span: CallSpan, usage: CanonicalUsage | undefined, model: s
 
 /**
  * The upstream headers a client may want: request ids, OpenAI's processing info, rate-limit state;
- * their values without the connection's secrets (a value shorter than any secret costs one comparison).
+ * their values without the connection's secrets (a value too short to hold one costs one comparison).
  */
 function passHeaders(headers: IncomingHttpHeaders, redactor: SecretRedactor): Record<string, string> {
   const out: Record<string, string> = {};

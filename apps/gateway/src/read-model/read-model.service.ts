@@ -113,7 +113,9 @@ export class ReadModelService implements OnApplicationShutdown {
       (principal.projectId !== null ? entries.find((m) => m.projectId === principal.projectId) : undefined) ?? entries.find((m) => m.projectId === null);
     if (!model) return undefined;
     const connection = this.connections.get(model.connectionId);
-    return connection ? { model, connection, redactor: this.redactors.get(connection.id) ?? SecretRedactor.NONE } : undefined;
+    if (!connection) return undefined;
+    // Both maps are replaced together, so the redactor is there; should it not be, build one rather than relay secrets.
+    return { model, connection, redactor: this.redactors.get(connection.id) ?? SecretRedactor.forSecrets(connectionSecrets(connection)) };
   }
 
   /** Models a principal may call (GET /v1/models). */
