@@ -21,6 +21,8 @@ export interface Product {
   adminKey: string;
   /** Distributed mode: the database the services use (for assertions on stored rows). */
   databaseUrl?: string;
+  /** Distributed mode: the services' NATS subject namespace (for assertions on stored stream messages). */
+  busNamespace?: string;
   processes: ChildProcess[];
   /** The process serving the gateway's HTTP edge (the only process in embedded mode). */
   gatewayProcess: ChildProcess;
@@ -207,7 +209,7 @@ async function startDistributed(options: ProductOptions): Promise<Product> {
   try {
     const { url, key } = await waitFor('the gateway banner', () => bannerValues(logs), timeout, children, logs);
     await waitFor('/health/ready', () => isReady(url), timeout, children, logs);
-    return { mode: 'distributed', url, adminKey: key, databaseUrl, processes: children, gatewayProcess, output: () => logs.join(''), stop: cleanup };
+    return { mode: 'distributed', url, adminKey: key, databaseUrl, busNamespace: namespace, processes: children, gatewayProcess, output: () => logs.join(''), stop: cleanup };
   } catch (err) {
     await cleanup();
     throw err;

@@ -20,6 +20,33 @@ export interface FakeToolCall {
 
 export type FakeFinishReason = 'stop' | 'length' | 'tool_calls' | 'content_filter';
 
+/** A form in which a careless provider (or a proxy in front of it) echoes a credential back. */
+export type FakeEchoForm = 'plain' | 'base64' | 'hex';
+
+/**
+ * Echoes the credentials the request carried, as some providers do in their errors ("Incorrect API
+ * key provided: sk-..."), so a test can check that a gateway never passes them on.
+ */
+export interface FakeEcho {
+  /** Request headers whose values are echoed (default `authorization`, whose `Bearer ` scheme is left out). */
+  headers?: readonly string[];
+  /** Default: every form. */
+  forms?: readonly FakeEchoForm[];
+  /** Whether the error message (or in-stream error, or raw body) carries the echo (default true). */
+  inMessage?: boolean;
+  /** Response headers set to the echo too (e.g. `openai-organization`, which a gateway passes on). */
+  inResponseHeaders?: readonly string[];
+}
+
+/** An OpenAI error event in the middle of a stream, instead of the rest of it (no [DONE] follows). */
+export interface FakeStreamError {
+  /** Stream events sent before the error (the role chunk is the first). */
+  afterChunks: number;
+  message?: string;
+  type?: string;
+  code?: string | null;
+}
+
 /** A successful answer, as JSON or as an SSE stream. */
 export interface FakeAnswer {
   /** The assistant's text (default: a fixed sentence; with `chunks` alone: "chunk1 chunk2 …"). */
@@ -43,6 +70,10 @@ export interface FakeAnswer {
   toolCalls?: readonly FakeToolCall[];
   /** Extra response headers. */
   headers?: Record<string, string>;
+  /** Ends the stream with an error event (a JSON answer ignores it). */
+  streamError?: FakeStreamError;
+  /** Echoes the request's credentials in the stream error and in response headers. */
+  echo?: FakeEcho;
 }
 
 export interface FakeError {
@@ -57,6 +88,8 @@ export interface FakeError {
   /** Milliseconds, sent as `retry-after-ms` (read by the official OpenAI clients). */
   retryAfterMs?: number;
   headers?: Record<string, string>;
+  /** Echoes the request's credentials after the message and in response headers. */
+  echo?: FakeEcho;
 }
 
 export type FakeBehaviour =
@@ -69,7 +102,7 @@ export type FakeBehaviour =
   /** Waits, then behaves as `then` (default: the normal answer for the request). */
   | { kind: 'delay'; ms: number; then?: FakeBehaviour }
   /** Anything OpenAI would not send (malformed JSON, odd SSE, wrong content type). */
-  | { kind: 'raw'; status?: number; headers?: Record<string, string>; body: string }
+  | { kind: 'raw'; status?: number; headers?: Record<string, string>; body: string; echo?: FakeEcho }
   /** Drops the connection before answering (a reset upstream). */
   | { kind: 'disconnect' };
 
@@ -97,6 +130,15 @@ export const fakeErrors = {
     type: 'invalid_request_error',
     param: 'messages',
     code: 'context_length_exceeded',
+  }),
+  /** A 401 whose message echoes the key it was sent, plain, base64 and hex. */
+  echoingInvalidApiKey: (echo: FakeEcho = {}): FakeBehaviour => ({
+    kind: 'error',
+    status: 401,
+    message: 'Incorrect API key provided.',
+    type: 'invalid_request_error',
+    code: 'invalid_api_key',
+    echo,
   }),
   modelNotFound: (): FakeBehaviour => ({ kind: 'error', status: 404 }),
   serverError: (): FakeBehaviour => ({ kind: 'error', status: 500 }),

@@ -162,6 +162,39 @@ describe('fake OpenAI upstream', () => {
     expect(err).toMatchObject({ status: 400, code: 'context_length_exceeded', param: 'messages', type: 'invalid_request_error' });
   });
 
+  it('echoes the request credentials plain, base64 and hex: in a 401, in an in-stream error event, in response headers and a raw body', async () => {
+    const key = 'sk-echo-test-0123456789';
+    const forms = [key, Buffer.from(key).toString('base64'), Buffer.from(key).toString('hex')];
+    const headers = { authorization: `Bearer ${key}`, 'x-tenant-secret': 'tenant-secret-value' };
+
+    fake.enqueue(fakeErrors.echoingInvalidApiKey({ headers: ['authorization', 'x-tenant-secret'], inResponseHeaders: ['openai-organization'] }));
+    const res = await post(fake, '/chat/completions', chat(), headers);
+    expect(res.status).toBe(401);
+    const body = (await res.json()) as { error: { message: string; code: string } };
+    expectSchema('ErrorResponse', body);
+    expect(body.error.code).toBe('invalid_api_key');
+    for (const form of [...forms, 'tenant-secret-value', Buffer.from('tenant-secret-value').toString('hex')]) {
+      expect(body.error.message).toContain(form);
+      expect(res.headers.get('openai-organization')).toContain(form);
+    }
+    expect(fake.requests.at(-1)!.echoed).toEqual([...forms, 'tenant-secret-value', Buffer.from('tenant-secret-value').toString('base64'), Buffer.from('tenant-secret-value').toString('hex')]);
+
+    fake.enqueue({ kind: 'stream', deltas: ['a', 'b', 'c'], streamError: { afterChunks: 2, message: 'Invalid credentials.', code: 'invalid_api_key' }, echo: { forms: ['base64'] } });
+    const stream = await post(fake, '/chat/completions', chat({ stream: true }), headers);
+    const data = sseData(await stream.text());
+    expect(data).toHaveLength(3); // the role chunk, one content chunk, the error; no [DONE]
+    expect(JSON.parse(data[2]!)).toEqual({ error: { message: `Invalid credentials. Received authorization (base64): ${forms[1]}.`, type: 'server_error', param: null, code: 'invalid_api_key' } });
+
+    fake.enqueue({ kind: 'completion', echo: { forms: ['hex'], inResponseHeaders: ['x-request-id'] } });
+    const ok = await post(fake, '/chat/completions', chat(), headers);
+    expect(ok.status).toBe(200);
+    expect(ok.headers.get('x-request-id')).toBe(`Received authorization (hex): ${forms[2]}.`);
+
+    fake.enqueue({ kind: 'raw', status: 401, headers: { 'content-type': 'text/plain' }, body: 'bad key:', echo: { forms: ['plain'] } });
+    const raw = await post(fake, '/chat/completions', chat(), headers);
+    expect(await raw.text()).toBe(`bad key: Received authorization (plain): ${key}.`);
+  });
+
   it('waits before answering with a delay behaviour', async () => {
     fake.enqueue({ kind: 'delay', ms: 150, then: fakeErrors.serverError() });
     const started = Date.now();

@@ -1,6 +1,6 @@
 import http, { type IncomingHttpHeaders, type IncomingMessage, type OutgoingHttpHeaders, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { FakeAnswer, FakeBehaviour, FakeError } from './fake-behaviour.js';
+import type { FakeAnswer, FakeBehaviour, FakeEcho, FakeError } from './fake-behaviour.js';
 import {
   chatCompletion,
   chatCompletionChunks,
@@ -48,6 +48,8 @@ export interface RecordedRequest {
   /** The parsed JSON body; the raw text when it is not JSON; undefined when empty. */
   body: unknown;
   receivedAt: number;
+  /** The credential texts an `echo` behaviour sent back (each form of each header), so a test can see the echo happened. */
+  echoed?: string[];
 }
 
 export interface FakeOpenAI {
@@ -95,7 +97,17 @@ interface RequestContext {
   stream: boolean;
   includeUsage: boolean;
   body: Record<string, unknown>;
+  headers: IncomingHttpHeaders;
+  /** This request's record, when recording. */
+  record: RecordedRequest | undefined;
   res: ServerResponse;
+}
+
+/** What an echo adds to an answer: text for its message, and response headers. */
+interface EchoOut {
+  /** '' when the message is not to carry it. */
+  text: string;
+  headers: Record<string, string>;
 }
 
 const JSON_TYPE = 'application/json';
@@ -276,7 +288,8 @@ class FakeOpenAIServer implements FakeOpenAI {
         body = text;
       }
     }
-    if (this.recording) this.record({ method, path, query: q === -1 ? '' : url.slice(q + 1), headers: req.headers, body, receivedAt: Date.now() });
+    const record: RecordedRequest | undefined = this.recording ? { method, path, query: q === -1 ? '' : url.slice(q + 1), headers: req.headers, body, receivedAt: Date.now() } : undefined;
+    if (record) this.record(record);
     res.setHeader('x-request-id', `req_fake${(++this.requestSeq).toString(36)}`);
 
     if (this.apiKey !== undefined && !this.authorised(req, res)) return;
@@ -313,6 +326,8 @@ class FakeOpenAIServer implements FakeOpenAI {
       stream: request.stream === true,
       includeUsage: request.stream === true && typeof streamOptions === 'object' && streamOptions !== null && streamOptions.include_usage === true,
       body: request,
+      headers: req.headers,
+      record,
       res,
     };
     this.answer(this.nextBehaviour(ctx.model), ctx);
@@ -366,11 +381,20 @@ class FakeOpenAIServer implements FakeOpenAI {
       case 'disconnect':
         res.socket?.destroy();
         return;
-      case 'raw':
-        res.writeHead(b.status ?? 200, { 'content-type': JSON_TYPE, ...b.headers });
-        res.end(b.body);
+      case 'raw': {
+        const echo = this.echo(b.echo, ctx);
+        res.writeHead(b.status ?? 200, { 'content-type': JSON_TYPE, ...b.headers, ...echo?.headers });
+        res.end(echo?.text ? `${b.body} ${echo.text}` : b.body);
         return;
+      }
       case 'error': {
+        const echo = this.echo(b.echo, ctx);
+        if (echo) {
+          // Depends on the request: built for each one, never cached.
+          const body = openAIError(b, ctx.model);
+          if (echo.text) body.error.message = `${body.error.message} ${echo.text}`;
+          return this.send(res, prepareJson(b.status, body, { ...errorHeaders(b), ...echo.headers }));
+        }
         const key = `error|${ctx.model}`;
         const p = this.cached(b, key, () => prepareJson(b.status, openAIError(b, ctx.model), errorHeaders(b))) as Prepared;
         return this.send(res, p);
@@ -384,12 +408,12 @@ class FakeOpenAIServer implements FakeOpenAI {
           const p = this.cached(b, key, () =>
             prepareJson(200, ctx.endpoint === 'chat' ? chatCompletion(b, ctx.model) : textCompletion(b, ctx.model), b.headers),
           ) as Prepared;
-          return this.send(res, p);
+          return this.send(res, p, this.echo(b.echo, ctx)?.headers);
         }
         const s = this.cached(b, key, () =>
           prepareStream(ctx.endpoint === 'chat' ? chatCompletionChunks(b, ctx.model, ctx.includeUsage) : textCompletionChunks(b, ctx.model, ctx.includeUsage)),
         ) as PreparedStream;
-        return this.stream(res, s, b);
+        return this.stream(res, s, b, this.echo(b.echo, ctx));
       }
     }
   }
@@ -428,24 +452,54 @@ class FakeOpenAIServer implements FakeOpenAI {
     return p;
   }
 
-  private send(res: ServerResponse, p: Prepared): void {
-    res.writeHead(p.status, p.headers);
+  private send(res: ServerResponse, p: Prepared, extraHeaders?: Record<string, string>): void {
+    res.writeHead(p.status, extraHeaders ? { ...p.headers, ...extraHeaders } : p.headers);
     res.end(p.body);
+  }
+
+  /** The request's credentials as `echo` asks to send them back; recorded on the request. */
+  private echo(echo: FakeEcho | undefined, ctx: RequestContext): EchoOut | undefined {
+    if (!echo) return undefined;
+    const parts: string[] = [];
+    const values: string[] = [];
+    for (const name of echo.headers ?? ['authorization']) {
+      const sent = ctx.headers[name.toLowerCase()];
+      let value = Array.isArray(sent) ? sent.join(', ') : sent;
+      if (value === undefined) continue;
+      if (name.toLowerCase() === 'authorization') value = value.replace(/^Bearer\s+/i, '');
+      for (const form of echo.forms ?? (['plain', 'base64', 'hex'] as const)) {
+        const encoded = form === 'plain' ? value : Buffer.from(value, 'utf8').toString(form);
+        values.push(encoded);
+        parts.push(`${name} (${form}): ${encoded}`);
+      }
+    }
+    if (ctx.record) (ctx.record.echoed ??= []).push(...values);
+    const text = parts.length > 0 ? `Received ${parts.join('; ')}.` : '';
+    const headers: Record<string, string> = {};
+    for (const name of echo.inResponseHeaders ?? []) headers[name] = text;
+    return { text: echo.inMessage === false ? '' : text, headers };
   }
 
   private sendError(res: ServerResponse, status: number, body: OpenAIErrorBody): void {
     this.send(res, prepareJson(status, body));
   }
 
-  private stream(res: ServerResponse, s: PreparedStream, answer: FakeAnswer): void {
-    res.writeHead(200, answer.headers ? { ...SSE_HEADERS, ...answer.headers } : SSE_HEADERS);
+  private stream(res: ServerResponse, s: PreparedStream, answer: FakeAnswer, echo: EchoOut | undefined): void {
+    res.writeHead(200, answer.headers || echo ? { ...SSE_HEADERS, ...answer.headers, ...echo?.headers } : SSE_HEADERS);
     const delay = answer.chunkDelayMs ?? 0;
-    const breakAfter = answer.breakAfterChunks;
+    const failure = answer.streamError;
+    const breakAfter = failure ? undefined : answer.breakAfterChunks;
+    let events = breakAfter === undefined ? s.events : s.events.slice(0, Math.max(0, breakAfter));
+    if (failure) {
+      const message = failure.message ?? 'The server had an error while processing your request.';
+      const error = errorBody(echo?.text ? `${message} ${echo.text}` : message, failure.type ?? 'server_error', null, failure.code ?? null);
+      // The events before the error, never [DONE] (the last prepared event).
+      events = [...s.events.slice(0, Math.min(Math.max(0, failure.afterChunks), s.events.length - 1)), Buffer.from(`data: ${JSON.stringify(error)}\n\n`)];
+    }
     if (delay <= 0 && breakAfter === undefined) {
-      res.end(s.all);
+      res.end(events === s.events ? s.all : Buffer.concat(events));
       return;
     }
-    const events = breakAfter === undefined ? s.events : s.events.slice(0, Math.max(0, breakAfter));
     if (events.length === 0) {
       // Break before any event: the headers go out, then the connection drops.
       res.flushHeaders();

@@ -1,3 +1,14 @@
 export { startFakeOpenAI, type FakeOpenAI, type RecordedRequest, type StartFakeOpenAIOptions } from './fake-openai.js';
-export { fakeErrors, type FakeAnswer, type FakeBehaviour, type FakeError, type FakeFinishReason, type FakeToolCall, type FakeUsage } from './fake-behaviour.js';
+export {
+  fakeErrors,
+  type FakeAnswer,
+  type FakeBehaviour,
+  type FakeEcho,
+  type FakeEchoForm,
+  type FakeError,
+  type FakeFinishReason,
+  type FakeStreamError,
+  type FakeToolCall,
+  type FakeUsage,
+} from './fake-behaviour.js';
 export * from './openai-wire.js';

@@ -1,6 +1,7 @@
 import { Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
 import { AdapterRegistry, SliceWriter, SseEventSplitter, sseData, type CanonicalUsage, type ProviderAdapter, type SseEvent } from '#libs/adapter-sdk';
 import { GenAiAttr } from '#libs/contracts';
+import type { SecretRedactor } from '#libs/secret-redaction';
 import type { CallSpan } from '#libs/telemetry';
 import { TokenCounter } from '#libs/tokenizer';
 import { UpstreamAddressRefused } from '#libs/upstream-guard';
@@ -92,13 +93,13 @@ export class ChatCompletionsHandler implements OnApplicationShutdown {
         this.refuseAddress(res, route, span, err);
         return;
       }
-      this.failSpan(span, err);
+      const reason = failSpan(span, err, route.redactor);
       if (!res.headersSent && !res.destroyed) {
         const message =
           err instanceof UpstreamAnswerTooLarge ? 'The upstream answer is too large.' : err instanceof ClientGone ? 'request aborted' : 'The upstream provider could not be reached.';
         writeOpenAIError(res, 502, openAIError(message, 'api_error', err instanceof UpstreamAnswerTooLarge ? 'upstream_invalid_response' : 'upstream_unreachable'));
       }
-      this.logger.warn(`upstream call for ${route.model.name} failed: ${String((err as Error)?.message ?? err)}`);
+      this.logger.warn(`upstream call for ${route.model.name} failed: ${reason}`);
     } finally {
       span.end();
     }
@@ -145,13 +146,28 @@ export class ChatCompletionsHandler implements OnApplicationShutdown {
     const exchange = new UpstreamExchange(MAX_WHOLE_ANSWER_BYTES, stream ? isEventStream : undefined);
     target.pool.dispatch({ path: target.path, method: upstream.method as 'POST', headers: upstream.headers, body: upstream.body }, exchange);
     try {
-      await this.answer(res, body, adapter, span, stream, exchange);
+      await this.answer(res, body, adapter, span, stream, exchange, route.redactor);
     } finally {
       exchange.release();
     }
   }
 
-  private async answer(res: ServerResponse, body: ChatBody, adapter: ProviderAdapter, span: CallSpan, stream: boolean, exchange: UpstreamExchange): Promise<void> {
+  /**
+   * Everything the upstream says that goes on to the client, the span or the log (error messages,
+   * stream errors, relayed headers, the response model and id) passes `redactor` first: a provider
+   * that echoes the credential it was sent ("Incorrect API key provided: sk-...") must not hand the
+   * connection's secrets to a caller who only holds a gateway key. A successful answer's body (the
+   * model's output) is passed through as sent: scanning every byte would tax every call.
+   */
+  private async answer(
+    res: ServerResponse,
+    body: ChatBody,
+    adapter: ProviderAdapter,
+    span: CallSpan,
+    stream: boolean,
+    exchange: UpstreamExchange,
+    redactor: SecretRedactor,
+  ): Promise<void> {
     // A client that leaves a stream stops the generation upstream. A whole (non-streamed) answer is
     // awaited even then: the provider bills it, so its usage must still be recorded.
     if (stream) {
@@ -168,15 +184,15 @@ export class ChatCompletionsHandler implements OnApplicationShutdown {
     span.setAttribute('http.response.status_code', status);
 
     if (status >= 300 && status < 400) {
-      this.refuseRedirect(res, span, status, exchange.headers.location);
+      this.refuseRedirect(res, span, status, redactor.redact(String(exchange.headers.location ?? '')));
       return;
     }
     if (status >= 400) {
-      await this.relayError(res, exchange, adapter, span, raw);
+      await this.relayError(res, exchange, adapter, span, raw, redactor);
       return;
     }
     if (exchange.isStreamed) {
-      await this.relayStream(res, exchange, adapter, span, clientWantsUsage(body));
+      await this.relayStream(res, exchange, adapter, span, clientWantsUsage(body), redactor);
       return;
     }
     const whole = raw ?? (await exchange.whole());
@@ -189,9 +205,9 @@ export class ChatCompletionsHandler implements OnApplicationShutdown {
       return;
     }
     const result = adapter.parseChatResponse(parsed);
-    recordUsage(span, result.usage, result.model, result.id);
-    if (result.finishReasons.length > 0) span.setAttribute(GenAiAttr.finishReasons, result.finishReasons);
-    const headers = passHeaders(exchange.headers);
+    recordUsage(span, result.usage, result.model, result.id, redactor);
+    if (result.finishReasons.length > 0) span.setAttribute(GenAiAttr.finishReasons, result.finishReasons.map((r) => redactor.redact(r)));
+    const headers = passHeaders(exchange.headers, redactor);
     headers['content-type'] = 'application/json';
     headers['content-length'] = String(whole.length);
     res.writeHead(status, headers);
@@ -203,9 +219,9 @@ export class ChatCompletionsHandler implements OnApplicationShutdown {
    * relayed (a client's own HTTP stack would follow it, or learn an internal address): the caller
    * gets an upstream error with neither the Location nor the body.
    */
-  private refuseRedirect(res: ServerResponse, span: CallSpan, status: number, location: string | undefined): void {
+  private refuseRedirect(res: ServerResponse, span: CallSpan, status: number, location: string): void {
     span.setError(`upstream answered ${status}, a redirect the gateway does not follow`, 'upstream_redirect');
-    this.logger.warn(`upstream answered ${status} with Location ${JSON.stringify(location ?? null)}; not followed, answered 502`);
+    this.logger.warn(`upstream answered ${status} with Location ${JSON.stringify(location)}; not followed, answered 502`);
     writeOpenAIError(res, 502, openAIError(`The upstream provider answered with a redirect (${status}), which the gateway does not follow.`, 'api_error', 'upstream_redirect'));
   }
 
@@ -216,7 +232,12 @@ export class ChatCompletionsHandler implements OnApplicationShutdown {
     writeOpenAIError(res, 502, openAIError(`The upstream of connection ${route.connection.name} was not called: ${err.publicMessage}`, 'api_error', 'upstream_address_refused'));
   }
 
-  private async relayError(res: ServerResponse, exchange: UpstreamExchange, adapter: ProviderAdapter, span: CallSpan, raw: Buffer | undefined): Promise<void> {
+  /**
+   * The upstream's error, in OpenAI's format: its message (secrets removed) and the gateway's own
+   * error kind. Nothing else of the upstream's body is relayed (not its param, code or type, nor a
+   * body that is not JSON); of its headers only retry-after.
+   */
+  private async relayError(res: ServerResponse, exchange: UpstreamExchange, adapter: ProviderAdapter, span: CallSpan, raw: Buffer | undefined, redactor: SecretRedactor): Promise<void> {
     const text = (raw ?? (await exchange.whole())).toString('utf8');
     let parsed: unknown;
     try {
@@ -226,11 +247,13 @@ export class ChatCompletionsHandler implements OnApplicationShutdown {
     }
     const status = exchange.statusCode;
     const mapped = adapter.mapError(status, parsed, exchange.headers);
-    span.setError(mapped.message, mapped.kind);
+    const message = redactor.redact(mapped.message);
+    span.setError(message, mapped.kind);
+    this.logger.debug(`upstream answered HTTP ${status} (${mapped.kind}): ${message}`);
     const headers: Record<string, string> = {};
     const retryAfter = exchange.headers['retry-after'];
-    if (typeof retryAfter === 'string') headers['retry-after'] = retryAfter;
-    writeOpenAIError(res, status, openAIError(mapped.message, openAIErrorType(status), mapped.kind), headers);
+    if (typeof retryAfter === 'string') headers['retry-after'] = redactor.redact(retryAfter);
+    writeOpenAIError(res, status, openAIError(message, openAIErrorType(status), mapped.kind), headers);
   }
 
   /**
@@ -240,9 +263,16 @@ export class ChatCompletionsHandler implements OnApplicationShutdown {
    * buffered for. A failure after the first byte ends the stream with an OpenAI error event, so a
    * truncated answer never looks complete.
    */
-  private async relayStream(res: ServerResponse, exchange: UpstreamExchange, adapter: ProviderAdapter, span: CallSpan, forwardUsage: boolean): Promise<void> {
+  private async relayStream(
+    res: ServerResponse,
+    exchange: UpstreamExchange,
+    adapter: ProviderAdapter,
+    span: CallSpan,
+    forwardUsage: boolean,
+    redactor: SecretRedactor,
+  ): Promise<void> {
     res.writeHead(exchange.statusCode, {
-      ...passHeaders(exchange.headers),
+      ...passHeaders(exchange.headers, redactor),
       'content-type': 'text/event-stream; charset=utf-8',
       'cache-control': 'no-cache',
       'x-accel-buffering': 'no',
@@ -258,40 +288,44 @@ export class ChatCompletionsHandler implements OnApplicationShutdown {
     const seen: StreamSeen = { model: undefined, id: undefined, usage: undefined, done: false, finishReasons: [] };
     try {
       await exchange.streamTo((chunk) => {
-        for (const event of splitter.push(chunk)) {
-          if (this.readStreamEvent(event, adapter, seen) !== 'usage-only' || forwardUsage) out.add(event.bytes);
-        }
         writable = true;
-        out.flush();
+        try {
+          for (const event of splitter.push(chunk)) {
+            if (this.readStreamEvent(event, adapter, seen, redactor) !== 'usage-only' || forwardUsage) out.add(event.bytes);
+          }
+        } finally {
+          out.flush(); // the events before an upstream error event in the same chunk still reach the client
+        }
         return writable;
       });
       const rest = splitter.flush();
       if (rest && rest.toString('utf8').trim().length > 0) {
         // A last event the upstream did not terminate: terminate it, so the client sees it too.
         const bytes = Buffer.concat([rest, Buffer.from('\n\n')]);
-        if (this.readStreamEvent({ bytes, latin1: bytes.toString('latin1') }, adapter, seen) !== 'usage-only' || forwardUsage) res.write(bytes);
+        if (this.readStreamEvent({ bytes, latin1: bytes.toString('latin1') }, adapter, seen, redactor) !== 'usage-only' || forwardUsage) res.write(bytes);
       }
       if (!seen.done) throw new UpstreamStreamError('the upstream stream ended without [DONE]');
       res.end();
     } catch (err) {
-      this.failSpan(span, err);
+      this.logger.debug(`upstream stream failed: ${failSpan(span, err, redactor)}`);
       if (!res.destroyed) {
+        // An UpstreamStreamError's message is the upstream's, already without secrets (readStreamEvent).
         const message = err instanceof UpstreamStreamError ? err.message : 'the upstream stream failed before it was complete';
         res.end(`data: ${JSON.stringify(openAIError(message, 'api_error', 'upstream_stream_error'))}\n\n`);
       }
     } finally {
       res.off('drain', onDrain);
-      recordUsage(span, seen.usage, seen.model, seen.id);
-      if (seen.finishReasons.length > 0) span.setAttribute(GenAiAttr.finishReasons, seen.finishReasons);
+      recordUsage(span, seen.usage, seen.model, seen.id, redactor);
+      if (seen.finishReasons.length > 0) span.setAttribute(GenAiAttr.finishReasons, seen.finishReasons.map((r) => redactor.redact(r)));
     }
   }
 
   /**
    * Reads what metering needs from one SSE event. Only the first event (model, id), finish events,
    * the usage event, errors and [DONE] are decoded and parsed; content deltas pass as bytes.
-   * @throws UpstreamStreamError when the upstream reports an error in the stream
+   * @throws UpstreamStreamError when the upstream reports an error in the stream (its message without the connection's secrets)
    */
-  private readStreamEvent(event: SseEvent, adapter: ProviderAdapter, seen: StreamSeen): 'usage-only' | 'other' {
+  private readStreamEvent(event: SseEvent, adapter: ProviderAdapter, seen: StreamSeen, redactor: SecretRedactor): 'usage-only' | 'other' {
     const text = event.latin1;
     const needsParse =
       seen.model === undefined ||
@@ -315,14 +349,17 @@ export class ChatCompletionsHandler implements OnApplicationShutdown {
         seen.usage = part.usage;
         usageOnly = data.includes('"choices":[]');
       } else if (part.type === 'finish') seen.finishReasons.push(part.reason);
-      else if (part.type === 'error') throw new UpstreamStreamError(part.error.message);
+      else if (part.type === 'error') throw new UpstreamStreamError(redactor.redact(part.error.message));
     }
     return usageOnly ? 'usage-only' : 'other';
   }
+}
 
-  private failSpan(span: CallSpan, err: unknown): void {
-    span.setError(String((err as Error)?.message ?? err), (err as Error)?.name ?? 'error');
-  }
+/** Marks the span failed with the error's message, without the connection's secrets; returns that message for the log. */
+function failSpan(span: CallSpan, err: unknown, redactor: SecretRedactor): string {
+  const message = redactor.redact(String((err as Error)?.message ?? err));
+  span.setError(message, (err as Error)?.name ?? 'error');
+  return message;
 }
 
 interface StreamSeen {
@@ -352,9 +389,10 @@ function clientWantsUsage(body: ChatBody): boolean {
   return options?.include_usage === true;
 }
 
-function recordUsage(span: CallSpan, usage: CanonicalUsage | undefined, model: string | undefined, id: string | undefined): void {
-  if (model) span.setAttribute(GenAiAttr.responseModel, model);
-  if (id) span.setAttribute(GenAiAttr.responseId, id);
+function recordUsage(span: CallSpan, usage: CanonicalUsage | undefined, model: string | undefined, id: string | undefined, redactor: SecretRedactor): void {
+  // Upstream text that metering stores (the model becomes the usage record's and the cost report's).
+  if (model) span.setAttribute(GenAiAttr.responseModel, redactor.redact(model));
+  if (id) span.setAttribute(GenAiAttr.responseId, redactor.redact(id));
   if (!usage) return;
   span.setAttribute(GenAiAttr.inputTokens, usage.input.total);
   span.setAttribute(GenAiAttr.outputTokens, usage.output.total);
@@ -364,13 +402,16 @@ function recordUsage(span: CallSpan, usage: CanonicalUsage | undefined, model: s
   if (usage.output.reasoning > 0) span.setAttribute(GenAiAttr.reasoningTokens, usage.output.reasoning);
 }
 
-/** The upstream headers a client may want: request ids, OpenAI's processing info, rate-limit state. */
-function passHeaders(headers: IncomingHttpHeaders): Record<string, string> {
+/**
+ * The upstream headers a client may want: request ids, OpenAI's processing info, rate-limit state;
+ * their values without the connection's secrets (a value too short to hold one costs one comparison).
+ */
+function passHeaders(headers: IncomingHttpHeaders, redactor: SecretRedactor): Record<string, string> {
   const out: Record<string, string> = {};
   for (const k in headers) {
     if (!(k.startsWith('x-request-id') || k.startsWith('openai-') || k.startsWith('x-ratelimit-'))) continue;
     const v = headers[k];
-    if (v !== undefined) out[k] = Array.isArray(v) ? v.join(', ') : v;
+    if (v !== undefined) out[k] = redactor.redact(Array.isArray(v) ? v.join(', ') : v);
   }
   return out;
 }

@@ -1,6 +1,7 @@
 import { Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
 import { BusClient } from '#libs/bus';
 import type { ProviderModelView, ResolvedConnection } from '#libs/contracts';
+import { SecretRedactor } from '#libs/secret-redaction';
 import type { Principal } from '../auth/principal.js';
 import type { ApiKeyEntity } from '../keys/api-key.entity.js';
 import { ApiKeysRepository } from '../keys/api-keys.repository.js';
@@ -10,6 +11,8 @@ import { hashKey } from '../keys/key-material.js';
 export interface Route {
   model: ProviderModelView;
   connection: ResolvedConnection;
+  /** Removes the connection's secrets from what its upstream answers, before it is relayed, logged or traced. */
+  redactor: SecretRedactor;
 }
 
 type Part = 'keys' | 'connections' | 'providerModels';
@@ -35,6 +38,8 @@ export class ReadModelService implements OnApplicationShutdown {
    */
   private readonly recentKeys = new Map<string, Principal | null>();
   private connections = new Map<string, ResolvedConnection>();
+  /** Connection id -> its redactor, built when the connection is loaded or changes, never per request. */
+  private redactors = new Map<string, SecretRedactor>();
   /** organisationId \0 model name -> entries (organisation-wide and per project). */
   private models = new Map<string, ProviderModelView[]>();
   private loaded = false;
@@ -108,7 +113,9 @@ export class ReadModelService implements OnApplicationShutdown {
       (principal.projectId !== null ? entries.find((m) => m.projectId === principal.projectId) : undefined) ?? entries.find((m) => m.projectId === null);
     if (!model) return undefined;
     const connection = this.connections.get(model.connectionId);
-    return connection ? { model, connection } : undefined;
+    if (!connection) return undefined;
+    // Both maps are replaced together, so the redactor is there; should it not be, build one rather than relay secrets.
+    return { model, connection, redactor: this.redactors.get(connection.id) ?? SecretRedactor.forSecrets(connectionSecrets(connection)) };
   }
 
   /** Models a principal may call (GET /v1/models). */
@@ -162,7 +169,14 @@ export class ReadModelService implements OnApplicationShutdown {
       }
       case 'connections': {
         const rows = await this.bus.request('vault.v1.connections.resolve-all', {});
+        const redactors = new Map<string, SecretRedactor>();
+        for (const c of rows) {
+          const secrets = connectionSecrets(c);
+          const known = this.redactors.get(c.id);
+          redactors.set(c.id, known?.hasSecrets(secrets) ? known : SecretRedactor.forSecrets(secrets));
+        }
         this.connections = new Map(rows.map((c) => [c.id, c]));
+        this.redactors = redactors;
         break;
       }
       case 'providerModels': {
@@ -180,6 +194,11 @@ export class ReadModelService implements OnApplicationShutdown {
     }
     for (const l of this.listeners) l(part);
   }
+}
+
+/** What must never leave the gateway in an upstream's words: the API key and every extra header value (the vault stores them all encrypted). */
+function connectionSecrets(c: ResolvedConnection): string[] {
+  return [c.apiKey, ...Object.values(c.headers)];
 }
 
 function toPrincipal(k: ApiKeyEntity): Principal {
