@@ -12,7 +12,7 @@ import {
 } from '#libs/contracts';
 import { newId } from '#libs/db';
 import { Clock } from '#libs/runtime';
-import { assertMayChange, ownerOfNewRow } from '../common/owner-scope.js';
+import { assertMayChange, ownerOfNewRow } from '#libs/tenancy';
 import { toPage, type PageRequest } from '../common/page-request.js';
 import { ProviderModelEntity } from './provider-model.entity.js';
 import { toProviderModelView } from './provider-model-view.js';

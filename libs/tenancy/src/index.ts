@@ -1,0 +1,3 @@
+export * from './audit-entry.js';
+export * from './detached-audit-writer.js';
+export * from './ownership.js';
