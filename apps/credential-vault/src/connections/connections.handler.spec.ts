@@ -164,10 +164,10 @@ describe('credential vault on the bus', () => {
     expect(whole.nextCursor).toBeNull();
   });
 
-  it('answers at least one connection per page even when asked for a limit below 1', async () => {
-    const page = await h.bus.request('vault.v1.connections.list', envelope({ limit: 0 }, { organisationId: 'org_paging', projectId: null }));
-    expect(page.items).toHaveLength(1);
-    expect(page.nextCursor).not.toBeNull();
+  it('refuses a limit below 1 with validation_failed naming limit, as the registry does', async () => {
+    await expect(
+      h.bus.request('vault.v1.connections.list', envelope({ limit: 0 }, { organisationId: 'org_paging', projectId: null })),
+    ).rejects.toMatchObject({ code: 'validation_failed', details: [expect.objectContaining({ field: 'limit' })] });
   });
 
   it('refuses a cursor it did not issue with validation_failed', async () => {

@@ -15,7 +15,9 @@ import {
   type TenantScope,
 } from '#libs/contracts';
 import { newId } from '#libs/db';
-import { AuditLogRepository } from '../audit/audit-log.repository.js';
+import { AccessDenied, assertMayChange, mayRead, ownerOfNewRow, type AuditOutcome } from '#libs/tenancy';
+import type { AuditAction } from '../audit/audit-action.js';
+import { AuditLogRepository, type AuditActor } from '../audit/audit-log.repository.js';
 import { SecretUnreadableError } from '../crypto/envelope-cipher.js';
 import { ConnectionSecrets, type ConnectionCredentials } from './connection-secrets.js';
 import { toConnectionView, toResolvedConnection, toRevealedView } from './connection-views.js';
@@ -42,35 +44,35 @@ export class ConnectionsService {
   ) {}
 
   async create({ scope, actor, input }: CommandEnvelope<CreateConnectionDto>): Promise<ConnectionView> {
-    const projectId = input.projectId ?? scope.projectId;
-    if (scope.projectId !== null && projectId !== scope.projectId) {
-      throw new AppError(ErrorCode.Forbidden, `a key of project ${scope.projectId} cannot create connections in project ${projectId}`);
-    }
-    const credentials: ConnectionCredentials = { apiKey: input.apiKey, headers: { ...(input.headers ?? {}) } };
-    const headerNames = Object.keys(credentials.headers);
-    const row = new ConnectionEntity();
-    row.id = newId('conn');
-    row.organisationId = scope.organisationId;
-    row.projectId = projectId;
-    row.name = input.name;
-    row.adapter = input.adapter;
-    row.baseUrl = input.baseUrl;
-    const sealed = this.secrets.seal(row, credentials);
-    row.secretCiphertext = sealed.ciphertext;
-    row.wrappedDataKey = sealed.wrappedDataKey;
-    row.masterKeyId = sealed.masterKeyId;
-    row.apiKeyLast4 = lastFourOf(credentials.apiKey);
-    row.headerNames = headerNames;
-    row.headerValueLast4 = headerNames.map((name) => lastFourOf(credentials.headers[name]));
+    const attempt: Attempt = { scope, actor, action: 'connection.created', targetId: null, projectId: input.projectId ?? scope.projectId };
+    return this.audited(attempt, async () => {
+      const owner = ownerOfNewRow(scope, input.projectId);
+      const credentials: ConnectionCredentials = { apiKey: input.apiKey, headers: { ...(input.headers ?? {}) } };
+      const headerNames = Object.keys(credentials.headers);
+      const row = new ConnectionEntity();
+      row.id = newId('conn');
+      row.organisationId = owner.organisationId;
+      row.projectId = owner.projectId;
+      row.name = input.name;
+      row.adapter = input.adapter;
+      row.baseUrl = input.baseUrl;
+      const sealed = this.secrets.seal(row, credentials);
+      row.secretCiphertext = sealed.ciphertext;
+      row.wrappedDataKey = sealed.wrappedDataKey;
+      row.masterKeyId = sealed.masterKeyId;
+      row.apiKeyLast4 = lastFourOf(credentials.apiKey);
+      row.headerNames = headerNames;
+      row.headerValueLast4 = headerNames.map((name) => lastFourOf(credentials.headers[name]));
 
-    await this.transactions.run(async (manager) => {
-      if ((await this.connections.insert(row, manager)) === 'duplicate_name') {
-        throw new AppError(ErrorCode.Conflict, `a connection named ${input.name} already exists in this organisation`, { name: input.name });
-      }
-      await this.audit.record({ organisationId: row.organisationId, projectId: row.projectId, actor, action: 'connection.created', targetId: row.id }, manager);
+      await this.transactions.run(async (manager) => {
+        if ((await this.connections.insert(row, manager)) === 'duplicate_name') {
+          throw new AppError(ErrorCode.Conflict, `a connection named ${input.name} already exists in this organisation`, { name: input.name });
+        }
+        await this.audit.record({ ...entryOf(attempt), projectId: row.projectId, targetId: row.id }, manager);
+      });
+      this.changed(row, 'created');
+      return toConnectionView(row);
     });
-    this.changed(row, 'created');
-    return toConnectionView(row);
   }
 
   async list(scope: TenantScope, input: ListInput): Promise<Page<ConnectionView>> {
@@ -90,26 +92,63 @@ export class ConnectionsService {
   }
 
   async delete({ scope, actor, input }: CommandEnvelope<IdInput>): Promise<{ deleted: true }> {
-    const row = await this.transactions.run(async (manager) => {
-      const found = await this.connections.lockInScope(scope, input.id, manager, 'update');
-      if (!found) throw AppError.notFound('connection', input.id);
-      await this.connections.delete(found, manager);
-      await this.audit.record({ organisationId: found.organisationId, projectId: found.projectId, actor, action: 'connection.deleted', targetId: found.id }, manager);
-      return found;
-    });
+    const attempt: Attempt = { scope, actor, action: 'connection.deleted', targetId: input.id, projectId: scope.projectId };
+    const row = await this.audited(attempt, () =>
+      this.transactions.run(async (manager) => {
+        const found = this.ownedOrRefused(scope, await this.connections.lockInOrganisation(scope, input.id, manager, 'update'), input.id, attempt);
+        await this.connections.delete(found, manager);
+        await this.audit.record({ ...entryOf(attempt), projectId: found.projectId }, manager);
+        return found;
+      }),
+    );
     this.changed(row, 'deleted');
     return { deleted: true };
   }
 
-  /** Decrypts, then commits the audit entry, then answers: no reveal leaves without its entry. */
+  /**
+   * Decrypts, then commits the audit entry, then answers: no reveal leaves without its entry.
+   * Only a caller who may change the connection may reveal it: a project admin sees the
+   * organisation-wide connections (its models route to them) but cannot take their secret.
+   */
   async reveal({ scope, actor, input }: CommandEnvelope<IdInput>): Promise<RevealedConnectionView> {
-    return this.transactions.run(async (manager) => {
-      const row = await this.connections.lockInScope(scope, input.id, manager, 'share');
-      if (!row) throw AppError.notFound('connection', input.id);
-      const credentials = this.open(row);
-      await this.audit.record({ organisationId: row.organisationId, projectId: row.projectId, actor, action: 'connection.revealed', targetId: row.id }, manager);
-      return toRevealedView(row, credentials);
-    });
+    const attempt: Attempt = { scope, actor, action: 'connection.revealed', targetId: input.id, projectId: scope.projectId };
+    return this.audited(attempt, () =>
+      this.transactions.run(async (manager) => {
+        const row = this.ownedOrRefused(scope, await this.connections.lockInOrganisation(scope, input.id, manager, 'share'), input.id, attempt);
+        const credentials = this.open(row);
+        await this.audit.record({ ...entryOf(attempt), projectId: row.projectId }, manager);
+        return toRevealedView(row, credentials);
+      }),
+    );
+  }
+
+  /**
+   * The ownership rule on a row found by id in the caller's organisation. A row the caller cannot
+   * even read answers not_found, like an unknown id, so existence does not leak; a row it can read
+   * but not change answers forbidden. Notes the row's project for the audit entry.
+   */
+  private ownedOrRefused(scope: TenantScope, row: ConnectionEntity | null, id: string, attempt: Attempt): ConnectionEntity {
+    if (row === null) throw AppError.notFound('connection', id);
+    attempt.projectId = row.projectId;
+    if (!mayRead(scope, row)) {
+      attempt.hiddenRefusal = `connection ${id} is outside the caller's project`;
+      throw AppError.notFound('connection', id);
+    }
+    assertMayChange(scope, row, `connection ${id}`);
+    return row;
+  }
+
+  /**
+   * Runs an attempt; when it is refused or fails, audits that (off the answer's path) and lets the
+   * error through. Successes write their own entry in their own transaction.
+   */
+  private async audited<T>(attempt: Attempt, work: () => Promise<T>): Promise<T> {
+    try {
+      return await work();
+    } catch (err) {
+      this.audit.recordAttempt({ ...entryOf(attempt), ...outcomeOf(err, attempt) });
+      throw err;
+    }
   }
 
   /**
@@ -135,8 +174,9 @@ export class ConnectionsService {
     } catch (err) {
       if (!(err instanceof SecretUnreadableError)) throw err;
       this.logger.error(`connection ${row.id} (organisation ${row.organisationId}) cannot be decrypted: ${err.message}`);
+      // The detail (which key, which check failed) stays in this log; the caller learns only the id.
       const code = err.reason === 'unknown_master_key' ? ErrorCode.Unavailable : ErrorCode.Internal;
-      throw new AppError(code, `the credentials of connection ${row.id} cannot be decrypted: ${err.message}`);
+      throw new AppError(code, `the credentials of connection ${row.id} cannot be decrypted`);
     }
   }
 
@@ -148,6 +188,39 @@ export class ConnectionsService {
       at: new Date().toISOString(),
     });
   }
+}
+
+interface Attempt {
+  scope: TenantScope;
+  actor: AuditActor;
+  action: AuditAction;
+  targetId: string | null;
+  /** The target's project once it is known, else the caller's (or the one it asked for). */
+  projectId: string | null;
+  /** Set when the answer hides a refusal as not_found: the audit log still says denied. */
+  hiddenRefusal?: string;
+}
+
+function entryOf(attempt: Attempt) {
+  return {
+    organisationId: attempt.scope.organisationId,
+    projectId: attempt.projectId,
+    actor: { keyId: attempt.actor.keyId, name: attempt.actor.name },
+    actorProjectId: attempt.scope.projectId,
+    action: attempt.action,
+    targetId: attempt.targetId,
+    outcome: 'succeeded' as AuditOutcome,
+    reason: null as string | null,
+  };
+}
+
+/** Refusals by the ownership rule are `denied`; anything else that stopped the attempt `failed`. */
+function outcomeOf(err: unknown, attempt: Attempt): { outcome: AuditOutcome; reason: string } {
+  if (attempt.hiddenRefusal) return { outcome: 'denied', reason: attempt.hiddenRefusal };
+  if (err instanceof AccessDenied) return { outcome: 'denied', reason: err.message };
+  // An AppError's message is what the caller was told; anything else is internal and stays in the log.
+  if (err instanceof AppError && err.code !== ErrorCode.Internal) return { outcome: 'failed', reason: `${err.code}: ${err.message}` };
+  return { outcome: 'failed', reason: err instanceof AppError ? err.code : ErrorCode.Internal };
 }
 
 function sealedOf(row: ConnectionEntity) {
