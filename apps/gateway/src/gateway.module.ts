@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import http from 'node:http';
 import { Module, type DynamicModule } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
@@ -11,6 +12,8 @@ import { ConnectionsController } from './admin/connections.controller.js';
 import { ModelDefinitionsController } from './admin/model-definitions.controller.js';
 import { ProviderModelsController } from './admin/provider-models.controller.js';
 import { UsageController } from './admin/usage.controller.js';
+import { GatewayAuditEntryEntity } from './audit/gateway-audit-entry.entity.js';
+import { GatewayAuditLog } from './audit/gateway-audit-log.js';
 import { AdminAuthGuard } from './auth/admin-auth.guard.js';
 import { AdminExceptionFilter } from './errors/admin-exception.filter.js';
 import { createValidationPipe } from './errors/validation.pipe.js';
@@ -23,6 +26,7 @@ import { ApiKeysRepository } from './keys/api-keys.repository.js';
 import { ApiKeysService } from './keys/api-keys.service.js';
 import { GatewayKeysController } from './keys/gateway-keys.controller.js';
 import { Initial1732350000000 } from './migrations/1732350000000-initial.js';
+import { GatewayAuditLog1733560000000 } from './migrations/1733560000000-audit-log.js';
 import { ChatCompletionsHandler } from './proxy/chat-completions.handler.js';
 import { UpstreamPools } from './proxy/upstream-pools.js';
 import { V1FrontDoor } from './proxy/v1-front-door.js';
@@ -44,8 +48,8 @@ export class GatewayModule {
   static async forRuntime(runtime: ServiceRuntime): Promise<DynamicModule> {
     const infrastructure = await serviceInfrastructure(runtime, {
       schema: GATEWAY_SCHEMA,
-      entities: [ApiKeyEntity],
-      migrations: [Initial1732350000000],
+      entities: [ApiKeyEntity, GatewayAuditEntryEntity],
+      migrations: [Initial1732350000000, GatewayAuditLog1733560000000],
     });
     return {
       module: GatewayModule,
@@ -64,6 +68,7 @@ export class GatewayModule {
       providers: [
         ApiKeysRepository,
         ApiKeysService,
+        GatewayAuditLog,
         ReadModelService,
         AdminAuthGuard,
         UpstreamPools,
@@ -99,7 +104,8 @@ export async function startGateway(runtime: ServiceRuntime): Promise<RunningGate
   };
   const app = await NestFactory.create<NestFastifyApplication>(
     await GatewayModule.forRuntime(runtime),
-    new FastifyAdapter({ bodyLimit: 8 * 1024 * 1024, requestIdHeader: 'x-request-id', serverFactory }),
+    // Request ids name a request in the logs of every replica: a UUID, not Fastify's per-process counter.
+    new FastifyAdapter({ bodyLimit: 8 * 1024 * 1024, requestIdHeader: 'x-request-id', genReqId: () => randomUUID(), serverFactory }),
     { logger: logLevels(config), bufferLogs: false },
   );
   app.connectMicroservice({ strategy: createBusServer(runtime.transport) }, { inheritAppConfig: false });
