@@ -174,9 +174,10 @@ export class ConnectionsService {
     } catch (err) {
       if (!(err instanceof SecretUnreadableError)) throw err;
       this.logger.error(`connection ${row.id} (organisation ${row.organisationId}) cannot be decrypted: ${err.message}`);
-      // The detail (which key, which check failed) stays in this log; the caller learns only the id.
-      const code = err.reason === 'unknown_master_key' ? ErrorCode.Unavailable : ErrorCode.Internal;
-      throw new AppError(code, `the credentials of connection ${row.id} cannot be decrypted`);
+      // A missing master key is the operator's to fix, so its id is named; any other failure (a
+      // tampered or mis-copied ciphertext) is internal: its detail stays in this log.
+      if (err.reason === 'unknown_master_key') throw new AppError(ErrorCode.Unavailable, `the credentials of connection ${row.id} cannot be decrypted: ${err.message}`);
+      throw new AppError(ErrorCode.Internal, `the credentials of connection ${row.id} cannot be decrypted`);
     }
   }
 
