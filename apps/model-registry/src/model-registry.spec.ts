@@ -361,3 +361,31 @@ describe('model definitions over the bus', () => {
     expect(all.find((d) => d.id === b.id)?.priceVersions[0].prices).toEqual({ input: '0.0000025' });
   });
 });
+
+describe('registry commands without an organisation', () => {
+  const SUBJECTS = [
+    ['registry.v1.provider-models.create', providerModel('no-org')],
+    ['registry.v1.provider-models.list', {}],
+    ['registry.v1.provider-models.get', { id: 'pm_x' }],
+    ['registry.v1.provider-models.delete', { id: 'pm_x' }],
+    ['registry.v1.model-definitions.create', modelDefinition('no-org')],
+    ['registry.v1.model-definitions.list', {}],
+    ['registry.v1.model-definitions.get', { id: 'mdef_x' }],
+    ['registry.v1.model-definitions.delete', { id: 'mdef_x' }],
+  ] as const;
+
+  async function rowCounts(): Promise<unknown> {
+    return (await sql(`SELECT (SELECT count(*)::int FROM registry.provider_models) AS pm, (SELECT count(*)::int FROM registry.model_definitions) AS def`))[0];
+  }
+
+  it.each(SUBJECTS)('refuses %s as validation_failed on scope.organisationId and touches no row', async (subject, input) => {
+    const before = await rowCounts();
+    for (const scope of [undefined, { projectId: null }, { organisationId: '', projectId: null }]) {
+      await expect(h.bus.request(subject, { scope, actor: { keyId: 'k', name: 'n' }, input } as never)).rejects.toMatchObject({
+        code: 'validation_failed',
+        details: expect.arrayContaining([expect.objectContaining({ field: 'scope.organisationId' })]),
+      });
+    }
+    expect(await rowCounts()).toEqual(before);
+  });
+});
