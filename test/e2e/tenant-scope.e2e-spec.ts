@@ -32,6 +32,8 @@ interface Kind {
   createBody(name: string, owner: CreateOwner, forWho: Who): Record<string, unknown>;
 }
 
+type KindName = 'connections' | 'providerModels' | 'modelDefinitions' | 'gatewayKeys';
+
 const fixtures = {} as Record<KindName, Record<Owner, string>>;
 const names = {} as Record<KindName, Record<Owner, string>>;
 
@@ -40,7 +42,7 @@ function withProject(owner: CreateOwner): { projectId?: string | null } {
   return { projectId: PROJECT[owner] };
 }
 
-const KINDS = {
+const KINDS: Record<KindName, Kind> = {
   connections: {
     path: '/admin/connections',
     sharing: 'shared',
@@ -67,8 +69,7 @@ const KINDS = {
     sharing: 'private',
     createBody: (name, owner) => ({ name, role: 'client', ...withProject(owner) }),
   },
-} satisfies Record<string, Kind>;
-type KindName = keyof typeof KINDS;
+};
 
 interface Route {
   method: 'GET' | 'POST' | 'DELETE';
