@@ -7,13 +7,12 @@ import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { AdapterRegistry } from '#libs/adapter-sdk';
 import { builtInAdapters } from '#libs/adapters';
 import { createBusServer } from '#libs/bus';
+import { AuditLog, AuditLogRowEntity } from '#libs/db';
 import { logLevels, type RunningService, serviceInfrastructure, type ServiceRuntime } from '#libs/runtime';
 import { ConnectionsController } from './admin/connections.controller.js';
 import { ModelDefinitionsController } from './admin/model-definitions.controller.js';
 import { ProviderModelsController } from './admin/provider-models.controller.js';
 import { UsageController } from './admin/usage.controller.js';
-import { GatewayAuditEntryEntity } from './audit/gateway-audit-entry.entity.js';
-import { GatewayAuditLog } from './audit/gateway-audit-log.js';
 import { AdminAuthGuard } from './auth/admin-auth.guard.js';
 import { AdminExceptionFilter } from './errors/admin-exception.filter.js';
 import { createValidationPipe } from './errors/validation.pipe.js';
@@ -48,7 +47,7 @@ export class GatewayModule {
   static async forRuntime(runtime: ServiceRuntime): Promise<DynamicModule> {
     const infrastructure = await serviceInfrastructure(runtime, {
       schema: GATEWAY_SCHEMA,
-      entities: [ApiKeyEntity, GatewayAuditEntryEntity],
+      entities: [ApiKeyEntity, AuditLogRowEntity],
       migrations: [Initial1732350000000, GatewayAuditLog1733560000000],
     });
     return {
@@ -68,7 +67,7 @@ export class GatewayModule {
       providers: [
         ApiKeysRepository,
         ApiKeysService,
-        GatewayAuditLog,
+        AuditLog,
         ReadModelService,
         AdminAuthGuard,
         UpstreamPools,

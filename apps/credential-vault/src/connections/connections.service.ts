@@ -15,9 +15,9 @@ import {
   type TenantScope,
 } from '#libs/contracts';
 import { newId } from '#libs/db';
-import { AccessDenied, assertMayChange, mayRead, ownerOfNewRow, type AuditOutcome } from '#libs/tenancy';
+import { assertMayChange, attemptOf, audited, HiddenRefusal, mayRead, ownerOfNewRow } from '#libs/tenancy';
 import type { AuditAction } from '../audit/audit-action.js';
-import { AuditLogRepository, type AuditActor } from '../audit/audit-log.repository.js';
+import { AuditLogRepository } from '../audit/audit-log.repository.js';
 import { SecretUnreadableError } from '../crypto/envelope-cipher.js';
 import { ConnectionSecrets, type ConnectionCredentials } from './connection-secrets.js';
 import { toConnectionView, toResolvedConnection, toRevealedView } from './connection-views.js';
@@ -44,8 +44,8 @@ export class ConnectionsService {
   ) {}
 
   async create({ scope, actor, input }: CommandEnvelope<CreateConnectionDto>): Promise<ConnectionView> {
-    const attempt: Attempt = { scope, actor, action: 'connection.created', targetId: null, projectId: input.projectId ?? scope.projectId };
-    return this.audited(attempt, async () => {
+    const attempt = attemptOf<AuditAction>({ scope, actor }, 'connection.created', null, input.projectId ?? scope.projectId);
+    return audited(this.audit, attempt, async () => {
       const owner = ownerOfNewRow(scope, input.projectId);
       const credentials: ConnectionCredentials = { apiKey: input.apiKey, headers: { ...(input.headers ?? {}) } };
       const headerNames = Object.keys(credentials.headers);
@@ -68,7 +68,7 @@ export class ConnectionsService {
         if ((await this.connections.insert(row, manager)) === 'duplicate_name') {
           throw new AppError(ErrorCode.Conflict, `a connection named ${input.name} already exists in this organisation`, { name: input.name });
         }
-        await this.audit.record({ ...entryOf(attempt), projectId: row.projectId, targetId: row.id }, manager);
+        await this.audit.record({ ...attempt, projectId: row.projectId, targetId: row.id }, manager);
       });
       this.changed(row, 'created');
       return toConnectionView(row);
@@ -92,12 +92,12 @@ export class ConnectionsService {
   }
 
   async delete({ scope, actor, input }: CommandEnvelope<IdInput>): Promise<{ deleted: true }> {
-    const attempt: Attempt = { scope, actor, action: 'connection.deleted', targetId: input.id, projectId: scope.projectId };
-    const row = await this.audited(attempt, () =>
+    const attempt = attemptOf<AuditAction>({ scope, actor }, 'connection.deleted', input.id, scope.projectId);
+    const row = await audited(this.audit, attempt, () =>
       this.transactions.run(async (manager) => {
         const found = this.ownedOrRefused(scope, await this.connections.lockInOrganisation(scope, input.id, manager, 'update'), input.id, attempt);
         await this.connections.delete(found, manager);
-        await this.audit.record({ ...entryOf(attempt), projectId: found.projectId }, manager);
+        await this.audit.record({ ...attempt, projectId: found.projectId }, manager);
         return found;
       }),
     );
@@ -111,12 +111,12 @@ export class ConnectionsService {
    * organisation-wide connections (its models route to them) but cannot take their secret.
    */
   async reveal({ scope, actor, input }: CommandEnvelope<IdInput>): Promise<RevealedConnectionView> {
-    const attempt: Attempt = { scope, actor, action: 'connection.revealed', targetId: input.id, projectId: scope.projectId };
-    return this.audited(attempt, () =>
+    const attempt = attemptOf<AuditAction>({ scope, actor }, 'connection.revealed', input.id, scope.projectId);
+    return audited(this.audit, attempt, () =>
       this.transactions.run(async (manager) => {
         const row = this.ownedOrRefused(scope, await this.connections.lockInOrganisation(scope, input.id, manager, 'share'), input.id, attempt);
         const credentials = this.open(row);
-        await this.audit.record({ ...entryOf(attempt), projectId: row.projectId }, manager);
+        await this.audit.record({ ...attempt, projectId: row.projectId }, manager);
         return toRevealedView(row, credentials);
       }),
     );
@@ -127,28 +127,12 @@ export class ConnectionsService {
    * even read answers not_found, like an unknown id, so existence does not leak; a row it can read
    * but not change answers forbidden. Notes the row's project for the audit entry.
    */
-  private ownedOrRefused(scope: TenantScope, row: ConnectionEntity | null, id: string, attempt: Attempt): ConnectionEntity {
+  private ownedOrRefused(scope: TenantScope, row: ConnectionEntity | null, id: string, attempt: { projectId: string | null }): ConnectionEntity {
     if (row === null) throw AppError.notFound('connection', id);
     attempt.projectId = row.projectId;
-    if (!mayRead(scope, row)) {
-      attempt.hiddenRefusal = `connection ${id} is outside the caller's project`;
-      throw AppError.notFound('connection', id);
-    }
+    if (!mayRead(scope, row)) throw new HiddenRefusal(`connection ${id} is outside the caller's project`, AppError.notFound('connection', id));
     assertMayChange(scope, row, `connection ${id}`);
     return row;
-  }
-
-  /**
-   * Runs an attempt; when it is refused or fails, audits that (off the answer's path) and lets the
-   * error through. Successes write their own entry in their own transaction.
-   */
-  private async audited<T>(attempt: Attempt, work: () => Promise<T>): Promise<T> {
-    try {
-      return await work();
-    } catch (err) {
-      this.audit.recordAttempt({ ...entryOf(attempt), ...outcomeOf(err, attempt) });
-      throw err;
-    }
   }
 
   /**
@@ -189,39 +173,6 @@ export class ConnectionsService {
       at: new Date().toISOString(),
     });
   }
-}
-
-interface Attempt {
-  scope: TenantScope;
-  actor: AuditActor;
-  action: AuditAction;
-  targetId: string | null;
-  /** The target's project once it is known, else the caller's (or the one it asked for). */
-  projectId: string | null;
-  /** Set when the answer hides a refusal as not_found: the audit log still says denied. */
-  hiddenRefusal?: string;
-}
-
-function entryOf(attempt: Attempt) {
-  return {
-    organisationId: attempt.scope.organisationId,
-    projectId: attempt.projectId,
-    actor: { keyId: attempt.actor.keyId, name: attempt.actor.name },
-    actorProjectId: attempt.scope.projectId,
-    action: attempt.action,
-    targetId: attempt.targetId,
-    outcome: 'succeeded' as AuditOutcome,
-    reason: null as string | null,
-  };
-}
-
-/** Refusals by the ownership rule are `denied`; anything else that stopped the attempt `failed`. */
-function outcomeOf(err: unknown, attempt: Attempt): { outcome: AuditOutcome; reason: string } {
-  if (attempt.hiddenRefusal) return { outcome: 'denied', reason: attempt.hiddenRefusal };
-  if (err instanceof AccessDenied) return { outcome: 'denied', reason: err.message };
-  // An AppError's message is what the caller was told; anything else is internal and stays in the log.
-  if (err instanceof AppError && err.code !== ErrorCode.Internal) return { outcome: 'failed', reason: `${err.code}: ${err.message}` };
-  return { outcome: 'failed', reason: err instanceof AppError ? err.code : ErrorCode.Internal };
 }
 
 function sealedOf(row: ConnectionEntity) {

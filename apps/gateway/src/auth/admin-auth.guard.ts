@@ -1,9 +1,9 @@
 import { Injectable, type CanActivate, type ExecutionContext } from '@nestjs/common';
 import { AppError, ErrorCode } from '#libs/contracts';
+import { AuditLog } from '#libs/db';
 import { ANONYMOUS_ACTOR, type AuditActor } from '#libs/tenancy';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { attemptedAdminAction } from '../audit/attempted-admin-action.js';
-import { GatewayAuditLog } from '../audit/gateway-audit-log.js';
 import { REQUEST_ID_HEADER } from '../errors/admin-exception.filter.js';
 import { ReadModelService } from '../read-model/read-model.service.js';
 import { bearerToken, type Principal } from './principal.js';
@@ -19,7 +19,7 @@ export type AdminRequest = FastifyRequest & { principal?: Principal };
 export class AdminAuthGuard implements CanActivate {
   constructor(
     private readonly readModel: ReadModelService,
-    private readonly audit: GatewayAuditLog,
+    private readonly audit: AuditLog,
   ) {}
 
   canActivate(context: ExecutionContext): boolean {

@@ -3,7 +3,6 @@ import { BusClient } from '#libs/bus';
 import { APP_CONFIG, type AppConfig } from '#libs/config';
 import {
   AppError,
-  ErrorCode,
   type CommandEnvelope,
   type CreatedGatewayKeyView,
   type CreateGatewayKeyDto,
@@ -13,9 +12,8 @@ import {
   type Page,
   type TenantScope,
 } from '#libs/contracts';
-import { newId } from '#libs/db';
-import { AccessDenied, assertMayChange, mayRead, ownerOfNewKey, PRIVATE_TO_PROJECT, type AuditActor, type AuditEntry } from '#libs/tenancy';
-import { GatewayAuditLog } from '../audit/gateway-audit-log.js';
+import { AuditLog, newId } from '#libs/db';
+import { assertMayChange, attemptOf, audited, HiddenRefusal, mayRead, ownerOfNewKey, PRIVATE_TO_PROJECT, type AuditEntry } from '#libs/tenancy';
 import { ApiKeyEntity } from './api-key.entity.js';
 import { ApiKeysRepository } from './api-keys.repository.js';
 import { displayPrefix, generateKey, hashKey } from './key-material.js';
@@ -32,7 +30,7 @@ export class ApiKeysService {
 
   constructor(
     private readonly repo: ApiKeysRepository,
-    private readonly audit: GatewayAuditLog,
+    private readonly audit: AuditLog,
     private readonly bus: BusClient,
     @Inject(APP_CONFIG) private readonly config: Readonly<AppConfig>,
   ) {}
@@ -42,9 +40,10 @@ export class ApiKeysService {
    * of its own project only, client or admin; only an organisation-wide admin mints
    * organisation-wide keys or keys of any project. Every outcome is audited.
    */
-  async create({ scope, actor, input }: CommandEnvelope<CreateGatewayKeyDto>): Promise<CreatedGatewayKeyView> {
-    const attempt: AuditEntry = attemptEntry(scope, actor, 'gateway_key.created', null, input.projectId ?? scope.projectId);
-    return this.audited(attempt, async () => {
+  async create(command: CommandEnvelope<CreateGatewayKeyDto>): Promise<CreatedGatewayKeyView> {
+    const { scope, input } = command;
+    const attempt: AuditEntry = attemptOf(command, 'gateway_key.created', null, input.projectId ?? scope.projectId);
+    return audited(this.audit, attempt, async () => {
       const owner = ownerOfNewKey(scope, { projectId: input.projectId });
       const key = generateKey();
       const entity = this.entity(owner.organisationId, owner.projectId, input.name, input.role ?? 'client', key);
@@ -76,9 +75,10 @@ export class ApiKeysService {
    * Revokes a key the caller may change; a key it cannot even list answers not_found like an
    * unknown id (and is audited as denied). Every outcome is audited.
    */
-  async revoke({ scope, actor, input }: CommandEnvelope<IdInput>): Promise<GatewayKeyView> {
-    const attempt: AuditEntry = attemptEntry(scope, actor, 'gateway_key.revoked', input.id, scope.projectId);
-    const found = await this.audited(attempt, async () => {
+  async revoke(command: CommandEnvelope<IdInput>): Promise<GatewayKeyView> {
+    const { scope, input } = command;
+    const attempt: AuditEntry = attemptOf(command, 'gateway_key.revoked', input.id, scope.projectId);
+    const found = await audited(this.audit, attempt, async () => {
       const key = await this.repo.findInOrganisation(scope, input.id);
       if (!key) throw AppError.notFound('gateway key', input.id);
       attempt.projectId = key.projectId;
@@ -94,19 +94,6 @@ export class ApiKeysService {
     });
     this.changed(found, 'updated');
     return toView(found);
-  }
-
-  private async audited<T>(attempt: AuditEntry, work: () => Promise<T>): Promise<T> {
-    try {
-      return await work();
-    } catch (err) {
-      if (err instanceof HiddenRefusal) {
-        this.audit.recordAttempt({ ...attempt, outcome: 'denied', reason: err.message });
-        throw err.answer;
-      }
-      this.audit.recordAttempt({ ...attempt, ...failureOf(err) });
-      throw err;
-    }
   }
 
   /**
@@ -151,35 +138,6 @@ export class ApiKeysService {
       at: new Date().toISOString(),
     });
   }
-}
-
-/** A refusal answered as something else (not_found), so a key's existence does not leak. */
-class HiddenRefusal extends Error {
-  constructor(
-    message: string,
-    readonly answer: AppError,
-  ) {
-    super(message);
-  }
-}
-
-function attemptEntry(scope: TenantScope, actor: AuditActor, action: string, targetId: string | null, projectId: string | null): AuditEntry {
-  return {
-    organisationId: scope.organisationId,
-    projectId,
-    actor: { keyId: actor.keyId, name: actor.name },
-    actorProjectId: scope.projectId,
-    action,
-    targetId,
-    outcome: 'succeeded',
-    reason: null,
-  };
-}
-
-function failureOf(err: unknown): Pick<AuditEntry, 'outcome' | 'reason'> {
-  if (err instanceof AccessDenied) return { outcome: 'denied', reason: err.message };
-  if (err instanceof AppError && err.code !== ErrorCode.Internal) return { outcome: 'failed', reason: `${err.code}: ${err.message}` };
-  return { outcome: 'failed', reason: ErrorCode.Internal };
 }
 
 function toView(e: ApiKeyEntity): GatewayKeyView {
