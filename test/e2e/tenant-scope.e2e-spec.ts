@@ -439,6 +439,22 @@ distributedOnly('audit of refused admin actions', () => {
     expect((await orgAdminSees('connections', target)).status).toBe(200);
   });
 
+  it('records a project admin refused the delete of an organisation-wide provider model and definition in the registry audit log', async () => {
+    const model = await createAsOrgAdmin('providerModels', 'org');
+    const definition = await createAsOrgAdmin('modelDefinitions', 'org');
+    expect((await call('adminB', 'DELETE', `/admin/provider-models/${model}`)).status).toBe(403);
+    expect((await call('adminB', 'DELETE', `/admin/model-definitions/${definition}`)).status).toBe(403);
+    const rows = await eventually(
+      () => sql<AuditRow>(`SELECT ${COLUMNS} FROM registry.audit_log WHERE target_id = ANY($1) AND outcome = 'denied' ORDER BY action`, [[model, definition]]),
+      (r) => r.length === 2,
+      'two denied registry rows',
+    );
+    expect(rows).toEqual([
+      { actor_key_id: keyIds.adminB, actor_project_id: 'proj-b', action: 'model_definition.deleted', target_id: definition, outcome: 'denied', reason: expect.stringContaining('organisation-wide') },
+      { actor_key_id: keyIds.adminB, actor_project_id: 'proj-b', action: 'provider_model.deleted', target_id: model, outcome: 'denied', reason: expect.stringContaining('organisation-wide') },
+    ]);
+  });
+
   it('records successful key creation and revocation with their actor in the same log', async () => {
     const minted = await call('adminB', 'POST', '/admin/gateway-keys', { name: unique('b-client') });
     expect(minted.status).toBe(201);
