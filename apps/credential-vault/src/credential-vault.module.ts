@@ -15,6 +15,7 @@ import { MasterKeyRing } from './crypto/master-key-ring.js';
 import { EnvironmentMasterKeySource, type MasterKeySource } from './crypto/master-key-source.js';
 import { PingHandler } from './health/ping.handler.js';
 import { VaultInitial1732360000000 } from './migrations/1732360000000-vault-initial.js';
+import { VaultAuditOutcome1733560000000 } from './migrations/1733560000000-audit-outcome.js';
 
 export const VAULT_SCHEMA = 'vault';
 
@@ -31,7 +32,7 @@ export class CredentialVaultModule {
     const infrastructure = await serviceInfrastructure(runtime, {
       schema: VAULT_SCHEMA,
       entities: [ConnectionEntity, AuditLogEntryEntity],
-      migrations: [VaultInitial1732360000000],
+      migrations: [VaultInitial1732360000000, VaultAuditOutcome1733560000000],
     });
     return {
       module: CredentialVaultModule,

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import http from 'node:http';
 import { Module, type DynamicModule } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
@@ -7,6 +8,7 @@ import { AdapterRegistry } from '#libs/adapter-sdk';
 import { builtInAdapters } from '#libs/adapters';
 import { createBusServer } from '#libs/bus';
 import { APP_CONFIG, type AppConfig } from '#libs/config';
+import { AuditLog, AuditLogRowEntity } from '#libs/db';
 import { logLevels, type RunningService, serviceInfrastructure, type ServiceRuntime } from '#libs/runtime';
 import { HostResolver, SystemHostResolver, UpstreamAddressPolicy } from '#libs/upstream-guard';
 import { ConnectionsController } from './admin/connections.controller.js';
@@ -25,6 +27,7 @@ import { ApiKeysRepository } from './keys/api-keys.repository.js';
 import { ApiKeysService } from './keys/api-keys.service.js';
 import { GatewayKeysController } from './keys/gateway-keys.controller.js';
 import { Initial1732350000000 } from './migrations/1732350000000-initial.js';
+import { GatewayAuditLog1733560000000 } from './migrations/1733560000000-audit-log.js';
 import { ChatCompletionsHandler } from './proxy/chat-completions.handler.js';
 import { UpstreamPools } from './proxy/upstream-pools.js';
 import { V1FrontDoor } from './proxy/v1-front-door.js';
@@ -46,8 +49,8 @@ export class GatewayModule {
   static async forRuntime(runtime: ServiceRuntime): Promise<DynamicModule> {
     const infrastructure = await serviceInfrastructure(runtime, {
       schema: GATEWAY_SCHEMA,
-      entities: [ApiKeyEntity],
-      migrations: [Initial1732350000000],
+      entities: [ApiKeyEntity, AuditLogRowEntity],
+      migrations: [Initial1732350000000, GatewayAuditLog1733560000000],
     });
     return {
       module: GatewayModule,
@@ -66,6 +69,7 @@ export class GatewayModule {
       providers: [
         ApiKeysRepository,
         ApiKeysService,
+        AuditLog,
         ReadModelService,
         AdminAuthGuard,
         { provide: UpstreamAddressPolicy, useFactory: (config: AppConfig) => UpstreamAddressPolicy.fromAllowList(config.upstreamAllowlist), inject: [APP_CONFIG] },
@@ -103,7 +107,8 @@ export async function startGateway(runtime: ServiceRuntime): Promise<RunningGate
   };
   const app = await NestFactory.create<NestFastifyApplication>(
     await GatewayModule.forRuntime(runtime),
-    new FastifyAdapter({ bodyLimit: 8 * 1024 * 1024, requestIdHeader: 'x-request-id', serverFactory }),
+    // Request ids name a request in the logs of every replica: a UUID, not Fastify's per-process counter.
+    new FastifyAdapter({ bodyLimit: 8 * 1024 * 1024, requestIdHeader: 'x-request-id', genReqId: () => randomUUID(), serverFactory }),
     { logger: logLevels(config), bufferLogs: false },
   );
   app.connectMicroservice({ strategy: createBusServer(runtime.transport) }, { inheritAppConfig: false });

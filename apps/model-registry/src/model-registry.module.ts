@@ -1,7 +1,9 @@
 import { Module, type DynamicModule } from '@nestjs/common';
+import { AuditLog, AuditLogRowEntity } from '#libs/db';
 import { Clock, type RunningService, serviceInfrastructure, type ServiceRuntime, startBusService } from '#libs/runtime';
 import { PingHandler } from './health/ping.handler.js';
 import { Initial1732360000000 } from './migrations/1732360000000-initial.js';
+import { RegistryAuditLog1733560000000 } from './migrations/1733560000000-audit-log.js';
 import { ModelDefinitionEntity } from './model-definitions/model-definition.entity.js';
 import { ModelDefinitionsHandler } from './model-definitions/model-definitions.handler.js';
 import { ModelDefinitionsRepository } from './model-definitions/model-definitions.repository.js';
@@ -20,14 +22,14 @@ export class ModelRegistryModule {
   static async forRuntime(runtime: ServiceRuntime): Promise<DynamicModule> {
     const infrastructure = await serviceInfrastructure(runtime, {
       schema: REGISTRY_SCHEMA,
-      entities: [ProviderModelEntity, ModelDefinitionEntity, ModelPriceEntity],
-      migrations: [Initial1732360000000],
+      entities: [ProviderModelEntity, ModelDefinitionEntity, ModelPriceEntity, AuditLogRowEntity],
+      migrations: [Initial1732360000000, RegistryAuditLog1733560000000],
     });
     return {
       module: ModelRegistryModule,
       imports: infrastructure,
       controllers: [PingHandler, ProviderModelsHandler, ModelDefinitionsHandler],
-      providers: [Clock, VaultConnections, ProviderModelsRepository, ProviderModelsService, ModelDefinitionsRepository, ModelDefinitionsService],
+      providers: [Clock, AuditLog, VaultConnections, ProviderModelsRepository, ProviderModelsService, ModelDefinitionsRepository, ModelDefinitionsService],
     };
   }
 }

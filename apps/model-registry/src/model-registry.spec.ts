@@ -92,7 +92,7 @@ describe('registry ping', () => {
   it('answers once its migrations have run', async () => {
     await expect(h.bus.request('registry.v1.ping', {})).resolves.toEqual({ service: 'model-registry', ok: true });
     const tables = await sql<{ table_name: string }>(`SELECT table_name FROM information_schema.tables WHERE table_schema = 'registry' ORDER BY 1`);
-    expect(tables.map((t) => t.table_name)).toEqual(['migrations', 'model_definitions', 'model_prices', 'provider_models']);
+    expect(tables.map((t) => t.table_name)).toEqual(['audit_log', 'migrations', 'model_definitions', 'model_prices', 'provider_models']);
   });
 });
 
@@ -182,6 +182,42 @@ describe('provider models over the bus', () => {
     expect(seen).toEqual(expect.arrayContaining([orgWide.id, projA.id]));
     expect(seen).not.toContain(projB.id);
     await expect(h.bus.request('registry.v1.provider-models.delete', envelope({ id: orgWide.id }, PROJECT_A))).rejects.toMatchObject({ code: 'forbidden' });
+  });
+
+  it('audits a project admin refused the delete of an organisation-wide or another project’s model, and leaves both in place', async () => {
+    const orgWide = await h.bus.request('registry.v1.provider-models.create', envelope(providerModel('org-wide-audited')));
+    const projB = await h.bus.request('registry.v1.provider-models.create', envelope({ ...providerModel('proj-b-audited', 'conn_proj_b'), projectId: 'proj-b' }));
+    await expect(h.bus.request('registry.v1.provider-models.delete', envelope({ id: orgWide.id }, PROJECT_A))).rejects.toMatchObject({ code: 'forbidden' });
+    await expect(h.bus.request('registry.v1.provider-models.delete', envelope({ id: projB.id }, PROJECT_A))).rejects.toMatchObject({ code: 'not_found' });
+    for (const m of [orgWide, projB]) await expect(h.bus.request('registry.v1.provider-models.get', envelope({ id: m.id }))).resolves.toMatchObject({ id: m.id });
+    const rows = await eventually(
+      () =>
+        sql<{ target_id: string; project_id: string | null; actor_project_id: string; outcome: string; reason: string }>(
+          `SELECT target_id, project_id, actor_project_id, outcome, reason FROM registry.audit_log
+            WHERE action = 'provider_model.deleted' AND target_id = ANY($1) ORDER BY target_id = $2 DESC`,
+          [[orgWide.id, projB.id], orgWide.id],
+        ),
+      (r) => r.length === 2,
+      'two denied delete rows',
+    );
+    expect(rows).toEqual([
+      { target_id: orgWide.id, project_id: null, actor_project_id: 'proj-a', outcome: 'denied', reason: expect.stringContaining('organisation-wide') },
+      { target_id: projB.id, project_id: 'proj-b', actor_project_id: 'proj-a', outcome: 'denied', reason: expect.stringContaining('outside') },
+    ]);
+  });
+
+  it('audits a successful create and delete with their actor and outcome', async () => {
+    const made = await h.bus.request('registry.v1.provider-models.create', envelope(providerModel('audited-lifecycle')));
+    await h.bus.request('registry.v1.provider-models.delete', envelope({ id: made.id }));
+    const rows = await eventually(
+      () => sql<{ action: string; outcome: string; actor_key_id: string }>(`SELECT action, outcome, actor_key_id FROM registry.audit_log WHERE target_id = $1 ORDER BY action`, [made.id]),
+      (r) => r.length === 2,
+      'created and deleted rows',
+    );
+    expect(rows).toEqual([
+      { action: 'provider_model.created', outcome: 'succeeded', actor_key_id: 'key_test' },
+      { action: 'provider_model.deleted', outcome: 'succeeded', actor_key_id: 'key_test' },
+    ]);
   });
 
   it('lists page by page, oldest first, with an opaque cursor until the last page', async () => {
@@ -359,5 +395,33 @@ describe('model definitions over the bus', () => {
     const all = await h.bus.request('registry.v1.model-definitions.all', {});
     expect(all).toEqual(expect.arrayContaining([a, b]));
     expect(all.find((d) => d.id === b.id)?.priceVersions[0].prices).toEqual({ input: '0.0000025' });
+  });
+});
+
+describe('registry commands without an organisation', () => {
+  const SUBJECTS = [
+    ['registry.v1.provider-models.create', providerModel('no-org')],
+    ['registry.v1.provider-models.list', {}],
+    ['registry.v1.provider-models.get', { id: 'pm_x' }],
+    ['registry.v1.provider-models.delete', { id: 'pm_x' }],
+    ['registry.v1.model-definitions.create', modelDefinition('no-org')],
+    ['registry.v1.model-definitions.list', {}],
+    ['registry.v1.model-definitions.get', { id: 'mdef_x' }],
+    ['registry.v1.model-definitions.delete', { id: 'mdef_x' }],
+  ] as const;
+
+  async function rowCounts(): Promise<unknown> {
+    return (await sql(`SELECT (SELECT count(*)::int FROM registry.provider_models) AS pm, (SELECT count(*)::int FROM registry.model_definitions) AS def`))[0];
+  }
+
+  it.each(SUBJECTS)('refuses %s as validation_failed on scope.organisationId and touches no row', async (subject, input) => {
+    const before = await rowCounts();
+    for (const scope of [undefined, { projectId: null }, { organisationId: '', projectId: null }]) {
+      await expect(h.bus.request(subject, { scope, actor: { keyId: 'k', name: 'n' }, input } as never)).rejects.toMatchObject({
+        code: 'validation_failed',
+        details: expect.arrayContaining([expect.objectContaining({ field: 'scope.organisationId' })]),
+      });
+    }
+    expect(await rowCounts()).toEqual(before);
   });
 });

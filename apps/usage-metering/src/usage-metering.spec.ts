@@ -128,6 +128,15 @@ async function reportWith(organisationId: string, requests: number, input: Costs
 }
 
 describe('usage-metering', () => {
+  it('refuses a cost report without an organisation as validation_failed on scope.organisationId', async () => {
+    for (const scope of [undefined, { projectId: null }, { organisationId: '', projectId: null }]) {
+      await expect(h.bus.request('metering.v1.costs.report', { scope, actor: { keyId: 'k', name: 'n' }, input: {} } as never)).rejects.toMatchObject({
+        code: 'validation_failed',
+        details: expect.arrayContaining([expect.objectContaining({ field: 'scope.organisationId' })]),
+      });
+    }
+  });
+
   it('answers its ping once its migrations have run', async () => {
     await expect(h.bus.request('metering.v1.ping', {})).resolves.toEqual({ service: 'usage-metering', ok: true });
   });

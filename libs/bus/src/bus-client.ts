@@ -81,6 +81,8 @@ function toAppError(subject: string, err: unknown, timeoutMs: number): AppError 
   }
   if (typeof err === 'object' && err !== null && 'code' in err && AppError.isErrorCode((err as { code: unknown }).code)) {
     const e = err as { code: ErrorCode; message?: unknown; details?: unknown };
+    // The answering service logged the detail; even if one (an older version) sent it along, it goes no further.
+    if (e.code === ErrorCode.Internal) return new AppError(ErrorCode.Internal, 'internal error');
     return new AppError(e.code, typeof e.message === 'string' ? e.message : e.code, e.details);
   }
   return new AppError(ErrorCode.Unavailable, `bus request ${subject} failed`);

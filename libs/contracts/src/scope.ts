@@ -1,3 +1,5 @@
+import { IsInt, IsOptional, IsString, MaxLength, Min } from 'class-validator';
+
 /** Who a command acts for. Every owned row carries these two ids; repositories filter by them. */
 export interface TenantScope {
   organisationId: string;
@@ -24,5 +26,21 @@ export interface Page<T> {
 
 export interface ListInput {
   limit?: number;
+  cursor?: string;
+}
+
+/**
+ * A list command's input as a bus handler checks it. A limit above the service's maximum is served
+ * as the maximum (as the registry's lists do); one below 1 is refused.
+ */
+export class ListInputDto implements ListInput {
+  @IsOptional()
+  @IsInt()
+  @Min(1)
+  limit?: number;
+
+  @IsOptional()
+  @IsString()
+  @MaxLength(512)
   cursor?: string;
 }

@@ -3,3 +3,4 @@ export * from './embedded-postgres-server.js';
 export * from './ids.js';
 export * from './tenant-owned.js';
 export * from './database.module.js';
+export * from './audit-log.js';

@@ -1,5 +1,6 @@
 import { Column, Entity, PrimaryColumn } from 'typeorm';
 import type { TenantOwned } from '#libs/db';
+import type { AuditOutcome } from '#libs/tenancy';
 import type { AuditAction } from './audit-action.js';
 
 /** Only counts and key ids, never anything derived from a secret. */
@@ -8,7 +9,7 @@ export interface AuditDetails {
   fromMasterKeyIds?: string[];
 }
 
-/** Who did what to which connection, and when. Never holds a secret, masked or not. */
+/** Who tried what on which connection, how it ended, and when (libs/tenancy AuditEntry). Never holds a secret. */
 @Entity({ name: 'audit_log' })
 export class AuditLogEntryEntity implements TenantOwned {
   @PrimaryColumn('text') id!: string;
@@ -16,8 +17,11 @@ export class AuditLogEntryEntity implements TenantOwned {
   @Column('text', { name: 'project_id', nullable: true }) projectId!: string | null;
   @Column('text', { name: 'actor_key_id' }) actorKeyId!: string;
   @Column('text', { name: 'actor_name' }) actorName!: string;
+  @Column('text', { name: 'actor_project_id', nullable: true }) actorProjectId!: string | null;
   @Column('text') action!: AuditAction;
-  @Column('text', { name: 'target_id' }) targetId!: string;
+  @Column('text', { name: 'target_id', nullable: true }) targetId!: string | null;
+  @Column('text') outcome!: AuditOutcome;
+  @Column('text', { nullable: true }) reason!: string | null;
   @Column('jsonb', { nullable: true }) details!: AuditDetails | null;
   @Column({ type: 'timestamptz', precision: 3, default: () => 'now()' }) at!: Date;
 }

@@ -147,8 +147,13 @@ describe('credential vault on the bus', () => {
       await expect(h.bus.request(subject, envelope({ id: created.id }, OTHER_ORG))).rejects.toMatchObject({ code: 'not_found' });
     }
     await expect(h.bus.request('vault.v1.connections.get', envelope({ id: created.id }))).resolves.toMatchObject({ id: created.id });
-    const reveals = await sql(h.databaseUrl, `SELECT 1 FROM vault.audit_log WHERE action = 'connection.revealed' AND organisation_id = 'org_other'`);
-    expect(reveals).toHaveLength(0);
+    // The attempt is on record, as one that found nothing: the other organisation's row is invisible to it.
+    const reveals = await eventually(
+      () => sql(h.databaseUrl, `SELECT outcome, target_id FROM vault.audit_log WHERE action = 'connection.revealed' AND organisation_id = 'org_other'`),
+      (rows) => rows.length > 0,
+      'the refused reveal row',
+    );
+    expect(reveals).toEqual([{ outcome: 'failed', target_id: created.id }]);
   });
 
   it("shows a project its own and the organisation-wide connections, not another project's", async () => {
@@ -185,10 +190,10 @@ describe('credential vault on the bus', () => {
     expect(whole.nextCursor).toBeNull();
   });
 
-  it('answers at least one connection per page even when asked for a limit below 1', async () => {
-    const page = await h.bus.request('vault.v1.connections.list', envelope({ limit: 0 }, { organisationId: 'org_paging', projectId: null }));
-    expect(page.items).toHaveLength(1);
-    expect(page.nextCursor).not.toBeNull();
+  it('refuses a limit below 1 with validation_failed naming limit, as the registry does', async () => {
+    await expect(
+      h.bus.request('vault.v1.connections.list', envelope({ limit: 0 }, { organisationId: 'org_paging', projectId: null })),
+    ).rejects.toMatchObject({ code: 'validation_failed', details: [expect.objectContaining({ field: 'limit' })] });
   });
 
   it('refuses a cursor it did not issue with validation_failed', async () => {
@@ -219,6 +224,129 @@ describe('credential vault on the bus', () => {
     expect(changes).toEqual([
       { id: doomed.id, scope: { organisationId: 'default', projectId: null }, change: 'created', at: expect.any(String) },
       { id: doomed.id, scope: { organisationId: 'default', projectId: null }, change: 'deleted', at: expect.any(String) },
+    ]);
+  });
+});
+
+describe('credential vault: command checks and the ownership rule', () => {
+  let h: ServiceHarness;
+  const ORG = 'org_tenancy';
+  const ORG_ADMIN: TenantScope = { organisationId: ORG, projectId: null };
+  const PROJECT_A: TenantScope = { organisationId: ORG, projectId: 'proj_a' };
+  const PROJECT_B: TenantScope = { organisationId: ORG, projectId: 'proj_b' };
+  const PROJECT_ADMIN = { keyId: 'key_proj_a', name: 'pat' };
+  let shared: ConnectionView;
+  let ofA: ConnectionView;
+
+  async function counts(): Promise<{ connections: number; audit: number }> {
+    const [row] = await sql<{ connections: number; audit: number }>(
+      h.databaseUrl,
+      `SELECT (SELECT count(*)::int FROM vault.connections) AS connections, (SELECT count(*)::int FROM vault.audit_log) AS audit`,
+    );
+    return row;
+  }
+
+  async function auditOf(targetId: string | null, action: string) {
+    return sql(
+      h.databaseUrl,
+      `SELECT organisation_id, project_id, actor_key_id, actor_project_id, outcome, reason FROM vault.audit_log
+        WHERE action = $1 AND target_id IS NOT DISTINCT FROM $2 AND outcome <> 'succeeded' ORDER BY at`,
+      [action, targetId],
+    );
+  }
+
+  beforeAll(async () => {
+    h = await createServiceHarness('credential_vault_tenancy', { VAULT_MASTER_KEY: `a:${KEY_A}` });
+    await h.start(startCredentialVault);
+    shared = await h.bus.request('vault.v1.connections.create', as(ADMIN, connection('shared'), ORG_ADMIN));
+    ofA = await h.bus.request('vault.v1.connections.create', as(PROJECT_ADMIN, connection('only-a'), PROJECT_A));
+  });
+  afterAll(() => h.close());
+
+  const ENVELOPES_WITHOUT_ORGANISATION: [string, unknown][] = [
+    ['no scope', { actor: ADMIN, input: { id: 'x' } }],
+    ['no organisation', { scope: { projectId: null }, actor: ADMIN, input: { id: 'x' } }],
+    ['an empty organisation', { scope: { organisationId: '', projectId: null }, actor: ADMIN, input: { id: 'x' } }],
+    ['a non-string organisation', { scope: { organisationId: { $ne: null }, projectId: null }, actor: ADMIN, input: { id: 'x' } }],
+    ['an empty envelope', {}],
+  ];
+  const SCOPED_SUBJECTS = ['vault.v1.connections.create', 'vault.v1.connections.list', 'vault.v1.connections.get', 'vault.v1.connections.delete', 'vault.v1.connections.reveal'] as const;
+
+  it.each(ENVELOPES_WITHOUT_ORGANISATION)('refuses every connection command with %s as validation_failed on scope.organisationId, touching no row', async (_what, payload) => {
+    const before = await counts();
+    for (const subject of SCOPED_SUBJECTS) {
+      const withInput = subject === 'vault.v1.connections.create' && payload !== null ? { ...(payload as object), input: connection(`nope-${subject}`) } : payload;
+      await expect(h.bus.request(subject, withInput as never)).rejects.toMatchObject({
+        code: 'validation_failed',
+        details: expect.arrayContaining([expect.objectContaining({ field: 'scope.organisationId' })]),
+      });
+    }
+    await h.bus.request('vault.v1.ping', {}); // anything queued behind the refusals has run
+    expect(await counts()).toEqual(before);
+  });
+
+  it('refuses a get, reveal or delete without a usable id, and a create whose input breaks the DTO, naming the field', async () => {
+    const before = await counts();
+    for (const subject of ['vault.v1.connections.get', 'vault.v1.connections.reveal', 'vault.v1.connections.delete'] as const) {
+      for (const input of [{}, { id: '' }, { id: 42 }, null]) {
+        await expect(h.bus.request(subject, as(ADMIN, input as never, ORG_ADMIN))).rejects.toMatchObject({ code: 'validation_failed', details: [expect.objectContaining({ field: 'id' })] });
+      }
+    }
+    const { apiKey: _dropped, ...withoutKey } = connection('no-key');
+    await expect(h.bus.request('vault.v1.connections.create', as(ADMIN, withoutKey as CreateConnectionDto, ORG_ADMIN))).rejects.toMatchObject({
+      code: 'validation_failed',
+      details: [expect.objectContaining({ field: 'apiKey' })],
+    });
+    expect(await counts()).toEqual(before);
+  });
+
+  it('refuses a project admin the reveal and the delete of an organisation-wide connection it can see, and audits both as denied', async () => {
+    await expect(h.bus.request('vault.v1.connections.get', as(PROJECT_ADMIN, { id: shared.id }, PROJECT_A))).resolves.toMatchObject({ id: shared.id });
+    await expect(h.bus.request('vault.v1.connections.reveal', as(PROJECT_ADMIN, { id: shared.id }, PROJECT_A))).rejects.toMatchObject({ code: 'forbidden' });
+    await expect(h.bus.request('vault.v1.connections.delete', as(PROJECT_ADMIN, { id: shared.id }, PROJECT_A))).rejects.toMatchObject({ code: 'forbidden' });
+    await expect(h.bus.request('vault.v1.connections.get', as(ADMIN, { id: shared.id }, ORG_ADMIN))).resolves.toMatchObject({ id: shared.id });
+    for (const action of ['connection.revealed', 'connection.deleted']) {
+      const rows = await eventually(() => auditOf(shared.id, action), (r) => r.length === 1, `denied ${action} row`);
+      expect(rows).toEqual([
+        { organisation_id: ORG, project_id: null, actor_key_id: PROJECT_ADMIN.keyId, actor_project_id: 'proj_a', outcome: 'denied', reason: expect.stringContaining('organisation-wide') },
+      ]);
+    }
+  });
+
+  it("answers another project's connection as not_found (its existence does not leak) and audits the attempt as denied", async () => {
+    const intruder = { keyId: 'key_proj_b', name: 'bea' };
+    await expect(h.bus.request('vault.v1.connections.reveal', as(intruder, { id: ofA.id }, PROJECT_B))).rejects.toMatchObject({ code: 'not_found' });
+    await expect(h.bus.request('vault.v1.connections.delete', as(intruder, { id: ofA.id }, PROJECT_B))).rejects.toMatchObject({ code: 'not_found' });
+    await expect(h.bus.request('vault.v1.connections.get', as(ADMIN, { id: ofA.id }, ORG_ADMIN))).resolves.toMatchObject({ id: ofA.id });
+    const rows = await eventually(() => auditOf(ofA.id, 'connection.revealed'), (r) => r.length === 1, 'denied reveal row');
+    expect(rows).toEqual([
+      { organisation_id: ORG, project_id: 'proj_a', actor_key_id: 'key_proj_b', actor_project_id: 'proj_b', outcome: 'denied', reason: expect.stringContaining('outside') },
+    ]);
+  });
+
+  it('audits a reveal of an unknown id as failed, not denied', async () => {
+    await expect(h.bus.request('vault.v1.connections.reveal', as(ADMIN, { id: 'conn_unknown' }, ORG_ADMIN))).rejects.toMatchObject({ code: 'not_found' });
+    const rows = await eventually(() => auditOf('conn_unknown', 'connection.revealed'), (r) => r.length === 1, 'failed reveal row');
+    expect(rows).toEqual([expect.objectContaining({ outcome: 'failed', reason: expect.stringContaining('not_found') })]);
+  });
+
+  it('refuses a project admin a connection in another project or organisation-wide, and audits it as denied without a target', async () => {
+    const before = (await counts()).connections;
+    await expect(h.bus.request('vault.v1.connections.create', as(PROJECT_ADMIN, connection('into-b', { projectId: 'proj_b' }), PROJECT_A))).rejects.toMatchObject({ code: 'forbidden' });
+    expect((await counts()).connections).toBe(before);
+    const rows = await eventually(() => auditOf(null, 'connection.created'), (r) => r.length === 1, 'denied create row');
+    expect(rows).toEqual([expect.objectContaining({ project_id: 'proj_b', actor_project_id: 'proj_a', outcome: 'denied', reason: expect.stringContaining('project proj_b') })]);
+  });
+
+  it("lets a project admin reveal and delete its own project's connection", async () => {
+    const own = await h.bus.request('vault.v1.connections.create', as(PROJECT_ADMIN, connection('own-a'), PROJECT_A));
+    await expect(h.bus.request('vault.v1.connections.reveal', as(PROJECT_ADMIN, { id: own.id }, PROJECT_A))).resolves.toMatchObject({ apiKey: API_KEY });
+    await expect(h.bus.request('vault.v1.connections.delete', as(PROJECT_ADMIN, { id: own.id }, PROJECT_A))).resolves.toEqual({ deleted: true });
+    const audit = await sql(h.databaseUrl, `SELECT action, outcome FROM vault.audit_log WHERE target_id = $1 ORDER BY at, action`, [own.id]);
+    expect(audit).toEqual([
+      { action: 'connection.created', outcome: 'succeeded' },
+      { action: 'connection.revealed', outcome: 'succeeded' },
+      { action: 'connection.deleted', outcome: 'succeeded' },
     ]);
   });
 });
@@ -313,7 +441,13 @@ describe('credential vault master key rotation across restarts', () => {
          FROM vault.connections s WHERE s.id = $1 AND t.id = $2`,
       [source.id, target.id],
     );
-    await expect(h.bus.request('vault.v1.connections.reveal', envelope({ id: target.id }))).rejects.toMatchObject({ code: 'internal' });
+    await expect(h.bus.request('vault.v1.connections.reveal', envelope({ id: target.id }))).rejects.toMatchObject({ code: 'internal', message: 'internal error' });
     await expect(h.bus.request('vault.v1.connections.reveal', envelope({ id: source.id }))).resolves.toMatchObject({ apiKey: 'sk-one-0000000001' });
+    const failed = await eventually(
+      () => sql(h.databaseUrl, `SELECT outcome, reason FROM vault.audit_log WHERE action = 'connection.revealed' AND target_id = $1`, [target.id]),
+      (rows) => rows.length === 1,
+      'the failed reveal audit row',
+    );
+    expect(failed).toEqual([{ outcome: 'failed', reason: 'internal' }]);
   });
 });

@@ -1,39 +1,51 @@
 import { Controller } from '@nestjs/common';
 import { Payload } from '@nestjs/microservices';
-import { CommandHandler } from '#libs/bus';
-import { QUEUE_GROUPS, type CommandRequest, type CommandResponse } from '#libs/contracts';
+import { checkedEnvelope, CommandHandler, idOf, validInput } from '#libs/bus';
+import { CreateConnectionDto, ListInputDto, QUEUE_GROUPS, type CommandResponse } from '#libs/contracts';
 import { ConnectionsService } from './connections.service.js';
 
-/** The vault's connection commands on the bus (the gateway's /admin/connections forwards here). */
+/**
+ * The vault's connection commands on the bus (the gateway's /admin/connections forwards here).
+ * Each checks the envelope (an organisation is required: an undefined one would match every row)
+ * and its input's DTO before the service sees it: the bus has other clients than the gateway.
+ */
 @Controller()
 export class ConnectionsHandler {
   constructor(private readonly connections: ConnectionsService) {}
 
   @CommandHandler('vault.v1.connections.create', QUEUE_GROUPS.vault)
-  create(@Payload() request: CommandRequest<'vault.v1.connections.create'>): Promise<CommandResponse<'vault.v1.connections.create'>> {
-    return this.connections.create(request);
+  async create(@Payload() payload: unknown): Promise<CommandResponse<'vault.v1.connections.create'>> {
+    const command = checkedEnvelope(payload);
+    const input = await validInput(CreateConnectionDto, command.input);
+    return this.connections.create({ ...command, input });
   }
 
   @CommandHandler('vault.v1.connections.list', QUEUE_GROUPS.vault)
-  list(@Payload() request: CommandRequest<'vault.v1.connections.list'>): Promise<CommandResponse<'vault.v1.connections.list'>> {
-    return this.connections.list(request.scope, request.input);
+  async list(@Payload() payload: unknown): Promise<CommandResponse<'vault.v1.connections.list'>> {
+    const command = checkedEnvelope(payload);
+    const input = await validInput(ListInputDto, command.input ?? {});
+    return this.connections.list(command.scope, input);
   }
 
   @CommandHandler('vault.v1.connections.get', QUEUE_GROUPS.vault)
-  get(@Payload() request: CommandRequest<'vault.v1.connections.get'>): Promise<CommandResponse<'vault.v1.connections.get'>> {
-    return this.connections.get(request.scope, request.input.id);
+  async get(@Payload() payload: unknown): Promise<CommandResponse<'vault.v1.connections.get'>> {
+    const command = checkedEnvelope(payload);
+    return this.connections.get(command.scope, idOf(command.input));
   }
 
   @CommandHandler('vault.v1.connections.delete', QUEUE_GROUPS.vault)
-  delete(@Payload() request: CommandRequest<'vault.v1.connections.delete'>): Promise<CommandResponse<'vault.v1.connections.delete'>> {
-    return this.connections.delete(request);
+  async delete(@Payload() payload: unknown): Promise<CommandResponse<'vault.v1.connections.delete'>> {
+    const command = checkedEnvelope(payload);
+    return this.connections.delete({ ...command, input: { id: idOf(command.input) } });
   }
 
   @CommandHandler('vault.v1.connections.reveal', QUEUE_GROUPS.vault)
-  reveal(@Payload() request: CommandRequest<'vault.v1.connections.reveal'>): Promise<CommandResponse<'vault.v1.connections.reveal'>> {
-    return this.connections.reveal(request);
+  async reveal(@Payload() payload: unknown): Promise<CommandResponse<'vault.v1.connections.reveal'>> {
+    const command = checkedEnvelope(payload);
+    return this.connections.reveal({ ...command, input: { id: idOf(command.input) } });
   }
 
+  /** Every organisation's connections for the gateway's read model: no tenant, no input. */
   @CommandHandler('vault.v1.connections.resolve-all', QUEUE_GROUPS.vault)
   resolveAll(): Promise<CommandResponse<'vault.v1.connections.resolve-all'>> {
     return this.connections.resolveAll();

@@ -50,12 +50,15 @@ export class ConnectionsRepository {
   }
 
   /**
-   * Like findInScope, and holds the row until the transaction ends: `share` for a reveal, `update`
-   * for a delete, so a reveal racing a delete sees the row whole or not at all.
+   * The row with this id in the caller's organisation, whatever its project, held until the
+   * transaction ends: `share` for a reveal, `update` for a delete, so a reveal racing a delete
+   * sees the row whole or not at all. Not narrowed to the caller's project: the service applies
+   * the ownership rule (libs/tenancy) itself, so that a refusal can be told apart from an unknown
+   * id in the audit log (both answer not_found or forbidden alike to the caller).
    */
-  lockInScope(scope: TenantScope, id: string, manager: EntityManager, mode: 'share' | 'update'): Promise<ConnectionEntity | null> {
+  lockInOrganisation(scope: TenantScope, id: string, manager: EntityManager, mode: 'share' | 'update'): Promise<ConnectionEntity | null> {
     return manager.getRepository(ConnectionEntity).findOne({
-      where: tenantWhere<ConnectionEntity>(scope, { id }),
+      where: { id, organisationId: scope.organisationId },
       lock: { mode: mode === 'share' ? 'pessimistic_read' : 'pessimistic_write' },
     });
   }

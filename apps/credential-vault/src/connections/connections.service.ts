@@ -15,7 +15,9 @@ import {
   type TenantScope,
 } from '#libs/contracts';
 import { newId } from '#libs/db';
+import { assertMayChange, attemptOf, audited, HiddenRefusal, mayRead, ownerOfNewRow } from '#libs/tenancy';
 import { UpstreamAddressPolicy } from '#libs/upstream-guard';
+import type { AuditAction } from '../audit/audit-action.js';
 import { AuditLogRepository } from '../audit/audit-log.repository.js';
 import { SecretUnreadableError } from '../crypto/envelope-cipher.js';
 import { ConnectionSecrets, type ConnectionCredentials } from './connection-secrets.js';
@@ -44,38 +46,38 @@ export class ConnectionsService {
   ) {}
 
   async create({ scope, actor, input }: CommandEnvelope<CreateConnectionDto>): Promise<ConnectionView> {
-    const projectId = input.projectId ?? scope.projectId;
-    if (scope.projectId !== null && projectId !== scope.projectId) {
-      throw new AppError(ErrorCode.Forbidden, `a key of project ${scope.projectId} cannot create connections in project ${projectId}`);
-    }
-    // An address literal (any notation) is judged now; a host name on every connection the gateway opens.
-    const refused = this.upstreamAddresses.checkUrl(input.baseUrl);
-    if (refused) throw AppError.validation([{ field: 'baseUrl', messages: [refused.forField('baseUrl')] }]);
-    const credentials: ConnectionCredentials = { apiKey: input.apiKey, headers: { ...(input.headers ?? {}) } };
-    const headerNames = Object.keys(credentials.headers);
-    const row = new ConnectionEntity();
-    row.id = newId('conn');
-    row.organisationId = scope.organisationId;
-    row.projectId = projectId;
-    row.name = input.name;
-    row.adapter = input.adapter;
-    row.baseUrl = input.baseUrl;
-    const sealed = this.secrets.seal(row, credentials);
-    row.secretCiphertext = sealed.ciphertext;
-    row.wrappedDataKey = sealed.wrappedDataKey;
-    row.masterKeyId = sealed.masterKeyId;
-    row.apiKeyLast4 = lastFourOf(credentials.apiKey);
-    row.headerNames = headerNames;
-    row.headerValueLast4 = headerNames.map((name) => lastFourOf(credentials.headers[name]));
+    const attempt = attemptOf<AuditAction>({ scope, actor }, 'connection.created', null, input.projectId ?? scope.projectId);
+    return audited(this.audit, attempt, async () => {
+      const owner = ownerOfNewRow(scope, input.projectId);
+      // An address literal (any notation) is judged now; a host name on every connection the gateway opens.
+      const refused = this.upstreamAddresses.checkUrl(input.baseUrl);
+      if (refused) throw AppError.validation([{ field: 'baseUrl', messages: [refused.forField('baseUrl')] }]);
+      const credentials: ConnectionCredentials = { apiKey: input.apiKey, headers: { ...(input.headers ?? {}) } };
+      const headerNames = Object.keys(credentials.headers);
+      const row = new ConnectionEntity();
+      row.id = newId('conn');
+      row.organisationId = owner.organisationId;
+      row.projectId = owner.projectId;
+      row.name = input.name;
+      row.adapter = input.adapter;
+      row.baseUrl = input.baseUrl;
+      const sealed = this.secrets.seal(row, credentials);
+      row.secretCiphertext = sealed.ciphertext;
+      row.wrappedDataKey = sealed.wrappedDataKey;
+      row.masterKeyId = sealed.masterKeyId;
+      row.apiKeyLast4 = lastFourOf(credentials.apiKey);
+      row.headerNames = headerNames;
+      row.headerValueLast4 = headerNames.map((name) => lastFourOf(credentials.headers[name]));
 
-    await this.transactions.run(async (manager) => {
-      if ((await this.connections.insert(row, manager)) === 'duplicate_name') {
-        throw new AppError(ErrorCode.Conflict, `a connection named ${input.name} already exists in this organisation`, { name: input.name });
-      }
-      await this.audit.record({ organisationId: row.organisationId, projectId: row.projectId, actor, action: 'connection.created', targetId: row.id }, manager);
+      await this.transactions.run(async (manager) => {
+        if ((await this.connections.insert(row, manager)) === 'duplicate_name') {
+          throw new AppError(ErrorCode.Conflict, `a connection named ${input.name} already exists in this organisation`, { name: input.name });
+        }
+        await this.audit.record({ ...attempt, projectId: row.projectId, targetId: row.id }, manager);
+      });
+      this.changed(row, 'created');
+      return toConnectionView(row);
     });
-    this.changed(row, 'created');
-    return toConnectionView(row);
   }
 
   async list(scope: TenantScope, input: ListInput): Promise<Page<ConnectionView>> {
@@ -95,26 +97,47 @@ export class ConnectionsService {
   }
 
   async delete({ scope, actor, input }: CommandEnvelope<IdInput>): Promise<{ deleted: true }> {
-    const row = await this.transactions.run(async (manager) => {
-      const found = await this.connections.lockInScope(scope, input.id, manager, 'update');
-      if (!found) throw AppError.notFound('connection', input.id);
-      await this.connections.delete(found, manager);
-      await this.audit.record({ organisationId: found.organisationId, projectId: found.projectId, actor, action: 'connection.deleted', targetId: found.id }, manager);
-      return found;
-    });
+    const attempt = attemptOf<AuditAction>({ scope, actor }, 'connection.deleted', input.id, scope.projectId);
+    const row = await audited(this.audit, attempt, () =>
+      this.transactions.run(async (manager) => {
+        const found = this.ownedOrRefused(scope, await this.connections.lockInOrganisation(scope, input.id, manager, 'update'), input.id, attempt);
+        await this.connections.delete(found, manager);
+        await this.audit.record({ ...attempt, projectId: found.projectId }, manager);
+        return found;
+      }),
+    );
     this.changed(row, 'deleted');
     return { deleted: true };
   }
 
-  /** Decrypts, then commits the audit entry, then answers: no reveal leaves without its entry. */
+  /**
+   * Decrypts, then commits the audit entry, then answers: no reveal leaves without its entry.
+   * Only a caller who may change the connection may reveal it: a project admin sees the
+   * organisation-wide connections (its models route to them) but cannot take their secret.
+   */
   async reveal({ scope, actor, input }: CommandEnvelope<IdInput>): Promise<RevealedConnectionView> {
-    return this.transactions.run(async (manager) => {
-      const row = await this.connections.lockInScope(scope, input.id, manager, 'share');
-      if (!row) throw AppError.notFound('connection', input.id);
-      const credentials = this.open(row);
-      await this.audit.record({ organisationId: row.organisationId, projectId: row.projectId, actor, action: 'connection.revealed', targetId: row.id }, manager);
-      return toRevealedView(row, credentials);
-    });
+    const attempt = attemptOf<AuditAction>({ scope, actor }, 'connection.revealed', input.id, scope.projectId);
+    return audited(this.audit, attempt, () =>
+      this.transactions.run(async (manager) => {
+        const row = this.ownedOrRefused(scope, await this.connections.lockInOrganisation(scope, input.id, manager, 'share'), input.id, attempt);
+        const credentials = this.open(row);
+        await this.audit.record({ ...attempt, projectId: row.projectId }, manager);
+        return toRevealedView(row, credentials);
+      }),
+    );
+  }
+
+  /**
+   * The ownership rule on a row found by id in the caller's organisation. A row the caller cannot
+   * even read answers not_found, like an unknown id, so existence does not leak; a row it can read
+   * but not change answers forbidden. Notes the row's project for the audit entry.
+   */
+  private ownedOrRefused(scope: TenantScope, row: ConnectionEntity | null, id: string, attempt: { projectId: string | null }): ConnectionEntity {
+    if (row === null) throw AppError.notFound('connection', id);
+    attempt.projectId = row.projectId;
+    if (!mayRead(scope, row)) throw new HiddenRefusal(`connection ${id} is outside the caller's project`, AppError.notFound('connection', id));
+    assertMayChange(scope, row, `connection ${id}`);
+    return row;
   }
 
   /**
@@ -140,8 +163,10 @@ export class ConnectionsService {
     } catch (err) {
       if (!(err instanceof SecretUnreadableError)) throw err;
       this.logger.error(`connection ${row.id} (organisation ${row.organisationId}) cannot be decrypted: ${err.message}`);
-      const code = err.reason === 'unknown_master_key' ? ErrorCode.Unavailable : ErrorCode.Internal;
-      throw new AppError(code, `the credentials of connection ${row.id} cannot be decrypted: ${err.message}`);
+      // A missing master key is the operator's to fix, so its id is named; any other failure (a
+      // tampered or mis-copied ciphertext) is internal: its detail stays in this log.
+      if (err.reason === 'unknown_master_key') throw new AppError(ErrorCode.Unavailable, `the credentials of connection ${row.id} cannot be decrypted: ${err.message}`);
+      throw new AppError(ErrorCode.Internal, `the credentials of connection ${row.id} cannot be decrypted`);
     }
   }
 

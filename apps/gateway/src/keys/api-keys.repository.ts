@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import type { TenantScope } from '#libs/contracts';
 import { tenantWhere } from '#libs/db';
+import { PRIVATE_TO_PROJECT } from '#libs/tenancy';
 import { DataSource, IsNull, type EntityManager, type Repository } from 'typeorm';
 import { ApiKeyEntity } from './api-key.entity.js';
 
@@ -12,22 +13,34 @@ export class ApiKeysRepository {
     this.repo = dataSource.getRepository(ApiKeyEntity);
   }
 
+  /**
+   * Gateway keys are private to their project (libs/tenancy PRIVATE_TO_PROJECT): a project admin
+   * lists its project's keys, not the organisation-wide ones (other principals' credentials).
+   */
   list(scope: TenantScope, limit: number, after?: { createdAt: Date; id: string }): Promise<ApiKeyEntity[]> {
     const qb = this.repo
       .createQueryBuilder('k')
-      .where('k.organisation_id = :org', { org: scope.organisationId })
+      .where(tenantWhere<ApiKeyEntity>(scope, {}, PRIVATE_TO_PROJECT))
       .orderBy('k.created_at', 'ASC')
       .addOrderBy('k.id', 'ASC')
       .take(limit);
-    if (scope.projectId !== null) qb.andWhere('(k.project_id = :project OR k.project_id IS NULL)', { project: scope.projectId });
     if (after) qb.andWhere('(k.created_at, k.id) > (:at, :id)', { at: after.createdAt, id: after.id });
     return qb.getMany();
   }
 
   findInScope(scope: TenantScope, id: string): Promise<ApiKeyEntity | null> {
-    return this.repo.findOne({ where: tenantWhere<ApiKeyEntity>(scope, { id }) });
+    return this.repo.findOne({ where: tenantWhere<ApiKeyEntity>(scope, { id }, PRIVATE_TO_PROJECT) });
   }
 
+  /**
+   * The key with this id in the caller's organisation, whatever its project: the service applies
+   * the ownership rule itself, so the audit log can tell a refusal from an unknown id.
+   */
+  findInOrganisation(scope: TenantScope, id: string): Promise<ApiKeyEntity | null> {
+    return this.repo.findOne({ where: { id, organisationId: scope.organisationId } });
+  }
+
+  /** Any key by id, for the read model's change events only (never for an admin). */
   findById(id: string): Promise<ApiKeyEntity | null> {
     return this.repo.findOne({ where: { id } });
   }
@@ -41,14 +54,16 @@ export class ApiKeysRepository {
     await manager.getRepository(ApiKeyEntity).insert(key);
   }
 
-  async revoke(scope: TenantScope, id: string): Promise<ApiKeyEntity | null> {
-    const found = await this.findInScope(scope, id);
-    if (!found) return null;
-    if (!found.revokedAt) {
-      found.revokedAt = new Date();
-      await this.repo.update({ id, organisationId: scope.organisationId }, { revokedAt: found.revokedAt });
-    }
-    return found;
+  /** Marks the key revoked (once; a second revoke keeps the first time). */
+  async revoke(key: ApiKeyEntity, at: Date, manager: EntityManager): Promise<void> {
+    if (key.revokedAt) return;
+    key.revokedAt = at;
+    await manager.getRepository(ApiKeyEntity).update({ id: key.id, organisationId: key.organisationId }, { revokedAt: at });
+  }
+
+  /** Runs `fn` in one transaction: a key change and its audit entry commit together. */
+  transaction<T>(fn: (manager: EntityManager) => Promise<T>): Promise<T> {
+    return this.dataSource.transaction(fn);
   }
 
   /**

@@ -3,14 +3,17 @@ import { BusClient } from '#libs/bus';
 import { APP_CONFIG, type AppConfig } from '#libs/config';
 import {
   AppError,
+  type CommandEnvelope,
   type CreatedGatewayKeyView,
   type CreateGatewayKeyDto,
   type GatewayKeyView,
+  type IdInput,
   type ListInput,
   type Page,
   type TenantScope,
 } from '#libs/contracts';
-import { newId } from '#libs/db';
+import { AuditLog, newId } from '#libs/db';
+import { assertMayChange, attemptOf, audited, HiddenRefusal, mayRead, ownerOfNewKey, PRIVATE_TO_PROJECT, type AuditEntry } from '#libs/tenancy';
 import { ApiKeyEntity } from './api-key.entity.js';
 import { ApiKeysRepository } from './api-keys.repository.js';
 import { displayPrefix, generateKey, hashKey } from './key-material.js';
@@ -27,16 +30,30 @@ export class ApiKeysService {
 
   constructor(
     private readonly repo: ApiKeysRepository,
+    private readonly audit: AuditLog,
     private readonly bus: BusClient,
     @Inject(APP_CONFIG) private readonly config: Readonly<AppConfig>,
   ) {}
 
-  async create(scope: TenantScope, input: CreateGatewayKeyDto): Promise<CreatedGatewayKeyView> {
-    const key = generateKey();
-    const entity = this.entity(scope.organisationId, input.projectId ?? scope.projectId, input.name, input.role ?? 'client', key);
-    await this.repo.insert(entity);
-    this.changed(entity, 'created');
-    return { ...toView(entity), key };
+  /**
+   * Mints a key under the ownership rule (libs/tenancy ownerOfNewKey): a project admin gets keys
+   * of its own project only, client or admin; only an organisation-wide admin mints
+   * organisation-wide keys or keys of any project. Every outcome is audited.
+   */
+  async create(command: CommandEnvelope<CreateGatewayKeyDto>): Promise<CreatedGatewayKeyView> {
+    const { scope, input } = command;
+    const attempt: AuditEntry = attemptOf(command, 'gateway_key.created', null, input.projectId ?? scope.projectId);
+    return audited(this.audit, attempt, async () => {
+      const owner = ownerOfNewKey(scope, { projectId: input.projectId });
+      const key = generateKey();
+      const entity = this.entity(owner.organisationId, owner.projectId, input.name, input.role ?? 'client', key);
+      await this.repo.transaction(async (manager) => {
+        await this.repo.insert(entity, manager);
+        await this.audit.record({ ...attempt, projectId: entity.projectId, targetId: entity.id }, manager);
+      });
+      this.changed(entity, 'created');
+      return { ...toView(entity), key };
+    });
   }
 
   async list(scope: TenantScope, input: ListInput): Promise<Page<GatewayKeyView>> {
@@ -54,9 +71,27 @@ export class ApiKeysService {
     return toView(found);
   }
 
-  async revoke(scope: TenantScope, id: string): Promise<GatewayKeyView> {
-    const found = await this.repo.revoke(scope, id);
-    if (!found) throw AppError.notFound('gateway key', id);
+  /**
+   * Revokes a key the caller may change; a key it cannot even list answers not_found like an
+   * unknown id (and is audited as denied). Every outcome is audited.
+   */
+  async revoke(command: CommandEnvelope<IdInput>): Promise<GatewayKeyView> {
+    const { scope, input } = command;
+    const attempt: AuditEntry = attemptOf(command, 'gateway_key.revoked', input.id, scope.projectId);
+    const found = await audited(this.audit, attempt, async () => {
+      const key = await this.repo.findInOrganisation(scope, input.id);
+      if (!key) throw AppError.notFound('gateway key', input.id);
+      attempt.projectId = key.projectId;
+      if (!mayRead(scope, key, PRIVATE_TO_PROJECT)) {
+        throw new HiddenRefusal(`gateway key ${input.id} is outside the caller's project`, AppError.notFound('gateway key', input.id));
+      }
+      assertMayChange(scope, key, `gateway key ${input.id}`);
+      await this.repo.transaction(async (manager) => {
+        await this.repo.revoke(key, new Date(), manager);
+        await this.audit.record(attempt, manager);
+      });
+      return key;
+    });
     this.changed(found, 'updated');
     return toView(found);
   }

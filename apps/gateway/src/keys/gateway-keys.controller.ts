@@ -4,7 +4,7 @@ import { CreatedGatewayKeyView, CreateGatewayKeyDto, GatewayKeyView } from '#lib
 import { ListQueryDto, PageOf } from '../admin/list-query.dto.js';
 import { AdminAuthGuard } from '../auth/admin-auth.guard.js';
 import { CurrentPrincipal } from '../auth/current-principal.decorator.js';
-import { scopeOf, type Principal } from '../auth/principal.js';
+import { envelopeFor, scopeOf, type Principal } from '../auth/principal.js';
 import { ApiKeysService } from './api-keys.service.js';
 
 @ApiTags('gateway-keys')
@@ -18,7 +18,7 @@ export class GatewayKeysController {
   @ApiOperation({ summary: 'Create a gateway key; the key is in this response only' })
   @ApiCreatedResponse({ type: CreatedGatewayKeyView })
   create(@CurrentPrincipal() p: Principal, @Body() body: CreateGatewayKeyDto): Promise<CreatedGatewayKeyView> {
-    return this.keys.create(scopeOf(p), body);
+    return this.keys.create(envelopeFor(p, body));
   }
 
   @Get()
@@ -37,6 +37,6 @@ export class GatewayKeysController {
   @ApiOperation({ summary: 'Revoke a key; refused on every replica within a second' })
   @ApiOkResponse({ type: GatewayKeyView })
   revoke(@CurrentPrincipal() p: Principal, @Param('id') id: string): Promise<GatewayKeyView> {
-    return this.keys.revoke(scopeOf(p), id);
+    return this.keys.revoke(envelopeFor(p, { id }));
   }
 }

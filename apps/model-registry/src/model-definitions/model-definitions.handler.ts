@@ -32,7 +32,7 @@ export class ModelDefinitionsHandler {
   @CommandHandler('registry.v1.model-definitions.delete', QUEUE_GROUPS.registry)
   async delete(@Payload() payload: unknown): Promise<CommandResponse<'registry.v1.model-definitions.delete'>> {
     const command = checkedEnvelope(payload);
-    return this.modelDefinitions.delete(command.scope, idOf(command.input));
+    return this.modelDefinitions.delete({ ...command, input: { id: idOf(command.input) } });
   }
 
   /** Every organisation's definitions with their prices: the gateway's and usage-metering's read models load them at start. */

@@ -50,8 +50,16 @@ export class ModelDefinitionsRepository {
   }
 
   /** True when a row was deleted; its prices go with it (ON DELETE CASCADE). */
-  async deleteById(id: string): Promise<boolean> {
-    const result = await this.dataSource.getRepository(ModelDefinitionEntity).delete({ id });
+  /**
+   * The definition with this id in the caller's organisation, whatever its project: the service
+   * applies the ownership rule itself, so the audit log can tell a refusal from an unknown id.
+   */
+  findInOrganisation(scope: TenantScope, id: string): Promise<ModelDefinitionEntity | null> {
+    return this.dataSource.getRepository(ModelDefinitionEntity).findOne({ where: { id, organisationId: scope.organisationId } });
+  }
+
+  async deleteById(id: string, manager: EntityManager = this.dataSource.manager): Promise<boolean> {
+    const result = await manager.getRepository(ModelDefinitionEntity).delete({ id });
     return (result.affected ?? 0) > 0;
   }
 

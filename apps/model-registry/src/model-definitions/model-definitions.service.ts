@@ -5,14 +5,15 @@ import {
   ErrorCode,
   type ChangeKind,
   type CommandEnvelope,
+  type IdInput,
   type CreateModelDefinitionDto,
   type ModelDefinitionView,
   type Page,
   type TenantScope,
 } from '#libs/contracts';
-import { newId } from '#libs/db';
+import { AuditLog, newId } from '#libs/db';
 import { Clock } from '#libs/runtime';
-import { assertMayChange, ownerOfNewRow } from '../common/owner-scope.js';
+import { assertMayChange, attemptOf, audited, HiddenRefusal, mayRead, ownerOfNewRow } from '#libs/tenancy';
 import { toPage, type PageRequest } from '../common/page-request.js';
 import { parseEffectiveFrom } from './effective-from.js';
 import { InvalidMatchPattern, MatchPattern } from '#libs/match-pattern';
@@ -28,11 +29,23 @@ export const DEFAULT_TOKENIZER = 'o200k_base';
 export class ModelDefinitionsService {
   constructor(
     private readonly definitions: ModelDefinitionsRepository,
+    private readonly audit: AuditLog,
     private readonly bus: BusClient,
     private readonly clock: Clock,
   ) {}
 
+  /**
+   * Creates under the ownership rule (libs/tenancy ownerOfNewRow). A refused or failed create is
+   * audited; a successful one too, just after it commits (retried, logged if it cannot be written).
+   */
   async create(command: CommandEnvelope<CreateModelDefinitionDto>): Promise<ModelDefinitionView> {
+    const attempt = attemptOf(command, 'model_definition.created', null, command.input.projectId ?? command.scope.projectId);
+    const created = await audited(this.audit, attempt, () => this.insertNew(command));
+    this.audit.recordAttempt({ ...attempt, projectId: created.projectId, targetId: created.id });
+    return created;
+  }
+
+  private async insertNew(command: CommandEnvelope<CreateModelDefinitionDto>): Promise<ModelDefinitionView> {
     const { input } = command;
     const owner = ownerOfNewRow(command.scope, input.projectId);
     compileOrRefuse(input.matchPattern);
@@ -71,14 +84,30 @@ export class ModelDefinitionsService {
     return toModelDefinitionViews(definitions, prices)[0];
   }
 
-  async delete(scope: TenantScope, id: string): Promise<{ deleted: true }> {
-    const row = await this.definitions.findById(scope, id);
-    if (row === null) throw AppError.notFound('model definition', id);
-    assertMayChange(scope, row, `model definition ${id}`);
-    if (!(await this.definitions.deleteById(row.id))) throw AppError.notFound('model definition', id);
+  /**
+   * Deletes a row the caller may change (libs/tenancy): another project's row answers not_found
+   * like an unknown id, an organisation-wide one seen by a project admin forbidden. Every outcome
+   * is audited; a deletion commits with its entry.
+   */
+  async delete(command: CommandEnvelope<IdInput>): Promise<{ deleted: true }> {
+    const { scope, input } = command;
+    const attempt = attemptOf(command, 'model_definition.deleted', input.id, scope.projectId);
+    const row = await audited(this.audit, attempt, async () => {
+      const found = await this.definitions.findInOrganisation(scope, input.id);
+      if (found === null) throw AppError.notFound('model definition', input.id);
+      attempt.projectId = found.projectId;
+      if (!mayRead(scope, found)) throw new HiddenRefusal(`model definition ${input.id} is outside the caller's project`, AppError.notFound('model definition', input.id));
+      assertMayChange(scope, found, `model definition ${input.id}`);
+      await this.audit.transaction(async (manager) => {
+        if (!(await this.definitions.deleteById(found.id, manager))) throw AppError.notFound('model definition', input.id);
+        await this.audit.record(attempt, manager);
+      });
+      return found;
+    });
     this.publishChange(row, 'deleted');
     return { deleted: true };
   }
+
 
   async all(): Promise<ModelDefinitionView[]> {
     const { definitions, prices } = await this.definitions.all();

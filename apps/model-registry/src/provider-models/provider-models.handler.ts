@@ -32,7 +32,7 @@ export class ProviderModelsHandler {
   @CommandHandler('registry.v1.provider-models.delete', QUEUE_GROUPS.registry)
   async delete(@Payload() payload: unknown): Promise<CommandResponse<'registry.v1.provider-models.delete'>> {
     const command = checkedEnvelope(payload);
-    return this.providerModels.delete(command.scope, idOf(command.input));
+    return this.providerModels.delete({ ...command, input: { id: idOf(command.input) } });
   }
 
   /** Every organisation's provider models: the gateway's read model loads them at start. */

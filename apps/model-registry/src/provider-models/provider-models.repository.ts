@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import type { TenantScope } from '#libs/contracts';
 import { tenantWhere } from '#libs/db';
-import { DataSource, type Repository } from 'typeorm';
+import { DataSource, type EntityManager, type Repository } from 'typeorm';
 import { PAGE_ORDER, pageWhere, type PageRequest } from '../common/page-request.js';
 import { ProviderModelEntity } from './provider-model.entity.js';
 
@@ -34,8 +34,16 @@ export class ProviderModelsRepository {
   }
 
   /** True when a row was deleted. The caller has already checked the tenant with findById. */
-  async deleteById(id: string): Promise<boolean> {
-    const result = await this.rows.delete({ id });
+  /**
+   * The row with this id in the caller's organisation, whatever its project: the service applies
+   * the ownership rule itself, so the audit log can tell a refusal from an unknown id.
+   */
+  findInOrganisation(scope: TenantScope, id: string): Promise<ProviderModelEntity | null> {
+    return this.rows.findOne({ where: { id, organisationId: scope.organisationId } });
+  }
+
+  async deleteById(id: string, manager?: EntityManager): Promise<boolean> {
+    const result = await (manager ? manager.getRepository(ProviderModelEntity) : this.rows).delete({ id });
     return (result.affected ?? 0) > 0;
   }
 

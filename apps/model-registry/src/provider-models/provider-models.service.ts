@@ -5,14 +5,15 @@ import {
   ErrorCode,
   type ChangeKind,
   type CommandEnvelope,
+  type IdInput,
   type CreateProviderModelDto,
   type Page,
   type ProviderModelView,
   type TenantScope,
 } from '#libs/contracts';
-import { newId } from '#libs/db';
+import { AuditLog, newId } from '#libs/db';
 import { Clock } from '#libs/runtime';
-import { assertMayChange, ownerOfNewRow } from '../common/owner-scope.js';
+import { assertMayChange, attemptOf, audited, HiddenRefusal, mayRead, ownerOfNewRow } from '#libs/tenancy';
 import { toPage, type PageRequest } from '../common/page-request.js';
 import { ProviderModelEntity } from './provider-model.entity.js';
 import { toProviderModelView } from './provider-model-view.js';
@@ -24,11 +25,23 @@ export class ProviderModelsService {
   constructor(
     private readonly providerModels: ProviderModelsRepository,
     private readonly connections: VaultConnections,
+    private readonly audit: AuditLog,
     private readonly bus: BusClient,
     private readonly clock: Clock,
   ) {}
 
+  /**
+   * Creates under the ownership rule (libs/tenancy ownerOfNewRow). A refused or failed create is
+   * audited; a successful one too, just after it commits (retried, logged if it cannot be written).
+   */
   async create(command: CommandEnvelope<CreateProviderModelDto>): Promise<ProviderModelView> {
+    const attempt = attemptOf(command, 'provider_model.created', null, command.input.projectId ?? command.scope.projectId);
+    const created = await audited(this.audit, attempt, () => this.insertNew(command));
+    this.audit.recordAttempt({ ...attempt, projectId: created.projectId, targetId: created.id });
+    return created;
+  }
+
+  private async insertNew(command: CommandEnvelope<CreateProviderModelDto>): Promise<ProviderModelView> {
     const { input } = command;
     const owner = ownerOfNewRow(command.scope, input.projectId);
     await this.assertConnectionUsable(command, input.connectionId, owner.projectId);
@@ -61,13 +74,30 @@ export class ProviderModelsService {
     return toProviderModelView(await this.found(scope, id));
   }
 
-  async delete(scope: TenantScope, id: string): Promise<{ deleted: true }> {
-    const row = await this.found(scope, id);
-    assertMayChange(scope, row, `provider model ${id}`);
-    if (!(await this.providerModels.deleteById(row.id))) throw AppError.notFound('provider model', id);
+  /**
+   * Deletes a row the caller may change (libs/tenancy): another project's row answers not_found
+   * like an unknown id, an organisation-wide one seen by a project admin forbidden. Every outcome
+   * is audited; a deletion commits with its entry.
+   */
+  async delete(command: CommandEnvelope<IdInput>): Promise<{ deleted: true }> {
+    const { scope, input } = command;
+    const attempt = attemptOf(command, 'provider_model.deleted', input.id, scope.projectId);
+    const row = await audited(this.audit, attempt, async () => {
+      const found = await this.providerModels.findInOrganisation(scope, input.id);
+      if (found === null) throw AppError.notFound('provider model', input.id);
+      attempt.projectId = found.projectId;
+      if (!mayRead(scope, found)) throw new HiddenRefusal(`provider model ${input.id} is outside the caller's project`, AppError.notFound('provider model', input.id));
+      assertMayChange(scope, found, `provider model ${input.id}`);
+      await this.audit.transaction(async (manager) => {
+        if (!(await this.providerModels.deleteById(found.id, manager))) throw AppError.notFound('provider model', input.id);
+        await this.audit.record(attempt, manager);
+      });
+      return found;
+    });
     this.publishChange(row, 'deleted');
     return { deleted: true };
   }
+
 
   async all(): Promise<ProviderModelView[]> {
     return (await this.providerModels.all()).map(toProviderModelView);

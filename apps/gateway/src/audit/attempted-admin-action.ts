@@ -1,0 +1,23 @@
+/**
+ * The audit action of an /admin route that creates, changes, deletes, reveals or runs something,
+ * named as the owning service names it; null for reads, which are not audited when refused at
+ * the door. A mutating route missing here is still audited, under its method and path.
+ */
+const ACTIONS: Record<string, string> = {
+  'POST /admin/connections': 'connection.created',
+  'POST /admin/connections/:id/reveal': 'connection.revealed',
+  'DELETE /admin/connections/:id': 'connection.deleted',
+  'POST /admin/provider-models': 'provider_model.created',
+  'DELETE /admin/provider-models/:id': 'provider_model.deleted',
+  'POST /admin/model-definitions': 'model_definition.created',
+  'DELETE /admin/model-definitions/:id': 'model_definition.deleted',
+  'POST /admin/gateway-keys': 'gateway_key.created',
+  'DELETE /admin/gateway-keys/:id': 'gateway_key.revoked',
+  'POST /admin/playground/runs': 'playground.run',
+};
+
+export function attemptedAdminAction(method: string, routeUrl: string | undefined): string | null {
+  if (method === 'GET' || method === 'HEAD' || method === 'OPTIONS') return null;
+  const route = `${method} ${routeUrl ?? '?'}`;
+  return ACTIONS[route] ?? route;
+}
