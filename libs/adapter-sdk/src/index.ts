@@ -21,3 +21,5 @@ export * from './formats/anthropic/anthropic-usage.js';
 export * from './formats/anthropic/anthropic-messages-request.js';
 export * from './formats/anthropic/anthropic-messages-response.js';
 export * from './formats/anthropic/anthropic-messages-stream.js';
+export * from './formats/openai/openai-completions.js';
+export * from './formats/openai/openai-embeddings.js';
