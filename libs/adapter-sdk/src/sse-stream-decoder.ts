@@ -7,6 +7,8 @@ import { SseEventSplitter } from './sse-event-splitter.js';
 export interface SseMessage {
   event: string | undefined;
   data: string | undefined;
+  /** A line that is neither a comment nor a field SSE defines (event, data, id, retry): not an SSE stream. */
+  unknownField?: string;
 }
 
 /** What a format's SSE decoder does with each event; the framing around it is shared. */
@@ -28,6 +30,7 @@ export interface SseEventReader {
 export function parseSseMessage(text: string): SseMessage {
   let event: string | undefined;
   let data: string | undefined;
+  let unknownField: string | undefined;
   for (const rawLine of text.split('\n')) {
     const line = rawLine.endsWith('\r') ? rawLine.slice(0, -1) : rawLine;
     if (line.length === 0 || line.charCodeAt(0) === 58 /* ':' comment */) continue;
@@ -37,8 +40,9 @@ export function parseSseMessage(text: string): SseMessage {
     if (value.charCodeAt(0) === 32) value = value.slice(1);
     if (name === 'event') event = value;
     else if (name === 'data') data = data === undefined ? value : `${data}\n${value}`;
+    else if (name !== 'id' && name !== 'retry') unknownField ??= name;
   }
-  return { event, data };
+  return unknownField === undefined ? { event, data } : { event, data, unknownField };
 }
 
 /**
@@ -55,6 +59,7 @@ export function createSseStreamDecoder(reader: SseEventReader, options: StreamDe
     if (options.meteringOnly && reader.skipForMetering?.(latin1)) return;
     try {
       const message = parseSseMessage(bytes.toString('utf8'));
+      if (message.unknownField !== undefined) throw new Error(`a line that is not an SSE field (${JSON.stringify(message.unknownField.slice(0, 40))})`);
       if (message.data === undefined && message.event === undefined) return; // a comment (keep-alive)
       for (const part of reader.read(message)) {
         out.push(part);
