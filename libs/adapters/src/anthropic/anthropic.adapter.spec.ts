@@ -212,7 +212,7 @@ describe('anthropic adapter: errors', () => {
         .messages.create({ model: 'm', max_tokens: 1, messages: [{ role: 'user', content: 'x' }] })
         .catch((e: unknown) => e);
       expect((err as Error).constructor.name).toBe(sdkClass);
-      expect((err as Anthropic.APIError).status).toBe(s);
+      expect((err as InstanceType<typeof Anthropic.APIError>).status).toBe(s);
     }
   });
 });
