@@ -1,7 +1,7 @@
 import type { CallWarning, Decoded } from '../../adapter-v2.js';
 import type { EmbeddingRequest, EmbeddingResponse } from '../../canonical.js';
 import { adapterError, bodySnippet, isRecord, jsonOrUndefined, tokenCount } from '../../error-helpers.js';
-import { WarningSink } from '../client-request.js';
+import { decodeClientRequest, InvalidClientRequest, WarningSink, type ClientRequestDecoded } from '../client-request.js';
 
 /** https://platform.openai.com/docs/api-reference/embeddings */
 export function openAIEmbeddingRequestFromCanonical(req: EmbeddingRequest, options: { model: string }): { body: Record<string, unknown>; warnings: CallWarning[] } {
@@ -48,4 +48,42 @@ export function embeddingResponseFromOpenAI(body: Uint8Array): Decoded<Embedding
     res.usage = { input: { total: input, noCache: input, cacheRead: 0, cacheWrite: 0 }, output: { total: 0, text: 0, reasoning: 0 }, extra: {} };
   }
   return { value: res };
+}
+
+const EMBEDDING_MAPPED = new Set(['model', 'input', 'dimensions', 'user']);
+
+/** A client's /v1/embeddings body -> canonical. encoding_format stays in providerOptions.openai for the writer. */
+export function embeddingRequestFromOpenAI(body: unknown): ClientRequestDecoded<EmbeddingRequest> {
+  return decodeClientRequest(() => {
+    if (!isRecord(body)) throw new InvalidClientRequest('body', 'The request body must be a JSON object.');
+    if (typeof body.model !== 'string') throw new InvalidClientRequest('model', 'model must be a string.');
+    const i = body.input;
+    const input = typeof i === 'string' ? [i] : Array.isArray(i) && i.every((x) => typeof x === 'string') ? (i as string[]) : undefined;
+    if (input === undefined) throw new InvalidClientRequest('input', 'input must be a string or an array of strings here (token arrays reach only OpenAI-format upstreams).');
+    const req: EmbeddingRequest = { model: body.model, input };
+    if (typeof body.dimensions === 'number') req.dimensions = body.dimensions;
+    if (typeof body.user === 'string') req.user = body.user;
+    const rest: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(body)) if (!EMBEDDING_MAPPED.has(k)) rest[k] = v;
+    if (Object.keys(rest).length > 0) req.providerOptions = { openai: rest };
+    return req;
+  });
+}
+
+export interface OpenAIEmbeddingList {
+  object: 'list';
+  model: string;
+  data: Array<{ object: 'embedding'; index: number; embedding: number[] | string }>;
+  usage: { prompt_tokens: number; total_tokens: number };
+}
+
+/** Canonical -> an embedding list for a client, as floats or as base64 float32 (what the `openai` client asks for by default). */
+export function openAIEmbeddingListFromCanonical(res: EmbeddingResponse, ctx: { model: string; encoding: 'float' | 'base64' }): OpenAIEmbeddingList {
+  const tokens = res.usage?.input.total ?? 0;
+  return {
+    object: 'list',
+    model: res.model ?? ctx.model,
+    data: res.embeddings.map((v, index) => ({ object: 'embedding', index, embedding: ctx.encoding === 'base64' ? base64FromFloats(v) : v })),
+    usage: { prompt_tokens: tokens, total_tokens: tokens },
+  };
 }
