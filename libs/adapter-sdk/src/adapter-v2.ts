@@ -99,3 +99,9 @@ export interface ProviderAdapterV2 {
 }
 
 export type OperationName = 'chat' | 'completion' | 'embedding';
+
+/** One warning as a line of text, for a response header, a span event or a log. */
+export function warningText(w: CallWarning): string {
+  if (w.type === 'other') return w.message;
+  return w.details === undefined ? `${w.setting} is not supported by this provider` : `${w.setting} is not supported by this provider: ${w.details}`;
+}

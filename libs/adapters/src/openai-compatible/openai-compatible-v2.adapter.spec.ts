@@ -192,6 +192,17 @@ describe('openai-compatible adapter v2: errors', () => {
   });
 });
 
+describe('openai-compatible adapter v2: quota', () => {
+  it('does not call an exhausted quota retryable, although OpenAI answers it with 429', () => {
+    const err = openAICompatibleAdapterV2.mapError(
+      429,
+      utf8(JSON.stringify({ error: { message: 'You exceeded your current quota', type: 'insufficient_quota', code: 'insufficient_quota', param: null } })),
+      {},
+    );
+    expect(err).toMatchObject({ kind: 'rate_limited', retryable: false });
+  });
+});
+
 describe('openai-compatible adapter v2: completions and embeddings', () => {
   it('builds a completions request that asks for stream usage and decodes its stream', async () => {
     const op = openAICompatibleAdapterV2.completion!;

@@ -58,7 +58,10 @@ export function mapOpenAIError(status: number, body: Uint8Array, headers: Upstre
     const fromBody = errorKindFromOpenAI(err);
     kind = fromBody === 'context_length' || fromBody === 'content_filter' ? fromBody : 'bad_request';
   }
-  return adapterError(kind, message, { status, retryAfterMs: kind === 'rate_limited' || kind === 'overloaded' ? retryAfterMs(headers) : undefined });
+  const error = adapterError(kind, message, { status, retryAfterMs: kind === 'rate_limited' || kind === 'overloaded' ? retryAfterMs(headers) : undefined });
+  // OpenAI answers 429 for an exhausted quota too; waiting does not refill it.
+  if (err.code === 'insufficient_quota' || err.type === 'insufficient_quota') return { ...error, retryable: false };
+  return error;
 }
 
 /**

@@ -6,13 +6,14 @@ import { createOpenAIChatStreamDecoder } from '../openai/openai-chat-stream.js';
 import { formatSseEvent } from '../sse-format.js';
 import { anthropicMessagesRequestFromCanonical, chatRequestFromAnthropic } from './anthropic-messages-request.js';
 import { anthropicMessageFromCanonical } from './anthropic-messages-response.js';
-import { AnthropicEventEncoder } from './anthropic-messages-stream.js';
-import type { AnthropicMessage, AnthropicMessageStreamEvent } from './anthropic-wire.js';
+import { AnthropicEventEncoder, anthropicErrorResponse } from './anthropic-messages-stream.js';
+import type { AnthropicErrorResponse, AnthropicMessage, AnthropicMessageStreamEvent } from './anthropic-wire.js';
 
 // Compile-time: what the writers produce is what the official SDK declares. A field the SDK
 // requires and a writer forgets fails `npm run typecheck`, not a client in production.
 export const messageIsSdkMessage = (m: AnthropicMessage): Anthropic.Message => m;
 export const eventIsSdkEvent = (e: AnthropicMessageStreamEvent): Anthropic.RawMessageStreamEvent => e;
+export const errorIsSdkError = (e: AnthropicErrorResponse): Anthropic.ErrorResponse => e;
 
 const IMAGE_B64 = 'iVBORw0KGgo=';
 
@@ -299,6 +300,20 @@ describe('Anthropic event writer', () => {
       .finalMessage()
       .catch((e: unknown) => e);
     expect(String((err as Error).message)).toContain('upstream overloaded');
+  });
+
+  it('writes error answers the SDK raises as the matching error class', async () => {
+    const cases: Array<[number, Parameters<typeof anthropicErrorResponse>[0], string]> = [
+      [529, { kind: 'overloaded', message: 'busy', retryable: true }, 'OverloadedError'],
+      [429, { kind: 'rate_limited', message: 'slow', retryable: true }, 'RateLimitError'],
+      [400, { kind: 'context_length', message: 'prompt is too long', retryable: false }, 'BadRequestError'],
+    ];
+    for (const [status, error, sdkClass] of cases) {
+      const body = JSON.stringify(anthropicErrorResponse(error, 'req_gw_1'));
+      const client = new Anthropic({ apiKey: 'k', maxRetries: 0, fetch: async () => new Response(body, { status, headers: { 'content-type': 'application/json' } }) });
+      const err = await client.messages.create({ model: 'm', max_tokens: 1, messages: [{ role: 'user', content: 'q' }] }).catch((e: unknown) => e);
+      expect([(err as Error).constructor.name, (err as Error).message]).toEqual([sdkClass, expect.stringContaining(error.message)]);
+    }
   });
 
   it('writes a whole message the SDK types accept, mapping the finish reason back', () => {

@@ -13,7 +13,7 @@ import {
   finishReasonFromAnthropic,
   mergeAnthropicDeltaUsage,
 } from './anthropic-usage.js';
-import type { AnthropicContentBlock, AnthropicOutgoingEvent } from './anthropic-wire.js';
+import type { AnthropicContentBlock, AnthropicErrorResponse, AnthropicOutgoingEvent } from './anthropic-wire.js';
 
 function str(v: unknown, what: string): string {
   if (typeof v !== 'string') throw new Error(`${what} is not a string`);
@@ -150,6 +150,11 @@ export function createAnthropicMessagesStreamDecoder(options?: StreamDecoderOpti
 
 export function anthropicErrorEvent(error: AdapterError): AnthropicOutgoingEvent {
   return { type: 'error', error: { type: anthropicErrorType(error.kind), message: error.message } };
+}
+
+/** A whole error answer in Anthropic's shape (https://docs.anthropic.com/en/api/errors). */
+export function anthropicErrorResponse(error: AdapterError, requestId: string | null): AnthropicErrorResponse {
+  return { type: 'error', error: { type: anthropicErrorType(error.kind), message: error.message }, request_id: requestId };
 }
 
 export interface AnthropicEventContext {

@@ -85,3 +85,10 @@ export interface AnthropicErrorEvent {
 
 /** An outgoing event: its SSE name is its type. */
 export type AnthropicOutgoingEvent = AnthropicMessageStreamEvent | AnthropicErrorEvent;
+
+/** A whole error answer. */
+export interface AnthropicErrorResponse {
+  type: 'error';
+  error: { type: AnthropicErrorType; message: string };
+  request_id: string | null;
+}
