@@ -46,7 +46,7 @@ export class WarningSink {
     if (!options) return;
     for (const [format, fields] of Object.entries(options)) {
       if (format === ownFormat) continue;
-      for (const key of Object.keys(fields)) this.unsupported(`${where}${key}`, `a ${format}-only option`);
+      for (const key of Object.keys(fields)) this.unsupported(`${where}${key}`, `an option only ${format} understands`);
     }
   }
 }

@@ -82,6 +82,32 @@ describe('OpenAI request -> canonical -> Anthropic request', () => {
     expect(warnings).toEqual([]);
   });
 
+  it("carries LiteLLM-style cache_control on OpenAI parts and messages to Anthropic's blocks, and warns about a participant name", () => {
+    const { body, warnings } = anthropicMessagesRequestFromCanonical(
+      canonical(
+        chatRequestFromOpenAI({
+          model: 'm',
+          messages: [
+            { role: 'system', content: [{ type: 'text', text: 'Long policy...', cache_control: { type: 'ephemeral' } }] },
+            { role: 'user', name: 'alice', content: [{ type: 'text', text: 'Q1' }, { type: 'text', text: 'Q2' }], cache_control: { type: 'ephemeral', ttl: '1h' } },
+          ],
+        }),
+      ),
+      { model: 'claude', defaultMaxTokens: 10 },
+    );
+    expect(body.system).toEqual([{ type: 'text', text: 'Long policy...', cache_control: { type: 'ephemeral' } }]);
+    expect(body.messages).toEqual([
+      {
+        role: 'user',
+        content: [
+          { type: 'text', text: 'Q1' },
+          { type: 'text', text: 'Q2', cache_control: { type: 'ephemeral', ttl: '1h' } },
+        ],
+      },
+    ]);
+    expect(warnings).toEqual([{ type: 'unsupported-setting', setting: 'messages.name', details: 'an option only openai understands' }]);
+  });
+
   it('warns about what Anthropic cannot take: n, penalties, json_object, reasoning effort, unknown OpenAI fields', () => {
     const { warnings } = anthropicMessagesRequestFromCanonical(
       canonical(

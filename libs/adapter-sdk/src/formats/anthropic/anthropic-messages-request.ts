@@ -243,19 +243,29 @@ function parseToolInput(input: string, sink: WarningSink): unknown {
 function anthropicMessages(messages: ChatMessage[], sink: WarningSink): { system: Block[]; messages: Array<{ role: 'user' | 'assistant'; content: Block[] }> } {
   const system: Block[] = [];
   const out: Array<{ role: 'user' | 'assistant'; content: Block[] }> = [];
+  let current: ChatMessage | undefined;
   const push = (role: 'user' | 'assistant', blocks: Block[]): void => {
     if (blocks.length === 0) return;
+    // cache_control on a whole message (the LiteLLM convention for OpenAI-format bodies) marks its last block.
+    const cacheControl = current?.providerOptions?.anthropic?.cache_control;
+    if (cacheControl !== undefined) blocks[blocks.length - 1] = { ...blocks[blocks.length - 1], cache_control: cacheControl };
     const last = out[out.length - 1];
     if (last && last.role === role) last.content.push(...blocks);
     else out.push({ role, content: blocks });
   };
   for (const m of messages) {
+    current = m;
     sink.foreignOptions(m.providerOptions, 'anthropic', 'messages.');
+    for (const key of Object.keys(m.providerOptions?.anthropic ?? {})) if (key !== 'cache_control') sink.unsupported(`messages.${key}`);
     switch (m.role) {
-      case 'system':
+      case 'system': {
         if (out.length > 0) sink.other('a system message after the conversation started was moved to the system prompt');
-        system.push(...m.content.map((p) => textBlock(p, sink)));
+        const blocks = m.content.map((p) => textBlock(p, sink));
+        const cacheControl = m.providerOptions?.anthropic?.cache_control;
+        if (cacheControl !== undefined && blocks.length > 0) blocks[blocks.length - 1] = { ...blocks[blocks.length - 1], cache_control: cacheControl };
+        system.push(...blocks);
         break;
+      }
       case 'user':
         push('user', m.content.map((p) => (p.type === 'text' ? textBlock(p, sink) : imageBlock(p, sink))).filter((b): b is Block => b !== undefined));
         break;

@@ -74,6 +74,11 @@ describe('OpenAI chat request codec', () => {
     expect(body).toEqual({ ...clientBody, stop: ['END'] });
   });
 
+  it('keeps message fields canonical has no name for (a participant name) on the way back to OpenAI', () => {
+    const body = { model: 'm', messages: [{ role: 'user', name: 'alice', content: 'hi' }, { role: 'developer', name: 'ops', content: 'be kind' }] };
+    expect(openAIChatRequestFromCanonical(decoded(body), { model: 'm', maxTokensField: 'max_tokens' }).body).toEqual(body);
+  });
+
   it('names the bad field of a body it cannot read', () => {
     expect(chatRequestFromOpenAI({ model: 'm', messages: [{ role: 'wizard', content: 'x' }] })).toEqual({ invalid: { param: 'messages[0].role', message: 'unknown role "wizard".' } });
     expect(chatRequestFromOpenAI({ model: 'm', messages: [], temperature: 'hot' })).toEqual({ invalid: { param: 'temperature', message: 'temperature must be a number.' } });

@@ -37,12 +37,38 @@ export function imageSourceFromUrl(url: string): ImagePart['source'] {
   return m ? { type: 'base64', mediaType: m[1], data: m[2] } : { type: 'url', url };
 }
 
+/**
+ * Fields of a message or part beyond those canonical has, kept for the way back. `cache_control` on an
+ * OpenAI-format part is the convention LiteLLM and OpenRouter use for Anthropic prompt caching, so it
+ * becomes the Anthropic option it means.
+ */
+function extraOptions(o: Record<string, unknown>, known: readonly string[]): ProviderOptions | undefined {
+  const openai: Record<string, unknown> = {};
+  const anthropic: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(o)) {
+    if (known.includes(k) || v === undefined) continue;
+    if (k === 'cache_control') anthropic[k] = v;
+    else openai[k] = v;
+  }
+  const out: ProviderOptions = {};
+  if (Object.keys(openai).length > 0) out.openai = openai;
+  if (Object.keys(anthropic).length > 0) out.anthropic = anthropic;
+  return Object.keys(out).length > 0 ? out : undefined;
+}
+
+function textPart(text: string, o: Record<string, unknown>, known: readonly string[]): TextPart {
+  const part: TextPart = { type: 'text', text };
+  const options = extraOptions(o, known);
+  if (options) part.providerOptions = options;
+  return part;
+}
+
 function textParts(content: unknown, param: string, sink: WarningSink): TextPart[] {
   if (typeof content === 'string') return [{ type: 'text', text: content }];
   if (!Array.isArray(content)) throw new InvalidClientRequest(param, `${param} must be a string or an array of content parts.`);
   const out: TextPart[] = [];
   content.forEach((p, i) => {
-    if (isRecord(p) && p.type === 'text') out.push({ type: 'text', text: str(p.text, `${param}[${i}].text`) });
+    if (isRecord(p) && p.type === 'text') out.push(textPart(str(p.text, `${param}[${i}].text`), p, ['type', 'text']));
     else if (isRecord(p) && p.type === 'refusal') out.push({ type: 'text', text: str(p.refusal, `${param}[${i}].refusal`) });
     else sink.unsupported(`${param}[].${isRecord(p) ? String(p.type) : 'part'}`, 'only text parts are kept here');
   });
@@ -55,11 +81,13 @@ function userParts(content: unknown, param: string, sink: WarningSink): UserCont
   const out: UserContentPart[] = [];
   content.forEach((p, i) => {
     if (!isRecord(p)) throw new InvalidClientRequest(`${param}[${i}]`, 'a content part must be an object.');
-    if (p.type === 'text') out.push({ type: 'text', text: str(p.text, `${param}[${i}].text`) });
+    if (p.type === 'text') out.push(textPart(str(p.text, `${param}[${i}].text`), p, ['type', 'text']));
     else if (p.type === 'image_url') {
       const image = isRecord(p.image_url) ? p.image_url : {};
       const part: ImagePart = { type: 'image', source: imageSourceFromUrl(str(image.url, `${param}[${i}].image_url.url`)) };
       if (image.detail === 'auto' || image.detail === 'low' || image.detail === 'high') part.detail = image.detail;
+      const options = extraOptions(p, ['type', 'image_url']);
+      if (options) part.providerOptions = options;
       out.push(part);
     } else sink.unsupported(`messages[].content[].${String(p.type)}`, 'this content part type cannot be translated');
   });
@@ -81,22 +109,35 @@ function assistantParts(m: Record<string, unknown>, param: string, sink: Warning
   return out;
 }
 
+const MESSAGE_FIELDS = ['role', 'content', 'tool_calls', 'tool_call_id', 'refusal', 'function_call'];
+
+/** Message fields canonical has no name for (a participant `name`...), kept for the way back to OpenAI. */
+function withMessageOptions<M extends ChatMessage>(msg: M, m: Record<string, unknown>): M {
+  const extra = extraOptions(m, MESSAGE_FIELDS);
+  if (!extra) return msg;
+  const openai = { ...extra.openai, ...msg.providerOptions?.openai };
+  msg.providerOptions = { ...extra, ...(Object.keys(openai).length > 0 ? { openai } : {}) };
+  return msg;
+}
+
 function message(m: unknown, i: number, sink: WarningSink): ChatMessage | undefined {
   const param = `messages[${i}]`;
   if (!isRecord(m)) throw new InvalidClientRequest(param, 'a message must be an object.');
   switch (m.role) {
     case 'system':
-      return { role: 'system', content: textParts(m.content, `${param}.content`, sink) };
+      return withMessageOptions({ role: 'system', content: textParts(m.content, `${param}.content`, sink) }, m);
     case 'developer':
       // Kept as a system message; the OpenAI encoder restores the role.
-      return { role: 'system', content: textParts(m.content, `${param}.content`, sink), providerOptions: { openai: { role: 'developer' } } };
+      return withMessageOptions({ role: 'system', content: textParts(m.content, `${param}.content`, sink), providerOptions: { openai: { role: 'developer' } } }, m);
     case 'user':
-      return { role: 'user', content: userParts(m.content, `${param}.content`, sink) };
+      return withMessageOptions({ role: 'user', content: userParts(m.content, `${param}.content`, sink) }, m);
     case 'assistant':
-      return { role: 'assistant', content: assistantParts(m, param, sink) };
+      return withMessageOptions({ role: 'assistant', content: assistantParts(m, param, sink) }, m);
     case 'tool': {
       const content = typeof m.content === 'string' ? [{ type: 'text' as const, text: m.content }] : textParts(m.content, `${param}.content`, sink);
       const result: ToolResultPart = { type: 'tool-result', toolCallId: str(m.tool_call_id, `${param}.tool_call_id`), content };
+      const options = extraOptions(m, MESSAGE_FIELDS);
+      if (options) result.providerOptions = options;
       return { role: 'tool', content: [result] };
     }
     case 'function':
@@ -204,9 +245,15 @@ export interface OpenAIChatRequestOptions {
 }
 
 function openAIContentPart(p: UserContentPart): Record<string, unknown> {
-  if (p.type === 'text') return { type: 'text', text: p.text };
+  const own = p.providerOptions?.openai ?? {};
+  if (p.type === 'text') return { ...own, type: 'text', text: p.text };
   const url = p.source.type === 'url' ? p.source.url : `data:${p.source.mediaType};base64,${p.source.data}`;
-  return { type: 'image_url', image_url: p.detail ? { url, detail: p.detail } : { url } };
+  return { ...own, type: 'image_url', image_url: p.detail ? { url, detail: p.detail } : { url } };
+}
+
+/** Text as a plain string when nothing rides on its parts, else as text parts. */
+function openAIText(parts: TextPart[], separator: string): string | Record<string, unknown>[] {
+  return parts.some((p) => p.providerOptions?.openai) ? parts.map(openAIContentPart) : parts.map((p) => p.text).join(separator);
 }
 
 function partOptions(parts: ReadonlyArray<{ providerOptions?: ProviderOptions }>, sink: WarningSink): void {
@@ -217,14 +264,15 @@ function openAIMessages(messages: ChatMessage[], sink: WarningSink): Record<stri
   const out: Record<string, unknown>[] = [];
   for (const m of messages) {
     sink.foreignOptions(m.providerOptions, 'openai', 'messages[].');
+    const own = m.providerOptions?.openai ?? {};
     switch (m.role) {
       case 'system':
         partOptions(m.content, sink);
-        out.push({ role: m.providerOptions?.openai?.role === 'developer' ? 'developer' : 'system', content: m.content.map((p) => p.text).join('\n\n') });
+        out.push({ ...own, role: own.role === 'developer' ? 'developer' : 'system', content: openAIText(m.content, '\n\n') });
         break;
       case 'user':
         partOptions(m.content, sink);
-        out.push({ role: 'user', content: m.content.length === 1 && m.content[0].type === 'text' ? m.content[0].text : m.content.map(openAIContentPart) });
+        out.push({ ...own, role: 'user', content: m.content.length === 1 && m.content[0].type === 'text' && !m.content[0].providerOptions?.openai ? m.content[0].text : m.content.map(openAIContentPart) });
         break;
       case 'assistant': {
         partOptions(m.content, sink);
@@ -233,7 +281,7 @@ function openAIMessages(messages: ChatMessage[], sink: WarningSink): Record<stri
         if (m.content.some((p) => p.type === 'reasoning' || p.type === 'redacted-reasoning')) {
           sink.unsupported('messages[].reasoning', 'reasoning in the conversation history is not sent: the Chat Completions format has no place for it');
         }
-        const msg: Record<string, unknown> = { role: 'assistant', content: text.length > 0 || calls.length === 0 ? text : null };
+        const msg: Record<string, unknown> = { ...own, role: 'assistant', content: text.length > 0 || calls.length === 0 ? text : null };
         if (calls.length > 0) msg.tool_calls = calls.map((c) => ({ id: c.toolCallId, type: 'function', function: { name: c.toolName, arguments: c.input } }));
         out.push(msg);
         break;
@@ -244,7 +292,7 @@ function openAIMessages(messages: ChatMessage[], sink: WarningSink): Record<stri
           if (r.content.some((p) => p.type === 'image')) sink.unsupported('tool_result.image', 'a tool message carries text only; the images are left out');
           if (r.isError) sink.unsupported('tool_result.is_error', 'a tool message cannot mark an error');
           const texts = r.content.filter((p): p is TextPart => p.type === 'text');
-          out.push({ role: 'tool', tool_call_id: r.toolCallId, content: texts.length === 1 ? texts[0].text : texts.map((p) => ({ type: 'text', text: p.text })) });
+          out.push({ ...(r.providerOptions?.openai ?? {}), role: 'tool', tool_call_id: r.toolCallId, content: texts.length === 1 && !texts[0].providerOptions?.openai ? texts[0].text : texts.map(openAIContentPart) });
         }
         break;
     }
