@@ -1,7 +1,7 @@
 import Anthropic from '@anthropic-ai/sdk';
 import type { CanonicalStreamPart, ChatRequest } from '../../canonical.js';
 import { decodeInChunks, utf8 } from '../../testing/chunk-splits.js';
-import { chatRequestFromOpenAI } from '../openai/openai-chat-request.js';
+import { chatRequestFromOpenAI, openAIChatRequestFromCanonical } from '../openai/openai-chat-request.js';
 import { createOpenAIChatStreamDecoder } from '../openai/openai-chat-stream.js';
 import { formatSseEvent } from '../sse-format.js';
 import { anthropicMessagesRequestFromCanonical, chatRequestFromAnthropic } from './anthropic-messages-request.js';
@@ -130,6 +130,13 @@ describe('OpenAI request -> canonical -> Anthropic request', () => {
       'response_format.json_object',
       'reasoning_effort',
     ]);
+  });
+
+  it('sends no tool_choice without tools (Anthropic refuses it), in either direction', () => {
+    const fromAnthropic = chatRequestFromAnthropic({ model: 'm', max_tokens: 5, messages: [{ role: 'user', content: 'x' }], tool_choice: { type: 'auto', disable_parallel_tool_use: true } });
+    if ('invalid' in fromAnthropic) throw new Error(fromAnthropic.invalid.message);
+    expect(anthropicMessagesRequestFromCanonical(fromAnthropic.value, { model: 'claude', defaultMaxTokens: 10 }).body).not.toHaveProperty('tool_choice');
+    expect(openAIChatRequestFromCanonical(fromAnthropic.value, { model: 'gpt', maxTokensField: 'max_tokens' }).body).not.toHaveProperty('parallel_tool_calls');
   });
 
   it('never sends unsigned reasoning back to Anthropic, and says so', () => {

@@ -318,7 +318,8 @@ export function anthropicMessagesRequestFromCanonical(req: ChatRequest, options:
       return tool;
     });
   }
-  if (req.toolChoice || req.parallelToolCalls === false) {
+  // Anthropic refuses tool_choice without tools.
+  if (body.tools !== undefined && (req.toolChoice || req.parallelToolCalls === false)) {
     const c = req.toolChoice ?? { type: 'auto' };
     const choice: Block = c.type === 'required' ? { type: 'any' } : c.type === 'tool' ? { type: 'tool', name: c.toolName } : { type: c.type };
     if (req.parallelToolCalls === false && c.type !== 'none') choice.disable_parallel_tool_use = true;

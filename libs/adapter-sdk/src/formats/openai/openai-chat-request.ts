@@ -317,8 +317,11 @@ export function openAIChatRequestFromCanonical(req: ChatRequest, options: OpenAI
       return { type: 'function', function: fn };
     });
   }
-  if (req.toolChoice) body.tool_choice = req.toolChoice.type === 'tool' ? { type: 'function', function: { name: req.toolChoice.toolName } } : req.toolChoice.type;
-  if (req.parallelToolCalls !== undefined) body.parallel_tool_calls = req.parallelToolCalls;
+  // OpenAI refuses tool_choice and parallel_tool_calls without tools.
+  if (body.tools !== undefined) {
+    if (req.toolChoice) body.tool_choice = req.toolChoice.type === 'tool' ? { type: 'function', function: { name: req.toolChoice.toolName } } : req.toolChoice.type;
+    if (req.parallelToolCalls !== undefined) body.parallel_tool_calls = req.parallelToolCalls;
+  }
   if (req.temperature !== undefined) body.temperature = req.temperature;
   if (req.topP !== undefined) body.top_p = req.topP;
   if (req.topK !== undefined) sink.unsupported('top_k');
