@@ -28,6 +28,9 @@ describe('AdapterRegistry', () => {
     expect(request.headers['x-fixture-key']).toBe('k-1');
     expect(JSON.parse(request.body ?? '')).toEqual({ model: 'up-model', messages: [{ role: 'user', content: 'hi' }], stream: true, stream_options: { include_usage: true } });
     expect(warnings).toEqual([{ type: 'other', message: 'fixture-v1 ignores temperature' }]);
+    // An OpenAI client's body reaches the v1 adapter as it came, as on today's path.
+    const native = await (v2?.chat as ChatOperation).buildNativeRequest!({ model: 'gw', messages: [{ role: 'user', content: 'hi' }], logit_bias: { '1': 2 } }, target);
+    expect(JSON.parse(native.request.body ?? '')).toEqual({ model: 'up-model', messages: [{ role: 'user', content: 'hi' }], logit_bias: { '1': 2 } });
     // v1 plugins' own error mapping still decides.
     expect(v2?.mapError(418, utf8('{"detail":"teapot"}'), {})).toMatchObject({ kind: 'bad_request', message: 'teapot' });
   });

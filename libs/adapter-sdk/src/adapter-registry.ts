@@ -50,6 +50,7 @@ export function adapterProblem(candidate: unknown): string | undefined {
     const o = candidate[op];
     if (!isObject(o) || !isFunction(o.buildRequest) || !isFunction(o.parseResponse)) return `${who}: ${op} needs buildRequest and parseResponse`;
     if (op !== 'embedding' && !isFunction(o.createStreamDecoder)) return `${who}: ${op} needs createStreamDecoder`;
+    if (o.buildNativeRequest !== undefined && !isFunction(o.buildNativeRequest)) return `${who}: ${op}.buildNativeRequest is not a function`;
   }
   return undefined;
 }

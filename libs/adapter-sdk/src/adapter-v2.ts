@@ -62,7 +62,25 @@ export interface StreamDecoderOptions {
   meteringOnly?: boolean;
 }
 
-export interface GenerationOperation<Req, Res> {
+export type UpstreamHeaders = Readonly<Record<string, string | string[] | undefined>>;
+
+/** What the pass-through path knows beside the body. */
+export interface NativeRequestContext {
+  /** The client's request headers: some formats carry options there (Anthropic's anthropic-beta and anthropic-version). */
+  clientHeaders?: UpstreamHeaders;
+}
+
+/**
+ * The pass-through path: when the client speaks the adapter's nativeFormat, its body goes upstream as
+ * it came, with only the model replaced (and what metering needs, such as stream usage), so fields no
+ * canonical shape knows (new block types, beta options) reach the provider. Absent = the gateway goes
+ * through the canonical request.
+ */
+export interface NativeRequestBuilder {
+  buildNativeRequest?(body: Record<string, unknown>, target: CallTarget, context?: NativeRequestContext): Promise<BuiltUpstreamRequest>;
+}
+
+export interface GenerationOperation<Req, Res> extends NativeRequestBuilder {
   buildRequest(request: Req, target: CallTarget): Promise<BuiltUpstreamRequest>;
   /** The upstream's successful (2xx) body as received. */
   parseResponse(body: Uint8Array): Decoded<Res>;
@@ -72,12 +90,10 @@ export interface GenerationOperation<Req, Res> {
 export type ChatOperation = GenerationOperation<ChatRequest, ChatResponse>;
 export type CompletionOperation = GenerationOperation<CompletionRequest, CompletionResponse>;
 
-export interface EmbeddingOperation {
+export interface EmbeddingOperation extends NativeRequestBuilder {
   buildRequest(request: EmbeddingRequest, target: CallTarget): Promise<BuiltUpstreamRequest>;
   parseResponse(body: Uint8Array): Decoded<EmbeddingResponse>;
 }
-
-export type UpstreamHeaders = Readonly<Record<string, string | string[] | undefined>>;
 
 export interface ProviderAdapterV2 {
   readonly specificationVersion: 'v2';

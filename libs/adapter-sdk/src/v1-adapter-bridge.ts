@@ -39,6 +39,16 @@ export function bridgeV1Adapter(v1: ProviderAdapter): ProviderAdapterV2 {
         });
         return { request: built.request, warnings: [...warnings, ...built.warnings.map((message) => ({ type: 'other' as const, message }))] };
       },
+      // An OpenAI-format client's body goes to the v1 adapter as it came: exactly today's path.
+      async buildNativeRequest(body: Record<string, unknown>, target: CallTarget): Promise<BuiltUpstreamRequest> {
+        const built = v1.buildChatRequest({ ...body, model: target.upstreamModel }, {
+          baseUrl: target.baseUrl ?? '',
+          apiKey: target.secrets.apiKey ?? '',
+          headers: target.headers ?? {},
+          upstreamModel: target.upstreamModel,
+        });
+        return { request: built.request, warnings: built.warnings.map((message) => ({ type: 'other' as const, message })) };
+      },
       parseResponse: chatResponseFromOpenAI,
       createStreamDecoder: createOpenAIChatStreamDecoder,
     },

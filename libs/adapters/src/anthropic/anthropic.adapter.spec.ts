@@ -258,6 +258,26 @@ describe('anthropic adapter: requests', () => {
     expect(JSON.parse(built.body ?? '').max_tokens).toBe(512);
   });
 
+  it('passes an Anthropic client body through untouched but for the model, with its version and betas', async () => {
+    const body = {
+      model: 'gw-claude',
+      max_tokens: 1024,
+      system: [{ type: 'text', text: 'Agent.', cache_control: { type: 'ephemeral' } }],
+      messages: [{ role: 'user', content: [{ type: 'document', source: { type: 'text', media_type: 'text/plain', data: 'notes' } }, { type: 'text', text: 'Summarise.' }] }],
+      tools: [{ type: 'web_search_20250305', name: 'web_search', max_uses: 2 }],
+      thinking: { type: 'enabled', budget_tokens: 2048 },
+      stream: true,
+    } satisfies Anthropic.MessageCreateParamsStreaming;
+    const { request: built, warnings } = await chat.buildNativeRequest!(
+      body,
+      { ...target, settings: { anthropicBeta: 'context-1m-2025-08-07' } },
+      { clientHeaders: { 'anthropic-version': '2023-06-01', 'anthropic-beta': 'interleaved-thinking-2025-05-14,context-1m-2025-08-07' } },
+    );
+    expect(JSON.parse(built.body ?? '')).toEqual({ ...body, model: 'claude-sonnet-4-5' });
+    expect(built.headers).toMatchObject({ 'x-api-key': 'sk-ant-secret', 'anthropic-version': '2023-06-01', 'anthropic-beta': 'context-1m-2025-08-07,interleaved-thinking-2025-05-14' });
+    expect(warnings).toEqual([]);
+  });
+
   it('declares its settings so the vault can refuse a connection without a key and fill defaults', () => {
     expect(anthropicAdapter.validateSettings({ baseUrl: 'ftp://x' })).toEqual({
       errors: [

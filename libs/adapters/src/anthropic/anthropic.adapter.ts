@@ -9,6 +9,7 @@ import {
   retryAfterMs,
   validateSettings,
   type AdapterError,
+  type CallTarget,
   type ErrorKind,
   type ProviderAdapterV2,
   type SettingsSchema,
@@ -59,6 +60,35 @@ function messagesUrl(baseUrl: string): string {
   return root.endsWith('/v1') ? `${root}/messages` : `${root}/v1/messages`;
 }
 
+function headerValue(headers: UpstreamHeaders | undefined, name: string): string | undefined {
+  const v = headers?.[name];
+  return Array.isArray(v) ? v.join(',') : v;
+}
+
+/**
+ * Headers for one call. A pass-through client's anthropic-version wins (its body is written for it)
+ * and its anthropic-beta features join the connection's (Claude Code sends several).
+ */
+function anthropicHeaders(target: CallTarget, clientHeaders?: UpstreamHeaders): Record<string, string> {
+  const s = target.settings;
+  const headers: Record<string, string> = {
+    ...target.headers,
+    'content-type': 'application/json',
+    'anthropic-version': headerValue(clientHeaders, 'anthropic-version') ?? (typeof s.anthropicVersion === 'string' ? s.anthropicVersion : '2023-06-01'),
+    'x-api-key': target.secrets.apiKey ?? '',
+  };
+  const betas = [typeof s.anthropicBeta === 'string' ? s.anthropicBeta : '', headerValue(clientHeaders, 'anthropic-beta') ?? '']
+    .flatMap((b) => b.split(','))
+    .map((b) => b.trim())
+    .filter((b, i, all) => b.length > 0 && all.indexOf(b) === i);
+  if (betas.length > 0) headers['anthropic-beta'] = betas.join(',');
+  return headers;
+}
+
+function baseUrlOf(target: CallTarget): string {
+  return target.baseUrl ?? (typeof target.settings.baseUrl === 'string' ? target.settings.baseUrl : 'https://api.anthropic.com');
+}
+
 /** Anthropic's Messages API (https://docs.anthropic.com/en/api/messages), outbound: chat only. */
 export const anthropicAdapter: ProviderAdapterV2 = {
   specificationVersion: 'v2',
@@ -72,15 +102,14 @@ export const anthropicAdapter: ProviderAdapterV2 = {
       const s = target.settings;
       const defaultMaxTokens = typeof s.defaultMaxTokens === 'number' ? s.defaultMaxTokens : 4096;
       const { body, warnings } = anthropicMessagesRequestFromCanonical(req, { model: target.upstreamModel, defaultMaxTokens });
-      const headers: Record<string, string> = {
-        ...target.headers,
-        'content-type': 'application/json',
-        'anthropic-version': typeof s.anthropicVersion === 'string' ? s.anthropicVersion : '2023-06-01',
-        'x-api-key': target.secrets.apiKey ?? '',
+      return { request: { url: messagesUrl(baseUrlOf(target)), method: 'POST', headers: anthropicHeaders(target), body: JSON.stringify(body) }, warnings };
+    },
+    // Anthropic to Anthropic: the client's body as it came (cache_control, thinking, server tools, betas).
+    async buildNativeRequest(body, target, context) {
+      return {
+        request: { url: messagesUrl(baseUrlOf(target)), method: 'POST', headers: anthropicHeaders(target, context?.clientHeaders), body: JSON.stringify({ ...body, model: target.upstreamModel }) },
+        warnings: [],
       };
-      if (typeof s.anthropicBeta === 'string' && s.anthropicBeta.length > 0) headers['anthropic-beta'] = s.anthropicBeta;
-      const baseUrl = target.baseUrl ?? (typeof s.baseUrl === 'string' ? s.baseUrl : 'https://api.anthropic.com');
-      return { request: { url: messagesUrl(baseUrl), method: 'POST', headers, body: JSON.stringify(body) }, warnings };
     },
     parseResponse: chatResponseFromAnthropic,
     createStreamDecoder: createAnthropicMessagesStreamDecoder,

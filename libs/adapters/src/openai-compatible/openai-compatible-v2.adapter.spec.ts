@@ -85,6 +85,15 @@ describe('openai-compatible adapter v2: requests', () => {
     expect(warnings.map((w) => (w.type === 'unsupported-setting' ? w.setting : w.message))).toEqual(['messages[].content[].cache_control', 'top_k', 'thinking.budget_tokens']);
   });
 
+  it('passes an OpenAI client body through but for the model and the stream usage it always asks', async () => {
+    const body = { model: 'gw-model', messages: [{ role: 'user', content: 'hi' }], logit_bias: { '1': 5 }, stream: true, stream_options: { include_obfuscation: false } };
+    const { request: built } = await chat.buildNativeRequest!(body, target);
+    expect(built.url).toBe('http://127.0.0.1:8000/v1/chat/completions');
+    expect(JSON.parse(built.body ?? '')).toEqual({ ...body, model: 'qwen3-8b', stream_options: { include_obfuscation: false, include_usage: true } });
+    const embed = await openAICompatibleAdapterV2.embedding!.buildNativeRequest!({ model: 'gw', input: 'x', encoding_format: 'base64' }, target);
+    expect(JSON.parse(embed.request.body ?? '')).toEqual({ model: 'qwen3-8b', input: 'x', encoding_format: 'base64' });
+  });
+
   it('requires a base URL for openai-compatible but not for openai', () => {
     expect(openAICompatibleAdapterV2.validateSettings({})).toEqual({ errors: [{ field: 'baseUrl', message: 'is required' }] });
     expect(openAIAdapterV2.validateSettings({ apiKey: 'sk-1' })).toEqual({ value: { settings: { baseUrl: 'https://api.openai.com/v1' }, secrets: { apiKey: 'sk-1' } } });

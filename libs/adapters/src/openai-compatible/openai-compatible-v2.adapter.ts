@@ -95,6 +95,13 @@ export function createOpenAICompatibleAdapter(options: OpenAICompatibleAdapterOp
     return { request: { url: joinUrl(baseUrl, path), method: 'POST', headers, body: JSON.stringify(body) }, warnings };
   };
 
+  /** The client's own OpenAI body, with the upstream's model name and, for a stream, the usage chunk asked for. */
+  const native = (body: Record<string, unknown>, target: CallTarget, streamUsage: boolean): Record<string, unknown> => {
+    const out: Record<string, unknown> = { ...body, model: target.upstreamModel };
+    if (streamUsage && out.stream === true) out.stream_options = { ...(isRecord(out.stream_options) ? out.stream_options : {}), include_usage: true };
+    return out;
+  };
+
   return {
     specificationVersion: 'v2',
     id: options.id,
@@ -107,6 +114,7 @@ export function createOpenAICompatibleAdapter(options: OpenAICompatibleAdapterOp
         const { body, warnings } = openAIChatRequestFromCanonical(req, { model: target.upstreamModel, maxTokensField: options.maxTokensField });
         return request('/chat/completions', target, body, warnings);
       },
+      buildNativeRequest: async (body, target) => request('/chat/completions', target, native(body, target, true), []),
       parseResponse: chatResponseFromOpenAI,
       createStreamDecoder: createOpenAIChatStreamDecoder,
     },
@@ -115,6 +123,7 @@ export function createOpenAICompatibleAdapter(options: OpenAICompatibleAdapterOp
         const { body, warnings } = openAICompletionRequestFromCanonical(req, { model: target.upstreamModel });
         return request('/completions', target, body, warnings);
       },
+      buildNativeRequest: async (body, target) => request('/completions', target, native(body, target, true), []),
       parseResponse: completionResponseFromOpenAI,
       createStreamDecoder: createOpenAICompletionStreamDecoder,
     },
@@ -123,6 +132,8 @@ export function createOpenAICompatibleAdapter(options: OpenAICompatibleAdapterOp
         const { body, warnings } = openAIEmbeddingRequestFromCanonical(req, { model: target.upstreamModel });
         return request('/embeddings', target, body, warnings);
       },
+      // The client's encoding_format is kept: base64 passes through as it came.
+      buildNativeRequest: async (body, target) => request('/embeddings', target, native(body, target, false), []),
       parseResponse: embeddingResponseFromOpenAI,
     },
     mapError: mapOpenAIError,
