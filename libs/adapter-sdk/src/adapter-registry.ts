@@ -1,34 +1,126 @@
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { SUPPORTED_SPECIFICATION_VERSIONS, type ProviderAdapter } from './adapter.js';
+import type { ProviderAdapterV2 } from './adapter-v2.js';
+import { bridgeV1Adapter } from './v1-adapter-bridge.js';
 
-export class AdapterLoadError extends Error {}
+export class AdapterLoadError extends Error {
+  override name = 'AdapterLoadError';
+  /** The plugin specifier that failed, when the error comes from `load`. */
+  readonly specifier: string | undefined;
 
-/** Holds the adapters the gateway can route to. Built-in and plugin adapters register the same way. */
+  constructor(message: string, options: { specifier?: string; cause?: unknown } = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.specifier = options.specifier;
+  }
+}
+
+export type AnyProviderAdapter = ProviderAdapter | ProviderAdapterV2;
+
+interface Registered {
+  /** Only for adapters registered as v1: today's handler calls them directly. */
+  v1: ProviderAdapter | undefined;
+  v2: ProviderAdapterV2;
+}
+
+const isFunction = (v: unknown): boolean => typeof v === 'function';
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null;
+
+/** Why `candidate` is not an adapter this gateway can use, or undefined when it is one. */
+export function adapterProblem(candidate: unknown): string | undefined {
+  if (!isObject(candidate)) return 'an exported adapter is not an object';
+  const version = candidate.specificationVersion;
+  if (typeof version !== 'string' || !SUPPORTED_SPECIFICATION_VERSIONS.includes(version)) {
+    return `it implements adapter contract ${JSON.stringify(version)}; this gateway supports ${SUPPORTED_SPECIFICATION_VERSIONS.join(', ')}`;
+  }
+  if (typeof candidate.id !== 'string' || candidate.id.length === 0) return 'an adapter has no id';
+  const who = `adapter ${candidate.id}`;
+  if (typeof candidate.providerName !== 'string') return `${who} has no providerName`;
+  if (!isFunction(candidate.mapError)) return `${who} has no mapError`;
+  if (version === 'v1') {
+    for (const fn of ['buildChatRequest', 'parseChatResponse', 'parseStreamEvent']) if (!isFunction(candidate[fn])) return `${who} (v1) has no ${fn}`;
+    return undefined;
+  }
+  if (typeof candidate.nativeFormat !== 'string') return `${who} has no nativeFormat`;
+  if (!isObject(candidate.settings) || !Array.isArray(candidate.settings.fields)) return `${who} declares no settings schema (settings.fields)`;
+  if (!isFunction(candidate.validateSettings)) return `${who} has no validateSettings`;
+  const operations = (['chat', 'completion', 'embedding'] as const).filter((op) => candidate[op] !== undefined);
+  if (operations.length === 0) return `${who} supports no operation (chat, completion or embedding)`;
+  for (const op of operations) {
+    const o = candidate[op];
+    if (!isObject(o) || !isFunction(o.buildRequest) || !isFunction(o.parseResponse)) return `${who}: ${op} needs buildRequest and parseResponse`;
+    if (op !== 'embedding' && !isFunction(o.createStreamDecoder)) return `${who}: ${op} needs createStreamDecoder`;
+    if (o.buildNativeRequest !== undefined && !isFunction(o.buildNativeRequest)) return `${who}: ${op}.buildNativeRequest is not a function`;
+  }
+  return undefined;
+}
+
+/**
+ * Holds the adapters the gateway can route to. Built-in and plugin adapters register the same way,
+ * in either supported contract version. `getV2` serves every adapter through contract v2 (a v1
+ * adapter through the bridge); `get` keeps serving v1 adapters to the v1 handler.
+ */
 export class AdapterRegistry {
-  private readonly adapters = new Map<string, ProviderAdapter>();
+  private readonly adapters = new Map<string, Registered>();
 
-  register(adapter: ProviderAdapter): void {
-    if (!SUPPORTED_SPECIFICATION_VERSIONS.includes(adapter.specificationVersion)) {
-      throw new AdapterLoadError(
-        `adapter ${adapter.id} implements contract ${adapter.specificationVersion}; this gateway supports ${SUPPORTED_SPECIFICATION_VERSIONS.join(', ')}`,
-      );
-    }
+  register(adapter: AnyProviderAdapter): void {
+    const problem = adapterProblem(adapter);
+    if (problem) throw new AdapterLoadError(problem);
     if (this.adapters.has(adapter.id)) throw new AdapterLoadError(`two adapters claim the id ${adapter.id}`);
-    this.adapters.set(adapter.id, adapter);
+    this.adapters.set(
+      adapter.id,
+      adapter.specificationVersion === 'v2' ? { v1: undefined, v2: adapter as ProviderAdapterV2 } : { v1: adapter as ProviderAdapter, v2: bridgeV1Adapter(adapter as ProviderAdapter) },
+    );
   }
 
-  /** Loads a plugin module by specifier; it must export `adapter` or `adapters`. */
-  async load(specifier: string): Promise<void> {
-    const mod = (await import(specifier)) as { adapter?: ProviderAdapter; adapters?: ProviderAdapter[] };
-    const found = mod.adapters ?? (mod.adapter ? [mod.adapter] : []);
-    if (found.length === 0) throw new AdapterLoadError(`${specifier} exports no adapter`);
-    for (const a of found) this.register(a);
+  /**
+   * Loads a plugin: a package name, or a path (relative to `baseDir`, default the working directory).
+   * It must export `adapter`, `adapters` or a default (one adapter or an array). Either all its
+   * adapters register or none does.
+   * @throws AdapterLoadError naming the specifier and why
+   */
+  async load(specifier: string, options: { baseDir?: string } = {}): Promise<AnyProviderAdapter[]> {
+    const fail = (reason: string, cause?: unknown): AdapterLoadError =>
+      new AdapterLoadError(`adapter plugin ${specifier} could not be loaded: ${reason}`, { specifier, cause });
+    let mod: Record<string, unknown>;
+    try {
+      mod = (await import(importTarget(specifier, options.baseDir ?? process.cwd()))) as Record<string, unknown>;
+    } catch (err) {
+      throw fail(err instanceof Error ? err.message : String(err), err);
+    }
+    const exported = mod.adapters ?? mod.adapter ?? mod.default;
+    const found: unknown[] = exported === undefined ? [] : Array.isArray(exported) ? exported : [exported];
+    if (found.length === 0) throw fail('it exports no adapter (expected `adapter`, `adapters` or a default export)');
+    const ids = new Set<string>();
+    for (const candidate of found) {
+      const problem = adapterProblem(candidate);
+      if (problem) throw fail(problem);
+      const id = (candidate as AnyProviderAdapter).id;
+      if (this.adapters.has(id) || ids.has(id)) throw fail(`the adapter id ${id} is already taken`);
+      ids.add(id);
+    }
+    for (const a of found as AnyProviderAdapter[]) this.register(a);
+    return found as AnyProviderAdapter[];
   }
 
+  /** A v1 adapter, for the v1 handler; undefined for adapters registered as v2. */
   get(id: string): ProviderAdapter | undefined {
-    return this.adapters.get(id);
+    return this.adapters.get(id)?.v1;
+  }
+
+  /** Any registered adapter through contract v2. */
+  getV2(id: string): ProviderAdapterV2 | undefined {
+    return this.adapters.get(id)?.v2;
   }
 
   ids(): string[] {
     return [...this.adapters.keys()];
   }
+}
+
+/** A path becomes a file URL (import() would resolve it against this file); a package name stays as it is. */
+function importTarget(specifier: string, baseDir: string): string {
+  if (specifier.startsWith('file:')) return specifier;
+  if (specifier.startsWith('.') || path.isAbsolute(specifier)) return pathToFileURL(path.resolve(baseDir, specifier)).href;
+  return specifier;
 }

@@ -1,11 +1,12 @@
 /**
- * The provider-adapter contract (version v1). An adapter translates between the gateway's
- * canonical (OpenAI-shaped) request and one provider's wire format, and back. Built-in and
- * third-party adapters are loaded by the same AdapterRegistry.
+ * The provider-adapter contract, version v1 (v2 is in adapter-v2.ts). An adapter translates between
+ * the gateway's canonical (OpenAI-shaped) request and one provider's wire format, and back. Built-in
+ * and third-party adapters are loaded by the same AdapterRegistry. The types below that v2 shares
+ * (CanonicalUsage, ErrorKind, AdapterError, UpstreamRequest) stay here until v1 goes.
  */
 export const ADAPTER_SPECIFICATION_VERSION = 'v1';
-/** The loader accepts the current contract version and the one before it. */
-export const SUPPORTED_SPECIFICATION_VERSIONS: readonly string[] = ['v1'];
+/** The loader accepts the current contract version (v2) and the one before it. */
+export const SUPPORTED_SPECIFICATION_VERSIONS: readonly string[] = ['v2', 'v1'];
 
 /** Where and how to call the provider: from the connection and the provider model. */
 export interface AdapterTarget {

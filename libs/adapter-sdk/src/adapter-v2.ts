@@ -1,0 +1,123 @@
+import type { AdapterError, UpstreamRequest } from './adapter.js';
+import type {
+  CanonicalStreamPart,
+  ChatRequest,
+  ChatResponse,
+  CompletionRequest,
+  CompletionResponse,
+  EmbeddingRequest,
+  EmbeddingResponse,
+  WireFormat,
+} from './canonical.js';
+import type { SettingsSchema, SettingsValidation, SettingValue } from './settings-schema.js';
+
+/**
+ * The provider-adapter contract, version v2. An adapter owns everything about its provider's wire
+ * format: building the upstream request (with async auth), decoding the answer and the stream's
+ * framing into canonical parts, usage, and errors into the taxonomy. It never touches the network
+ * or the client's response: the gateway sends what `buildRequest` returns and feeds back what came.
+ */
+export const ADAPTER_SPECIFICATION_VERSION_V2 = 'v2';
+
+/** Where and as whom to call: from the connection (settings, secrets) and the provider model. */
+export interface CallTarget {
+  /** The connection's base URL; an adapter with a fixed endpoint falls back to its own default. */
+  baseUrl?: string;
+  /** The model name the provider knows. */
+  upstreamModel: string;
+  /** The connection's validated settings (kind `setting`), defaults applied. */
+  settings: Readonly<Record<string, SettingValue>>;
+  /** The connection's secrets (kind `secret`), decrypted for this call only. */
+  secrets: Readonly<Record<string, string>>;
+  /** Extra headers the operator configured on the connection. */
+  headers?: Readonly<Record<string, string>>;
+}
+
+/** A request parameter the provider cannot honour, reported (response header, span), never dropped silently. */
+export type CallWarning = { type: 'unsupported-setting'; setting: string; details?: string } | { type: 'other'; message: string };
+
+export interface BuiltUpstreamRequest {
+  request: UpstreamRequest;
+  warnings: CallWarning[];
+}
+
+/** A decoded whole answer, or why it could not be decoded. Decoders never throw. */
+export type Decoded<T> = { value: T } | { error: AdapterError };
+
+/**
+ * Decodes one upstream stream. It owns the framing (SSE, a JSON array, AWS event-stream): chunks may
+ * be cut anywhere, even inside a UTF-8 character. It never throws; malformed input becomes an
+ * `error` part, and `end()` reports a stream that stopped before its format's terminator.
+ */
+export interface StreamDecoder {
+  push(chunk: Uint8Array): CanonicalStreamPart[];
+  end(): CanonicalStreamPart[];
+}
+
+export interface StreamDecoderOptions {
+  /**
+   * Only what metering needs (metadata, finish, usage, errors): content deltas are skipped without
+   * being parsed where the framing allows. For the pass-through path, where bytes go to the client as they are.
+   */
+  meteringOnly?: boolean;
+}
+
+export type UpstreamHeaders = Readonly<Record<string, string | string[] | undefined>>;
+
+/** What the pass-through path knows beside the body. */
+export interface NativeRequestContext {
+  /** The client's request headers: some formats carry options there (Anthropic's anthropic-beta and anthropic-version). */
+  clientHeaders?: UpstreamHeaders;
+}
+
+/**
+ * The pass-through path: when the client speaks the adapter's nativeFormat, its body goes upstream as
+ * it came, with only the model replaced (and what metering needs, such as stream usage), so fields no
+ * canonical shape knows (new block types, beta options) reach the provider. Absent = the gateway goes
+ * through the canonical request.
+ */
+export interface NativeRequestBuilder {
+  buildNativeRequest?(body: Record<string, unknown>, target: CallTarget, context?: NativeRequestContext): Promise<BuiltUpstreamRequest>;
+}
+
+export interface GenerationOperation<Req, Res> extends NativeRequestBuilder {
+  buildRequest(request: Req, target: CallTarget): Promise<BuiltUpstreamRequest>;
+  /** The upstream's successful (2xx) body as received. */
+  parseResponse(body: Uint8Array): Decoded<Res>;
+  createStreamDecoder(options?: StreamDecoderOptions): StreamDecoder;
+}
+
+export type ChatOperation = GenerationOperation<ChatRequest, ChatResponse>;
+export type CompletionOperation = GenerationOperation<CompletionRequest, CompletionResponse>;
+
+export interface EmbeddingOperation extends NativeRequestBuilder {
+  buildRequest(request: EmbeddingRequest, target: CallTarget): Promise<BuiltUpstreamRequest>;
+  parseResponse(body: Uint8Array): Decoded<EmbeddingResponse>;
+}
+
+export interface ProviderAdapterV2 {
+  readonly specificationVersion: 'v2';
+  readonly id: string;
+  /** The generative-AI provider name put on spans (gen_ai.provider.name). */
+  readonly providerName: string;
+  /** The client format this adapter's upstream speaks byte for byte: equal formats pass through untouched. */
+  readonly nativeFormat: WireFormat;
+  /** The per-connection settings and secrets this adapter accepts. */
+  readonly settings: SettingsSchema;
+  /** For the vault: checks a connection's settings and secrets, applying defaults. */
+  validateSettings(input: unknown): SettingsValidation;
+  /** The operations this adapter serves; absent = not supported by this provider. */
+  readonly chat?: ChatOperation;
+  readonly completion?: CompletionOperation;
+  readonly embedding?: EmbeddingOperation;
+  /** An upstream's non-2xx answer into the taxonomy. `body` as received (it may not be JSON). */
+  mapError(status: number, body: Uint8Array, headers: UpstreamHeaders): AdapterError;
+}
+
+export type OperationName = 'chat' | 'completion' | 'embedding';
+
+/** One warning as a line of text, for a response header, a span event or a log. */
+export function warningText(w: CallWarning): string {
+  if (w.type === 'other') return w.message;
+  return w.details === undefined ? `${w.setting} is not supported by this provider` : `${w.setting} is not supported by this provider: ${w.details}`;
+}

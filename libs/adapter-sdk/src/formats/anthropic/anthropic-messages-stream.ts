@@ -1,0 +1,319 @@
+import type { AdapterError } from '../../adapter.js';
+import type { StreamDecoder, StreamDecoderOptions } from '../../adapter-v2.js';
+import { emptyUsage, type CanonicalStreamPart, type FinishReason } from '../../canonical.js';
+import { adapterError, isRecord } from '../../error-helpers.js';
+import { createSseStreamDecoder, type SseEventReader, type SseMessage } from '../../sse-stream-decoder.js';
+import type { OutgoingSseEvent } from '../sse-format.js';
+import {
+  anthropicDeltaUsageFromCanonical,
+  anthropicErrorType,
+  anthropicStopReason,
+  canonicalUsageFromAnthropic,
+  errorKindFromAnthropic,
+  finishReasonFromAnthropic,
+  mergeAnthropicDeltaUsage,
+} from './anthropic-usage.js';
+import type { AnthropicContentBlock, AnthropicErrorResponse, AnthropicOutgoingEvent } from './anthropic-wire.js';
+
+function str(v: unknown, what: string): string {
+  if (typeof v !== 'string') throw new Error(`${what} is not a string`);
+  return v;
+}
+
+function index(v: unknown): number {
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < 0) throw new Error('index is not a content block index');
+  return v;
+}
+
+/**
+ * Reads Anthropic's stream events (https://docs.anthropic.com/en/api/messages-streaming): message_start,
+ * content_block_start/delta/stop, message_delta, message_stop, ping, error. Unknown event types are
+ * skipped, as Anthropic's versioning policy asks of clients.
+ */
+class AnthropicMessagesStreamReader implements SseEventReader {
+  terminated = false;
+  readonly terminator = 'message_stop';
+  /** Content block index -> tool call number, for input_json_delta. */
+  private readonly toolOfBlock = new Map<number, number>();
+  private usageSoFar: Record<string, unknown> = {};
+
+  /** Content deltas carry nothing metering needs; their SSE event name says so without parsing. */
+  skipForMetering(latin1: string): boolean {
+    return /^event: ?(content_block_delta|ping|content_block_stop)\r?$/m.test(latin1);
+  }
+
+  read(message: SseMessage): CanonicalStreamPart[] {
+    if (message.data === undefined) return [];
+    const e: unknown = JSON.parse(message.data);
+    if (!isRecord(e)) throw new Error('the event is not a JSON object');
+    const type = typeof e.type === 'string' ? e.type : message.event;
+    switch (type) {
+      case 'message_start': {
+        if (!isRecord(e.message)) throw new Error('message_start has no message');
+        const m = e.message;
+        const parts: CanonicalStreamPart[] = [{ type: 'response-metadata', id: str(m.id, 'message.id'), model: str(m.model, 'message.model') }];
+        if (isRecord(m.usage)) {
+          this.usageSoFar = m.usage;
+          const usage = canonicalUsageFromAnthropic(m.usage);
+          if (usage) parts.push({ type: 'usage', usage });
+        }
+        return parts;
+      }
+      case 'content_block_start':
+        return this.blockStart(index(e.index), e.content_block);
+      case 'content_block_delta':
+        return this.blockDelta(index(e.index), e.delta);
+      case 'content_block_stop':
+      case 'ping':
+        return [];
+      case 'message_delta': {
+        if (!isRecord(e.delta)) throw new Error('message_delta has no delta');
+        const parts: CanonicalStreamPart[] = [];
+        const raw = e.delta.stop_reason;
+        if (typeof raw === 'string') {
+          const finish: CanonicalStreamPart = { type: 'finish', choice: 0, reason: finishReasonFromAnthropic(raw), rawReason: raw };
+          if (typeof e.delta.stop_sequence === 'string') finish.stopSequence = e.delta.stop_sequence;
+          parts.push(finish);
+        }
+        if (isRecord(e.usage)) {
+          this.usageSoFar = mergeAnthropicDeltaUsage(this.usageSoFar, e.usage);
+          const usage = canonicalUsageFromAnthropic(this.usageSoFar);
+          if (usage) parts.push({ type: 'usage', usage });
+        }
+        return parts;
+      }
+      case 'message_stop':
+        this.terminated = true;
+        return [];
+      case 'error': {
+        const err = isRecord(e.error) ? e.error : {};
+        const message = typeof err.message === 'string' ? err.message : 'the upstream reported an error in the stream';
+        return [{ type: 'error', error: adapterError(errorKindFromAnthropic(String(err.type ?? ''), message), message) }];
+      }
+      default:
+        return [];
+    }
+  }
+
+  private blockStart(i: number, block: unknown): CanonicalStreamPart[] {
+    if (!isRecord(block)) throw new Error('content_block_start has no content_block');
+    switch (block.type) {
+      case 'text': {
+        const text = str(block.text, 'content_block.text');
+        return text ? [{ type: 'text-delta', choice: 0, text }] : [];
+      }
+      case 'thinking': {
+        const text = str(block.thinking, 'content_block.thinking');
+        return text ? [{ type: 'reasoning-delta', choice: 0, text }] : [];
+      }
+      case 'redacted_thinking':
+        return [{ type: 'redacted-reasoning', choice: 0, data: str(block.data, 'content_block.data') }];
+      case 'tool_use': {
+        const n = this.toolOfBlock.size;
+        this.toolOfBlock.set(i, n);
+        const parts: CanonicalStreamPart[] = [{ type: 'tool-call-start', choice: 0, index: n, id: str(block.id, 'content_block.id'), name: str(block.name, 'content_block.name') }];
+        // The input arrives as input_json_delta; a non-empty input here (some proxies send it whole) is kept.
+        if (isRecord(block.input) && Object.keys(block.input).length > 0) parts.push({ type: 'tool-call-delta', choice: 0, index: n, inputDelta: JSON.stringify(block.input) });
+        return parts;
+      }
+      default:
+        return [];
+    }
+  }
+
+  private blockDelta(i: number, delta: unknown): CanonicalStreamPart[] {
+    if (!isRecord(delta)) throw new Error('content_block_delta has no delta');
+    switch (delta.type) {
+      case 'text_delta':
+        return [{ type: 'text-delta', choice: 0, text: str(delta.text, 'delta.text') }];
+      case 'thinking_delta':
+        return [{ type: 'reasoning-delta', choice: 0, text: str(delta.thinking, 'delta.thinking') }];
+      case 'signature_delta':
+        return [{ type: 'reasoning-signature', choice: 0, signature: str(delta.signature, 'delta.signature') }];
+      case 'input_json_delta': {
+        const tool = this.toolOfBlock.get(i);
+        if (tool === undefined) throw new Error(`input_json_delta for block ${i}, which is not a tool_use`);
+        const json = str(delta.partial_json, 'delta.partial_json');
+        return json ? [{ type: 'tool-call-delta', choice: 0, index: tool, inputDelta: json }] : [];
+      }
+      default:
+        // citations_delta and anything newer.
+        return [];
+    }
+  }
+}
+
+/** A decoder for an Anthropic Messages stream (SSE with named events, ending with message_stop). */
+export function createAnthropicMessagesStreamDecoder(options?: StreamDecoderOptions): StreamDecoder {
+  return createSseStreamDecoder(new AnthropicMessagesStreamReader(), options);
+}
+
+export function anthropicErrorEvent(error: AdapterError): AnthropicOutgoingEvent {
+  return { type: 'error', error: { type: anthropicErrorType(error.kind), message: error.message } };
+}
+
+/** A whole error answer in Anthropic's shape (https://docs.anthropic.com/en/api/errors). */
+export function anthropicErrorResponse(error: AdapterError, requestId: string | null): AnthropicErrorResponse {
+  return { type: 'error', error: { type: anthropicErrorType(error.kind), message: error.message }, request_id: requestId };
+}
+
+export interface AnthropicEventContext {
+  fallbackId: string;
+  model: string;
+}
+
+type OpenBlock = { kind: 'text' | 'thinking' | 'redacted'; index: number } | { kind: 'tool'; index: number; tool: number };
+
+/**
+ * Canonical stream parts -> Anthropic stream events for a client. message_start goes out with the
+ * first part; blocks open and close as the kind of content changes; the stop reason and the final
+ * usage (input too: an OpenAI upstream reports it only at the end) go in message_delta at end().
+ * An error part becomes an `error` event and ends the stream (no message_stop). Only choice 0 is
+ * written: the format has one.
+ */
+export class AnthropicEventEncoder {
+  private id: string;
+  private model: string;
+  private started = false;
+  private closed = false;
+  private nextIndex = 0;
+  private open: OpenBlock | undefined;
+  private readonly toolBlocks = new Map<number, number>();
+  private finish: { reason: FinishReason; raw?: string; stopSequence?: string } | undefined;
+  private usage = emptyUsage();
+
+  constructor(ctx: AnthropicEventContext) {
+    this.id = ctx.fallbackId;
+    this.model = ctx.model;
+  }
+
+  push(part: CanonicalStreamPart): OutgoingSseEvent<AnthropicOutgoingEvent>[] {
+    if (this.closed) return [];
+    if (part.type === 'response-metadata') {
+      if (!this.started) {
+        if (part.id) this.id = part.id;
+        if (part.model) this.model = part.model;
+      }
+      return [];
+    }
+    if (part.type === 'usage') {
+      this.usage = part.usage;
+      return [];
+    }
+    if ('choice' in part && part.choice !== 0) return [];
+    const out = this.start();
+    switch (part.type) {
+      case 'text-delta':
+        this.openBlock('text', { type: 'text', text: '', citations: null }, out);
+        out.push(ev({ type: 'content_block_delta', index: this.open!.index, delta: { type: 'text_delta', text: part.text } }));
+        break;
+      case 'reasoning-delta':
+        this.openBlock('thinking', { type: 'thinking', thinking: '', signature: '' }, out);
+        out.push(ev({ type: 'content_block_delta', index: this.open!.index, delta: { type: 'thinking_delta', thinking: part.text } }));
+        break;
+      case 'reasoning-signature':
+        this.openBlock('thinking', { type: 'thinking', thinking: '', signature: '' }, out);
+        out.push(ev({ type: 'content_block_delta', index: this.open!.index, delta: { type: 'signature_delta', signature: part.signature } }));
+        break;
+      case 'redacted-reasoning':
+        this.closeBlock(out);
+        this.openBlock('redacted', { type: 'redacted_thinking', data: part.data }, out);
+        this.closeBlock(out);
+        break;
+      case 'tool-call-start': {
+        this.closeBlock(out);
+        const index = this.nextIndex++;
+        this.open = { kind: 'tool', index, tool: part.index };
+        this.toolBlocks.set(part.index, index);
+        out.push(ev({ type: 'content_block_start', index, content_block: { type: 'tool_use', id: part.id, name: part.name, input: {}, caller: { type: 'direct' } } }));
+        break;
+      }
+      case 'tool-call-delta': {
+        const index = this.toolBlocks.get(part.index);
+        // A delta for a call never started (a malformed upstream) has no block to go in.
+        if (index !== undefined) out.push(ev({ type: 'content_block_delta', index, delta: { type: 'input_json_delta', partial_json: part.inputDelta } }));
+        break;
+      }
+      case 'finish':
+        this.closeBlock(out);
+        this.finish = { reason: part.reason, raw: part.rawReason, stopSequence: part.stopSequence };
+        break;
+      case 'error':
+        this.closed = true;
+        out.push(ev(anthropicErrorEvent(part.error)));
+        break;
+    }
+    return out;
+  }
+
+  end(): OutgoingSseEvent<AnthropicOutgoingEvent>[] {
+    if (this.closed) return [];
+    const out = this.start();
+    this.closeBlock(out);
+    this.closed = true;
+    const f = this.finish ?? { reason: 'stop' as FinishReason };
+    out.push(
+      ev({
+        type: 'message_delta',
+        delta: { stop_reason: anthropicStopReason(f.reason, f.raw, f.stopSequence), stop_sequence: f.stopSequence ?? null, stop_details: null, container: null },
+        usage: anthropicDeltaUsageFromCanonical(this.usage),
+      }),
+    );
+    out.push(ev({ type: 'message_stop' }));
+    return out;
+  }
+
+  private start(): OutgoingSseEvent<AnthropicOutgoingEvent>[] {
+    if (this.started) return [];
+    this.started = true;
+    const u = this.usage;
+    return [
+      ev({
+        type: 'message_start',
+        message: {
+          id: this.id,
+          type: 'message',
+          role: 'assistant',
+          model: this.model,
+          content: [],
+          stop_reason: null,
+          stop_sequence: null,
+          stop_details: null,
+          container: null,
+          diagnostics: null,
+          usage: {
+            input_tokens: u.input.noCache,
+            output_tokens: u.output.total,
+            cache_read_input_tokens: u.input.cacheRead,
+            cache_creation_input_tokens: u.input.cacheWrite,
+            cache_creation: null,
+            output_tokens_details: null,
+            server_tool_use: null,
+            inference_geo: null,
+            service_tier: null,
+            speed: null,
+          },
+        },
+      }),
+    ];
+  }
+
+  private openBlock(kind: 'text' | 'thinking' | 'redacted', block: AnthropicContentBlock, out: OutgoingSseEvent<AnthropicOutgoingEvent>[]): void {
+    if (this.open?.kind === kind && kind !== 'redacted') return;
+    this.closeBlock(out);
+    const index = this.nextIndex++;
+    this.open = { kind, index };
+    out.push(ev({ type: 'content_block_start', index, content_block: block }));
+  }
+
+  private closeBlock(out: OutgoingSseEvent<AnthropicOutgoingEvent>[]): void {
+    if (!this.open) return;
+    out.push(ev({ type: 'content_block_stop', index: this.open.index }));
+    this.open = undefined;
+  }
+}
+
+/** Anthropic names every SSE event after its type. */
+function ev(data: AnthropicOutgoingEvent): OutgoingSseEvent<AnthropicOutgoingEvent> {
+  return { event: data.type, data };
+}

@@ -1,0 +1,200 @@
+import type { AdapterError, ErrorKind } from '../../adapter.js';
+import type { StreamDecoder, StreamDecoderOptions } from '../../adapter-v2.js';
+import type { CanonicalStreamPart } from '../../canonical.js';
+import { adapterError, isRecord } from '../../error-helpers.js';
+import { createSseStreamDecoder, type SseEventReader, type SseMessage } from '../../sse-stream-decoder.js';
+import type { OutgoingSseEvent } from '../sse-format.js';
+import { canonicalUsageFromOpenAI, finishReasonFromOpenAI, openAIFinishReason, openAIUsageFromCanonical } from './openai-usage.js';
+import type { OpenAIChatChunk, OpenAIErrorBody, OpenAIUsage } from './openai-wire.js';
+
+/** The taxonomy kind of an error object OpenAI-compatible servers put in a stream or a body. */
+export function errorKindFromOpenAI(err: Record<string, unknown>): ErrorKind {
+  const code = String(err.code ?? '');
+  const type = String(err.type ?? '');
+  if (code === 'context_length_exceeded') return 'context_length';
+  if (code === 'content_filter' || code === 'content_policy_violation') return 'content_filter';
+  if (code === 'rate_limit_exceeded' || type === 'rate_limit_error' || type === 'requests' || type === 'tokens') return 'rate_limited';
+  if (code === 'invalid_api_key' || type === 'authentication_error') return 'auth';
+  if (type === 'invalid_request_error') return 'bad_request';
+  return 'upstream_error';
+}
+
+function text(v: unknown, what: string): string | undefined {
+  if (v === undefined || v === null) return undefined;
+  if (typeof v !== 'string') throw new Error(`${what} is not a string`);
+  return v;
+}
+
+/**
+ * Reads OpenAI chat.completion.chunk events (https://platform.openai.com/docs/api-reference/chat-streaming).
+ * Each chunk is checked before use: a field of the wrong type makes the stream fail with an error part.
+ */
+class OpenAIChatStreamReader implements SseEventReader {
+  terminated = false;
+  readonly terminator = '[DONE]';
+  private metadataSent = false;
+  /** Tool calls started, per choice (`${choice}:${index}`). */
+  private readonly startedTools = new Set<string>();
+
+  skipForMetering(latin1: string): boolean {
+    return (
+      this.metadataSent &&
+      !latin1.includes('[DONE]') &&
+      !latin1.includes('"error"') &&
+      !/"usage":\s*\{/.test(latin1) &&
+      !/"finish_reason":\s*"/.test(latin1)
+    );
+  }
+
+  read(message: SseMessage): CanonicalStreamPart[] {
+    const data = message.data;
+    if (data === undefined) return [];
+    if (data.trim() === '[DONE]') {
+      this.terminated = true;
+      return [];
+    }
+    const chunk: unknown = JSON.parse(data);
+    if (!isRecord(chunk)) throw new Error('the event is not a JSON object');
+    if (isRecord(chunk.error)) {
+      const e = chunk.error;
+      return [{ type: 'error', error: adapterError(errorKindFromOpenAI(e), typeof e.message === 'string' ? e.message : 'the upstream reported an error in the stream') }];
+    }
+    const parts: CanonicalStreamPart[] = [];
+    if (!this.metadataSent && (typeof chunk.id === 'string' || typeof chunk.model === 'string')) {
+      this.metadataSent = true;
+      const meta: CanonicalStreamPart = { type: 'response-metadata' };
+      if (typeof chunk.id === 'string') meta.id = chunk.id;
+      if (typeof chunk.model === 'string') meta.model = chunk.model;
+      if (typeof chunk.created === 'number') meta.created = chunk.created;
+      parts.push(meta);
+    }
+    if (chunk.choices !== undefined && chunk.choices !== null) {
+      if (!Array.isArray(chunk.choices)) throw new Error('choices is not an array');
+      for (const c of chunk.choices) this.readChoice(c, parts);
+    }
+    if (chunk.usage !== undefined && chunk.usage !== null) {
+      const usage = canonicalUsageFromOpenAI(chunk.usage);
+      if (!usage) throw new Error('usage is not a usage object');
+      parts.push({ type: 'usage', usage });
+    }
+    return parts;
+  }
+
+  private readChoice(c: unknown, parts: CanonicalStreamPart[]): void {
+    if (!isRecord(c)) throw new Error('a choice is not an object');
+    const choice = typeof c.index === 'number' ? c.index : 0;
+    if (c.delta !== undefined && c.delta !== null) {
+      if (!isRecord(c.delta)) throw new Error('a delta is not an object');
+      const d = c.delta;
+      const reasoning = text(d.reasoning_content, 'delta.reasoning_content') ?? text(d.reasoning, 'delta.reasoning');
+      if (reasoning) parts.push({ type: 'reasoning-delta', choice, text: reasoning });
+      const content = text(d.content, 'delta.content');
+      if (content) parts.push({ type: 'text-delta', choice, text: content });
+      const refusal = text(d.refusal, 'delta.refusal');
+      if (refusal) parts.push({ type: 'text-delta', choice, text: refusal });
+      if (d.tool_calls !== undefined && d.tool_calls !== null) {
+        if (!Array.isArray(d.tool_calls)) throw new Error('delta.tool_calls is not an array');
+        for (const [position, t] of d.tool_calls.entries()) {
+          if (!isRecord(t)) throw new Error('a tool call delta is not an object');
+          const index = typeof t.index === 'number' ? t.index : position;
+          const fn = isRecord(t.function) ? t.function : {};
+          const key = `${choice}:${index}`;
+          if (!this.startedTools.has(key)) {
+            this.startedTools.add(key);
+            parts.push({ type: 'tool-call-start', choice, index, id: text(t.id, 'tool_calls[].id') ?? `call_${choice}_${index}`, name: text(fn.name, 'function.name') ?? '' });
+          }
+          const args = text(fn.arguments, 'function.arguments');
+          if (args) parts.push({ type: 'tool-call-delta', choice, index, inputDelta: args });
+        }
+      }
+    }
+    const finish = text(c.finish_reason, 'finish_reason');
+    if (finish) parts.push({ type: 'finish', choice, reason: finishReasonFromOpenAI(finish), rawReason: finish });
+  }
+}
+
+/** A decoder for an OpenAI-format chat stream (SSE, `data: {...}` events ending with `data: [DONE]`). */
+export function createOpenAIChatStreamDecoder(options?: StreamDecoderOptions): StreamDecoder {
+  return createSseStreamDecoder(new OpenAIChatStreamReader(), options);
+}
+
+/** The OpenAI error body for an adapter error (in a stream or as a whole answer). */
+export function openAIErrorBody(error: AdapterError): OpenAIErrorBody {
+  const clientFixable = error.kind === 'bad_request' || error.kind === 'context_length' || error.kind === 'content_filter';
+  return { error: { message: error.message, type: clientFixable ? 'invalid_request_error' : 'server_error', param: null, code: error.kind } };
+}
+
+export interface OpenAIChunkContext {
+  fallbackId: string;
+  /** Unix seconds. */
+  now: number;
+  model: string;
+  /** The client asked for stream_options.include_usage. */
+  includeUsage: boolean;
+}
+
+/**
+ * Canonical stream parts -> OpenAI chat.completion.chunk events for a client, ending with the usage
+ * chunk (when asked for) and `[DONE]`, or with an error event (no `[DONE]`, so no client takes a
+ * broken stream for a complete one). Reasoning has no place in this format and is left out.
+ */
+export class OpenAIChatChunkEncoder {
+  private id: string;
+  private model: string;
+  private created: number;
+  private usage: OpenAIUsage | undefined;
+  private readonly roleSent = new Set<number>();
+  private closed = false;
+
+  constructor(private readonly ctx: OpenAIChunkContext) {
+    this.id = ctx.fallbackId;
+    this.model = ctx.model;
+    this.created = ctx.now;
+  }
+
+  push(part: CanonicalStreamPart): OutgoingSseEvent<OpenAIChatChunk | OpenAIErrorBody>[] {
+    if (this.closed) return [];
+    switch (part.type) {
+      case 'response-metadata':
+        if (part.id) this.id = part.id;
+        if (part.model) this.model = part.model;
+        if (part.created !== undefined) this.created = part.created;
+        return [];
+      case 'text-delta':
+        return [this.chunk(part.choice, { content: part.text })];
+      case 'tool-call-start':
+        return [this.chunk(part.choice, { tool_calls: [{ index: part.index, id: part.id, type: 'function', function: { name: part.name, arguments: '' } }] })];
+      case 'tool-call-delta':
+        return [this.chunk(part.choice, { tool_calls: [{ index: part.index, function: { arguments: part.inputDelta } }] })];
+      case 'finish':
+        return [this.chunk(part.choice, {}, openAIFinishReason(part.reason))];
+      case 'usage':
+        this.usage = openAIUsageFromCanonical(part.usage);
+        return [];
+      case 'error':
+        this.closed = true;
+        return [{ data: openAIErrorBody(part.error) }];
+      case 'reasoning-delta':
+      case 'reasoning-signature':
+      case 'redacted-reasoning':
+        return [];
+    }
+  }
+
+  end(): OutgoingSseEvent<OpenAIChatChunk | OpenAIErrorBody>[] {
+    if (this.closed) return [];
+    this.closed = true;
+    const out: OutgoingSseEvent<OpenAIChatChunk>[] = [];
+    if (this.ctx.includeUsage && this.usage) out.push({ data: { id: this.id, object: 'chat.completion.chunk', created: this.created, model: this.model, choices: [], usage: this.usage } });
+    out.push({ data: '[DONE]' });
+    return out;
+  }
+
+  private chunk(choice: number, delta: OpenAIChatChunk['choices'][number]['delta'], finish: OpenAIChatChunk['choices'][number]['finish_reason'] = null): OutgoingSseEvent<OpenAIChatChunk> {
+    if (!this.roleSent.has(choice)) {
+      this.roleSent.add(choice);
+      delta = { role: 'assistant', ...delta };
+    }
+    return { data: { id: this.id, object: 'chat.completion.chunk', created: this.created, model: this.model, choices: [{ index: choice, delta, finish_reason: finish }] } };
+  }
+}

@@ -1,0 +1,89 @@
+import type { CallWarning, Decoded } from '../../adapter-v2.js';
+import type { EmbeddingRequest, EmbeddingResponse } from '../../canonical.js';
+import { adapterError, bodySnippet, isRecord, jsonOrUndefined, tokenCount } from '../../error-helpers.js';
+import { decodeClientRequest, InvalidClientRequest, WarningSink, type ClientRequestDecoded } from '../client-request.js';
+
+/** https://platform.openai.com/docs/api-reference/embeddings */
+export function openAIEmbeddingRequestFromCanonical(req: EmbeddingRequest, options: { model: string }): { body: Record<string, unknown>; warnings: CallWarning[] } {
+  const sink = new WarningSink();
+  sink.foreignOptions(req.providerOptions, 'openai');
+  // Canonical vectors are numbers: ask for floats whatever the client asked; its writer encodes.
+  const body: Record<string, unknown> = { ...(req.providerOptions?.openai ?? {}), model: options.model, input: req.input, encoding_format: 'float' };
+  if (req.dimensions !== undefined) body.dimensions = req.dimensions;
+  if (req.user !== undefined) body.user = req.user;
+  return { body, warnings: sink.warnings };
+}
+
+/** A base64 embedding: little-endian float32s, as OpenAI sends them for encoding_format=base64. */
+export function floatsFromBase64(b64: string): number[] {
+  const bytes = Buffer.from(b64, 'base64');
+  const out: number[] = [];
+  for (let i = 0; i + 4 <= bytes.length; i += 4) out.push(bytes.readFloatLE(i));
+  return out;
+}
+
+export function base64FromFloats(vector: readonly number[]): string {
+  const bytes = Buffer.alloc(vector.length * 4);
+  vector.forEach((v, i) => bytes.writeFloatLE(v, i * 4));
+  return bytes.toString('base64');
+}
+
+export function embeddingResponseFromOpenAI(body: Uint8Array): Decoded<EmbeddingResponse> {
+  const b = jsonOrUndefined(body);
+  const malformed = (why: string) => ({ error: adapterError('upstream_error', `the upstream answered a malformed embedding list: ${why}`) });
+  if (!isRecord(b) || !Array.isArray(b.data)) return malformed(bodySnippet(body));
+  const rows: Array<{ index: number; vector: number[] }> = [];
+  for (const [i, d] of b.data.entries()) {
+    if (!isRecord(d)) return malformed(`data[${i}] is not an object`);
+    const index = typeof d.index === 'number' ? d.index : i;
+    if (typeof d.embedding === 'string') rows.push({ index, vector: floatsFromBase64(d.embedding) });
+    else if (Array.isArray(d.embedding) && d.embedding.every((n) => typeof n === 'number')) rows.push({ index, vector: d.embedding as number[] });
+    else return malformed(`data[${i}].embedding is neither numbers nor base64`);
+  }
+  rows.sort((a, b2) => a.index - b2.index);
+  const res: EmbeddingResponse = { embeddings: rows.map((r) => r.vector) };
+  if (typeof b.model === 'string') res.model = b.model;
+  if (isRecord(b.usage)) {
+    const input = tokenCount(b.usage.prompt_tokens);
+    res.usage = { input: { total: input, noCache: input, cacheRead: 0, cacheWrite: 0 }, output: { total: 0, text: 0, reasoning: 0 }, extra: {} };
+  }
+  return { value: res };
+}
+
+const EMBEDDING_MAPPED = new Set(['model', 'input', 'dimensions', 'user']);
+
+/** A client's /v1/embeddings body -> canonical. encoding_format stays in providerOptions.openai for the writer. */
+export function embeddingRequestFromOpenAI(body: unknown): ClientRequestDecoded<EmbeddingRequest> {
+  return decodeClientRequest(() => {
+    if (!isRecord(body)) throw new InvalidClientRequest('body', 'The request body must be a JSON object.');
+    if (typeof body.model !== 'string') throw new InvalidClientRequest('model', 'model must be a string.');
+    const i = body.input;
+    const input = typeof i === 'string' ? [i] : Array.isArray(i) && i.every((x) => typeof x === 'string') ? (i as string[]) : undefined;
+    if (input === undefined) throw new InvalidClientRequest('input', 'input must be a string or an array of strings here (token arrays reach only OpenAI-format upstreams).');
+    const req: EmbeddingRequest = { model: body.model, input };
+    if (typeof body.dimensions === 'number') req.dimensions = body.dimensions;
+    if (typeof body.user === 'string') req.user = body.user;
+    const rest: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(body)) if (!EMBEDDING_MAPPED.has(k)) rest[k] = v;
+    if (Object.keys(rest).length > 0) req.providerOptions = { openai: rest };
+    return req;
+  });
+}
+
+export interface OpenAIEmbeddingList {
+  object: 'list';
+  model: string;
+  data: Array<{ object: 'embedding'; index: number; embedding: number[] | string }>;
+  usage: { prompt_tokens: number; total_tokens: number };
+}
+
+/** Canonical -> an embedding list for a client, as floats or as base64 float32 (what the `openai` client asks for by default). */
+export function openAIEmbeddingListFromCanonical(res: EmbeddingResponse, ctx: { model: string; encoding: 'float' | 'base64' }): OpenAIEmbeddingList {
+  const tokens = res.usage?.input.total ?? 0;
+  return {
+    object: 'list',
+    model: res.model ?? ctx.model,
+    data: res.embeddings.map((v, index) => ({ object: 'embedding', index, embedding: ctx.encoding === 'base64' ? base64FromFloats(v) : v })),
+    usage: { prompt_tokens: tokens, total_tokens: tokens },
+  };
+}

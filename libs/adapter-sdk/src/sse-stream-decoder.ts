@@ -1,0 +1,104 @@
+import type { StreamDecoder, StreamDecoderOptions } from './adapter-v2.js';
+import type { CanonicalStreamPart } from './canonical.js';
+import { streamError } from './error-helpers.js';
+import { SseEventSplitter } from './sse-event-splitter.js';
+
+/** One server-sent event's fields (https://html.spec.whatwg.org/multipage/server-sent-events.html). */
+export interface SseMessage {
+  event: string | undefined;
+  data: string | undefined;
+  /** A line that is neither a comment nor a field SSE defines (event, data, id, retry): not an SSE stream. */
+  unknownField?: string;
+}
+
+/** What a format's SSE decoder does with each event; the framing around it is shared. */
+export interface SseEventReader {
+  /** True once the format's terminator (`[DONE]`, `message_stop`) has been read. */
+  readonly terminated: boolean;
+  /** Names the terminator in the error for a stream that ended without it. */
+  readonly terminator: string;
+  /**
+   * Cheap pre-check on the raw event (latin1 view: one character per byte) for the metering-only
+   * mode: true = this event cannot carry anything metering needs, skip it unparsed.
+   */
+  skipForMetering?(latin1: string): boolean;
+  /** Parts for one event. May throw on malformed input: the decoder turns that into an error part. */
+  read(message: SseMessage): CanonicalStreamPart[];
+}
+
+/** Splits one event's text into its fields; comments and unknown fields are ignored. */
+export function parseSseMessage(text: string): SseMessage {
+  let event: string | undefined;
+  let data: string | undefined;
+  let unknownField: string | undefined;
+  for (const rawLine of text.split('\n')) {
+    const line = rawLine.endsWith('\r') ? rawLine.slice(0, -1) : rawLine;
+    if (line.length === 0 || line.charCodeAt(0) === 58 /* ':' comment */) continue;
+    const colon = line.indexOf(':');
+    const name = colon === -1 ? line : line.slice(0, colon);
+    let value = colon === -1 ? '' : line.slice(colon + 1);
+    if (value.charCodeAt(0) === 32) value = value.slice(1);
+    if (name === 'event') event = value;
+    else if (name === 'data') data = data === undefined ? value : `${data}\n${value}`;
+    else if (name !== 'id' && name !== 'retry') unknownField ??= name;
+  }
+  return unknownField === undefined ? { event, data } : { event, data, unknownField };
+}
+
+/**
+ * A StreamDecoder for any SSE-framed format. Events are cut on byte boundaries and decoded as UTF-8
+ * only when whole, so a chunk may end anywhere (inside a character too). It never throws: whatever the
+ * reader throws becomes one error part, after which the stream is over (later input is ignored).
+ */
+export function createSseStreamDecoder(reader: SseEventReader, options: StreamDecoderOptions = {}): StreamDecoder {
+  const splitter = new SseEventSplitter();
+  let failed = false;
+
+  const readEvent = (bytes: Buffer, latin1: string, out: CanonicalStreamPart[]): void => {
+    if (failed || reader.terminated) return;
+    if (options.meteringOnly && reader.skipForMetering?.(latin1)) return;
+    try {
+      const message = parseSseMessage(bytes.toString('utf8'));
+      if (message.unknownField !== undefined) throw new Error(`a line that is not an SSE field (${JSON.stringify(message.unknownField.slice(0, 40))})`);
+      if (message.data === undefined && message.event === undefined) return; // a comment (keep-alive)
+      for (const part of reader.read(message)) {
+        out.push(part);
+        if (part.type === 'error') {
+          failed = true;
+          return;
+        }
+      }
+    } catch (err) {
+      failed = true;
+      out.push(streamError(`the upstream sent a malformed stream event: ${describe(err)}`));
+    }
+  };
+
+  return {
+    push(chunk: Uint8Array): CanonicalStreamPart[] {
+      const out: CanonicalStreamPart[] = [];
+      if (failed) return out;
+      try {
+        for (const event of splitter.push(Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength))) readEvent(event.bytes, event.latin1, out);
+      } catch (err) {
+        failed = true;
+        out.push(streamError(`the upstream stream could not be read: ${describe(err)}`));
+      }
+      return out;
+    },
+    end(): CanonicalStreamPart[] {
+      const out: CanonicalStreamPart[] = [];
+      const rest = splitter.flush();
+      if (rest && rest.toString('utf8').trim().length > 0) readEvent(rest, rest.toString('latin1'), out);
+      if (!failed && !reader.terminated) {
+        failed = true;
+        out.push(streamError(`the upstream stream ended before ${reader.terminator}`));
+      }
+      return out;
+    },
+  };
+}
+
+function describe(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
