@@ -12,3 +12,6 @@ export {
   type FakeUsage,
 } from './fake-behaviour.js';
 export * from './openai-wire.js';
+export { startFakeAnthropic, type FakeAnthropic, type StartFakeAnthropicOptions } from './fake-anthropic.js';
+export * from './anthropic-behaviour.js';
+export * from './anthropic-wire.js';
