@@ -189,7 +189,8 @@ export function splitInto(text: string, n: number): string[] {
 export function anthropicStreamEvents(a: FakeAnthropicAnswer, r: ResolvedAnswer): AnthropicWireEvent[] {
   const output = a.usage?.outputTokens ?? defaultOutputTokens(a);
   // message_start reports the input side in full and output_tokens 1, as the API does.
-  const events: AnthropicWireEvent[] = [{ type: 'message_start', message: messageShell(a, r, [], anthropicUsage(a.usage, 1), false) }];
+  const startUsage = { ...anthropicUsage(a.usage, 1), output_tokens_details: null };
+  const events: AnthropicWireEvent[] = [{ type: 'message_start', message: messageShell(a, r, [], startUsage, false) }];
   let pinged = a.ping === false;
   r.blocks.forEach((b, index) => {
     events.push({ type: 'content_block_start', index, content_block: contentBlock(b, true) });
