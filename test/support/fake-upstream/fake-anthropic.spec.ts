@@ -2,7 +2,9 @@ import http from 'node:http';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
 import Anthropic from '@anthropic-ai/sdk';
 import { fakeAnthropicErrors, type FakeAnthropicBehaviour } from './anthropic-behaviour.js';
+import { replayAnthropicJson, replayAnthropicStream } from './anthropic-replay.js';
 import { estimateInputTokens } from './anthropic-wire.js';
+import * as golden from '../../fixtures/anthropic/messages-fixtures.js';
 import { startFakeAnthropic, type FakeAnthropic } from './fake-anthropic.js';
 
 /**
@@ -385,6 +387,47 @@ describe('fake Anthropic upstream, read by the official @anthropic-ai/sdk client
       }
       expect(texts).toEqual(['scripted', 'queued', 'default']);
       expect(fake.pending()).toBe(0);
+    });
+  });
+
+  describe('golden fixtures replayed', () => {
+    it('replays the golden JSON messages, which the SDK returns unchanged', async () => {
+      for (const message of [golden.textMessage, golden.toolUseMessage, golden.thinkingMessage, golden.cachedMessage]) {
+        fake.enqueue(replayAnthropicJson(message));
+        expect(await client.messages.create(ask)).toEqual(message);
+      }
+    });
+
+    it('replays the golden streams, which the SDK accumulates into their text, tool input, thinking and usage', async () => {
+      fake.enqueue(replayAnthropicStream(golden.textStream), replayAnthropicStream(golden.toolUseStream), replayAnthropicStream(golden.thinkingStream));
+      const text = await client.messages.stream(ask).finalMessage();
+      expect(text.content).toEqual([{ type: 'text', text: 'Hé, 日本語 🌍!', citations: null }]);
+      expect(text.usage).toMatchObject({ input_tokens: 25, output_tokens: 15, cache_read_input_tokens: 1000 });
+      const tool = await client.messages.stream(ask).finalMessage();
+      expect(tool.content[1]).toMatchObject({ type: 'tool_use', name: 'get_weather', input: { location: 'San Francisco, CA', unit: 'fahrenheit' } });
+      expect(tool).toMatchObject({ stop_reason: 'tool_use', usage: { output_tokens: 89 } });
+      const thinking = await client.messages.stream(ask).finalMessage();
+      expect(thinking.content[0]).toEqual({
+        type: 'thinking',
+        thinking: 'Let me solve this step by step:\n\n1. First break down 27 * 453\n2. 453 = 400 + 50 + 3',
+        signature: 'EqQBCgIYAhIM1gbcDa9GJwZA2b3hGgxBdjrkzLoky3dl1pkiMOYds',
+      });
+    });
+
+    it('replays the golden mid-stream overload and error bodies as the SDK errors they stand for', async () => {
+      fake.enqueue(replayAnthropicStream(golden.overloadedMidStream));
+      expect(await rejection(client.messages.stream(ask).finalMessage())).toMatchObject({ type: 'overloaded_error' });
+      const statuses: [unknown, number, abstract new (...args: never[]) => Error][] = [
+        [golden.errors.authentication, 401, Anthropic.AuthenticationError],
+        [golden.errors.rateLimited, 429, Anthropic.RateLimitError],
+        [golden.errors.overloaded, 529, Anthropic.OverloadedError],
+        [golden.errors.promptTooLong, 400, Anthropic.BadRequestError],
+      ];
+      for (const [body, status, errorClass] of statuses) {
+        fake.enqueue(replayAnthropicJson(body, status));
+        const err = await rejection(client.messages.create(ask));
+        expect({ status, isClass: err instanceof errorClass, error: (err as APIErr).error }).toEqual({ status, isClass: true, error: body });
+      }
     });
   });
 });

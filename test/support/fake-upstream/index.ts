@@ -15,3 +15,4 @@ export * from './openai-wire.js';
 export { startFakeAnthropic, type FakeAnthropic, type StartFakeAnthropicOptions } from './fake-anthropic.js';
 export * from './anthropic-behaviour.js';
 export * from './anthropic-wire.js';
+export * from './anthropic-replay.js';

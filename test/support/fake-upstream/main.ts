@@ -1,14 +1,17 @@
 import { parseArgs } from 'node:util';
+import { startFakeAnthropic } from './fake-anthropic.js';
 import { startFakeOpenAI } from './fake-openai.js';
 
 /**
  * The fake OpenAI upstream as its own process, for the benchmark and for trying the gateway by hand:
  *   node dist/test/support/fake-upstream/main.js --port 9100 [--host 127.0.0.1] [--stream-chunks 20]
- *        [--chunk-delay-ms 0] [--api-key sk-…] [--record]
+ *        [--chunk-delay-ms 0] [--api-key sk-…] [--record] [--anthropic]
  * Prints its base URL (ending in /v1) as the first line on stdout; stops on SIGTERM or SIGINT.
+ * With --anthropic it speaks Anthropic's Messages API instead, and its base URL has no /v1 (the
+ * Anthropic clients append it).
  */
 
-const USAGE = 'usage: main.js [--port N] [--host H] [--stream-chunks N] [--chunk-delay-ms N] [--api-key KEY] [--record]';
+const USAGE = 'usage: main.js [--port N] [--host H] [--stream-chunks N] [--chunk-delay-ms N] [--api-key KEY] [--record] [--anthropic]';
 
 function nonNegativeInt(name: string, value: string | undefined): number | undefined {
   if (value === undefined) return undefined;
@@ -29,6 +32,7 @@ function parseOptions() {
       'chunk-delay-ms': { type: 'string' },
       'api-key': { type: 'string' },
       record: { type: 'boolean', default: false },
+      anthropic: { type: 'boolean', default: false },
       help: { type: 'boolean', default: false },
     },
     strict: true,
@@ -47,14 +51,23 @@ if (parsed.help) {
 
 const chunks = nonNegativeInt('stream-chunks', parsed['stream-chunks']);
 const chunkDelayMs = nonNegativeInt('chunk-delay-ms', parsed['chunk-delay-ms']);
-const fake = await startFakeOpenAI({
+const common = {
   port: nonNegativeInt('port', parsed.port),
   host: parsed.host,
   apiKey: parsed['api-key'],
   // A benchmark runs millions of requests: keep none unless asked.
   record: parsed.record,
-  defaultBehaviour: { kind: 'completion', chunks, chunkDelayMs },
-});
+};
+const fake = parsed.anthropic
+  ? await startFakeAnthropic({
+      ...common,
+      defaultBehaviour: {
+        kind: 'message',
+        chunkDelayMs,
+        blocks: chunks === undefined ? undefined : [{ type: 'text', deltas: Array.from({ length: Math.max(1, chunks) }, (_, i) => `chunk${i + 1} `) }],
+      },
+    })
+  : await startFakeOpenAI({ ...common, defaultBehaviour: { kind: 'completion', chunks, chunkDelayMs } });
 process.stdout.write(`${fake.url}\n`);
 
 const stop = (): void => {
