@@ -59,6 +59,12 @@ export interface FakeAnthropicAnswer {
   ping?: boolean;
   /** Also repeat input and cache token counts in message_delta's usage (the API does this for some requests; default false). */
   inputUsageInDelta?: boolean;
+  /**
+   * message_delta events in a stream (default 1). Above 1, the earlier ones come before message_stop
+   * with stop_reason null and a growing output_tokens: each delta's usage is cumulative, never a
+   * part to add (answers using server tools send several), so a reader must keep the last total.
+   */
+  messageDeltas?: number;
   /** Delay between two stream events, in ms (default 0: the whole stream is written at once). */
   chunkDelayMs?: number;
   /** Destroy the connection after this many stream events (message_start is the first), without message_stop. */

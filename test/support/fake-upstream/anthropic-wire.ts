@@ -219,6 +219,14 @@ export function anthropicStreamEvents(a: FakeAnthropicAnswer, r: ResolvedAnswer)
   });
   if (!pinged) events.push({ type: 'ping' });
   const full = anthropicUsage(a.usage, output);
+  const deltas = Math.max(1, a.messageDeltas ?? 1);
+  for (let i = 1; i < deltas; i++) {
+    events.push({
+      type: 'message_delta',
+      delta: { stop_reason: null, stop_sequence: null, stop_details: null, container: null },
+      usage: { output_tokens: Math.max(1, Math.floor((output * i) / deltas)) } as Anthropic.MessageDeltaUsage,
+    });
+  }
   events.push({
     type: 'message_delta',
     delta: { stop_reason: stopReason(a), stop_sequence: a.stopSequence ?? null, stop_details: null, container: null },

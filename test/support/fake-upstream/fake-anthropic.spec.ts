@@ -219,6 +219,18 @@ describe('fake Anthropic upstream, read by the official @anthropic-ai/sdk client
     expect(events.at(-2)!.data).toMatchObject({ usage: { input_tokens: 5, output_tokens: 9, cache_read_input_tokens: 7, cache_creation_input_tokens: 0 } });
   });
 
+  it('sends cumulative usage in several message_delta events when asked, which the SDK keeps as the last total, not a sum', async () => {
+    fake.enqueue({ kind: 'message', usage: { outputTokens: 90 }, messageDeltas: 3 }, { kind: 'message', usage: { outputTokens: 90 }, messageDeltas: 3 });
+    const events = sseEvents(await (await rawPost(fake, { ...ask, stream: true })).text());
+    const deltas = events.filter((e) => e.event === 'message_delta').map((e) => e.data as unknown as Anthropic.RawMessageDeltaEvent);
+    expect(deltas.map((d) => [d.delta.stop_reason, d.usage.output_tokens])).toEqual([
+      [null, 30],
+      [null, 60],
+      ['end_turn', 90],
+    ]);
+    expect((await client.messages.stream(ask).finalMessage()).usage.output_tokens).toBe(90);
+  });
+
   it('counts tokens: a queued count, else a deterministic estimate of the body', async () => {
     fake.enqueue({ kind: 'tokens', inputTokens: 4242 });
     expect(await client.messages.countTokens({ model: MODEL, messages: ask.messages })).toEqual({ input_tokens: 4242 });
@@ -234,6 +246,7 @@ describe('fake Anthropic upstream, read by the official @anthropic-ai/sdk client
     for await (const model of client.models.list()) ids.push(model.id);
     expect(ids).toEqual(['claude-sonnet-4-5-20250929', 'claude-haiku-4-5-20251001', 'claude-opus-4-1-20250805']);
     expect(await client.models.retrieve('claude-haiku-4-5-20251001')).toMatchObject({ type: 'model', id: 'claude-haiku-4-5-20251001' });
+    expect(await rejection(client.models.retrieve('gpt-4o'))).toBeInstanceOf(Anthropic.NotFoundError);
   });
 
   describe('failures', () => {
@@ -289,6 +302,16 @@ describe('fake Anthropic upstream, read by the official @anthropic-ai/sdk client
         expect({ status: (err as APIErr).status, type: (err as APIErr).type }).toEqual({ status, type });
       }
       expect((fake.requests[0]!.body as { model: string }).model).toBe(MODEL);
+    });
+
+    it('answers queued errors at count_tokens too, and refuses a `tokens` behaviour that reaches /v1/messages', async () => {
+      fake.enqueue(fakeAnthropicErrors.rateLimited(3), { kind: 'tokens', inputTokens: 5 });
+      expect(await rejection(client.messages.countTokens({ model: MODEL, messages: ask.messages }))).toBeInstanceOf(Anthropic.RateLimitError);
+      const err = (await rejection(client.messages.create(ask))) as APIErr;
+      expect({ status: err.status, message: (err.error as Anthropic.ErrorResponse).error.message }).toEqual({
+        status: 500,
+        message: 'fake Anthropic: a `tokens` behaviour was queued but POST /v1/messages came',
+      });
     });
 
     it('says how long the prompt was in a 400 prompt-too-long error', async () => {
