@@ -41,3 +41,54 @@ export const GenAiAttr = {
   finishReasons: 'gen_ai.response.finish_reasons',
   streaming: 'gen_ai.request.stream',
 } as const;
+
+/**
+ * The operations (gen_ai.operation.name) that are one call to a model, so a usage record each.
+ * Agent, workflow and tool spans (invoke_agent, execute_tool, ...) may repeat their children's
+ * usage and are never recorded. https://opentelemetry.io/docs/specs/semconv/gen-ai/gen-ai-spans/
+ */
+export const MODEL_CALL_OPERATIONS: ReadonlySet<string> = new Set(['chat', 'text_completion', 'embeddings', 'generate_content']);
+
+/**
+ * What the gateway's span of one /v1 call carries beyond the GenAI attributes, so that metering
+ * stores a record of every call the gateway answered, including one whose usage it could not read
+ * (issue 12 item 7).
+ *
+ * The contract, for every span that records one call the gateway answered after resolving its model
+ * (chat, completion, embedding, messages, in any client format; successful or failed):
+ * - `source` is 'gateway' (CallSpan sets it; an OTLP span can never claim it, whatever its attributes);
+ * - gen_ai.operation.name is one of MODEL_CALL_OPERATIONS (chat, text_completion, embeddings, generate_content);
+ * - `gateway.model` is the gateway model name the caller asked for (non-empty);
+ * - `gateway.usage.status` says what became of the usage (UsageStatus): 'reported' when the usage
+ *   was read in full, 'partial' when the stream was cut short (client gone, upstream failure) and the
+ *   gen_ai.usage.* attributes hold the usage seen so far, 'missing' when no usage could be read;
+ * - gen_ai.usage.* hold the usage whenever any was read (metering prices these, not the status);
+ * - a failed call has status error and `error.type` its kind (the error taxonomy: auth, rate_limited, ...).
+ * A span that only groups other call spans (e.g. the attempts of a failover) must not carry
+ * `gateway.model` with a model-call operation, or metering would count the call twice.
+ *
+ * Metering stores such a span with the usage it carries, or as usage-missing (no cost, never $0)
+ * when it carries none. Spans from other producers that carry no gen_ai.usage.* are not stored.
+ * isGatewayCallSpan is the rule; the gateway's tests can assert their spans satisfy it.
+ */
+export const GatewayAttr = {
+  model: 'gateway.model',
+  connectionId: 'gateway.connection_id',
+  usageStatus: 'gateway.usage.status',
+} as const;
+
+export const USAGE_STATUSES = ['reported', 'partial', 'missing'] as const;
+/** What a call's usage record knows of its usage; see GatewayAttr. */
+export type UsageStatus = (typeof USAGE_STATUSES)[number];
+
+/** OpenTelemetry's attribute for the kind of a failure (https://opentelemetry.io/docs/specs/semconv/attributes-registry/error/). */
+export const ERROR_TYPE_ATTRIBUTE = 'error.type';
+
+/** True when the span records one call the gateway answered (see GatewayAttr), so it must be stored, usage or not. */
+export function isGatewayCallSpan(span: Pick<SpanRecord, 'source' | 'attributes'>): boolean {
+  if (span.source !== 'gateway') return false;
+  const attributes = span.attributes ?? {};
+  const operation = attributes[GenAiAttr.operationName];
+  const model = attributes[GatewayAttr.model];
+  return typeof operation === 'string' && MODEL_CALL_OPERATIONS.has(operation) && typeof model === 'string' && model.length > 0;
+}
