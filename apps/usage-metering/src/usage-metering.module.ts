@@ -7,6 +7,7 @@ import { RegistryDefinitions } from './definitions/registry-definitions.js';
 import { PingHandler } from './health/ping.handler.js';
 import { BUS_LISTENING, BusListening, MeteringStartup } from './metering-startup.js';
 import { MeteringInitial1732370000000 } from './migrations/1732370000000-metering-initial.js';
+import { UsageStatus1796616360324 } from './migrations/1796616360324-usage-status.js';
 import { SpanBatchConsumer } from './records/span-batch.consumer.js';
 import { UnpricedRecordsRepricer } from './records/unpriced-records.repricer.js';
 import { UsageRecordEntity } from './records/usage-record.entity.js';
@@ -23,7 +24,7 @@ export class UsageMeteringModule {
     const infrastructure = await serviceInfrastructure(runtime, {
       schema: METERING_SCHEMA,
       entities: [UsageRecordEntity],
-      migrations: [MeteringInitial1732370000000],
+      migrations: [MeteringInitial1732370000000, UsageStatus1796616360324],
     });
     return {
       module: UsageMeteringModule,

@@ -1,5 +1,5 @@
-import { GenAiAttr, type SpanAttributeValue, type SpanRecord } from '#libs/contracts';
-import { MalformedSpanError, readLlmCall } from './llm-call.js';
+import { GatewayAttr, GenAiAttr, type SpanAttributeValue, type SpanRecord } from '#libs/contracts';
+import { MalformedSpanError, OTHER_ERROR_TYPE, readLlmCall } from './llm-call.js';
 
 function span(attributes: Record<string, SpanAttributeValue>, s: Partial<SpanRecord> = {}): SpanRecord {
   return {
@@ -35,8 +35,80 @@ describe('readLlmCall', () => {
     expect(readLlmCall(span(rest))).toBeNull();
   });
 
-  it('does not price an LLM-call span that carries no gen_ai.usage attributes', () => {
-    expect(readLlmCall(span({ [GenAiAttr.operationName]: 'chat', [GenAiAttr.requestModel]: 'gpt-4o' }))).toBeNull();
+  it('does not record an OTLP span of an LLM call that carries no gen_ai.usage attributes', () => {
+    expect(readLlmCall(span({ [GenAiAttr.operationName]: 'chat', [GenAiAttr.requestModel]: 'gpt-4o' }, { source: 'otlp' }))).toBeNull();
+  });
+
+  it('reads a span with usage as a call whose usage was reported, with no error', () => {
+    expect(readLlmCall(span(CHAT))).toMatchObject({ usageStatus: 'reported', errorType: null });
+    expect(readLlmCall(span(CHAT, { source: 'otlp' }))).toMatchObject({ usageStatus: 'reported', errorType: null });
+  });
+});
+
+describe('readLlmCall of a gateway call (issue 12: no call goes unrecorded)', () => {
+  const CALL = { [GenAiAttr.operationName]: 'chat', [GenAiAttr.requestModel]: 'gpt-4o', [GatewayAttr.model]: 'my-gpt', [GatewayAttr.connectionId]: 'conn_1' };
+  const USAGE = { [GenAiAttr.inputTokens]: 1234, [GenAiAttr.outputTokens]: 567 };
+  const ZERO = { input: 0n, output: 0n, cacheRead: 0n, cacheWrite: 0n, reasoning: 0n };
+
+  it('reads a gateway call without any usage attribute as a call with missing usage', () => {
+    expect(readLlmCall(span({ ...CALL, [GatewayAttr.usageStatus]: 'missing' }))).toEqual({
+      model: 'gpt-4o',
+      startedAt: new Date('2025-07-01T12:00:00.123Z'),
+      usage: ZERO,
+      invalidAttributes: [],
+      usageStatus: 'missing',
+      errorType: null,
+    });
+  });
+
+  it('reads a gateway call without usage as missing even when it sets no usage status (today’s gateway)', () => {
+    expect(readLlmCall(span(CALL))?.usageStatus).toBe('missing');
+  });
+
+  it('reads a gateway call that claims its usage was reported, but carries none, as missing', () => {
+    expect(readLlmCall(span({ ...CALL, [GatewayAttr.usageStatus]: 'reported' }))?.usageStatus).toBe('missing');
+    expect(readLlmCall(span({ ...CALL, [GatewayAttr.usageStatus]: 'partial' }))?.usageStatus).toBe('missing');
+  });
+
+  it('keeps the error type of a failed gateway call without usage', () => {
+    const failed = span({ ...CALL, 'error.type': 'rate_limited' }, { status: { code: 'error', message: 'slow down' } });
+    expect(readLlmCall(failed)).toMatchObject({ usageStatus: 'missing', errorType: 'rate_limited', usage: ZERO });
+  });
+
+  it('gives a failed span without an error type OpenTelemetry’s fallback type', () => {
+    expect(readLlmCall(span(CALL, { status: { code: 'error', message: 'boom' } }))?.errorType).toBe(OTHER_ERROR_TYPE);
+  });
+
+  it('reads a stream cut short as partial, with the usage seen so far', () => {
+    const cut = span({ ...CALL, ...USAGE, [GatewayAttr.usageStatus]: 'partial', 'error.type': 'ClientGone' }, { status: { code: 'error', message: 'gone' } });
+    expect(readLlmCall(cut)).toMatchObject({ usageStatus: 'partial', errorType: 'ClientGone', usage: { ...ZERO, input: 1234n, output: 567n } });
+  });
+
+  it('reads a gateway call with usage as reported, whatever else its status claims', () => {
+    expect(readLlmCall(span({ ...CALL, ...USAGE, [GatewayAttr.usageStatus]: 'reported' }))?.usageStatus).toBe('reported');
+    expect(readLlmCall(span({ ...CALL, ...USAGE }))?.usageStatus).toBe('reported');
+    expect(readLlmCall(span({ ...CALL, ...USAGE, [GatewayAttr.usageStatus]: 'missing' }))?.usageStatus).toBe('reported');
+    expect(readLlmCall(span({ ...CALL, ...USAGE, [GatewayAttr.usageStatus]: 'estimated' }))?.usageStatus).toBe('reported');
+  });
+
+  it('does not let an OTLP span pass as a gateway call: without usage it is not recorded, with usage never partial', () => {
+    expect(readLlmCall(span({ ...CALL, [GatewayAttr.usageStatus]: 'missing' }, { source: 'otlp' }))).toBeNull();
+    expect(readLlmCall(span({ ...CALL, ...USAGE, [GatewayAttr.usageStatus]: 'partial' }, { source: 'otlp' }))?.usageStatus).toBe('reported');
+  });
+
+  it('does not record a gateway span without usage that names no gateway model, or is not a model call', () => {
+    const { [GatewayAttr.model]: _model, ...unnamed } = CALL;
+    expect(readLlmCall(span(unnamed))).toBeNull();
+    expect(readLlmCall(span({ ...CALL, [GatewayAttr.model]: '' }))).toBeNull();
+    expect(readLlmCall(span({ ...CALL, [GenAiAttr.operationName]: 'invoke_agent' }))).toBeNull();
+  });
+
+  it.each(['chat', 'text_completion', 'embeddings', 'generate_content'])('records a %s gateway call without usage', (operation) => {
+    expect(readLlmCall(span({ ...CALL, [GenAiAttr.operationName]: operation }))?.usageStatus).toBe('missing');
+  });
+
+  it('still refuses a gateway call without usage whose start time is not epoch nanoseconds', () => {
+    expect(() => readLlmCall(span(CALL, { startTimeUnixNano: 'now' }))).toThrow(MalformedSpanError);
   });
 
   it('reads every usage attribute as an exact integer', () => {

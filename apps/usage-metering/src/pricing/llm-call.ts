@@ -1,12 +1,24 @@
-import { GenAiAttr, type SpanAttributeValue, type SpanRecord } from '#libs/contracts';
+import {
+  ERROR_TYPE_ATTRIBUTE,
+  GatewayAttr,
+  GenAiAttr,
+  isGatewayCallSpan,
+  MODEL_CALL_OPERATIONS,
+  type SpanAttributeValue,
+  type SpanRecord,
+  type UsageStatus,
+} from '#libs/contracts';
 import type { TokenUsage } from './token-usage.js';
 
 /**
  * The operations that are one call to a model, and so are priced. Agent, workflow and tool spans
  * (invoke_agent, execute_tool, ...) may repeat their children's usage; pricing them would count the
- * same tokens twice. https://opentelemetry.io/docs/specs/semconv/gen-ai/gen-ai-spans/
+ * same tokens twice.
  */
-export const PRICED_OPERATIONS: ReadonlySet<string> = new Set(['chat', 'text_completion', 'embeddings', 'generate_content']);
+export const PRICED_OPERATIONS: ReadonlySet<string> = MODEL_CALL_OPERATIONS;
+
+/** What OpenTelemetry's error.type falls back to when a failure has no kind of its own. */
+export const OTHER_ERROR_TYPE = '_OTHER';
 
 const USAGE_ATTRIBUTES = {
   input: GenAiAttr.inputTokens,
@@ -17,15 +29,19 @@ const USAGE_ATTRIBUTES = {
 } as const satisfies Record<keyof TokenUsage, string>;
 const USAGE_FIELDS = Object.entries(USAGE_ATTRIBUTES) as [keyof TokenUsage, string][];
 
-/** A span that is one LLM call with usage, read into what pricing needs. */
+/** A span that is one LLM call, read into what pricing needs. */
 export interface LlmCall {
   /** gen_ai.response.model, else gen_ai.request.model; '' when the span names neither. */
   model: string;
   startedAt: Date;
-  /** Absent and invalid attributes count as 0 here; invalidAttributes says which were invalid. */
+  /** Absent and invalid attributes count as 0 here; invalidAttributes says which were invalid. All 0 when usageStatus is 'missing'. */
   usage: TokenUsage;
   /** Usage attributes present but not non-negative integers: the call cannot be priced. */
   invalidAttributes: string[];
+  /** 'missing': a gateway call without any usage attribute, recorded without a cost. */
+  usageStatus: UsageStatus;
+  /** The span's error.type when it failed (OTHER_ERROR_TYPE for an error status without one); null when it did not. */
+  errorType: string | null;
 }
 
 /** A span whose required fields are unreadable (not a usage problem: the producer is broken). */
@@ -37,15 +53,21 @@ export class MalformedSpanError extends Error {
 }
 
 /**
- * Reads a span as an LLM call, or null when it is not one to price: its gen_ai.operation.name is
- * not a model call, or it carries no gen_ai.usage.* attribute at all.
+ * Reads a span as an LLM call, or null when it is not one to record: its gen_ai.operation.name is
+ * not a model call, or it carries no gen_ai.usage.* attribute and is not a gateway call. A gateway
+ * call (isGatewayCallSpan) is always read, so no call the gateway answered goes unrecorded: without
+ * usage its status is 'missing'; with usage, 'partial' when the gateway says the stream was cut
+ * short, else 'reported'. The usage attributes decide, not the status the span claims: usage that is
+ * there is priced, and a status of 'reported' or 'partial' without any is recorded as missing.
  * @throws MalformedSpanError when the start time is not epoch nanoseconds
  */
 export function readLlmCall(span: SpanRecord): LlmCall | null {
   const attributes = span.attributes ?? {};
   const operation = attributes[GenAiAttr.operationName];
   if (typeof operation !== 'string' || !PRICED_OPERATIONS.has(operation)) return null;
-  if (!hasUsageAttribute(attributes)) return null;
+  const gatewayCall = isGatewayCallSpan(span);
+  const hasUsage = hasUsageAttribute(attributes);
+  if (!hasUsage && !gatewayCall) return null;
 
   const usage: TokenUsage = { input: 0n, output: 0n, cacheRead: 0n, cacheWrite: 0n, reasoning: 0n };
   const invalidAttributes: string[] = [];
@@ -55,7 +77,14 @@ export function readLlmCall(span: SpanRecord): LlmCall | null {
     if (count === null) invalidAttributes.push(name);
     else usage[field] = count;
   }
-  return { model: modelOf(attributes), startedAt: startOf(span), usage, invalidAttributes };
+  const usageStatus: UsageStatus = !hasUsage ? 'missing' : gatewayCall && attributes[GatewayAttr.usageStatus] === 'partial' ? 'partial' : 'reported';
+  return { model: modelOf(attributes), startedAt: startOf(span), usage, invalidAttributes, usageStatus, errorType: errorTypeOf(span) };
+}
+
+function errorTypeOf(span: SpanRecord): string | null {
+  const type = span.attributes?.[ERROR_TYPE_ATTRIBUTE];
+  if (typeof type === 'string' && type.length > 0) return type;
+  return span.status?.code === 'error' ? OTHER_ERROR_TYPE : null;
 }
 
 function hasUsageAttribute(attributes: Record<string, SpanAttributeValue>): boolean {

@@ -1,4 +1,4 @@
-import { GenAiAttr, type ModelDefinitionView, type SpanAttributeValue, type SpanRecord } from '#libs/contracts';
+import { GatewayAttr, GenAiAttr, type ModelDefinitionView, type SpanAttributeValue, type SpanRecord } from '#libs/contracts';
 import { formatDecimal } from '#libs/money';
 import { PriceCatalogue } from './price-catalogue.js';
 import { priceSpan, type SpanPricing } from './span-pricer.js';
@@ -108,6 +108,21 @@ describe('priceSpan', () => {
   it('leaves a span with a negative token count unpriced as inconsistent', () => {
     const p = priceSpan(span({ [GenAiAttr.requestModel]: 'gpt-4o', [GenAiAttr.inputTokens]: -10 }), catalogue);
     expect(outcome(p)).toEqual({ unpriced: 'inconsistent_usage', definitionId: null });
+  });
+
+  it('leaves a gateway call without usage unpriced as usage_missing, not $0, though its model has prices', () => {
+    const p = priceSpan(span({ [GenAiAttr.requestModel]: 'gpt-4o', [GatewayAttr.model]: 'my-gpt' }), catalogue);
+    expect(outcome(p)).toEqual({ unpriced: 'usage_missing', definitionId: null });
+    expect(p?.call.usageStatus).toBe('missing');
+  });
+
+  it('prices the usage a stream cut short had reported so far', () => {
+    const p = priceSpan(
+      span({ [GenAiAttr.requestModel]: 'gpt-4o', [GatewayAttr.model]: 'my-gpt', [GatewayAttr.usageStatus]: 'partial', [GenAiAttr.inputTokens]: 1234, [GenAiAttr.outputTokens]: 567 }),
+      catalogue,
+    );
+    expect(outcome(p)).toEqual({ cost: '0.008755', breakdown: { input: '0.003085', output: '0.00567' }, definitionId: 'def_4o' });
+    expect(p?.call.usageStatus).toBe('partial');
   });
 
   it('does not price an agent span that repeats its children’s usage', () => {

@@ -6,7 +6,7 @@ import type { TokenUsage } from './token-usage.js';
 import { splitUsage } from './usage-split.js';
 
 /** Why a call has no cost. Listed in reports; never replaced by $0. */
-export type UnpricedReason = 'no_matching_definition' | 'no_price_in_force' | 'inconsistent_usage' | `missing_price:${UsageType}`;
+export type UnpricedReason = 'no_matching_definition' | 'no_price_in_force' | 'inconsistent_usage' | 'usage_missing' | `missing_price:${UsageType}`;
 
 export type PricingOutcome =
   | { priced: true; definitionId: string; priceEffectiveFrom: Date; cost: Decimal; breakdown: Partial<Record<UsageType, string>> }
@@ -18,6 +18,12 @@ export interface PricingRequest extends PriceLookup {
 
 /** Usage that cannot be priced whatever the definitions say; such records are not re-priced. */
 export const INCONSISTENT_USAGE: UnpricedReason = 'inconsistent_usage';
+
+/** A call whose usage could not be read: nothing to price, whatever the definitions say; never $0. */
+export const USAGE_MISSING: UnpricedReason = 'usage_missing';
+
+/** Reasons no definition change can remove: re-pricing leaves these records alone. */
+export const UNREPRICEABLE_REASONS: readonly UnpricedReason[] = [INCONSISTENT_USAGE, USAGE_MISSING];
 
 /**
  * Prices one call: split the usage (inconsistent counts stop here), find the definition and the

@@ -1,4 +1,4 @@
-import { GenAiAttr, type SpanBatch, type SpanRecord } from '#libs/contracts';
+import { GatewayAttr, GenAiAttr, type SpanBatch, type SpanRecord } from '#libs/contracts';
 import { PriceCatalogue } from '../pricing/price-catalogue.js';
 import { usageRecordsForBatch } from './new-usage-record.js';
 
@@ -59,8 +59,43 @@ describe('usageRecordsForBatch', () => {
         costBreakdown: { input: '0.003085', output: '0.00567' },
         priced: true,
         unpricedReason: null,
+        usageStatus: 'reported',
+        errorType: null,
       }),
     ]);
+  });
+
+  it('records a gateway call without usage as usage-missing: no tokens, no cost, the error type kept', () => {
+    const failed = span('s1', {
+      status: { code: 'error', message: 'rate limited' },
+      attributes: { [GenAiAttr.operationName]: 'chat', [GenAiAttr.requestModel]: 'gpt-4o', [GatewayAttr.model]: 'my-gpt', 'error.type': 'rate_limited' },
+    });
+    const { records, malformed } = usageRecordsForBatch({ batchId: 'b', spans: [failed, failed] }, catalogue, ids);
+    expect(malformed).toEqual([]);
+    expect(records).toEqual([
+      expect.objectContaining({
+        spanId: 's1',
+        model: 'gpt-4o',
+        usage: { input: 0n, output: 0n, cacheRead: 0n, cacheWrite: 0n, reasoning: 0n },
+        usageStatus: 'missing',
+        errorType: 'rate_limited',
+        priced: false,
+        cost: null,
+        costBreakdown: null,
+        unpricedReason: 'usage_missing',
+        definitionId: null,
+      }),
+    ]);
+  });
+
+  it('leaves out a span of another producer that has no usage', () => {
+    const otlp = span('s1', { source: 'otlp', attributes: { [GenAiAttr.operationName]: 'chat', [GenAiAttr.requestModel]: 'gpt-4o', [GatewayAttr.model]: 'my-gpt' } });
+    expect(usageRecordsForBatch({ batchId: 'b', spans: [otlp] }, catalogue, ids).records).toEqual([]);
+  });
+
+  it('reports a span whose error type Postgres cannot store', () => {
+    const bad = span('s1', { attributes: { ...span('s1').attributes, 'error.type': 'x\u0000' } });
+    expect(usageRecordsForBatch({ batchId: 'b', spans: [bad] }, catalogue, ids).malformed).toEqual([expect.stringMatching(/s1: its error type holds a NUL/)]);
   });
 
   it('records an unpriced span with its reason and no cost', () => {

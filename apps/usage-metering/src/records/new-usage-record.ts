@@ -1,4 +1,4 @@
-import type { SpanBatch, SpanRecord, UsageType } from '#libs/contracts';
+import type { SpanBatch, SpanRecord, UsageStatus, UsageType } from '#libs/contracts';
 import { formatDecimal } from '#libs/money';
 import { isStorableText } from './copy-text.js';
 import { MalformedSpanError } from '../pricing/llm-call.js';
@@ -7,7 +7,7 @@ import { priceSpan } from '../pricing/span-pricer.js';
 import type { PricingOutcome } from '../pricing/usage-pricer.js';
 import type { TokenUsage } from '../pricing/token-usage.js';
 
-/** A usage record about to be inserted: a priced span, or an unpriced one with its reason. */
+/** A usage record about to be inserted: a priced span, or an unpriced one with its reason (usage_missing when it has no usage). */
 export interface NewUsageRecord {
   id: string;
   organisationId: string;
@@ -18,7 +18,11 @@ export interface NewUsageRecord {
   source: string;
   model: string;
   startedAt: Date;
+  /** All 0 when usageStatus is 'missing' (unknown, not zero: the status says so). */
   usage: TokenUsage;
+  usageStatus: UsageStatus;
+  /** The span's error.type when the call failed. */
+  errorType: string | null;
   definitionId: string | null;
   priceEffectiveFrom: Date | null;
   /** Exact decimal string; null when unpriced. */
@@ -43,7 +47,8 @@ export function pricingColumns(outcome: PricingOutcome): Pick<NewUsageRecord, 'd
 
 /**
  * The usage records of one span batch: each LLM-call span priced once (a span repeated within the
- * batch counts once), spans that are not LLM calls left out, unreadable spans reported.
+ * batch counts once), a gateway call without usage recorded as usage-missing, spans that are not LLM
+ * calls left out, unreadable spans reported.
  */
 export function usageRecordsForBatch(batch: SpanBatch, catalogue: PriceCatalogue, newId: () => string): BatchRecords {
   if (typeof batch !== 'object' || batch === null || !Array.isArray(batch.spans)) {
@@ -72,7 +77,7 @@ export function usageRecordsForBatch(batch: SpanBatch, catalogue: PriceCatalogue
       continue;
     }
     if (pricing === null) continue;
-    const unstorable = unstorableField(s, pricing.call.model);
+    const unstorable = unstorableField(s, pricing.call.model, pricing.call.errorType);
     if (unstorable) {
       malformed.push(`span ${s.traceId}/${s.spanId}: its ${unstorable} holds a NUL character or an unpaired surrogate, which cannot be stored`);
       continue;
@@ -88,6 +93,8 @@ export function usageRecordsForBatch(batch: SpanBatch, catalogue: PriceCatalogue
       model: pricing.call.model,
       startedAt: pricing.call.startedAt,
       usage: pricing.call.usage,
+      usageStatus: pricing.call.usageStatus,
+      errorType: pricing.call.errorType,
       ...pricingColumns(pricing.outcome),
     });
   }
@@ -95,7 +102,7 @@ export function usageRecordsForBatch(batch: SpanBatch, catalogue: PriceCatalogue
 }
 
 /** The first of the span's texts a record stores that Postgres could not hold, by name. */
-function unstorableField(s: SpanRecord, model: string): string | null {
+function unstorableField(s: SpanRecord, model: string, errorType: string | null): string | null {
   const texts: [string, string | null | undefined][] = [
     ['trace id', s.traceId],
     ['span id', s.spanId],
@@ -104,6 +111,7 @@ function unstorableField(s: SpanRecord, model: string): string | null {
     ['key', s.keyId],
     ['source', s.source],
     ['model', model],
+    ['error type', errorType],
   ];
   for (const [name, value] of texts) if (value && !isStorableText(value)) return name;
   return null;

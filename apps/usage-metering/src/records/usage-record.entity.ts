@@ -1,5 +1,5 @@
 import { Column, CreateDateColumn, Entity, PrimaryColumn } from 'typeorm';
-import type { UsageType } from '#libs/contracts';
+import type { UsageStatus, UsageType } from '#libs/contracts';
 import type { TenantOwned } from '#libs/db';
 
 /**
@@ -24,6 +24,10 @@ export class UsageRecordEntity implements TenantOwned {
   @Column('bigint', { name: 'cache_read_tokens' }) cacheReadTokens!: string;
   @Column('bigint', { name: 'cache_write_tokens' }) cacheWriteTokens!: string;
   @Column('bigint', { name: 'reasoning_tokens' }) reasoningTokens!: string;
+  /** 'missing': the call's usage could not be read, its token counts are 0 and it is unpriced (usage_missing). */
+  @Column('text', { name: 'usage_status' }) usageStatus!: UsageStatus;
+  /** The span's error.type when the call failed. */
+  @Column('text', { name: 'error_type', nullable: true }) errorType!: string | null;
   /** Exact decimal string; null when unpriced. */
   @Column('numeric', { nullable: true }) cost!: string | null;
   /** Usage type -> exact decimal string. */

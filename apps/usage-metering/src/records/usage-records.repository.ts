@@ -6,7 +6,7 @@ import { from as copyFrom } from 'pg-copy-streams';
 import { DataSource, type EntityManager, type QueryRunner } from 'typeorm';
 import { isUniqueViolation } from '#libs/db';
 import type { PricingOutcome } from '../pricing/usage-pricer.js';
-import { INCONSISTENT_USAGE } from '../pricing/usage-pricer.js';
+import { UNREPRICEABLE_REASONS } from '../pricing/usage-pricer.js';
 import type { TokenUsage } from '../pricing/token-usage.js';
 import { copyLine } from './copy-text.js';
 import { pricingColumns, type NewUsageRecord } from './new-usage-record.js';
@@ -47,6 +47,8 @@ const COLUMNS = [
   'cost_breakdown',
   'priced',
   'unpriced_reason',
+  'usage_status',
+  'error_type',
 ].join(', ');
 
 /** A record as COPY text fields, in COLUMNS order: numbers, dates and the cost exactly as strings. */
@@ -72,6 +74,8 @@ function copyFields(r: NewUsageRecord): (string | null)[] {
     r.costBreakdown === null ? null : JSON.stringify(r.costBreakdown),
     r.priced ? 't' : 'f',
     r.unpricedReason,
+    r.usageStatus,
+    r.errorType,
   ];
 }
 
@@ -116,14 +120,16 @@ export class UsageRecordsRepository {
 
   /**
    * Unpriced records that a definition change might price, in id order after `afterId`. Records
-   * with inconsistent usage are left out: no definition can price them.
+   * with inconsistent or missing usage are left out: no definition can price them (a missing one
+   * priced would cost $0).
    */
   async findRepriceable(afterId: string, limit: number): Promise<UnpricedRecord[]> {
     const rows = await this.dataSource
       .getRepository(UsageRecordEntity)
       .createQueryBuilder('r')
       .where('NOT r.priced')
-      .andWhere('r.unpriced_reason <> :inconsistent', { inconsistent: INCONSISTENT_USAGE })
+      .andWhere('r.unpriced_reason NOT IN (:...unrepriceable)', { unrepriceable: UNREPRICEABLE_REASONS })
+      .andWhere(`r.usage_status <> 'missing'`)
       .andWhere('r.id > :afterId', { afterId })
       .orderBy('r.id', 'ASC')
       .limit(limit)
@@ -149,7 +155,8 @@ export class UsageRecordsRepository {
 
   /**
    * Stores new pricing outcomes of unpriced records, in one transaction. Only a record still
-   * unpriced is touched, so a record priced meanwhile (by another replica) keeps its first price.
+   * unpriced is touched, so a record priced meanwhile (by another replica) keeps its first price;
+   * never a usage-missing record (its zero token counts are not usage).
    */
   async updateUnpriced(updates: readonly { id: string; outcome: PricingOutcome }[]): Promise<number> {
     if (updates.length === 0) return 0;
@@ -160,7 +167,7 @@ export class UsageRecordsRepository {
         const result: unknown = await em.query(
           `UPDATE usage_records
               SET priced = $2, cost = $3, cost_breakdown = $4, definition_id = $5, price_effective_from = $6, unpriced_reason = $7
-            WHERE id = $1 AND NOT priced
+            WHERE id = $1 AND NOT priced AND usage_status <> 'missing'
           RETURNING id`,
           [id, c.priced, c.cost, c.costBreakdown === null ? null : JSON.stringify(c.costBreakdown), c.definitionId, c.priceEffectiveFrom?.toISOString() ?? null, c.unpricedReason],
         );
