@@ -1,7 +1,7 @@
 import { Controller, Module } from '@nestjs/common';
 import pg from 'pg';
 import { CommandHandler } from '#libs/bus';
-import { GenAiAttr, QUEUE_GROUPS, type CostReportView, type CostsQueryDto, type ModelDefinitionView, type SpanRecord, type TenantScope } from '#libs/contracts';
+import { GatewayAttr, GenAiAttr, QUEUE_GROUPS, type CostReportView, type CostsQueryDto, type ModelDefinitionView, type SpanAttributeValue, type SpanRecord, type TenantScope } from '#libs/contracts';
 import { startBusService } from '#libs/runtime';
 import { createServiceHarness, envelope, eventually, type ServiceHarness } from '../../../test/support/service-harness.js';
 import { startUsageMetering } from './usage-metering.module.js';
@@ -13,6 +13,9 @@ import { startUsageMetering } from './usage-metering.module.js';
  */
 
 const JAN_2025 = '2025-01-01T00:00:00.000Z';
+
+/** The counts of a report group whose calls all had their usage read in full and none failed. */
+const ALL_USAGE_READ = { missingUsageRequests: 0, partialUsageRequests: 0, errorRequests: 0 };
 
 /** Stands in for the model registry (built elsewhere): answers model-definitions.all with what a test sets. */
 @Controller()
@@ -51,6 +54,8 @@ FakeRegistryHandler.definitions = [
   // proj-b has its own, dearer price for the same model: its spans must use it.
   definition({ id: 'def_groups_proj_b', organisationId: 'org-groups', projectId: 'proj-b', matchPattern: '^gpt-4o$', prices: { input: '0.00001', output: '0.00002' } }),
   definition({ id: 'def_other', organisationId: 'org-other', matchPattern: '^gpt-4o$', prices: { input: '1', output: '1' } }),
+  definition({ id: 'def_missing', organisationId: 'org-missing', matchPattern: '^gpt-4o$', prices: { input: '0.0000025', output: '0.00001' } }),
+  definition({ id: 'def_missing_dup', organisationId: 'org-missing-dup', matchPattern: '^gpt-4o$', prices: { input: '0.0000025', output: '0.00001' } }),
 ];
 
 let h: ServiceHarness;
@@ -80,7 +85,7 @@ interface SpanSpec {
   output: number;
   operation?: string;
   startedAt?: Date;
-  extra?: Record<string, number>;
+  extra?: Record<string, SpanAttributeValue>;
   spanId?: string;
 }
 
@@ -107,6 +112,33 @@ function llmSpan(s: SpanSpec): SpanRecord {
     keyId: s.keyId ?? null,
     source: 'gateway',
   };
+}
+
+interface GatewayCallSpec {
+  organisationId: string;
+  model: string;
+  /** Absent: the gateway could not read the call's usage. */
+  usage?: { input: number; output: number };
+  usageStatus?: string;
+  /** The call failed with this error.type. */
+  errorType?: string;
+}
+
+/** A span as the gateway's /v1 handler records one call (see GatewayAttr): with usage, or without. */
+function gatewayCallSpan(c: GatewayCallSpec): SpanRecord {
+  const span = llmSpan({ organisationId: c.organisationId, model: c.model, input: c.usage?.input ?? 0, output: c.usage?.output ?? 0 });
+  if (!c.usage) {
+    delete span.attributes[GenAiAttr.inputTokens];
+    delete span.attributes[GenAiAttr.outputTokens];
+  }
+  span.attributes[GatewayAttr.model] = `gw-${c.model}`;
+  span.attributes[GatewayAttr.connectionId] = 'conn-1';
+  if (c.usageStatus) span.attributes[GatewayAttr.usageStatus] = c.usageStatus;
+  if (c.errorType) {
+    span.status = { code: 'error', message: c.errorType };
+    span.attributes['error.type'] = c.errorType;
+  }
+  return span;
 }
 
 async function publish(spans: SpanRecord[]): Promise<void> {
@@ -148,7 +180,7 @@ describe('usage-metering', () => {
     expect(r).toMatchObject({
       currency: 'USD',
       groupBy: 'model',
-      groups: [{ key: 'GPT-4o', requests: 1, inputTokens: 1234, outputTokens: 567, cost: '0.008755', unpricedRequests: 0 }],
+      groups: [{ key: 'GPT-4o', requests: 1, inputTokens: 1234, outputTokens: 567, cost: '0.008755', unpricedRequests: 0, ...ALL_USAGE_READ }],
       totalCost: '0.008755',
     });
     const rows = await db.query(`SELECT cost::text AS cost, cost_breakdown, definition_id, priced, price_effective_from FROM metering.usage_records WHERE organisation_id = 'org-priced'`);
@@ -166,7 +198,7 @@ describe('usage-metering', () => {
     await publish([span, span, marker]);
     const r = await reportWith('org-dup', 2);
     // span: 1000 x 0.0000025 + 100 x 0.00001 = 0.0035; marker: 10 x 0.0000025 = 0.000025
-    expect(r.groups).toEqual([{ key: 'gpt-4o', requests: 2, inputTokens: 1010, outputTokens: 100, cost: '0.003525', unpricedRequests: 0 }]);
+    expect(r.groups).toEqual([{ key: 'gpt-4o', requests: 2, inputTokens: 1010, outputTokens: 100, cost: '0.003525', unpricedRequests: 0, ...ALL_USAGE_READ }]);
     const count = await db.query(`SELECT count(*)::int AS n FROM metering.usage_records WHERE trace_id = $1 AND span_id = $2`, [span.traceId, span.spanId]);
     expect(count.rows[0].n).toBe(1);
   });
@@ -187,8 +219,8 @@ describe('usage-metering', () => {
     ]);
     const r = await reportWith('org-unknown', 2);
     expect(r.groups).toEqual([
-      { key: 'gpt-4o', requests: 1, inputTokens: 1000, outputTokens: 0, cost: '0.0025', unpricedRequests: 0 },
-      { key: 'mystery-model', requests: 1, inputTokens: 500, outputTokens: 50, cost: '0', unpricedRequests: 1 },
+      { key: 'gpt-4o', requests: 1, inputTokens: 1000, outputTokens: 0, cost: '0.0025', unpricedRequests: 0, ...ALL_USAGE_READ },
+      { key: 'mystery-model', requests: 1, inputTokens: 500, outputTokens: 50, cost: '0', unpricedRequests: 1, ...ALL_USAGE_READ },
     ]);
     expect(r.totalCost).toBe('0.0025');
     const rows = await db.query(`SELECT cost, priced, unpriced_reason FROM metering.usage_records WHERE model = 'mystery-model'`);
@@ -202,13 +234,13 @@ describe('usage-metering', () => {
     ]);
     const r = await reportWith('org-priced', 2);
     expect(requestsIn(r)).toBe(2);
-    expect(r.groups.find((g) => g.key === 'gpt-4o')).toEqual({ key: 'gpt-4o', requests: 1, inputTokens: 4, outputTokens: 0, cost: '0.00001', unpricedRequests: 0 });
+    expect(r.groups.find((g) => g.key === 'gpt-4o')).toEqual({ key: 'gpt-4o', requests: 1, inputTokens: 4, outputTokens: 0, cost: '0.00001', unpricedRequests: 0, ...ALL_USAGE_READ });
   });
 
   it('prices a span that arrived before its definition once the definition is published', async () => {
     await publish([llmSpan({ organisationId: 'org-late', model: 'late-model', input: 2000, output: 300, extra: { [GenAiAttr.cacheReadTokens]: 1500 } })]);
     const before = await reportWith('org-late', 1);
-    expect(before.groups).toEqual([{ key: 'late-model', requests: 1, inputTokens: 2000, outputTokens: 300, cost: '0', unpricedRequests: 1 }]);
+    expect(before.groups).toEqual([{ key: 'late-model', requests: 1, inputTokens: 2000, outputTokens: 300, cost: '0', unpricedRequests: 1, ...ALL_USAGE_READ }]);
 
     const late = definition({ id: 'def_late', organisationId: 'org-late', matchPattern: '^late-model$', prices: { input: '0.000003', cache_read: '0.0000003', output: '0.000015' } });
     FakeRegistryHandler.definitions = [...FakeRegistryHandler.definitions, late];
@@ -216,8 +248,86 @@ describe('usage-metering', () => {
 
     const after = await eventually(() => report('org-late'), (r) => r.groups[0]?.unpricedRequests === 0, 'the late span to be priced', 15_000);
     // uncached 500 x 0.000003 = 0.0015; cache_read 1500 x 0.0000003 = 0.00045; output 300 x 0.000015 = 0.0045; total 0.00645
-    expect(after.groups).toEqual([{ key: 'late-model', requests: 1, inputTokens: 2000, outputTokens: 300, cost: '0.00645', unpricedRequests: 0 }]);
+    expect(after.groups).toEqual([{ key: 'late-model', requests: 1, inputTokens: 2000, outputTokens: 300, cost: '0.00645', unpricedRequests: 0, ...ALL_USAGE_READ }]);
     expect(after.totalCost).toBe('0.00645');
+  });
+
+  describe('a record for every call the gateway answered', () => {
+    let reported: SpanRecord;
+    let missing: SpanRecord;
+    let failed: SpanRecord;
+    let partial: SpanRecord;
+    let otlpWithoutUsage: SpanRecord;
+
+    beforeAll(async () => {
+      reported = gatewayCallSpan({ organisationId: 'org-missing', model: 'gpt-4o', usage: { input: 1234, output: 567 }, usageStatus: 'reported' }); // 0.008755
+      // A stream whose usage event the gateway could not read: today's gateway sets no status.
+      missing = gatewayCallSpan({ organisationId: 'org-missing', model: 'gpt-4o' });
+      failed = gatewayCallSpan({ organisationId: 'org-missing', model: 'gpt-4o', usageStatus: 'missing', errorType: 'rate_limited' });
+      // Cut short after 100 input and 40 output tokens: 100 x 0.0000025 + 40 x 0.00001 = 0.00065
+      partial = gatewayCallSpan({ organisationId: 'org-missing', model: 'gpt-4o', usage: { input: 100, output: 40 }, usageStatus: 'partial', errorType: 'ClientGone' });
+      otlpWithoutUsage = { ...gatewayCallSpan({ organisationId: 'org-missing', model: 'gpt-4o' }), source: 'otlp' };
+      await publish([reported, missing, otlpWithoutUsage, failed, partial]);
+      await reportWith('org-missing', 4);
+    });
+
+    it('stores a gateway call without usage as usage-missing, with no cost and its error type', async () => {
+      const rows = await db.query(
+        `SELECT span_id, usage_status, error_type, priced, cost::text AS cost, unpriced_reason, input_tokens::int AS input, output_tokens::int AS output
+           FROM metering.usage_records WHERE organisation_id = 'org-missing' ORDER BY span_id`,
+      );
+      expect(rows.rows).toEqual(
+        [
+          { span_id: reported.spanId, usage_status: 'reported', error_type: null, priced: true, cost: '0.008755', unpriced_reason: null, input: 1234, output: 567 },
+          { span_id: missing.spanId, usage_status: 'missing', error_type: null, priced: false, cost: null, unpriced_reason: 'usage_missing', input: 0, output: 0 },
+          { span_id: failed.spanId, usage_status: 'missing', error_type: 'rate_limited', priced: false, cost: null, unpriced_reason: 'usage_missing', input: 0, output: 0 },
+          { span_id: partial.spanId, usage_status: 'partial', error_type: 'ClientGone', priced: true, cost: '0.00065', unpriced_reason: null, input: 100, output: 40 },
+        ].sort((a, b) => (a.span_id < b.span_id ? -1 : 1)),
+      );
+    });
+
+    it('does not store a span from another producer that has no usage', async () => {
+      const rows = await db.query(`SELECT count(*)::int AS n FROM metering.usage_records WHERE span_id = $1`, [otlpWithoutUsage.spanId]);
+      expect(rows.rows[0].n).toBe(0);
+    });
+
+    it('counts calls with missing usage in the report beside unpriced ones, and in the requests', async () => {
+      const r = await report('org-missing');
+      expect(r.groups).toEqual([
+        { key: 'gpt-4o', requests: 4, inputTokens: 1334, outputTokens: 607, cost: '0.009405', unpricedRequests: 0, missingUsageRequests: 2, partialUsageRequests: 1, errorRequests: 2 },
+      ]);
+      expect(r.totalCost).toBe('0.009405');
+    });
+
+    it('never prices a usage-missing call, not even at $0 once re-pricing runs', async () => {
+      // A definition change makes the re-pricer walk the unpriced records; a late span shows when it has.
+      await publish([gatewayCallSpan({ organisationId: 'org-missing', model: 'late-missing', usage: { input: 10, output: 0 } })]);
+      await reportWith('org-missing', 5);
+      const late = definition({ id: 'def_late_missing', organisationId: 'org-missing', matchPattern: '^late-missing$', prices: { input: '0.001', output: '0.001' } });
+      FakeRegistryHandler.definitions = [...FakeRegistryHandler.definitions, late];
+      await h.bus.publish('registry.v1.events.model-definition-changed', { id: late.id, scope: { organisationId: 'org-missing', projectId: null }, change: 'created', at: new Date().toISOString() });
+      await eventually(() => report('org-missing'), (r) => r.groups.every((g) => g.unpricedRequests === 0), 'the late span to be priced', 15_000);
+      const rows = await db.query(`SELECT priced, cost FROM metering.usage_records WHERE usage_status = 'missing' AND organisation_id = 'org-missing'`);
+      expect(rows.rows).toEqual([
+        { priced: false, cost: null },
+        { priced: false, cost: null },
+      ]);
+    });
+  });
+
+  it('records a usage-missing call once when its span arrives again', async () => {
+    const missing = gatewayCallSpan({ organisationId: 'org-missing-dup', model: 'gpt-4o', usageStatus: 'missing', errorType: 'upstream_error' });
+    await publish([missing]);
+    await reportWith('org-missing-dup', 1);
+    // Twice again, in a batch with a new id, with a marker: once the marker is counted, the batch has been handled.
+    const marker = gatewayCallSpan({ organisationId: 'org-missing-dup', model: 'gpt-4o', usage: { input: 10, output: 0 } });
+    await publish([missing, missing, marker]);
+    const r = await reportWith('org-missing-dup', 2);
+    expect(r.groups).toEqual([
+      { key: 'gpt-4o', requests: 2, inputTokens: 10, outputTokens: 0, cost: '0.000025', unpricedRequests: 0, missingUsageRequests: 1, partialUsageRequests: 0, errorRequests: 1 },
+    ]);
+    const count = await db.query(`SELECT count(*)::int AS n FROM metering.usage_records WHERE trace_id = $1 AND span_id = $2`, [missing.traceId, missing.spanId]);
+    expect(count.rows[0].n).toBe(1);
   });
 
   describe('grouping and tenancy', () => {
@@ -239,10 +349,10 @@ describe('usage-metering', () => {
     it('groups by key, most expensive first, unpriced calls counted apart', async () => {
       const r = await report('org-groups', { groupBy: 'key' });
       expect(r.groups).toEqual([
-        { key: 'key-2', requests: 1, inputTokens: 3000, outputTokens: 0, cost: '0.003', unpricedRequests: 0 },
-        { key: 'key-1', requests: 2, inputTokens: 1100, outputTokens: 110, cost: '0.0024', unpricedRequests: 0 },
-        { key: '(none)', requests: 1, inputTokens: 5, outputTokens: 0, cost: '0.000005', unpricedRequests: 0 },
-        { key: 'key-3', requests: 1, inputTokens: 7, outputTokens: 7, cost: '0', unpricedRequests: 1 },
+        { key: 'key-2', requests: 1, inputTokens: 3000, outputTokens: 0, cost: '0.003', unpricedRequests: 0, ...ALL_USAGE_READ },
+        { key: 'key-1', requests: 2, inputTokens: 1100, outputTokens: 110, cost: '0.0024', unpricedRequests: 0, ...ALL_USAGE_READ },
+        { key: '(none)', requests: 1, inputTokens: 5, outputTokens: 0, cost: '0.000005', unpricedRequests: 0, ...ALL_USAGE_READ },
+        { key: 'key-3', requests: 1, inputTokens: 7, outputTokens: 7, cost: '0', unpricedRequests: 1, ...ALL_USAGE_READ },
       ]);
       expect(r.totalCost).toBe('0.005405');
     });
@@ -250,9 +360,9 @@ describe('usage-metering', () => {
     it('groups by project, using a project’s own definition before the organisation’s', async () => {
       const r = await report('org-groups', { groupBy: 'project' });
       expect(r.groups).toEqual([
-        { key: 'proj-a', requests: 2, inputTokens: 4000, outputTokens: 100, cost: '0.0042', unpricedRequests: 0 },
-        { key: 'proj-b', requests: 2, inputTokens: 107, outputTokens: 17, cost: '0.0012', unpricedRequests: 1 },
-        { key: '(none)', requests: 1, inputTokens: 5, outputTokens: 0, cost: '0.000005', unpricedRequests: 0 },
+        { key: 'proj-a', requests: 2, inputTokens: 4000, outputTokens: 100, cost: '0.0042', unpricedRequests: 0, ...ALL_USAGE_READ },
+        { key: 'proj-b', requests: 2, inputTokens: 107, outputTokens: 17, cost: '0.0012', unpricedRequests: 1, ...ALL_USAGE_READ },
+        { key: '(none)', requests: 1, inputTokens: 5, outputTokens: 0, cost: '0.000005', unpricedRequests: 0, ...ALL_USAGE_READ },
       ]);
     });
 
@@ -267,7 +377,7 @@ describe('usage-metering', () => {
 
     it('never shows another organisation’s records', async () => {
       const other = await reportWith('org-other', 1, { groupBy: 'project' });
-      expect(other.groups).toEqual([{ key: 'proj-a', requests: 1, inputTokens: 1, outputTokens: 1, cost: '2', unpricedRequests: 0 }]);
+      expect(other.groups).toEqual([{ key: 'proj-a', requests: 1, inputTokens: 1, outputTokens: 1, cost: '2', unpricedRequests: 0, ...ALL_USAGE_READ }]);
       const groups = await report('org-groups', { groupBy: 'project' });
       expect(groups.groups.find((g) => g.key === 'proj-a')).toMatchObject({ requests: 2, cost: '0.0042' });
       const nobody = await report('org-nobody');
@@ -318,6 +428,6 @@ describe('usage-metering started before the model registry', () => {
 
     await early.start((runtime) => startBusService('fake-registry', FakeRegistryModule, runtime));
     const r = await eventually(() => report('org-priced', {}, null, early), (x) => x.groups.length > 0, 'the span to be recorded', 15_000);
-    expect(r.groups).toEqual([{ key: 'gpt-4o', requests: 1, inputTokens: 1234, outputTokens: 567, cost: '0.008755', unpricedRequests: 0 }]);
+    expect(r.groups).toEqual([{ key: 'gpt-4o', requests: 1, inputTokens: 1234, outputTokens: 567, cost: '0.008755', unpricedRequests: 0, ...ALL_USAGE_READ }]);
   });
 });

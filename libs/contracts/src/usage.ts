@@ -23,11 +23,18 @@ export class CostsQueryDto {
 
 export class CostGroupView {
   @ApiProperty({ description: 'The value grouped on (model name, project id or key id).' }) key!: string;
-  @ApiProperty() requests!: number;
+  @ApiProperty({ description: 'Calls in this group, including those with missing usage.' }) requests!: number;
   @ApiProperty() inputTokens!: number;
   @ApiProperty() outputTokens!: number;
   @ApiProperty({ example: '0.000123', description: 'USD, exact decimal string.' }) cost!: string;
-  @ApiProperty({ description: 'Requests in this group with no price (not counted in cost).' }) unpricedRequests!: number;
+  @ApiProperty({ description: 'Requests in this group with usage but no price (not counted in cost); a new definition or price version can price them.' })
+  unpricedRequests!: number;
+  @ApiProperty({ description: 'Requests in this group whose usage could not be read: no tokens, no cost (never $0), not in unpricedRequests.' })
+  missingUsageRequests!: number;
+  @ApiProperty({ description: 'Requests in this group cut short (a stream the client left or the upstream broke): their usage and cost are what was seen so far.' })
+  partialUsageRequests!: number;
+  @ApiProperty({ description: 'Requests in this group that failed (the span carries an error type), with or without usage.' })
+  errorRequests!: number;
 }
 
 export class CostReportView {

@@ -20,6 +20,9 @@ export interface CostGroupRow {
   outputTokens: string;
   cost: string;
   unpricedRequests: string;
+  missingUsageRequests: string;
+  partialUsageRequests: string;
+  errorRequests: string;
 }
 
 export interface CostsWindow {
@@ -43,14 +46,18 @@ export class CostsReportRepository {
       params.push(scope.projectId);
       where += ` AND project_id = $${params.length}`;
     }
-    // Sums in numeric (exact); an unpriced call is counted, its (absent) cost is not.
+    // Sums in numeric (exact); an unpriced or usage-missing call is counted, its (absent) cost is not.
+    // Unpriced and usage-missing are apart: a definition can price the first, never the second.
     return this.dataSource.query(
       `SELECT ${GROUP_EXPRESSION[window.groupBy]} AS "key",
               count(*)::text AS "requests",
               sum(input_tokens)::text AS "inputTokens",
               sum(output_tokens)::text AS "outputTokens",
               COALESCE(sum(cost) FILTER (WHERE priced), 0)::text AS "cost",
-              (count(*) FILTER (WHERE NOT priced))::text AS "unpricedRequests"
+              (count(*) FILTER (WHERE NOT priced AND usage_status <> 'missing'))::text AS "unpricedRequests",
+              (count(*) FILTER (WHERE usage_status = 'missing'))::text AS "missingUsageRequests",
+              (count(*) FILTER (WHERE usage_status = 'partial'))::text AS "partialUsageRequests",
+              (count(*) FILTER (WHERE error_type IS NOT NULL))::text AS "errorRequests"
          FROM usage_records
         WHERE ${where}
         GROUP BY 1

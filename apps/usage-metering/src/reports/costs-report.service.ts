@@ -53,5 +53,8 @@ function toGroupView(row: CostGroupRow): CostGroupView {
     // numeric's text keeps the widest scale summed ("0.0087550"); write it in the one normal form.
     cost: formatDecimal(parseDecimal(row.cost)),
     unpricedRequests: Number(row.unpricedRequests),
+    missingUsageRequests: Number(row.missingUsageRequests),
+    partialUsageRequests: Number(row.partialUsageRequests),
+    errorRequests: Number(row.errorRequests),
   };
 }
