@@ -1,7 +1,8 @@
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { AdapterLoadError, AdapterRegistry } from './adapter-registry.js';
-import type { ChatOperation } from './adapter-v2.js';
+import type { ChatOperation, ProviderAdapterV2 } from './adapter-v2.js';
+import type { ProviderAdapter } from './adapter.js';
 import { utf8 } from './testing/chunk-splits.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -78,5 +79,22 @@ describe('AdapterRegistry', () => {
     const first = registry.get('fixture-v1');
     await expect(registry.load(plugin('v1-plugin.mjs'))).rejects.toThrow('the adapter id fixture-v1 is already taken');
     expect(registry.get('fixture-v1')).toBe(first);
+  });
+
+  it('serves a module that exports one id in both contract versions: get() the v1, getV2() the v2 itself', async () => {
+    const registry = new AdapterRegistry();
+    const v1 = (await import(plugin('v1-plugin.mjs'))).adapter as ProviderAdapter;
+    const v2: ProviderAdapterV2 = { ...((await import(plugin('v2-plugin.mjs'))).adapters[0] as ProviderAdapterV2), id: 'fixture-v1' };
+    registry.registerModule('both-versions', { adapters: [v2, v1] });
+    expect(registry.get('fixture-v1')).toBe(v1);
+    expect(registry.getV2('fixture-v1')).toBe(v2);
+    expect(registry.ids()).toEqual(['fixture-v1']);
+  });
+
+  it('refuses a module that exports one id twice in the same contract version, registering nothing', async () => {
+    const registry = new AdapterRegistry();
+    const v2 = (await import(plugin('v2-plugin.mjs'))).adapters[0] as ProviderAdapterV2;
+    expect(() => registry.registerModule('twice', { adapters: [v2, { ...v2 }] })).toThrow('adapter plugin twice could not be loaded: the adapter id fixture-v2 is already taken');
+    expect(registry.ids()).toEqual([]);
   });
 });

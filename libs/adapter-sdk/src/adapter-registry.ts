@@ -18,7 +18,7 @@ export class AdapterLoadError extends Error {
 export type AnyProviderAdapter = ProviderAdapter | ProviderAdapterV2;
 
 interface Registered {
-  /** Only for adapters registered as v1: today's handler calls them directly. */
+  /** Only when a v1 adapter was registered under this id: today's handler calls it directly. */
   v1: ProviderAdapter | undefined;
   v2: ProviderAdapterV2;
 }
@@ -63,14 +63,11 @@ export function adapterProblem(candidate: unknown): string | undefined {
 export class AdapterRegistry {
   private readonly adapters = new Map<string, Registered>();
 
+  /** Registers one adapter (built in code, not loaded): the same checks as a plugin's. */
   register(adapter: AnyProviderAdapter): void {
-    const problem = adapterProblem(adapter);
+    const problem = this.unitProblem([adapter]);
     if (problem) throw new AdapterLoadError(problem);
-    if (this.adapters.has(adapter.id)) throw new AdapterLoadError(`two adapters claim the id ${adapter.id}`);
-    this.adapters.set(
-      adapter.id,
-      adapter.specificationVersion === 'v2' ? { v1: undefined, v2: adapter as ProviderAdapterV2 } : { v1: adapter as ProviderAdapter, v2: bridgeV1Adapter(adapter as ProviderAdapter) },
-    );
+    this.add([adapter]);
   }
 
   /**
@@ -80,27 +77,54 @@ export class AdapterRegistry {
    * @throws AdapterLoadError naming the specifier and why
    */
   async load(specifier: string, options: { baseDir?: string } = {}): Promise<AnyProviderAdapter[]> {
-    const fail = (reason: string, cause?: unknown): AdapterLoadError =>
-      new AdapterLoadError(`adapter plugin ${specifier} could not be loaded: ${reason}`, { specifier, cause });
     let mod: Record<string, unknown>;
     try {
       mod = (await import(importTarget(specifier, options.baseDir ?? process.cwd()))) as Record<string, unknown>;
     } catch (err) {
-      throw fail(err instanceof Error ? err.message : String(err), err);
+      throw loadError(specifier, err instanceof Error ? err.message : String(err), err);
     }
+    return this.registerModule(specifier, mod);
+  }
+
+  /**
+   * The part of `load` after the import: registers what an already imported module exports, with the
+   * same rules and errors. Built-in adapters come in this way, so they pass the checks a plugin does.
+   * One module may export the same id once per contract version (a v1 and a v2): `get` then serves
+   * the v1, for the v1 handler, and `getV2` the v2 itself rather than the bridge.
+   * @throws AdapterLoadError naming the specifier and why
+   */
+  registerModule(specifier: string, mod: Readonly<Record<string, unknown>>): AnyProviderAdapter[] {
     const exported = mod.adapters ?? mod.adapter ?? mod.default;
     const found: unknown[] = exported === undefined ? [] : Array.isArray(exported) ? exported : [exported];
-    if (found.length === 0) throw fail('it exports no adapter (expected `adapter`, `adapters` or a default export)');
-    const ids = new Set<string>();
-    for (const candidate of found) {
-      const problem = adapterProblem(candidate);
-      if (problem) throw fail(problem);
-      const id = (candidate as AnyProviderAdapter).id;
-      if (this.adapters.has(id) || ids.has(id)) throw fail(`the adapter id ${id} is already taken`);
-      ids.add(id);
-    }
-    for (const a of found as AnyProviderAdapter[]) this.register(a);
+    if (found.length === 0) throw loadError(specifier, 'it exports no adapter (expected `adapter`, `adapters` or a default export)');
+    const problem = this.unitProblem(found);
+    if (problem) throw loadError(specifier, problem);
+    this.add(found as AnyProviderAdapter[]);
     return found as AnyProviderAdapter[];
+  }
+
+  /** Why these adapters cannot register together, or undefined: each valid, no id taken, at most one per id and version. */
+  private unitProblem(candidates: readonly unknown[]): string | undefined {
+    const seen = new Set<string>();
+    for (const candidate of candidates) {
+      const problem = adapterProblem(candidate);
+      if (problem) return problem;
+      const { id, specificationVersion } = candidate as AnyProviderAdapter;
+      if (this.adapters.has(id) || seen.has(`${specificationVersion}:${id}`)) return `the adapter id ${id} is already taken`;
+      seen.add(`${specificationVersion}:${id}`);
+    }
+    return undefined;
+  }
+
+  private add(adapters: readonly AnyProviderAdapter[]): void {
+    const byId = new Map<string, { v1?: ProviderAdapter; v2?: ProviderAdapterV2 }>();
+    for (const a of adapters) {
+      const entry = byId.get(a.id) ?? {};
+      if (a.specificationVersion === 'v2') entry.v2 = a as ProviderAdapterV2;
+      else entry.v1 = a as ProviderAdapter;
+      byId.set(a.id, entry);
+    }
+    for (const [id, { v1, v2 }] of byId) this.adapters.set(id, { v1, v2: v2 ?? bridgeV1Adapter(v1!) });
   }
 
   /** A v1 adapter, for the v1 handler; undefined for adapters registered as v2. */
@@ -113,9 +137,14 @@ export class AdapterRegistry {
     return this.adapters.get(id)?.v2;
   }
 
+  /** Every registered id, in registration order (built-ins first). */
   ids(): string[] {
     return [...this.adapters.keys()];
   }
+}
+
+function loadError(specifier: string, reason: string, cause?: unknown): AdapterLoadError {
+  return new AdapterLoadError(`adapter plugin ${specifier} could not be loaded: ${reason}`, { specifier, cause });
 }
 
 /** A path becomes a file URL (import() would resolve it against this file); a package name stays as it is. */
