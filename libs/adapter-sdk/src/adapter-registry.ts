@@ -1,3 +1,4 @@
+import { readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { SUPPORTED_SPECIFICATION_VERSIONS, type ProviderAdapter } from './adapter.js';
@@ -71,7 +72,8 @@ export class AdapterRegistry {
   }
 
   /**
-   * Loads a plugin: a package name, or a path (relative to `baseDir`, default the working directory).
+   * Loads a plugin: a package name, or a path to a module or a package directory (relative to
+   * `baseDir`, default the working directory).
    * It must export `adapter`, `adapters` or a default (one adapter or an array). Either all its
    * adapters register or none does.
    * @throws AdapterLoadError naming the specifier and why
@@ -147,9 +149,38 @@ function loadError(specifier: string, reason: string, cause?: unknown): AdapterL
   return new AdapterLoadError(`adapter plugin ${specifier} could not be loaded: ${reason}`, { specifier, cause });
 }
 
-/** A path becomes a file URL (import() would resolve it against this file); a package name stays as it is. */
+/**
+ * A path becomes a file URL (import() would resolve it against this file); a path to a package's
+ * directory, its entry point; a package name stays as it is, for Node's own resolution.
+ */
 function importTarget(specifier: string, baseDir: string): string {
   if (specifier.startsWith('file:')) return specifier;
-  if (specifier.startsWith('.') || path.isAbsolute(specifier)) return pathToFileURL(path.resolve(baseDir, specifier)).href;
-  return specifier;
+  if (!specifier.startsWith('.') && !path.isAbsolute(specifier)) return specifier;
+  const resolved = path.resolve(baseDir, specifier);
+  return pathToFileURL(isDirectory(resolved) ? packageEntry(resolved) : resolved).href;
+}
+
+function isDirectory(p: string): boolean {
+  try {
+    return statSync(p).isDirectory();
+  } catch {
+    return false; // import() names the missing file
+  }
+}
+
+/** A package directory's entry for import(): exports (".", import or default condition), else main, else index.js. */
+function packageEntry(dir: string): string {
+  let manifest: { exports?: unknown; main?: unknown } = {};
+  try {
+    manifest = JSON.parse(readFileSync(path.join(dir, 'package.json'), 'utf8')) as typeof manifest;
+  } catch {
+    // no readable package.json: index.js, as Node's folder rules
+  }
+  const pick = (e: unknown): string | undefined => {
+    if (typeof e === 'string') return e;
+    if (!isObject(e)) return undefined;
+    return pick(e['.']) ?? pick(e.import) ?? pick(e.default);
+  };
+  const entry = pick(manifest.exports) ?? (typeof manifest.main === 'string' ? manifest.main : 'index.js');
+  return path.resolve(dir, entry);
 }
