@@ -9,7 +9,7 @@ import { Logger } from '@nestjs/common';
 import { InProcessBroker, InProcessDurableStreams, JetStreamDurableStreams, type BusTransport, type DurableStreams } from '#libs/bus';
 import { ConfigError, loadConfig, type AppConfig } from '#libs/config';
 import { EmbeddedPostgresServer } from '#libs/db';
-import { logLevels, natsTransport, type RunningService, type ServiceRuntime } from '#libs/runtime';
+import { describeStartFailure, logLevels, natsTransport, type RunningService, type ServiceRuntime } from '#libs/runtime';
 import { startCredentialVault } from './credential-vault/src/credential-vault.module.js';
 import { startEvaluator } from './evaluator/src/evaluator.module.js';
 import { startGateway } from './gateway/src/gateway.module.js';
@@ -78,7 +78,7 @@ async function main(): Promise<void> {
     const mode = config.embedded ? `embedded (data in ${config.dataDir})` : 'all services in one process on DATABASE_URL and NATS_URL';
     process.stdout.write(`\nLLM gateway is up, ${mode}.\n${gateway.banner?.join('\n') ?? ''}\n\n`);
   } catch (err) {
-    logger.error(`start failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
+    logger.error(`start failed: ${describeStartFailure(err)}`);
     await stop('start failed', 1);
   }
 }

@@ -1,4 +1,6 @@
 import { Module, type DynamicModule } from '@nestjs/common';
+import { AdapterRegistry } from '#libs/adapter-sdk';
+import { loadAdapterRegistry } from '#libs/adapters';
 import { type RunningService, serviceInfrastructure, type ServiceRuntime, startBusService } from '#libs/runtime';
 import { UpstreamAddressPolicy } from '#libs/upstream-guard';
 import { AuditLogEntryEntity } from './audit/audit-log-entry.entity.js';
@@ -29,6 +31,8 @@ export class CredentialVaultModule {
   static async forRuntime(runtime: ServiceRuntime, options: CredentialVaultOptions = {}): Promise<DynamicModule> {
     // Keys first: without them the vault must refuse to start before it touches the database.
     const keys = await (options.keySource ?? new EnvironmentMasterKeySource(runtime.config)).load();
+    // The adapters a connection may name: the gateway's set, loaded by the same function.
+    const adapters = await loadAdapterRegistry(runtime.config);
     const infrastructure = await serviceInfrastructure(runtime, {
       schema: VAULT_SCHEMA,
       entities: [ConnectionEntity, AuditLogEntryEntity],
@@ -40,6 +44,7 @@ export class CredentialVaultModule {
       controllers: [ConnectionsHandler, PingHandler],
       providers: [
         { provide: MasterKeyRing, useValue: keys },
+        { provide: AdapterRegistry, useValue: adapters },
         EnvelopeCipher,
         ConnectionSecrets,
         ConnectionsRepository,

@@ -5,7 +5,7 @@ import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { AdapterRegistry } from '#libs/adapter-sdk';
-import { builtInAdapters } from '#libs/adapters';
+import { loadAdapterRegistry } from '#libs/adapters';
 import { createBusServer } from '#libs/bus';
 import { APP_CONFIG, type AppConfig } from '#libs/config';
 import { AuditLog, AuditLogRowEntity } from '#libs/db';
@@ -38,15 +38,11 @@ import { GatewayTracer } from './telemetry/gateway-tracer.js';
 
 export const GATEWAY_SCHEMA = 'gateway';
 
-function adapterRegistry(): AdapterRegistry {
-  const registry = new AdapterRegistry();
-  for (const adapter of builtInAdapters) registry.register(adapter);
-  return registry;
-}
-
 @Module({})
 export class GatewayModule {
   static async forRuntime(runtime: ServiceRuntime): Promise<DynamicModule> {
+    // Plugins first: one that fails to load stops the start before the database is touched.
+    const adapters = await loadAdapterRegistry(runtime.config);
     const infrastructure = await serviceInfrastructure(runtime, {
       schema: GATEWAY_SCHEMA,
       entities: [ApiKeyEntity, AuditLogRowEntity],
@@ -75,7 +71,7 @@ export class GatewayModule {
         { provide: UpstreamAddressPolicy, useFactory: (config: AppConfig) => UpstreamAddressPolicy.fromAllowList(config.upstreamAllowlist), inject: [APP_CONFIG] },
         { provide: HostResolver, useClass: SystemHostResolver },
         UpstreamPools,
-        { provide: AdapterRegistry, useFactory: adapterRegistry },
+        { provide: AdapterRegistry, useValue: adapters },
         GatewayTracer,
         ChatCompletionsHandler,
         V1Routes,

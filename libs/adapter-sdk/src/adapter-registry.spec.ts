@@ -1,7 +1,8 @@
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { AdapterLoadError, AdapterRegistry } from './adapter-registry.js';
-import type { ChatOperation } from './adapter-v2.js';
+import type { ChatOperation, ProviderAdapterV2 } from './adapter-v2.js';
+import type { ProviderAdapter } from './adapter.js';
 import { utf8 } from './testing/chunk-splits.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -78,5 +79,46 @@ describe('AdapterRegistry', () => {
     const first = registry.get('fixture-v1');
     await expect(registry.load(plugin('v1-plugin.mjs'))).rejects.toThrow('the adapter id fixture-v1 is already taken');
     expect(registry.get('fixture-v1')).toBe(first);
+  });
+
+  it('serves a module that exports one id in both contract versions: get() the v1, getV2() the v2 itself', async () => {
+    const registry = new AdapterRegistry();
+    const v1 = (await import(plugin('v1-plugin.mjs'))).adapter as ProviderAdapter;
+    const v2: ProviderAdapterV2 = { ...((await import(plugin('v2-plugin.mjs'))).adapters[0] as ProviderAdapterV2), id: 'fixture-v1' };
+    registry.registerModule('both-versions', { adapters: [v2, v1] });
+    expect(registry.get('fixture-v1')).toBe(v1);
+    expect(registry.getV2('fixture-v1')).toBe(v2);
+    expect(registry.ids()).toEqual(['fixture-v1']);
+  });
+
+  it('refuses a module that exports one id twice in the same contract version, registering nothing', async () => {
+    const registry = new AdapterRegistry();
+    const v2 = (await import(plugin('v2-plugin.mjs'))).adapters[0] as ProviderAdapterV2;
+    expect(() => registry.registerModule('twice', { adapters: [v2, { ...v2 }] })).toThrow('adapter plugin twice could not be loaded: the adapter id fixture-v2 is already taken');
+    expect(registry.ids()).toEqual([]);
+  });
+
+  it('loads a plugin package by its directory (package.json exports), with its v1 for get() and its v2 for getV2()', async () => {
+    const registry = new AdapterRegistry();
+    await registry.load('./acme-adapter', { baseDir: PLUGINS });
+    expect(registry.get('acme')?.specificationVersion).toBe('v1');
+    const acme = registry.getV2('acme')!;
+    expect(acme.validateSettings({ apiKey: 'ak-1' })).toEqual({ value: { settings: { baseUrl: 'https://api.acme.example/v1' }, secrets: { apiKey: 'ak-1' } } });
+    const chat = acme.chat as ChatOperation;
+    const { request, warnings } = await chat.buildRequest(
+      { model: 'gw', stream: true, includeUsage: false, seed: 3, messages: [{ role: 'user', content: [{ type: 'text', text: 'hi' }] }] },
+      { ...target, baseUrl: 'http://127.0.0.1:7000/v1' },
+    );
+    expect(request.url).toBe('http://127.0.0.1:7000/v1/chat/completions');
+    expect(request.headers).toMatchObject({ 'x-acme-key': 'k-1', 'x-acme-contract': 'v2' });
+    expect(JSON.parse(request.body ?? '')).toEqual({ model: 'up-model', messages: [{ role: 'user', content: 'hi' }], stream: true, stream_options: { include_usage: true } });
+    expect(warnings).toEqual([{ type: 'unsupported-setting', setting: 'seed' }]);
+    // Its stream decoder takes chunks cut anywhere and reports a stream without [DONE].
+    const sse = 'data: {"id":"c1","model":"up-model","choices":[{"index":0,"delta":{"content":"Hel"}}]}\n\ndata: {"id":"c1","choices":[{"index":0,"delta":{"content":"lo"},"finish_reason":"stop"}],"usage":{"prompt_tokens":3,"completion_tokens":2}}\n\n';
+    const decoder = chat.createStreamDecoder();
+    const parts = [...decoder.push(utf8(sse.slice(0, 50))), ...decoder.push(utf8(sse.slice(50))), ...decoder.end()];
+    expect(parts.filter((p) => p.type === 'text-delta').map((p) => (p as { text: string }).text).join('')).toBe('Hello');
+    expect(parts.find((p) => p.type === 'usage')).toMatchObject({ usage: { input: { total: 3 }, output: { total: 2 } } });
+    expect(parts.at(-1)).toMatchObject({ type: 'error', error: { message: 'the Acme stream ended before [DONE]' } });
   });
 });

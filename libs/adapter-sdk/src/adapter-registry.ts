@@ -1,3 +1,4 @@
+import { readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { SUPPORTED_SPECIFICATION_VERSIONS, type ProviderAdapter } from './adapter.js';
@@ -18,7 +19,7 @@ export class AdapterLoadError extends Error {
 export type AnyProviderAdapter = ProviderAdapter | ProviderAdapterV2;
 
 interface Registered {
-  /** Only for adapters registered as v1: today's handler calls them directly. */
+  /** Only when a v1 adapter was registered under this id: today's handler calls it directly. */
   v1: ProviderAdapter | undefined;
   v2: ProviderAdapterV2;
 }
@@ -63,44 +64,69 @@ export function adapterProblem(candidate: unknown): string | undefined {
 export class AdapterRegistry {
   private readonly adapters = new Map<string, Registered>();
 
+  /** Registers one adapter (built in code, not loaded): the same checks as a plugin's. */
   register(adapter: AnyProviderAdapter): void {
-    const problem = adapterProblem(adapter);
+    const problem = this.unitProblem([adapter]);
     if (problem) throw new AdapterLoadError(problem);
-    if (this.adapters.has(adapter.id)) throw new AdapterLoadError(`two adapters claim the id ${adapter.id}`);
-    this.adapters.set(
-      adapter.id,
-      adapter.specificationVersion === 'v2' ? { v1: undefined, v2: adapter as ProviderAdapterV2 } : { v1: adapter as ProviderAdapter, v2: bridgeV1Adapter(adapter as ProviderAdapter) },
-    );
+    this.add([adapter]);
   }
 
   /**
-   * Loads a plugin: a package name, or a path (relative to `baseDir`, default the working directory).
+   * Loads a plugin: a package name, or a path to a module or a package directory (relative to
+   * `baseDir`, default the working directory).
    * It must export `adapter`, `adapters` or a default (one adapter or an array). Either all its
    * adapters register or none does.
    * @throws AdapterLoadError naming the specifier and why
    */
   async load(specifier: string, options: { baseDir?: string } = {}): Promise<AnyProviderAdapter[]> {
-    const fail = (reason: string, cause?: unknown): AdapterLoadError =>
-      new AdapterLoadError(`adapter plugin ${specifier} could not be loaded: ${reason}`, { specifier, cause });
     let mod: Record<string, unknown>;
     try {
       mod = (await import(importTarget(specifier, options.baseDir ?? process.cwd()))) as Record<string, unknown>;
     } catch (err) {
-      throw fail(err instanceof Error ? err.message : String(err), err);
+      throw loadError(specifier, err instanceof Error ? err.message : String(err), err);
     }
+    return this.registerModule(specifier, mod);
+  }
+
+  /**
+   * The part of `load` after the import: registers what an already imported module exports, with the
+   * same rules and errors. Built-in adapters come in this way, so they pass the checks a plugin does.
+   * One module may export the same id once per contract version (a v1 and a v2): `get` then serves
+   * the v1, for the v1 handler, and `getV2` the v2 itself rather than the bridge.
+   * @throws AdapterLoadError naming the specifier and why
+   */
+  registerModule(specifier: string, mod: Readonly<Record<string, unknown>>): AnyProviderAdapter[] {
     const exported = mod.adapters ?? mod.adapter ?? mod.default;
     const found: unknown[] = exported === undefined ? [] : Array.isArray(exported) ? exported : [exported];
-    if (found.length === 0) throw fail('it exports no adapter (expected `adapter`, `adapters` or a default export)');
-    const ids = new Set<string>();
-    for (const candidate of found) {
-      const problem = adapterProblem(candidate);
-      if (problem) throw fail(problem);
-      const id = (candidate as AnyProviderAdapter).id;
-      if (this.adapters.has(id) || ids.has(id)) throw fail(`the adapter id ${id} is already taken`);
-      ids.add(id);
-    }
-    for (const a of found as AnyProviderAdapter[]) this.register(a);
+    if (found.length === 0) throw loadError(specifier, 'it exports no adapter (expected `adapter`, `adapters` or a default export)');
+    const problem = this.unitProblem(found);
+    if (problem) throw loadError(specifier, problem);
+    this.add(found as AnyProviderAdapter[]);
     return found as AnyProviderAdapter[];
+  }
+
+  /** Why these adapters cannot register together, or undefined: each valid, no id taken, at most one per id and version. */
+  private unitProblem(candidates: readonly unknown[]): string | undefined {
+    const seen = new Set<string>();
+    for (const candidate of candidates) {
+      const problem = adapterProblem(candidate);
+      if (problem) return problem;
+      const { id, specificationVersion } = candidate as AnyProviderAdapter;
+      if (this.adapters.has(id) || seen.has(`${specificationVersion}:${id}`)) return `the adapter id ${id} is already taken`;
+      seen.add(`${specificationVersion}:${id}`);
+    }
+    return undefined;
+  }
+
+  private add(adapters: readonly AnyProviderAdapter[]): void {
+    const byId = new Map<string, { v1?: ProviderAdapter; v2?: ProviderAdapterV2 }>();
+    for (const a of adapters) {
+      const entry = byId.get(a.id) ?? {};
+      if (a.specificationVersion === 'v2') entry.v2 = a as ProviderAdapterV2;
+      else entry.v1 = a as ProviderAdapter;
+      byId.set(a.id, entry);
+    }
+    for (const [id, { v1, v2 }] of byId) this.adapters.set(id, { v1, v2: v2 ?? bridgeV1Adapter(v1!) });
   }
 
   /** A v1 adapter, for the v1 handler; undefined for adapters registered as v2. */
@@ -113,14 +139,48 @@ export class AdapterRegistry {
     return this.adapters.get(id)?.v2;
   }
 
+  /** Every registered id, in registration order (built-ins first). */
   ids(): string[] {
     return [...this.adapters.keys()];
   }
 }
 
-/** A path becomes a file URL (import() would resolve it against this file); a package name stays as it is. */
+function loadError(specifier: string, reason: string, cause?: unknown): AdapterLoadError {
+  return new AdapterLoadError(`adapter plugin ${specifier} could not be loaded: ${reason}`, { specifier, cause });
+}
+
+/**
+ * A path becomes a file URL (import() would resolve it against this file); a path to a package's
+ * directory, its entry point; a package name stays as it is, for Node's own resolution.
+ */
 function importTarget(specifier: string, baseDir: string): string {
   if (specifier.startsWith('file:')) return specifier;
-  if (specifier.startsWith('.') || path.isAbsolute(specifier)) return pathToFileURL(path.resolve(baseDir, specifier)).href;
-  return specifier;
+  if (!specifier.startsWith('.') && !path.isAbsolute(specifier)) return specifier;
+  const resolved = path.resolve(baseDir, specifier);
+  return pathToFileURL(isDirectory(resolved) ? packageEntry(resolved) : resolved).href;
+}
+
+function isDirectory(p: string): boolean {
+  try {
+    return statSync(p).isDirectory();
+  } catch {
+    return false; // import() names the missing file
+  }
+}
+
+/** A package directory's entry for import(): exports (".", import or default condition), else main, else index.js. */
+function packageEntry(dir: string): string {
+  let manifest: { exports?: unknown; main?: unknown } = {};
+  try {
+    manifest = JSON.parse(readFileSync(path.join(dir, 'package.json'), 'utf8')) as typeof manifest;
+  } catch {
+    // no readable package.json: index.js, as Node's folder rules
+  }
+  const pick = (e: unknown): string | undefined => {
+    if (typeof e === 'string') return e;
+    if (!isObject(e)) return undefined;
+    return pick(e['.']) ?? pick(e.import) ?? pick(e.default);
+  };
+  const entry = pick(manifest.exports) ?? (typeof manifest.main === 'string' ? manifest.main : 'index.js');
+  return path.resolve(dir, entry);
 }

@@ -55,3 +55,31 @@ describe('UPSTREAM_ALLOWLIST', () => {
     }
   });
 });
+
+describe('ADAPTER_PLUGINS', () => {
+  it('is empty by default: only the built-in adapters load', () => {
+    expect(loadConfig({}).adapterPlugins).toEqual([]);
+    expect(loadConfig({ ADAPTER_PLUGINS: ' ' }).adapterPlugins).toEqual([]);
+  });
+
+  it('takes comma-separated package names and paths, in order', () => {
+    expect(loadConfig({ ADAPTER_PLUGINS: 'gateway-adapter-x, @acme/gw-adapter,./plugins/echo.mjs,../up/one.js,/opt/p/index.mjs,@acme/pkg/sub' }).adapterPlugins).toEqual([
+      'gateway-adapter-x',
+      '@acme/gw-adapter',
+      './plugins/echo.mjs',
+      '../up/one.js',
+      '/opt/p/index.mjs',
+      '@acme/pkg/sub',
+    ]);
+  });
+
+  it('stops the start naming the variable and each entry that is neither a package name nor a path', () => {
+    try {
+      loadConfig({ ADAPTER_PLUGINS: 'good-one,,My Adapter,./ok.mjs' });
+      throw new Error('expected a ConfigError');
+    } catch (e) {
+      expect(e).toBeInstanceOf(ConfigError);
+      expect((e as ConfigError).problems).toEqual([expect.stringMatching(/^ADAPTER_PLUGINS must be comma-separated package names .*these are neither: "", "My Adapter" \(got/)]);
+    }
+  });
+});

@@ -35,6 +35,7 @@ export const ENV_NAMES = {
   gatewayUrl: 'GATEWAY_URL',
   meteringNice: 'METERING_NICE',
   upstreamAllowlist: 'UPSTREAM_ALLOWLIST',
+  adapterPlugins: 'ADAPTER_PLUGINS',
 } as const satisfies Record<string, string>;
 
 export type ConfigField = keyof typeof ENV_NAMES;
@@ -63,6 +64,30 @@ function IsUpstreamAllowList(): PropertyDecorator {
     validator: {
       validate: (value: unknown) => problem(value) === undefined,
       defaultMessage: (args) => `$property ${problem(args?.value) ?? 'is invalid'}`,
+    },
+  });
+}
+
+/** `a, b,c` -> ['a', 'b', 'c']; empty or unset -> []. Empty entries stay, so the validator can name them. */
+const toList = ({ value }: { value: unknown }): unknown => {
+  if (typeof value !== 'string') return value;
+  return value.trim() === '' ? [] : value.split(',').map((entry) => entry.trim());
+};
+
+/** A package name (npm's rules: lowercase, optionally scoped, optionally a subpath) or a path (./, ../, / or file:). */
+const PLUGIN_SPECIFIER = /^(?:(?:\.{1,2}\/|\/|file:).+|(?:@[a-z0-9~-][a-z0-9._~-]*\/)?[a-z0-9~-][a-z0-9._~-]*(?:\/[^\s,]+)?)$/;
+
+/** ADAPTER_PLUGINS: the message names each entry that is neither a package name nor a path. */
+function IsPluginList(): PropertyDecorator {
+  const bad = (value: unknown): string[] => (Array.isArray(value) ? value.filter((e) => typeof e !== 'string' || !PLUGIN_SPECIFIER.test(e)).map(String) : ['']);
+  return ValidateBy({
+    name: 'isPluginList',
+    validator: {
+      validate: (value: unknown) => bad(value).length === 0,
+      defaultMessage: (args) =>
+        `$property must be comma-separated package names (my-adapter, @org/adapter) or paths (./plugins/x.mjs, /opt/x); these are neither: ${bad(args?.value)
+          .map((e) => JSON.stringify(e))
+          .join(', ')}`,
     },
   });
 }
@@ -183,6 +208,14 @@ export class AppConfig {
    */
   @IsUpstreamAllowList()
   upstreamAllowlist: string = '';
+
+  /**
+   * Adapter plugins loaded beside the built-in adapters: package names (resolved as any import) or
+   * paths (relative to the working directory). One that fails to load stops the start.
+   */
+  @Transform(toList)
+  @IsPluginList()
+  adapterPlugins: readonly string[] = [];
 
   /** Embedded mode: no DATABASE_URL and no NATS_URL; the product runs its own Postgres and an in-process bus. */
   get embedded(): boolean {

@@ -1,6 +1,5 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import {
-  IsIn,
   IsObject,
   IsOptional,
   IsString,
@@ -11,8 +10,15 @@ import {
   type ValidationOptions,
 } from 'class-validator';
 
-export const ADAPTER_IDS = ['openai-compatible', 'openai', 'anthropic', 'google-ai-studio', 'azure-openai', 'bedrock', 'vertex-ai'] as const;
-export type AdapterId = (typeof ADAPTER_IDS)[number];
+/**
+ * An adapter's id as a connection names it. Which ids exist is not a contract: it is whatever the
+ * vault loaded (built-ins and ADAPTER_PLUGINS), checked there at create; this only fixes the syntax.
+ */
+export type AdapterId = string;
+export const ADAPTER_ID_PATTERN = /^[a-z0-9][a-z0-9._-]{0,63}$/;
+export const ADAPTER_ID_MESSAGE = '$property must be an adapter id: 1-64 lowercase letters, digits, . _ or -, starting with a letter or digit';
+const ADAPTER_ID_DESCRIPTION =
+  'An adapter this gateway has loaded: the built-ins (openai-compatible, openai, anthropic) or one from ADAPTER_PLUGINS. Any other id is refused with the list of loaded adapters.';
 
 const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]{1,128}$/;
 
@@ -65,17 +71,20 @@ export class CreateConnectionDto {
   @Matches(NAME_PATTERN, { message: NAME_MESSAGE })
   name!: string;
 
-  @ApiProperty({ enum: ADAPTER_IDS, example: 'openai-compatible' })
-  @IsIn(ADAPTER_IDS)
+  @ApiProperty({ example: 'openai-compatible', pattern: ADAPTER_ID_PATTERN.source, description: ADAPTER_ID_DESCRIPTION })
+  @IsString()
+  @Matches(ADAPTER_ID_PATTERN, { message: ADAPTER_ID_MESSAGE })
   adapter!: AdapterId;
 
-  @ApiProperty({
+  @ApiPropertyOptional({
     example: 'https://api.openai.com/v1',
-    description: 'Loopback, private, link-local and cloud-metadata addresses are refused unless UPSTREAM_ALLOWLIST lets them through.',
+    description:
+      "Omit it to use the adapter's default endpoint (openai, anthropic); required for adapters without one (openai-compatible). Loopback, private, link-local and cloud-metadata addresses are refused unless UPSTREAM_ALLOWLIST lets them through.",
   })
+  @IsOptional()
   @IsHttpUrl()
   @MaxLength(2048)
-  baseUrl!: string;
+  baseUrl?: string;
 
   @ApiProperty({ example: 'sk-...', description: 'Stored encrypted; listed masked (last 4 characters).', writeOnly: true })
   @IsString()
@@ -100,8 +109,8 @@ export class ConnectionView {
   @ApiProperty() organisationId!: string;
   @ApiProperty({ type: String, nullable: true }) projectId!: string | null;
   @ApiProperty() name!: string;
-  @ApiProperty({ enum: ADAPTER_IDS }) adapter!: AdapterId;
-  @ApiProperty() baseUrl!: string;
+  @ApiProperty({ example: 'openai-compatible' }) adapter!: AdapterId;
+  @ApiProperty({ description: "The endpoint called: the one given at create, or the adapter's default." }) baseUrl!: string;
   @ApiProperty({ example: '••••wxyz', description: 'Only the last 4 characters of the key.' }) apiKeyMasked!: string;
   @ApiProperty({ type: 'object', additionalProperties: { type: 'string' }, description: 'Header names with masked values.' })
   headersMasked!: Record<string, string>;

@@ -2,6 +2,7 @@ import { readdirSync } from 'node:fs';
 import { setPriority } from 'node:os';
 import { Logger, type DynamicModule, type INestApplicationContext, type LogLevel, type Type } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
+import { AdapterLoadError } from '#libs/adapter-sdk';
 import { BusExceptionFilter, BusModule, createBusServer, JetStreamDurableStreams, type BusTransport, type DurableStreams } from '#libs/bus';
 import { ConfigError, ConfigModule, loadConfig, type AppConfig } from '#libs/config';
 import { DatabaseModule, openServiceDatabase, type ServiceDatabaseOptions } from '#libs/db';
@@ -84,7 +85,14 @@ export async function runStandalone(
   }
   const transport = natsTransport(config, name);
   const durable = await JetStreamDurableStreams.connect(transport);
-  const service = await start({ config, transport, databaseUrl: config.databaseUrl, durable });
+  let service: RunningService;
+  try {
+    service = await start({ config, transport, databaseUrl: config.databaseUrl, durable });
+  } catch (err) {
+    process.stderr.write(`${name} could not start: ${describeStartFailure(err)}\n`);
+    await durable.close().catch(() => undefined);
+    process.exit(1);
+  }
   logger.log(`${name} started (NATS ${transport.servers.join(',')})`);
   if (service.banner?.length) process.stdout.write(`\n${service.banner.join('\n')}\n\n`);
   const stop = async (signal: string): Promise<void> => {
@@ -95,6 +103,15 @@ export async function runStandalone(
   };
   process.once('SIGTERM', () => void stop('SIGTERM'));
   process.once('SIGINT', () => void stop('SIGINT'));
+}
+
+/**
+ * Why a start failed, for the operator: an error the operator can fix by configuration (a plugin
+ * that does not load) as its message alone, anything else with its stack.
+ */
+export function describeStartFailure(err: unknown): string {
+  if (err instanceof AdapterLoadError) return err.message;
+  return err instanceof Error ? (err.stack ?? err.message) : String(err);
 }
 
 /**

@@ -10,6 +10,8 @@ export interface RoutedModel {
 
 export interface RouteOptions {
   upstreamUrl: string;
+  /** The connection's adapter; openai-compatible by default. */
+  adapter?: string;
   upstreamKey?: string;
   modelName?: string;
   upstreamModel?: string;
@@ -41,7 +43,7 @@ export async function routeModel(product: Product, options: RouteOptions): Promi
   const upstreamModel = options.upstreamModel ?? `upstream-model-${n}`;
   const connection = await adminCall<{ id: string }>(product, 'POST', '/admin/connections', {
     name: `conn-${n}-${Date.now()}`,
-    adapter: 'openai-compatible',
+    adapter: options.adapter ?? 'openai-compatible',
     baseUrl: options.upstreamUrl,
     apiKey: options.upstreamKey ?? 'sk-upstream-test-key-0000',
     ...(options.headers ? { headers: options.headers } : {}),

@@ -72,6 +72,9 @@ export async function startProduct(options: ProductOptions = {}): Promise<Produc
   return mode === 'embedded' ? startEmbedded(options) : startDistributed(options);
 }
 
+/** Resolves once a child's stdout and stderr are drained: 'exit' can come before its last output. */
+const outputClosed = new WeakMap<ChildProcess, Promise<void>>();
+
 function spawnNode(script: string, env: Record<string, string>, cpus: string | undefined, sink: string[], extraNodeArgs: string[] = []): ChildProcess {
   // As `npm start` runs it (package.json): a small young generation keeps GC pauses short.
   const nodeArgs = ['--max-semi-space-size=16', ...extraNodeArgs, path.join(ROOT, script)];
@@ -80,6 +83,7 @@ function spawnNode(script: string, env: Record<string, string>, cpus: string | u
   const tag = path.basename(path.dirname(path.dirname(script))) || 'main';
   child.stdout!.on('data', (d: Buffer) => sink.push(`[${tag}] ${d.toString()}`));
   child.stderr!.on('data', (d: Buffer) => sink.push(`[${tag}:err] ${d.toString()}`));
+  outputClosed.set(child, new Promise((resolve) => child.once('close', () => resolve())));
   return child;
 }
 
@@ -87,7 +91,10 @@ async function waitFor<T>(what: string, probe: () => T | undefined | Promise<T |
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     const exited = children.find((c) => c.exitCode !== null || c.signalCode !== null);
-    if (exited) throw new Error(`a product process exited (${exited.exitCode ?? exited.signalCode}) while waiting for ${what}:\n${logs.join('')}`);
+    if (exited) {
+      await Promise.race([outputClosed.get(exited), new Promise((r) => setTimeout(r, 2000).unref())]);
+      throw new Error(`a product process exited (${exited.exitCode ?? exited.signalCode}) while waiting for ${what}:\n${logs.join('')}`);
+    }
     const value = await probe();
     if (value !== undefined) return value;
     await new Promise((r) => setTimeout(r, 50));

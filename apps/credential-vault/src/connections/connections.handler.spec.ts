@@ -134,6 +134,28 @@ describe('credential vault on the bus', () => {
     await expect(h.bus.request('vault.v1.connections.create', envelope(connection('ollama-local', { baseUrl: 'http://localhost:11434/v1' })))).resolves.toMatchObject({ name: 'ollama-local' });
   });
 
+  it('refuses an adapter this vault has not loaded with validation_failed naming adapter and the loaded adapters, storing nothing', async () => {
+    const err = await h.bus.request('vault.v1.connections.create', envelope(connection('bedrock-too-early', { adapter: 'bedrock' }))).catch((e: unknown) => e);
+    expect(err).toMatchObject({
+      code: 'validation_failed',
+      details: [{ field: 'adapter', messages: ['adapter bedrock is not loaded by this gateway; loaded adapters: openai-compatible, openai, anthropic'] }],
+    });
+    const page = await h.bus.request('vault.v1.connections.list', envelope({ limit: 200 }));
+    expect(page.items.map((c) => c.name)).not.toContain('bedrock-too-early');
+  });
+
+  it("stores the adapter's default endpoint for a connection created without baseUrl, and refuses one whose adapter has none", async () => {
+    const { baseUrl: _none, ...withoutUrl } = connection('claude');
+    await expect(h.bus.request('vault.v1.connections.create', envelope({ ...withoutUrl, adapter: 'anthropic' }))).resolves.toMatchObject({
+      adapter: 'anthropic',
+      baseUrl: 'https://api.anthropic.com',
+    });
+    await expect(h.bus.request('vault.v1.connections.create', envelope({ ...withoutUrl, name: 'vllm-nowhere', adapter: 'openai-compatible' }))).rejects.toMatchObject({
+      code: 'validation_failed',
+      details: [{ field: 'baseUrl', messages: ['is required'] }],
+    });
+  });
+
   it('answers not_found for an unknown id on get, reveal and delete', async () => {
     for (const subject of ['vault.v1.connections.get', 'vault.v1.connections.reveal', 'vault.v1.connections.delete'] as const) {
       await expect(h.bus.request(subject, envelope({ id: 'conn_doesnotexist' }))).rejects.toMatchObject({ code: 'not_found', details: { id: 'conn_doesnotexist' } });

@@ -1,4 +1,5 @@
 import { Injectable, Logger } from '@nestjs/common';
+import { AdapterRegistry } from '#libs/adapter-sdk';
 import { BusClient } from '#libs/bus';
 import {
   AppError,
@@ -20,6 +21,7 @@ import { UpstreamAddressPolicy } from '#libs/upstream-guard';
 import type { AuditAction } from '../audit/audit-action.js';
 import { AuditLogRepository } from '../audit/audit-log.repository.js';
 import { SecretUnreadableError } from '../crypto/envelope-cipher.js';
+import { checkConnectionAdapter } from './connection-adapter-check.js';
 import { ConnectionSecrets, type ConnectionCredentials } from './connection-secrets.js';
 import { toConnectionView, toResolvedConnection, toRevealedView } from './connection-views.js';
 import { ConnectionEntity } from './connection.entity.js';
@@ -43,14 +45,16 @@ export class ConnectionsService {
     private readonly transactions: VaultTransactions,
     private readonly bus: BusClient,
     private readonly upstreamAddresses: UpstreamAddressPolicy,
+    private readonly adapters: AdapterRegistry,
   ) {}
 
   async create({ scope, actor, input }: CommandEnvelope<CreateConnectionDto>): Promise<ConnectionView> {
     const attempt = attemptOf<AuditAction>({ scope, actor }, 'connection.created', null, input.projectId ?? scope.projectId);
     return audited(this.audit, attempt, async () => {
       const owner = ownerOfNewRow(scope, input.projectId);
+      const { baseUrl } = checkConnectionAdapter(this.adapters, input);
       // An address literal (any notation) is judged now; a host name on every connection the gateway opens.
-      const refused = this.upstreamAddresses.checkUrl(input.baseUrl);
+      const refused = this.upstreamAddresses.checkUrl(baseUrl);
       if (refused) throw AppError.validation([{ field: 'baseUrl', messages: [refused.forField('baseUrl')] }]);
       const credentials: ConnectionCredentials = { apiKey: input.apiKey, headers: { ...(input.headers ?? {}) } };
       const headerNames = Object.keys(credentials.headers);
@@ -60,7 +64,7 @@ export class ConnectionsService {
       row.projectId = owner.projectId;
       row.name = input.name;
       row.adapter = input.adapter;
-      row.baseUrl = input.baseUrl;
+      row.baseUrl = baseUrl;
       const sealed = this.secrets.seal(row, credentials);
       row.secretCiphertext = sealed.ciphertext;
       row.wrappedDataKey = sealed.wrappedDataKey;
