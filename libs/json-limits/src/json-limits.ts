@@ -31,18 +31,18 @@ const QUOTE = 0x22;
 const BACKSLASH = 0x5c;
 
 /**
- * The first limit `json` exceeds, or undefined when it exceeds none. Cheap first: nesting needs an
- * opening bracket per level and n items need n-1 commas, so counting those bytes with the native
- * Buffer.indexOf (and stopping as soon as a count passes its limit) decides a typical body without
- * looking at each byte. Only when a count passes does an exact, linear, non-recursive scan run,
- * which skips strings (brackets and commas inside them do not count) and stops at the first
- * violation. Invalid JSON is not this function's concern: JSON.parse refuses it afterwards.
+ * The first limit `json` exceeds, or undefined when it exceeds none. Cheap first: n items need at
+ * least 2n-1 bytes, so a body shorter than that cannot exceed an item or key limit, and nesting
+ * needs an opening bracket per level, so counting '[' and '{' with the native Buffer.indexOf
+ * (stopping as soon as the count passes the limit) decides the depth of a typical body without
+ * looking at each byte. Only when that cannot decide does the exact, linear, non-recursive scan
+ * run: it skips strings (brackets and commas inside them do not count; strings are skipped with
+ * indexOf too, so a large base64 image costs little) and stops at the first violation.
+ * Invalid JSON is not this function's concern: JSON.parse refuses it afterwards.
  */
 export function findJsonLimitViolation(json: Buffer, limits: JsonLimits): JsonLimitViolation | undefined {
   const maxItems = Math.min(limits.maxArrayItems, limits.maxObjectKeys);
-  // Each level opens with one byte; n items need 2n-1 bytes.
-  if (json.length <= limits.maxDepth && json.length <= 2 * maxItems - 1) return undefined;
-  if (countUpTo(json, COMMA, maxItems - 1) <= maxItems - 1 && countUpTo(json, OPEN_ARRAY, limits.maxDepth) + countUpTo(json, OPEN_OBJECT, limits.maxDepth) <= limits.maxDepth) {
+  if (json.length <= 2 * maxItems - 1 && countUpTo(json, OPEN_ARRAY, limits.maxDepth) + countUpTo(json, OPEN_OBJECT, limits.maxDepth) <= limits.maxDepth) {
     return undefined;
   }
   return scanExactly(json, limits);
