@@ -3,7 +3,10 @@
  * the JSON bounds scan (on the bytes) and the OpenAI schema validation (on the parsed body), on a
  * typical small chat body. Run: npm run build && npx node dist/test/bench/request-checks-microbench.js
  */
+import { EventEmitter } from 'node:events';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { findJsonLimitViolation } from '#libs/json-limits';
+import { ClientConcurrency } from '../../apps/gateway/src/edge/client-concurrency.js';
 import { OpenAIRequestValidator } from '../../apps/gateway/src/proxy/openai-request-validator.js';
 
 const body = Buffer.from(
@@ -40,3 +43,21 @@ if (findJsonLimitViolation(body, limits) !== undefined || validator.chatCompleti
 measure('JSON bounds (cheap byte counts)', () => findJsonLimitViolation(body, limits));
 measure('schema validation (CreateChatCompletionRequest)', () => validator.chatCompletion(parsed));
 measure('JSON.parse, for scale', () => JSON.parse(body.toString('utf8')));
+
+// A longer conversation (past the length at which the bounds need the exact scan).
+const turns = Array.from({ length: 20 }, (_, i) => ({ role: i % 2 ? 'assistant' : 'user', content: `Turn ${i}: ${'Some prose, with commas, [brackets] and "quotes". '.repeat(40)}` }));
+const long = Buffer.from(JSON.stringify({ model: 'gpt-4o-mini', messages: turns, temperature: 0.2 }));
+const longParsed: unknown = JSON.parse(long.toString('utf8'));
+console.log(`long conversation body: ${long.length} bytes`);
+measure('JSON bounds (exact scan)', () => findJsonLimitViolation(long, limits));
+measure('schema validation, 20 messages', () => validator.chatCompletion(longParsed));
+measure('JSON.parse, for scale', () => JSON.parse(long.toString('utf8')));
+
+// Counting a request in and out of the per-client bounds.
+const concurrency = new ClientConcurrency(16, 4096);
+const req = { socket: { remoteAddress: '127.0.0.1' } } as unknown as IncomingMessage;
+measure('per-client in-flight bound (admit + release)', () => {
+  const res = new EventEmitter() as unknown as ServerResponse;
+  concurrency.admit(req, res);
+  res.emit('close');
+});

@@ -58,6 +58,15 @@ describe('findJsonLimitViolation', () => {
     expect(check(`["a\\"${nested(20)}"]`)).toBeUndefined();
   });
 
+  it('finds the end of long strings, with and without escapes near and far from their start', () => {
+    const long = 'x'.repeat(1000);
+    for (const text of [long, `${long}\\`, `${long}"${long}`, `\\${long}`, `${'\\"'.repeat(100)}${long}`, `${long}\\\\`, `a${'\\'.repeat(63)}"`]) {
+      const json = JSON.stringify([text, [[[[[[[[]]]]]]]]]);
+      expect(check(json, { ...limits, maxDepth: 9 })).toBeUndefined();
+      expect(check(json, { ...limits, maxDepth: 8 })).toBe('depth');
+    }
+  });
+
   it('counts multi-byte UTF-8 text as text', () => {
     expect(check(JSON.stringify({ a: 'é[ü,ß{'.repeat(100), b: '日本語' }))).toBeUndefined();
   });
