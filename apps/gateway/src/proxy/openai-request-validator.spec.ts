@@ -1,5 +1,7 @@
+import { Ajv2020 } from 'ajv/dist/2020.js';
 import OpenAI from 'openai';
-import { OpenAIRequestValidator } from './openai-request-validator.js';
+import { openAIRequestSchemas } from './openai-request-schemas.generated.js';
+import { OpenAIRequestValidator, withDiscriminators } from './openai-request-validator.js';
 
 const validator = new OpenAIRequestValidator();
 const chat = (extra: Record<string, unknown> = {}): Record<string, unknown> => ({ model: 'gpt-4o', messages: [{ role: 'user', content: 'hi' }], ...extra });
@@ -116,5 +118,31 @@ describe('OpenAIRequestValidator', () => {
     expect(validator.embedding({ model: 'm', input: Array(2049).fill('a') })).toMatchObject({ param: 'input' });
     expect(validator.embedding({ model: 'm', input: 'x', dimensions: 0 })).toMatchObject({ param: 'dimensions' });
     expect(validator.embedding({ model: 'm', input: 'x', colour: 'red' })).toMatchObject({ param: 'colour', message: expect.stringContaining('Unrecognized request argument') });
+  });
+
+  it('accepts and refuses the same bodies with and without the discriminators it adds for speed', () => {
+    const options = { strict: false, strictNumbers: true, discriminator: true, validateFormats: false, logger: false as const };
+    const schema = openAIRequestSchemas.schemas.CreateChatCompletionRequest;
+    const asPublished = new Ajv2020(options).compile(schema);
+    const withTags = new Ajv2020(options).compile(withDiscriminators(schema) as object);
+    expect(JSON.stringify(withDiscriminators(schema))).toContain('"discriminator":{"propertyName":"role"}');
+    const messages = [
+      { role: 'user', content: 'hi' },
+      { role: 'user', content: [{ type: 'text', text: 'a' }, { type: 'image_url', image_url: { url: 'https://x/y.png' } }] },
+      { role: 'user', content: [{ type: 'video' }] },
+      { role: 'assistant', content: null, tool_calls: [{ id: '1', type: 'function', function: { name: 'f', arguments: '{}' } }] },
+      { role: 'assistant' },
+      { role: 'tool', content: 'x' },
+      { role: 'tool', content: 'x', tool_call_id: '1' },
+      { role: 'function', content: null, name: 'f' },
+      { role: 'wizard', content: 'x' },
+      { content: 'x' },
+      { role: 'system', content: 5 },
+      { role: 'developer', content: [{ type: 'image_url', image_url: { url: 'x:y' } }] },
+    ];
+    for (const message of messages) {
+      const body = chat({ messages: [message] });
+      expect([message, withTags(body)]).toEqual([message, asPublished(body)]);
+    }
   });
 });
