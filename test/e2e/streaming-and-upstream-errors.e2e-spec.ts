@@ -102,7 +102,7 @@ describe('streaming and upstream errors', () => {
     expect(fake.requests).toHaveLength(0);
   });
 
-  it('refuses a body over 64 MiB from its Content-Length with 413, without reading it', async () => {
+  it('refuses a body over V1_MAX_BODY_BYTES (32 MiB by default) from its Content-Length with 413, without reading it', async () => {
     const { hostname, port } = new URL(product.url);
     const answer = await new Promise<string>((resolve, reject) => {
       const socket = connect(Number(port), hostname, () => {

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import http from 'node:http';
+import type http from 'node:http';
 import { Module, type DynamicModule } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
@@ -16,6 +16,8 @@ import { ModelDefinitionsController } from './admin/model-definitions.controller
 import { ProviderModelsController } from './admin/provider-models.controller.js';
 import { UsageController } from './admin/usage.controller.js';
 import { AdminAuthGuard } from './auth/admin-auth.guard.js';
+import { createEdgeServer } from './edge/edge-server.js';
+import { boundedJsonParser, jsonLimitsOf } from './edge/json-body.js';
 import { AdminExceptionFilter } from './errors/admin-exception.filter.js';
 import { createValidationPipe } from './errors/validation.pipe.js';
 import { HealthController } from './health/health.controller.js';
@@ -29,6 +31,7 @@ import { GatewayKeysController } from './keys/gateway-keys.controller.js';
 import { Initial1732350000000 } from './migrations/1732350000000-initial.js';
 import { GatewayAuditLog1733560000000 } from './migrations/1733560000000-audit-log.js';
 import { ChatCompletionsHandler } from './proxy/chat-completions.handler.js';
+import { OpenAIRequestValidator } from './proxy/openai-request-validator.js';
 import { UpstreamPools } from './proxy/upstream-pools.js';
 import { V1FrontDoor } from './proxy/v1-front-door.js';
 import { V1Routes } from './proxy/v1-routes.js';
@@ -73,6 +76,7 @@ export class GatewayModule {
         UpstreamPools,
         { provide: AdapterRegistry, useValue: adapters },
         GatewayTracer,
+        OpenAIRequestValidator,
         ChatCompletionsHandler,
         V1Routes,
         V1FrontDoor,
@@ -93,24 +97,28 @@ export async function startGateway(runtime: ServiceRuntime): Promise<RunningGate
   const { config } = runtime;
   // The hot /v1 calls are answered from node:http before Fastify routes them (V1FrontDoor).
   let frontDoor: V1FrontDoor | undefined;
-  const serverFactory = (fastifyHandler: http.RequestListener): http.Server => {
-    const server = http.createServer((req, res) => {
+  // Timeouts and per-client bounds apply to every route, before either of them sees the request.
+  const serverFactory = (fastifyHandler: http.RequestListener): http.Server =>
+    createEdgeServer(config, (req, res) => {
       if (frontDoor?.serve(req, res)) return;
       fastifyHandler(req, res);
     });
-    server.keepAliveTimeout = 75_000;
-    return server;
-  };
   const app = await NestFactory.create<NestFastifyApplication>(
     await GatewayModule.forRuntime(runtime),
-    // Request ids name a request in the logs of every replica: a UUID, not Fastify's per-process counter.
-    new FastifyAdapter({ bodyLimit: 8 * 1024 * 1024, requestIdHeader: 'x-request-id', genReqId: () => randomUUID(), serverFactory }),
+    // Request ids name a request in the logs of every replica (a UUID, not a per-process counter).
+    // Every Fastify route reads at most ADMIN_MAX_BODY_BYTES; /v1 raises its own (V1Routes).
+    new FastifyAdapter({ bodyLimit: config.adminMaxBodyBytes, requestIdHeader: 'x-request-id', genReqId: () => randomUUID(), serverFactory }),
     { logger: logLevels(config), bufferLogs: false },
   );
+  const fastify = app.getHttpAdapter().getInstance();
+  // JSON bodies are bounded on their bytes before they are parsed (a body nested 10,000 deep
+  // used to crash the validation pipe with a stack overflow).
+  const jsonParser = boundedJsonParser(fastify.getDefaultJsonParser('error', 'error'), jsonLimitsOf(config));
+  app.useBodyParser('application/json', { bodyLimit: config.adminMaxBodyBytes }, jsonParser);
   app.connectMicroservice({ strategy: createBusServer(runtime.transport) }, { inheritAppConfig: false });
   app.useGlobalPipes(createValidationPipe());
   app.useGlobalFilters(new AdminExceptionFilter());
-  app.get(V1Routes).register(app.getHttpAdapter().getInstance());
+  app.get(V1Routes).register(fastify, jsonParser);
   frontDoor = app.get(V1FrontDoor);
 
   const document = SwaggerModule.createDocument(

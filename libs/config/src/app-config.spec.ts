@@ -23,6 +23,18 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ METERING_NICE: '-1' })).toThrow(/METERING_NICE must not be less than 0/);
   });
 
+  it('bounds what one request and one client may cost, with defaults above legitimate traffic', () => {
+    const config = loadConfig({});
+    expect(config.v1MaxBodyBytes).toBe(32 * 1024 * 1024);
+    expect(config.adminMaxBodyBytes).toBe(1024 * 1024);
+    expect(config.jsonMaxArrayItems).toBeGreaterThanOrEqual(200_000); // a long token-array prompt
+    expect(config.maxConcurrentRequestsPerAddress).toBeGreaterThan(1000); // the bench's c=1000 from one address
+    expect(loadConfig({ HTTP_HEADERS_TIMEOUT_MS: '500', HTTP_REQUEST_TIMEOUT_MS: '1000' }).httpRequestTimeoutMs).toBe(1000);
+    expect(() => loadConfig({ HTTP_HEADERS_TIMEOUT_MS: '5000', HTTP_REQUEST_TIMEOUT_MS: '1000' })).toThrow(/HTTP_HEADERS_TIMEOUT_MS must not be greater than HTTP_REQUEST_TIMEOUT_MS/);
+    expect(() => loadConfig({ JSON_MAX_DEPTH: '100000' })).toThrow(/JSON_MAX_DEPTH/);
+    expect(() => loadConfig({ V1_MAX_BODY_BYTES: '10' })).toThrow(/V1_MAX_BODY_BYTES/);
+  });
+
   it('refuses half of distributed mode', () => {
     try {
       loadConfig({ DATABASE_URL: 'postgres://u@h/db' });

@@ -36,6 +36,15 @@ export const ENV_NAMES = {
   meteringNice: 'METERING_NICE',
   upstreamAllowlist: 'UPSTREAM_ALLOWLIST',
   adapterPlugins: 'ADAPTER_PLUGINS',
+  v1MaxBodyBytes: 'V1_MAX_BODY_BYTES',
+  adminMaxBodyBytes: 'ADMIN_MAX_BODY_BYTES',
+  jsonMaxDepth: 'JSON_MAX_DEPTH',
+  jsonMaxArrayItems: 'JSON_MAX_ARRAY_ITEMS',
+  jsonMaxObjectKeys: 'JSON_MAX_OBJECT_KEYS',
+  httpHeadersTimeoutMs: 'HTTP_HEADERS_TIMEOUT_MS',
+  httpRequestTimeoutMs: 'HTTP_REQUEST_TIMEOUT_MS',
+  maxConcurrentRequestsPerConnection: 'MAX_CONCURRENT_REQUESTS_PER_CONNECTION',
+  maxConcurrentRequestsPerAddress: 'MAX_CONCURRENT_REQUESTS_PER_ADDRESS',
 } as const satisfies Record<string, string>;
 
 export type ConfigField = keyof typeof ENV_NAMES;
@@ -216,6 +225,73 @@ export class AppConfig {
   @Transform(toList)
   @IsPluginList()
   adapterPlugins: readonly string[] = [];
+  // ---- Hostile clients: what one request and one client may cost the gateway ----
+
+  /** The largest request body /v1 reads (a multimodal prompt with a few images fits); more is 413. */
+  @Transform(toInt)
+  @IsInt()
+  @Min(1024)
+  @Max(1024 * 1024 * 1024)
+  v1MaxBodyBytes: number = 32 * 1024 * 1024;
+
+  /** The largest request body /admin (and every other non-/v1 route) reads; more is 413. */
+  @Transform(toInt)
+  @IsInt()
+  @Min(1024)
+  @Max(1024 * 1024 * 1024)
+  adminMaxBodyBytes: number = 1024 * 1024;
+
+  /** Deepest nesting of a JSON body (a tool's JSON schema rarely passes 20). */
+  @Transform(toInt)
+  @IsInt()
+  @Min(8)
+  @Max(10_000)
+  jsonMaxDepth: number = 128;
+
+  /** Most items in one array of a JSON body (a completions prompt may be a token array of 100k+). */
+  @Transform(toInt)
+  @IsInt()
+  @Min(16)
+  @Max(100_000_000)
+  jsonMaxArrayItems: number = 500_000;
+
+  /** Most keys in one object of a JSON body. */
+  @Transform(toInt)
+  @IsInt()
+  @Min(16)
+  @Max(100_000_000)
+  jsonMaxObjectKeys: number = 10_000;
+
+  /** A client must send a request's headers within this time, or the connection is closed (408). */
+  @Transform(toInt)
+  @IsInt()
+  @Min(100)
+  @Max(600_000)
+  httpHeadersTimeoutMs: number = 10_000;
+
+  /**
+   * A client must send a whole request, body included, within this time, or the connection is
+   * closed (408). Node counts only the request: a long streamed answer is not cut by it.
+   */
+  @Transform(toInt)
+  @IsInt()
+  @Min(100)
+  @Max(3_600_000)
+  httpRequestTimeoutMs: number = 30_000;
+
+  /** Requests one client connection may have in flight (HTTP/1.1 pipelining); more are 429. */
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  @Max(1_000_000)
+  maxConcurrentRequestsPerConnection: number = 16;
+
+  /** Requests one client address may have in flight over all its connections; more are 429. */
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  @Max(10_000_000)
+  maxConcurrentRequestsPerAddress: number = 4096;
 
   /** Embedded mode: no DATABASE_URL and no NATS_URL; the product runs its own Postgres and an in-process bus. */
   get embedded(): boolean {
@@ -256,6 +332,9 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   }
   if (config.natsUrl === undefined && config.databaseUrl !== undefined) {
     problems.push('NATS_URL must be set when DATABASE_URL is set (distributed mode needs both)');
+  }
+  if (config.httpHeadersTimeoutMs > config.httpRequestTimeoutMs) {
+    problems.push('HTTP_HEADERS_TIMEOUT_MS must not be greater than HTTP_REQUEST_TIMEOUT_MS (the headers are part of the request)');
   }
   if (problems.length > 0) throw new ConfigError(problems);
   return Object.freeze(config);

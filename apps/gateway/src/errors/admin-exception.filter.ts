@@ -8,6 +8,8 @@ const STATUS_CODES: Partial<Record<number, ErrorCode>> = {
   [HttpStatus.FORBIDDEN]: ErrorCode.Forbidden,
   [HttpStatus.NOT_FOUND]: ErrorCode.NotFound,
   [HttpStatus.CONFLICT]: ErrorCode.Conflict,
+  [HttpStatus.PAYLOAD_TOO_LARGE]: ErrorCode.PayloadTooLarge,
+  [HttpStatus.TOO_MANY_REQUESTS]: ErrorCode.RateLimited,
   [HttpStatus.SERVICE_UNAVAILABLE]: ErrorCode.Unavailable,
 };
 

@@ -11,6 +11,7 @@ import { ReadModelService, type Route } from '../read-model/read-model.service.j
 import { GatewayTracer } from '../telemetry/gateway-tracer.js';
 import { InputLimit } from './input-limit.js';
 import { openAIError, openAIErrorType, writeOpenAIError, type OpenAIErrorBody } from './openai-error.js';
+import { OpenAIRequestValidator } from './openai-request-validator.js';
 import { UpstreamAnswerTooLarge, UpstreamExchange } from './upstream-exchange.js';
 import { UpstreamPools } from './upstream-pools.js';
 
@@ -35,6 +36,7 @@ export class ChatCompletionsHandler implements OnApplicationShutdown {
     private readonly pools: UpstreamPools,
     private readonly adapters: AdapterRegistry,
     private readonly tracer: GatewayTracer,
+    private readonly validator: OpenAIRequestValidator,
   ) {}
 
   async onApplicationShutdown(): Promise<void> {
@@ -50,7 +52,8 @@ export class ChatCompletionsHandler implements OnApplicationShutdown {
 
   /** Answers one call whose caller is known and whose body has been parsed (as JSON, any shape). */
   async handle(request: IncomingMessage, res: ServerResponse, principal: Principal, parsedBody: unknown): Promise<void> {
-    const invalid = validateChatBody(parsedBody);
+    // Types and ranges per OpenAI's request schema, before any upstream is paid for.
+    const invalid = this.validator.chatCompletion(parsedBody);
     if (invalid) {
       writeOpenAIError(res, 400, openAIError(invalid.message, 'invalid_request_error', null, invalid.param));
       return;
@@ -414,13 +417,4 @@ function passHeaders(headers: IncomingHttpHeaders, redactor: SecretRedactor): Re
     if (v !== undefined) out[k] = redactor.redact(Array.isArray(v) ? v.join(', ') : v);
   }
   return out;
-}
-
-function validateChatBody(body: unknown): { message: string; param: string } | undefined {
-  if (typeof body !== 'object' || body === null || Array.isArray(body)) return { message: 'The request body must be a JSON object.', param: 'body' };
-  const b = body as Record<string, unknown>;
-  if (typeof b.model !== 'string' || b.model.length === 0) return { message: 'model is required and must be a non-empty string.', param: 'model' };
-  if (!Array.isArray(b.messages) || b.messages.length === 0) return { message: 'messages is required and must be a non-empty array.', param: 'messages' };
-  if (b.stream !== undefined && typeof b.stream !== 'boolean') return { message: 'stream must be a boolean.', param: 'stream' };
-  return undefined;
 }

@@ -1,10 +1,10 @@
-import { Injectable, Logger } from '@nestjs/common';
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { APP_CONFIG, type AppConfig } from '#libs/config';
+import type { JsonLimits } from '#libs/json-limits';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { assertJsonWithinLimits, JsonLimitExceeded, jsonLimitsOf } from '../edge/json-body.js';
 import { ChatCompletionsHandler } from './chat-completions.handler.js';
 import { openAIError, writeOpenAIError } from './openai-error.js';
-
-/** The largest request body /v1 reads (a long multimodal prompt fits; more is refused with 413). */
-export const MAX_V1_BODY_BYTES = 64 * 1024 * 1024;
 
 const CHAT_COMPLETIONS = '/v1/chat/completions';
 
@@ -17,8 +17,17 @@ const CHAT_COMPLETIONS = '/v1/chat/completions';
 @Injectable()
 export class V1FrontDoor {
   private readonly logger = new Logger('V1');
+  /** The largest request body /v1 reads (V1_MAX_BODY_BYTES); more is refused with 413 and never forwarded. */
+  private readonly maxBodyBytes: number;
+  private readonly jsonLimits: JsonLimits;
 
-  constructor(private readonly chat: ChatCompletionsHandler) {}
+  constructor(
+    private readonly chat: ChatCompletionsHandler,
+    @Inject(APP_CONFIG) config: Readonly<AppConfig>,
+  ) {
+    this.maxBodyBytes = config.v1MaxBodyBytes;
+    this.jsonLimits = jsonLimitsOf(config);
+  }
 
   /** Serves the request when it is a hot /v1 call and answers true; false leaves it to Fastify. */
   serve(req: IncomingMessage, res: ServerResponse): boolean {
@@ -37,7 +46,7 @@ export class V1FrontDoor {
       writeOpenAIError(res, 415, openAIError('Content-Type must be application/json.', 'invalid_request_error', 'unsupported_media_type', 'content-type'));
       return;
     }
-    if (Number(req.headers['content-length']) > MAX_V1_BODY_BYTES) {
+    if (Number(req.headers['content-length']) > this.maxBodyBytes) {
       this.tooLarge(res);
       return;
     }
@@ -45,20 +54,32 @@ export class V1FrontDoor {
     let size = 0;
     req.on('data', (chunk: Buffer) => {
       size += chunk.length;
-      if (size > MAX_V1_BODY_BYTES) {
+      if (size > this.maxBodyBytes) {
+        // Stop reading and holding the body; close once the 413 is out (destroying at once could drop it).
+        chunks.length = 0;
+        req.removeAllListeners('data');
+        req.pause();
         if (!res.headersSent) this.tooLarge(res);
-        req.destroy();
+        if (res.writableFinished) req.destroy();
+        else res.once('finish', () => req.destroy());
         return;
       }
       chunks.push(chunk);
     });
     req.on('error', () => undefined); // the client went away mid-body: nobody to answer
     req.on('end', () => {
-      if (size > MAX_V1_BODY_BYTES) return;
+      if (size > this.maxBodyBytes) return;
+      const bytes = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size);
       let body: unknown;
       try {
-        body = JSON.parse((chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size)).toString('utf8'));
-      } catch {
+        // Bounded before parsed: a body of a million tiny objects or nested 10,000 deep never becomes objects.
+        assertJsonWithinLimits(bytes, this.jsonLimits);
+        body = JSON.parse(bytes.toString('utf8'));
+      } catch (err) {
+        if (err instanceof JsonLimitExceeded) {
+          writeOpenAIError(res, 400, openAIError(err.message, 'invalid_request_error', err.code, 'body'));
+          return;
+        }
         writeOpenAIError(res, 400, openAIError('The request body is not valid JSON.', 'invalid_request_error', 'invalid_json', 'body'));
         return;
       }
@@ -72,7 +93,7 @@ export class V1FrontDoor {
 
   private tooLarge(res: ServerResponse): void {
     res.shouldKeepAlive = false; // do not read the rest of a body this large
-    writeOpenAIError(res, 413, openAIError(`The request body is larger than ${MAX_V1_BODY_BYTES} bytes.`, 'invalid_request_error', 'request_too_large', 'body'), { connection: 'close' });
+    writeOpenAIError(res, 413, openAIError(`The request body is larger than ${this.maxBodyBytes} bytes.`, 'invalid_request_error', 'request_too_large', 'body'), { connection: 'close' });
   }
 }
 
