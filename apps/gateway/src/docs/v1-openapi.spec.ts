@@ -43,7 +43,7 @@ describe('the /v1 part of the OpenAPI document', () => {
   const document = mergeV1IntoDocument(scannedAdminDocument(), buildV1OpenApi());
   const operation = (method: string, path: string): Operation => (document.paths[path] as Record<string, Operation>)[method]!;
 
-  it.each(OPERATIONS)('documents %s %s with its request body, a 200 schema, its format’s errors and the gateway key', (method, path, format) => {
+  it.each(OPERATIONS)('documents %s %s with its body and answer schemas, its format’s errors and the gateway key', (method, path, format) => {
     const op = operation(method, path);
     if (method === 'post') expect(op.requestBody?.content['application/json']?.schema.$ref).toMatch(/^#\/components\/schemas\/\w+Request$/);
     const ok = op.responses['200']?.content?.['application/json']?.schema;
