@@ -16,6 +16,7 @@ import { ModelDefinitionsController } from './admin/model-definitions.controller
 import { ProviderModelsController } from './admin/provider-models.controller.js';
 import { UsageController } from './admin/usage.controller.js';
 import { AdminAuthGuard } from './auth/admin-auth.guard.js';
+import { buildV1OpenApi, mergeV1IntoDocument } from './docs/v1-openapi.js';
 import { createEdgeServer } from './edge/edge-server.js';
 import { boundedJsonParser, jsonLimitsOf } from './edge/json-body.js';
 import { AdminExceptionFilter } from './errors/admin-exception.filter.js';
@@ -121,15 +122,19 @@ export async function startGateway(runtime: ServiceRuntime): Promise<RunningGate
   app.get(V1Routes).register(fastify, jsonParser);
   frontDoor = app.get(V1FrontDoor);
 
+  // OpenAPI 3.1: the /v1 schemas are OpenAI's published JSON Schemas (null unions), which 3.0 cannot hold.
   const document = SwaggerModule.createDocument(
     app,
     new DocumentBuilder()
+      .setOpenAPIVersion('3.1.0')
       .setTitle('LLM Gateway')
-      .setDescription('Admin API of the self-hosted LLM gateway. The OpenAI-compatible API lives under /v1.')
+      .setDescription('The self-hosted LLM gateway: the OpenAI- and Anthropic-compatible LLM API under /v1 (a gateway key), the admin API under /admin (an admin key).')
       .setVersion('1')
       .addBearerAuth({ type: 'http', scheme: 'bearer', description: 'An admin gateway key (sk-gw-...)' })
       .build(),
   );
+  // The /v1 routes live outside Nest's controllers (V1FrontDoor, V1Routes), so the scan cannot see them.
+  mergeV1IntoDocument(document, buildV1OpenApi());
   SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'docs-json' });
 
   // Subscribe to change events before the first load, so no change falls between load and subscribe.

@@ -1,0 +1,301 @@
+import type { OpenAPIObject } from '@nestjs/swagger';
+import { anthropicSchemas } from './anthropic-schemas.js';
+import type { JsonSchema } from './json-schema.js';
+import { openAIResponseSchemas } from './openai-response-schemas.generated.js';
+import { openAIRequestSchemas } from '../proxy/openai-request-schemas.generated.js';
+
+/**
+ * The OpenAPI description of the /v1 routes. They are served from node:http and a bare Fastify
+ * context (V1FrontDoor, V1Routes), outside Nest's controllers, so Swagger cannot scan them: this
+ * module writes their path items and components by hand, from OpenAI's published schemas for the
+ * OpenAI-format endpoints and compact Anthropic schemas for /v1/messages, and startGateway merges
+ * them into the scanned admin document.
+ */
+
+/** The gateway key as a bearer token, the way every /v1 client sends it (distinct from the admin scheme). */
+export const GATEWAY_KEY_SCHEME = 'gatewayKey';
+/** The gateway key in `x-api-key`, as older `@anthropic-ai/sdk` versions send it to /v1/messages. */
+export const GATEWAY_KEY_HEADER_SCHEME = 'gatewayKeyXApiKey';
+
+export const V1_TAG_OPENAI = 'v1 (OpenAI format)';
+export const V1_TAG_ANTHROPIC = 'v1 (Anthropic format)';
+
+type OpenAIRequestSchemaName = keyof typeof openAIRequestSchemas.schemas;
+
+export interface V1OpenApiOptions {
+  /**
+   * OpenAI's request body schemas by their spec names; by default the vendored ones the request
+   * validator compiles, so docs and validation share one source.
+   */
+  openAIRequestSchemas?: Readonly<Record<OpenAIRequestSchemaName, JsonSchema>>;
+}
+
+/** What /v1 adds to the document: path items, schemas, reusable headers and security schemes. */
+export interface V1OpenApi {
+  paths: Record<string, Record<string, JsonSchema>>;
+  components: {
+    schemas: Record<string, JsonSchema>;
+    headers: Record<string, JsonSchema>;
+    securitySchemes: Record<string, JsonSchema>;
+  };
+  tags: { name: string; description: string }[];
+}
+
+const schemaRef = (name: string): JsonSchema => ({ $ref: `#/components/schemas/${name}` });
+const headerRef = (name: string): JsonSchema => ({ $ref: `#/components/headers/${name}` });
+
+type ErrorFormat = 'openai' | 'anthropic';
+type ErrorStatus = 400 | 401 | 403 | 404 | 413 | 415 | 429 | 500 | 502 | 503 | 504;
+
+/** What each status means on /v1; the body is the caller's format's error object. */
+const ERROR_MEANING: Record<ErrorStatus, string> = {
+  400: 'The body is not valid JSON or breaks the request schema, or the provider refused the request (bad request, context length exceeded, content filtered).',
+  401: 'The gateway key is missing, unknown, revoked or expired. A provider refusing the connection’s own credentials is never answered 401 (see 502).',
+  403: 'The gateway key may not call this model.',
+  404: 'No model of this name is callable with this gateway key, or the URL is unknown.',
+  413: 'The request body is larger than the /v1 body limit.',
+  415: 'Content-Type is not application/json.',
+  429: 'Rate limited. `retry-after` (seconds) says when a retry may succeed; the official clients honour it.',
+  500: 'The gateway failed; the log has the details under the x-request-id.',
+  502: 'The provider failed, answered something unusable, or refused the connection’s credentials.',
+  503: 'The provider is overloaded or no target of the route is available; worth retrying.',
+  504: 'The provider did not answer in time.',
+};
+
+function errorResponses(format: ErrorFormat, statuses: readonly ErrorStatus[]): Record<string, JsonSchema> {
+  const schema = schemaRef(format === 'openai' ? 'ErrorResponse' : 'AnthropicErrorResponse');
+  return Object.fromEntries(
+    statuses.map((status) => [
+      String(status),
+      {
+        description: ERROR_MEANING[status],
+        headers: status === 429 ? { 'x-request-id': headerRef('XRequestId'), 'retry-after': headerRef('RetryAfter') } : { 'x-request-id': headerRef('XRequestId') },
+        content: { 'application/json': { schema } },
+      },
+    ]),
+  );
+}
+
+/** The statuses a call that reaches a provider can answer. */
+const PROVIDER_CALL_ERRORS: readonly ErrorStatus[] = [400, 401, 403, 404, 413, 415, 429, 500, 502, 503, 504];
+
+function eventStream(description: string, eventSchema: string): JsonSchema {
+  return {
+    schema: { type: 'string', description: `${description} Each event's data is a ${eventSchema} (#/components/schemas/${eventSchema}).` },
+  };
+}
+
+function ok(description: string, content: Record<string, JsonSchema>): JsonSchema {
+  return { description, headers: { 'x-request-id': headerRef('XRequestId') }, content };
+}
+
+function jsonBody(schemaName: string): JsonSchema {
+  return { required: true, content: { 'application/json': { schema: schemaRef(schemaName) } } };
+}
+
+const openAISecurity = [{ [GATEWAY_KEY_SCHEME]: [] }];
+/** Either form of the key: current Anthropic SDKs send a bearer token, older ones x-api-key. */
+const anthropicSecurity = [{ [GATEWAY_KEY_SCHEME]: [] }, { [GATEWAY_KEY_HEADER_SCHEME]: [] }];
+
+const anthropicHeaders: JsonSchema[] = [
+  {
+    name: 'anthropic-version',
+    in: 'header',
+    required: false,
+    description: 'The Anthropic API version the client speaks, as Anthropic’s SDKs send it.',
+    schema: { type: 'string', examples: ['2023-06-01'] },
+  },
+  {
+    name: 'anthropic-beta',
+    in: 'header',
+    required: false,
+    description: 'Comma-separated beta features, forwarded to an Anthropic upstream.',
+    schema: { type: 'string' },
+  },
+];
+
+/** Builds the /v1 part of the gateway's OpenAPI 3.1 document. */
+export function buildV1OpenApi(options: V1OpenApiOptions = {}): V1OpenApi {
+  const requestSchemas = options.openAIRequestSchemas ?? (openAIRequestSchemas.schemas as Readonly<Record<OpenAIRequestSchemaName, JsonSchema>>);
+  const schemas: Record<string, JsonSchema> = {
+    ...requestSchemas,
+    ...(openAIResponseSchemas.schemas as Record<string, JsonSchema>),
+    // OpenAI's schema only knows float vectors; `encoding_format: base64` answers each as a base64 string of little-endian float32s.
+    CreateEmbeddingBase64Response: {
+      description: 'CreateEmbeddingResponse when the request asked for encoding_format "base64": each embedding is a base64 string of little-endian float32 values.',
+      type: 'object',
+      properties: {
+        object: { const: 'list' },
+        model: { type: 'string' },
+        data: {
+          type: 'array',
+          items: {
+            type: 'object',
+            properties: { object: { const: 'embedding' }, index: { type: 'integer' }, embedding: { type: 'string', contentEncoding: 'base64' } },
+            required: ['object', 'index', 'embedding'],
+          },
+        },
+        usage: { $ref: '#/components/schemas/CreateEmbeddingResponse/properties/usage' },
+      },
+      required: ['object', 'model', 'data', 'usage'],
+    },
+    ...anthropicSchemas,
+  };
+
+  const paths: V1OpenApi['paths'] = {
+    '/v1/chat/completions': {
+      post: {
+        operationId: 'v1CreateChatCompletion',
+        tags: [V1_TAG_OPENAI],
+        summary: 'Create a chat completion (OpenAI format), routed to any provider',
+        security: openAISecurity,
+        requestBody: jsonBody('CreateChatCompletionRequest'),
+        responses: {
+          '200': ok('The completion; with `stream: true`, a server-sent event stream of chunks.', {
+            'application/json': { schema: schemaRef('CreateChatCompletionResponse') },
+            'text/event-stream': eventStream(
+              '`data: <chunk>` events, ending with `data: [DONE]`. A failure after the first byte arrives as a chunk carrying an `error` object before the stream closes.',
+              'CreateChatCompletionStreamResponse',
+            ),
+          }),
+          ...errorResponses('openai', PROVIDER_CALL_ERRORS),
+        },
+      },
+    },
+    '/v1/completions': {
+      post: {
+        operationId: 'v1CreateCompletion',
+        tags: [V1_TAG_OPENAI],
+        summary: 'Create a text completion (OpenAI format) with a completion-flavour model',
+        security: openAISecurity,
+        requestBody: jsonBody('CreateCompletionRequest'),
+        responses: {
+          '200': ok('The completion; with `stream: true`, a server-sent event stream of completion chunks.', {
+            'application/json': { schema: schemaRef('CreateCompletionResponse') },
+            'text/event-stream': eventStream('`data: <chunk>` events (finish_reason null until the last), ending with `data: [DONE]`.', 'CreateCompletionResponse'),
+          }),
+          ...errorResponses('openai', PROVIDER_CALL_ERRORS),
+        },
+      },
+    },
+    '/v1/embeddings': {
+      post: {
+        operationId: 'v1CreateEmbedding',
+        tags: [V1_TAG_OPENAI],
+        summary: 'Create embeddings (OpenAI format), as float arrays or base64 (`encoding_format`)',
+        security: openAISecurity,
+        requestBody: jsonBody('CreateEmbeddingRequest'),
+        responses: {
+          '200': ok('The embeddings, in the encoding the request asked for (float by default; the `openai` client asks for base64).', {
+            'application/json': { schema: { oneOf: [schemaRef('CreateEmbeddingResponse'), schemaRef('CreateEmbeddingBase64Response')] } },
+          }),
+          ...errorResponses('openai', PROVIDER_CALL_ERRORS),
+        },
+      },
+    },
+    '/v1/models': {
+      get: {
+        operationId: 'v1ListModels',
+        tags: [V1_TAG_OPENAI],
+        summary: 'List the models this gateway key may call and an adapter of this gateway can serve',
+        security: openAISecurity,
+        responses: {
+          '200': ok('The models.', { 'application/json': { schema: schemaRef('ListModelsResponse') } }),
+          ...errorResponses('openai', [401, 429, 500]),
+        },
+      },
+    },
+    '/v1/models/{model}': {
+      get: {
+        operationId: 'v1RetrieveModel',
+        tags: [V1_TAG_OPENAI],
+        summary: 'One model this gateway key may call',
+        security: openAISecurity,
+        parameters: [{ name: 'model', in: 'path', required: true, description: 'The model’s name, as /v1/models lists it.', schema: { type: 'string' } }],
+        responses: {
+          '200': ok('The model.', { 'application/json': { schema: schemaRef('Model') } }),
+          ...errorResponses('openai', [401, 404, 429, 500]),
+        },
+      },
+    },
+    '/v1/messages': {
+      post: {
+        operationId: 'v1CreateMessage',
+        tags: [V1_TAG_ANTHROPIC],
+        summary: 'Create a message (Anthropic format), routed to any provider; Anthropic to Anthropic passes through untouched',
+        security: anthropicSecurity,
+        parameters: anthropicHeaders,
+        requestBody: jsonBody('AnthropicMessagesRequest'),
+        responses: {
+          '200': ok('The message; with `stream: true`, a server-sent event stream of Anthropic stream events.', {
+            'application/json': { schema: schemaRef('AnthropicMessage') },
+            'text/event-stream': eventStream(
+              '`event: <type>` and `data: <event>` per event, from message_start to message_stop; a failure after the first byte arrives as an `error` event.',
+              'AnthropicStreamEvent',
+            ),
+          }),
+          ...errorResponses('anthropic', PROVIDER_CALL_ERRORS),
+        },
+      },
+    },
+    '/v1/messages/count_tokens': {
+      post: {
+        operationId: 'v1CountMessageTokens',
+        tags: [V1_TAG_ANTHROPIC],
+        summary: 'Count the input tokens of a Messages request (Anthropic format)',
+        security: anthropicSecurity,
+        parameters: anthropicHeaders,
+        requestBody: jsonBody('AnthropicCountTokensRequest'),
+        responses: {
+          '200': ok('The input token count.', { 'application/json': { schema: schemaRef('AnthropicCountTokensResponse') } }),
+          ...errorResponses('anthropic', PROVIDER_CALL_ERRORS),
+        },
+      },
+    },
+  };
+
+  return {
+    paths,
+    components: {
+      schemas,
+      headers: {
+        XRequestId: { description: 'The gateway’s id of this request, also on its span and in its log lines.', schema: { type: 'string', format: 'uuid' } },
+        RetryAfter: { description: 'Seconds to wait before retrying.', schema: { type: 'integer', minimum: 0 } },
+      },
+      securitySchemes: {
+        [GATEWAY_KEY_SCHEME]: { type: 'http', scheme: 'bearer', description: 'A gateway key (sk-gw-...) as `Authorization: Bearer`, for every /v1 route.' },
+        [GATEWAY_KEY_HEADER_SCHEME]: { type: 'apiKey', in: 'header', name: 'x-api-key', description: 'A gateway key in `x-api-key`, accepted on /v1/messages as Anthropic’s older SDKs send it.' },
+      },
+    },
+    tags: [
+      { name: V1_TAG_OPENAI, description: 'OpenAI-compatible LLM API; errors in OpenAI’s error object.' },
+      { name: V1_TAG_ANTHROPIC, description: 'Anthropic-compatible LLM API; errors in Anthropic’s error body.' },
+    ],
+  };
+}
+
+/**
+ * Adds the /v1 part to the scanned document (in place, and returns it). A name the scan already
+ * used (an admin DTO called `Model`, an admin route under /v1) stops the start rather than
+ * silently documenting one of the two wrongly.
+ */
+export function mergeV1IntoDocument(document: OpenAPIObject, v1: V1OpenApi): OpenAPIObject {
+  const components = (document.components ??= {}) as Record<string, Record<string, unknown> | undefined>;
+  const into = (section: keyof V1OpenApi['components']): void => {
+    const target = (components[section] ??= {});
+    for (const [name, value] of Object.entries(v1.components[section])) {
+      if (name in target) throw new Error(`OpenAPI document: components.${section}.${name} is both an admin and a /v1 name`);
+      target[name] = value;
+    }
+  };
+  into('schemas');
+  into('headers');
+  into('securitySchemes');
+  const paths = document.paths as Record<string, unknown>;
+  for (const [path, item] of Object.entries(v1.paths)) {
+    if (path in paths) throw new Error(`OpenAPI document: ${path} is both scanned and a /v1 path`);
+    paths[path] = item;
+  }
+  document.tags = [...(document.tags ?? []), ...v1.tags];
+  return document;
+}
