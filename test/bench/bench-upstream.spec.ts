@@ -1,9 +1,11 @@
 import net from 'node:net';
+import Anthropic from '@anthropic-ai/sdk';
 import OpenAI from 'openai';
-import { startBenchUpstream, type BenchUpstream } from './bench-upstream.js';
+import { benchEmbedding, startBenchUpstream, type BenchUpstream } from './bench-upstream.js';
 
 const MODEL = 'gpt-4o-mini-2024-07-18';
 const KEY = 'sk-bench-upstream';
+const CLAUDE = 'claude-sonnet-4-5-20250929';
 
 /** Sends raw bytes on one connection and collects what comes back until `done` says so. */
 function raw(url: string, bytes: string, done: (text: string) => boolean): Promise<string> {
@@ -26,13 +28,54 @@ function raw(url: string, bytes: string, done: (text: string) => boolean): Promi
 describe('the benchmark upstream', () => {
   let upstream: BenchUpstream;
   let slow: BenchUpstream;
+  let anthropic: BenchUpstream;
   beforeAll(async () => {
     upstream = await startBenchUpstream({ model: MODEL, apiKey: KEY, streamChunks: 20 });
     slow = await startBenchUpstream({ model: MODEL, apiKey: KEY, streamChunks: 3, chunkDelayMs: 100 });
+    anthropic = await startBenchUpstream({ format: 'anthropic', model: CLAUDE, apiKey: KEY, streamChunks: 20 });
   });
   afterAll(async () => {
     await upstream.close();
     await slow.close();
+    await anthropic.close();
+  });
+
+  it('answers the openai client\'s embeddings call in both encodings with the same 1536 float32 values', async () => {
+    const client = new OpenAI({ apiKey: KEY, baseURL: upstream.url, maxRetries: 0 });
+    // The client asks for base64 by default and decodes it; float is asked for explicitly.
+    const base64 = await client.embeddings.create({ model: 'text-embedding-3-small', input: 'A few sentences. About the sea.' });
+    const float = await client.embeddings.create({ model: 'text-embedding-3-small', input: 'A few sentences. About the sea.', encoding_format: 'float' });
+    expect(base64.model).toBe('text-embedding-3-small');
+    expect(base64.usage.prompt_tokens).toBeGreaterThan(0);
+    expect(base64.data[0]!.embedding).toHaveLength(1536);
+    expect(float.data[0]!.embedding).toEqual(base64.data[0]!.embedding);
+    expect(float.data[0]!.embedding).toEqual(benchEmbedding(1536));
+  });
+
+  it('answers the official Anthropic client with a message that carries usage, and a 401 for a wrong key', async () => {
+    const client = new Anthropic({ apiKey: KEY, baseURL: new URL(anthropic.url).origin, maxRetries: 0 });
+    const message = await client.messages.create({ model: CLAUDE, max_tokens: 1024, messages: [{ role: 'user', content: 'hi' }] });
+    expect(message.model).toBe(CLAUDE);
+    expect(message.stop_reason).toBe('end_turn');
+    expect(message.content[0]).toMatchObject({ type: 'text', text: expect.stringMatching(/^chunk1 chunk2 .* chunk20$/) });
+    expect(message.usage.input_tokens).toBeGreaterThan(0);
+    const wrong = new Anthropic({ apiKey: 'sk-ant-wrong', baseURL: new URL(anthropic.url).origin, maxRetries: 0 });
+    await expect(wrong.messages.create({ model: CLAUDE, max_tokens: 10, messages: [{ role: 'user', content: 'hi' }] })).rejects.toMatchObject({ status: 401 });
+  });
+
+  it('streams Anthropic events the official client accepts: 20 text deltas, usage in message_delta, message_stop last', async () => {
+    const client = new Anthropic({ apiKey: KEY, baseURL: new URL(anthropic.url).origin, maxRetries: 0 });
+    const stream = await client.messages.create({ model: CLAUDE, max_tokens: 1024, messages: [{ role: 'user', content: 'hi' }], stream: true });
+    const types: string[] = [];
+    let deltas = 0;
+    for await (const event of stream) {
+      types.push(event.type);
+      if (event.type === 'content_block_delta' && event.delta.type === 'text_delta') deltas++;
+      if (event.type === 'message_delta') expect(event.usage.output_tokens).toBeGreaterThan(0);
+    }
+    expect(deltas).toBe(20);
+    expect(types[0]).toBe('message_start');
+    expect(types.slice(-3)).toEqual(['content_block_stop', 'message_delta', 'message_stop']);
   });
 
   it("answers the official openai client with a chat completion that carries usage", async () => {

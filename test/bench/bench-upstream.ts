@@ -2,12 +2,14 @@ import net from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
-import { chatCompletion, chatCompletionChunks, errorBody } from '../support/fake-upstream/openai-wire.js';
+import { anthropicErrorBody, anthropicMessage, anthropicStreamEvents, resolveAnswer, sseEvent } from '../support/fake-upstream/anthropic-wire.js';
+import { answerDeltas, chatCompletion, chatCompletionChunks, embeddingBase64, errorBody } from '../support/fake-upstream/openai-wire.js';
 import { stopWhenToldOrOrphaned } from './child-lifetime.js';
 
 /**
- * The benchmark's upstream: OpenAI's chat completions wire format (the same bodies the tests' fake
- * upstream builds, from openai-wire.ts), served from responses serialised once, whole HTTP
+ * The benchmark's upstream, in one of two formats: OpenAI's (POST /v1/chat/completions and
+ * /v1/embeddings) or Anthropic's (POST /v1/messages), with the same bodies the tests' fake upstreams
+ * build (openai-wire.ts, anthropic-wire.ts), served from responses serialised once, whole HTTP
  * messages included, on a bare TCP server. On 2 CPUs the upstream shares its CPU with the load
  * generator and the product's other services; node:http cost it ~32 us per request, which left that
  * CPU saturated in the gateway's rounds (metering, Postgres and NATS run there too) so the gateway
@@ -17,17 +19,32 @@ import { stopWhenToldOrOrphaned } from './child-lifetime.js';
  * gateway): requests with Content-Length, keep-alive, no pipelining needed (it handles it anyway).
  * A stream is asked for by `"stream":true` in the body and gets the usage chunk when the body has
  * `"include_usage":true` (compact JSON, as JSON.stringify writes it; inside a JSON string a quote is
- * always escaped, so the unescaped pattern can only be the key).
+ * always escaped, so the unescaped pattern can only be the key). An embeddings request gets the
+ * base64 answer when its body has `"encoding_format":"base64"` (what the openai client sends by
+ * default), else floats; one embedding whatever the input (a few sentences in the bench).
+ * The Anthropic format (`--format anthropic`) checks the key (x-api-key or Bearer) and that an
+ * anthropic-version is sent, streams on `"stream":true`, and
+ * sends the text of the OpenAI answer as the same number of text_delta events.
  *
  *   node dist/test/bench/bench-upstream.js --model gpt-4o-mini-2024-07-18 --api-key KEY
+ *        [--format openai|anthropic] [--embedding-model text-embedding-3-small] [--dimensions 1536]
  *        [--stream-chunks 20] [--chunk-delay-ms 0] [--port 0]
  * Prints its base URL (ending in /v1) as the first line on stdout; exits on SIGTERM, SIGINT, or when
  * its stdin closes (the benchmark died).
  */
 
+export type BenchUpstreamFormat = 'openai' | 'anthropic';
+
 export interface BenchUpstreamOptions {
+  /** Default openai. */
+  format?: BenchUpstreamFormat;
+  /** The chat (or messages) answers' model. */
   model: string;
   apiKey: string;
+  /** The embeddings answers' model (OpenAI format; default text-embedding-3-small). */
+  embeddingModel?: string;
+  /** Embedding dimensions (default 1536, text-embedding-3-small's, so the bodies have a real size). */
+  dimensions?: number;
   /** Content chunks per stream (default 20). */
   streamChunks?: number;
   /** Delay between two stream events (default 0: a stream is written at once). */
@@ -42,16 +59,51 @@ export interface BenchUpstream {
 }
 
 const CHAT_PATH = '/v1/chat/completions';
+const EMBEDDINGS_PATH = '/v1/embeddings';
+const MESSAGES_PATH = '/v1/messages';
 const HEAD_END = Buffer.from('\r\n\r\n');
 const STREAM_KEY = Buffer.from('"stream":true');
 const INCLUDE_USAGE_KEY = Buffer.from('"include_usage":true');
+const BASE64_KEY = Buffer.from('"encoding_format":"base64"');
+/** Tokens of the bench's embeddings input (a few sentences). */
+const EMBEDDING_PROMPT_TOKENS = 62;
 /** A request head larger than this is refused (431). */
 const MAX_HEAD_BYTES = 64 * 1024;
 
-function jsonResponse(status: number, reason: string, body: unknown): Buffer {
+/** OpenAI names its request id header x-request-id, Anthropic request-id. */
+const REQUEST_ID_HEADER: Record<BenchUpstreamFormat, string> = { openai: 'x-request-id: req_bench1', anthropic: 'request-id: req_01Bench1' };
+
+function jsonResponse(status: number, reason: string, body: unknown, format: BenchUpstreamFormat = 'openai'): Buffer {
   const bytes = Buffer.from(JSON.stringify(body));
-  const head = `HTTP/1.1 ${status} ${reason}\r\ncontent-type: application/json\r\ncontent-length: ${bytes.length}\r\nx-request-id: req_bench1\r\n\r\n`;
+  const head = `HTTP/1.1 ${status} ${reason}\r\ncontent-type: application/json\r\ncontent-length: ${bytes.length}\r\n${REQUEST_ID_HEADER[format]}\r\n\r\n`;
   return Buffer.concat([Buffer.from(head, 'latin1'), bytes]);
+}
+
+/**
+ * An embedding like a real model's: unit length, values of every magnitude, each a float32 (as
+ * OpenAI computes them), so the float form has the digits real answers have (~33 KB at 1536
+ * dimensions) and the base64 form (little-endian float32) decodes to the very same numbers.
+ */
+export function benchEmbedding(dimensions: number): number[] {
+  let seed = 1536;
+  const raw = Array.from({ length: dimensions }, () => {
+    seed = (seed * 1103515245 + 12345) & 0x7fffffff;
+    const u = seed / 0x7fffffff;
+    seed = (seed * 1103515245 + 12345) & 0x7fffffff;
+    return (u - 0.5) * (0.2 + (seed % 1000) / 1000);
+  });
+  const norm = Math.sqrt(raw.reduce((a, v) => a + v * v, 0));
+  return raw.map((v) => Math.fround(v / norm));
+}
+
+/** OpenAI's embeddings answer (the shape of openai-wire.ts's embeddingsResponse) for one input. */
+function embeddingsAnswer(model: string, vector: number[], encoding: 'float' | 'base64'): unknown {
+  return {
+    object: 'list',
+    data: [{ object: 'embedding', index: 0, embedding: encoding === 'base64' ? embeddingBase64(vector) : vector }],
+    model,
+    usage: { prompt_tokens: EMBEDDING_PROMPT_TOKENS, total_tokens: EMBEDDING_PROMPT_TOKENS },
+  };
 }
 
 function chunked(data: string): Buffer {
@@ -59,7 +111,9 @@ function chunked(data: string): Buffer {
   return Buffer.concat([Buffer.from(`${bytes.length.toString(16)}\r\n`, 'latin1'), bytes, Buffer.from('\r\n', 'latin1')]);
 }
 
-const SSE_HEAD = Buffer.from('HTTP/1.1 200 OK\r\ncontent-type: text/event-stream; charset=utf-8\r\ncache-control: no-cache\r\nx-request-id: req_bench1\r\ntransfer-encoding: chunked\r\n\r\n', 'latin1');
+function sseHead(format: BenchUpstreamFormat): Buffer {
+  return Buffer.from(`HTTP/1.1 200 OK\r\ncontent-type: text/event-stream; charset=utf-8\r\ncache-control: no-cache\r\n${REQUEST_ID_HEADER[format]}\r\ntransfer-encoding: chunked\r\n\r\n`, 'latin1');
+}
 const LAST_CHUNK = Buffer.from('0\r\n\r\n', 'latin1');
 const UNAUTHORISED = jsonResponse(401, 'Unauthorized', errorBody('Incorrect API key provided.', 'invalid_request_error', null, 'invalid_api_key'));
 const NOT_FOUND = jsonResponse(404, 'Not Found', errorBody('Invalid URL', 'invalid_request_error'));
@@ -67,28 +121,90 @@ const BAD_REQUEST = jsonResponse(400, 'Bad Request', errorBody('The request is n
 const LENGTH_REQUIRED = jsonResponse(411, 'Length Required', errorBody('Content-Length is required.', 'invalid_request_error'));
 const HEAD_TOO_LARGE = jsonResponse(431, 'Request Header Fields Too Large', errorBody('The request head is too large.', 'invalid_request_error'));
 
-/** Everything the server answers, serialised once at start. */
+/** A stream's HTTP chunks, one per SSE event (the terminator last), and the whole response when written at once. */
+interface Stream {
+  head: Buffer;
+  events: Buffer[];
+  whole: Buffer;
+}
+
+function stream(format: BenchUpstreamFormat, sse: string[]): Stream {
+  const head = sseHead(format);
+  const events = sse.map(chunked);
+  return { head, events, whole: Buffer.concat([head, ...events, LAST_CHUNK]) };
+}
+
+/** An answer: whole bytes, or a stream (written at once without a delay, as the tests' fake upstream writes it). */
+type Answer = { bytes: Buffer } | { stream: Stream };
+
+/** Everything the server answers, serialised once at start, and which answer a request gets. */
 class Responses {
-  readonly authorization: string;
   readonly chunkDelayMs: number;
-  readonly completion: Buffer;
-  /** A stream's HTTP chunks, one per SSE event, [DONE] last. */
-  readonly events: { withUsage: Buffer[]; withoutUsage: Buffer[] };
-  /** Without a delay a stream is written at once, as the tests' fake upstream writes it: head, events, end. */
-  readonly wholeStreams: { withUsage: Buffer; withoutUsage: Buffer };
+  private readonly format: BenchUpstreamFormat;
+  private readonly apiKey: string;
+  private readonly bearer: string;
+  private readonly answers: {
+    completion: Buffer;
+    streams: { withUsage: Stream; withoutUsage: Stream };
+    embeddings: { float: Buffer; base64: Buffer };
+    message: Buffer;
+    messageStream: Stream;
+  };
+  private readonly refusals: { unauthorised: Buffer; notFound: Buffer };
 
   constructor(options: BenchUpstreamOptions) {
-    const answer = { chunks: options.streamChunks ?? 20 };
-    this.authorization = `bearer ${options.apiKey}`.toLowerCase();
+    this.format = options.format ?? 'openai';
+    this.apiKey = options.apiKey;
+    this.bearer = `bearer ${options.apiKey}`.toLowerCase();
     this.chunkDelayMs = options.chunkDelayMs ?? 0;
-    this.completion = jsonResponse(200, 'OK', chatCompletion(answer, options.model));
-    const events = (includeUsage: boolean): Buffer[] =>
-      [...chatCompletionChunks(answer, options.model, includeUsage).map((c) => `data: ${JSON.stringify(c)}\n\n`), 'data: [DONE]\n\n'].map(chunked);
-    this.events = { withUsage: events(true), withoutUsage: events(false) };
-    this.wholeStreams = {
-      withUsage: Buffer.concat([SSE_HEAD, ...this.events.withUsage, LAST_CHUNK]),
-      withoutUsage: Buffer.concat([SSE_HEAD, ...this.events.withoutUsage, LAST_CHUNK]),
+    const chunks = options.streamChunks ?? 20;
+    const answer = { chunks };
+    const chatStream = (includeUsage: boolean): Stream =>
+      stream('openai', [...chatCompletionChunks(answer, options.model, includeUsage).map((c) => `data: ${JSON.stringify(c)}\n\n`), 'data: [DONE]\n\n']);
+    // The same text as the OpenAI answer, in as many text_delta events as it has content chunks.
+    const anthropicAnswer = { id: 'msg_01BenchBenchBenchBench01', blocks: [{ type: 'text' as const, deltas: answerDeltas(answer) }], usage: { inputTokens: 10 } };
+    const resolved = resolveAnswer(anthropicAnswer, options.model);
+    const vector = benchEmbedding(options.dimensions ?? 1536);
+    const embeddingModel = options.embeddingModel ?? 'text-embedding-3-small';
+    this.answers = {
+      completion: jsonResponse(200, 'OK', chatCompletion(answer, options.model)),
+      streams: { withUsage: chatStream(true), withoutUsage: chatStream(false) },
+      embeddings: { float: jsonResponse(200, 'OK', embeddingsAnswer(embeddingModel, vector, 'float')), base64: jsonResponse(200, 'OK', embeddingsAnswer(embeddingModel, vector, 'base64')) },
+      message: jsonResponse(200, 'OK', anthropicMessage(anthropicAnswer, resolved), 'anthropic'),
+      messageStream: stream('anthropic', anthropicStreamEvents(anthropicAnswer, resolved).map(sseEvent)),
     };
+    this.refusals =
+      this.format === 'anthropic'
+        ? {
+            unauthorised: jsonResponse(401, 'Unauthorized', anthropicErrorBody('authentication_error', 'invalid x-api-key', 'req_01Bench1'), 'anthropic'),
+            notFound: jsonResponse(404, 'Not Found', anthropicErrorBody('not_found_error', 'Not found', 'req_01Bench1'), 'anthropic'),
+          }
+        : { unauthorised: UNAUTHORISED, notFound: NOT_FOUND };
+  }
+
+  /**
+   * OpenAI: `authorization: Bearer <key>`. Anthropic: an anthropic-version and the key as x-api-key
+   * (what the gateway's adapter sends) or as a Bearer token (what @anthropic-ai/sdk 1.x sends).
+   */
+  private authorised(head: Head): boolean {
+    const bearer = head.authorization?.toLowerCase() === this.bearer;
+    if (this.format === 'anthropic') return head.anthropicVersion !== undefined && (head.apiKey === this.apiKey || bearer);
+    return bearer;
+  }
+
+  answer(head: Head, body: Buffer): Answer {
+    if (!this.authorised(head)) return { bytes: this.refusals.unauthorised };
+    const a = this.answers;
+    const streamed = body.indexOf(STREAM_KEY) !== -1;
+    if (head.method === 'POST' && this.format === 'openai') {
+      if (head.path === CHAT_PATH) {
+        if (!streamed) return { bytes: a.completion };
+        return { stream: body.indexOf(INCLUDE_USAGE_KEY) !== -1 ? a.streams.withUsage : a.streams.withoutUsage };
+      }
+      if (head.path === EMBEDDINGS_PATH) return { bytes: body.indexOf(BASE64_KEY) !== -1 ? a.embeddings.base64 : a.embeddings.float };
+    }
+    if (head.method === 'POST' && this.format === 'anthropic' && head.path === MESSAGES_PATH) return streamed ? { stream: a.messageStream } : { bytes: a.message };
+    return { bytes: this.refusals.notFound };
   }
 }
 
@@ -96,16 +212,18 @@ interface Head {
   method: string;
   path: string;
   contentLength: number;
-  authorised: boolean;
+  authorization?: string;
+  apiKey?: string;
+  anthropicVersion?: string;
   close: boolean;
 }
 
 /** The request line and the headers this server looks at; null when the head is not HTTP/1.1 it can read. */
-function parseHead(text: string, authorization: string): Head | null {
+function parseHead(text: string): Head | null {
   const lines = text.split('\r\n');
   const [method, path, version] = lines[0]!.split(' ');
   if (!method || !path || !version?.startsWith('HTTP/1.')) return null;
-  const head: Head = { method, path, contentLength: -1, authorised: false, close: version === 'HTTP/1.0' };
+  const head: Head = { method, path, contentLength: -1, close: version === 'HTTP/1.0' };
   for (let i = 1; i < lines.length; i++) {
     const line = lines[i]!;
     const colon = line.indexOf(':');
@@ -113,7 +231,9 @@ function parseHead(text: string, authorization: string): Head | null {
     const name = line.slice(0, colon).toLowerCase();
     const value = line.slice(colon + 1).trim();
     if (name === 'content-length') head.contentLength = /^\d+$/.test(value) ? Number(value) : -2;
-    else if (name === 'authorization') head.authorised = value.toLowerCase() === authorization;
+    else if (name === 'authorization') head.authorization = value;
+    else if (name === 'x-api-key') head.apiKey = value;
+    else if (name === 'anthropic-version') head.anthropicVersion = value;
     else if (name === 'connection') head.close = value.toLowerCase() === 'close';
     else if (name === 'transfer-encoding') head.contentLength = -2; // chunked bodies are not needed here
   }
@@ -156,7 +276,7 @@ class Connection {
           if (buffer.length > MAX_HEAD_BYTES) this.fail(HEAD_TOO_LARGE);
           return;
         }
-        this.head = parseHead(buffer.toString('latin1', 0, end), this.responses.authorization);
+        this.head = parseHead(buffer.toString('latin1', 0, end));
         if (this.head === null) return this.fail(BAD_REQUEST);
         if (this.head.contentLength === -2 || (this.head.contentLength === -1 && this.head.method === 'POST')) return this.fail(LENGTH_REQUIRED);
         this.bodyStart = end + 4;
@@ -172,19 +292,16 @@ class Connection {
   }
 
   private answer(head: Head, body: Buffer): void {
-    if (!head.authorised) return this.send(UNAUTHORISED, head.close);
-    if (head.method !== 'POST' || head.path !== CHAT_PATH) return this.send(NOT_FOUND, head.close);
-    const r = this.responses;
-    if (body.indexOf(STREAM_KEY) === -1) return this.send(r.completion, head.close);
-    const withUsage = body.indexOf(INCLUDE_USAGE_KEY) !== -1;
-    if (r.chunkDelayMs <= 0) return this.send(withUsage ? r.wholeStreams.withUsage : r.wholeStreams.withoutUsage, head.close);
-    this.streamSlowly(withUsage ? r.events.withUsage : r.events.withoutUsage, head.close);
+    const answer = this.responses.answer(head, body);
+    if ('bytes' in answer) return this.send(answer.bytes, head.close);
+    if (this.responses.chunkDelayMs <= 0) return this.send(answer.stream.whole, head.close);
+    this.streamSlowly(answer.stream, head.close);
   }
 
   /** Head and first event at once, then one event every chunkDelayMs; the next request waits. */
-  private streamSlowly(events: Buffer[], close: boolean): void {
+  private streamSlowly({ head, events }: Stream, close: boolean): void {
     this.streaming = true;
-    this.socket.write(Buffer.concat([SSE_HEAD, events[0]!]));
+    this.socket.write(Buffer.concat([head, events[0]!]));
     let i = 1;
     const next = (): void => {
       this.timer = null;
@@ -195,7 +312,7 @@ class Connection {
         this.timer = setTimeout(next, this.responses.chunkDelayMs);
         return;
       }
-      // The last event ([DONE]) goes with the end of the body, as the tests' fake ends its streams.
+      // The last event ([DONE], message_stop) goes with the end of the body, as the tests' fake ends its streams.
       this.streaming = false;
       this.send(Buffer.concat([event, LAST_CHUNK]), close);
       this.drain();
@@ -245,20 +362,29 @@ async function main(): Promise<void> {
   const { values } = parseArgs({
     options: {
       port: { type: 'string', default: '0' },
+      format: { type: 'string', default: 'openai' },
       model: { type: 'string' },
+      'embedding-model': { type: 'string', default: 'text-embedding-3-small' },
+      dimensions: { type: 'string', default: '1536' },
       'api-key': { type: 'string' },
       'stream-chunks': { type: 'string', default: '20' },
       'chunk-delay-ms': { type: 'string', default: '0' },
     },
     strict: true,
   });
-  const numbers = [values.port, values['stream-chunks'], values['chunk-delay-ms']];
-  if (!values.model || !values['api-key'] || numbers.some((n) => !/^\d+$/.test(n))) {
-    process.stderr.write('usage: bench-upstream.js --model NAME --api-key KEY [--stream-chunks N] [--chunk-delay-ms N] [--port N]\n');
+  const numbers = [values.port, values['stream-chunks'], values['chunk-delay-ms'], values.dimensions];
+  const format = values.format;
+  if (!values.model || !values['api-key'] || numbers.some((n) => !/^\d+$/.test(n)) || (format !== 'openai' && format !== 'anthropic')) {
+    process.stderr.write(
+      'usage: bench-upstream.js --model NAME --api-key KEY [--format openai|anthropic] [--embedding-model NAME] [--dimensions N] [--stream-chunks N] [--chunk-delay-ms N] [--port N]\n',
+    );
     process.exit(64);
   }
   const upstream = await startBenchUpstream({
+    format,
     model: values.model,
+    embeddingModel: values['embedding-model'],
+    dimensions: Number(values.dimensions),
     apiKey: values['api-key'],
     streamChunks: Number(values['stream-chunks']),
     chunkDelayMs: Number(values['chunk-delay-ms']),

@@ -15,8 +15,11 @@ export type PreparedRequest = LeanRequest;
 /** The connections to one origin that a scenario's callers share. */
 export type LoadClient = LeanHttpClient;
 
-/** What makes an answer a success: whole JSON, an SSE stream ending in [DONE], or such a stream checked event by event. */
-export type Expectation = { kind: 'json' } | { kind: 'sse' } | { kind: 'sse-full'; contentChunks: number };
+/**
+ * What makes an answer a success: whole JSON, an SSE stream ending in [DONE], such a stream checked
+ * event by event, or an Anthropic stream ending in its message_stop event.
+ */
+export type Expectation = { kind: 'json' } | { kind: 'sse' } | { kind: 'sse-full'; contentChunks: number } | { kind: 'anthropic-sse' };
 
 export interface Outcome {
   ok: boolean;
@@ -32,7 +35,13 @@ export interface Outcome {
 }
 
 const DONE = Buffer.from('data: [DONE]\n\n');
-const TAIL = DONE.length;
+/** How Anthropic ends a stream (https://docs.anthropic.com/en/api/messages-streaming): an `error` event last is a failure. */
+const MESSAGE_STOP = Buffer.from('event: message_stop\ndata: {"type":"message_stop"}\n\n');
+const TAIL = Math.max(DONE.length, MESSAGE_STOP.length);
+
+function endsWith(tail: Buffer, end: Buffer): boolean {
+  return tail.length >= end.length && tail.subarray(tail.length - end.length).equals(end);
+}
 
 function countEvents(chunk: Buffer): number {
   let n = 0;
@@ -70,7 +79,9 @@ export function send(pool: LoadClient, request: PreparedRequest, expect: Expecta
     if (error !== undefined) o.error = error;
     else if (o.status !== 200) o.error = `HTTP ${o.status}`;
     else if (bytes === 0) o.error = 'empty body';
-    else if (expect.kind !== 'json' && !tail.equals(DONE)) o.error = 'stream did not end with [DONE]';
+    else if (expect.kind === 'anthropic-sse') {
+      if (!endsWith(tail, MESSAGE_STOP)) o.error = 'stream did not end with message_stop';
+    } else if (expect.kind !== 'json' && !endsWith(tail, DONE)) o.error = 'stream did not end with [DONE]';
     else if (expect.kind === 'sse-full') {
       const text = Buffer.concat(whole!).toString('utf8');
       const content = countOf(text, '"delta":{"content":"');

@@ -1,6 +1,13 @@
 import pg from 'pg';
 import { request } from 'undici';
 
+export interface UsageRecordCounts {
+  /** usage_status 'reported'. */
+  reported: number;
+  /** usage_status 'partial' or 'missing'. */
+  unreported: number;
+}
+
 /**
  * What left the request path: the usage records metering stored (its table in the product's
  * database), and the gateway's own /metrics (telemetry queue, memory, event-loop delay).
@@ -20,14 +27,28 @@ export class UsageRecordCounter {
     return res.rows[0]!.pid;
   }
 
+  /** Records with the usage reported in full: one per gateway request answered successfully. */
   async count(): Promise<number> {
-    const res = await this.db.query<{ n: number }>('SELECT count(*)::int AS n FROM metering.usage_records');
-    return res.rows[0]!.n;
+    return (await this.counts()).reported;
   }
 
   /**
-   * Polls until at least `expected` records are stored, or the count has not moved for `stableMs`
-   * (telemetry flushes every 500 ms by default), or `timeoutMs` is up. Returns the last count.
+   * Records by usage_status (migration UsageStatus1796616360324): `reported` (usage in full), and
+   * the rest, `partial` (a stream cut short) or `missing` (a call whose usage could not be read),
+   * which only a failed call may leave. A successful answer of the bench's upstreams always carries
+   * usage, so it must give a `reported` record; counting all rows against successes would call a
+   * failed round's usage-missing records a mismatch, or hide a success recorded as missing.
+   */
+  async counts(): Promise<UsageRecordCounts> {
+    const res = await this.db.query<{ reported: number; unreported: number }>(
+      "SELECT count(*) FILTER (WHERE usage_status = 'reported')::int AS reported, count(*) FILTER (WHERE usage_status <> 'reported')::int AS unreported FROM metering.usage_records",
+    );
+    return res.rows[0]!;
+  }
+
+  /**
+   * Polls until at least `expected` reported records are stored, or the count has not moved for
+   * `stableMs` (telemetry flushes every 500 ms by default), or `timeoutMs` is up. Returns the last count.
    */
   async waitFor(expected: number, timeoutMs: number, stableMs = 3000): Promise<number> {
     const deadline = Date.now() + timeoutMs;
@@ -37,6 +58,25 @@ export class UsageRecordCounter {
       await new Promise((r) => setTimeout(r, 200));
       const n = await this.count();
       if (n !== last) {
+        last = n;
+        lastChange = Date.now();
+      }
+    }
+    return last;
+  }
+
+  /**
+   * After failed gateway requests: their records (if the gateway sends spans for them) arrive
+   * on their own schedule, so wait until no record of any status has been added for `stableMs`.
+   */
+  async settle(timeoutMs: number, stableMs = 1500): Promise<UsageRecordCounts> {
+    const deadline = Date.now() + timeoutMs;
+    let last = await this.counts();
+    let lastChange = Date.now();
+    while (Date.now() < deadline && Date.now() - lastChange < stableMs) {
+      await new Promise((r) => setTimeout(r, 200));
+      const n = await this.counts();
+      if (n.reported !== last.reported || n.unreported !== last.unreported) {
         last = n;
         lastChange = Date.now();
       }

@@ -4,16 +4,33 @@ import { closedLoop, makeClient, send, sendOnce, type Expectation, type LoadClie
 import { scrapeMetrics, type UsageRecordCounter } from './metering.js';
 import { cpuBusyPct, cpuSeconds, cpuTimes, rssBytes, RssSampler, stealPct } from './proc-stats.js';
 import { BENCH_MODELS } from './product-setup.js';
-import { prepareChatRequest, type PathKind, type Prompt, type RequestShape } from './requests.js';
+import { prepareChatRequest, prepareRequest, type PathKind, type Prompt, type RequestShape } from './requests.js';
 import { median, percentile, Samples, spreadPct } from './stats.js';
 
 /**
  * The scenarios: throughput and latency at concurrency 1 and 64 (JSON and SSE), the input-limit
- * check on a 100 KB prompt, 1,000 streams held open, and the no-buffering check. Paths are measured
- * interleaved in rounds (direct, floor, gateway, direct, ...) so drift shows as spread, not bias.
+ * check on a 100 KB prompt, 1,000 streams held open, and the no-buffering check (issue 4); then
+ * embeddings, and chat across formats, Anthropic client to OpenAI upstream and the reverse (issue 12).
+ * Paths are measured interleaved in rounds (direct, floor, gateway, direct, ...) so drift shows as
+ * spread, not bias.
  */
 
-export const SCENARIO_IDS = ['json-c1', 'json-c64', 'stream-c1', 'stream-c64', 'limit-100k', 'limit-tight', 'no-buffering', 'streams-1000'] as const;
+export const SCENARIO_IDS = [
+  'json-c1',
+  'json-c64',
+  'stream-c1',
+  'stream-c64',
+  'limit-100k',
+  'limit-tight',
+  'no-buffering',
+  'streams-1000',
+  'embeddings-c64',
+  'embeddings-float-c64',
+  'anthropic-to-openai-c64',
+  'anthropic-to-openai-stream-c64',
+  'openai-to-anthropic-c64',
+  'openai-to-anthropic-stream-c64',
+] as const;
 export type ScenarioId = (typeof SCENARIO_IDS)[number];
 
 export interface Server {
@@ -26,13 +43,19 @@ export interface BenchContext {
   options: BenchOptions;
   upstream: Server;
   slowUpstream: Server & { chunkDelayMs: number; contentChunks: number };
+  /** The Anthropic-format upstream (POST /v1/messages). */
+  anthropicUpstream: Server;
   floor: Server;
   gateway: Server & { clientKey: string };
   metering: UsageRecordCounter;
-  /** Gateway requests answered successfully so far (each must become one usage record). */
+  /** Gateway requests answered successfully so far (each must become one usage record with its usage reported). */
   gatewayOk: number;
-  /** Usage records in the table before the first gateway request (0 on the fresh database). */
+  /** Gateway requests that failed so far (each may leave at most one record, of usage partial or missing). */
+  gatewayFailed: number;
+  /** Reported usage records in the table before the first gateway request (0 on the fresh database). */
   recordsBaseline: number;
+  /** Usage-missing or partial records in the table before the first gateway request. */
+  unreportedBaseline: number;
   log(line: string): void;
 }
 
@@ -74,6 +97,8 @@ export interface PathSummary extends PathFigures {
   p50SpreadPct: number;
   /** Extra figures of the special scenarios. */
   extra?: Record<string, number | string | boolean>;
+  /** Every warm-up request of this path failed, so it ran no rounds: what it answered. */
+  unavailable?: string;
 }
 
 export interface ScenarioResult {
@@ -87,10 +112,26 @@ export interface ScenarioResult {
   informational?: boolean;
   paths: PathSummary[];
   /** Gateway requests answered in this scenario vs usage records metering stored for them. */
-  usage: { sent: number; stored: number };
+  usage: ScenarioUsage;
   /** The gateway's memory once the scenario is over. */
   gatewayAfter: { rssMb: number; heapUsedMb: number };
   notes: string[];
+}
+
+/**
+ * Gateway requests of a scenario against the usage records they left: `stored` (usage reported) must
+ * equal `sent` (answered successfully), and `unreported` (usage partial or missing) must not exceed
+ * `failed` (the product records a failed call as usage-missing when it got as far as a call).
+ */
+export interface ScenarioUsage {
+  sent: number;
+  stored: number;
+  failed: number;
+  unreported: number;
+}
+
+export function usageMismatch(u: ScenarioUsage): boolean {
+  return u.stored !== u.sent || u.unreported > u.failed;
 }
 
 interface PathSpec {
@@ -114,6 +155,32 @@ function threePaths(stream: boolean, prompt: Prompt): PathSpec[] {
     { label: 'floor', shape: { kind: 'floor', model: BENCH_MODELS.plain, stream, prompt } },
     { label: 'gateway', shape: { kind: 'gateway', model: BENCH_MODELS.plain, stream, prompt } },
   ];
+}
+
+/**
+ * The cross-format scenarios' paths. Floor: the plain OpenAI->OpenAI proxying of the same call on
+ * the OpenAI-format upstream (the gateway additionally translates the request and the answer);
+ * direct: the client's call straight to the upstream the gateway calls.
+ */
+function anthropicToOpenAI(stream: boolean): PathSpec[] {
+  return [
+    { label: 'direct', shape: { kind: 'direct', model: BENCH_MODELS.plain, stream, prompt: 'short' } },
+    { label: 'floor', shape: { kind: 'floor', model: BENCH_MODELS.plain, stream, prompt: 'short' } },
+    // Anthropic's SDKs send x-api-key, or Bearer when given an auth token: one of each.
+    { label: 'gateway', shape: { kind: 'gateway', api: 'messages', model: BENCH_MODELS.plain, stream, prompt: 'short', bearer: stream } },
+  ];
+}
+
+function openAIToAnthropic(stream: boolean): PathSpec[] {
+  return [
+    { label: 'direct', shape: { kind: 'direct', api: 'messages', anthropicUpstream: true, model: BENCH_MODELS.claude, stream, prompt: 'short' } },
+    { label: 'floor', shape: { kind: 'floor', model: BENCH_MODELS.plain, stream, prompt: 'short' } },
+    { label: 'gateway', shape: { kind: 'gateway', model: BENCH_MODELS.claude, stream, prompt: 'short' } },
+  ];
+}
+
+function embeddings(encoding: 'base64' | 'float'): PathSpec[] {
+  return (['direct', 'floor', 'gateway'] as const).map((kind) => ({ label: kind, shape: { kind, api: 'embeddings', encoding, model: BENCH_MODELS.embedding, stream: false, prompt: 'short' } }));
 }
 
 const THROUGHPUT: Record<string, ThroughputSpec> = {
@@ -144,18 +211,56 @@ const THROUGHPUT: Record<string, ThroughputSpec> = {
       { label: 'gateway+tight', shape: { kind: 'gateway', model: BENCH_MODELS.tight, stream: false, prompt: '100k' } },
     ],
   },
+  'embeddings-c64': { id: 'embeddings-c64', title: 'embeddings, a few sentences, 1536 dimensions as base64 (the openai client\'s default), concurrency 64', concurrency: 64, stream: false, prompt: 'short', paths: embeddings('base64') },
+  'embeddings-float-c64': { id: 'embeddings-float-c64', title: 'embeddings, a few sentences, 1536 dimensions as floats, concurrency 64', concurrency: 64, stream: false, prompt: 'short', paths: embeddings('float') },
+  'anthropic-to-openai-c64': {
+    id: 'anthropic-to-openai-c64',
+    title: 'Anthropic-format client (POST /v1/messages) to the OpenAI-format upstream, non-streaming, concurrency 64; floor = OpenAI->OpenAI',
+    concurrency: 64,
+    stream: false,
+    prompt: 'short',
+    paths: anthropicToOpenAI(false),
+  },
+  'anthropic-to-openai-stream-c64': {
+    id: 'anthropic-to-openai-stream-c64',
+    title: 'Anthropic-format client to the OpenAI-format upstream, streaming 20 chunks, concurrency 64; floor = OpenAI->OpenAI',
+    concurrency: 64,
+    stream: true,
+    prompt: 'short',
+    paths: anthropicToOpenAI(true),
+  },
+  'openai-to-anthropic-c64': {
+    id: 'openai-to-anthropic-c64',
+    title: 'OpenAI-format client to the Anthropic-format upstream, non-streaming, concurrency 64; floor = OpenAI->OpenAI, direct = the Anthropic upstream',
+    concurrency: 64,
+    stream: false,
+    prompt: 'short',
+    paths: openAIToAnthropic(false),
+  },
+  'openai-to-anthropic-stream-c64': {
+    id: 'openai-to-anthropic-stream-c64',
+    title: 'OpenAI-format client to the Anthropic-format upstream, streaming 20 text deltas, concurrency 64; floor = OpenAI->OpenAI, direct = the Anthropic upstream',
+    concurrency: 64,
+    stream: true,
+    prompt: 'short',
+    paths: openAIToAnthropic(true),
+  },
 };
 
 export async function runScenario(id: ScenarioId, ctx: BenchContext): Promise<ScenarioResult> {
-  const recordsBefore = await ctx.metering.count();
+  const before = await ctx.metering.counts();
   const okBefore = ctx.gatewayOk;
+  const failedBefore = ctx.gatewayFailed;
   let result: Omit<ScenarioResult, 'usage' | 'gatewayAfter'>;
   if (id === 'streams-1000') result = await heldOpenStreams(ctx);
   else if (id === 'no-buffering') result = await noBuffering(ctx);
   else result = await throughput(THROUGHPUT[id]!, ctx);
   const sent = ctx.gatewayOk - okBefore;
-  const stored = (await ctx.metering.waitFor(ctx.recordsBaseline + ctx.gatewayOk, 30_000)) - recordsBefore;
-  return { ...result, usage: { sent, stored }, gatewayAfter: await gatewayMemory(ctx) };
+  const failed = ctx.gatewayFailed - failedBefore;
+  await ctx.metering.waitFor(ctx.recordsBaseline + ctx.gatewayOk, 30_000);
+  // Records of failed calls (usage missing) have no count to wait for: wait until none arrives any more.
+  const after = failed > 0 ? await ctx.metering.settle(15_000) : await ctx.metering.counts();
+  return { ...result, usage: { sent, stored: after.reported - before.reported, failed, unreported: after.unreported - before.unreported }, gatewayAfter: await gatewayMemory(ctx) };
 }
 
 /** The gateway's V8 heap in use, from its /metrics (NaN when it has none). */
@@ -175,8 +280,38 @@ function serverOf(kind: PathKind, ctx: BenchContext, slow = false): Server {
   return slow ? ctx.slowUpstream : ctx.upstream;
 }
 
+function serverFor(shape: RequestShape, ctx: BenchContext): Server {
+  return shape.kind === 'direct' && shape.anthropicUpstream ? ctx.anthropicUpstream : serverOf(shape.kind, ctx, shape.slow);
+}
+
 function expectation(stream: boolean): Expectation {
   return stream ? { kind: 'sse' } : { kind: 'json' };
+}
+
+/** A stream of the messages API ends with Anthropic's message_stop, not [DONE]. */
+function expectationFor(shape: RequestShape): Expectation {
+  return shape.stream && shape.api === 'messages' ? { kind: 'anthropic-sse' } : expectation(shape.stream);
+}
+
+/** A gateway request's outcome, counted against the usage records it must (success) or may (failure) leave. */
+function countGateway(ctx: BenchContext, kind: PathKind, r: { ok: number; failed: number }): void {
+  if (kind !== 'gateway') return;
+  ctx.gatewayOk += r.ok;
+  ctx.gatewayFailed += r.failed;
+}
+
+/** One request, for a path whose every warm-up request failed: its status and the start of its body, for the log. */
+async function probe(pool: LoadClient, request: ReturnType<typeof prepareRequest>): Promise<{ text: string; ok: boolean }> {
+  return new Promise((resolve) => {
+    let status = 0;
+    let body = '';
+    pool.request(request, {
+      onStart: (s) => void (status = s),
+      onData: (c) => void (body.length < 400 && (body += c.toString('utf8'))),
+      onEnd: () => resolve({ text: `HTTP ${status}: ${body.slice(0, 400).replace(/\s+/g, ' ')}`, ok: status === 200 }),
+      onError: (e) => resolve({ text: `no answer: ${e.message}`, ok: false }),
+    });
+  });
 }
 
 function mb(bytes: number | undefined): number {
@@ -220,7 +355,7 @@ function summarise(label: string, kind: PathKind, rounds: RoundResult[], errors:
  * (the gateway's CPU per request still fell by a third between 3 s rounds without it), so a
  * scenario's figures do not depend on which scenarios ran before it.
  */
-export async function warmUpAll(ctx: BenchContext, durationMs: number): Promise<void> {
+export async function warmUpAll(ctx: BenchContext, durationMs: number, scenarios: readonly ScenarioId[]): Promise<void> {
   for (const kind of ['direct', 'floor', 'gateway'] as const) {
     for (const stream of [false, true]) {
       const server = serverOf(kind, ctx);
@@ -228,12 +363,25 @@ export async function warmUpAll(ctx: BenchContext, durationMs: number): Promise<
       const pool = makeClient(server.origin, 16);
       try {
         const r = await closedLoop({ pool, request: prepareChatRequest({ kind, model: BENCH_MODELS.plain, stream, prompt: 'short' }, ctx.gateway), expect: expectation(stream), concurrency: 16, durationMs: durationMs / 2 });
-        if (kind === 'gateway') ctx.gatewayOk += r.ok;
+        countGateway(ctx, kind, r);
         if (r.failed > 0) ctx.log(`  warm-up ${kind}${stream ? ' streaming' : ''}: ${r.failed} failed: ${JSON.stringify(r.errors)}`);
       } finally {
         await pool.close().catch(() => undefined);
       }
     }
+  }
+  // The gateway's other endpoints and translations are code of their own for V8 to optimise; the
+  // floor and direct paths of those scenarios run the code warmed above (the floor: the same proxying).
+  const others = scenarios.flatMap((id) => THROUGHPUT[id]?.paths.filter((p) => p.shape.kind === 'gateway' && ((p.shape.api ?? 'chat') !== 'chat' || p.shape.model === BENCH_MODELS.claude)) ?? []);
+  const pool = makeClient(ctx.gateway.origin, 16);
+  try {
+    for (const { shape } of others) {
+      const r = await closedLoop({ pool, request: prepareRequest(shape, ctx.gateway), expect: expectationFor(shape), concurrency: 16, durationMs: durationMs / 4 });
+      countGateway(ctx, 'gateway', r);
+      if (r.failed > 0) ctx.log(`  warm-up gateway ${shape.api ?? 'chat'} ${shape.model}${shape.stream ? ' streaming' : ''}: ${r.failed} failed: ${JSON.stringify(r.errors)}`);
+    }
+  } finally {
+    await pool.close().catch(() => undefined);
   }
   await drainTelemetry(ctx);
 }
@@ -253,20 +401,18 @@ async function drainTelemetry(ctx: BenchContext): Promise<void> {
 }
 
 async function measureRound(ctx: BenchContext, pool: LoadClient, spec: PathSpec, concurrency: number, durationMs: number, round: number, errors: Record<string, number>): Promise<RoundResult> {
-  const server = serverOf(spec.shape.kind, ctx, spec.shape.slow);
-  const request = prepareChatRequest(spec.shape, ctx.gateway);
+  const server = serverFor(spec.shape, ctx);
+  const request = prepareRequest(spec.shape, ctx.gateway);
   const cpuBefore = cpuSeconds(server.pid) ?? Number.NaN;
   const busyBefore = cpuTimes();
   const t0 = performance.now();
-  const loop: LoopResult = await closedLoop({ pool, request, expect: expectation(spec.shape.stream), concurrency, durationMs });
+  const loop: LoopResult = await closedLoop({ pool, request, expect: expectationFor(spec.shape), concurrency, durationMs });
   const wallS = (performance.now() - t0) / 1000;
   const cpuUsed = (cpuSeconds(server.pid) ?? Number.NaN) - cpuBefore;
   const busyAfter = cpuTimes();
   const busy = cpuBusyPct(busyBefore, busyAfter);
   const rss = rssBytes(server.pid);
-  if (spec.shape.kind === 'gateway') {
-    ctx.gatewayOk += loop.ok;
-  }
+  countGateway(ctx, spec.shape.kind, loop);
   mergeErrors(errors, loop.errors);
   const latency = loop.latency.sorted();
   const ttfb = loop.ttfb.sorted();
@@ -291,27 +437,38 @@ async function throughput(spec: ThroughputSpec, ctx: BenchContext): Promise<Omit
   const pools = new Map<string, LoadClient>();
   const errors = new Map<string, Record<string, number>>();
   const rounds = new Map<string, RoundResult[]>();
+  /** Paths whose every warm-up request failed: they run no rounds (a path the gateway does not serve yet). */
+  const unavailable = new Map<string, string>();
   try {
     for (const p of spec.paths) {
-      pools.set(p.label, makeClient(serverOf(p.shape.kind, ctx, p.shape.slow).origin, spec.concurrency));
+      pools.set(p.label, makeClient(serverFor(p.shape, ctx).origin, spec.concurrency));
       errors.set(p.label, {});
       rounds.set(p.label, []);
     }
     // Warm-up: connections open, JIT warm, caches filled, on every path before any round counts.
     for (const p of spec.paths) {
-      const warm = await closedLoop({ pool: pools.get(p.label)!, request: prepareChatRequest(p.shape, ctx.gateway), expect: expectation(p.shape.stream), concurrency: spec.concurrency, durationMs: options.warmupMs });
-      if (p.shape.kind === 'gateway') ctx.gatewayOk += warm.ok;
+      const warm = await closedLoop({ pool: pools.get(p.label)!, request: prepareRequest(p.shape, ctx.gateway), expect: expectationFor(p.shape), concurrency: spec.concurrency, durationMs: options.warmupMs });
+      countGateway(ctx, p.shape.kind, warm);
       if (warm.failed > 0) mergeErrors(errors.get(p.label)!, Object.fromEntries(Object.entries(warm.errors).map(([k, v]) => [`warm-up: ${k}`, v])));
+      if (warm.ok === 0 && warm.failed > 0) {
+        const answer = await probe(pools.get(p.label)!, prepareRequest(p.shape, ctx.gateway));
+        countGateway(ctx, p.shape.kind, { ok: answer.ok ? 1 : 0, failed: answer.ok ? 0 : 1 });
+        if (!answer.ok) mergeErrors(errors.get(p.label)!, { [`probe: ${answer.text.slice(0, answer.text.indexOf(':'))}`]: 1 });
+        const why = `every warm-up request failed (${Object.keys(warm.errors).join('; ')}); it answers ${answer.text}`;
+        unavailable.set(p.label, why);
+        ctx.log(`  !!! ${spec.id} ${p.label}: ${why}; its rounds are skipped`);
+      }
       if (p.shape.kind === 'gateway') await drainTelemetry(ctx);
     }
     for (let r = 1; r <= options.rounds; r++) {
       for (const p of spec.paths) {
+        if (unavailable.has(p.label)) continue;
         const round = await measureRound(ctx, pools.get(p.label)!, p, spec.concurrency, options.durationMs, r, errors.get(p.label)!);
         rounds.get(p.label)!.push(round);
         if (p.shape.kind === 'gateway') round.metering = await meteringCatchUp(ctx);
         ctx.log(
           `  ${spec.id} round ${r}/${options.rounds} ${p.label.padEnd(14)} ${round.rps.toFixed(0).padStart(6)} req/s  p50 ${round.p50.toFixed(3)} ms  p99 ${round.p99.toFixed(3)} ms` +
-            (spec.stream ? `  ttfb p50 ${round.ttfbP50.toFixed(3)} ms` : '') +
+            (p.shape.stream ? `  ttfb p50 ${round.ttfbP50.toFixed(3)} ms` : '') +
             `  cpu ${round.cpuUsPerReq.toFixed(0)} us/req${round.failed ? `  FAILED ${round.failed}` : ''}` +
             (round.metering ? `  metering: ${round.metering.backlogAtEnd} records behind at the end, all stored ${round.metering.catchUpS.toFixed(1)} s later` : ''),
         );
@@ -326,7 +483,11 @@ async function throughput(spec: ThroughputSpec, ctx: BenchContext): Promise<Omit
     concurrency: spec.concurrency,
     stream: spec.stream,
     informational: spec.informational,
-    paths: spec.paths.map((p) => summarise(p.label, p.shape.kind, rounds.get(p.label)!, errors.get(p.label)!)),
+    paths: spec.paths.map((p) => {
+      const summary = summarise(p.label, p.shape.kind, rounds.get(p.label)!, errors.get(p.label)!);
+      const why = unavailable.get(p.label);
+      return why === undefined ? summary : { ...summary, unavailable: why, failed: Object.values(summary.errors).reduce((a, n) => a + n, 0) };
+    }),
     meteringLag: meteringLagOf([...rounds.values()].flat()),
     notes: [],
   };
@@ -395,7 +556,7 @@ async function heldOpenStreams(ctx: BenchContext): Promise<Omit<ScenarioResult, 
           ttfb.push(o.ttfbMs);
         } else errors[o.error ?? 'unknown'] = (errors[o.error ?? 'unknown'] ?? 0) + 1;
       }
-      if (spec.shape.kind === 'gateway') ctx.gatewayOk += ok;
+      countGateway(ctx, spec.shape.kind, { ok, failed: streams - ok });
       const l = latency.sorted();
       const t = ttfb.sorted();
       const round: RoundResult = {
@@ -452,14 +613,14 @@ async function noBuffering(ctx: BenchContext): Promise<Omit<ScenarioResult, 'usa
     try {
       // One JSON call first (answered at once, even by the slow upstream), so no timing below includes a TCP connect.
       const warm = await sendOnce(pool, prepareChatRequest({ ...spec.shape, stream: false }, ctx.gateway), { kind: 'json' });
-      if (warm.ok && kind === 'gateway') ctx.gatewayOk++;
+      countGateway(ctx, kind, { ok: warm.ok ? 1 : 0, failed: warm.ok ? 0 : 1 });
       for (let i = 0; i < n; i++) outcomes.push(await sendOnce(pool, prepareChatRequest(spec.shape, ctx.gateway), { kind: 'sse-full', contentChunks: ctx.slowUpstream.contentChunks }));
     } finally {
       await pool.close().catch(() => undefined);
     }
     const good = outcomes.filter((o) => o.ok);
     for (const o of outcomes) if (!o.ok) errors[o.error ?? 'unknown'] = (errors[o.error ?? 'unknown'] ?? 0) + 1;
-    if (kind === 'gateway') ctx.gatewayOk += good.length;
+    countGateway(ctx, kind, { ok: good.length, failed: outcomes.length - good.length });
     const ttfbs = good.map((o) => o.ttfbMs);
     const worstTtfb = Math.max(...ttfbs);
     const worstEvents = Math.max(...good.map((o) => o.firstChunkEvents));
