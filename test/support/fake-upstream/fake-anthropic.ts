@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { FakeAnthropicAnswer, FakeAnthropicBehaviour } from './anthropic-behaviour.js';
-import { FakeUpstreamServer, prepareJson, type AnswerTarget, type EchoOut, type Prepared, type RecordedRequest } from './fake-upstream-server.js';
+import { FakeUpstreamServer, prepareJson, type AnswerTarget, type EchoOut, type FakeUpstream, type Prepared } from './fake-upstream-server.js';
 import {
   anthropicError,
   anthropicErrorBody,
@@ -19,7 +19,7 @@ import {
 /**
  * A fake Anthropic upstream: node:http only, the Messages API's real wire format (JSON, SSE with
  * `event:` lines, errors with `request-id`), driven by the test the same way as the OpenAI fake.
- * Requests are recorded in the OpenAI fake's `RecordedRequest` shape.
+ * Requests are recorded in the same `RecordedRequest` shape as the OpenAI fake's.
  */
 
 export interface StartFakeAnthropicOptions {
@@ -39,24 +39,10 @@ export interface StartFakeAnthropicOptions {
   defaultBehaviour?: FakeAnthropicBehaviour;
 }
 
-export interface FakeAnthropic {
+/** Takes behaviours at POST /v1/messages and /v1/messages/count_tokens; the expected key comes as `x-api-key` or a bearer key. */
+export interface FakeAnthropic extends FakeUpstream<FakeAnthropicBehaviour> {
   /** Base URL without /v1, e.g. http://127.0.0.1:41234: the Anthropic SDK's `baseURL` appends /v1 itself. */
   readonly url: string;
-  readonly port: number;
-  readonly requests: readonly RecordedRequest[];
-  recording: boolean;
-  /** Queues answers for the next POST /v1/messages(/count_tokens) requests, whatever their model. */
-  enqueue(...behaviours: FakeAnthropicBehaviour[]): void;
-  /** Queues answers for the next requests naming this model; taken before the global queue. */
-  script(model: string, ...behaviours: FakeAnthropicBehaviour[]): void;
-  setDefault(behaviour: FakeAnthropicBehaviour | undefined, model?: string): void;
-  /** The key requests must carry; undefined accepts any request. */
-  expectApiKey(key: string | undefined): void;
-  pending(): number;
-  waitForRequests(count: number, timeoutMs?: number): Promise<readonly RecordedRequest[]>;
-  /** Forgets recorded requests, queues, scripts and defaults (not the expected key). */
-  reset(): void;
-  close(): Promise<void>;
 }
 
 interface RequestContext extends AnswerTarget {

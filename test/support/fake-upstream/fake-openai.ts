@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { FakeAnswer, FakeBehaviour, FakeError } from './fake-behaviour.js';
-import { FakeUpstreamServer, prepareJson, type AnswerTarget, type EchoOut, type Prepared, type RecordedRequest } from './fake-upstream-server.js';
+import { FakeUpstreamServer, prepareJson, type AnswerTarget, type EchoOut, type FakeUpstream, type Prepared } from './fake-upstream-server.js';
 import {
   chatCompletion,
   chatCompletionChunks,
@@ -39,28 +39,10 @@ export interface StartFakeOpenAIOptions {
 
 export type { RecordedRequest } from './fake-upstream-server.js';
 
-export interface FakeOpenAI {
+/** Takes behaviours at POST /v1/chat/completions, /v1/completions and /v1/embeddings; the expected key is a bearer key. */
+export interface FakeOpenAI extends FakeUpstream<FakeBehaviour> {
   /** Base URL ending in /v1, e.g. http://127.0.0.1:41234/v1. */
   readonly url: string;
-  readonly port: number;
-  /** Requests received since start or the last reset(), oldest first (empty while recording is off). */
-  readonly requests: readonly RecordedRequest[];
-  recording: boolean;
-  /** Queues answers for the next POST /v1/* requests, whatever their model. */
-  enqueue(...behaviours: FakeBehaviour[]): void;
-  /** Queues answers for the next requests naming this model; taken before the global queue. */
-  script(model: string, ...behaviours: FakeBehaviour[]): void;
-  /** The answer when the queues are empty, for one model or (without `model`) for all. undefined removes it. */
-  setDefault(behaviour: FakeBehaviour | undefined, model?: string): void;
-  /** The bearer key requests must carry; undefined accepts any request. */
-  expectApiKey(key: string | undefined): void;
-  /** Queued behaviours not used yet (global queue plus every model's script). */
-  pending(): number;
-  /** Resolves once at least `count` requests were recorded. */
-  waitForRequests(count: number, timeoutMs?: number): Promise<readonly RecordedRequest[]>;
-  /** Forgets recorded requests, queues, scripts and defaults (not the expected key). */
-  reset(): void;
-  close(): Promise<void>;
 }
 
 type Endpoint = 'chat' | 'completions' | 'embeddings';

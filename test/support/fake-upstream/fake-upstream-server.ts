@@ -27,6 +27,31 @@ export interface RecordedRequest {
   echoed?: string[];
 }
 
+/** How a test drives a fake upstream, whichever provider it speaks; B is its behaviour type. */
+export interface FakeUpstream<B> {
+  /** Base URL, as the provider's SDK takes it as `baseURL`. */
+  readonly url: string;
+  readonly port: number;
+  /** Requests received since start or the last reset(), oldest first (empty while recording is off). */
+  readonly requests: readonly RecordedRequest[];
+  recording: boolean;
+  /** Queues answers for the next requests that take a behaviour (the fake's POST endpoints), whatever their model. */
+  enqueue(...behaviours: B[]): void;
+  /** Queues answers for the next requests naming this model; taken before the global queue. */
+  script(model: string, ...behaviours: B[]): void;
+  /** The answer when the queues are empty, for one model or (without `model`) for all. undefined removes it. */
+  setDefault(behaviour: B | undefined, model?: string): void;
+  /** The key requests must carry; undefined accepts any request. */
+  expectApiKey(key: string | undefined): void;
+  /** Queued behaviours not used yet (global queue plus every model's script). */
+  pending(): number;
+  /** Resolves once at least `count` requests were recorded. */
+  waitForRequests(count: number, timeoutMs?: number): Promise<readonly RecordedRequest[]>;
+  /** Forgets recorded requests, queues, scripts and defaults (not the expected key). */
+  reset(): void;
+  close(): Promise<void>;
+}
+
 /** The options both fakes take. */
 export interface FakeUpstreamOptions<B> {
   port?: number;
@@ -102,7 +127,7 @@ export function prepareJson(status: number, value: unknown, extraHeaders?: Recor
   return { status, headers: { ...extraHeaders, 'content-type': JSON_TYPE, 'content-length': body.length }, body };
 }
 
-export abstract class FakeUpstreamServer<B extends object> {
+export abstract class FakeUpstreamServer<B extends object> implements FakeUpstream<B> {
   url = '';
   port = 0;
   recording: boolean;
