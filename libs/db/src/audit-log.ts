@@ -1,12 +1,13 @@
 import { Injectable, Logger, type OnModuleDestroy } from '@nestjs/common';
 import { DetachedAuditWriter, type AuditEntry, type AuditOutcome } from '#libs/tenancy';
-import { Column, DataSource, Entity, PrimaryColumn, type EntityManager } from 'typeorm';
+import { Column, DataSource, Entity, PrimaryColumn, type EntityManager, type QueryRunner } from 'typeorm';
 import { newId } from './ids.js';
 
 /**
  * One row of a service's `audit_log` table (libs/tenancy AuditEntry), for the services whose
  * audit log is exactly that shape (gateway, model registry); each creates the table in its own
- * schema by its own migration. The vault's table adds a details column and keeps its own entity.
+ * schema by its own migration, with createAuditLogTable. The vault's table adds a details column
+ * and keeps its own entity.
  */
 @Entity({ name: 'audit_log' })
 export class AuditLogRowEntity {
@@ -21,6 +22,34 @@ export class AuditLogRowEntity {
   @Column('text') outcome!: AuditOutcome;
   @Column('text', { nullable: true }) reason!: string | null;
   @Column({ type: 'timestamptz', precision: 3, default: () => 'now()' }) at!: Date;
+}
+
+/**
+ * Creates the `audit_log` table that AuditLogRowEntity maps, and its index, in the schema the
+ * migration runs in: the service's own, which its connection's search_path names (the names stay
+ * unqualified so the SQL is the one every service's migration has always run).
+ */
+export async function createAuditLogTable(q: QueryRunner): Promise<void> {
+  await q.query(`
+      CREATE TABLE audit_log (
+        id text PRIMARY KEY,
+        organisation_id text,
+        project_id text,
+        actor_key_id text NOT NULL,
+        actor_name text NOT NULL,
+        actor_project_id text,
+        action text NOT NULL,
+        target_id text,
+        outcome text NOT NULL CHECK (outcome IN ('succeeded', 'denied', 'failed')),
+        reason text,
+        at timestamptz(3) NOT NULL DEFAULT now()
+      )`);
+  await q.query(`CREATE INDEX audit_log_org_at ON audit_log (organisation_id, at, id)`);
+}
+
+/** Undoes createAuditLogTable, in the schema the migration runs in. */
+export async function dropAuditLogTable(q: QueryRunner): Promise<void> {
+  await q.query(`DROP TABLE audit_log`);
 }
 
 /** Writes a service's audit entries: in the change's own transaction, or (refusals) just after the answer. */
