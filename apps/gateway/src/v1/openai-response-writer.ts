@@ -19,7 +19,7 @@ export interface OpenAIErrorObject {
 
 export function openAIErrorObject(failure: CallFailure): OpenAIErrorObject {
   const answer = FAILURE_ANSWERS[failure.kind];
-  return { error: { message: failure.message, type: answer.openAIType, param: failure.param ?? null, code: failure.param !== undefined ? null : answer.openAICode } };
+  return { error: { message: failure.message, type: answer.openAIType, param: failure.param ?? null, code: answer.openAICode } };
 }
 
 /** Answers in OpenAI's format: /v1/chat/completions, /v1/completions, /v1/embeddings, /v1/models. */
