@@ -206,7 +206,10 @@ export class GenerationCall implements OnApplicationShutdown {
           mode: encoder ? { kind: 'translate', encoder } : { kind: 'pass-through', drop: endpoint.passThroughDrop?.(body) },
           transportFailure: (err) => this.calls.transportFailure(err, answer.target, ctx.requestId),
         });
-        if (failure) metering.fail(failure);
+        if (failure) {
+          metering.fail(failure);
+          this.logger.debug(`[${ctx.requestId}] upstream stream failed: ${failure.message}`);
+        }
       } finally {
         exchange.release();
       }
