@@ -67,9 +67,23 @@ describe('/v1 metering across formats', () => {
     expect(streamedUsage).toMatchObject({ prompt_tokens: 170, completion_tokens: 10 });
 
     const group = await groupOf('claude-sonnet-4-5-metered', (g) => g.requests >= 2);
-    expect(group).toMatchObject({ requests: 2, inputTokens: 340, outputTokens: 20, missingUsageRequests: 0, errorRequests: 0 });
+    expect(group).toMatchObject({ inputTokens: 340, outputTokens: 20, missingUsageRequests: 0, errorRequests: 0 });
     // Per call: 100 uncached x 0.000003 + 50 read x 0.0000003 + 20 written x 0.00000375 + 10 out x 0.000015 = 0.00054.
     expect(Number(group.cost)).toBeCloseTo(2 * 0.00054, 12);
+  });
+
+  it('reports the parameters Claude cannot honour in x-gateway-warnings instead of dropping them silently', async () => {
+    const client = new OpenAI({ apiKey: claude.clientKey, baseURL: `${product.url}/v1`, maxRetries: 0 });
+    anthropicFake.enqueue({ kind: 'message', content: 'ok' });
+    const { response } = await client.chat.completions.create({ model: 'metered-claude', messages: [{ role: 'user', content: 'hi' }], seed: 7, presence_penalty: 0.5 }).withResponse();
+    const warnings = response.headers.get('x-gateway-warnings') ?? '';
+    expect(warnings).toContain('seed is not supported by this provider');
+    expect(warnings).toContain('presence_penalty is not supported by this provider');
+    expect(anthropicFake.requests.at(-1)?.body).not.toHaveProperty('seed');
+    // A call without such parameters carries no warnings header.
+    anthropicFake.enqueue({ kind: 'message', content: 'ok' });
+    const plain = await client.chat.completions.create({ model: 'metered-claude', messages: [{ role: 'user', content: 'hi' }] }).withResponse();
+    expect(plain.response.headers.get('x-gateway-warnings')).toBeNull();
   });
 
   it('records a call whose answer carries no usage as missing usage, never as free', async () => {
