@@ -1,5 +1,5 @@
 import { Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
-import type { CanonicalStreamPart, ClientRequestDecoded, Decoded, ProviderAdapterV2, SseEvent, StreamDecoder } from '#libs/adapter-sdk';
+import type { CanonicalStreamPart, CanonicalUsage, ClientRequestDecoded, Decoded, SseEvent, StreamDecoder } from '#libs/adapter-sdk';
 import { GatewayAttr, GenAiAttr } from '#libs/contracts';
 import type { SecretRedactor } from '#libs/secret-redaction';
 import { TokenCounter } from '#libs/tokenizer';
@@ -50,6 +50,14 @@ export interface GenerationEndpoint<Canonical = unknown, CanonicalResponse = unk
   createEncoder?(ctx: EncodeContext, body: Record<string, unknown>): PartEncoder;
   /** Pass-through streams: upstream events the client did not ask for (OpenAI's usage chunk). */
   passThroughDrop?(body: Record<string, unknown>): ((event: SseEvent, parts: readonly CanonicalStreamPart[]) => boolean) | undefined;
+}
+
+/** What metering reads of any decoded whole answer (chat, completion, embedding). */
+interface DecodedAnswer {
+  model?: string;
+  id?: string;
+  usage?: CanonicalUsage;
+  choices?: ReadonlyArray<{ rawFinishReason?: string; finishReason: string }>;
 }
 
 interface ReadableOperation {
@@ -188,6 +196,7 @@ export class GenerationCall implements OnApplicationShutdown {
     ctx.upstreamRequestId = redactedRequestId(answer.headers, redactor);
     const headers = answerHeaders(ctx, passHeaders(answer.headers, redactor));
     const encodeCtx: EncodeContext = { requestId: ctx.requestId, now: Math.floor(Date.now() / 1000), model: route.name };
+    metering.span.setAttribute('http.response.status_code', answer.status);
     if (answer.body.kind === 'stream') {
       const exchange = answer.body.exchange;
       try {
@@ -223,13 +232,8 @@ export class GenerationCall implements OnApplicationShutdown {
       endpoint.writer.writeFailure(res, failure, ctx);
       return;
     }
-    const value = decoded.value as { model?: string; id?: string; usage?: R extends { usage?: infer U } ? U : never; choices?: Array<{ rawFinishReason?: string; finishReason: string }> };
-    metering.response({
-      model: value.model,
-      id: value.id,
-      usage: (decoded.value as { usage?: Parameters<CallMetering['response']>[0]['usage'] }).usage,
-      finishReasons: value.choices?.map((c) => c.rawFinishReason ?? c.finishReason),
-    });
+    const value = decoded.value as DecodedAnswer;
+    metering.response({ model: value.model, id: value.id, usage: value.usage, finishReasons: value.choices?.map((c) => c.rawFinishReason ?? c.finishReason) });
     if (answer.passThrough) {
       // Same format: the upstream's bytes as they came (the model's output is not rewritten).
       headers['content-type'] = 'application/json';
@@ -263,6 +267,3 @@ function passHeaders(headers: IncomingHttpHeaders | undefined, redactor: SecretR
   }
   return out;
 }
-
-/** The adapter type, re-exported for endpoint files. */
-export type { ProviderAdapterV2 };
