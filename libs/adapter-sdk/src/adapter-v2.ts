@@ -98,7 +98,11 @@ export type CompletionOperation = GenerationOperation<CompletionRequest, Complet
 
 export interface EmbeddingOperation extends NativeRequestBuilder {
   buildRequest(request: EmbeddingRequest, target: CallTarget): Promise<BuiltUpstreamRequest>;
-  parseResponse(body: Uint8Array): Decoded<EmbeddingResponse>;
+  /**
+   * `meteringOnly`: for the pass-through path, whose bytes go to the client as they came: only the
+   * model and usage are needed, so the vectors may be left undecoded (`embeddings` is then empty).
+   */
+  parseResponse(body: Uint8Array, options?: { meteringOnly?: boolean }): Decoded<EmbeddingResponse>;
 }
 
 /** The input-token count of a request the client wrote in the adapter's nativeFormat (Anthropic's count_tokens). */

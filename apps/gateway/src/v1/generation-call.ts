@@ -61,7 +61,8 @@ interface DecodedAnswer {
 }
 
 interface ReadableOperation {
-  parseResponse(body: Uint8Array): Decoded<unknown>;
+  /** Only embeddings take `options` today; the others ignore it. */
+  parseResponse(body: Uint8Array, options?: { meteringOnly?: boolean }): Decoded<unknown>;
   createStreamDecoder?(options?: { meteringOnly?: boolean }): StreamDecoder;
 }
 
@@ -225,7 +226,7 @@ export class GenerationCall implements OnApplicationShutdown {
       return;
     }
     const bytes = answer.body.bytes;
-    const decoded = op.parseResponse(bytes);
+    const decoded = op.parseResponse(bytes, { meteringOnly: answer.passThrough });
     if ('error' in decoded) {
       const failure: CallFailure = { kind: 'upstream_invalid_response', message: redactor.redact(decoded.error.message), retryable: false };
       metering.fail(failure);
