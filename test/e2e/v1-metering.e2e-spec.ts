@@ -37,7 +37,7 @@ describe('/v1 metering across formats', () => {
       upstreamModel: 'claude-sonnet-4-5-metered',
       prices: { input: '0.000003', output: '0.000015', cache_read: '0.0000003', cache_write: '0.00000375' },
     });
-    gpt = await routeModel(product, { upstreamUrl: openAIFake.url, modelName: 'usage-less-gpt', upstreamModel: 'gpt-usage-less', prices: { input: '0.000001', output: '0.000002' } });
+    gpt = await routeModel(product, { upstreamUrl: openAIFake.url, modelName: 'usage-less-gpt', upstreamModel: 'gpt-usage-less', prices: { input: '0.000001', output: '0.000002' }, maxOutputTokens: 100 });
     await waitUntilRoutable(product, claude);
     await waitUntilRoutable(product, gpt);
   }, 120_000);
@@ -103,6 +103,13 @@ describe('/v1 metering across formats', () => {
     const answer = await client.chat.completions.create({ model: 'usage-less-gpt', messages: [{ role: 'user', content: 'hi' }] });
     expect(answer.choices[0]?.message.content).toBe('no usage here');
     const group = await groupOf('gpt-usage-less', (g) => g.requests >= 1);
-    expect(group).toMatchObject({ requests: 1, missingUsageRequests: 1, inputTokens: 0, outputTokens: 0 });
+    expect(group).toMatchObject({ requests: 1, missingUsageRequests: 1, errorRequests: 0, inputTokens: 0, outputTokens: 0 });
+
+    // A call the model's own limit refuses was answered too: recorded, as an error without usage.
+    const refused = await client.chat.completions.create({ model: 'usage-less-gpt', messages: [{ role: 'user', content: 'hi' }], max_tokens: 1000 }).catch((e: unknown) => e);
+    expect(refused).toMatchObject({ status: 400, code: 'max_tokens_exceeded' });
+    const after = await groupOf('gpt-usage-less', (g) => g.requests >= 2);
+    expect(after).toMatchObject({ requests: 2, missingUsageRequests: 2, errorRequests: 1 });
+    expect(openAIFake.requests).toHaveLength(1);
   });
 });

@@ -104,12 +104,9 @@ export class GenerationCall implements OnApplicationShutdown {
     const body = call.body as Record<string, unknown>;
     const route = this.resolve(call, body, writer, ctx);
     if (!route) return;
-    const limitError = await this.checkLimits(body, route, endpoint);
-    if (limitError) {
-      writer.writeRequestError(res, 400, limitError, ctx);
-      return;
-    }
     const stream = endpoint.isStream(body);
+    // The span opens once the model is resolved: every call answered from here on is recorded,
+    // a refusal by the model's own limits too (as usage missing, with its error).
     const span = this.tracer.startClientSpan(
       `${endpoint.spanOperation} ${route.name}`,
       { organisationId: principal.organisationId, projectId: principal.projectId, keyId: principal.keyId },
@@ -122,6 +119,22 @@ export class GenerationCall implements OnApplicationShutdown {
       call.req.headers,
     );
     const metering = new CallMetering(span);
+    metering.target(route.targets[0], this.calls.adapterOf(route.targets[0]));
+    let limitError: RequestError | undefined;
+    try {
+      const checked = this.checkLimits(body, route, endpoint);
+      limitError = checked instanceof Promise ? await checked : checked; // a promise only when tokens had to be counted
+    } catch (err) {
+      metering.fail({ kind: 'upstream_error', message: 'internal error', retryable: true });
+      metering.end();
+      throw err;
+    }
+    if (limitError) {
+      metering.fail({ kind: 'invalid_request', message: limitError.message, retryable: false });
+      metering.end();
+      writer.writeRequestError(res, 400, limitError, ctx);
+      return;
+    }
     try {
       let decoded: ClientRequestDecoded<C> | undefined;
       const result = await this.calls.call({
@@ -163,7 +176,7 @@ export class GenerationCall implements OnApplicationShutdown {
   }
 
   /** Synchronous when the byte length decides; counts tokens (on a worker thread) only when it cannot. */
-  private async checkLimits(body: Record<string, unknown>, route: Route, endpoint: GenerationEndpoint<unknown, unknown>): Promise<RequestError | undefined> {
+  private checkLimits(body: Record<string, unknown>, route: Route, endpoint: GenerationEndpoint<unknown, unknown>): RequestError | undefined | Promise<RequestError | undefined> {
     // Limits are the provider model's: the first target's (failover targets of one model share them).
     const model = route.targets[0].model;
     const maxOut = model.maxOutputTokens;
@@ -177,9 +190,11 @@ export class GenerationCall implements OnApplicationShutdown {
     if (maxIn === null) return undefined;
     const parts = endpoint.promptText(body);
     if (InputLimit.fitsByBytes(parts, maxIn)) return undefined;
-    const tokens = await this.tokenCounter.countOver(parts, maxIn);
-    if (tokens === undefined) return undefined;
-    return { message: `This model's maximum input length is ${maxIn} tokens; the ${endpoint.promptParam} have at least ${tokens}.`, code: 'context_length_exceeded', param: endpoint.promptParam };
+    return this.tokenCounter.countOver(parts, maxIn).then((tokens) =>
+      tokens === undefined
+        ? undefined
+        : { message: `This model's maximum input length is ${maxIn} tokens; the ${endpoint.promptParam} have at least ${tokens}.`, code: 'context_length_exceeded', param: endpoint.promptParam },
+    );
   }
 
   private async answer<C, R>(
