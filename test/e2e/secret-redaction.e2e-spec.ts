@@ -123,20 +123,22 @@ describe('secret redaction', () => {
     fake.enqueue(fakeErrors.echoingInvalidApiKey(echoBoth));
     const err = await client.chat.completions.create({ model: route.modelName, messages: [{ role: 'user', content: 'hi' }] }).catch((e: unknown) => e);
     expectEchoed(fake.requests.at(-1));
-    expect(err).toBeInstanceOf(OpenAI.AuthenticationError);
+    // A provider refusing the connection's key is not the caller's bad key: 502, never 401 (issue 12).
+    expect(err).toBeInstanceOf(OpenAI.InternalServerError);
     const apiError = err as InstanceType<typeof OpenAI.APIError>;
     expect(apiError.message).toContain('Incorrect API key provided.');
     expect(apiError.message).toContain(REDACTED);
     expect(leaks(`${apiError.message}\n${JSON.stringify(apiError.error)}\n${headersText(apiError.headers)}`)).toEqual([]);
 
-    // The same on the wire, with the echo in a relayed header (retry-after) too.
+    // The same on the wire, with the echo in a header the upstream sent (retry-after) too.
     const raw = await rawChat(fakeErrors.echoingInvalidApiKey({ ...echoBoth, inResponseHeaders: ['retry-after', 'openai-organization'] }), false);
     expectEchoed(fake.requests.at(-1));
-    expect(raw.status).toBe(401);
+    expect(raw.status).toBe(502);
     expect(JSON.parse(raw.body)).toEqual({
-      error: { message: expect.stringMatching(/^Incorrect API key provided\. Received .*\[redacted\]/), type: 'authentication_error', param: null, code: 'auth' },
+      error: { message: expect.stringMatching(/^Incorrect API key provided\. Received .*\[redacted\]/), type: 'api_error', param: null, code: 'upstream_auth_failed' },
     });
-    expect(raw.headers.get('retry-after')).toContain(REDACTED);
+    // retry-after is never relayed as text: only a number the adapter read from it could be, and a 401 has none.
+    expect(raw.headers.get('retry-after')).toBeNull();
     expect(leaks(`${headersText(raw.headers)}\n${raw.body}`)).toEqual([]);
   });
 
@@ -147,10 +149,10 @@ describe('secret redaction', () => {
 
     const text = await rawChat({ kind: 'raw', status: 401, headers: { 'content-type': 'text/plain' }, body: 'Unauthorized:', echo: echoBoth }, false);
     expectEchoed(fake.requests.at(-1));
-    expect(JSON.parse(text.body)).toEqual({ error: { message: 'upstream answered HTTP 401', type: 'authentication_error', param: null, code: 'auth' } });
+    expect(JSON.parse(text.body)).toEqual({ error: { message: 'upstream answered HTTP 401', type: 'api_error', param: null, code: 'upstream_auth_failed' } });
 
     const stringError = await rawChat({ kind: 'raw', status: 403, body: JSON.stringify({ error: `Forbidden for key ${apiKey}` }) }, false);
-    expect(JSON.parse(stringError.body)).toEqual({ error: { message: 'upstream answered HTTP 403', type: 'permission_error', param: null, code: 'auth' } });
+    expect(JSON.parse(stringError.body)).toEqual({ error: { message: 'upstream answered HTTP 403', type: 'api_error', param: null, code: 'upstream_auth_failed' } });
 
     for (const answer of [fields, text, stringError]) expect(leaks(`${headersText(answer.headers)}\n${answer.body}`)).toEqual([]);
   });
@@ -187,7 +189,7 @@ describe('secret redaction', () => {
     expectEchoed(fake.requests.at(-1));
     const events = raw.body.split('\n\n').filter((e) => e.startsWith('data: '));
     expect(JSON.parse(events.at(-1)!.slice('data: '.length))).toEqual({
-      error: { message: expect.stringMatching(/^Incorrect API key provided\. Received .*\[redacted\]/), type: 'api_error', param: null, code: 'upstream_stream_error' },
+      error: { message: expect.stringMatching(/^Incorrect API key provided\. Received .*\[redacted\]/), type: 'api_error', param: null, code: 'upstream_auth_failed' },
     });
     expect(raw.body).not.toContain('[DONE]');
     expect(leaks(`${headersText(raw.headers)}\n${raw.body}`)).toEqual([]);
@@ -199,7 +201,8 @@ describe('secret redaction', () => {
     const { data, response } = await client.chat.completions.create({ model: route.modelName, messages: [{ role: 'user', content: 'hi' }] }).withResponse();
     expectEchoed(fake.requests.at(-1));
     expect(response.headers.get('openai-organization')).toContain(REDACTED);
-    expect(response.headers.get('x-request-id')).toContain(REDACTED);
+    // The upstream's request id travels as x-upstream-request-id (x-request-id is the gateway's own).
+    expect(response.headers.get('x-upstream-request-id')).toContain(REDACTED);
     expect(leaks(headersText(response.headers))).toEqual([]);
     // A successful answer's body is the model's output, passed through as the upstream sent it (the
     // hot path does not read it); what the gateway keeps of it, the span and so the usage record,
@@ -221,7 +224,7 @@ describe('secret redaction', () => {
     expect(res.status).toBe(201);
     const run = JSON.parse(body) as { status: string; error: string };
     expect(run.status).toBe('failed');
-    expect(run.error).toMatch(/^401: Incorrect API key provided\. Received .*\[redacted\]/);
+    expect(run.error).toMatch(/^502: Incorrect API key provided\. Received .*\[redacted\]/);
     expect(leaks(`${headersText(res.headers)}\n${body}`)).toEqual([]);
   });
 
@@ -244,7 +247,7 @@ describe('secret redaction', () => {
       await db.end();
     }
     // The rows the upstream's words reached are there, redacted: the playground run's error, the usage record's model.
-    expect(rows).toMatch(/401: Incorrect API key provided\. Received [^\n]*\[redacted\]/);
+    expect(rows).toMatch(/502: Incorrect API key provided\. Received [^\n]*\[redacted\]/);
     expect(rows).toContain(`echo-model-${REDACTED}`);
     expect(leaks(rows)).toEqual([]);
 

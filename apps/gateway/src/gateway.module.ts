@@ -31,11 +31,18 @@ import { ApiKeysService } from './keys/api-keys.service.js';
 import { GatewayKeysController } from './keys/gateway-keys.controller.js';
 import { Initial1732350000000 } from './migrations/1732350000000-initial.js';
 import { GatewayAuditLog1733560000000 } from './migrations/1733560000000-audit-log.js';
-import { ChatCompletionsHandler } from './proxy/chat-completions.handler.js';
 import { OpenAIRequestValidator } from './proxy/openai-request-validator.js';
 import { UpstreamPools } from './proxy/upstream-pools.js';
-import { V1FrontDoor } from './proxy/v1-front-door.js';
-import { V1Routes } from './proxy/v1-routes.js';
+import { AnthropicRequestValidator } from './v1/anthropic-request-validator.js';
+import { ChatCompletionsEndpoint } from './v1/chat-completions.endpoint.js';
+import { CompletionsEndpoint } from './v1/completions.endpoint.js';
+import { CountTokensHandler } from './v1/count-tokens.handler.js';
+import { EmbeddingsEndpoint } from './v1/embeddings.endpoint.js';
+import { GenerationCall } from './v1/generation-call.js';
+import { MessagesEndpoint } from './v1/messages.endpoint.js';
+import { UpstreamCallService } from './v1/upstream-call.service.js';
+import { V1FrontDoor } from './v1/v1-front-door.js';
+import { V1Routes } from './v1/v1-routes.js';
 import { ChangeEventsHandler } from './read-model/change-events.handler.js';
 import { ReadModelService } from './read-model/read-model.service.js';
 import { GatewayTracer } from './telemetry/gateway-tracer.js';
@@ -78,7 +85,14 @@ export class GatewayModule {
         { provide: AdapterRegistry, useValue: adapters },
         GatewayTracer,
         OpenAIRequestValidator,
-        ChatCompletionsHandler,
+        AnthropicRequestValidator,
+        UpstreamCallService,
+        GenerationCall,
+        ChatCompletionsEndpoint,
+        CompletionsEndpoint,
+        EmbeddingsEndpoint,
+        MessagesEndpoint,
+        CountTokensHandler,
         V1Routes,
         V1FrontDoor,
         GatewayAddress,
@@ -106,12 +120,20 @@ export async function startGateway(runtime: ServiceRuntime): Promise<RunningGate
     });
   const app = await NestFactory.create<NestFastifyApplication>(
     await GatewayModule.forRuntime(runtime),
-    // Request ids name a request in the logs of every replica (a UUID, not a per-process counter).
+    // Request ids name a request in the logs of every replica (a UUID, not a per-process counter),
+    // minted by the gateway: a client's x-request-id could collide with or impersonate another
+    // request's, so it is kept only in the log (the onRequest hook below), never as the id.
     // Every Fastify route reads at most ADMIN_MAX_BODY_BYTES; /v1 raises its own (V1Routes).
-    new FastifyAdapter({ bodyLimit: config.adminMaxBodyBytes, requestIdHeader: 'x-request-id', genReqId: () => randomUUID(), serverFactory }),
+    new FastifyAdapter({ bodyLimit: config.adminMaxBodyBytes, requestIdHeader: false, genReqId: () => randomUUID(), serverFactory }),
     { logger: logLevels(config), bufferLogs: false },
   );
   const fastify = app.getHttpAdapter().getInstance();
+  fastify.addHook('onRequest', (request, reply, done) => {
+    void reply.header('x-request-id', request.id);
+    const clientId = request.headers['x-request-id'];
+    if (typeof clientId === 'string' && clientId.length > 0) request.log = request.log.child({ clientRequestId: clientId.slice(0, 200) });
+    done();
+  });
   // JSON bodies are bounded on their bytes before they are parsed (a body nested 10,000 deep
   // used to crash the validation pipe with a stack overflow).
   const jsonParser = boundedJsonParser(fastify.getDefaultJsonParser('error', 'error'), jsonLimitsOf(config));

@@ -9,6 +9,7 @@ import type {
   EmbeddingResponse,
   WireFormat,
 } from './canonical.js';
+import type { SseEvent } from './sse-event-splitter.js';
 import type { SettingsSchema, SettingsValidation, SettingValue } from './settings-schema.js';
 
 /**
@@ -52,6 +53,11 @@ export type Decoded<T> = { value: T } | { error: AdapterError };
 export interface StreamDecoder {
   push(chunk: Uint8Array): CanonicalStreamPart[];
   end(): CanonicalStreamPart[];
+  /**
+   * SSE-framed decoders only: reads one whole event that the caller split itself (SseEventSplitter),
+   * so a pass-through relay that forwards each event's bytes splits the stream once, not twice.
+   */
+  pushEvent?(event: SseEvent): readonly CanonicalStreamPart[];
 }
 
 export interface StreamDecoderOptions {
@@ -92,7 +98,17 @@ export type CompletionOperation = GenerationOperation<CompletionRequest, Complet
 
 export interface EmbeddingOperation extends NativeRequestBuilder {
   buildRequest(request: EmbeddingRequest, target: CallTarget): Promise<BuiltUpstreamRequest>;
-  parseResponse(body: Uint8Array): Decoded<EmbeddingResponse>;
+  /**
+   * `meteringOnly`: for the pass-through path, whose bytes go to the client as they came: only the
+   * model and usage are needed, so the vectors may be left undecoded (`embeddings` is then empty).
+   */
+  parseResponse(body: Uint8Array, options?: { meteringOnly?: boolean }): Decoded<EmbeddingResponse>;
+}
+
+/** The input-token count of a request the client wrote in the adapter's nativeFormat (Anthropic's count_tokens). */
+export interface TokenCountOperation {
+  buildNativeRequest(body: Record<string, unknown>, target: CallTarget, context?: NativeRequestContext): Promise<BuiltUpstreamRequest>;
+  parseResponse(body: Uint8Array): Decoded<{ inputTokens: number }>;
 }
 
 export interface ProviderAdapterV2 {
@@ -110,6 +126,8 @@ export interface ProviderAdapterV2 {
   readonly chat?: ChatOperation;
   readonly completion?: CompletionOperation;
   readonly embedding?: EmbeddingOperation;
+  /** Counts a request's input tokens at the provider; absent = the gateway estimates locally. */
+  readonly countTokens?: TokenCountOperation;
   /** An upstream's non-2xx answer into the taxonomy. `body` as received (it may not be JSON). */
   mapError(status: number, body: Uint8Array, headers: UpstreamHeaders): AdapterError;
 }

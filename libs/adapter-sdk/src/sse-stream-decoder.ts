@@ -1,7 +1,10 @@
 import type { StreamDecoder, StreamDecoderOptions } from './adapter-v2.js';
 import type { CanonicalStreamPart } from './canonical.js';
 import { streamError } from './error-helpers.js';
-import { SseEventSplitter } from './sse-event-splitter.js';
+import { SseEventSplitter, type SseEvent } from './sse-event-splitter.js';
+
+/** Returned for the (common) event that yields nothing: no array per skipped content delta. */
+const NO_PARTS: readonly CanonicalStreamPart[] = Object.freeze([]);
 
 /** One server-sent event's fields (https://html.spec.whatwg.org/multipage/server-sent-events.html). */
 export interface SseMessage {
@@ -84,6 +87,13 @@ export function createSseStreamDecoder(reader: SseEventReader, options: StreamDe
         failed = true;
         out.push(streamError(`the upstream stream could not be read: ${describe(err)}`));
       }
+      return out;
+    },
+    pushEvent(event: SseEvent): readonly CanonicalStreamPart[] {
+      if (failed || reader.terminated) return NO_PARTS;
+      if (options.meteringOnly && reader.skipForMetering?.(event.latin1)) return NO_PARTS;
+      const out: CanonicalStreamPart[] = [];
+      readEvent(event.bytes, event.latin1, out);
       return out;
     },
     end(): CanonicalStreamPart[] {

@@ -15,6 +15,11 @@ describe('TokenCounter', () => {
     expect(tokens).toBeLessThanOrEqual(200);
   });
 
+  it('counts all the parts when asked for the whole count (a count_tokens estimate)', async () => {
+    await expect(counter.count([words(100), words(40)])).resolves.toBe(140);
+    await expect(counter.count([])).resolves.toBe(0);
+  });
+
   it('counts special tokens as the text they are spelled with, instead of failing', async () => {
     await expect(counter.countOver(['<|endoftext|>'.repeat(50)], 10)).resolves.toBeGreaterThan(10);
   });

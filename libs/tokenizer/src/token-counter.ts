@@ -35,14 +35,19 @@ export class TokenCounter {
   }
 
   /** The token count once it passes `limit` (counting stops there), or undefined when the parts fit. */
-  countOver(parts: string[], limit: number): Promise<number | undefined> {
+  countOver(parts: string[], limit: number, all = false): Promise<number | undefined> {
     const worker = this.ensureWorker();
     if (this.idleTimer) clearTimeout(this.idleTimer);
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
       this.pending.set(id, { resolve, reject });
-      worker.postMessage({ id, parts, limit });
+      worker.postMessage({ id, parts, limit, all });
     });
+  }
+
+  /** The whole count of the parts (for an estimate a client asked for, such as count_tokens). */
+  async count(parts: string[]): Promise<number> {
+    return (await this.countOver(parts, -1, true)) ?? 0;
   }
 
   async close(): Promise<void> {
@@ -98,9 +103,13 @@ const counter = import(workerData.counterModule).then(({ BpeCounter }) => {
   delete require.cache[workerData.ranks];
   return built;
 });
-parentPort.on('message', ({ id, parts, limit }) => {
+parentPort.on('message', ({ id, parts, limit, all }) => {
   counter.then((c) => {
     let tokens = 0;
+    if (all) {
+      for (const p of parts) tokens += c.count(p);
+      return parentPort.postMessage({ id, tokens });
+    }
     for (const p of parts) {
       tokens += c.countUpTo(p, limit - tokens);
       if (tokens > limit) return parentPort.postMessage({ id, tokens });

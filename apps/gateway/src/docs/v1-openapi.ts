@@ -45,22 +45,29 @@ const schemaRef = (name: string): JsonSchema => ({ $ref: `#/components/schemas/$
 const headerRef = (name: string): JsonSchema => ({ $ref: `#/components/headers/${name}` });
 
 type ErrorFormat = 'openai' | 'anthropic';
-type ErrorStatus = 400 | 401 | 403 | 404 | 413 | 415 | 429 | 500 | 502 | 503 | 504;
+type ErrorStatus = 400 | 401 | 404 | 413 | 415 | 429 | 500 | 501 | 502 | 503 | 504 | 529;
 
-/** What each status means on /v1; the body is the caller's format's error object. */
+/**
+ * What each status means on /v1; the body is the caller's format's error object. One status per
+ * error kind (apps/gateway/README.md has the table, v1/call-failure.ts the code): chosen so the
+ * official clients retry what is worth retrying; every failed call also carries `x-should-retry`.
+ */
 const ERROR_MEANING: Record<ErrorStatus, string> = {
-  400: 'The body is not valid JSON or breaks the request schema, or the provider refused the request (bad request, context length exceeded, content filtered).',
+  400: 'The body is not valid JSON or breaks the request schema, the model’s limits, or the provider refused the request: bad_request, context_length_exceeded, content_filter, unsupported_operation (the model’s adapter has no such endpoint). Not retried.',
   401: 'The gateway key is missing, unknown, revoked or expired. A provider refusing the connection’s own credentials is never answered 401 (see 502).',
-  403: 'The gateway key may not call this model.',
   404: 'No model of this name is callable with this gateway key, or the URL is unknown.',
   413: 'The request body is larger than the /v1 body limit.',
   415: 'Content-Type is not application/json.',
-  429: 'Rate limited. `retry-after` (seconds) says when a retry may succeed; the official clients honour it.',
+  429: 'Rate limited by the provider (code rate_limited), or too many concurrent requests from this client. `retry-after` (seconds) and `retry-after-ms` say when a retry may succeed; the official clients honour them.',
   500: 'The gateway failed; the log has the details under the x-request-id.',
-  502: 'The provider failed, answered something unusable, or refused the connection’s credentials.',
-  503: 'The provider is overloaded or no target of the route is available; worth retrying.',
-  504: 'The provider did not answer in time.',
+  501: 'The model’s connection uses an adapter this gateway has not loaded (adapter_unavailable). Not retried.',
+  502: 'The provider failed (upstream_error, upstream_unreachable, upstream_invalid_response), redirected (upstream_redirect), is on an address the gateway may not call (upstream_address_refused), or refused the connection’s credentials (upstream_auth_failed, with x-should-retry: false).',
+  503: 'OpenAI format: the provider is overloaded (code overloaded); worth retrying.',
+  504: 'The provider did not answer in time (upstream_timeout).',
+  529: 'Anthropic format: the provider is overloaded (overloaded_error), as Anthropic itself answers; worth retrying.',
 };
+
+const RETRY_HEADERS = { 'x-should-retry': headerRef('XShouldRetry') };
 
 function errorResponses(format: ErrorFormat, statuses: readonly ErrorStatus[]): Record<string, JsonSchema> {
   const schema = schemaRef(format === 'openai' ? 'ErrorResponse' : 'AnthropicErrorResponse');
@@ -69,15 +76,21 @@ function errorResponses(format: ErrorFormat, statuses: readonly ErrorStatus[]): 
       String(status),
       {
         description: ERROR_MEANING[status],
-        headers: status === 429 ? { 'x-request-id': headerRef('XRequestId'), 'retry-after': headerRef('RetryAfter') } : { 'x-request-id': headerRef('XRequestId') },
+        headers:
+          status === 429
+            ? { 'x-request-id': headerRef('XRequestId'), 'retry-after': headerRef('RetryAfter'), 'retry-after-ms': headerRef('RetryAfterMs'), ...RETRY_HEADERS }
+            : status >= 500 || status === 400
+              ? { 'x-request-id': headerRef('XRequestId'), ...RETRY_HEADERS }
+              : { 'x-request-id': headerRef('XRequestId') },
         content: { 'application/json': { schema } },
       },
     ]),
   );
 }
 
-/** The statuses a call that reaches a provider can answer. */
-const PROVIDER_CALL_ERRORS: readonly ErrorStatus[] = [400, 401, 403, 404, 413, 415, 429, 500, 502, 503, 504];
+/** The statuses a call that reaches a provider can answer, per client format (overloaded: 503 vs Anthropic's own 529). */
+const PROVIDER_CALL_ERRORS: readonly ErrorStatus[] = [400, 401, 404, 413, 415, 429, 500, 501, 502, 503, 504];
+const ANTHROPIC_PROVIDER_CALL_ERRORS: readonly ErrorStatus[] = [400, 401, 404, 413, 415, 429, 500, 501, 502, 504, 529];
 
 function eventStream(description: string, eventSchema: string): JsonSchema {
   return {
@@ -234,7 +247,7 @@ export function buildV1OpenApi(options: V1OpenApiOptions = {}): V1OpenApi {
               'AnthropicStreamEvent',
             ),
           }),
-          ...errorResponses('anthropic', PROVIDER_CALL_ERRORS),
+          ...errorResponses('anthropic', ANTHROPIC_PROVIDER_CALL_ERRORS),
         },
       },
     },
@@ -248,7 +261,7 @@ export function buildV1OpenApi(options: V1OpenApiOptions = {}): V1OpenApi {
         requestBody: jsonBody('AnthropicCountTokensRequest'),
         responses: {
           '200': ok('The input token count.', { 'application/json': { schema: schemaRef('AnthropicCountTokensResponse') } }),
-          ...errorResponses('anthropic', PROVIDER_CALL_ERRORS),
+          ...errorResponses('anthropic', ANTHROPIC_PROVIDER_CALL_ERRORS),
         },
       },
     },
@@ -261,6 +274,8 @@ export function buildV1OpenApi(options: V1OpenApiOptions = {}): V1OpenApi {
       headers: {
         XRequestId: { description: 'The gateway’s id of this request, also on its span and in its log lines.', schema: { type: 'string', format: 'uuid' } },
         RetryAfter: { description: 'Seconds to wait before retrying.', schema: { type: 'integer', minimum: 0 } },
+        RetryAfterMs: { description: 'Milliseconds to wait before retrying (read by the official OpenAI clients).', schema: { type: 'integer', minimum: 0 } },
+        XShouldRetry: { description: 'Whether retrying the same call may succeed; the official OpenAI and Anthropic clients follow it over the status.', schema: { type: 'string', enum: ['true', 'false'] } },
       },
       securitySchemes: {
         [GATEWAY_KEY_SCHEME]: { type: 'http', scheme: 'bearer', description: 'A gateway key (sk-gw-...) as `Authorization: Bearer`, for every /v1 route.' },

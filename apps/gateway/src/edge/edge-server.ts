@@ -1,7 +1,9 @@
 import http from 'node:http';
 import type { AppConfig } from '#libs/config';
 import { AppError, ErrorCode } from '#libs/contracts';
-import { openAIError, writeOpenAIError } from '../proxy/openai-error.js';
+import { anthropicResponseWriter } from '../v1/anthropic-response-writer.js';
+import { openAIResponseWriter } from '../v1/openai-response-writer.js';
+import { mintRequestId } from '../v1/v1-front-door.js';
 import { ClientConcurrency } from './client-concurrency.js';
 
 /**
@@ -39,7 +41,8 @@ const RETRY_AFTER_SECONDS = '1';
 function answerTooManyRequests(req: http.IncomingMessage, res: http.ServerResponse): void {
   const message = 'Too many concurrent requests from this client; retry when an earlier one has been answered.';
   if (req.url?.startsWith('/v1/') || req.url === '/v1') {
-    writeOpenAIError(res, 429, openAIError(message, 'rate_limit_error', 'too_many_concurrent_requests'), { 'retry-after': RETRY_AFTER_SECONDS });
+    const writer = req.url.startsWith('/v1/messages') ? anthropicResponseWriter : openAIResponseWriter;
+    writer.writeRequestError(res, 429, { message, code: 'too_many_concurrent_requests' }, { requestId: mintRequestId() }, { 'retry-after': RETRY_AFTER_SECONDS });
     return;
   }
   const json = JSON.stringify(new AppError(ErrorCode.RateLimited, message).toBody());

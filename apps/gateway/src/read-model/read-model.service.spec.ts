@@ -37,21 +37,21 @@ async function readModelWith(connections: () => ResolvedConnection[]): Promise<R
 describe('ReadModelService redactors', () => {
   it("routes with a redactor for the connection's API key and header values", async () => {
     const readModel = await readModelWith(() => [connection('sk-current-key-0001', { 'x-org-secret': 'org-secret-0001', 'x-flag': 'true' })]);
-    const { redactor } = readModel.route(principal, 'm')!;
+    const { redactor } = readModel.route(principal, 'm')!.targets[0];
     expect(redactor.redact('key sk-current-key-0001, header org-secret-0001, flag true')).toBe(`key ${REDACTED}, header ${REDACTED}, flag true`);
   });
 
   it("keeps a connection's redactor while its secrets are unchanged, and builds a new one when they change", async () => {
     let current = connection('sk-first-key-0001');
     const readModel = await readModelWith(() => [current]);
-    const first = readModel.route(principal, 'm')!.redactor;
+    const first = readModel.route(principal, 'm')!.targets[0].redactor;
     current = { ...connection('sk-first-key-0001'), name: 'renamed' };
     await readModel.refresh('connections');
-    expect(readModel.route(principal, 'm')!.redactor).toBe(first);
+    expect(readModel.route(principal, 'm')!.targets[0].redactor).toBe(first);
 
     current = connection('sk-second-key-0002');
     await readModel.refresh('connections');
-    const second = readModel.route(principal, 'm')!.redactor;
+    const second = readModel.route(principal, 'm')!.targets[0].redactor;
     expect(second).not.toBe(first);
     expect(second.redact('sk-second-key-0002')).toBe(REDACTED);
   });

@@ -7,12 +7,23 @@ import type { ApiKeyEntity } from '../keys/api-key.entity.js';
 import { ApiKeysRepository } from '../keys/api-keys.repository.js';
 import { hashKey } from '../keys/key-material.js';
 
-/** A client model name resolved to where it is served. */
-export interface Route {
+/** One place a model is served: a provider model on a connection. */
+export interface RouteTarget {
   model: ProviderModelView;
   connection: ResolvedConnection;
   /** Removes the connection's secrets from what its upstream answers, before it is relayed, logged or traced. */
   redactor: SecretRedactor;
+}
+
+/**
+ * A client model name resolved to where it is served: the targets in the order they are tried.
+ * Today a model name has one provider model per scope, so one target; failover and load balancing
+ * (issue 15) add targets here and the upstream call walks them.
+ */
+export interface Route {
+  /** The gateway model name the client asked for. */
+  name: string;
+  targets: readonly [RouteTarget, ...RouteTarget[]];
 }
 
 type Part = 'keys' | 'connections' | 'providerModels';
@@ -115,7 +126,8 @@ export class ReadModelService implements OnApplicationShutdown {
     const connection = this.connections.get(model.connectionId);
     if (!connection) return undefined;
     // Both maps are replaced together, so the redactor is there; should it not be, build one rather than relay secrets.
-    return { model, connection, redactor: this.redactors.get(connection.id) ?? SecretRedactor.forSecrets(connectionSecrets(connection)) };
+    const redactor = this.redactors.get(connection.id) ?? SecretRedactor.forSecrets(connectionSecrets(connection));
+    return { name, targets: [{ model, connection, redactor }] };
   }
 
   /** Models a principal may call (GET /v1/models). */

@@ -114,6 +114,20 @@ export const anthropicAdapter: ProviderAdapterV2 = {
     parseResponse: chatResponseFromAnthropic,
     createStreamDecoder: createAnthropicMessagesStreamDecoder,
   },
+  // https://docs.anthropic.com/en/api/messages-count-tokens: the client's body as it came, free of charge upstream.
+  countTokens: {
+    async buildNativeRequest(body, target, context) {
+      return {
+        request: { url: `${messagesUrl(baseUrlOf(target))}/count_tokens`, method: 'POST', headers: anthropicHeaders(target, context?.clientHeaders), body: JSON.stringify({ ...body, model: target.upstreamModel }) },
+        warnings: [],
+      };
+    },
+    parseResponse(body) {
+      const parsed = jsonOrUndefined(body);
+      if (isRecord(parsed) && typeof parsed.input_tokens === 'number' && Number.isInteger(parsed.input_tokens) && parsed.input_tokens >= 0) return { value: { inputTokens: parsed.input_tokens } };
+      return { error: adapterError('upstream_error', 'the upstream answered a malformed token count') };
+    },
+  },
   mapError: mapAnthropicError,
 };
 

@@ -39,7 +39,10 @@ class AnthropicMessagesStreamReader implements SseEventReader {
 
   /** Content deltas carry nothing metering needs; their SSE event name says so without parsing. */
   skipForMetering(latin1: string): boolean {
-    return /^event: ?(content_block_delta|ping|content_block_stop)\r?$/m.test(latin1);
+    // Anthropic writes the event line first; a prefix test per event, no regular expression.
+    const at = latin1.startsWith('event: ') ? 7 : latin1.startsWith('event:') ? 6 : -1;
+    if (at === -1) return false;
+    return latin1.startsWith('content_block_delta', at) || latin1.startsWith('ping', at) || latin1.startsWith('content_block_stop', at);
   }
 
   read(message: SseMessage): CanonicalStreamPart[] {

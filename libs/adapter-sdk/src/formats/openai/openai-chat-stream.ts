@@ -25,6 +25,16 @@ function text(v: unknown, what: string): string | undefined {
   return v;
 }
 
+/** Whether `key` occurs with a value starting with the character `code` (JSON whitespace allowed between). */
+export function valueStartsWith(text: string, key: string, code: number): boolean {
+  for (let at = text.indexOf(key); at !== -1; at = text.indexOf(key, at + key.length)) {
+    let i = at + key.length;
+    while (i < text.length && (text.charCodeAt(i) === 32 || text.charCodeAt(i) === 9 || text.charCodeAt(i) === 10 || text.charCodeAt(i) === 13)) i++;
+    if (text.charCodeAt(i) === code) return true;
+  }
+  return false;
+}
+
 /**
  * Reads OpenAI chat.completion.chunk events (https://platform.openai.com/docs/api-reference/chat-streaming).
  * Each chunk is checked before use: a field of the wrong type makes the stream fail with an error part.
@@ -36,14 +46,13 @@ class OpenAIChatStreamReader implements SseEventReader {
   /** Tool calls started, per choice (`${choice}:${index}`). */
   private readonly startedTools = new Set<string>();
 
+  /**
+   * Plain substring searches, no regular expression per event: every content delta of a stream
+   * passes here. Only a finish reason that is a string (not null), a usage object, an error or
+   * [DONE] needs the event parsed.
+   */
   skipForMetering(latin1: string): boolean {
-    return (
-      this.metadataSent &&
-      !latin1.includes('[DONE]') &&
-      !latin1.includes('"error"') &&
-      !/"usage":\s*\{/.test(latin1) &&
-      !/"finish_reason":\s*"/.test(latin1)
-    );
+    return this.metadataSent && !latin1.includes('[DONE]') && !latin1.includes('"error"') && !valueStartsWith(latin1, '"usage":', 123 /* { */) && !valueStartsWith(latin1, '"finish_reason":', 34 /* " */);
   }
 
   read(message: SseMessage): CanonicalStreamPart[] {

@@ -3,7 +3,7 @@ import { openAISchemaErrors } from '../../../../../test/support/fake-upstream/op
 import type { CanonicalStreamPart } from '../../canonical.js';
 import { formatSseEvent } from '../sse-format.js';
 import { completionRequestFromOpenAI, OpenAICompletionChunkEncoder, openAICompletionFromCanonical } from './openai-completions.js';
-import { embeddingRequestFromOpenAI, floatsFromBase64, openAIEmbeddingListFromCanonical } from './openai-embeddings.js';
+import { embeddingRequestFromOpenAI, embeddingResponseFromOpenAI, floatsFromBase64, openAIEmbeddingListFromCanonical } from './openai-embeddings.js';
 
 describe('OpenAI completions codec', () => {
   it('reads a completions body, keeping echo and logprobs for an OpenAI upstream', () => {
@@ -67,5 +67,12 @@ describe('OpenAI embeddings codec', () => {
     const got = await client.embeddings.create({ model: 'gw-embed', input: 'x' });
     expect(got.data[0].embedding).toEqual([0.125, -1.5, 3]);
     expect(got.usage).toEqual({ prompt_tokens: 3, total_tokens: 3 });
+  });
+
+  it('reads only model and usage for metering, leaving the vectors undecoded', () => {
+    const body = Buffer.from(JSON.stringify({ object: 'list', model: 'emb-1', data: [{ object: 'embedding', index: 0, embedding: 'AAAAPgAAwL8AAEBA' }], usage: { prompt_tokens: 4, total_tokens: 4 } }));
+    const metering = embeddingResponseFromOpenAI(body, { meteringOnly: true });
+    expect(metering).toEqual({ value: { model: 'emb-1', embeddings: [], usage: expect.objectContaining({ input: expect.objectContaining({ total: 4 }) }) } });
+    expect(embeddingResponseFromOpenAI(body)).toMatchObject({ value: { embeddings: [[0.125, -1.5, 3]] } });
   });
 });

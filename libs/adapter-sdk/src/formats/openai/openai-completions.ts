@@ -1,3 +1,4 @@
+import { valueStartsWith } from './openai-chat-stream.js';
 import type { CallWarning, Decoded, StreamDecoder, StreamDecoderOptions } from '../../adapter-v2.js';
 import type { CanonicalStreamPart, CompletionRequest, CompletionResponse, FinishReason } from '../../canonical.js';
 import { adapterError, bodySnippet, isRecord, jsonOrUndefined } from '../../error-helpers.js';
@@ -60,7 +61,7 @@ class OpenAICompletionStreamReader implements SseEventReader {
   private metadataSent = false;
 
   skipForMetering(latin1: string): boolean {
-    return this.metadataSent && !latin1.includes('[DONE]') && !latin1.includes('"error"') && !/"usage":\s*\{/.test(latin1) && !/"finish_reason":\s*"/.test(latin1);
+    return this.metadataSent && !latin1.includes('[DONE]') && !latin1.includes('"error"') && !valueStartsWith(latin1, '"usage":', 123 /* { */) && !valueStartsWith(latin1, '"finish_reason":', 34 /* " */);
   }
 
   read(message: SseMessage): CanonicalStreamPart[] {

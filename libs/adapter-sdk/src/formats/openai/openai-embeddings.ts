@@ -28,12 +28,13 @@ export function base64FromFloats(vector: readonly number[]): string {
   return bytes.toString('base64');
 }
 
-export function embeddingResponseFromOpenAI(body: Uint8Array): Decoded<EmbeddingResponse> {
+export function embeddingResponseFromOpenAI(body: Uint8Array, options: { meteringOnly?: boolean } = {}): Decoded<EmbeddingResponse> {
   const b = jsonOrUndefined(body);
   const malformed = (why: string) => ({ error: adapterError('upstream_error', `the upstream answered a malformed embedding list: ${why}`) });
   if (!isRecord(b) || !Array.isArray(b.data)) return malformed(bodySnippet(body));
   const rows: Array<{ index: number; vector: number[] }> = [];
-  for (const [i, d] of b.data.entries()) {
+  // Metering reads only model and usage: base64 vectors (thousands of floats each) stay undecoded.
+  for (const [i, d] of (options.meteringOnly ? [] : b.data).entries()) {
     if (!isRecord(d)) return malformed(`data[${i}] is not an object`);
     const index = typeof d.index === 'number' ? d.index : i;
     if (typeof d.embedding === 'string') rows.push({ index, vector: floatsFromBase64(d.embedding) });

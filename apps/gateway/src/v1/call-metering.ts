@@ -1,0 +1,95 @@
+import type { CallWarning, CanonicalStreamPart, CanonicalUsage, ProviderAdapterV2 } from '#libs/adapter-sdk';
+import { warningText } from '#libs/adapter-sdk';
+import { GatewayAttr, GenAiAttr, type UsageStatus } from '#libs/contracts';
+import type { SecretRedactor } from '#libs/secret-redaction';
+import type { CallSpan } from '#libs/telemetry';
+import type { RouteTarget } from '../read-model/read-model.service.js';
+import type { CallFailure } from './call-failure.js';
+
+/** The span attribute holding the gateway's request id (x-request-id) of the call. */
+export const REQUEST_ID_ATTRIBUTE = 'gateway.request_id';
+export const WARNINGS_ATTRIBUTE = 'gateway.warnings';
+
+/**
+ * What metering learns of one call, from the adapter's parts (never from markers in the bytes), put
+ * on the call's one span when it ends: the target, the response's model and id, the usage, the
+ * finish reasons, the failure, and `gateway.usage.status` (libs/contracts GatewayAttr). Every upstream
+ * text goes through the target's redactor first.
+ */
+export class CallMetering {
+  private usage: CanonicalUsage | undefined;
+  private model: string | undefined;
+  private id: string | undefined;
+  private readonly finishReasons: string[] = [];
+  private failed = false;
+  private redactor: SecretRedactor | undefined;
+
+  constructor(readonly span: CallSpan) {}
+
+  /** The target the call went to (set per attempt: the last one is the one that answered). */
+  target(target: RouteTarget, adapter: ProviderAdapterV2 | undefined): void {
+    this.redactor = target.redactor;
+    this.span.setAttribute(GenAiAttr.requestModel, target.model.upstreamModel);
+    this.span.setAttribute(GatewayAttr.connectionId, target.connection.id);
+    if (adapter) this.span.setAttribute(GenAiAttr.providerName, adapter.providerName);
+  }
+
+  warnings(warnings: readonly CallWarning[]): string[] {
+    const lines = warnings.map(warningText);
+    if (lines.length > 0) this.span.setAttribute(WARNINGS_ATTRIBUTE, lines);
+    return lines;
+  }
+
+  response(meta: { model?: string; id?: string; usage?: CanonicalUsage; finishReasons?: readonly string[] }): void {
+    if (meta.model !== undefined) this.model ??= meta.model;
+    if (meta.id !== undefined) this.id ??= meta.id;
+    if (meta.usage) this.usage = meta.usage;
+    if (meta.finishReasons) this.finishReasons.push(...meta.finishReasons);
+  }
+
+  /** Reads what metering needs from one stream part; answers the part's error, if it is one. */
+  part(part: CanonicalStreamPart): void {
+    switch (part.type) {
+      case 'response-metadata':
+        if (part.model !== undefined) this.model ??= part.model;
+        if (part.id !== undefined) this.id ??= part.id;
+        break;
+      case 'usage':
+        this.usage = part.usage;
+        break;
+      case 'finish':
+        this.finishReasons.push(part.rawReason ?? part.reason);
+        break;
+      default:
+        break;
+    }
+  }
+
+  fail(failure: CallFailure): void {
+    this.failed = true;
+    this.span.setError(failure.message, failure.kind);
+    if (failure.upstreamStatus !== undefined) this.span.setAttribute('http.response.status_code', failure.upstreamStatus);
+  }
+
+  /** Puts everything on the span and ends it: exactly once per call. */
+  end(): void {
+    const redact = (text: string): string => (this.redactor ? this.redactor.redact(text) : text);
+    // Upstream text that metering stores (the model becomes the usage record's and the cost report's).
+    if (this.model) this.span.setAttribute(GenAiAttr.responseModel, redact(this.model));
+    if (this.id) this.span.setAttribute(GenAiAttr.responseId, redact(this.id));
+    if (this.finishReasons.length > 0) this.span.setAttribute(GenAiAttr.finishReasons, this.finishReasons.map(redact));
+    const usage = this.usage;
+    let status: UsageStatus = 'missing';
+    if (usage) {
+      status = this.failed ? 'partial' : 'reported';
+      this.span.setAttribute(GenAiAttr.inputTokens, usage.input.total);
+      this.span.setAttribute(GenAiAttr.outputTokens, usage.output.total);
+      // The parts only when present: metering reads a missing part as zero.
+      if (usage.input.cacheRead > 0) this.span.setAttribute(GenAiAttr.cacheReadTokens, usage.input.cacheRead);
+      if (usage.input.cacheWrite > 0) this.span.setAttribute(GenAiAttr.cacheCreationTokens, usage.input.cacheWrite);
+      if (usage.output.reasoning > 0) this.span.setAttribute(GenAiAttr.reasoningTokens, usage.output.reasoning);
+    }
+    this.span.setAttribute(GatewayAttr.usageStatus, status);
+    this.span.end();
+  }
+}

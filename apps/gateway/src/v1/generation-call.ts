@@ -1,0 +1,285 @@
+import { Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
+import type { CanonicalStreamPart, CanonicalUsage, ClientRequestDecoded, Decoded, SseEvent, StreamDecoder } from '#libs/adapter-sdk';
+import { GatewayAttr, GenAiAttr } from '#libs/contracts';
+import type { SecretRedactor } from '#libs/secret-redaction';
+import { TokenCounter } from '#libs/tokenizer';
+import type { IncomingHttpHeaders, OutgoingHttpHeaders } from 'node:http';
+import { InputLimit } from '../proxy/input-limit.js';
+import { ReadModelService, type Route } from '../read-model/read-model.service.js';
+import { GatewayTracer } from '../telemetry/gateway-tracer.js';
+import { invalidRequest, type CallFailure } from './call-failure.js';
+import { CallMetering, REQUEST_ID_ATTRIBUTE } from './call-metering.js';
+import { answerHeaders, writeJson, type AnswerContext, type ClientFormatWriter, type RequestError } from './client-format-writer.js';
+import { relayStream, type PartEncoder } from './stream-relay.js';
+import { UpstreamCallService, upstreamRequestId, type UpstreamAnswer } from './upstream-call.service.js';
+import type { V1Request } from './v1-request.js';
+
+/** What an endpoint's answer is built from (ids and times the provider may not give). */
+export interface EncodeContext {
+  requestId: string;
+  /** Unix seconds. */
+  now: number;
+  /** The gateway model name the client asked for. */
+  model: string;
+}
+
+/**
+ * One generation endpoint of /v1 (chat completions, completions, embeddings, messages): its client
+ * format, its adapter operation and its codecs. The handlers are these descriptions; the steps they
+ * share (route, limits, span, upstream call, answer) are GenerationCall's.
+ */
+export interface GenerationEndpoint<Canonical = unknown, CanonicalResponse = unknown> {
+  operation: 'chat' | 'completion' | 'embedding';
+  /** gen_ai.operation.name (one of MODEL_CALL_OPERATIONS). */
+  spanOperation: 'chat' | 'text_completion' | 'embeddings';
+  writer: ClientFormatWriter;
+  /** Schema validation of the client's body (before any upstream is paid); undefined = valid. */
+  validate(body: unknown): { message: string; param: string } | undefined;
+  /** The client's body in canonical form, for targets of another format. */
+  decode(body: Record<string, unknown>): ClientRequestDecoded<Canonical>;
+  isStream(body: Record<string, unknown>): boolean;
+  /** The body fields bounded by the model's maxOutputTokens. */
+  outputParams: readonly string[];
+  /** The text the model's maxInputTokens bounds. */
+  promptText(body: Record<string, unknown>): string[];
+  /** The field named when the input is too long. */
+  promptParam: string;
+  /** A canonical whole answer in the client's format. */
+  encodeWhole(res: CanonicalResponse, ctx: EncodeContext, body: Record<string, unknown>): unknown;
+  /** Canonical stream parts in the client's format (endpoints that stream). */
+  createEncoder?(ctx: EncodeContext, body: Record<string, unknown>): PartEncoder;
+  /** Pass-through streams: upstream events the client did not ask for (OpenAI's usage chunk). */
+  passThroughDrop?(body: Record<string, unknown>): ((event: SseEvent, parts: readonly CanonicalStreamPart[]) => boolean) | undefined;
+}
+
+/** What metering reads of any decoded whole answer (chat, completion, embedding). */
+interface DecodedAnswer {
+  model?: string;
+  id?: string;
+  usage?: CanonicalUsage;
+  choices?: ReadonlyArray<{ rawFinishReason?: string; finishReason: string }>;
+}
+
+interface ReadableOperation {
+  /** Only embeddings take `options` today; the others ignore it. */
+  parseResponse(body: Uint8Array, options?: { meteringOnly?: boolean }): Decoded<unknown>;
+  createStreamDecoder?(options?: { meteringOnly?: boolean }): StreamDecoder;
+}
+
+/**
+ * The steps every generation endpoint shares: validate, route, enforce the model's limits, open the
+ * call's span, make the upstream call (UpstreamCallService, which writes nothing), then answer
+ * through the client format's writer: a whole answer, a stream (bytes passed through or parts
+ * translated), or the failure. Exactly one span per call that got past routing.
+ */
+@Injectable()
+export class GenerationCall implements OnApplicationShutdown {
+  private readonly logger = new Logger('V1');
+  private readonly tokenCounter = new TokenCounter();
+
+  constructor(
+    private readonly readModel: ReadModelService,
+    private readonly calls: UpstreamCallService,
+    private readonly tracer: GatewayTracer,
+  ) {}
+
+  async onApplicationShutdown(): Promise<void> {
+    await this.tokenCounter.close();
+  }
+
+  /** For the token-count endpoint's local estimate. */
+  get tokens(): TokenCounter {
+    return this.tokenCounter;
+  }
+
+  async handle<C, R>(call: V1Request, endpoint: GenerationEndpoint<C, R>): Promise<void> {
+    const { res, principal, requestId } = call;
+    const ctx: AnswerContext = { requestId };
+    const writer = endpoint.writer;
+    const invalid = endpoint.validate(call.body);
+    if (invalid) {
+      writer.writeFailure(res, invalidRequest(invalid.message, invalid.param), ctx);
+      return;
+    }
+    const body = call.body as Record<string, unknown>;
+    const route = this.resolve(call, body, writer, ctx);
+    if (!route) return;
+    const stream = endpoint.isStream(body);
+    // The span opens once the model is resolved: every call answered from here on is recorded,
+    // a refusal by the model's own limits too (as usage missing, with its error).
+    const span = this.tracer.startClientSpan(
+      `${endpoint.spanOperation} ${route.name}`,
+      { organisationId: principal.organisationId, projectId: principal.projectId, keyId: principal.keyId },
+      {
+        [GenAiAttr.operationName]: endpoint.spanOperation,
+        [GenAiAttr.streaming]: stream,
+        [GatewayAttr.model]: route.name,
+        [REQUEST_ID_ATTRIBUTE]: requestId,
+      },
+      call.req.headers,
+    );
+    const metering = new CallMetering(span);
+    metering.target(route.targets[0], this.calls.adapterOf(route.targets[0]));
+    let limitError: RequestError | undefined;
+    try {
+      const checked = this.checkLimits(body, route, endpoint);
+      limitError = checked instanceof Promise ? await checked : checked; // a promise only when tokens had to be counted
+    } catch (err) {
+      metering.fail({ kind: 'upstream_error', message: 'internal error', retryable: true });
+      metering.end();
+      throw err;
+    }
+    if (limitError) {
+      metering.fail({ kind: 'invalid_request', message: limitError.message, retryable: false });
+      metering.end();
+      writer.writeRequestError(res, 400, limitError, ctx);
+      return;
+    }
+    try {
+      let decoded: ClientRequestDecoded<C> | undefined;
+      const result = await this.calls.call({
+        operation: endpoint.operation,
+        clientFormat: writer.format,
+        route,
+        body,
+        canonical: () => (decoded ??= endpoint.decode(body)),
+        stream,
+        clientHeaders: call.req.headers,
+        onAttempt: (target, adapter) => metering.target(target, adapter),
+        requestId,
+      });
+      ctx.warnings = metering.warnings(result.ok ? result.answer.warnings : result.warnings);
+      if (!result.ok) {
+        metering.fail(result.failure);
+        ctx.upstreamRequestId = redactedRequestId(result.headers, result.target?.redactor);
+        writer.writeFailure(res, result.failure, ctx, passHeaders(result.headers, result.target?.redactor));
+        this.logger.debug(`[${requestId}] ${endpoint.operation} for ${route.name} failed: ${result.failure.kind}: ${result.failure.message}`);
+        return;
+      }
+      await this.answer(call, endpoint, body, route, result.answer, metering, ctx);
+    } catch (err) {
+      metering.fail({ kind: 'upstream_error', message: 'internal error', retryable: true });
+      throw err;
+    } finally {
+      metering.end();
+    }
+  }
+
+  private resolve(call: V1Request, body: Record<string, unknown>, writer: ClientFormatWriter, ctx: AnswerContext): Route | undefined {
+    const name = body.model as string;
+    const route = this.readModel.route(call.principal, name);
+    if (!route) {
+      writer.writeRequestError(call.res, 404, { message: `The model \`${name}\` does not exist or you do not have access to it.`, code: 'model_not_found', param: 'model' }, ctx);
+      return undefined;
+    }
+    return route;
+  }
+
+  /** Synchronous when the byte length decides; counts tokens (on a worker thread) only when it cannot. */
+  private checkLimits(body: Record<string, unknown>, route: Route, endpoint: GenerationEndpoint<unknown, unknown>): RequestError | undefined | Promise<RequestError | undefined> {
+    // Limits are the provider model's: the first target's (failover targets of one model share them).
+    const model = route.targets[0].model;
+    const maxOut = model.maxOutputTokens;
+    if (maxOut !== null) {
+      for (const param of endpoint.outputParams) {
+        const asked = body[param];
+        if (typeof asked === 'number' && asked > maxOut) return { message: `${param} is ${asked}, more than this model allows (${maxOut}).`, code: 'max_tokens_exceeded', param };
+      }
+    }
+    const maxIn = model.maxInputTokens;
+    if (maxIn === null) return undefined;
+    const parts = endpoint.promptText(body);
+    if (InputLimit.fitsByBytes(parts, maxIn)) return undefined;
+    return this.tokenCounter.countOver(parts, maxIn).then((tokens) =>
+      tokens === undefined
+        ? undefined
+        : { message: `This model's maximum input length is ${maxIn} tokens; the ${endpoint.promptParam} have at least ${tokens}.`, code: 'context_length_exceeded', param: endpoint.promptParam },
+    );
+  }
+
+  private async answer<C, R>(
+    call: V1Request,
+    endpoint: GenerationEndpoint<C, R>,
+    body: Record<string, unknown>,
+    route: Route,
+    answer: UpstreamAnswer,
+    metering: CallMetering,
+    ctx: AnswerContext,
+  ): Promise<void> {
+    const { res } = call;
+    const op = answer.adapter[endpoint.operation] as ReadableOperation;
+    const redactor = answer.target.redactor;
+    ctx.upstreamRequestId = redactedRequestId(answer.headers, redactor);
+    const headers = answerHeaders(ctx, passHeaders(answer.headers, redactor));
+    const encodeCtx: EncodeContext = { requestId: ctx.requestId, now: Math.floor(Date.now() / 1000), model: route.name };
+    metering.span.setAttribute('http.response.status_code', answer.status);
+    if (answer.body.kind === 'stream') {
+      const exchange = answer.body.exchange;
+      try {
+        const decoder = op.createStreamDecoder!({ meteringOnly: answer.passThrough });
+        const encoder = answer.passThrough ? undefined : endpoint.createEncoder?.(encodeCtx, body);
+        const failure = await relayStream({
+          res,
+          status: answer.status,
+          headers,
+          exchange,
+          target: answer.target,
+          decoder,
+          metering,
+          writer: endpoint.writer,
+          ctx,
+          mode: encoder ? { kind: 'translate', encoder } : { kind: 'pass-through', drop: endpoint.passThroughDrop?.(body) },
+          transportFailure: (err) => this.calls.transportFailure(err, answer.target, ctx.requestId),
+        });
+        if (failure) {
+          metering.fail(failure);
+          this.logger.debug(`[${ctx.requestId}] upstream stream failed: ${failure.message}`);
+        }
+      } finally {
+        exchange.release();
+      }
+      return;
+    }
+    const bytes = answer.body.bytes;
+    const decoded = op.parseResponse(bytes, { meteringOnly: answer.passThrough });
+    if ('error' in decoded) {
+      const failure: CallFailure = { kind: 'upstream_invalid_response', message: redactor.redact(decoded.error.message), retryable: false };
+      metering.fail(failure);
+      endpoint.writer.writeFailure(res, failure, ctx);
+      return;
+    }
+    const value = decoded.value as DecodedAnswer;
+    metering.response({ model: value.model, id: value.id, usage: value.usage, finishReasons: value.choices?.map((c) => c.rawFinishReason ?? c.finishReason) });
+    if (answer.passThrough) {
+      // Same format: the upstream's bytes as they came (the model's output is not rewritten).
+      headers['content-type'] = 'application/json';
+      headers['content-length'] = String(bytes.length);
+      res.writeHead(answer.status, headers);
+      res.end(bytes);
+      return;
+    }
+    writeJson(res, 200, endpoint.encodeWhole(decoded.value as R, encodeCtx, body), headers);
+  }
+}
+
+/** The provider's request id for x-upstream-request-id, without the connection's secrets. */
+function redactedRequestId(headers: IncomingHttpHeaders | undefined, redactor: SecretRedactor | undefined): string | undefined {
+  const id = upstreamRequestId(headers);
+  return id === undefined ? undefined : redactor ? redactor.redact(id) : id;
+}
+
+/**
+ * The upstream headers a client may want: OpenAI's processing info and organisation, rate-limit
+ * state (OpenAI's and Anthropic's); their values without the connection's secrets (a value too short
+ * to hold one costs one comparison). The provider's request id goes as x-upstream-request-id.
+ */
+function passHeaders(headers: IncomingHttpHeaders | undefined, redactor: SecretRedactor | undefined): OutgoingHttpHeaders {
+  const out: OutgoingHttpHeaders = {};
+  if (!headers || !redactor) return out;
+  for (const k in headers) {
+    if (!(k.startsWith('openai-') || k.startsWith('x-ratelimit-') || k.startsWith('anthropic-ratelimit-'))) continue;
+    const v = headers[k];
+    if (v !== undefined) out[k] = redactor.redact(Array.isArray(v) ? v.join(', ') : v);
+  }
+  return out;
+}

@@ -1,0 +1,147 @@
+import { formatSseEvent, SliceWriter, SseEventSplitter, type CanonicalStreamPart, type OutgoingSseEvent, type SseEvent, type StreamDecoder } from '#libs/adapter-sdk';
+import type { OutgoingHttpHeaders, ServerResponse } from 'node:http';
+import type { UpstreamExchange } from '../proxy/upstream-exchange.js';
+import type { RouteTarget } from '../read-model/read-model.service.js';
+import type { CallFailure } from './call-failure.js';
+import type { CallMetering } from './call-metering.js';
+import type { AnswerContext, ClientFormatWriter } from './client-format-writer.js';
+
+/** Canonical parts -> a client format's events (OpenAIChatChunkEncoder, AnthropicEventEncoder, ...). */
+export interface PartEncoder {
+  push(part: CanonicalStreamPart): OutgoingSseEvent[];
+  end(): OutgoingSseEvent[];
+}
+
+export interface StreamRelayInput {
+  res: ServerResponse;
+  status: number;
+  headers: OutgoingHttpHeaders;
+  exchange: UpstreamExchange;
+  target: RouteTarget;
+  /** Reads the upstream's stream: metering-only when passing through, whole when translating. */
+  decoder: StreamDecoder;
+  metering: CallMetering;
+  writer: ClientFormatWriter;
+  ctx: AnswerContext;
+  /**
+   * Same format: each upstream event goes to the client as it came, except those `drop` names
+   * (OpenAI's usage chunk the gateway asked for on behalf of a client that did not). Otherwise the
+   * parts are encoded into the client's format.
+   */
+  mode: { kind: 'pass-through'; drop?: (event: SseEvent, parts: readonly CanonicalStreamPart[]) => boolean } | { kind: 'translate'; encoder: PartEncoder };
+  /** Turns a failure of the upstream connection (reset, timeout) into the taxonomy. */
+  transportFailure: (err: unknown) => CallFailure;
+}
+
+/** The client closed its connection before the answer was complete. */
+export class ClientGone extends Error {
+  override name = 'ClientGone';
+}
+
+/**
+ * Relays one upstream event stream to the client as it arrives (DESIGN.md hot-path rule 3): never
+ * the whole stream in memory; a slow client pauses the upstream (back-pressure); a client that leaves
+ * stops the generation upstream. When the upstream fails after the first byte (an error event, a
+ * broken connection, a stream that ends without its format's terminator), the client gets an error
+ * event in its own format before the stream closes, so a truncated answer never looks complete.
+ * The upstream's own error event is never relayed as it came: its text goes through the redactor.
+ * Resolves with the failure, if any (the caller puts it on the span); never rejects.
+ */
+export async function relayStream(input: StreamRelayInput): Promise<CallFailure | undefined> {
+  const { res, exchange, decoder, metering, mode } = input;
+  const redact = (failure: CallFailure): CallFailure => ({ ...failure, message: input.target.redactor.redact(failure.message) });
+  const fromPart = (part: Extract<CanonicalStreamPart, { type: 'error' }>): CallFailure =>
+    redact({ kind: part.error.kind, message: part.error.message, retryable: part.error.retryable, ...(part.error.retryAfterMs !== undefined ? { retryAfterMs: part.error.retryAfterMs } : {}) });
+
+  res.once('close', () => {
+    if (!res.writableFinished) exchange.abort(new ClientGone('the client closed the connection'));
+  });
+  input.headers['content-type'] = 'text/event-stream; charset=utf-8';
+  input.headers['cache-control'] = 'no-cache';
+  input.headers['x-accel-buffering'] = 'no';
+  res.writeHead(input.status, input.headers);
+  res.flushHeaders();
+
+  let writable = true;
+  const onDrain = (): void => exchange.resume();
+  res.on('drain', onDrain);
+  let failure: CallFailure | undefined;
+
+  /** Pass-through: the events' bytes, adjacent slices merged into one write. */
+  const out = new SliceWriter((bytes) => {
+    if (!res.write(bytes)) writable = false;
+  });
+  const splitter = mode.kind === 'pass-through' && decoder.pushEvent ? new SseEventSplitter() : undefined;
+  const passEvent = (event: SseEvent): void => {
+    const parts = decoder.pushEvent!(event);
+    for (const part of parts) {
+      if (part.type === 'error') {
+        failure = fromPart(part);
+        return;
+      }
+      metering.part(part);
+    }
+    if (mode.kind === 'pass-through' && mode.drop?.(event, parts)) return;
+    out.add(event.bytes);
+  };
+  /** Translation, or a pass-through whose framing is not SSE: parts in, the client's events (or the chunk) out. */
+  const readParts = (parts: readonly CanonicalStreamPart[], chunk: Buffer | undefined): void => {
+    let text = '';
+    for (const part of parts) {
+      if (part.type === 'error') {
+        failure = fromPart(part);
+        break;
+      }
+      metering.part(part);
+      if (mode.kind === 'translate') for (const e of mode.encoder.push(part)) text += formatSseEvent(e);
+    }
+    if (text.length > 0 && !res.write(text)) writable = false;
+    if (chunk && !failure && !res.write(chunk)) writable = false;
+  };
+
+  try {
+    await exchange.streamTo((chunk) => {
+      writable = true;
+      if (failure) return false;
+      if (splitter) {
+        try {
+          for (const event of splitter.push(chunk)) {
+            passEvent(event);
+            if (failure) break;
+          }
+        } finally {
+          out.flush(); // the events before an upstream error event in the same chunk still reach the client
+        }
+      } else readParts(decoder.push(chunk), mode.kind === 'pass-through' ? chunk : undefined);
+      if (failure) exchange.abort(new Error('the upstream reported an error in the stream'));
+      return writable && !failure;
+    });
+  } catch (err) {
+    if (!failure && !(err instanceof ClientGone)) failure = input.transportFailure(err);
+    if (err instanceof ClientGone) failure ??= { kind: 'upstream_error', message: 'the client closed the connection before the answer was complete', retryable: false };
+  }
+  if (!failure) {
+    if (splitter) {
+      const rest = splitter.flush();
+      if (rest && rest.toString('latin1').trim().length > 0) {
+        // A last event the upstream did not terminate: terminate it, so the client sees it too.
+        const bytes = Buffer.concat([rest, Buffer.from('\n\n')]);
+        passEvent({ bytes, latin1: bytes.toString('latin1') });
+        out.flush();
+      }
+    }
+    if (!failure) readParts(decoder.end(), undefined);
+  }
+  res.off('drain', onDrain);
+  if (res.destroyed) return failure;
+  if (failure) {
+    res.end(input.writer.errorEvent(failure, input.ctx));
+    return failure;
+  }
+  if (mode.kind === 'translate') {
+    let text = '';
+    for (const e of mode.encoder.end()) text += formatSseEvent(e);
+    res.end(text);
+  } else res.end();
+  return undefined;
+}
