@@ -21,6 +21,8 @@ export interface BenchOptions {
   soakConcurrency: number;
   /** Extra Node options for the gateway process, for experiments (e.g. --max-semi-space-size=8). */
   gatewayNodeArgs: string[];
+  /** --profile: profile the streamed chat completion (stream-c64's request) instead of the JSON one. */
+  profileStream: boolean;
 }
 
 export const USAGE = `npm run bench -- [options]
@@ -36,6 +38,7 @@ export const USAGE = `npm run bench -- [options]
   --concurrency N      soak callers (default 16, a quarter of them streaming)
   --profile            floor then gateway (and usage-metering) under --cpu-prof at non-streaming c64 (default 20 s each):
                        busy us per request, gateway/floor ratio, top self time
+  --profile-stream     with --profile: the streamed request of stream-c64 instead of the JSON one
   --gateway-node-args "..."  extra Node options for the gateway process only (experiments, e.g. "--max-semi-space-size=8")
   --help`;
 
@@ -53,6 +56,7 @@ export function parseBenchOptions(argv: string[]): BenchOptions | 'help' {
       quick: { type: 'boolean', default: false },
       soak: { type: 'boolean', default: false },
       profile: { type: 'boolean', default: false },
+      'profile-stream': { type: 'boolean', default: false },
       rounds: { type: 'string' },
       duration: { type: 'string' },
       warmup: { type: 'string' },
@@ -89,5 +93,6 @@ export function parseBenchOptions(argv: string[]): BenchOptions | 'help' {
     slowChunkDelayMs: Math.round(positive('chunk-delay-ms', values['chunk-delay-ms'], 150)),
     soakConcurrency: Math.round(positive('concurrency', values.concurrency, 16)),
     gatewayNodeArgs: (values['gateway-node-args'] ?? '').split(/\s+/).filter(Boolean),
+    profileStream: values['profile-stream'] ?? false,
   };
 }

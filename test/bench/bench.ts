@@ -272,10 +272,12 @@ async function runProfile(options: BenchOptions): Promise<void> {
       const target = which === 'floor' ? ctx.floor : ctx.gateway;
       const pool = makeClient(target.origin, 64);
       pools.push(pool);
-      const request = prepareChatRequest({ kind: which, model: BENCH_MODELS.plain, stream: false, prompt: 'short' }, ctx.gateway);
-      const warm = await closedLoop({ pool, request, expect: { kind: 'json' }, concurrency: 64, durationMs: 2000 });
+      const stream = options.profileStream;
+      const expect = stream ? ({ kind: 'sse' } as const) : ({ kind: 'json' } as const);
+      const request = prepareChatRequest({ kind: which, model: BENCH_MODELS.plain, stream, prompt: 'short' }, ctx.gateway);
+      const warm = await closedLoop({ pool, request, expect, concurrency: 64, durationMs: 2000 });
       const startUs = Number(process.hrtime.bigint() / 1000n);
-      const loop = await closedLoop({ pool, request, expect: { kind: 'json' }, concurrency: 64, durationMs: options.durationMs });
+      const loop = await closedLoop({ pool, request, expect, concurrency: 64, durationMs: options.durationMs });
       const endUs = Number(process.hrtime.bigint() / 1000n);
       if (which === 'gateway') ctx.gatewayOk += warm.ok + loop.ok;
       windows[which] = { startUs, endUs, requests: loop.ok };
