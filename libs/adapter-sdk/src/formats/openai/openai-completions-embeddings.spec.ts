@@ -75,4 +75,16 @@ describe('OpenAI embeddings codec', () => {
     expect(metering).toEqual({ value: { model: 'emb-1', embeddings: [], usage: expect.objectContaining({ input: expect.objectContaining({ total: 4 }) }) } });
     expect(embeddingResponseFromOpenAI(body)).toMatchObject({ value: { embeddings: [[0.125, -1.5, 3]] } });
   });
+
+  it('reads model and usage of float vectors for metering without parsing the floats, whatever the layout', () => {
+    const usage = expect.objectContaining({ input: expect.objectContaining({ total: 7 }) });
+    const compact = Buffer.from(JSON.stringify({ object: 'list', data: [{ object: 'embedding', index: 0, embedding: [0.1, -2e-3, 3] }, { object: 'embedding', embedding: [], index: 1 }], model: 'emb-ü', usage: { prompt_tokens: 7, total_tokens: 7 } }));
+    expect(embeddingResponseFromOpenAI(compact, { meteringOnly: true })).toEqual({ value: { model: 'emb-ü', embeddings: [], usage } });
+    const spaced = Buffer.from(JSON.stringify({ model: 'emb-2', usage: { prompt_tokens: 7 }, data: [{ embedding: [1, 2], object: 'embedding' }] }, null, 2));
+    expect(embeddingResponseFromOpenAI(spaced, { meteringOnly: true })).toEqual({ value: { model: 'emb-2', embeddings: [], usage } });
+    // "embedding": inside a string value is not a key; a vector that is not numbers falls back to the whole parse
+    const tricky = Buffer.from(JSON.stringify({ model: 'x "embedding":[1]', data: [{ embedding: [[1], ']'] }], usage: { prompt_tokens: 7 } }));
+    expect(embeddingResponseFromOpenAI(tricky, { meteringOnly: true })).toEqual({ value: { model: 'x "embedding":[1]', embeddings: [], usage } });
+    expect(embeddingResponseFromOpenAI(Buffer.from('{"data":[{"embedding":[1,2'), { meteringOnly: true })).toHaveProperty('error');
+  });
 });

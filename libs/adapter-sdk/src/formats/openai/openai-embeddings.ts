@@ -28,8 +28,53 @@ export function base64FromFloats(vector: readonly number[]): string {
   return bytes.toString('base64');
 }
 
+/**
+ * The answer without the contents of its float vectors (`"embedding":[...]` becomes `"embedding":[]`),
+ * for metering-only reads: JSON.parse of 1536 floats per vector (~33 KB) cost the gateway more than
+ * the whole proxying of the answer. A vector's `]` is found with indexOf (no per-character loop).
+ * Only a key `"embedding"` followed by `:` and `[` is cut; undefined when there is none, or when the
+ * result is not JSON (an array that held something other than numbers): the caller parses it all.
+ */
+function withoutFloatVectors(body: Uint8Array): unknown {
+  const text = Buffer.from(body.buffer, body.byteOffset, body.byteLength).toString('latin1');
+  const KEY = '"embedding"';
+  let at = text.indexOf(KEY);
+  if (at === -1) return undefined;
+  let out = '';
+  let from = 0;
+  while (at !== -1) {
+    let i = at + KEY.length;
+    while (isJsonSpace(text.charCodeAt(i))) i++;
+    if (text.charCodeAt(i) === 58 /* : */ && text.charCodeAt(at - 1) !== 92 /* \ */) {
+      i++;
+      while (isJsonSpace(text.charCodeAt(i))) i++;
+      if (text.charCodeAt(i) === 91 /* [ */) {
+        const close = text.indexOf(']', i + 1);
+        if (close === -1) return undefined;
+        out += text.slice(from, i + 1);
+        from = close;
+        at = text.indexOf(KEY, close);
+        continue;
+      }
+    }
+    at = text.indexOf(KEY, i);
+  }
+  if (from === 0) return undefined;
+  out += text.slice(from);
+  try {
+    // latin1 -> the same bytes as UTF-8 for the parse (model names may be non-ASCII)
+    return JSON.parse(Buffer.from(out, 'latin1').toString('utf8'));
+  } catch {
+    return undefined;
+  }
+}
+
+function isJsonSpace(c: number): boolean {
+  return c === 32 || c === 10 || c === 13 || c === 9;
+}
+
 export function embeddingResponseFromOpenAI(body: Uint8Array, options: { meteringOnly?: boolean } = {}): Decoded<EmbeddingResponse> {
-  const b = jsonOrUndefined(body);
+  const b = (options.meteringOnly ? withoutFloatVectors(body) : undefined) ?? jsonOrUndefined(body);
   const malformed = (why: string) => ({ error: adapterError('upstream_error', `the upstream answered a malformed embedding list: ${why}`) });
   if (!isRecord(b) || !Array.isArray(b.data)) return malformed(bodySnippet(body));
   const rows: Array<{ index: number; vector: number[] }> = [];
