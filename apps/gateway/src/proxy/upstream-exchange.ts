@@ -70,6 +70,11 @@ export class UpstreamExchange implements Dispatcher.DispatchHandler {
     this.controller?.resume();
   }
 
+  /** Pauses the upstream socket (the client is slow) until `resume()`. */
+  pause(): void {
+    if (!this.settled) this.controller?.pause();
+  }
+
   /**
    * Frees the connection of an answer its caller stopped reading before the end; does nothing
    * (and builds no Error, which costs a stack trace) when the answer ended or failed.

@@ -45,6 +45,7 @@ function fakeExchange(chunks: string[], failWith?: Error): UpstreamExchange {
     },
     abort: () => undefined,
     resume: () => undefined,
+    pause: () => undefined,
   } as unknown as UpstreamExchange;
 }
 
