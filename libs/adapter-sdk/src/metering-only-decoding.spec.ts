@@ -1,5 +1,5 @@
 import { createAnthropicMessagesStreamDecoder } from './formats/anthropic/anthropic-messages-stream.js';
-import { createOpenAIChatStreamDecoder, valueStartsWith } from './formats/openai/openai-chat-stream.js';
+import { createOpenAIChatStreamDecoder, OPENAI_METERING_EVENT, valueStartsWith } from './formats/openai/openai-chat-stream.js';
 import { SseEventSplitter } from './sse-event-splitter.js';
 
 const events = (text: string) => new SseEventSplitter().push(Buffer.from(text));
@@ -46,5 +46,16 @@ describe('metering-only decoding, event by event', () => {
     expect(valueStartsWith('{"finish_reason": \t"stop"}', '"finish_reason":', 34)).toBe(true);
     expect(valueStartsWith('{"finish_reason":null}', '"finish_reason":', 34)).toBe(false);
     expect(valueStartsWith('{"a":{"usage":null},"usage":{"x":1}}', '"usage":', 123)).toBe(true);
+  });
+
+  it('picks the events metering must parse with one regular expression: [DONE], an error, a usage object, a string finish reason', () => {
+    const needs = (t: string): boolean => OPENAI_METERING_EVENT.test(t);
+    expect(needs('data: {"choices":[{"delta":{"content":"hi"},"finish_reason":null}],"usage":null}\n\n')).toBe(false);
+    expect(needs('data: {"choices":[{"delta":{"content":"say \\"error\\" [DON"},"finish_reason":null}]}\n\n')).toBe(false);
+    expect(needs('data: {"finish_reason": \t"stop"}\n\n')).toBe(true);
+    expect(needs('data: {"finish_reason" : "stop"}\n\n')).toBe(true);
+    expect(needs('data: {"a":{"usage":null},"usage":\n{"x":1}}\n\n')).toBe(true);
+    expect(needs('data: {"error":{"message":"x"}}\n\n')).toBe(true);
+    expect(needs('data: [DONE]\n\n')).toBe(true);
   });
 });

