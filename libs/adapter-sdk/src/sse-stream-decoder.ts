@@ -29,21 +29,34 @@ export interface SseEventReader {
   read(message: SseMessage): CanonicalStreamPart[];
 }
 
-/** Splits one event's text into its fields; comments and unknown fields are ignored. */
+/**
+ * Splits one event's text into its fields; comments and unknown fields are ignored. Lines end with
+ * LF or CRLF. Walks the text with indexOf (no array of lines, no sliced line per field): every
+ * event of a translated stream passes here.
+ */
 export function parseSseMessage(text: string): SseMessage {
   let event: string | undefined;
   let data: string | undefined;
   let unknownField: string | undefined;
-  for (const rawLine of text.split('\n')) {
-    const line = rawLine.endsWith('\r') ? rawLine.slice(0, -1) : rawLine;
-    if (line.length === 0 || line.charCodeAt(0) === 58 /* ':' comment */) continue;
-    const colon = line.indexOf(':');
-    const name = colon === -1 ? line : line.slice(0, colon);
-    let value = colon === -1 ? '' : line.slice(colon + 1);
-    if (value.charCodeAt(0) === 32) value = value.slice(1);
-    if (name === 'event') event = value;
-    else if (name === 'data') data = data === undefined ? value : `${data}\n${value}`;
-    else if (name !== 'id' && name !== 'retry') unknownField ??= name;
+  const n = text.length;
+  let start = 0;
+  while (start < n) {
+    let end = text.indexOf('\n', start);
+    if (end === -1) end = n;
+    const next = end + 1;
+    if (end > start && text.charCodeAt(end - 1) === 13 /* \r */) end--;
+    if (end > start && text.charCodeAt(start) !== 58 /* ':' comment */) {
+      let colon = text.indexOf(':', start);
+      if (colon === -1 || colon > end) colon = end;
+      let v = colon + 1;
+      if (v < end && text.charCodeAt(v) === 32) v++;
+      const value = v < end ? text.slice(v, end) : '';
+      const nameLength = colon - start;
+      if (nameLength === 5 && text.startsWith('event', start)) event = value;
+      else if (nameLength === 4 && text.startsWith('data', start)) data = data === undefined ? value : `${data}\n${value}`;
+      else if (!(nameLength === 2 && text.startsWith('id', start)) && !(nameLength === 5 && text.startsWith('retry', start))) unknownField ??= text.slice(start, colon);
+    }
+    start = next;
   }
   return unknownField === undefined ? { event, data } : { event, data, unknownField };
 }
