@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import type http from 'node:http';
 import { Module, type DynamicModule } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
@@ -19,6 +18,7 @@ import { AdminAuthGuard } from './auth/admin-auth.guard.js';
 import { buildV1OpenApi, mergeV1IntoDocument } from './docs/v1-openapi.js';
 import { createEdgeServer } from './edge/edge-server.js';
 import { boundedJsonParser, jsonLimitsOf } from './edge/json-body.js';
+import { mintRequestId } from './edge/request-id.js';
 import { AdminExceptionFilter } from './errors/admin-exception.filter.js';
 import { createValidationPipe } from './errors/validation.pipe.js';
 import { HealthController } from './health/health.controller.js';
@@ -124,7 +124,7 @@ export async function startGateway(runtime: ServiceRuntime): Promise<RunningGate
     // minted by the gateway: a client's x-request-id could collide with or impersonate another
     // request's, so it is kept only in the log (the onRequest hook below), never as the id.
     // Every Fastify route reads at most ADMIN_MAX_BODY_BYTES; /v1 raises its own (V1Routes).
-    new FastifyAdapter({ bodyLimit: config.adminMaxBodyBytes, requestIdHeader: false, genReqId: () => randomUUID(), serverFactory }),
+    new FastifyAdapter({ bodyLimit: config.adminMaxBodyBytes, requestIdHeader: false, genReqId: mintRequestId, serverFactory }),
     { logger: logLevels(config), bufferLogs: false },
   );
   const fastify = app.getHttpAdapter().getInstance();

@@ -51,6 +51,14 @@ export type ConfigField = keyof typeof ENV_NAMES;
 
 const toInt = ({ value }: { value: unknown }): unknown =>
   typeof value === 'string' && /^-?\d+$/.test(value.trim()) ? Number(value.trim()) : value;
+/** An integer variable within [min, max]: read from its text, then checked (one decorator for the four every such setting needs). */
+function IntegerIn(min: number, max: number): PropertyDecorator {
+  const decorators = [Transform(toInt), IsInt(), Min(min), Max(max)];
+  return (target, property) => {
+    for (const decorate of decorators) decorate(target, property);
+  };
+}
+
 const emptyToUndefined = ({ value }: { value: unknown }): unknown =>
   typeof value === 'string' && value.trim() === '' ? undefined : value;
 
@@ -109,10 +117,7 @@ export class AppConfig {
   @IsString()
   host: string = '127.0.0.1';
 
-  @Transform(toInt)
-  @IsInt()
-  @Min(0)
-  @Max(65535)
+  @IntegerIn(0, 65535)
   port: number = 8080;
 
   @IsString()
@@ -149,10 +154,7 @@ export class AppConfig {
   @Matches(/^[a-z0-9_-]{1,32}$/, { message: 'must be 1-32 lowercase letters, digits, _ or -' })
   busNamespace?: string;
 
-  @Transform(toInt)
-  @IsInt()
-  @Min(0)
-  @Max(65535)
+  @IntegerIn(0, 65535)
   embeddedPostgresPort: number = 0;
 
   /** base64 of 32 random bytes; several keys may be given as `id:key,id:key`, the first one active. */
@@ -171,22 +173,13 @@ export class AppConfig {
   @IsIn(['error', 'warn', 'log', 'debug', 'verbose'])
   logLevel: 'error' | 'warn' | 'log' | 'debug' | 'verbose' = 'log';
 
-  @Transform(toInt)
-  @IsInt()
-  @Min(10)
-  @Max(60_000)
+  @IntegerIn(10, 60_000)
   telemetryFlushMs: number = 500;
 
-  @Transform(toInt)
-  @IsInt()
-  @Min(100)
-  @Max(120_000)
+  @IntegerIn(100, 120_000)
   busRequestTimeoutMs: number = 10_000;
 
-  @Transform(toInt)
-  @IsInt()
-  @Min(100)
-  @Max(3_600_000)
+  @IntegerIn(100, 3_600_000)
   upstreamTimeoutMs: number = 600_000;
 
   @IsString()
@@ -204,10 +197,7 @@ export class AppConfig {
    * lowest priority). On a host it shares with the gateway, pricing and storing usage then yields
    * the CPU to requests; what waits is held by JetStream and priced when the CPU is free.
    */
-  @Transform(toInt)
-  @IsInt()
-  @Min(0)
-  @Max(19)
+  @IntegerIn(0, 19)
   meteringNice: number = 10;
 
   /**
@@ -228,69 +218,42 @@ export class AppConfig {
   // ---- Hostile clients: what one request and one client may cost the gateway ----
 
   /** The largest request body /v1 reads (a multimodal prompt with a few images fits); more is 413. */
-  @Transform(toInt)
-  @IsInt()
-  @Min(1024)
-  @Max(1024 * 1024 * 1024)
+  @IntegerIn(1024, 1024 * 1024 * 1024)
   v1MaxBodyBytes: number = 32 * 1024 * 1024;
 
   /** The largest request body /admin (and every other non-/v1 route) reads; more is 413. */
-  @Transform(toInt)
-  @IsInt()
-  @Min(1024)
-  @Max(1024 * 1024 * 1024)
+  @IntegerIn(1024, 1024 * 1024 * 1024)
   adminMaxBodyBytes: number = 1024 * 1024;
 
   /** Deepest nesting of a JSON body (a tool's JSON schema rarely passes 20). */
-  @Transform(toInt)
-  @IsInt()
-  @Min(8)
-  @Max(10_000)
+  @IntegerIn(8, 10_000)
   jsonMaxDepth: number = 128;
 
   /** Most items in one array of a JSON body (a completions prompt may be a token array of 100k+). */
-  @Transform(toInt)
-  @IsInt()
-  @Min(16)
-  @Max(100_000_000)
+  @IntegerIn(16, 100_000_000)
   jsonMaxArrayItems: number = 500_000;
 
   /** Most keys in one object of a JSON body. */
-  @Transform(toInt)
-  @IsInt()
-  @Min(16)
-  @Max(100_000_000)
+  @IntegerIn(16, 100_000_000)
   jsonMaxObjectKeys: number = 10_000;
 
   /** A client must send a request's headers within this time, or the connection is closed (408). */
-  @Transform(toInt)
-  @IsInt()
-  @Min(100)
-  @Max(600_000)
+  @IntegerIn(100, 600_000)
   httpHeadersTimeoutMs: number = 10_000;
 
   /**
    * A client must send a whole request, body included, within this time, or the connection is
    * closed (408). Node counts only the request: a long streamed answer is not cut by it.
    */
-  @Transform(toInt)
-  @IsInt()
-  @Min(100)
-  @Max(3_600_000)
+  @IntegerIn(100, 3_600_000)
   httpRequestTimeoutMs: number = 30_000;
 
   /** Requests one client connection may have in flight (HTTP/1.1 pipelining); more are 429. */
-  @Transform(toInt)
-  @IsInt()
-  @Min(1)
-  @Max(1_000_000)
+  @IntegerIn(1, 1_000_000)
   maxConcurrentRequestsPerConnection: number = 16;
 
   /** Requests one client address may have in flight over all its connections; more are 429. */
-  @Transform(toInt)
-  @IsInt()
-  @Min(1)
-  @Max(10_000_000)
+  @IntegerIn(1, 10_000_000)
   maxConcurrentRequestsPerAddress: number = 4096;
 
   /** Embedded mode: no DATABASE_URL and no NATS_URL; the product runs its own Postgres and an in-process bus. */

@@ -3,7 +3,7 @@ import type { AppConfig } from '#libs/config';
 import { AppError, ErrorCode } from '#libs/contracts';
 import { anthropicResponseWriter } from '../v1/anthropic-response-writer.js';
 import { openAIResponseWriter } from '../v1/openai-response-writer.js';
-import { mintRequestId } from '../v1/v1-front-door.js';
+import { mintRequestId } from './request-id.js';
 import { ClientConcurrency } from './client-concurrency.js';
 
 /**

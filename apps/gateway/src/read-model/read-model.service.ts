@@ -51,6 +51,8 @@ export class ReadModelService implements OnApplicationShutdown {
   private connections = new Map<string, ResolvedConnection>();
   /** Connection id -> its redactor, built when the connection is loaded or changes, never per request. */
   private redactors = new Map<string, SecretRedactor>();
+  /** Routes built on first use and kept until connections or provider models are read again: a call allocates none. */
+  private routes = new Map<ProviderModelView, Route>();
   /** organisationId \0 model name -> entries (organisation-wide and per project). */
   private models = new Map<string, ProviderModelView[]>();
   private loaded = false;
@@ -123,11 +125,15 @@ export class ReadModelService implements OnApplicationShutdown {
     const model =
       (principal.projectId !== null ? entries.find((m) => m.projectId === principal.projectId) : undefined) ?? entries.find((m) => m.projectId === null);
     if (!model) return undefined;
+    const known = this.routes.get(model);
+    if (known) return known;
     const connection = this.connections.get(model.connectionId);
     if (!connection) return undefined;
     // Both maps are replaced together, so the redactor is there; should it not be, build one rather than relay secrets.
     const redactor = this.redactors.get(connection.id) ?? SecretRedactor.forSecrets(connectionSecrets(connection));
-    return { name, targets: [{ model, connection, redactor }] };
+    const built: Route = { name: model.name, targets: [{ model, connection, redactor }] };
+    this.routes.set(model, built);
+    return built;
   }
 
   /** Models a principal may call (GET /v1/models). */
@@ -189,6 +195,7 @@ export class ReadModelService implements OnApplicationShutdown {
         }
         this.connections = new Map(rows.map((c) => [c.id, c]));
         this.redactors = redactors;
+        this.routes = new Map();
         break;
       }
       case 'providerModels': {
@@ -201,6 +208,7 @@ export class ReadModelService implements OnApplicationShutdown {
           next.set(k, list);
         }
         this.models = next;
+        this.routes = new Map();
         break;
       }
     }

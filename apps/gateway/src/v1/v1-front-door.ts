@@ -1,10 +1,10 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { APP_CONFIG, type AppConfig } from '#libs/config';
 import type { JsonLimits } from '#libs/json-limits';
-import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { bearerToken, type Principal } from '../auth/principal.js';
 import { assertJsonWithinLimits, JsonLimitExceeded, jsonLimitsOf } from '../edge/json-body.js';
+import { mintRequestId } from '../edge/request-id.js';
 import { ReadModelService } from '../read-model/read-model.service.js';
 import { anthropicResponseWriter } from './anthropic-response-writer.js';
 import { ChatCompletionsEndpoint } from './chat-completions.endpoint.js';
@@ -20,11 +20,6 @@ interface HotRoute {
   path: string;
   writer: ClientFormatWriter;
   handle: (call: V1Request) => Promise<void>;
-}
-
-/** The gateway's own request id: minted here for every /v1 call, never taken from the client. */
-export function mintRequestId(): string {
-  return randomUUID();
 }
 
 /**

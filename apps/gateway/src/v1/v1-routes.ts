@@ -7,7 +7,7 @@ import type { Principal } from '../auth/principal.js';
 import type { JsonBodyParser } from '../edge/json-body.js';
 import { ReadModelService } from '../read-model/read-model.service.js';
 import { openAIErrorType } from './openai-response-writer.js';
-import { mintRequestId } from './v1-front-door.js';
+import { mintRequestId } from '../edge/request-id.js';
 import { bearerToken } from '../auth/principal.js';
 
 function sendOpenAIError(reply: FastifyReply, status: number, message: string, code: string | null, param: string | null = null): void {
