@@ -41,6 +41,7 @@ import { EmbeddingsEndpoint } from './v1/embeddings.endpoint.js';
 import { GenerationCall } from './v1/generation-call.js';
 import { MessagesEndpoint } from './v1/messages.endpoint.js';
 import { UpstreamCallService } from './v1/upstream-call.service.js';
+import { ConnectionTestService, MonotonicClock } from './connection-test/connection-test.service.js';
 import { V1FrontDoor } from './v1/v1-front-door.js';
 import { V1Routes } from './v1/v1-routes.js';
 import { ChangeEventsHandler } from './read-model/change-events.handler.js';
@@ -87,6 +88,8 @@ export class GatewayModule {
         OpenAIRequestValidator,
         AnthropicRequestValidator,
         UpstreamCallService,
+        ConnectionTestService,
+        MonotonicClock,
         GenerationCall,
         ChatCompletionsEndpoint,
         CompletionsEndpoint,
