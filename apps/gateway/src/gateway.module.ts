@@ -168,7 +168,10 @@ export async function startGateway(runtime: ServiceRuntime): Promise<RunningGate
   const readModel = app.get(ReadModelService);
   readModel.onChange((part) => {
     if (part !== 'connections') return;
-    app.get(UpstreamPools).retainOnly(new Set([...readModel.allConnections()].map((c) => new URL(c.baseUrl).origin)));
+    // A connection whose endpoint comes from its settings (a region) has no baseUrl: its pools are
+    // not kept here (a closed pool lets its in-flight requests finish; the next call opens another).
+    const origins = [...readModel.allConnections()].flatMap((c) => (URL.canParse(c.baseUrl) ? [new URL(c.baseUrl).origin] : []));
+    app.get(UpstreamPools).retainOnly(new Set(origins));
   });
   const loading = readModel.start();
   if (config.embedded) await loading; // everything is in-process: be ready before saying so
