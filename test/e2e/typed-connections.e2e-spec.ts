@@ -67,8 +67,8 @@ describe('typed connections, editing, status and the connection test', () => {
     return name;
   }
 
-  async function chat(model: string): Promise<{ status: number; code?: string; text?: string }> {
-    const client = new OpenAI({ apiKey: clientKey, baseURL: `${product.url}/v1`, maxRetries: 0 });
+  async function chat(model: string, gatewayUrl = product.url): Promise<{ status: number; code?: string; text?: string }> {
+    const client = new OpenAI({ apiKey: clientKey, baseURL: `${gatewayUrl}/v1`, maxRetries: 0 });
     try {
       const answer = await client.chat.completions.create({ model, messages: [{ role: 'user', content: 'hi' }] });
       return { status: 200, text: answer.choices[0]?.message.content ?? '' };
@@ -93,8 +93,10 @@ describe('typed connections, editing, status and the connection test', () => {
   beforeAll(async () => {
     fakeOpenAI = await startFakeOpenAI({ apiKey: openaiKey });
     fakeAnthropic = await startFakeAnthropic({ apiKey: anthropicKey });
-    product = await startProduct({ env: { LOG_LEVEL: 'debug' } });
+    // Distributed: a second gateway replica, which must see every change within a second too.
+    product = await startProduct({ env: { LOG_LEVEL: 'debug' }, extraGatewayReplicas: 1 });
     clientKey = (await adminCall<{ key: string }>(product, 'POST', '/admin/gateway-keys', { name: 'typed-client' })).key;
+    if (product.mode === 'distributed') expect(product.replicaUrls).toHaveLength(1);
   }, 120_000);
 
   afterAll(async () => {
@@ -192,10 +194,12 @@ describe('typed connections, editing, status and the connection test', () => {
       fakeOpenAI.expectApiKey(rotatedKey);
       const patchedAt = Date.now();
       await adminCall(product, 'PATCH', `/admin/connections/${created.id}`, { apiKey: rotatedKey });
-      const answer = await within(1000, () => chat(model), (r) => r.status === 200);
-      expect(answer.status).toBe(200);
-      expect(Date.now() - patchedAt).toBeLessThan(1000);
-      expect(fakeOpenAI.requests.at(-1)!.headers.authorization).toBe(`Bearer ${rotatedKey}`);
+      for (const gatewayUrl of [product.url, ...(product.replicaUrls ?? [])]) {
+        const answer = await within(1000, () => chat(model, gatewayUrl), (r) => r.status === 200);
+        expect(answer.status).toBe(200);
+        expect(Date.now() - patchedAt).toBeLessThan(1000);
+        expect(fakeOpenAI.requests.at(-1)!.headers.authorization).toBe(`Bearer ${rotatedKey}`);
+      }
     });
 
     it('refuses to change the adapter with 400 saying so, and changes nothing', async () => {
@@ -229,8 +233,10 @@ describe('typed connections, editing, status and the connection test', () => {
       expect((await within(1000, () => chat(model), (r) => r.status !== 404)).status).toBe(200);
 
       await adminCall(product, 'PATCH', `/admin/connections/${created.id}`, { status: 'inactive' });
-      const refused = await within(1000, () => chat(model), (r) => r.status === 404);
-      expect(refused.code).toBe('model_not_found');
+      for (const gatewayUrl of [product.url, ...(product.replicaUrls ?? [])]) {
+        const refused = await within(1000, () => chat(model, gatewayUrl), (r) => r.status === 404);
+        expect(refused.code).toBe('model_not_found');
+      }
       fakeOpenAI.reset();
       expect((await chat(model)).status).toBe(404);
       expect(fakeOpenAI.requests).toHaveLength(0);
@@ -253,8 +259,10 @@ describe('typed connections, editing, status and the connection test', () => {
       const model = await modelOn(created.id);
       expect((await within(1000, () => chat(model), (r) => r.status !== 404)).status).toBe(200);
       await adminCall(product, 'DELETE', `/admin/connections/${created.id}`);
-      const refused = await within(1000, () => chat(model), (r) => r.status === 404);
-      expect(refused.code).toBe('model_not_found');
+      for (const gatewayUrl of [product.url, ...(product.replicaUrls ?? [])]) {
+        const refused = await within(1000, () => chat(model, gatewayUrl), (r) => r.status === 404);
+        expect(refused.code).toBe('model_not_found');
+      }
     });
   });
 
