@@ -127,6 +127,38 @@ describe('credential vault: typed connections, editing and status', () => {
     await expect(h.bus.request('vault.v1.connections.list', as({ status: 'broken' } as never))).rejects.toMatchObject({ code: 'validation_failed', details: [expect.objectContaining({ field: 'status' })] });
   });
 
+  it('keeps a header value sent blank, drops a header left out, and takes a new one', async () => {
+    const withHeaders = await h.bus.request(
+      'vault.v1.connections.create',
+      as({ name: 'with-headers', adapter: 'fixture-v2', baseUrl: 'https://fixture.example', settings: { token: TOKEN }, headers: { 'X-Keep': 'keep-value-0001', 'X-Drop': 'drop-value-0002' } }),
+    );
+    await h.bus.request('vault.v1.connections.update', as({ id: withHeaders.id, headers: { 'X-Keep': '', 'X-New': 'new-value-0003' } }));
+    const revealed = await h.bus.request('vault.v1.connections.reveal', as({ id: withHeaders.id }));
+    expect(revealed.headers).toEqual({ 'X-Keep': 'keep-value-0001', 'X-New': 'new-value-0003' });
+    expect(revealed.secrets).toEqual({ token: TOKEN });
+    expect(revealed.headersMasked).toEqual({ 'X-Keep': '••••0001', 'X-New': '••••0003' });
+  });
+
+  it("refuses a project admin's PATCH or test record of an organisation-wide connection as forbidden, audited as denied, changing nothing", async () => {
+    const projectAdmin = { keyId: 'key_proj_a', name: 'pat' };
+    const scope = { organisationId: TEST_SCOPE.organisationId, projectId: 'proj_a' };
+    const before = await h.bus.request('vault.v1.connections.get', as({ id: typed.id }));
+    await expect(h.bus.request('vault.v1.connections.update', { scope, actor: projectAdmin, input: { id: typed.id, name: 'taken-over' } })).rejects.toMatchObject({ code: 'forbidden' });
+    await expect(h.bus.request('vault.v1.connections.record-test', { scope, actor: projectAdmin, input: { id: typed.id, ok: false, errorKind: 'auth' } })).rejects.toMatchObject({
+      code: 'forbidden',
+    });
+    await expect(h.bus.request('vault.v1.connections.get', as({ id: typed.id }))).resolves.toEqual(before);
+    const denied = await eventually(
+      () => sql<{ action: string; outcome: string }>(h.databaseUrl, `SELECT action, outcome FROM vault.audit_log WHERE actor_key_id = 'key_proj_a' ORDER BY action`),
+      (rows) => rows.length === 2,
+      'the denied audit rows',
+    );
+    expect(denied).toEqual([
+      { action: 'connection.tested', outcome: 'denied' },
+      { action: 'connection.updated', outcome: 'denied' },
+    ]);
+  });
+
   it('refuses a PATCH to status error: only a connection test sets it', async () => {
     await expect(h.bus.request('vault.v1.connections.update', as({ id: typed.id, status: 'error' } as never))).rejects.toMatchObject({
       code: 'validation_failed',
