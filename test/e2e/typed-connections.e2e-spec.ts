@@ -45,6 +45,8 @@ describe('typed connections, editing, status and the connection test', () => {
   let product: Product;
   let clientKey: string;
   let seq = 0;
+  /** Keys given to connections the provider refuses: secrets too. */
+  const wrongKeys: string[] = [];
 
   async function send(method: string, path: string, body?: unknown): Promise<{ status: number; json: unknown }> {
     const res = await fetch(`${product.url}${path}`, {
@@ -278,6 +280,7 @@ describe('typed connections, editing, status and the connection test', () => {
 
     it("answers ok: false with errorKind auth for a key the provider refuses, and sets status error with the provider's message", async () => {
       const wrongKey = `sk-wrong-${randomBytes(10).toString('hex')}`;
+      wrongKeys.push(wrongKey);
       const created = await createConnection({ adapter: 'openai', baseUrl: fakeOpenAI.url, apiKey: wrongKey });
       const result = await adminCall<TestResult>(product, 'POST', `/admin/connections/${created.id}/test`, { model: 'gpt-4o-mini' });
       expect(result).toMatchObject({ ok: false, errorKind: 'auth', message: expect.stringContaining('Incorrect API key'), latencyMs: expect.any(Number), status: 'error' });
@@ -309,6 +312,12 @@ describe('typed connections, editing, status and the connection test', () => {
       const unknown = await send('POST', '/admin/connections/conn_doesnotexist/test', { model: 'm' });
       expect(unknown.status).toBe(404);
     });
+  });
+
+  it('wrote no secret of this run to any log line (LOG_LEVEL debug), after every create, PATCH, reveal and test above', () => {
+    const output = product.output();
+    expect(output.length).toBeGreaterThan(0);
+    for (const secret of [openaiKey, rotatedKey, anthropicKey, ...wrongKeys]) expect(output).not.toContain(secret);
   });
 
   it('documents the new routes and fields in /docs-json', async () => {
