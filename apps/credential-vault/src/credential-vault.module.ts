@@ -18,6 +18,7 @@ import { EnvironmentMasterKeySource, type MasterKeySource } from './crypto/maste
 import { PingHandler } from './health/ping.handler.js';
 import { VaultInitial1732360000000 } from './migrations/1732360000000-vault-initial.js';
 import { VaultAuditOutcome1733560000000 } from './migrations/1733560000000-audit-outcome.js';
+import { VaultTypedConnections1765090000000 } from './migrations/1765090000000-typed-connections.js';
 
 export const VAULT_SCHEMA = 'vault';
 
@@ -36,7 +37,7 @@ export class CredentialVaultModule {
     const infrastructure = await serviceInfrastructure(runtime, {
       schema: VAULT_SCHEMA,
       entities: [ConnectionEntity, AuditLogEntryEntity],
-      migrations: [VaultInitial1732360000000, VaultAuditOutcome1733560000000],
+      migrations: [VaultInitial1732360000000, VaultAuditOutcome1733560000000, VaultTypedConnections1765090000000],
     });
     return {
       module: CredentialVaultModule,

@@ -41,6 +41,7 @@ import { EmbeddingsEndpoint } from './v1/embeddings.endpoint.js';
 import { GenerationCall } from './v1/generation-call.js';
 import { MessagesEndpoint } from './v1/messages.endpoint.js';
 import { UpstreamCallService } from './v1/upstream-call.service.js';
+import { ConnectionTestService, MonotonicClock } from './connection-test/connection-test.service.js';
 import { V1FrontDoor } from './v1/v1-front-door.js';
 import { V1Routes } from './v1/v1-routes.js';
 import { ChangeEventsHandler } from './read-model/change-events.handler.js';
@@ -87,6 +88,8 @@ export class GatewayModule {
         OpenAIRequestValidator,
         AnthropicRequestValidator,
         UpstreamCallService,
+        ConnectionTestService,
+        MonotonicClock,
         GenerationCall,
         ChatCompletionsEndpoint,
         CompletionsEndpoint,
@@ -165,7 +168,10 @@ export async function startGateway(runtime: ServiceRuntime): Promise<RunningGate
   const readModel = app.get(ReadModelService);
   readModel.onChange((part) => {
     if (part !== 'connections') return;
-    app.get(UpstreamPools).retainOnly(new Set([...readModel.allConnections()].map((c) => new URL(c.baseUrl).origin)));
+    // A connection whose endpoint comes from its settings (a region) has no baseUrl: its pools are
+    // not kept here (a closed pool lets its in-flight requests finish; the next call opens another).
+    const origins = [...readModel.allConnections()].flatMap((c) => (URL.canParse(c.baseUrl) ? [new URL(c.baseUrl).origin] : []));
+    app.get(UpstreamPools).retainOnly(new Set(origins));
   });
   const loading = readModel.start();
   if (config.embedded) await loading; // everything is in-process: be ready before saying so

@@ -1,5 +1,7 @@
-import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { ApiHideProperty, ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import {
+  IsBoolean,
+  IsIn,
   IsObject,
   IsOptional,
   IsString,
@@ -7,8 +9,10 @@ import {
   Matches,
   MaxLength,
   ValidateBy,
+  ValidateIf,
   type ValidationOptions,
 } from 'class-validator';
+import { ListInputDto } from './scope.js';
 
 /**
  * An adapter's id as a connection names it. Which ids exist is not a contract: it is whatever the
@@ -65,11 +69,72 @@ function IsHttpUrl(options?: ValidationOptions): PropertyDecorator {
 export const NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._:/@-]{0,127}$/;
 export const NAME_MESSAGE = '$property must be 1-128 letters, digits or . _ : / @ -, starting with a letter or digit';
 
+/** A connection's short handle, for `slug/model` addressing: unique per organisation. */
+export const SLUG_PATTERN = /^[a-z0-9-]{1,40}$/;
+export const SLUG_MESSAGE = '$property must be 1-40 lower-case letters, digits or -';
+
+/** The slug a connection gets when none is given: its name lower-cased, every other run of characters one `-`, at most 40. */
+export function slugOfName(name: string): string {
+  const slug = name
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, '-')
+    .replace(/^-+|-+$/g, '')
+    .slice(0, 40)
+    .replace(/-+$/, '');
+  return slug.length > 0 ? slug : 'connection';
+}
+
+/**
+ * Active: routed. Inactive: set by an admin, its models are not routed. Error: the last connection
+ * test failed (still routed: the admin decides whether to switch it off), lastError says why.
+ */
+export const CONNECTION_STATUSES = ['active', 'inactive', 'error'] as const;
+export type ConnectionStatus = (typeof CONNECTION_STATUSES)[number];
+/** What an admin may set by PATCH; `error` comes only from a failed connection test. */
+export const ADMIN_SETTABLE_STATUSES = ['active', 'inactive'] as const;
+
+/** The adapter's own fields, apart from baseUrl and apiKey: plain values and secrets alike. */
+export type ConnectionSettingsInput = Record<string, string | number | boolean | null>;
+
+const SETTINGS_DESCRIPTION =
+  "Every other field the adapter declares, secrets included (an unknown one is refused, naming the accepted ones), e.g. openai: organization, project; anthropic: anthropicVersion, anthropicBeta, defaultMaxTokens; bedrock: accessKeyId, secretAccessKey, sessionToken, region. Secret fields are stored encrypted and listed masked in secretsMasked; the others are listed in settings.";
+
+/** A flat object of setting name -> string, number or boolean (null: the adapter's default). */
+function IsSettingsMap(options?: ValidationOptions): PropertyDecorator {
+  return ValidateBy(
+    {
+      name: 'isSettingsMap',
+      validator: {
+        validate: (value: unknown) =>
+          typeof value === 'object' &&
+          value !== null &&
+          !Array.isArray(value) &&
+          Object.keys(value).length <= 64 &&
+          Object.values(value).every(
+            (v) => v === null || typeof v === 'boolean' || (typeof v === 'number' && Number.isFinite(v)) || (typeof v === 'string' && v.length <= 65536),
+          ),
+        defaultMessage: () => '$property must be an object of setting names to strings, numbers, booleans or null',
+      },
+    },
+    options,
+  );
+}
+
 export class CreateConnectionDto {
   @ApiProperty({ example: 'openai-prod', description: 'Unique within the organisation.' })
   @IsString()
   @Matches(NAME_PATTERN, { message: NAME_MESSAGE })
   name!: string;
+
+  @ApiPropertyOptional({
+    example: 'openai-prod',
+    pattern: SLUG_PATTERN.source,
+    description: 'Short handle for `slug/model` addressing, unique within the organisation; defaults to the name lower-cased with other characters as -.',
+  })
+  @IsOptional()
+  @IsString()
+  @Matches(SLUG_PATTERN, { message: SLUG_MESSAGE })
+  slug?: string;
 
   @ApiProperty({ example: 'openai-compatible', pattern: ADAPTER_ID_PATTERN.source, description: ADAPTER_ID_DESCRIPTION })
   @IsString()
@@ -86,16 +151,31 @@ export class CreateConnectionDto {
   @MaxLength(2048)
   baseUrl?: string;
 
-  @ApiProperty({ example: 'sk-...', description: 'Stored encrypted; listed masked (last 4 characters).', writeOnly: true })
+  @ApiPropertyOptional({
+    example: 'sk-...',
+    description: "Stored encrypted; listed masked (last 4 characters). Required or not is the adapter's call (openai and anthropic need one; openai-compatible may have none).",
+    writeOnly: true,
+  })
+  @IsOptional()
   @IsString()
   @Length(1, 8192)
-  apiKey!: string;
+  apiKey?: string;
 
   @ApiPropertyOptional({ type: 'object', additionalProperties: { type: 'string' }, description: 'Extra headers sent upstream; stored encrypted.', writeOnly: true })
   @IsOptional()
   @IsObject()
   @IsHeaderMap()
   headers?: Record<string, string>;
+
+  @ApiPropertyOptional({
+    type: 'object',
+    additionalProperties: { oneOf: [{ type: 'string' }, { type: 'number' }, { type: 'boolean' }] },
+    example: { organization: 'org-123' },
+    description: SETTINGS_DESCRIPTION,
+  })
+  @IsOptional()
+  @IsSettingsMap()
+  settings?: ConnectionSettingsInput;
 
   @ApiPropertyOptional({ description: 'Project the connection belongs to; omit for organisation-wide.' })
   @IsOptional()
@@ -104,23 +184,160 @@ export class CreateConnectionDto {
   projectId?: string;
 }
 
+/** Refuses any value: for a field that may not be sent (the adapter of an existing connection). */
+function IsNeverAccepted(message: string, options?: ValidationOptions): PropertyDecorator {
+  return ValidateBy({ name: 'isNeverAccepted', validator: { validate: () => false, defaultMessage: () => message } }, options);
+}
+
+/**
+ * A change to a connection: every field optional. A secret (apiKey, a header value, a secret
+ * setting) left out or blank keeps the stored one; a new value replaces it. Settings are merged
+ * with the stored ones (null resets one to the adapter's default) and validated again.
+ */
+export class UpdateConnectionDto {
+  @ApiPropertyOptional({ example: 'openai-prod' })
+  @IsOptional()
+  @IsString()
+  @Matches(NAME_PATTERN, { message: NAME_MESSAGE })
+  name?: string;
+
+  @ApiPropertyOptional({ example: 'openai-prod', pattern: SLUG_PATTERN.source })
+  @IsOptional()
+  @IsString()
+  @Matches(SLUG_PATTERN, { message: SLUG_MESSAGE })
+  slug?: string;
+
+  /** Declared only to refuse it with a clear message (the edge forbids unknown fields, the bus strips them). */
+  @ApiHideProperty()
+  @ValidateIf((_o, v) => v !== undefined)
+  @IsNeverAccepted('adapter cannot change after a connection is created; create a new connection for another adapter type')
+  adapter?: unknown;
+
+  @ApiPropertyOptional({ example: 'https://api.openai.com/v1' })
+  @IsOptional()
+  @IsHttpUrl()
+  @MaxLength(2048)
+  baseUrl?: string;
+
+  @ApiPropertyOptional({ example: 'sk-...', description: 'A new key replaces the stored one; left out or blank keeps it.', writeOnly: true })
+  @IsOptional()
+  @IsString()
+  @MaxLength(8192)
+  apiKey?: string;
+
+  @ApiPropertyOptional({
+    type: 'object',
+    additionalProperties: { type: 'string' },
+    description: 'The full set of extra headers: a name left out is removed; a blank value keeps the stored value of that name.',
+    writeOnly: true,
+  })
+  @IsOptional()
+  @IsObject()
+  @IsHeaderMap()
+  headers?: Record<string, string>;
+
+  @ApiPropertyOptional({
+    type: 'object',
+    additionalProperties: { oneOf: [{ type: 'string' }, { type: 'number' }, { type: 'boolean' }], nullable: true },
+    description: 'Merged with the stored settings and validated again. A secret setting left out or blank keeps the stored value; null resets a plain setting to its default.',
+  })
+  @IsOptional()
+  @IsSettingsMap()
+  settings?: ConnectionSettingsInput;
+
+  @ApiPropertyOptional({ type: String, nullable: true, description: 'Move the connection to a project, or null for organisation-wide.' })
+  @IsOptional()
+  @IsString()
+  @Matches(/^[A-Za-z0-9_-]{1,64}$/, { message: '$property must be 1-64 letters, digits, _ or -' })
+  projectId?: string | null;
+
+  @ApiPropertyOptional({ enum: ADMIN_SETTABLE_STATUSES, description: 'inactive stops routing to the connection; active routes it again (and clears an error status).' })
+  @IsOptional()
+  @IsIn(ADMIN_SETTABLE_STATUSES, { message: `$property must be one of ${ADMIN_SETTABLE_STATUSES.join(', ')} (error is set by a failed connection test)` })
+  status?: (typeof ADMIN_SETTABLE_STATUSES)[number];
+}
+
+export interface UpdateConnectionInput extends UpdateConnectionDto {
+  id: string;
+}
+
+/** A list of connections, optionally only those of one status. */
+export class ListConnectionsInputDto extends ListInputDto {
+  @IsOptional()
+  @IsIn(CONNECTION_STATUSES, { message: `$property must be one of ${CONNECTION_STATUSES.join(', ')}` })
+  status?: ConnectionStatus;
+}
+export type ListConnectionsInput = Pick<ListConnectionsInputDto, 'limit' | 'cursor' | 'status'>;
+
 export class ConnectionView {
   @ApiProperty() id!: string;
   @ApiProperty() organisationId!: string;
   @ApiProperty({ type: String, nullable: true }) projectId!: string | null;
   @ApiProperty() name!: string;
+  @ApiProperty({ example: 'openai-prod', description: 'Short handle for `slug/model` addressing.' }) slug!: string;
   @ApiProperty({ example: 'openai-compatible' }) adapter!: AdapterId;
   @ApiProperty({ description: "The endpoint called: the one given at create, or the adapter's default." }) baseUrl!: string;
-  @ApiProperty({ example: '••••wxyz', description: 'Only the last 4 characters of the key.' }) apiKeyMasked!: string;
+  @ApiProperty({ type: String, nullable: true, example: '••••wxyz', description: 'Only the last 4 characters of the key; null when the connection has no key.' })
+  apiKeyMasked!: string | null;
   @ApiProperty({ type: 'object', additionalProperties: { type: 'string' }, description: 'Header names with masked values.' })
   headersMasked!: Record<string, string>;
+  @ApiProperty({
+    type: 'object',
+    additionalProperties: { oneOf: [{ type: 'string' }, { type: 'number' }, { type: 'boolean' }] },
+    description: "The adapter's plain settings, defaults applied.",
+  })
+  settings!: Record<string, string | number | boolean>;
+  @ApiProperty({ type: 'object', additionalProperties: { type: 'string' }, example: { apiKey: '••••wxyz' }, description: 'Every stored secret field (apiKey included), masked like apiKeyMasked.' })
+  secretsMasked!: Record<string, string>;
+  @ApiProperty({ enum: CONNECTION_STATUSES }) status!: ConnectionStatus;
+  @ApiProperty({ type: String, nullable: true, description: 'Why the last connection test failed (secrets removed).' }) lastError!: string | null;
+  @ApiProperty({ type: String, nullable: true }) lastErrorAt!: string | null;
   @ApiProperty() createdAt!: string;
   @ApiProperty() updatedAt!: string;
 }
 
 export class RevealedConnectionView extends ConnectionView {
-  @ApiProperty() apiKey!: string;
+  @ApiProperty({ type: String, nullable: true }) apiKey!: string | null;
   @ApiProperty({ type: 'object', additionalProperties: { type: 'string' } }) headers!: Record<string, string>;
+  @ApiProperty({ type: 'object', additionalProperties: { type: 'string' }, description: 'Every secret field of the adapter, apiKey included.' })
+  secrets!: Record<string, string>;
+}
+
+/** POST /admin/connections/{id}/test */
+export class TestConnectionDto {
+  @ApiProperty({ example: 'gpt-4o-mini', description: 'The model id the provider knows (the upstream model), sent a one-line prompt.' })
+  @IsString()
+  @Length(1, 256)
+  model!: string;
+}
+
+export class ConnectionTestResultView {
+  @ApiProperty() ok!: boolean;
+  @ApiPropertyOptional({ description: "The answer's text (ok: true)." }) text?: string;
+  @ApiPropertyOptional({ example: 'auth', description: 'The error kind of the taxonomy (ok: false): auth, rate_limited, upstream_unreachable, ...' }) errorKind?: string;
+  @ApiPropertyOptional({ description: "The provider's message, secrets removed (ok: false)." }) message?: string;
+  @ApiProperty() latencyMs!: number;
+  @ApiProperty({ enum: CONNECTION_STATUSES, description: 'The status the test gave the connection.' }) status!: ConnectionStatus;
+}
+
+/** The gateway tells the vault how a connection test went: bus only. */
+export class RecordConnectionTestDto {
+  @IsString()
+  @Length(1, 64)
+  id!: string;
+
+  @IsBoolean()
+  ok!: boolean;
+
+  @IsOptional()
+  @IsString()
+  @MaxLength(64)
+  errorKind?: string;
+
+  @IsOptional()
+  @IsString()
+  @MaxLength(4096)
+  message?: string;
 }
 
 /** What the gateway's read model holds: a connection with its decrypted credentials. Bus only, never HTTP. */
@@ -129,9 +346,16 @@ export interface ResolvedConnection {
   organisationId: string;
   projectId: string | null;
   name: string;
+  slug: string;
   adapter: AdapterId;
   baseUrl: string;
+  /** '' when the connection has no key (kept for readers of the previous version; `secrets.apiKey` is the same). */
   apiKey: string;
   headers: Record<string, string>;
+  /** The adapter's plain settings, defaults applied (baseUrl is the field above). */
+  settings: Record<string, string | number | boolean>;
+  /** Every secret field of the adapter, apiKey included when there is one. */
+  secrets: Record<string, string>;
+  status: ConnectionStatus;
   updatedAt: string;
 }

@@ -1,5 +1,12 @@
-import type { ConnectionView, ResolvedConnection, RevealedConnectionView } from './connections.js';
-import type { CreateConnectionDto } from './connections.js';
+import type {
+  ConnectionView,
+  CreateConnectionDto,
+  ListConnectionsInput,
+  RecordConnectionTestDto,
+  ResolvedConnection,
+  RevealedConnectionView,
+  UpdateConnectionInput,
+} from './connections.js';
 import type { CreateModelDefinitionDto, ModelDefinitionView } from './model-definitions.js';
 import type { PlaygroundRunCommand, PlaygroundRunView } from './playground.js';
 import type { CreateProviderModelDto, ProviderModelView } from './provider-models.js';
@@ -13,8 +20,11 @@ import type { CostReportView, CostsQueryDto } from './usage.js';
  */
 export interface Commands {
   'vault.v1.connections.create': { request: CommandEnvelope<CreateConnectionDto>; response: ConnectionView };
-  'vault.v1.connections.list': { request: CommandEnvelope<ListInput>; response: Page<ConnectionView> };
+  'vault.v1.connections.list': { request: CommandEnvelope<ListConnectionsInput>; response: Page<ConnectionView> };
   'vault.v1.connections.get': { request: CommandEnvelope<IdInput>; response: ConnectionView };
+  'vault.v1.connections.update': { request: CommandEnvelope<UpdateConnectionInput>; response: ConnectionView };
+  /** The gateway ran a connection test: the vault sets the status (active or error) and audits it. */
+  'vault.v1.connections.record-test': { request: CommandEnvelope<RecordConnectionTestDto>; response: ConnectionView };
   'vault.v1.connections.delete': { request: CommandEnvelope<IdInput>; response: { deleted: true } };
   'vault.v1.connections.reveal': { request: CommandEnvelope<IdInput>; response: RevealedConnectionView };
   /** The gateway's read model: every connection of every organisation, credentials decrypted. */

@@ -26,6 +26,8 @@ export interface Product {
   processes: ChildProcess[];
   /** The process serving the gateway's HTTP edge (the only process in embedded mode). */
   gatewayProcess: ChildProcess;
+  /** Distributed mode with `extraGatewayReplicas`: the other gateway replicas' URLs (same database and bus). */
+  replicaUrls?: string[];
   output(): string;
   stop(): Promise<void>;
 }
@@ -46,6 +48,8 @@ export interface ProductOptions {
   gatewayNodeArgs?: string[];
   /** Distributed mode: extra Node options for the other services, by service (e.g. `--cpu-prof` for usage-metering). */
   serviceNodeArgs?: Partial<Record<ProductService, string[]>>;
+  /** Distributed mode: this many more gateway processes, each on its own port (`Product.replicaUrls`). */
+  extraGatewayReplicas?: number;
   startTimeoutMs?: number;
 }
 
@@ -216,7 +220,15 @@ async function startDistributed(options: ProductOptions): Promise<Product> {
   try {
     const { url, key } = await waitFor('the gateway banner', () => bannerValues(logs), timeout, children, logs);
     await waitFor('/health/ready', () => isReady(url), timeout, children, logs);
-    return { mode: 'distributed', url, adminKey: key, databaseUrl, busNamespace: namespace, processes: children, gatewayProcess, output: () => logs.join(''), stop: cleanup };
+    const replicaUrls: string[] = [];
+    for (let i = 0; i < (options.extraGatewayReplicas ?? 0); i++) {
+      const replicaPort = await freePort();
+      children.push(spawnNode('dist/apps/gateway/src/main.js', { ...env, PORT: String(replicaPort) }, options.gatewayCpus, logs, options.gatewayNodeArgs));
+      const replicaUrl = `http://127.0.0.1:${replicaPort}`;
+      await waitFor(`/health/ready of gateway replica ${i + 2}`, () => isReady(replicaUrl), timeout, children, logs);
+      replicaUrls.push(replicaUrl);
+    }
+    return { mode: 'distributed', url, adminKey: key, databaseUrl, busNamespace: namespace, processes: children, gatewayProcess, replicaUrls, output: () => logs.join(''), stop: cleanup };
   } catch (err) {
     await cleanup();
     throw err;

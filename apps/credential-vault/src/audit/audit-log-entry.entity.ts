@@ -7,6 +7,11 @@ import type { AuditAction } from './audit-action.js';
 export interface AuditDetails {
   count?: number;
   fromMasterKeyIds?: string[];
+  /** connection.updated: the fields a change touched (names only, never a value). */
+  fields?: string[];
+  /** connection.tested: how the test went. */
+  ok?: boolean;
+  errorKind?: string;
 }
 
 /** Who tried what on which connection, how it ended, and when (libs/tenancy AuditEntry). Never holds a secret. */

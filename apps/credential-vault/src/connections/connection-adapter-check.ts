@@ -1,43 +1,75 @@
-import type { AdapterRegistry, SettingsError } from '#libs/adapter-sdk';
-import { AppError, type CreateConnectionDto, type FieldError } from '#libs/contracts';
+import type { AdapterRegistry, ProviderAdapterV2, SettingsError, SettingValue } from '#libs/adapter-sdk';
+import { AppError, type FieldError } from '#libs/contracts';
 
-/** The connection fields an adapter may declare as its settings: the rest are the vault's own columns. */
-const MAPPED_FIELDS = ['baseUrl', 'apiKey'] as const;
+/** The connection fields an adapter may declare that the body carries at its top level, not under `settings`. */
+const TOP_LEVEL_FIELDS = new Set(['baseUrl', 'apiKey']);
 
-export interface CheckedConnectionAdapter {
-  /** The endpoint to store: the one given, or the adapter's declared default. */
+/** A connection's fields as the adapter sees them: baseUrl and apiKey from the top of the body, the rest from `settings`. */
+export interface ConnectionFieldsInput {
+  adapter: string;
+  baseUrl?: string;
+  apiKey?: string;
+  /** Setting name -> value; null or absent gives the adapter's default. */
+  settings?: Readonly<Record<string, unknown>>;
+}
+
+export interface CheckedConnectionFields {
+  adapter: ProviderAdapterV2;
+  /** The endpoint to store: the one given, or the adapter's declared default; '' when the adapter declares baseUrl optional without a default (its endpoint then comes from other settings, e.g. a region). */
   baseUrl: string;
+  /** Plain settings, defaults applied, baseUrl left out (it is a column of its own). */
+  settings: Record<string, SettingValue>;
+  /** Every secret field given, apiKey included. */
+  secrets: Record<string, string>;
+}
+
+/** The adapter a connection names, when this vault loaded it. @throws AppError validation_failed on `adapter` */
+export function loadedAdapter(adapters: AdapterRegistry, id: string): ProviderAdapterV2 {
+  const adapter = adapters.getV2(id);
+  if (!adapter) {
+    throw AppError.validation([{ field: 'adapter', messages: [`adapter ${id} is not loaded by this gateway; loaded adapters: ${adapters.ids().join(', ')}`] }]);
+  }
+  return adapter;
 }
 
 /**
- * A new connection against the adapters this vault loaded: an adapter it does not have is refused
- * now, naming the loaded ones, rather than failing every call later. The create fields the adapter
- * declares as settings (baseUrl, apiKey) go through its own validateSettings, which also gives the
- * default endpoint when none was given. Settings the create body cannot carry yet (typed
- * per-adapter settings are a later issue) are reported by the adapter under their own names.
+ * A connection's fields against the adapter it names, through the adapter's own validateSettings
+ * (types, enums, required fields, unknown fields, defaults). An adapter the vault does not have is
+ * refused now, naming the loaded ones, rather than failing every call later. Every error names the
+ * field as the client wrote it: `apiKey`, `baseUrl` or `settings.<name>`.
  * @throws AppError validation_failed, one entry per field
  */
-export function checkConnectionAdapter(adapters: AdapterRegistry, input: Pick<CreateConnectionDto, 'adapter' | 'baseUrl' | 'apiKey'>): CheckedConnectionAdapter {
-  const adapter = adapters.getV2(input.adapter);
-  if (!adapter) {
-    throw AppError.validation([{ field: 'adapter', messages: [`adapter ${input.adapter} is not loaded by this gateway; loaded adapters: ${adapters.ids().join(', ')}`] }]);
-  }
+export function checkConnectionFields(adapters: AdapterRegistry, input: ConnectionFieldsInput): CheckedConnectionFields {
+  const adapter = loadedAdapter(adapters, input.adapter);
   const declared = new Set(adapter.settings.fields.map((f) => f.name));
-  const given: Record<string, string> = {};
-  for (const name of MAPPED_FIELDS) {
-    const value = input[name];
-    if (declared.has(name) && value !== undefined) given[name] = value;
+  const misplaced: FieldError[] = [];
+  const given: Record<string, unknown> = {};
+  for (const [name, value] of Object.entries(input.settings ?? {})) {
+    if (TOP_LEVEL_FIELDS.has(name)) misplaced.push({ field: `settings.${name}`, messages: [`give ${name} at the top level of the body, not under settings`] });
+    else given[name] = value;
   }
+  if (input.apiKey !== undefined) given.apiKey = input.apiKey;
+  if (input.baseUrl !== undefined && declared.has('baseUrl')) given.baseUrl = input.baseUrl;
   const checked = adapter.validateSettings(given);
-  if ('errors' in checked) throw AppError.validation(byField(checked.errors));
-  const declaredDefault = checked.value.settings.baseUrl;
-  const baseUrl = input.baseUrl ?? (typeof declaredDefault === 'string' ? declaredDefault : undefined);
-  if (baseUrl === undefined) throw AppError.validation([{ field: 'baseUrl', messages: [`is required: adapter ${adapter.id} has no default endpoint`] }]);
-  return { baseUrl };
+  if ('errors' in checked) throw AppError.validation([...misplaced, ...byField(checked.errors)]);
+  if (misplaced.length > 0) throw AppError.validation(misplaced);
+  const { baseUrl: declaredBaseUrl, ...settings } = checked.value.settings;
+  // An adapter that declares baseUrl decides (required, or optional: its endpoint may come from
+  // other settings, e.g. a region). One that does not still gets the vault's column, as before typed
+  // connections (contract v1 adapters and plugins read target.baseUrl), so it must be given.
+  let baseUrl: string;
+  if (declared.has('baseUrl')) baseUrl = typeof declaredBaseUrl === 'string' ? declaredBaseUrl : '';
+  else if (input.baseUrl !== undefined) baseUrl = input.baseUrl;
+  else throw AppError.validation([{ field: 'baseUrl', messages: [`is required: adapter ${adapter.id} has no default endpoint`] }]);
+  return { adapter, baseUrl, settings, secrets: { ...checked.value.secrets } };
 }
 
+/** The adapter reports its own field names; the client wrote baseUrl and apiKey at the top, the others under `settings`. */
 function byField(errors: readonly SettingsError[]): FieldError[] {
   const fields = new Map<string, string[]>();
-  for (const e of errors) fields.set(e.field, [...(fields.get(e.field) ?? []), e.message]);
+  for (const e of errors) {
+    const field = e.field === '' ? 'settings' : TOP_LEVEL_FIELDS.has(e.field) ? e.field : `settings.${e.field}`;
+    fields.set(field, [...(fields.get(field) ?? []), e.message]);
+  }
   return [...fields].map(([field, messages]) => ({ field, messages }));
 }

@@ -314,8 +314,8 @@ describe('credential vault: command checks and the ownership rule', () => {
         await expect(h.bus.request(subject, as(ADMIN, input as never, ORG_ADMIN))).rejects.toMatchObject({ code: 'validation_failed', details: [expect.objectContaining({ field: 'id' })] });
       }
     }
-    const { apiKey: _dropped, ...withoutKey } = connection('no-key');
-    await expect(h.bus.request('vault.v1.connections.create', as(ADMIN, withoutKey as CreateConnectionDto, ORG_ADMIN))).rejects.toMatchObject({
+    const numericKey = { ...connection('numeric-key'), apiKey: 42 } as unknown as CreateConnectionDto;
+    await expect(h.bus.request('vault.v1.connections.create', as(ADMIN, numericKey, ORG_ADMIN))).rejects.toMatchObject({
       code: 'validation_failed',
       details: [expect.objectContaining({ field: 'apiKey' })],
     });
@@ -416,8 +416,8 @@ describe('credential vault master key rotation across restarts', () => {
     // A row sealed under a key nobody configured any more: must be reported, never touched.
     await sql(
       h.databaseUrl,
-      `INSERT INTO vault.connections (id, organisation_id, project_id, name, adapter, base_url, secret_ciphertext, wrapped_data_key, master_key_id, api_key_last4, header_names, header_value_last4)
-       SELECT 'conn_lostkey', organisation_id, project_id, 'lost', adapter, base_url, secret_ciphertext, wrapped_data_key, 'lost', api_key_last4, header_names, header_value_last4
+      `INSERT INTO vault.connections (id, organisation_id, project_id, name, slug, adapter, base_url, secret_ciphertext, wrapped_data_key, master_key_id, api_key_last4, header_names, header_value_last4)
+       SELECT 'conn_lostkey', organisation_id, project_id, 'lost', 'lost', adapter, base_url, secret_ciphertext, wrapped_data_key, 'lost', api_key_last4, header_names, header_value_last4
          FROM vault.connections WHERE id = $1`,
       [mine.id],
     );

@@ -1,7 +1,7 @@
 import { Controller } from '@nestjs/common';
 import { Payload } from '@nestjs/microservices';
 import { checkedEnvelope, CommandHandler, idOf, validInput } from '#libs/bus';
-import { CreateConnectionDto, ListInputDto, QUEUE_GROUPS, type CommandResponse } from '#libs/contracts';
+import { CreateConnectionDto, ListConnectionsInputDto, QUEUE_GROUPS, RecordConnectionTestDto, UpdateConnectionDto, type CommandResponse } from '#libs/contracts';
 import { ConnectionsService } from './connections.service.js';
 
 /**
@@ -23,7 +23,7 @@ export class ConnectionsHandler {
   @CommandHandler('vault.v1.connections.list', QUEUE_GROUPS.vault)
   async list(@Payload() payload: unknown): Promise<CommandResponse<'vault.v1.connections.list'>> {
     const command = checkedEnvelope(payload);
-    const input = await validInput(ListInputDto, command.input ?? {});
+    const input = await validInput(ListConnectionsInputDto, command.input ?? {});
     return this.connections.list(command.scope, input);
   }
 
@@ -31,6 +31,21 @@ export class ConnectionsHandler {
   async get(@Payload() payload: unknown): Promise<CommandResponse<'vault.v1.connections.get'>> {
     const command = checkedEnvelope(payload);
     return this.connections.get(command.scope, idOf(command.input));
+  }
+
+  @CommandHandler('vault.v1.connections.update', QUEUE_GROUPS.vault)
+  async update(@Payload() payload: unknown): Promise<CommandResponse<'vault.v1.connections.update'>> {
+    const command = checkedEnvelope(payload);
+    const id = idOf(command.input);
+    const input = await validInput(UpdateConnectionDto, command.input);
+    return this.connections.update({ ...command, input: { ...input, id } });
+  }
+
+  @CommandHandler('vault.v1.connections.record-test', QUEUE_GROUPS.vault)
+  async recordTest(@Payload() payload: unknown): Promise<CommandResponse<'vault.v1.connections.record-test'>> {
+    const command = checkedEnvelope(payload);
+    const input = await validInput(RecordConnectionTestDto, command.input);
+    return this.connections.recordTest({ ...command, input });
   }
 
   @CommandHandler('vault.v1.connections.delete', QUEUE_GROUPS.vault)

@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import type { TenantScope } from '#libs/contracts';
+import type { ConnectionStatus, TenantScope } from '#libs/contracts';
 import { tenantWhere } from '#libs/db';
 import { DataSource, type EntityManager, type Repository } from 'typeorm';
 import { ConnectionEntity } from './connection.entity.js';
@@ -33,8 +33,8 @@ export class ConnectionsRepository {
     this.repo = dataSource.getRepository(ConnectionEntity);
   }
 
-  /** A page in (created_at, id) order, after `after` when given. */
-  list(scope: TenantScope, limit: number, after?: ListPosition): Promise<ConnectionEntity[]> {
+  /** A page in (created_at, id) order, after `after` when given, of one status when given. */
+  list(scope: TenantScope, limit: number, after?: ListPosition, status?: ConnectionStatus): Promise<ConnectionEntity[]> {
     const qb = this.repo
       .createQueryBuilder('c')
       .where(tenantWhere<ConnectionEntity>(scope))
@@ -42,6 +42,7 @@ export class ConnectionsRepository {
       .addOrderBy('c.id', 'ASC')
       .take(limit);
     if (after) qb.andWhere('(c.created_at, c.id) > (:at, :id)', { at: after.createdAt, id: after.id });
+    if (status) qb.andWhere('c.status = :status', { status });
     return qb.getMany();
   }
 
@@ -64,19 +65,67 @@ export class ConnectionsRepository {
   }
 
   /**
-   * Inserts; returns 'duplicate_name' when the organisation already has a connection of that name.
+   * Inserts; returns 'duplicate' when the organisation already has a connection of that name or slug.
    * ON CONFLICT rather than catching the unique violation: a failed INSERT would be logged with its
    * parameters, and a duplicate name is an ordinary answer, not a database error.
    */
-  async insert(connection: ConnectionEntity, manager: EntityManager): Promise<'inserted' | 'duplicate_name'> {
+  async insert(connection: ConnectionEntity, manager: EntityManager): Promise<'inserted' | 'duplicate'> {
     const result = await manager
       .createQueryBuilder()
       .insert()
       .into(ConnectionEntity)
       .values(connection)
-      .orIgnore() // ON CONFLICT DO NOTHING: the only other unique key is a random 128-bit id
+      .orIgnore() // ON CONFLICT DO NOTHING: the other unique key is a random 128-bit id
       .execute();
-    return (result.raw as unknown[]).length === 0 ? 'duplicate_name' : 'inserted';
+    return (result.raw as unknown[]).length === 0 ? 'duplicate' : 'inserted';
+  }
+
+  /**
+   * Which unique key a skipped insert or a change would break, if any: another row of the
+   * organisation (not `exceptId`) with the same name or slug.
+   */
+  async clashOf(row: Pick<ConnectionEntity, 'organisationId' | 'name' | 'slug'>, manager: EntityManager, exceptId = ''): Promise<'name' | 'slug' | null> {
+    const found: { name: string; slug: string }[] = await manager.query(
+      `SELECT name, slug FROM connections WHERE organisation_id = $1 AND (name = $2 OR slug = $3) AND id <> $4`,
+      [row.organisationId, row.name, row.slug, exceptId],
+    );
+    if (found.some((r) => r.name === row.name)) return 'name';
+    return found.length > 0 ? 'slug' : null;
+  }
+
+  /** The slugs of the organisation that are `base` or `base-<anything>`: to number a default slug past them. */
+  async slugsLike(organisationId: string, base: string, manager: EntityManager): Promise<Set<string>> {
+    const rows: { slug: string }[] = await manager.query(`SELECT slug FROM connections WHERE organisation_id = $1 AND (slug = $2 OR starts_with(slug, $3))`, [
+      organisationId,
+      base,
+      `${base}-`,
+    ]);
+    return new Set(rows.map((r) => r.slug));
+  }
+
+  /** Writes a changed row back; the caller holds its lock and has checked its name and slug with clashOf. */
+  async update(row: ConnectionEntity, manager: EntityManager): Promise<void> {
+    await manager.getRepository(ConnectionEntity).update(
+      { id: row.id, organisationId: row.organisationId },
+      {
+        projectId: row.projectId,
+        name: row.name,
+        slug: row.slug,
+        baseUrl: row.baseUrl,
+        secretCiphertext: row.secretCiphertext,
+        wrappedDataKey: row.wrappedDataKey,
+        masterKeyId: row.masterKeyId,
+        apiKeyLast4: row.apiKeyLast4,
+        headerNames: row.headerNames,
+        headerValueLast4: row.headerValueLast4,
+        settings: row.settings,
+        secretLast4: row.secretLast4,
+        status: row.status,
+        lastError: row.lastError,
+        lastErrorAt: row.lastErrorAt,
+        updatedAt: row.updatedAt,
+      },
+    );
   }
 
   async delete(connection: Pick<ConnectionEntity, 'id' | 'organisationId'>, manager: EntityManager): Promise<void> {

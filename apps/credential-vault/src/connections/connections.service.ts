@@ -9,11 +9,14 @@ import {
   type ConnectionView,
   type CreateConnectionDto,
   type IdInput,
-  type ListInput,
+  type ListConnectionsInput,
   type Page,
+  type RecordConnectionTestDto,
   type ResolvedConnection,
   type RevealedConnectionView,
   type TenantScope,
+  type UpdateConnectionInput,
+  slugOfName,
 } from '#libs/contracts';
 import { newId } from '#libs/db';
 import { assertMayChange, attemptOf, audited, HiddenRefusal, mayRead, ownerOfNewRow } from '#libs/tenancy';
@@ -21,7 +24,7 @@ import { UpstreamAddressPolicy } from '#libs/upstream-guard';
 import type { AuditAction } from '../audit/audit-action.js';
 import { AuditLogRepository } from '../audit/audit-log.repository.js';
 import { SecretUnreadableError } from '../crypto/envelope-cipher.js';
-import { checkConnectionAdapter } from './connection-adapter-check.js';
+import { checkConnectionFields, loadedAdapter } from './connection-adapter-check.js';
 import { ConnectionSecrets, type ConnectionCredentials } from './connection-secrets.js';
 import { toConnectionView, toResolvedConnection, toRevealedView } from './connection-views.js';
 import { ConnectionEntity } from './connection.entity.js';
@@ -29,6 +32,7 @@ import { ConnectionsRepository } from './connections.repository.js';
 import { decodeListCursor, encodeListCursor } from './list-cursor.js';
 import { lastFourOf } from './secret-mask.js';
 import { VaultTransactions } from './vault-transactions.js';
+import type { EntityManager } from 'typeorm';
 
 export const DEFAULT_PAGE_SIZE = 50;
 export const MAX_PAGE_SIZE = 200;
@@ -52,31 +56,24 @@ export class ConnectionsService {
     const attempt = attemptOf<AuditAction>({ scope, actor }, 'connection.created', null, input.projectId ?? scope.projectId);
     return audited(this.audit, attempt, async () => {
       const owner = ownerOfNewRow(scope, input.projectId);
-      const { baseUrl } = checkConnectionAdapter(this.adapters, input);
-      // An address literal (any notation) is judged now; a host name on every connection the gateway opens.
-      const refused = this.upstreamAddresses.checkUrl(baseUrl);
-      if (refused) throw AppError.validation([{ field: 'baseUrl', messages: [refused.forField('baseUrl')] }]);
-      const credentials: ConnectionCredentials = { apiKey: input.apiKey, headers: { ...(input.headers ?? {}) } };
-      const headerNames = Object.keys(credentials.headers);
+      const checked = checkConnectionFields(this.adapters, input);
+      this.assertAddressAllowed(checked.baseUrl);
       const row = new ConnectionEntity();
       row.id = newId('conn');
       row.organisationId = owner.organisationId;
       row.projectId = owner.projectId;
       row.name = input.name;
       row.adapter = input.adapter;
-      row.baseUrl = baseUrl;
-      const sealed = this.secrets.seal(row, credentials);
-      row.secretCiphertext = sealed.ciphertext;
-      row.wrappedDataKey = sealed.wrappedDataKey;
-      row.masterKeyId = sealed.masterKeyId;
-      row.apiKeyLast4 = lastFourOf(credentials.apiKey);
-      row.headerNames = headerNames;
-      row.headerValueLast4 = headerNames.map((name) => lastFourOf(credentials.headers[name]));
+      row.baseUrl = checked.baseUrl;
+      row.settings = checked.settings;
+      row.status = 'active';
+      row.lastError = null;
+      row.lastErrorAt = null;
+      this.sealInto(row, { secrets: checked.secrets, headers: { ...(input.headers ?? {}) } });
 
       await this.transactions.run(async (manager) => {
-        if ((await this.connections.insert(row, manager)) === 'duplicate_name') {
-          throw new AppError(ErrorCode.Conflict, `a connection named ${input.name} already exists in this organisation`, { name: input.name });
-        }
+        row.slug = input.slug ?? (await this.freeSlug(row.organisationId, slugOfName(input.name), manager));
+        if ((await this.connections.insert(row, manager)) === 'duplicate') throw await this.clash(row, manager);
         await this.audit.record({ ...attempt, projectId: row.projectId, targetId: row.id }, manager);
       });
       this.changed(row, 'created');
@@ -84,11 +81,86 @@ export class ConnectionsService {
     });
   }
 
-  async list(scope: TenantScope, input: ListInput): Promise<Page<ConnectionView>> {
+  /**
+   * A change to a connection. Secrets (apiKey, header values, the adapter's secret settings) left
+   * out or blank keep the stored ones, null removes one; plain settings merge with the stored ones
+   * (null resets one to its default); the result goes through the adapter's validateSettings again.
+   * The adapter never changes (the DTO refuses it). Re-sealed under a fresh data key.
+   */
+  async update({ scope, actor, input }: CommandEnvelope<UpdateConnectionInput>): Promise<ConnectionView> {
+    const attempt = attemptOf<AuditAction>({ scope, actor }, 'connection.updated', input.id, scope.projectId);
+    const row = await audited(this.audit, attempt, () =>
+      this.transactions.run(async (manager) => {
+        const found = this.ownedOrRefused(scope, await this.connections.lockInOrganisation(scope, input.id, manager, 'update'), input.id, attempt);
+        if (input.projectId !== undefined) {
+          const owner = ownerOfNewRow(scope, input.projectId);
+          found.projectId = owner.projectId;
+        }
+        const stored = this.open(found);
+        const adapter = loadedAdapter(this.adapters, found.adapter);
+        const secretFields = new Set(adapter.settings.fields.filter((f) => f.kind === 'secret').map((f) => f.name));
+        const secrets = mergeSecrets(stored.secrets, { apiKey: input.apiKey, ...pickFields(input.settings, secretFields) });
+        const settings: Record<string, unknown> = { ...found.settings };
+        for (const [name, value] of Object.entries(input.settings ?? {})) {
+          if (secretFields.has(name)) continue;
+          if (value === null) delete settings[name];
+          else settings[name] = value;
+        }
+        const { apiKey, ...otherSecrets } = secrets;
+        const baseUrl = input.baseUrl ?? (found.baseUrl === '' ? undefined : found.baseUrl);
+        const checked = checkConnectionFields(this.adapters, { adapter: found.adapter, baseUrl, apiKey, settings: { ...settings, ...otherSecrets } });
+        if (input.baseUrl !== undefined) this.assertAddressAllowed(checked.baseUrl);
+        found.baseUrl = checked.baseUrl;
+        found.settings = checked.settings;
+        if (input.name !== undefined) found.name = input.name;
+        if (input.slug !== undefined) found.slug = input.slug;
+        if (input.status !== undefined && input.status !== found.status) found.status = input.status;
+        found.updatedAt = new Date();
+        this.sealInto(found, { secrets: checked.secrets, headers: input.headers === undefined ? stored.headers : mergeHeaders(stored.headers, input.headers) });
+        if ((await this.connections.clashOf(found, manager, found.id)) !== null) throw await this.clash(found, manager, found.id);
+        await this.connections.update(found, manager);
+        await this.audit.record({ ...attempt, projectId: found.projectId, details: { fields: changedFields(input) } }, manager);
+        return found;
+      }),
+    );
+    this.changed(row, 'updated');
+    return toConnectionView(row);
+  }
+
+  /**
+   * How a connection test went (the gateway ran it): active after a success, error with the
+   * provider's message after a failure. A connection an admin set inactive stays inactive (a test
+   * does not route it again); its last error is still noted.
+   */
+  async recordTest({ scope, actor, input }: CommandEnvelope<RecordConnectionTestDto>): Promise<ConnectionView> {
+    const attempt = attemptOf<AuditAction>({ scope, actor }, 'connection.tested', input.id, scope.projectId);
+    const row = await audited(this.audit, attempt, () =>
+      this.transactions.run(async (manager) => {
+        const found = this.ownedOrRefused(scope, await this.connections.lockInOrganisation(scope, input.id, manager, 'update'), input.id, attempt);
+        if (input.ok) {
+          if (found.status !== 'inactive') found.status = 'active';
+          found.lastError = null;
+          found.lastErrorAt = null;
+        } else {
+          if (found.status !== 'inactive') found.status = 'error';
+          found.lastError = `${input.errorKind ?? 'upstream_error'}: ${input.message ?? 'the test call failed'}`;
+          found.lastErrorAt = new Date();
+        }
+        found.updatedAt = new Date();
+        await this.connections.update(found, manager);
+        await this.audit.record({ ...attempt, projectId: found.projectId, details: { ok: input.ok, ...(input.errorKind ? { errorKind: input.errorKind } : {}) } }, manager);
+        return found;
+      }),
+    );
+    this.changed(row, 'updated');
+    return toConnectionView(row);
+  }
+
+  async list(scope: TenantScope, input: ListConnectionsInput): Promise<Page<ConnectionView>> {
     const requested = Number.isFinite(input.limit) ? Math.trunc(input.limit!) : DEFAULT_PAGE_SIZE;
     const limit = Math.min(Math.max(requested, 1), MAX_PAGE_SIZE);
     const after = input.cursor ? decodeListCursor(input.cursor) : undefined;
-    const rows = await this.connections.list(scope, limit + 1, after);
+    const rows = await this.connections.list(scope, limit + 1, after, input.status);
     const page = rows.slice(0, limit);
     const last = page.at(-1);
     return { items: page.map(toConnectionView), nextCursor: rows.length > limit && last ? encodeListCursor(last) : null };
@@ -174,6 +246,43 @@ export class ConnectionsService {
     }
   }
 
+  /** An address literal (any notation) is judged now; a host name on every connection the gateway opens. */
+  private assertAddressAllowed(baseUrl: string): void {
+    if (baseUrl === '') return;
+    const refused = this.upstreamAddresses.checkUrl(baseUrl);
+    if (refused) throw AppError.validation([{ field: 'baseUrl', messages: [refused.forField('baseUrl')] }]);
+  }
+
+  /** Seals the credentials into the row under a fresh data key, with what masked views need in clear. */
+  private sealInto(row: ConnectionEntity, credentials: ConnectionCredentials): void {
+    const sealed = this.secrets.seal(row, credentials);
+    row.secretCiphertext = sealed.ciphertext;
+    row.wrappedDataKey = sealed.wrappedDataKey;
+    row.masterKeyId = sealed.masterKeyId;
+    row.apiKeyLast4 = credentials.secrets.apiKey === undefined ? null : lastFourOf(credentials.secrets.apiKey);
+    row.secretLast4 = Object.fromEntries(Object.entries(credentials.secrets).map(([name, value]) => [name, lastFourOf(value)]));
+    row.headerNames = Object.keys(credentials.headers);
+    row.headerValueLast4 = row.headerNames.map((name) => lastFourOf(credentials.headers[name]!));
+  }
+
+  /** The default slug, numbered (-2, -3, ...) past the ones the organisation already has. */
+  private async freeSlug(organisationId: string, base: string, manager: EntityManager): Promise<string> {
+    const taken = await this.connections.slugsLike(organisationId, base, manager);
+    if (!taken.has(base)) return base;
+    for (let n = 2; ; n++) {
+      const suffix = `-${n}`;
+      const candidate = `${base.slice(0, 40 - suffix.length).replace(/-+$/, '')}${suffix}`;
+      if (!taken.has(candidate)) return candidate;
+    }
+  }
+
+  private async clash(row: ConnectionEntity, manager: EntityManager, exceptId = ''): Promise<AppError> {
+    const clash = (await this.connections.clashOf(row, manager, exceptId)) ?? 'name';
+    return clash === 'name'
+      ? new AppError(ErrorCode.Conflict, `a connection named ${row.name} already exists in this organisation`, { name: row.name })
+      : new AppError(ErrorCode.Conflict, `a connection with the slug ${row.slug} already exists in this organisation`, { slug: row.slug });
+  }
+
   private changed(row: ConnectionEntity, change: ChangeKind): void {
     this.bus.publishAfterCommit('vault.v1.events.connection-changed', {
       id: row.id,
@@ -182,6 +291,36 @@ export class ConnectionsService {
       at: new Date().toISOString(),
     });
   }
+}
+
+/** Stored secrets with a change applied: undefined or blank keeps one, null removes it, a value replaces it. */
+function mergeSecrets(stored: Record<string, string>, change: Record<string, unknown>): Record<string, string> {
+  const merged = { ...stored };
+  for (const [name, value] of Object.entries(change)) {
+    if (value === undefined || value === '') continue;
+    if (value === null) delete merged[name];
+    else merged[name] = String(value);
+  }
+  return merged;
+}
+
+/** The new header set: the names given, each blank value keeping the stored value of that name. */
+function mergeHeaders(stored: Record<string, string>, given: Record<string, string>): Record<string, string> {
+  return Object.fromEntries(
+    Object.entries(given)
+      .map(([name, value]): [string, string] => [name, value === '' ? (stored[name] ?? '') : value])
+      .filter(([, value]) => value !== ''),
+  );
+}
+
+function pickFields(values: Record<string, unknown> | undefined, names: Set<string>): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(values ?? {}).filter(([name]) => names.has(name)));
+}
+
+/** What a change touched, for the audit entry: field names only, never a value. */
+function changedFields(input: UpdateConnectionInput): string[] {
+  const fields = (['name', 'slug', 'baseUrl', 'apiKey', 'headers', 'projectId', 'status'] as const).filter((f) => input[f] !== undefined);
+  return [...fields, ...Object.keys(input.settings ?? {}).map((name) => `settings.${name}`)];
 }
 
 function sealedOf(row: ConnectionEntity) {

@@ -5,6 +5,8 @@
  */
 const ACTIONS: Record<string, string> = {
   'POST /admin/connections': 'connection.created',
+  'PATCH /admin/connections/:id': 'connection.updated',
+  'POST /admin/connections/:id/test': 'connection.tested',
   'POST /admin/connections/:id/reveal': 'connection.revealed',
   'DELETE /admin/connections/:id': 'connection.deleted',
   'POST /admin/provider-models': 'provider_model.created',

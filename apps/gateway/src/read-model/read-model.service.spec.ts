@@ -7,8 +7,23 @@ import { ReadModelService } from './read-model.service.js';
 
 const principal: Principal = { keyId: 'key_1', name: 'client', role: 'client', organisationId: 'org_1', projectId: null };
 
-function connection(apiKey: string, headers: Record<string, string> = {}): ResolvedConnection {
-  return { id: 'conn_1', organisationId: 'org_1', projectId: null, name: 'c', adapter: 'openai-compatible', baseUrl: 'http://127.0.0.1:1/v1', apiKey, headers, updatedAt: '' };
+function connection(apiKey: string, headers: Record<string, string> = {}, extra: Partial<ResolvedConnection> = {}): ResolvedConnection {
+  return {
+    id: 'conn_1',
+    organisationId: 'org_1',
+    projectId: null,
+    name: 'c',
+    slug: 'c',
+    adapter: 'openai-compatible',
+    baseUrl: 'http://127.0.0.1:1/v1',
+    apiKey,
+    headers,
+    settings: {},
+    secrets: apiKey ? { apiKey } : {},
+    status: 'active',
+    updatedAt: '',
+    ...extra,
+  };
 }
 
 const model: ProviderModelView = {
@@ -54,5 +69,28 @@ describe('ReadModelService redactors', () => {
     const second = readModel.route(principal, 'm')!.targets[0].redactor;
     expect(second).not.toBe(first);
     expect(second.redact('sk-second-key-0002')).toBe(REDACTED);
+  });
+});
+
+describe('ReadModelService typed connections', () => {
+  it("redacts every secret field of the connection's adapter, not only the API key", async () => {
+    const readModel = await readModelWith(() => [
+      connection('', {}, { secrets: { accessKeyId: 'AKIAEXAMPLEKEY01', secretAccessKey: 'wJalrXUtnFEMI/K7MDENG/bPxRfiCY' }, settings: { region: 'eu-west-1' } }),
+    ]);
+    const { redactor } = readModel.route(principal, 'm')!.targets[0];
+    expect(redactor.redact('AKIAEXAMPLEKEY01 signed with wJalrXUtnFEMI/K7MDENG/bPxRfiCY in eu-west-1')).toBe(`${REDACTED} signed with ${REDACTED} in eu-west-1`);
+  });
+
+  it('does not route the models of an inactive connection, nor list them, but still knows the connection', async () => {
+    let status: ResolvedConnection['status'] = 'inactive';
+    const readModel = await readModelWith(() => [connection('sk-current-key-0001', {}, { status })]);
+    expect(readModel.route(principal, 'm')).toBeUndefined();
+    expect(readModel.modelsFor(principal)).toEqual([]);
+    expect(readModel.connection('conn_1')?.status).toBe('inactive');
+
+    status = 'error';
+    await readModel.refresh('connections');
+    expect(readModel.route(principal, 'm')?.targets[0].connection.status).toBe('error');
+    expect(readModel.modelsFor(principal)).toHaveLength(1);
   });
 });

@@ -110,8 +110,14 @@ export class ReadModelService implements OnApplicationShutdown {
     return principal;
   }
 
+  /** Any loaded connection, inactive ones included (an admin may test one before routing it again). */
   connection(id: string): ResolvedConnection | undefined {
     return this.connections.get(id);
+  }
+
+  /** The redactor of a loaded connection, built when it was loaded. */
+  redactorOf(connection: ResolvedConnection): SecretRedactor {
+    return this.redactors.get(connection.id) ?? SecretRedactor.forSecrets(connectionSecrets(connection));
   }
 
   allConnections(): IterableIterator<ResolvedConnection> {
@@ -128,9 +134,10 @@ export class ReadModelService implements OnApplicationShutdown {
     const known = this.routes.get(model);
     if (known) return known;
     const connection = this.connections.get(model.connectionId);
-    if (!connection) return undefined;
+    // An admin set the connection inactive: its models are not routed (404, or later the next target).
+    if (!connection || connection.status === 'inactive') return undefined;
     // Both maps are replaced together, so the redactor is there; should it not be, build one rather than relay secrets.
-    const redactor = this.redactors.get(connection.id) ?? SecretRedactor.forSecrets(connectionSecrets(connection));
+    const redactor = this.redactorOf(connection);
     const built: Route = { name: model.name, targets: [{ model, connection, redactor }] };
     this.routes.set(model, built);
     return built;
@@ -142,7 +149,9 @@ export class ReadModelService implements OnApplicationShutdown {
     for (const entries of this.models.values()) {
       for (const m of entries) {
         if (m.organisationId !== principal.organisationId) continue;
-        if (m.projectId === null || m.projectId === principal.projectId) out.push(m);
+        if (m.projectId !== null && m.projectId !== principal.projectId) continue;
+        if (this.connections.get(m.connectionId)?.status === 'inactive') continue;
+        out.push(m);
       }
     }
     return out;
@@ -216,9 +225,13 @@ export class ReadModelService implements OnApplicationShutdown {
   }
 }
 
-/** What must never leave the gateway in an upstream's words: the API key and every extra header value (the vault stores them all encrypted). */
+/**
+ * What must never leave the gateway in an upstream's words: every secret field of the adapter (API
+ * key, AWS keys, a service account's JSON...) and every extra header value (the vault stores them
+ * all encrypted). `secrets` may be absent from a vault of the previous version: then the API key.
+ */
 function connectionSecrets(c: ResolvedConnection): string[] {
-  return [c.apiKey, ...Object.values(c.headers)];
+  return [c.apiKey, ...Object.values(c.secrets ?? {}), ...Object.values(c.headers)];
 }
 
 function toPrincipal(k: ApiKeyEntity): Principal {

@@ -118,8 +118,9 @@ export class UpstreamCallService {
     const callTarget: CallTarget = {
       ...(target.connection.baseUrl ? { baseUrl: target.connection.baseUrl } : {}),
       upstreamModel: target.model.upstreamModel,
-      settings: {},
-      secrets: target.connection.apiKey ? { apiKey: target.connection.apiKey } : {},
+      settings: target.connection.settings ?? {},
+      // A vault of the previous version sends no `secrets`, only the key.
+      secrets: target.connection.secrets ?? (target.connection.apiKey ? { apiKey: target.connection.apiKey } : {}),
       headers: target.connection.headers,
     };
     const passThrough = adapter.nativeFormat === cmd.clientFormat && op.buildNativeRequest !== undefined;
