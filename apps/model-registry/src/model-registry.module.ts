@@ -4,11 +4,13 @@ import { Clock, type RunningService, serviceInfrastructure, type ServiceRuntime,
 import { PingHandler } from './health/ping.handler.js';
 import { Initial1732360000000 } from './migrations/1732360000000-initial.js';
 import { RegistryAuditLog1733560000000 } from './migrations/1733560000000-audit-log.js';
+import { DefinitionTiersSources1796950000000 } from './migrations/1796950000000-definition-tiers-sources.js';
 import { ModelDefinitionEntity } from './model-definitions/model-definition.entity.js';
 import { ModelDefinitionsHandler } from './model-definitions/model-definitions.handler.js';
 import { ModelDefinitionsRepository } from './model-definitions/model-definitions.repository.js';
 import { ModelDefinitionsService } from './model-definitions/model-definitions.service.js';
 import { ModelPriceEntity } from './model-definitions/model-price.entity.js';
+import { ModelPriceTierEntity } from './model-definitions/model-price-tier.entity.js';
 import { ProviderModelEntity } from './provider-models/provider-model.entity.js';
 import { ProviderModelsHandler } from './provider-models/provider-models.handler.js';
 import { ProviderModelsRepository } from './provider-models/provider-models.repository.js';
@@ -22,8 +24,8 @@ export class ModelRegistryModule {
   static async forRuntime(runtime: ServiceRuntime): Promise<DynamicModule> {
     const infrastructure = await serviceInfrastructure(runtime, {
       schema: REGISTRY_SCHEMA,
-      entities: [ProviderModelEntity, ModelDefinitionEntity, ModelPriceEntity, AuditLogRowEntity],
-      migrations: [Initial1732360000000, RegistryAuditLog1733560000000],
+      entities: [ProviderModelEntity, ModelDefinitionEntity, ModelPriceEntity, ModelPriceTierEntity, AuditLogRowEntity],
+      migrations: [Initial1732360000000, RegistryAuditLog1733560000000, DefinitionTiersSources1796950000000],
     });
     return {
       module: ModelRegistryModule,

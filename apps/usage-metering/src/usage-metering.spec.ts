@@ -5,6 +5,7 @@ import { GatewayAttr, GenAiAttr, QUEUE_GROUPS, type CostReportView, type CostsQu
 import { startBusService } from '#libs/runtime';
 import { createServiceHarness, envelope, eventually, type ServiceHarness } from '../../../test/support/service-harness.js';
 import { startUsageMetering } from './usage-metering.module.js';
+import { definitionView } from '../../../test/support/model-definition-view.js';
 
 /*
  * One medium test file for the whole service: usage-metering against real Postgres (its migrations)
@@ -35,15 +36,7 @@ class FakeRegistryModule {}
 
 function definition(d: Partial<ModelDefinitionView> & { id: string; organisationId: string; matchPattern: string; prices: Record<string, string> }): ModelDefinitionView {
   const { prices, ...rest } = d;
-  return {
-    projectId: null,
-    name: d.id,
-    tokenizer: 'o200k_base',
-    priceVersions: [{ effectiveFrom: JAN_2025, prices }],
-    createdAt: JAN_2025,
-    updatedAt: JAN_2025,
-    ...rest,
-  };
+  return definitionView({ createdAt: JAN_2025, updatedAt: JAN_2025, ...rest, priceVersions: [{ effectiveFrom: JAN_2025, prices }] });
 }
 
 FakeRegistryHandler.definitions = [

@@ -1,4 +1,5 @@
 import type { ModelDefinitionView } from '#libs/contracts';
+import { definitionView } from '../../../../test/support/model-definition-view.js';
 import { Delay } from '../common/delay.js';
 import { DefinitionsReadModel, loadBackoffMs } from './definitions-read-model.js';
 import type { RegistryDefinitions } from './registry-definitions.js';
@@ -6,7 +7,7 @@ import type { RegistryDefinitions } from './registry-definitions.js';
 const AT = '2025-01-01T00:00:00.000Z';
 
 function definition(id: string, input = '0.000001'): ModelDefinitionView {
-  return {
+  return definitionView({
     id,
     organisationId: 'org_a',
     projectId: null,
@@ -16,7 +17,7 @@ function definition(id: string, input = '0.000001'): ModelDefinitionView {
     priceVersions: [{ effectiveFrom: AT, prices: { input } }],
     createdAt: AT,
     updatedAt: AT,
-  };
+  });
 }
 
 /** A registry whose answers the test scripts: an Error is thrown, a list is answered. */
