@@ -1,7 +1,10 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import { AuditLog, AuditLogRowEntity } from '#libs/db';
 import { Clock, type RunningService, serviceInfrastructure, type ServiceRuntime, startBusService } from '#libs/runtime';
+import { SystemCatalogue } from './catalogue/system-catalogue.js';
 import { PingHandler } from './health/ping.handler.js';
+import { LastUsedHandler } from './last-used/last-used.handler.js';
+import { LastUsedRepository } from './last-used/last-used.repository.js';
 import { Initial1732360000000 } from './migrations/1732360000000-initial.js';
 import { RegistryAuditLog1733560000000 } from './migrations/1733560000000-audit-log.js';
 import { DefinitionTiersSources1796950000000 } from './migrations/1796950000000-definition-tiers-sources.js';
@@ -30,8 +33,8 @@ export class ModelRegistryModule {
     return {
       module: ModelRegistryModule,
       imports: infrastructure,
-      controllers: [PingHandler, ProviderModelsHandler, ModelDefinitionsHandler],
-      providers: [Clock, AuditLog, VaultConnections, ProviderModelsRepository, ProviderModelsService, ModelDefinitionsRepository, ModelDefinitionsService],
+      controllers: [PingHandler, ProviderModelsHandler, ModelDefinitionsHandler, LastUsedHandler],
+      providers: [Clock, AuditLog, VaultConnections, ProviderModelsRepository, ProviderModelsService, ModelDefinitionsRepository, ModelDefinitionsService, SystemCatalogue, LastUsedRepository],
     };
   }
 }
