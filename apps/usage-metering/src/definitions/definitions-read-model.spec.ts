@@ -82,6 +82,19 @@ describe('DefinitionsReadModel', () => {
     expect(heard).toEqual([1, 2]);
   });
 
+  it('does not count a new last-used time as a change (metering writes it itself; a change would re-price)', async () => {
+    const used = { ...definition('m1'), lastUsedAt: '2026-01-01T00:00:00.000Z' };
+    const registry = new ScriptedRegistry([[definition('m1')], [used], [{ ...used, priority: 1 }]]);
+    model = readModel(registry);
+    const heard: number[] = [];
+    model.onChange(() => heard.push(model!.generation));
+    await model.loadUntilAnswered();
+    await model.reload();
+    expect(heard).toEqual([1]);
+    await model.reload();
+    expect(heard).toEqual([1, 2]);
+  });
+
   it('reads again after a load under way when a change arrives meanwhile', async () => {
     let release!: () => void;
     const slow = () => new Promise<ModelDefinitionView[]>((resolve) => (release = () => resolve([definition('m1')])));
