@@ -144,6 +144,7 @@ if (!haveNatsServer) process.stderr.write(`skipping deploy/nats/nats.conf checks
     ['gateway', 'evaluator.v1.ping', 'evaluator'],
     ['model-registry', 'vault.v1.connections.get', 'credential-vault'],
     ['usage-metering', 'registry.v1.model-definitions.all', 'model-registry'],
+    ['usage-metering', 'registry.v1.last-used.record', 'model-registry'],
   ] as const)('lets %s ask %s of %s and get the answer', async (requester, subject, responder) => {
     const answering = await connectAs(responder);
     answering.nc.subscribe(subject, { queue: responder, callback: (_err, msg) => void msg.respond(encoder.encode('answer')) });

@@ -72,7 +72,7 @@ const KINDS: Record<KindName, Kind> = {
 };
 
 interface Route {
-  method: 'GET' | 'POST' | 'DELETE';
+  method: 'GET' | 'POST' | 'PATCH' | 'DELETE';
   path: string;
   op: Op;
   kind?: KindName;
@@ -94,6 +94,7 @@ const ROUTES: Route[] = [
   { method: 'POST', path: '/admin/model-definitions', op: 'create', kind: 'modelDefinitions' },
   { method: 'GET', path: '/admin/model-definitions', op: 'list', kind: 'modelDefinitions' },
   { method: 'GET', path: '/admin/model-definitions/:id', op: 'read', kind: 'modelDefinitions' },
+  { method: 'PATCH', path: '/admin/model-definitions/:id', op: 'change', kind: 'modelDefinitions' },
   { method: 'DELETE', path: '/admin/model-definitions/:id', op: 'change', kind: 'modelDefinitions', destroys: true },
   { method: 'POST', path: '/admin/gateway-keys', op: 'create', kind: 'gatewayKeys' },
   { method: 'GET', path: '/admin/gateway-keys', op: 'list', kind: 'gatewayKeys' },
@@ -318,6 +319,10 @@ describe('tenant scope of every /admin route', () => {
             // Revoked (only) when the answer says so.
             expect(after.status).toBe(200);
             expect(after.body.revokedAt === null).toBe(answer.status !== 200);
+          } else if (!route.destroys) {
+            // An edit (PATCH) leaves the row in place, changed only when the answer says so.
+            expect(after.status).toBe(200);
+            if (answer.status === 200) expect(answer.body.id).toBe(id);
           } else {
             expect(after.status).toBe(answer.status === 200 ? 404 : 200);
           }

@@ -1,14 +1,19 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import { AuditLog, AuditLogRowEntity } from '#libs/db';
 import { Clock, type RunningService, serviceInfrastructure, type ServiceRuntime, startBusService } from '#libs/runtime';
+import { SystemCatalogue } from './catalogue/system-catalogue.js';
 import { PingHandler } from './health/ping.handler.js';
+import { LastUsedHandler } from './last-used/last-used.handler.js';
+import { LastUsedRepository } from './last-used/last-used.repository.js';
 import { Initial1732360000000 } from './migrations/1732360000000-initial.js';
 import { RegistryAuditLog1733560000000 } from './migrations/1733560000000-audit-log.js';
+import { DefinitionTiersSources1796950000000 } from './migrations/1796950000000-definition-tiers-sources.js';
 import { ModelDefinitionEntity } from './model-definitions/model-definition.entity.js';
 import { ModelDefinitionsHandler } from './model-definitions/model-definitions.handler.js';
 import { ModelDefinitionsRepository } from './model-definitions/model-definitions.repository.js';
 import { ModelDefinitionsService } from './model-definitions/model-definitions.service.js';
 import { ModelPriceEntity } from './model-definitions/model-price.entity.js';
+import { ModelPriceTierEntity } from './model-definitions/model-price-tier.entity.js';
 import { ProviderModelEntity } from './provider-models/provider-model.entity.js';
 import { ProviderModelsHandler } from './provider-models/provider-models.handler.js';
 import { ProviderModelsRepository } from './provider-models/provider-models.repository.js';
@@ -22,14 +27,14 @@ export class ModelRegistryModule {
   static async forRuntime(runtime: ServiceRuntime): Promise<DynamicModule> {
     const infrastructure = await serviceInfrastructure(runtime, {
       schema: REGISTRY_SCHEMA,
-      entities: [ProviderModelEntity, ModelDefinitionEntity, ModelPriceEntity, AuditLogRowEntity],
-      migrations: [Initial1732360000000, RegistryAuditLog1733560000000],
+      entities: [ProviderModelEntity, ModelDefinitionEntity, ModelPriceEntity, ModelPriceTierEntity, AuditLogRowEntity],
+      migrations: [Initial1732360000000, RegistryAuditLog1733560000000, DefinitionTiersSources1796950000000],
     });
     return {
       module: ModelRegistryModule,
       imports: infrastructure,
-      controllers: [PingHandler, ProviderModelsHandler, ModelDefinitionsHandler],
-      providers: [Clock, AuditLog, VaultConnections, ProviderModelsRepository, ProviderModelsService, ModelDefinitionsRepository, ModelDefinitionsService],
+      controllers: [PingHandler, ProviderModelsHandler, ModelDefinitionsHandler, LastUsedHandler],
+      providers: [Clock, AuditLog, VaultConnections, ProviderModelsRepository, ProviderModelsService, ModelDefinitionsRepository, ModelDefinitionsService, SystemCatalogue, LastUsedRepository],
     };
   }
 }

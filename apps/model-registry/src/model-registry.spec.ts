@@ -5,6 +5,12 @@ import { CommandHandler } from '#libs/bus';
 import { AppError, type CommandEnvelope, type CommandResponse, type ConnectionView, type IdInput, type TenantScope } from '#libs/contracts';
 import { startBusService } from '#libs/runtime';
 import { createServiceHarness, envelope, eventually, TEST_SCOPE, type ServiceHarness } from '../../../test/support/service-harness.js';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import type { AppConfig } from '#libs/config';
+import type { ServiceRuntime } from '#libs/runtime';
+import { defaultCataloguePath, readCatalogueFile, type CatalogueEntry } from './catalogue/catalogue-file.js';
 import { startModelRegistry } from './model-registry.module.js';
 
 /*
@@ -98,7 +104,7 @@ describe('registry ping', () => {
   it('answers once its migrations have run', async () => {
     await expect(h.bus.request('registry.v1.ping', {})).resolves.toEqual({ service: 'model-registry', ok: true });
     const tables = await sql<{ table_name: string }>(`SELECT table_name FROM information_schema.tables WHERE table_schema = 'registry' ORDER BY 1`);
-    expect(tables.map((t) => t.table_name)).toEqual(['audit_log', 'migrations', 'model_definitions', 'model_prices', 'provider_models']);
+    expect(tables.map((t) => t.table_name)).toEqual(['audit_log', 'migrations', 'model_definitions', 'model_price_tiers', 'model_prices', 'provider_models']);
   });
 });
 
@@ -429,5 +435,197 @@ describe('registry commands without an organisation', () => {
       });
     }
     expect(await rowCounts()).toEqual(before);
+  });
+});
+
+describe('model definitions: PATCH, price versions, preview (issue 14 items 4 and 5)', () => {
+  const future = (ms: number) => new Date(Date.now() + ms).toISOString();
+
+  it('adds a price version after the first and keeps the first as it was', async () => {
+    const created = await h.bus.request('registry.v1.model-definitions.create', envelope({ ...modelDefinition('versioned', { input: '0.000001', output: '0.000002' }), effectiveFrom: '2025-01-01T00:00:00Z' }));
+    const at = future(60_000);
+    const changed = await h.bus.request('registry.v1.model-definitions.add-version', envelope({ id: created.id, prices: { input: '0.000003', output: '0.000004' }, effectiveFrom: at }));
+    expect(changed.priceVersions.map((v) => [v.effectiveFrom, v.prices])).toEqual([
+      ['2025-01-01T00:00:00.000Z', { input: '0.000001', output: '0.000002' }],
+      [new Date(at).toISOString(), { input: '0.000003', output: '0.000004' }],
+    ]);
+    // The new version is not in force yet: the view's preview still shows the first.
+    expect(changed.preview?.effectiveFrom).toBe('2025-01-01T00:00:00.000Z');
+    const audit = await sql<{ action: string; outcome: string }>(`SELECT action, outcome FROM registry.audit_log WHERE target_id = $1 AND action = 'model_definition.version_added'`, [created.id]);
+    expect(audit).toEqual([{ action: 'model_definition.version_added', outcome: 'succeeded' }]);
+  });
+
+  it('refuses a version that would rewrite history: at or before the latest version, or in the past', async () => {
+    const created = await h.bus.request('registry.v1.model-definitions.create', envelope({ ...modelDefinition('history'), effectiveFrom: future(3_600_000) }));
+    await expect(h.bus.request('registry.v1.model-definitions.add-version', envelope({ id: created.id, prices: { input: '1' }, effectiveFrom: created.priceVersions[0].effectiveFrom }))).rejects.toMatchObject({
+      code: 'conflict',
+      details: expect.objectContaining({ field: 'effectiveFrom' }),
+    });
+    await expect(h.bus.request('registry.v1.model-definitions.add-version', envelope({ id: created.id, prices: { input: '1' }, effectiveFrom: '2024-01-01T00:00:00Z' }))).rejects.toMatchObject({
+      code: 'validation_failed',
+      details: [expect.objectContaining({ field: 'effectiveFrom' })],
+    });
+    const rows = await sql(`SELECT 1 FROM registry.model_price_tiers WHERE definition_id = $1`, [created.id]);
+    expect(rows).toHaveLength(1);
+  });
+
+  it('stores tiers with their conditions and previews each, per unit, 1K and 1M in exact decimals', async () => {
+    const created = await h.bus.request(
+      'registry.v1.model-definitions.create',
+      envelope({
+        name: 'tiered-preview',
+        matchPattern: '^tiered-preview$',
+        effectiveFrom: '2025-01-01T00:00:00Z',
+        tiers: [
+          { name: 'standard', isDefault: true, prices: { input: '0.000000075', output: '0.0000003' } },
+          { name: 'long context', isDefault: false, priority: 1, conditions: [{ usageTypes: ['input', 'cache_read', 'cache_write'], operator: 'gt', value: 200000 }], prices: { input: '0.00000015', output: '0.0000006' } },
+        ],
+      }),
+    );
+    expect(created.priceVersions[0].tiers.map((t) => [t.name, t.conditions])).toEqual([
+      ['standard', []],
+      ['long context', [{ usageTypes: ['input', 'cache_read', 'cache_write'], operator: 'gt', value: 200000 }]],
+    ]);
+    const preview = await h.bus.request('registry.v1.model-definitions.preview', envelope({ id: created.id }));
+    expect(preview.tiers[0].usageTypes.find((u) => u.usageType === 'input')).toEqual({ usageType: 'input', perUnit: '0.000000075', per1K: '0.000075', per1M: '0.075', inheritedFrom: null });
+    expect(preview.tiers[1].usageTypes.find((u) => u.usageType === 'cache_read')).toEqual({ usageType: 'cache_read', perUnit: '0.00000015', per1K: '0.00015', per1M: '0.15', inheritedFrom: 'input' });
+    expect(created.preview).toEqual(preview);
+    await expect(h.bus.request('registry.v1.model-definitions.preview', envelope({ id: created.id, at: '2024-06-01T00:00:00Z' }))).rejects.toMatchObject({ code: 'not_found' });
+  });
+
+  it('refuses tiers without exactly one default, naming the field', async () => {
+    await expect(
+      h.bus.request('registry.v1.model-definitions.create', envelope({ name: 'two-defaults', matchPattern: 'x', tiers: [{ name: 'a', isDefault: true, prices: { input: '1' } }, { name: 'b', isDefault: true, prices: { input: '1' } }] })),
+    ).rejects.toMatchObject({ code: 'validation_failed', details: [expect.objectContaining({ field: 'tiers' })] });
+    await expect(
+      h.bus.request('registry.v1.model-definitions.create', envelope({ name: 'no-condition', matchPattern: 'x', tiers: [{ name: 'a', isDefault: true, prices: { input: '1' } }, { name: 'b', isDefault: false, prices: { input: '1' } }] })),
+    ).rejects.toMatchObject({ code: 'validation_failed', details: [expect.objectContaining({ field: 'tiers.1.conditions' })] });
+  });
+
+  it('PATCHes name, pattern, tokenizer and priority, audited, and refuses a pattern RE2 cannot compile', async () => {
+    const created = await h.bus.request('registry.v1.model-definitions.create', envelope(modelDefinition('patchable')));
+    const patched = await h.bus.request('registry.v1.model-definitions.update', envelope({ id: created.id, name: 'patched', matchPattern: '^patched$', tokenizer: 'approximate' as const, priority: 7 }));
+    expect(patched).toMatchObject({ name: 'patched', matchPattern: '^patched$', tokenizer: 'approximate', tokenCount: 'approximate', priority: 7, priceVersions: created.priceVersions });
+    await expect(h.bus.request('registry.v1.model-definitions.update', envelope({ id: created.id, matchPattern: '(a)\\1' }))).rejects.toMatchObject({
+      code: 'validation_failed',
+      details: [expect.objectContaining({ field: 'matchPattern' })],
+    });
+    // A refused change is audited off the answer's path: wait for its entry.
+    const audit = await eventually(
+      () => sql<{ outcome: string }>(`SELECT outcome FROM registry.audit_log WHERE target_id = $1 AND action = 'model_definition.updated' ORDER BY at`, [created.id]),
+      (rows) => rows.length >= 2,
+      'audit entries of the PATCHes',
+    );
+    expect(audit.map((a) => a.outcome)).toEqual(['succeeded', 'failed']);
+  });
+});
+
+describe('the built-in catalogue (issue 14 item 6)', () => {
+  const repoCatalogue = readCatalogueFile(defaultCataloguePath());
+
+  function withCatalogue(file: string | undefined): ServiceRuntime {
+    const config = Object.assign(Object.create(Object.getPrototypeOf(h.runtime.config) as object) as AppConfig, h.runtime.config, { modelCatalogueFile: file });
+    return { ...h.runtime, config };
+  }
+
+  function catalogueFile(definitions: CatalogueEntry[]): string {
+    const dir = mkdtempSync(path.join(tmpdir(), 'catalogue-'));
+    const file = path.join(dir, 'catalogue.json');
+    writeFileSync(file, JSON.stringify({ description: 'test', generatedAt: new Date().toISOString(), sources: [], definitions, skipped: [] }));
+    return file;
+  }
+
+  async function systemCounts(): Promise<{ definitions: number; versions: number }> {
+    const [row] = await sql<{ definitions: number; versions: number }>(
+      `SELECT (SELECT count(*)::int FROM registry.model_definitions WHERE source = 'system') AS definitions,
+              (SELECT count(*)::int FROM registry.model_price_tiers t JOIN registry.model_definitions d ON d.id = t.definition_id WHERE d.source = 'system') AS versions`,
+    );
+    return row;
+  }
+
+  it('loads every entry of the repository’s data file at start as a System definition', async () => {
+    const rows = await sql<{ n: number }>(`SELECT count(*)::int AS n FROM registry.model_definitions WHERE source = 'system' AND organisation_id = '_system' AND catalogue_key IS NOT NULL`);
+    expect(rows[0].n).toBe(repoCatalogue.definitions.length);
+  });
+
+  it('applies the same file again on restart without a single change', async () => {
+    const before = await systemCounts();
+    const updatedAt = await sql(`SELECT id, updated_at FROM registry.model_definitions WHERE source = 'system' ORDER BY id`);
+    const again = await startModelRegistry(withCatalogue(undefined));
+    await again.close();
+    expect(await systemCounts()).toEqual(before);
+    expect(await sql(`SELECT id, updated_at FROM registry.model_definitions WHERE source = 'system' ORDER BY id`)).toEqual(updatedAt);
+  });
+
+  it('updates from a changed file: a new model is added, a changed price is a new version, the old version stays', async () => {
+    const first: CatalogueEntry = {
+      key: 'test:model-x',
+      source: 'test',
+      name: 'test-model-x',
+      matchPattern: '^test-model-x$',
+      tokenizer: 'approximate',
+      effectiveFrom: '2025-01-01T00:00:00.000Z',
+      tiers: [{ name: 'Standard', isDefault: true, priority: 0, conditions: [], prices: { input: '0.000001', output: '0.000002' } }],
+    };
+    const v1 = await startModelRegistry(withCatalogue(catalogueFile([first])));
+    await v1.close();
+    const changed = { ...first, matchPattern: '(?i)^test-model-x$', tiers: [{ ...first.tiers[0], prices: { input: '0.0000015', output: '0.000002' } }] };
+    const added = { ...first, key: 'test:model-y', name: 'test-model-y', matchPattern: '^test-model-y$' };
+    const before = Date.now();
+    const v2 = await startModelRegistry(withCatalogue(catalogueFile([changed, added])));
+    await v2.close();
+
+    const system = await h.bus.request('registry.v1.model-definitions.list', envelope({ source: 'system', limit: 200 }));
+    let all = system.items;
+    for (let cursor = system.nextCursor; cursor; ) {
+      const page = await h.bus.request('registry.v1.model-definitions.list', envelope({ source: 'system', limit: 200, cursor }));
+      all = all.concat(page.items);
+      cursor = page.nextCursor;
+    }
+    const x = all.find((d) => d.name === 'test-model-x')!;
+    expect(x).toMatchObject({ source: 'system', matchPattern: '(?i)^test-model-x$', tokenizer: 'approximate', tokenCount: 'approximate' });
+    expect(x.priceVersions.map((v) => v.prices)).toEqual([
+      { input: '0.000001', output: '0.000002' },
+      { input: '0.0000015', output: '0.000002' },
+    ]);
+    expect(x.priceVersions[0].effectiveFrom).toBe('2025-01-01T00:00:00.000Z');
+    expect(Date.parse(x.priceVersions[1].effectiveFrom)).toBeGreaterThanOrEqual(before - 1000);
+    expect(all.find((d) => d.name === 'test-model-y')?.priceVersions).toHaveLength(1);
+  });
+
+  it('serves System definitions to every organisation read-only: get works, PATCH, versions and delete are forbidden', async () => {
+    const [row] = await sql<{ id: string }>(`SELECT id FROM registry.model_definitions WHERE source = 'system' AND name = 'gpt-4o'`);
+    const got = await h.bus.request('registry.v1.model-definitions.get', envelope({ id: row.id }, ACME));
+    expect(got).toMatchObject({ source: 'system', name: 'gpt-4o', tokenizer: 'o200k_base', tokenCount: 'exact' });
+    for (const [subject, input] of [
+      ['registry.v1.model-definitions.update', { id: row.id, name: 'mine-now' }],
+      ['registry.v1.model-definitions.add-version', { id: row.id, prices: { input: '0' } }],
+      ['registry.v1.model-definitions.delete', { id: row.id }],
+    ] as const) {
+      await expect(h.bus.request(subject, envelope(input) as never)).rejects.toMatchObject({ code: 'forbidden', message: expect.stringContaining('User definition') });
+    }
+    const user = await h.bus.request('registry.v1.model-definitions.list', envelope({ limit: 200 }, ACME));
+    expect(user.items.some((d) => d.source === 'system')).toBe(false);
+  });
+});
+
+describe('last used (issue 14 item 7)', () => {
+  it('writes a batch of times in one transaction and never moves a time back', async () => {
+    const created = await h.bus.request('registry.v1.model-definitions.create', envelope(modelDefinition('last-used-def')));
+    const model = await h.bus.request('registry.v1.provider-models.create', envelope(providerModel('last-used-model')));
+    const written = await h.bus.request('registry.v1.last-used.record', {
+      definitions: [{ id: created.id, at: '2026-01-02T03:04:05.006Z' }],
+      providerModels: [{ organisationId: 'default', name: 'last-used-model', at: '2026-01-02T03:04:05.006Z' }],
+    });
+    expect(written).toEqual({ definitions: 1, providerModels: 1 });
+    const late = await h.bus.request('registry.v1.last-used.record', { definitions: [{ id: created.id, at: '2026-01-01T00:00:00.000Z' }], providerModels: [] });
+    expect(late).toEqual({ definitions: 0, providerModels: 0 });
+    expect((await h.bus.request('registry.v1.model-definitions.get', envelope({ id: created.id }))).lastUsedAt).toBe('2026-01-02T03:04:05.006Z');
+    const [pm] = await sql<{ last_used_at: Date }>(`SELECT last_used_at FROM registry.provider_models WHERE id = $1`, [model.id]);
+    expect(pm.last_used_at.toISOString()).toBe('2026-01-02T03:04:05.006Z');
+  });
+
+  it('refuses a malformed batch', async () => {
+    await expect(h.bus.request('registry.v1.last-used.record', { definitions: [{ id: 'x', at: 'yesterday' }], providerModels: [] })).rejects.toMatchObject({ code: 'validation_failed' });
   });
 });

@@ -5,6 +5,7 @@ import { DefinitionChangesHandler } from './definitions/definition-changes.handl
 import { DefinitionsReadModel } from './definitions/definitions-read-model.js';
 import { RegistryDefinitions } from './definitions/registry-definitions.js';
 import { PingHandler } from './health/ping.handler.js';
+import { LastUsedReporter, RegistryLastUsed } from './last-used/last-used-reporter.js';
 import { BUS_LISTENING, BusListening, MeteringStartup } from './metering-startup.js';
 import { MeteringInitial1732370000000 } from './migrations/1732370000000-metering-initial.js';
 import { UsageStatus1796616360324 } from './migrations/1796616360324-usage-status.js';
@@ -38,6 +39,8 @@ export class UsageMeteringModule {
         DefinitionsReadModel,
         UsageRecordsRepository,
         UnpricedRecordsRepricer,
+        RegistryLastUsed,
+        LastUsedReporter,
         SpanBatchConsumer,
         CostsReportRepository,
         CostsReportService,

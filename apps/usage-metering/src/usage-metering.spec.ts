@@ -1,10 +1,12 @@
 import { Controller, Module } from '@nestjs/common';
+import { Payload } from '@nestjs/microservices';
 import pg from 'pg';
 import { CommandHandler } from '#libs/bus';
-import { GatewayAttr, GenAiAttr, QUEUE_GROUPS, type CostReportView, type CostsQueryDto, type ModelDefinitionView, type SpanAttributeValue, type SpanRecord, type TenantScope } from '#libs/contracts';
+import { GatewayAttr, GenAiAttr, QUEUE_GROUPS, type CostReportView, type CostsQueryDto, type LastUsedBatch, type ModelDefinitionView, type SpanAttributeValue, type SpanRecord, type TenantScope } from '#libs/contracts';
 import { startBusService } from '#libs/runtime';
 import { createServiceHarness, envelope, eventually, type ServiceHarness } from '../../../test/support/service-harness.js';
 import { startUsageMetering } from './usage-metering.module.js';
+import { definitionView } from '../../../test/support/model-definition-view.js';
 
 /*
  * One medium test file for the whole service: usage-metering against real Postgres (its migrations)
@@ -28,6 +30,15 @@ class FakeRegistryHandler {
     FakeRegistryHandler.requests++;
     return FakeRegistryHandler.definitions;
   }
+
+  /** Each request is one write of last-used times in the real registry (one transaction). */
+  static lastUsed: LastUsedBatch[] = [];
+
+  @CommandHandler('registry.v1.last-used.record', QUEUE_GROUPS.registry)
+  lastUsedRecord(@Payload() batch: LastUsedBatch): { definitions: number; providerModels: number } {
+    FakeRegistryHandler.lastUsed.push(batch);
+    return { definitions: batch.definitions.length, providerModels: batch.providerModels.length };
+  }
 }
 
 @Module({ controllers: [FakeRegistryHandler] })
@@ -35,15 +46,7 @@ class FakeRegistryModule {}
 
 function definition(d: Partial<ModelDefinitionView> & { id: string; organisationId: string; matchPattern: string; prices: Record<string, string> }): ModelDefinitionView {
   const { prices, ...rest } = d;
-  return {
-    projectId: null,
-    name: d.id,
-    tokenizer: 'o200k_base',
-    priceVersions: [{ effectiveFrom: JAN_2025, prices }],
-    createdAt: JAN_2025,
-    updatedAt: JAN_2025,
-    ...rest,
-  };
+  return definitionView({ createdAt: JAN_2025, updatedAt: JAN_2025, ...rest, priceVersions: [{ effectiveFrom: JAN_2025, prices }] });
 }
 
 FakeRegistryHandler.definitions = [
@@ -406,6 +409,33 @@ describe('usage-metering', () => {
     await expect(h.bus.request('metering.v1.costs.report', { scope: { projectId: null }, actor: { keyId: 'k', name: 'k' }, input: {} } as never)).rejects.toMatchObject({
       code: 'validation_failed',
     });
+  });
+});
+
+describe('last used, kept from metering (issue 14 item 7)', () => {
+  it('sends the registry at most one write per span batch, with the latest call per definition and gateway model', async () => {
+    const before = FakeRegistryHandler.lastUsed.length;
+    const t0 = Date.UTC(2026, 0, 1);
+    const batches = 3;
+    for (let b = 0; b < batches; b++) {
+      await publish(
+        Array.from({ length: 200 }, () => gatewayCallSpan({ organisationId: 'org-priced', model: 'gpt-4o', usage: { input: 10, output: 5 } })).map((span, i) => {
+          const start = BigInt(t0 + b * 1000 + i) * 1_000_000n;
+          return { ...span, startTimeUnixNano: start.toString(), endTimeUnixNano: (start + 1n).toString() };
+        }),
+      );
+    }
+    const writes = await eventually(
+      () => FakeRegistryHandler.lastUsed.slice(before),
+      (w) => w.some((batch) => batch.definitions.some((d) => d.id === 'def_priced' && d.at === new Date(t0 + (batches - 1) * 1000 + 199).toISOString())),
+      'the last batch’s last-used times',
+      15_000,
+    );
+    // 600 calls in 3 batches: at most 3 writes (fewer when batches arrive while one is in flight), never one per call.
+    expect(writes.length).toBeGreaterThanOrEqual(1);
+    expect(writes.length).toBeLessThanOrEqual(batches);
+    const last = writes.at(-1)!;
+    expect(last.providerModels).toEqual([{ organisationId: 'org-priced', name: 'gw-gpt-4o', at: new Date(t0 + (batches - 1) * 1000 + 199).toISOString() }]);
   });
 });
 

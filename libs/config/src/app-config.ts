@@ -36,6 +36,7 @@ export const ENV_NAMES = {
   meteringNice: 'METERING_NICE',
   upstreamAllowlist: 'UPSTREAM_ALLOWLIST',
   adapterPlugins: 'ADAPTER_PLUGINS',
+  modelCatalogueFile: 'MODEL_CATALOGUE_FILE',
   v1MaxBodyBytes: 'V1_MAX_BODY_BYTES',
   adminMaxBodyBytes: 'ADMIN_MAX_BODY_BYTES',
   jsonMaxDepth: 'JSON_MAX_DEPTH',
@@ -215,6 +216,17 @@ export class AppConfig {
   @Transform(toList)
   @IsPluginList()
   adapterPlugins: readonly string[] = [];
+
+  /**
+   * The built-in catalogue of System model definitions the model registry applies at each start
+   * (new models added, changed prices added as new versions); default: the repository's data file
+   * apps/model-registry/catalogue/system-model-definitions.json. `off` applies none.
+   */
+  @Transform(emptyToUndefined)
+  @IsOptional()
+  @IsString()
+  @MinLength(1)
+  modelCatalogueFile?: string;
   // ---- Hostile clients: what one request and one client may cost the gateway ----
 
   /** The largest request body /v1 reads (a multimodal prompt with a few images fits); more is 413. */

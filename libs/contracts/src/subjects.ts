@@ -7,7 +7,7 @@ import type {
   RevealedConnectionView,
   UpdateConnectionInput,
 } from './connections.js';
-import type { CreateModelDefinitionDto, ModelDefinitionView } from './model-definitions.js';
+import type { AddPriceVersionDto, CreateModelDefinitionDto, LastUsedBatch, ListModelDefinitionsDto, ModelDefinitionView, PricePreviewView, PreviewQueryDto, UpdateModelDefinitionDto } from './model-definitions.js';
 import type { PlaygroundRunCommand, PlaygroundRunView } from './playground.js';
 import type { CreateProviderModelDto, ProviderModelView } from './provider-models.js';
 import type { CommandEnvelope, IdInput, ListInput, Page, TenantScope } from './scope.js';
@@ -37,10 +37,15 @@ export interface Commands {
   'registry.v1.provider-models.delete': { request: CommandEnvelope<IdInput>; response: { deleted: true } };
   'registry.v1.provider-models.all': { request: Record<string, never>; response: ProviderModelView[] };
   'registry.v1.model-definitions.create': { request: CommandEnvelope<CreateModelDefinitionDto>; response: ModelDefinitionView };
-  'registry.v1.model-definitions.list': { request: CommandEnvelope<ListInput>; response: Page<ModelDefinitionView> };
+  'registry.v1.model-definitions.list': { request: CommandEnvelope<ListModelDefinitionsDto>; response: Page<ModelDefinitionView> };
   'registry.v1.model-definitions.get': { request: CommandEnvelope<IdInput>; response: ModelDefinitionView };
   'registry.v1.model-definitions.delete': { request: CommandEnvelope<IdInput>; response: { deleted: true } };
   'registry.v1.model-definitions.all': { request: Record<string, never>; response: ModelDefinitionView[] };
+  'registry.v1.model-definitions.update': { request: CommandEnvelope<UpdateModelDefinitionDto & IdInput>; response: ModelDefinitionView };
+  'registry.v1.model-definitions.add-version': { request: CommandEnvelope<AddPriceVersionDto & IdInput>; response: ModelDefinitionView };
+  'registry.v1.model-definitions.preview': { request: CommandEnvelope<PreviewQueryDto & IdInput>; response: PricePreviewView };
+  /** Metering's latest call per definition and gateway model, one request per flush of batches: the registry writes it in one transaction. */
+  'registry.v1.last-used.record': { request: LastUsedBatch; response: { definitions: number; providerModels: number } };
   'registry.v1.ping': { request: Record<string, never>; response: { service: string; ok: true } };
 
   'metering.v1.costs.report': { request: CommandEnvelope<CostsQueryDto>; response: CostReportView };

@@ -1,2 +1,3 @@
 export * from './bpe-counter.js';
 export * from './token-counter.js';
+export * from './approximate-count.js';

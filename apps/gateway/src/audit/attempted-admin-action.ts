@@ -13,6 +13,8 @@ const ACTIONS: Record<string, string> = {
   'DELETE /admin/provider-models/:id': 'provider_model.deleted',
   'POST /admin/model-definitions': 'model_definition.created',
   'DELETE /admin/model-definitions/:id': 'model_definition.deleted',
+  'PATCH /admin/model-definitions/:id': 'model_definition.updated',
+  'POST /admin/model-definitions/:id/versions': 'model_definition.version_added',
   'POST /admin/gateway-keys': 'gateway_key.created',
   'DELETE /admin/gateway-keys/:id': 'gateway_key.revoked',
   'POST /admin/playground/runs': 'playground.run',

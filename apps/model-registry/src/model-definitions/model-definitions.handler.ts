@@ -1,6 +1,17 @@
 import { Controller } from '@nestjs/common';
 import { Payload } from '@nestjs/microservices';
-import { CreateModelDefinitionDto, QUEUE_GROUPS, type CommandResponse, type ListInput } from '#libs/contracts';
+import {
+  AddPriceVersionDto,
+  AppError,
+  CreateModelDefinitionDto,
+  DEFINITION_LIST_SOURCES,
+  PreviewQueryDto,
+  QUEUE_GROUPS,
+  UpdateModelDefinitionDto,
+  type CommandResponse,
+  type DefinitionListSource,
+  type ListModelDefinitionsDto,
+} from '#libs/contracts';
 import { checkedEnvelope, CommandHandler, idOf, validInput } from '#libs/bus';
 import { pageRequest } from '../common/page-request.js';
 import { ModelDefinitionsService } from './model-definitions.service.js';
@@ -20,13 +31,38 @@ export class ModelDefinitionsHandler {
   @CommandHandler('registry.v1.model-definitions.list', QUEUE_GROUPS.registry)
   async list(@Payload() payload: unknown): Promise<CommandResponse<'registry.v1.model-definitions.list'>> {
     const command = checkedEnvelope(payload);
-    return this.modelDefinitions.list(command.scope, pageRequest(command.input as ListInput | undefined));
+    const input = command.input as ListModelDefinitionsDto | undefined;
+    return this.modelDefinitions.list(command.scope, pageRequest(input), listSource(input?.source));
   }
 
   @CommandHandler('registry.v1.model-definitions.get', QUEUE_GROUPS.registry)
   async get(@Payload() payload: unknown): Promise<CommandResponse<'registry.v1.model-definitions.get'>> {
     const command = checkedEnvelope(payload);
     return this.modelDefinitions.get(command.scope, idOf(command.input));
+  }
+
+  @CommandHandler('registry.v1.model-definitions.update', QUEUE_GROUPS.registry)
+  async update(@Payload() payload: unknown): Promise<CommandResponse<'registry.v1.model-definitions.update'>> {
+    const command = checkedEnvelope(payload);
+    const id = idOf(command.input);
+    const input = await validInput(UpdateModelDefinitionDto, command.input);
+    return this.modelDefinitions.update({ ...command, input: { ...input, id } });
+  }
+
+  @CommandHandler('registry.v1.model-definitions.add-version', QUEUE_GROUPS.registry)
+  async addVersion(@Payload() payload: unknown): Promise<CommandResponse<'registry.v1.model-definitions.add-version'>> {
+    const command = checkedEnvelope(payload);
+    const id = idOf(command.input);
+    const input = await validInput(AddPriceVersionDto, command.input);
+    return this.modelDefinitions.addVersion({ ...command, input: Object.assign(input, { id }) });
+  }
+
+  @CommandHandler('registry.v1.model-definitions.preview', QUEUE_GROUPS.registry)
+  async preview(@Payload() payload: unknown): Promise<CommandResponse<'registry.v1.model-definitions.preview'>> {
+    const command = checkedEnvelope(payload);
+    const id = idOf(command.input);
+    const input = await validInput(PreviewQueryDto, command.input);
+    return this.modelDefinitions.preview(command.scope, { ...input, id });
   }
 
   @CommandHandler('registry.v1.model-definitions.delete', QUEUE_GROUPS.registry)
@@ -40,4 +76,10 @@ export class ModelDefinitionsHandler {
   async all(): Promise<CommandResponse<'registry.v1.model-definitions.all'>> {
     return this.modelDefinitions.all();
   }
+}
+
+function listSource(source: unknown): DefinitionListSource {
+  if (source === undefined || source === null || source === '') return 'user';
+  if (typeof source === 'string' && (DEFINITION_LIST_SOURCES as readonly string[]).includes(source)) return source as DefinitionListSource;
+  throw AppError.validation([{ field: 'source', messages: [`source must be one of ${DEFINITION_LIST_SOURCES.join(', ')}`] }]);
 }

@@ -1,4 +1,5 @@
 import type { ModelDefinitionView } from '#libs/contracts';
+import { definitionView } from '../../../../test/support/model-definition-view.js';
 import { Delay } from '../common/delay.js';
 import { DefinitionsReadModel, loadBackoffMs } from './definitions-read-model.js';
 import type { RegistryDefinitions } from './registry-definitions.js';
@@ -6,7 +7,7 @@ import type { RegistryDefinitions } from './registry-definitions.js';
 const AT = '2025-01-01T00:00:00.000Z';
 
 function definition(id: string, input = '0.000001'): ModelDefinitionView {
-  return {
+  return definitionView({
     id,
     organisationId: 'org_a',
     projectId: null,
@@ -16,7 +17,7 @@ function definition(id: string, input = '0.000001'): ModelDefinitionView {
     priceVersions: [{ effectiveFrom: AT, prices: { input } }],
     createdAt: AT,
     updatedAt: AT,
-  };
+  });
 }
 
 /** A registry whose answers the test scripts: an Error is thrown, a list is answered. */
@@ -77,6 +78,19 @@ describe('DefinitionsReadModel', () => {
     model.onChange(() => heard.push(model!.generation));
     await model.loadUntilAnswered();
     await model.reload();
+    await model.reload();
+    expect(heard).toEqual([1, 2]);
+  });
+
+  it('does not count a new last-used time as a change (metering writes it itself; a change would re-price)', async () => {
+    const used = { ...definition('m1'), lastUsedAt: '2026-01-01T00:00:00.000Z' };
+    const registry = new ScriptedRegistry([[definition('m1')], [used], [{ ...used, priority: 1 }]]);
+    model = readModel(registry);
+    const heard: number[] = [];
+    model.onChange(() => heard.push(model!.generation));
+    await model.loadUntilAnswered();
+    await model.reload();
+    expect(heard).toEqual([1]);
     await model.reload();
     expect(heard).toEqual([1, 2]);
   });

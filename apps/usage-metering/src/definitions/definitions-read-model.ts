@@ -115,9 +115,14 @@ export class DefinitionsReadModel {
   }
 }
 
-/** Same definitions, same fingerprint, whatever order the registry lists them in. */
+/**
+ * Same definitions, same fingerprint, whatever order the registry lists them in. Only what pricing
+ * reads counts: a new lastUsedAt (written by metering itself) or a preview that moved with the clock
+ * is no change, or every refresh under traffic would rebuild the catalogue and re-price.
+ */
 function fingerprintOf(definitions: readonly ModelDefinitionView[]): string {
-  return JSON.stringify([...definitions].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0)));
+  const pricing = definitions.map(({ lastUsedAt: _lastUsedAt, preview: _preview, ...rest }) => rest);
+  return JSON.stringify(pricing.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0)));
 }
 
 function message(err: unknown): string {

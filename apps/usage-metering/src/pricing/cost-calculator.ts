@@ -1,4 +1,4 @@
-import { USAGE_TYPES, type UsageType } from '#libs/contracts';
+import { USAGE_PRICE_FALLBACK, USAGE_TYPES, type UsageType } from '#libs/contracts';
 import { formatDecimal, sumDecimals, type Decimal } from '#libs/money';
 import type { UsageSplit } from './usage-split.js';
 
@@ -6,11 +6,7 @@ import type { UsageSplit } from './usage-split.js';
 export type PriceSheet = Partial<Record<UsageType, Decimal>>;
 
 /** Where a part without its own price takes its price from (DESIGN.md: never silently zero). */
-export const PRICE_FALLBACK: Readonly<Partial<Record<UsageType, UsageType>>> = {
-  cache_read: 'input',
-  cache_write: 'input',
-  reasoning: 'output',
-};
+export const PRICE_FALLBACK = USAGE_PRICE_FALLBACK;
 
 export type CostResult =
   | { ok: true; cost: Decimal; breakdown: Partial<Record<UsageType, string>> }
@@ -33,7 +29,7 @@ export function computeCost(split: UsageSplit, prices: PriceSheet): CostResult {
   const parts: Decimal[] = [];
   const breakdown: Partial<Record<UsageType, string>> = {};
   for (const type of USAGE_TYPES) {
-    const tokens = split[type];
+    const tokens = split[type] ?? 0n;
     if (tokens === 0n) continue;
     const price = priceFor(prices, type);
     if (price === undefined) return { ok: false, missing: type };

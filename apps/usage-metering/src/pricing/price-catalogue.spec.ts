@@ -1,4 +1,5 @@
-import type { ModelDefinitionView, PriceVersionView } from '#libs/contracts';
+import type { ModelDefinitionView } from '#libs/contracts';
+import { definitionView, type DefinitionFixture, type VersionFixture } from '../../../../test/support/model-definition-view.js';
 import { formatDecimal } from '#libs/money';
 import { MatchPatternCache } from './match-pattern-cache.js';
 import { PriceCatalogue, type PriceLookup, type PriceResolution } from './price-catalogue.js';
@@ -6,8 +7,8 @@ import { PriceCatalogue, type PriceLookup, type PriceResolution } from './price-
 const JAN = '2025-01-01T00:00:00.000Z';
 const JUNE = '2025-06-01T00:00:00.000Z';
 
-function definition(d: Partial<ModelDefinitionView> & { id: string }): ModelDefinitionView {
-  return {
+function definition(d: DefinitionFixture): ModelDefinitionView {
+  return definitionView({
     organisationId: 'org_a',
     projectId: null,
     name: d.id,
@@ -17,7 +18,7 @@ function definition(d: Partial<ModelDefinitionView> & { id: string }): ModelDefi
     createdAt: JAN,
     updatedAt: JAN,
     ...d,
-  };
+  });
 }
 
 function lookup(l: Partial<PriceLookup> = {}): PriceLookup {
@@ -30,7 +31,7 @@ function chosen(r: PriceResolution): unknown {
   return {
     definitionId: r.definitionId,
     effectiveFrom: r.effectiveFrom.toISOString(),
-    prices: Object.fromEntries(Object.entries(r.prices).map(([k, v]) => [k, formatDecimal(v)])),
+    prices: Object.fromEntries(Object.entries(r.tiers.find((t) => t.isDefault)!.prices).map(([k, v]) => [k, formatDecimal(v!)])),
   };
 }
 
@@ -117,7 +118,7 @@ describe('PriceCatalogue', () => {
   });
 
   it('ignores a price that is not a decimal string rather than guessing', () => {
-    const versions: PriceVersionView[] = [{ effectiveFrom: JAN, prices: { input: '2.5e-6', output: '0.00001' } }];
+    const versions: VersionFixture[] = [{ effectiveFrom: JAN, prices: { input: '2.5e-6', output: '0.00001' } }];
     const catalogue = PriceCatalogue.build([definition({ id: 'def_1', priceVersions: versions })], new MatchPatternCache(), () => undefined);
     expect(chosen(catalogue.resolve(lookup()))).toMatchObject({ prices: { output: '0.00001' } });
   });
@@ -132,5 +133,64 @@ describe('PriceCatalogue', () => {
     PriceCatalogue.build([definition({ id: 'def_1', matchPattern: 'y' })], patterns);
     expect(patterns.compileCount).toBe(first + 1);
     expect(patterns.size).toBe(1);
+  });
+
+  describe('which definition wins (README, "Which definition prices a call")', () => {
+    const system = (d: DefinitionFixture) => definition({ organisationId: '_system', source: 'system', ...d });
+
+    it('prices with a User definition over a System one for the same model, however specific or recent the System one is', () => {
+      const catalogue = PriceCatalogue.build([
+        system({ id: 'sys_4o', matchPattern: '(?i)^(openai/)?(gpt-4o)$', priority: 100, updatedAt: JUNE }),
+        definition({ id: 'user_any_gpt', matchPattern: 'gpt', updatedAt: JAN }),
+      ]);
+      expect(chosen(catalogue.resolve(lookup()))).toMatchObject({ definitionId: 'user_any_gpt' });
+    });
+
+    it('uses a System definition for every organisation that has no matching User definition of its own', () => {
+      const catalogue = PriceCatalogue.build([system({ id: 'sys_4o' }), definition({ id: 'user_b', organisationId: 'org_b' })]);
+      expect(chosen(catalogue.resolve(lookup({ organisationId: 'org_a' })))).toMatchObject({ definitionId: 'sys_4o' });
+      expect(chosen(catalogue.resolve(lookup({ organisationId: 'org_c', projectId: 'p1' })))).toMatchObject({ definitionId: 'sys_4o' });
+      expect(chosen(catalogue.resolve(lookup({ organisationId: 'org_b' })))).toMatchObject({ definitionId: 'user_b' });
+    });
+
+    it('does not fall back to the System definition when the User one has no version in force yet', () => {
+      const catalogue = PriceCatalogue.build([
+        system({ id: 'sys_4o' }),
+        definition({ id: 'user_future', priceVersions: [{ effectiveFrom: '2030-01-01T00:00:00.000Z', prices: { input: '1', output: '1' } }] }),
+      ]);
+      expect(chosen(catalogue.resolve(lookup()))).toEqual({ reason: 'no_price_in_force', definitionId: 'user_future' });
+    });
+
+    it('takes the higher priority at the same level, before the most recently updated', () => {
+      const catalogue = PriceCatalogue.build([
+        definition({ id: 'def_recent', matchPattern: 'gpt', updatedAt: JUNE }),
+        definition({ id: 'def_priority', matchPattern: 'gpt-4o', priority: 5, updatedAt: JAN }),
+        definition({ id: 'def_negative', matchPattern: '^gpt-4o$', priority: -1, updatedAt: '2025-12-01T00:00:00.000Z' }),
+      ]);
+      expect(chosen(catalogue.resolve(lookup()))).toMatchObject({ definitionId: 'def_priority' });
+    });
+
+    it('breaks a tie of priority and update time by the greater id, whatever the load order', () => {
+      const a = definition({ id: 'def_a', matchPattern: 'gpt' });
+      const b = definition({ id: 'def_b', matchPattern: 'gpt' });
+      expect(chosen(PriceCatalogue.build([a, b]).resolve(lookup()))).toMatchObject({ definitionId: 'def_b' });
+      expect(chosen(PriceCatalogue.build([b, a]).resolve(lookup()))).toMatchObject({ definitionId: 'def_b' });
+    });
+
+    it('keeps a project definition first even against a higher-priority organisation-wide one', () => {
+      const catalogue = PriceCatalogue.build([definition({ id: 'def_org', priority: 100 }), definition({ id: 'def_proj', projectId: 'proj_x' })]);
+      expect(chosen(catalogue.resolve(lookup({ projectId: 'proj_x' })))).toMatchObject({ definitionId: 'def_proj' });
+    });
+  });
+
+  it('matches a pattern that makes backtracking engines hang in linear time', () => {
+    // (a+)+$ against "aaaa…ab" takes exponential time in a backtracking engine (2^40 steps here).
+    const catalogue = PriceCatalogue.build([definition({ id: 'def_evil', matchPattern: '^(a+)+$' })]);
+    const started = process.hrtime.bigint();
+    const resolution = catalogue.resolve(lookup({ model: `${'a'.repeat(40_000)}b` }));
+    const elapsedMs = Number((process.hrtime.bigint() - started) / 1_000_000n);
+    expect(resolution.found).toBe(false);
+    // Generous bound: linear matching of 40,000 characters takes milliseconds; backtracking would never end.
+    expect(elapsedMs).toBeLessThan(5_000);
   });
 });

@@ -1,12 +1,13 @@
-import { GatewayAttr, GenAiAttr, type ModelDefinitionView, type SpanAttributeValue, type SpanRecord } from '#libs/contracts';
+import { GatewayAttr, GenAiAttr, type SpanAttributeValue, type SpanRecord } from '#libs/contracts';
 import { formatDecimal } from '#libs/money';
+import { definitionView } from '../../../../test/support/model-definition-view.js';
 import { PriceCatalogue } from './price-catalogue.js';
 import { priceSpan, type SpanPricing } from './span-pricer.js';
 
 const JAN = '2025-01-01T00:00:00.000Z';
 
 const catalogue = PriceCatalogue.build([
-  {
+  definitionView({
     id: 'def_4o',
     organisationId: 'org_a',
     projectId: null,
@@ -16,8 +17,8 @@ const catalogue = PriceCatalogue.build([
     priceVersions: [{ effectiveFrom: JAN, prices: { input: '0.0000025', cache_read: '0.00000125', output: '0.00001', reasoning: '0.000012' } }],
     createdAt: JAN,
     updatedAt: JAN,
-  },
-  {
+  }),
+  definitionView({
     id: 'def_in_only',
     organisationId: 'org_a',
     projectId: null,
@@ -27,8 +28,8 @@ const catalogue = PriceCatalogue.build([
     priceVersions: [{ effectiveFrom: JAN, prices: { input: '0.000001' } }],
     createdAt: JAN,
     updatedAt: JAN,
-  },
-] satisfies ModelDefinitionView[]);
+  }),
+]);
 
 function span(attributes: Record<string, SpanAttributeValue>): SpanRecord {
   return {

@@ -2,6 +2,7 @@ import type { UsageType } from '#libs/contracts';
 import type { Decimal } from '#libs/money';
 import { computeCost } from './cost-calculator.js';
 import type { PriceCatalogue, PriceLookup } from './price-catalogue.js';
+import { selectTier } from './price-tier.js';
 import type { TokenUsage } from './token-usage.js';
 import { splitUsage } from './usage-split.js';
 
@@ -9,7 +10,7 @@ import { splitUsage } from './usage-split.js';
 export type UnpricedReason = 'no_matching_definition' | 'no_price_in_force' | 'inconsistent_usage' | 'usage_missing' | `missing_price:${UsageType}`;
 
 export type PricingOutcome =
-  | { priced: true; definitionId: string; priceEffectiveFrom: Date; cost: Decimal; breakdown: Partial<Record<UsageType, string>> }
+  | { priced: true; definitionId: string; priceEffectiveFrom: Date; tier: string; cost: Decimal; breakdown: Partial<Record<UsageType, string>> }
   | { priced: false; reason: UnpricedReason; definitionId: string | null; priceEffectiveFrom: Date | null };
 
 export interface PricingRequest extends PriceLookup {
@@ -27,16 +28,19 @@ export const UNREPRICEABLE_REASONS: readonly UnpricedReason[] = [INCONSISTENT_US
 
 /**
  * Prices one call: split the usage (inconsistent counts stop here), find the definition and the
- * price version in force at the call's start, multiply each part by its price in decimal.
+ * price version in force at the call's start, choose the version's tier for this usage (selectTier),
+ * multiply each part by the tier's price in decimal.
  */
 export function priceUsage(request: PricingRequest, catalogue: PriceCatalogue): PricingOutcome {
   const split = splitUsage(request.usage);
   if (split === null) return unpriced(INCONSISTENT_USAGE);
   const resolution = catalogue.resolve(request);
   if (!resolution.found) return unpriced(resolution.reason, resolution.definitionId);
-  const result = computeCost(split, resolution.prices);
+  const tier = selectTier(resolution.tiers, split);
+  if (!tier) return unpriced('no_price_in_force', resolution.definitionId, resolution.effectiveFrom);
+  const result = computeCost(split, tier.prices);
   if (!result.ok) return unpriced(`missing_price:${result.missing}`, resolution.definitionId, resolution.effectiveFrom);
-  return { priced: true, definitionId: resolution.definitionId, priceEffectiveFrom: resolution.effectiveFrom, cost: result.cost, breakdown: result.breakdown };
+  return { priced: true, definitionId: resolution.definitionId, priceEffectiveFrom: resolution.effectiveFrom, tier: tier.name, cost: result.cost, breakdown: result.breakdown };
 }
 
 export function unpriced(reason: UnpricedReason, definitionId: string | null = null, priceEffectiveFrom: Date | null = null): PricingOutcome {

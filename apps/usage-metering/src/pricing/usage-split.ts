@@ -1,8 +1,11 @@
 import type { UsageType } from '#libs/contracts';
 import type { TokenUsage } from './token-usage.js';
 
-/** Tokens per usage type, each token in exactly one part (DESIGN.md, pricing rules). */
-export type UsageSplit = Record<UsageType, bigint>;
+/** The parts every call's usage is split into; the other usage types (audio, image) are there only when a span reports them. */
+export type CoreUsageType = 'input' | 'output' | 'cache_read' | 'cache_write' | 'reasoning';
+
+/** Tokens per usage type, each token in exactly one part (DESIGN.md, pricing rules). An absent type has no tokens. */
+export type UsageSplit = Record<CoreUsageType, bigint> & Partial<Record<UsageType, bigint>>;
 
 /**
  * Splits a call's usage into the parts that are priced separately: uncached input =

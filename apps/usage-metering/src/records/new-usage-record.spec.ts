@@ -1,10 +1,11 @@
 import { GatewayAttr, GenAiAttr, type SpanBatch, type SpanRecord } from '#libs/contracts';
+import { definitionView } from '../../../../test/support/model-definition-view.js';
 import { PriceCatalogue } from '../pricing/price-catalogue.js';
 import { usageRecordsForBatch } from './new-usage-record.js';
 
 const AT = '2025-01-01T00:00:00.000Z';
 const catalogue = PriceCatalogue.build([
-  {
+  definitionView({
     id: 'def_1',
     organisationId: 'org_a',
     projectId: null,
@@ -14,7 +15,7 @@ const catalogue = PriceCatalogue.build([
     priceVersions: [{ effectiveFrom: AT, prices: { input: '0.0000025', output: '0.00001' } }],
     createdAt: AT,
     updatedAt: AT,
-  },
+  }),
 ]);
 
 function span(spanId: string, s: Partial<SpanRecord> = {}): SpanRecord {

@@ -3,6 +3,7 @@ import { DURABLE_STREAMS, type DurableMessageMeta, type DurableStreams, type Dur
 import type { SpanBatch } from '#libs/contracts';
 import { newId } from '#libs/db';
 import { DefinitionsReadModel } from '../definitions/definitions-read-model.js';
+import { LastUsedReporter } from '../last-used/last-used-reporter.js';
 import { usageRecordsForBatch } from './new-usage-record.js';
 import { UnpricedRecordsRepricer } from './unpriced-records.repricer.js';
 import { UsageRecordsRepository } from './usage-records.repository.js';
@@ -27,6 +28,7 @@ export class SpanBatchConsumer {
     private readonly definitions: DefinitionsReadModel,
     private readonly records: UsageRecordsRepository,
     private readonly repricer: UnpricedRecordsRepricer,
+    private readonly lastUsed: LastUsedReporter,
   ) {}
 
   /** Starts consuming; call only once the definitions are loaded. */
@@ -61,6 +63,8 @@ export class SpanBatchConsumer {
     const { records, malformed } = usageRecordsForBatch(batch, catalogue, () => newId('usage'));
     for (const problem of malformed) this.logger.warn(`batch ${meta.msgId}: skipped an unreadable span: ${problem}`);
     await this.records.insertBatch(records);
+    // After the commit, off the ack path: one write per batch at most (LastUsedReporter).
+    this.lastUsed.note(batch.spans, records);
     // Definitions that changed while this batch was priced may have been re-priced before its
     // records were committed; look at them again.
     if (this.definitions.generation !== generation && records.some((r) => !r.priced)) this.repricer.schedule();
