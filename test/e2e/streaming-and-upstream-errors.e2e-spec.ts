@@ -75,7 +75,7 @@ describe('streaming and upstream errors', () => {
     const ok = await client.chat.completions.create({ model: route.modelName, messages: [{ role: 'user', content: 'a short prompt' }] });
     expect(ok.choices).toHaveLength(1);
     const err = await client.chat.completions.create({ model: route.modelName, messages: [{ role: 'user', content: 'word '.repeat(200) }] }).catch((e: unknown) => e);
-    expect(err).toMatchObject({ status: 400, code: 'context_length_exceeded', param: 'messages' });
+    expect(err).toMatchObject({ status: 400, code: 'input_limit_exceeded', param: 'messages' });
     expect(fake.requests).toHaveLength(1);
   });
 
@@ -83,7 +83,8 @@ describe('streaming and upstream errors', () => {
     const fits = await client.chat.completions.create({ model: route.modelName, messages: [{ role: 'user', content: '<|endoftext|>'.repeat(5) }] });
     expect(fits.choices).toHaveLength(1);
     const err = await client.chat.completions.create({ model: route.modelName, messages: [{ role: 'user', content: '<|endoftext|>'.repeat(10) }] }).catch((e: unknown) => e);
-    expect(err).toMatchObject({ status: 400, code: 'context_length_exceeded', param: 'messages', message: expect.stringContaining('maximum input length is 50 tokens') });
+    expect(err).toMatchObject({ status: 400, code: 'input_limit_exceeded', param: 'messages', message: expect.stringContaining('accepts at most 50') });
+    expect((err as { error: { details: unknown } }).error.details).toEqual({ model: route.modelName, limit: 50, measured: 61 });
     expect(fake.requests).toHaveLength(1);
   });
 

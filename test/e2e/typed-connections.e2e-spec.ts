@@ -96,9 +96,9 @@ describe('typed connections, editing, status and the connection test', () => {
     fakeOpenAI = await startFakeOpenAI({ apiKey: openaiKey });
     fakeAnthropic = await startFakeAnthropic({ apiKey: anthropicKey });
     // Distributed: a second gateway replica, which must see every change within a second too.
-    product = await startProduct({ env: { LOG_LEVEL: 'debug' }, extraGatewayReplicas: 1 });
+    product = await startProduct({ env: { LOG_LEVEL: 'debug' }, gatewayReplicas: 2 });
     clientKey = (await adminCall<{ key: string }>(product, 'POST', '/admin/gateway-keys', { name: 'typed-client' })).key;
-    if (product.mode === 'distributed') expect(product.replicaUrls).toHaveLength(1);
+    if (product.mode === 'distributed') expect(product.gatewayUrls).toHaveLength(2);
   }, 120_000);
 
   afterAll(async () => {
@@ -196,7 +196,7 @@ describe('typed connections, editing, status and the connection test', () => {
       fakeOpenAI.expectApiKey(rotatedKey);
       const patchedAt = Date.now();
       await adminCall(product, 'PATCH', `/admin/connections/${created.id}`, { apiKey: rotatedKey });
-      for (const gatewayUrl of [product.url, ...(product.replicaUrls ?? [])]) {
+      for (const gatewayUrl of product.gatewayUrls) {
         const answer = await within(1000, () => chat(model, gatewayUrl), (r) => r.status === 200);
         expect(answer.status).toBe(200);
         expect(Date.now() - patchedAt).toBeLessThan(1000);
@@ -235,7 +235,7 @@ describe('typed connections, editing, status and the connection test', () => {
       expect((await within(1000, () => chat(model), (r) => r.status !== 404)).status).toBe(200);
 
       await adminCall(product, 'PATCH', `/admin/connections/${created.id}`, { status: 'inactive' });
-      for (const gatewayUrl of [product.url, ...(product.replicaUrls ?? [])]) {
+      for (const gatewayUrl of product.gatewayUrls) {
         const refused = await within(1000, () => chat(model, gatewayUrl), (r) => r.status === 404);
         expect(refused.code).toBe('model_not_found');
       }
@@ -261,7 +261,7 @@ describe('typed connections, editing, status and the connection test', () => {
       const model = await modelOn(created.id);
       expect((await within(1000, () => chat(model), (r) => r.status !== 404)).status).toBe(200);
       await adminCall(product, 'DELETE', `/admin/connections/${created.id}`);
-      for (const gatewayUrl of [product.url, ...(product.replicaUrls ?? [])]) {
+      for (const gatewayUrl of product.gatewayUrls) {
         const refused = await within(1000, () => chat(model, gatewayUrl), (r) => r.status === 404);
         expect(refused.code).toBe('model_not_found');
       }

@@ -44,6 +44,11 @@ describe('/v1 OpenAI-format endpoints with the openai client', () => {
     product = await startProduct();
     route = await routeModel(product, { upstreamUrl: fake.url, modelName: 'team-gpt', upstreamModel: 'gpt-4o-mini' });
     await waitUntilRoutable(product, route);
+    // A provider model serves one kind of endpoint: chat, completion or embedding.
+    const instruct = await routeModel(product, { upstreamUrl: fake.url, modelName: 'team-instruct', upstreamModel: 'gpt-3.5-turbo-instruct', kind: 'completion' });
+    const embed = await routeModel(product, { upstreamUrl: fake.url, modelName: 'team-embed', upstreamModel: 'text-embedding-3-small', kind: 'embedding' });
+    await waitUntilRoutable(product, { ...instruct, clientKey: route.clientKey });
+    await waitUntilRoutable(product, { ...embed, clientKey: route.clientKey });
     client = new OpenAI({
       apiKey: route.clientKey,
       baseURL: `${product.url}/v1`,
@@ -135,11 +140,11 @@ describe('/v1 OpenAI-format endpoints with the openai client', () => {
 
   it('answers /v1/completions, whole and streamed', async () => {
     fake.enqueue({ kind: 'completion', content: 'four' }, { kind: 'completion', deltas: ['fi', 've'] });
-    const whole = await client.completions.create({ model: 'team-gpt', prompt: '2+2=' });
+    const whole = await client.completions.create({ model: 'team-instruct', prompt: '2+2=' });
     expect(whole.choices[0]?.text).toBe('four');
-    expect(fake.requests[0]).toMatchObject({ path: '/v1/completions', body: { model: 'gpt-4o-mini', prompt: '2+2=' } });
+    expect(fake.requests[0]).toMatchObject({ path: '/v1/completions', body: { model: 'gpt-3.5-turbo-instruct', prompt: '2+2=' } });
     expectSchema('CreateCompletionResponse', JSON.parse(await captured[0]!.text));
-    const stream = await client.completions.create({ model: 'team-gpt', prompt: '2+3=', stream: true });
+    const stream = await client.completions.create({ model: 'team-instruct', prompt: '2+3=', stream: true });
     let text = '';
     for await (const chunk of stream) text += chunk.choices[0]?.text ?? '';
     expect(text).toBe('five');
@@ -154,8 +159,8 @@ describe('/v1 OpenAI-format endpoints with the openai client', () => {
   });
 
   it('answers /v1/embeddings in base64 (the client’s default) and as floats', async () => {
-    const base64 = await client.embeddings.create({ model: 'team-gpt', input: ['one', 'two'] });
-    expect(fake.requests[0]).toMatchObject({ path: '/v1/embeddings', body: { model: 'gpt-4o-mini', encoding_format: 'base64' } });
+    const base64 = await client.embeddings.create({ model: 'team-embed', input: ['one', 'two'] });
+    expect(fake.requests[0]).toMatchObject({ path: '/v1/embeddings', body: { model: 'text-embedding-3-small', encoding_format: 'base64' } });
     expect(base64.data).toHaveLength(2);
     expect(base64.data[0]?.embedding).toHaveLength(8); // the client decoded the base64 into 8 floats
     const wire = JSON.parse(await captured[0]!.text) as { data: { embedding: unknown }[] };
@@ -166,11 +171,19 @@ describe('/v1 OpenAI-format endpoints with the openai client', () => {
       return { ...d, embedding: Array.from({ length: bytes.length / 4 }, (_, i) => bytes.readFloatLE(i * 4)) };
     });
     expectSchema('CreateEmbeddingResponse', { ...wire, data: decoded });
-    const floats = await client.embeddings.create({ model: 'team-gpt', input: 'one', encoding_format: 'float' });
+    const floats = await client.embeddings.create({ model: 'team-embed', input: 'one', encoding_format: 'float' });
     expect(floats.data[0]?.embedding).toHaveLength(8);
     expect(floats.data[0]?.embedding.every((n) => typeof n === 'number')).toBe(true);
     expect(floats.usage.prompt_tokens).toBeGreaterThan(0);
     expectSchema('CreateEmbeddingResponse', JSON.parse(await captured[1]!.text));
+  });
+
+  it('refuses an endpoint the model’s kind does not serve with 400 wrong_model_kind, before any upstream is paid', async () => {
+    const err = await client.embeddings.create({ model: 'team-gpt', input: 'x' }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(OpenAI.BadRequestError);
+    expect(err).toMatchObject({ status: 400, code: 'wrong_model_kind', message: expect.stringContaining('/v1/chat/completions') });
+    expect(fake.requests).toHaveLength(0);
+    expectSchema('ErrorResponse', JSON.parse(await captured[0]!.text));
   });
 
   it('lists and retrieves the models the key may call, and answers 404 in OpenAI’s format for another', async () => {
@@ -187,7 +200,7 @@ describe('/v1 OpenAI-format endpoints with the openai client', () => {
   });
 
   it('refuses a model whose adapter has no completions endpoint with 400 naming the adapter, before any upstream is paid', async () => {
-    const claude = await routeModel(product, { upstreamUrl: 'http://127.0.0.1:9', adapter: 'anthropic', modelName: 'team-claude-completions' });
+    const claude = await routeModel(product, { upstreamUrl: 'http://127.0.0.1:9', adapter: 'anthropic', modelName: 'team-claude-completions', kind: 'completion' });
     await waitUntilRoutable(product, claude);
     const err = await client.completions.create({ model: 'team-claude-completions', prompt: 'x' }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(OpenAI.BadRequestError);

@@ -12,6 +12,7 @@ import { logLevels, type RunningService, serviceInfrastructure, type ServiceRunt
 import { HostResolver, SystemHostResolver, UpstreamAddressPolicy } from '#libs/upstream-guard';
 import { ConnectionsController } from './admin/connections.controller.js';
 import { ModelDefinitionsController } from './admin/model-definitions.controller.js';
+import { ModelRewriteRulesController } from './admin/model-rewrite-rules.controller.js';
 import { ProviderModelsController } from './admin/provider-models.controller.js';
 import { UsageController } from './admin/usage.controller.js';
 import { AdminAuthGuard } from './auth/admin-auth.guard.js';
@@ -66,6 +67,7 @@ export class GatewayModule {
       controllers: [
         ConnectionsController,
         ProviderModelsController,
+        ModelRewriteRulesController,
         ModelDefinitionsController,
         GatewayKeysController,
         UsageController,

@@ -11,6 +11,8 @@ import path from 'node:path';
 import type { AppConfig } from '#libs/config';
 import type { ServiceRuntime } from '#libs/runtime';
 import { defaultCataloguePath, readCatalogueFile, type CatalogueEntry } from './catalogue/catalogue-file.js';
+import type { QueryRunner } from 'typeorm';
+import { ProviderModelRouting1765090000000 } from './migrations/1765090000000-provider-model-routing.js';
 import { startModelRegistry } from './model-registry.module.js';
 
 /*
@@ -104,7 +106,7 @@ describe('registry ping', () => {
   it('answers once its migrations have run', async () => {
     await expect(h.bus.request('registry.v1.ping', {})).resolves.toEqual({ service: 'model-registry', ok: true });
     const tables = await sql<{ table_name: string }>(`SELECT table_name FROM information_schema.tables WHERE table_schema = 'registry' ORDER BY 1`);
-    expect(tables.map((t) => t.table_name)).toEqual(['audit_log', 'migrations', 'model_definitions', 'model_price_tiers', 'model_prices', 'provider_models']);
+    expect(tables.map((t) => t.table_name)).toEqual(['audit_log', 'migrations', 'model_definitions', 'model_price_tiers', 'model_prices', 'model_rewrite_rules', 'provider_models']);
   });
 });
 
@@ -627,5 +629,224 @@ describe('last used (issue 14 item 7)', () => {
 
   it('refuses a malformed batch', async () => {
     await expect(h.bus.request('registry.v1.last-used.record', { definitions: [{ id: 'x', at: 'yesterday' }], providerModels: [] })).rejects.toMatchObject({ code: 'validation_failed' });
+  });
+});
+
+describe('provider models: targets, limits, fallbacks and PATCH (issue 14)', () => {
+  const create = (input: Record<string, unknown>, scope: TenantScope = TEST_SCOPE) =>
+    h.bus.request('registry.v1.provider-models.create', envelope(input as never, scope));
+  const patch = (id: string, body: Record<string, unknown>, scope: TenantScope = TEST_SCOPE) =>
+    h.bus.request('registry.v1.provider-models.update', envelope({ id, patch: body as never }, scope));
+
+  it('keeps the first version\'s body working as a one-target, active chat model with the defaults', async () => {
+    const made = await create(providerModel('one-target-compat'));
+    expect(made).toMatchObject({
+      kind: 'chat',
+      status: 'active',
+      targets: [{ connectionId: 'conn_default', upstreamModel: 'one-target-compat-2024-07-18', weight: 1 }],
+      connectionId: 'conn_default',
+      fallbacks: [],
+      failoverByDefault: false,
+      upstreamStreams: true,
+      multimodal: false,
+      stages: [],
+      displayName: null,
+      contextWindow: null,
+      requestsPerMinute: null,
+      tokensPerMinute: null,
+      defaultParameters: {},
+    });
+  });
+
+  it('stores every field of a multi-target model and gives it back', async () => {
+    const input = {
+      name: 'full-model',
+      displayName: 'Full model',
+      kind: 'chat',
+      targets: [
+        { connectionId: 'conn_default', upstreamModel: 'gpt-4o-mini', weight: 3 },
+        { connectionId: 'conn_default', upstreamModel: 'gpt-4o-mini-backup' },
+      ],
+      failoverByDefault: true,
+      upstreamStreams: false,
+      multimodal: true,
+      stages: ['planning', 'guardrail'],
+      status: 'active',
+      contextWindow: 128_000,
+      maxInputTokens: 100_000,
+      maxOutputTokens: 16_000,
+      requestsPerMinute: 600,
+      tokensPerMinute: 1_000_000,
+      defaultParameters: { temperature: 0.2, top_p: 0.9, max_tokens: 512, stop: ['END'], presence_penalty: 0.1, frequency_penalty: -0.1, seed: 42 },
+    };
+    const made = await create(input);
+    expect(made).toMatchObject({ ...input, targets: [input.targets[0], { ...input.targets[1], weight: 1 }] });
+    await expect(h.bus.request('registry.v1.provider-models.get', envelope({ id: made.id }))).resolves.toEqual(made);
+  });
+
+  it('refuses bad fields with validation_failed naming each one', async () => {
+    await expect(create({ ...providerModel('bad-window'), contextWindow: 1000, maxInputTokens: 1000, maxOutputTokens: 500 })).rejects.toMatchObject({
+      code: 'validation_failed',
+      details: [{ field: 'contextWindow', messages: ['contextWindow (1000) must be larger than maxInputTokens (1000)'] }],
+    });
+    await expect(create({ name: 'bad-target', targets: [{ connectionId: 'conn_default', upstreamModel: 'x', weight: 0 }] })).rejects.toMatchObject({
+      code: 'validation_failed',
+      details: [expect.objectContaining({ field: 'targets.0.weight' })],
+    });
+    await expect(create({ name: 'ghost-target', targets: [{ connectionId: 'conn_default', upstreamModel: 'x' }, { connectionId: 'conn_ghost', upstreamModel: 'y' }] })).rejects.toMatchObject({
+      code: 'validation_failed',
+      details: [{ field: 'targets.1.connectionId', messages: ['connection conn_ghost does not exist'] }],
+    });
+    await expect(create({ ...providerModel('bad-params'), defaultParameters: { temperature: 3, tempo: 1 } })).rejects.toMatchObject({
+      code: 'validation_failed',
+      details: [{ field: 'defaultParameters', messages: [expect.stringMatching(/temperature must be between 0 and 2.*tempo is not a known parameter/)] }],
+    });
+    await expect(create({ ...providerModel('bad-kind'), kind: 'image', stages: ['cooking'] })).rejects.toMatchObject({
+      code: 'validation_failed',
+      details: expect.arrayContaining([expect.objectContaining({ field: 'kind' }), expect.objectContaining({ field: 'stages' })]),
+    });
+    await expect(create({ name: 'no-target' })).rejects.toMatchObject({ code: 'validation_failed', details: [expect.objectContaining({ field: 'connectionId' })] });
+  });
+
+  it('refuses a fallback that does not exist or closes a cycle, on create and on PATCH', async () => {
+    await expect(create({ ...providerModel('fb-a'), fallbacks: ['fb-nowhere'] })).rejects.toMatchObject({
+      code: 'validation_failed',
+      details: [{ field: 'fallbacks', messages: ['fb-nowhere is not a provider model of this organisation'] }],
+    });
+    const c = await create(providerModel('fb-c'));
+    const b = await create({ ...providerModel('fb-b'), fallbacks: ['fb-c'] });
+    const a = await create({ ...providerModel('fb-a'), fallbacks: ['fb-b'] });
+    expect(a.fallbacks).toEqual(['fb-b']);
+    await expect(patch(c.id, { fallbacks: ['fb-a'] })).rejects.toMatchObject({
+      code: 'validation_failed',
+      details: [{ field: 'fallbacks', messages: ['the fallbacks form a cycle: fb-c -> fb-a -> fb-b -> fb-c'] }],
+    });
+    // A model others fall back to can be neither deleted nor renamed while they do.
+    await expect(h.bus.request('registry.v1.provider-models.delete', envelope({ id: b.id }))).rejects.toMatchObject({ code: 'conflict', message: expect.stringContaining('fb-a') });
+    await expect(patch(b.id, { name: 'fb-b2' })).rejects.toMatchObject({ code: 'conflict' });
+  });
+
+  it('PATCHes any field, leaves the others, clears with null, audits it and announces it', async () => {
+    const made = await create({ ...providerModel('patched'), defaultParameters: { temperature: 0.5 } });
+    const changed = await patch(made.id, {
+      displayName: 'Patched',
+      status: 'inactive',
+      maxInputTokens: null,
+      targets: [{ connectionId: 'conn_default', upstreamModel: 'new-upstream', weight: 2 }],
+      defaultParameters: { top_p: 0.5 },
+    });
+    expect(changed).toMatchObject({
+      name: 'patched',
+      displayName: 'Patched',
+      status: 'inactive',
+      maxInputTokens: null,
+      maxOutputTokens: 16_384,
+      targets: [{ connectionId: 'conn_default', upstreamModel: 'new-upstream', weight: 2 }],
+      upstreamModel: 'new-upstream',
+      defaultParameters: { top_p: 0.5 },
+    });
+    expect(changed.updatedAt >= made.updatedAt).toBe(true);
+    await expect(h.bus.request('registry.v1.provider-models.get', envelope({ id: made.id }))).resolves.toEqual(changed);
+    const audit = await sql<{ action: string; outcome: string }>(`SELECT action, outcome FROM registry.audit_log WHERE target_id = $1 AND action = 'provider_model.updated'`, [made.id]);
+    expect(audit).toEqual([{ action: 'provider_model.updated', outcome: 'succeeded' }]);
+    await eventually(
+      () => h.events.filter((e) => e.subject === 'registry.v1.events.provider-model-changed' && (e.payload as { id: string; change: string }).id === made.id && (e.payload as { change: string }).change === 'updated'),
+      (events) => events.length === 1,
+      'provider-model-changed (updated)',
+    );
+  });
+
+  it('refuses a PATCH that breaks a rule, naming the field, and changes nothing', async () => {
+    const made = await create({ ...providerModel('patch-refused'), contextWindow: 200_000 });
+    await expect(patch(made.id, { maxInputTokens: 300_000 })).rejects.toMatchObject({ code: 'validation_failed', details: [expect.objectContaining({ field: 'contextWindow' })] });
+    await expect(patch(made.id, { name: null })).rejects.toMatchObject({ code: 'validation_failed', details: [expect.objectContaining({ field: 'name' })] });
+    await expect(patch(made.id, { targets: [] })).rejects.toMatchObject({ code: 'validation_failed', details: [expect.objectContaining({ field: 'targets' })] });
+    await expect(h.bus.request('registry.v1.provider-models.get', envelope({ id: made.id }))).resolves.toEqual(made);
+    const audit = await eventually(
+      () => sql<{ outcome: string }>(`SELECT outcome FROM registry.audit_log WHERE target_id = $1 AND action = 'provider_model.updated'`, [made.id]),
+      (rows) => rows.length >= 1,
+      'failed update audited',
+    );
+    expect(audit.every((r) => r.outcome === 'failed')).toBe(true);
+  });
+
+  it('hides another organisation\'s model from PATCH as not_found', async () => {
+    const theirs = await create(providerModel('acme-patch', 'conn_acme'), ACME);
+    await expect(patch(theirs.id, { displayName: 'mine now' })).rejects.toMatchObject({ code: 'not_found' });
+  });
+});
+
+describe('model rewrite rules over the bus', () => {
+  it('creates, lists, patches and deletes a rule, announcing each change', async () => {
+    const made = await h.bus.request('registry.v1.model-rewrite-rules.create', envelope({ pattern: 'gpt-4o-mini(-.*)?', target: 'team-gpt', position: 5 }));
+    expect(made).toMatchObject({ id: expect.stringMatching(/^mrr_/), organisationId: 'default', projectId: null, pattern: 'gpt-4o-mini(-.*)?', target: 'team-gpt', position: 5 });
+    const changed = await h.bus.request('registry.v1.model-rewrite-rules.update', envelope({ id: made.id, patch: { target: 'acme/$1' } }));
+    expect(changed).toMatchObject({ pattern: 'gpt-4o-mini(-.*)?', target: 'acme/$1', position: 5 });
+    const all = await h.bus.request('registry.v1.model-rewrite-rules.all', {});
+    expect(all.find((r) => r.id === made.id)).toEqual(changed);
+    const page = await h.bus.request('registry.v1.model-rewrite-rules.list', envelope({}));
+    expect(page.items.map((r) => r.id)).toContain(made.id);
+    await h.bus.request('registry.v1.model-rewrite-rules.delete', envelope({ id: made.id }));
+    await expect(h.bus.request('registry.v1.model-rewrite-rules.get', envelope({ id: made.id }))).rejects.toMatchObject({ code: 'not_found' });
+    await eventually(
+      () => h.events.filter((e) => e.subject === 'registry.v1.events.model-rewrite-rule-changed' && (e.payload as { id: string }).id === made.id),
+      (events) => events.length === 3,
+      'model-rewrite-rule-changed events',
+    );
+    const audit = await sql<{ action: string }>(`SELECT action FROM registry.audit_log WHERE target_id = $1 ORDER BY action`, [made.id]);
+    expect(audit.map((r) => r.action)).toEqual(['model_rewrite_rule.created', 'model_rewrite_rule.deleted', 'model_rewrite_rule.updated']);
+  });
+
+  it('refuses a pattern RE2 cannot run and a target naming a missing group, naming the field', async () => {
+    await expect(h.bus.request('registry.v1.model-rewrite-rules.create', envelope({ target: 'x' } as never))).rejects.toMatchObject({
+      code: 'validation_failed',
+      details: [expect.objectContaining({ field: 'pattern' })],
+    });
+    await expect(h.bus.request('registry.v1.model-rewrite-rules.create', envelope({ pattern: '(a)\\1', target: 'x' }))).rejects.toMatchObject({
+      code: 'validation_failed',
+      details: [expect.objectContaining({ field: 'pattern' })],
+    });
+    await expect(h.bus.request('registry.v1.model-rewrite-rules.create', envelope({ pattern: 'gpt-(.*)', target: 'x-$2' }))).rejects.toMatchObject({
+      code: 'validation_failed',
+      details: [{ field: 'target', messages: [expect.stringContaining('$2')] }],
+    });
+  });
+});
+
+// Last on purpose: it takes the schema back one migration and forward again.
+describe('the provider-model routing migration', () => {
+  it('turns a first-version row into an active one-target chat model, and back', async () => {
+    const client = new pg.Client({ connectionString: h.databaseUrl });
+    await client.connect();
+    const queryRunner = { query: (text: string, params?: unknown[]) => client.query(text, params).then((r) => r.rows) } as unknown as QueryRunner;
+    try {
+      await client.query('SET search_path TO registry');
+      const migration = new ProviderModelRouting1765090000000();
+      await migration.down(queryRunner);
+      await client.query(
+        `INSERT INTO provider_models (id, organisation_id, project_id, name, connection_id, upstream_model, max_input_tokens, max_output_tokens)
+         VALUES ('pm_old', 'migrated-org', null, 'old-model', 'conn_old', 'gpt-old', 1000, 100)`,
+      );
+      await migration.up(queryRunner);
+      const [row] = (await client.query(`SELECT * FROM provider_models WHERE id = 'pm_old'`)).rows;
+      expect(row).toMatchObject({
+        name: 'old-model',
+        kind: 'chat',
+        status: 'active',
+        targets: [{ connectionId: 'conn_old', upstreamModel: 'gpt-old', weight: 1 }],
+        fallbacks: [],
+        failover_by_default: false,
+        upstream_streams: true,
+        default_parameters: {},
+        max_input_tokens: 1000,
+        max_output_tokens: 100,
+      });
+      expect(row).not.toHaveProperty('connection_id');
+    } finally {
+      await client.end();
+    }
+    // The service reads the migrated row like any other.
+    const all = await h.bus.request('registry.v1.provider-models.all', {});
+    expect(all.find((m) => m.id === 'pm_old')).toMatchObject({ connectionId: 'conn_old', upstreamModel: 'gpt-old', targets: [{ connectionId: 'conn_old', upstreamModel: 'gpt-old', weight: 1 }] });
   });
 });

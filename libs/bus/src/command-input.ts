@@ -1,5 +1,5 @@
 import { plainToInstance } from 'class-transformer';
-import { validate } from 'class-validator';
+import { validate, type ValidationError } from 'class-validator';
 import { AppError, type CommandEnvelope, type FieldError, type TenantScope } from '#libs/contracts';
 
 /**
@@ -32,7 +32,7 @@ export async function validInput<T extends object>(dto: new () => T, input: unkn
   const instance = plainToInstance(dto, input);
   const errors = await validate(instance, { forbidUnknownValues: true, whitelist: true });
   if (errors.length > 0) {
-    throw AppError.validation(errors.map((e) => ({ field: e.property, messages: Object.values(e.constraints ?? { invalid: `${e.property} is invalid` }) })));
+    throw AppError.validation(fieldErrors(errors));
   }
   return instance;
 }
@@ -44,4 +44,14 @@ export function idOf(input: unknown): string {
     throw AppError.validation([{ field: 'id', messages: ['id must be a string of 1-64 characters'] }]);
   }
   return id;
+}
+
+/** One entry per bad field, nested ones by their path (`targets.0.weight`). */
+function fieldErrors(errors: ValidationError[], parent = ''): FieldError[] {
+  return errors.flatMap((e) => {
+    const field = parent ? `${parent}.${e.property}` : e.property;
+    const own = e.constraints ? [{ field, messages: Object.values(e.constraints) }] : [];
+    const nested = fieldErrors(e.children ?? [], field);
+    return own.length === 0 && nested.length === 0 ? [{ field, messages: [`${field} is invalid`] }] : [...own, ...nested];
+  });
 }

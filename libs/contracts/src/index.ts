@@ -2,6 +2,8 @@ export * from './connections.js';
 export * from './errors.js';
 export * from './gateway-keys.js';
 export * from './model-definitions.js';
+export * from './model-parameters.js';
+export * from './model-rewrite-rules.js';
 export * from './provider-models.js';
 export * from './scope.js';
 export * from './subjects.js';

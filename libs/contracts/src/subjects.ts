@@ -9,7 +9,8 @@ import type {
 } from './connections.js';
 import type { AddPriceVersionDto, CreateModelDefinitionDto, LastUsedBatch, ListModelDefinitionsDto, ModelDefinitionView, PricePreviewView, PreviewQueryDto, UpdateModelDefinitionDto } from './model-definitions.js';
 import type { PlaygroundRunCommand, PlaygroundRunView } from './playground.js';
-import type { CreateProviderModelDto, ProviderModelView } from './provider-models.js';
+import type { CreateModelRewriteRuleDto, ModelRewriteRuleView, UpdateModelRewriteRuleInput } from './model-rewrite-rules.js';
+import type { CreateProviderModelDto, ProviderModelView, UpdateProviderModelInput } from './provider-models.js';
 import type { CommandEnvelope, IdInput, ListInput, Page, TenantScope } from './scope.js';
 import type { SpanBatch } from './telemetry.js';
 import type { CostReportView, CostsQueryDto } from './usage.js';
@@ -34,8 +35,16 @@ export interface Commands {
   'registry.v1.provider-models.create': { request: CommandEnvelope<CreateProviderModelDto>; response: ProviderModelView };
   'registry.v1.provider-models.list': { request: CommandEnvelope<ListInput>; response: Page<ProviderModelView> };
   'registry.v1.provider-models.get': { request: CommandEnvelope<IdInput>; response: ProviderModelView };
+  'registry.v1.provider-models.update': { request: CommandEnvelope<UpdateProviderModelInput>; response: ProviderModelView };
   'registry.v1.provider-models.delete': { request: CommandEnvelope<IdInput>; response: { deleted: true } };
   'registry.v1.provider-models.all': { request: Record<string, never>; response: ProviderModelView[] };
+  'registry.v1.model-rewrite-rules.create': { request: CommandEnvelope<CreateModelRewriteRuleDto>; response: ModelRewriteRuleView };
+  'registry.v1.model-rewrite-rules.list': { request: CommandEnvelope<ListInput>; response: Page<ModelRewriteRuleView> };
+  'registry.v1.model-rewrite-rules.get': { request: CommandEnvelope<IdInput>; response: ModelRewriteRuleView };
+  'registry.v1.model-rewrite-rules.update': { request: CommandEnvelope<UpdateModelRewriteRuleInput>; response: ModelRewriteRuleView };
+  'registry.v1.model-rewrite-rules.delete': { request: CommandEnvelope<IdInput>; response: { deleted: true } };
+  /** The gateway's read model: every organisation's rewrite rules, in the order they apply. */
+  'registry.v1.model-rewrite-rules.all': { request: Record<string, never>; response: ModelRewriteRuleView[] };
   'registry.v1.model-definitions.create': { request: CommandEnvelope<CreateModelDefinitionDto>; response: ModelDefinitionView };
   'registry.v1.model-definitions.list': { request: CommandEnvelope<ListModelDefinitionsDto>; response: Page<ModelDefinitionView> };
   'registry.v1.model-definitions.get': { request: CommandEnvelope<IdInput>; response: ModelDefinitionView };
@@ -69,6 +78,7 @@ export interface ChangeEvent {
 export interface Events {
   'vault.v1.events.connection-changed': ChangeEvent;
   'registry.v1.events.provider-model-changed': ChangeEvent;
+  'registry.v1.events.model-rewrite-rule-changed': ChangeEvent;
   'registry.v1.events.model-definition-changed': ChangeEvent;
   'gateway.v1.events.gateway-key-changed': ChangeEvent;
 }

@@ -1,1 +1,2 @@
 export * from './match-pattern.js';
+export * from './name-rewrite.js';

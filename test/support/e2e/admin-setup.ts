@@ -15,6 +15,8 @@ export interface RouteOptions {
   upstreamKey?: string;
   modelName?: string;
   upstreamModel?: string;
+  /** The endpoints that may call the model; chat by default. */
+  kind?: 'chat' | 'completion' | 'embedding';
   maxInputTokens?: number;
   maxOutputTokens?: number;
   /** Prices per token; omit to leave the model unpriced. */
@@ -52,6 +54,7 @@ export async function routeModel(product: Product, options: RouteOptions): Promi
     name: modelName,
     connectionId: connection.id,
     upstreamModel,
+    ...(options.kind ? { kind: options.kind } : {}),
     ...(options.maxInputTokens ? { maxInputTokens: options.maxInputTokens } : {}),
     ...(options.maxOutputTokens ? { maxOutputTokens: options.maxOutputTokens } : {}),
   });

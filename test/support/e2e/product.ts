@@ -26,8 +26,8 @@ export interface Product {
   processes: ChildProcess[];
   /** The process serving the gateway's HTTP edge (the only process in embedded mode). */
   gatewayProcess: ChildProcess;
-  /** Distributed mode with `extraGatewayReplicas`: the other gateway replicas' URLs (same database and bus). */
-  replicaUrls?: string[];
+  /** Every gateway replica's base URL, `url` first (distributed mode with `gatewayReplicas` > 1; else just `url`). */
+  gatewayUrls: string[];
   output(): string;
   stop(): Promise<void>;
 }
@@ -48,9 +48,13 @@ export interface ProductOptions {
   gatewayNodeArgs?: string[];
   /** Distributed mode: extra Node options for the other services, by service (e.g. `--cpu-prof` for usage-metering). */
   serviceNodeArgs?: Partial<Record<ProductService, string[]>>;
-  /** Distributed mode: this many more gateway processes, each on its own port (`Product.replicaUrls`). */
-  extraGatewayReplicas?: number;
   startTimeoutMs?: number;
+  /**
+   * Distributed mode: this many gateway processes on the same database and bus (default 1), each
+   * on its own port (Product.gatewayUrls). The others start once the first is ready, so its
+   * migrations and bootstrap key are in place.
+   */
+  gatewayReplicas?: number;
 }
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -157,6 +161,7 @@ async function startEmbedded(options: ProductOptions): Promise<Product> {
     return {
       mode: 'embedded',
       url,
+      gatewayUrls: [url],
       adminKey: key,
       processes: [child],
       gatewayProcess: child,
@@ -220,15 +225,26 @@ async function startDistributed(options: ProductOptions): Promise<Product> {
   try {
     const { url, key } = await waitFor('the gateway banner', () => bannerValues(logs), timeout, children, logs);
     await waitFor('/health/ready', () => isReady(url), timeout, children, logs);
-    const replicaUrls: string[] = [];
-    for (let i = 0; i < (options.extraGatewayReplicas ?? 0); i++) {
+    const gatewayUrls = [url];
+    for (let replica = 1; replica < (options.gatewayReplicas ?? 1); replica++) {
       const replicaPort = await freePort();
       children.push(spawnNode('dist/apps/gateway/src/main.js', { ...env, PORT: String(replicaPort) }, options.gatewayCpus, logs, options.gatewayNodeArgs));
       const replicaUrl = `http://127.0.0.1:${replicaPort}`;
-      await waitFor(`/health/ready of gateway replica ${i + 2}`, () => isReady(replicaUrl), timeout, children, logs);
-      replicaUrls.push(replicaUrl);
+      await waitFor(`/health/ready of gateway replica ${replica + 1}`, () => isReady(replicaUrl), timeout, children, logs);
+      gatewayUrls.push(replicaUrl);
     }
-    return { mode: 'distributed', url, adminKey: key, databaseUrl, busNamespace: namespace, processes: children, gatewayProcess, replicaUrls, output: () => logs.join(''), stop: cleanup };
+    return {
+      mode: 'distributed',
+      url,
+      gatewayUrls,
+      adminKey: key,
+      databaseUrl,
+      busNamespace: namespace,
+      processes: children,
+      gatewayProcess,
+      output: () => logs.join(''),
+      stop: cleanup,
+    };
   } catch (err) {
     await cleanup();
     throw err;

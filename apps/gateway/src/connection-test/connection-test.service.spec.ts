@@ -79,7 +79,7 @@ describe('ConnectionTestService', () => {
       }),
     });
     await expect(service.test({ principal: admin, connectionId: 'conn_1', upstreamModel: 'gpt-4o-mini' })).resolves.toEqual({ ok: true, text: 'Yes. Reachable.', latencyMs: 42, status: 'active' });
-    expect(calls[0]).toMatchObject({ operation: 'chat', stream: false, route: { targets: [{ model: { upstreamModel: 'gpt-4o-mini', connectionId: 'conn_1' } }] } });
+    expect(calls[0]).toMatchObject({ operation: 'chat', stream: false, route: { targets: [{ upstreamModel: 'gpt-4o-mini', connection: { id: 'conn_1' } }] } });
     expect(calls[0]!.canonical()).toMatchObject({ value: { messages: [{ role: 'user', content: [{ type: 'text', text: TEST_PROMPT }] }] } });
     expect(recorded).toEqual([{ scope: { organisationId: 'org_1', projectId: null }, actor: { keyId: 'key_1', name: 'alice' }, input: { id: 'conn_1', ok: true } }]);
   });

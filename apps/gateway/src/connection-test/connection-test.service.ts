@@ -1,11 +1,12 @@
 import { Injectable } from '@nestjs/common';
 import { chatRequestFromOpenAI, type ChatResponse } from '#libs/adapter-sdk';
 import { BusClient } from '#libs/bus';
-import { AppError, type ConnectionTestResultView, type ProviderModelView, type ResolvedConnection } from '#libs/contracts';
+import { AppError, type ConnectionTestResultView, type ResolvedConnection } from '#libs/contracts';
 import { assertMayChange, mayRead } from '#libs/tenancy';
 import { randomUUID } from 'node:crypto';
 import { envelopeFor, scopeOf, type Principal } from '../auth/principal.js';
 import { ReadModelService, type Route } from '../read-model/read-model.service.js';
+import { NO_LIMITS } from '../read-model/route.js';
 import { UpstreamCallService } from '../v1/upstream-call.service.js';
 
 /** The one-line prompt a connection test sends, and the few tokens its answer may take. */
@@ -78,19 +79,17 @@ export class ConnectionTestService {
   }
 
   private async call(connection: ResolvedConnection, upstreamModel: string): Promise<TestOutcome> {
-    const model: ProviderModelView = {
-      id: `connection-test:${connection.id}`,
-      organisationId: connection.organisationId,
-      projectId: connection.projectId,
+    // A route of its own, like `slug/model` addressing: this one upstream model on this connection, nothing else.
+    const route: Route = {
       name: upstreamModel,
-      connectionId: connection.id,
-      upstreamModel,
-      maxInputTokens: null,
-      maxOutputTokens: null,
-      createdAt: connection.updatedAt,
-      updatedAt: connection.updatedAt,
+      targets: [{ upstreamModel, weight: 1, connection, redactor: this.readModel.redactorOf(connection) }],
+      fallbacks: [],
+      failoverByDefault: false,
+      upstreamStreams: true,
+      multimodal: false,
+      limits: NO_LIMITS,
+      defaultParameters: {},
     };
-    const route: Route = { name: upstreamModel, targets: [{ model, connection, redactor: this.readModel.redactorOf(connection) }] };
     const body = { model: upstreamModel, messages: [{ role: 'user', content: TEST_PROMPT }], max_tokens: TEST_MAX_TOKENS, stream: false };
     const started = this.clock.now();
     const latency = () => Math.max(0, Math.round(this.clock.now() - started));

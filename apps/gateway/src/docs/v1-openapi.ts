@@ -44,6 +44,14 @@ export interface V1OpenApi {
 const schemaRef = (name: string): JsonSchema => ({ $ref: `#/components/schemas/${name}` });
 const headerRef = (name: string): JsonSchema => ({ $ref: `#/components/headers/${name}` });
 
+/** How the `model` field of every /v1 call is resolved (README "Addressing models"). */
+const MODEL_ADDRESSING =
+  'The `model` field is resolved in this order: (1) an active provider model of exactly that name; (2) `slug/model`: any model id of the connection with that ' +
+  'lower-case slug, passed upstream unvalidated; (3) the first model-name rewrite rule (/admin/model-rewrite-rules, in position order) whose RE2 pattern matches the whole ' +
+  'name, its target resolved by (1) or (2); (4) `name:temperature=0.2,top_p=0.9`: the name before the last `:` by (1)-(3), with those parameters overriding the ' +
+  'request’s (known: temperature, top_p, top_k, max_tokens, presence_penalty, frequency_penalty, seed, stop); otherwise 404 model_not_found. ' +
+  'A provider model’s default parameters fill what the request leaves out; a request without an output bound gets the model’s maxOutputTokens.';
+
 type ErrorFormat = 'openai' | 'anthropic';
 type ErrorStatus = 400 | 401 | 404 | 413 | 415 | 429 | 500 | 501 | 502 | 503 | 504 | 529;
 
@@ -53,9 +61,13 @@ type ErrorStatus = 400 | 401 | 404 | 413 | 415 | 429 | 500 | 501 | 502 | 503 | 5
  * official clients retry what is worth retrying; every failed call also carries `x-should-retry`.
  */
 const ERROR_MEANING: Record<ErrorStatus, string> = {
-  400: 'The body is not valid JSON or breaks the request schema, the model’s limits, or the provider refused the request: bad_request, context_length_exceeded, content_filter, unsupported_operation (the model’s adapter has no such endpoint). Not retried.',
+  400:
+    'The body is not valid JSON or breaks the request schema, the model’s limits, or the provider refused the request: bad_request, context_length_exceeded, content_filter, ' +
+    'unsupported_operation (the model’s adapter has no such endpoint), wrong_model_kind (a chat, completion or embedding model called at another kind’s endpoint), ' +
+    'invalid_model_parameter (a `name:param=value` suffix names an unknown parameter or an invalid value; param `model`), max_tokens_exceeded (more output asked than the model’s maxOutputTokens; details {model, limit, requested}), ' +
+    'input_limit_exceeded (the input has more tokens than the model’s maxInputTokens; details {model, limit, measured}, measured with the tokenizer). Not retried.',
   401: 'The gateway key is missing, unknown, revoked or expired. A provider refusing the connection’s own credentials is never answered 401 (see 502).',
-  404: 'No model of this name is callable with this gateway key, or the URL is unknown.',
+  404: 'No model of this name is callable with this gateway key (model_not_found; an inactive model too; the message points at GET /v1/models), or the URL is unknown.',
   413: 'The request body is larger than the /v1 body limit.',
   415: 'Content-Type is not application/json.',
   429: 'Rate limited by the provider (code rate_limited), or too many concurrent requests from this client. `retry-after` (seconds) and `retry-after-ms` say when a retry may succeed; the official clients honour them.',
@@ -283,8 +295,8 @@ export function buildV1OpenApi(options: V1OpenApiOptions = {}): V1OpenApi {
       },
     },
     tags: [
-      { name: V1_TAG_OPENAI, description: 'OpenAI-compatible LLM API; errors in OpenAI’s error object.' },
-      { name: V1_TAG_ANTHROPIC, description: 'Anthropic-compatible LLM API; errors in Anthropic’s error body.' },
+      { name: V1_TAG_OPENAI, description: `OpenAI-compatible LLM API; errors in OpenAI’s error object. ${MODEL_ADDRESSING}` },
+      { name: V1_TAG_ANTHROPIC, description: `Anthropic-compatible LLM API; errors in Anthropic’s error body (input_limit_exceeded adds code and details to it). ${MODEL_ADDRESSING}` },
     ],
   };
 }

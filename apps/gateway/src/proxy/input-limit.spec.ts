@@ -18,4 +18,14 @@ describe('InputLimit', () => {
     ]);
     expect(parts).toEqual(['be brief', 'hello']);
   });
+
+  it('measures a prompt over the limit exactly, and never calls the tokenizer when the bytes prove it fits', async () => {
+    const calls: string[][] = [];
+    const tokenizer = { count: async (parts: string[]) => (calls.push(parts), parts.join('').length / 2) };
+    expect(InputLimit.measureOver(['x'.repeat(100)], 100, tokenizer)).toBeUndefined();
+    expect(calls).toEqual([]);
+    await expect(InputLimit.measureOver(['x'.repeat(300)], 100, tokenizer)).resolves.toBe(150);
+    await expect(InputLimit.measureOver(['x'.repeat(180)], 100, tokenizer)).resolves.toBeUndefined(); // 180 bytes but 90 tokens
+    expect(calls).toHaveLength(2);
+  });
 });

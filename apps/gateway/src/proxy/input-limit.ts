@@ -1,3 +1,8 @@
+/** What InputLimit needs of a tokenizer (TokenCounter, #libs/tokenizer): the exact count of the parts. */
+export interface PromptTokenizer {
+  count(parts: string[]): Promise<number>;
+}
+
 /**
  * Decides whether a prompt fits a model's input limit without tokenizing when it can:
  * a BPE token is at least one byte, so text of at most `limit` UTF-8 bytes has at most `limit`
@@ -26,5 +31,14 @@ export class InputLimit {
       if (bytes > limit) return false;
     }
     return true;
+  }
+
+  /**
+   * The exact token count of a prompt over `limit` (002's `measured`), or undefined when it fits.
+   * Synchronous undefined when the byte length proves it fits: the tokenizer is not called then.
+   */
+  static measureOver(parts: string[], limit: number, tokenizer: PromptTokenizer): undefined | Promise<number | undefined> {
+    if (InputLimit.fitsByBytes(parts, limit)) return undefined;
+    return tokenizer.count(parts).then((tokens) => (tokens > limit ? tokens : undefined));
   }
 }

@@ -1,5 +1,5 @@
 import type { BusClient } from '#libs/bus';
-import type { ProviderModelView, ResolvedConnection } from '#libs/contracts';
+import type { ModelRewriteRuleView, ProviderModelView, ResolvedConnection } from '#libs/contracts';
 import { REDACTED } from '#libs/secret-redaction';
 import type { Principal } from '../auth/principal.js';
 import type { ApiKeysRepository } from '../keys/api-keys.repository.js';
@@ -26,26 +26,53 @@ function connection(apiKey: string, headers: Record<string, string> = {}, extra:
   };
 }
 
-const model: ProviderModelView = {
-  id: 'pm_1',
-  organisationId: 'org_1',
-  projectId: null,
-  name: 'm',
-  connectionId: 'conn_1',
-  upstreamModel: 'u',
-  maxInputTokens: null,
-  maxOutputTokens: null,
-  createdAt: '',
-  updatedAt: '',
-};
+function providerModel(overrides: Partial<ProviderModelView> = {}): ProviderModelView {
+  return {
+    id: 'pm_1',
+    organisationId: 'org_1',
+    projectId: null,
+    name: 'm',
+    displayName: null,
+    kind: 'chat',
+    targets: [{ connectionId: 'conn_1', upstreamModel: 'u', weight: 1 }],
+    connectionId: 'conn_1',
+    upstreamModel: 'u',
+    fallbacks: [],
+    failoverByDefault: false,
+    upstreamStreams: true,
+    multimodal: false,
+    stages: [],
+    status: 'active',
+    contextWindow: null,
+    maxInputTokens: null,
+    maxOutputTokens: null,
+    requestsPerMinute: null,
+    tokensPerMinute: null,
+    defaultParameters: {},
+    createdAt: '',
+    updatedAt: '',
+    ...overrides,
+  };
+}
 
-/** The read model over a bus that answers with `connections()` as they are at each read. */
-async function readModelWith(connections: () => ResolvedConnection[]): Promise<ReadModelService> {
+const model = providerModel();
+
+function rule(pattern: string, target: string, position = 100, projectId: string | null = null): ModelRewriteRuleView {
+  return { id: `mrr_${pattern}`, organisationId: 'org_1', projectId, pattern, target, position, createdAt: '', updatedAt: '' };
+}
+
+/** The read model over a bus that answers with `connections()` as they are at each read; the rules in the order the registry gives them. */
+async function readModelWith(
+  connections: () => ResolvedConnection[],
+  models: ProviderModelView[] = [model],
+  rules: ModelRewriteRuleView[] = [],
+): Promise<ReadModelService> {
   const bus = {
-    request: async (subject: string) => (subject === 'vault.v1.connections.resolve-all' ? connections() : [model]),
+    request: async (subject: string) =>
+      subject === 'vault.v1.connections.resolve-all' ? connections() : subject === 'registry.v1.model-rewrite-rules.all' ? rules : models,
   } as unknown as BusClient;
   const readModel = new ReadModelService(bus, {} as ApiKeysRepository);
-  await Promise.all([readModel.refresh('connections'), readModel.refresh('providerModels')]);
+  await Promise.all([readModel.refresh('connections'), readModel.refresh('providerModels'), readModel.refresh('rewriteRules')]);
   return readModel;
 }
 
@@ -92,5 +119,96 @@ describe('ReadModelService typed connections', () => {
     await readModel.refresh('connections');
     expect(readModel.route(principal, 'm')?.targets[0].connection.status).toBe('error');
     expect(readModel.modelsFor(principal)).toHaveLength(1);
+  });
+});
+
+describe('ReadModelService model addressing', () => {
+  const conn = (id: string, name: string, extra: Partial<ResolvedConnection> & { slug?: string } = {}): ResolvedConnection => ({
+    ...connection('sk-0000000000000001'),
+    id,
+    name,
+    ...extra,
+  });
+  const models = [
+    providerModel({ name: 'team-gpt', targets: [{ connectionId: 'conn_1', upstreamModel: 'gpt-4o-mini', weight: 1 }, { connectionId: 'conn_2', upstreamModel: 'gpt-4o', weight: 3 }] }),
+    providerModel({ id: 'pm_2', name: 'acme/exact', targets: [{ connectionId: 'conn_1', upstreamModel: 'registered', weight: 1 }] }),
+    providerModel({ id: 'pm_3', name: 'retired', status: 'inactive' }),
+    providerModel({ id: 'pm_4', name: 'p2-only', projectId: 'p2' }),
+  ];
+  const connections = () => [conn('conn_1', 'Acme Prod', { slug: 'acme' }), conn('conn_2', 'My Ollama!', { slug: 'my-ollama' }), conn('conn_3', 'p2 box', { projectId: 'p2', slug: 'box' })];
+
+  it('resolves an exact provider-model name to its targets first, even when the name looks like slug/model', async () => {
+    const readModel = await readModelWith(connections, models);
+    const route = readModel.route(principal, 'team-gpt')!;
+    expect(route.targets.map((t) => [t.connection.id, t.upstreamModel, t.weight])).toEqual([
+      ['conn_1', 'gpt-4o-mini', 1],
+      ['conn_2', 'gpt-4o', 3],
+    ]);
+    expect(readModel.route(principal, 'acme/exact')!.targets[0].upstreamModel).toBe('registered');
+  });
+
+  it('reaches any model of a connection by slug/model', async () => {
+    const readModel = await readModelWith(connections, models);
+    const bySlug = readModel.route(principal, 'acme/some-unlisted-model')!;
+    expect(bySlug).toMatchObject({ name: 'acme/some-unlisted-model' });
+    expect(bySlug.kind).toBeUndefined();
+    expect(bySlug.model).toBeUndefined();
+    expect(bySlug.targets[0]).toMatchObject({ upstreamModel: 'some-unlisted-model', connection: { id: 'conn_1' } });
+    expect(readModel.route(principal, 'my-ollama/llama3:8b')!.targets[0]).toMatchObject({ upstreamModel: 'llama3:8b', connection: { id: 'conn_2' } });
+    // Another project's connection is out of reach.
+    expect(readModel.resolve(principal, 'box/x')).toMatchObject({ ok: false, error: { status: 404, code: 'model_not_found' } });
+    expect(readModel.route({ ...principal, projectId: 'p2' }, 'box/x')!.targets[0].connection.id).toBe('conn_3');
+  });
+
+  it('applies the first matching rewrite rule in position order, then resolves its target', async () => {
+    // The registry gives rules in position order; the read model keeps that order.
+    const rules = [rule('gpt-4o-mini.*', 'team-gpt', 1), rule('claude-(.*)', 'nowhere-$1', 2), rule('gpt-4o-mini(-.*)?', 'acme/x$1', 5), rule('(.*)-via-acme', 'acme/$1', 6)];
+    const readModel = await readModelWith(connections, models, rules);
+    expect(readModel.route(principal, 'gpt-4o-mini-2024')!.name).toBe('team-gpt');
+    expect(readModel.route(principal, 'mistral-large-via-acme')!.targets[0]).toMatchObject({ upstreamModel: 'mistral-large', connection: { id: 'conn_1' } });
+    expect(readModel.resolve(principal, 'claude-3')).toMatchObject({
+      ok: false,
+      error: { status: 404, message: expect.stringContaining('rewritten to `nowhere-3`') },
+    });
+  });
+
+  it('takes URI model parameters after the name, and refuses an unknown or invalid one naming it', async () => {
+    const readModel = await readModelWith(connections, models);
+    expect(readModel.route(principal, 'team-gpt:temperature=0.2,top_p=0.9')).toMatchObject({ name: 'team-gpt', uriParameters: { temperature: 0.2, top_p: 0.9 } });
+    expect(readModel.route(principal, 'my-ollama/llama3:8b:seed=4')).toMatchObject({ targets: [{ upstreamModel: 'llama3:8b' }], uriParameters: { seed: 4 } });
+    expect(readModel.resolve(principal, 'team-gpt:temprature=0.2')).toMatchObject({
+      ok: false,
+      error: { status: 400, code: 'invalid_model_parameter', message: expect.stringContaining('`temprature` is not a known model parameter') },
+    });
+    expect(readModel.resolve(principal, 'team-gpt:temperature=9')).toMatchObject({
+      ok: false,
+      error: { status: 400, message: expect.stringContaining('temperature must be between 0 and 2') },
+    });
+    // An unknown base name is 404 whatever its parameters.
+    expect(readModel.resolve(principal, 'ghost:temperature=0.2')).toMatchObject({ ok: false, error: { status: 404 } });
+  });
+
+  it("answers 404 naming GET /v1/models for an unknown name, an inactive model, another project's model and an unknown slug", async () => {
+    const readModel = await readModelWith(connections, models);
+    for (const name of ['ghost', 'retired', 'p2-only', 'nope/model', 'acme/', 'team-gpt:fast']) {
+      expect(readModel.resolve(principal, name)).toMatchObject({
+        ok: false,
+        error: { status: 404, code: 'model_not_found', param: 'model', message: expect.stringContaining('GET /v1/models') },
+      });
+    }
+    expect(readModel.modelsFor(principal).map((m) => m.name).sort()).toEqual(['acme/exact', 'team-gpt']);
+  });
+
+  it('sees a change of the provider models at the next read', async () => {
+    let current = models;
+    const bus = {
+      request: async (subject: string) => (subject === 'vault.v1.connections.resolve-all' ? connections() : subject === 'registry.v1.model-rewrite-rules.all' ? [] : current),
+    } as unknown as BusClient;
+    const readModel = new ReadModelService(bus, {} as ApiKeysRepository);
+    await Promise.all([readModel.refresh('connections'), readModel.refresh('providerModels'), readModel.refresh('rewriteRules')]);
+    expect(readModel.route(principal, 'retired')).toBeUndefined();
+    current = models.map((m) => (m.name === 'retired' ? { ...m, status: 'active' } : m));
+    await readModel.refresh('providerModels');
+    expect(readModel.route(principal, 'retired')).toBeDefined();
   });
 });

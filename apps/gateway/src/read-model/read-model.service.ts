@@ -1,35 +1,30 @@
 import { Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
 import { BusClient } from '#libs/bus';
-import type { ProviderModelView, ResolvedConnection } from '#libs/contracts';
+import { parseModelParameters, type ModelRewriteRuleView, type ProviderModelView, type ResolvedConnection } from '#libs/contracts';
+import { NameRewrite } from '#libs/match-pattern';
 import { SecretRedactor } from '#libs/secret-redaction';
 import type { Principal } from '../auth/principal.js';
 import type { ApiKeyEntity } from '../keys/api-key.entity.js';
 import { ApiKeysRepository } from '../keys/api-keys.repository.js';
 import { hashKey } from '../keys/key-material.js';
+import { connectionSlug, modelNotFound, NO_LIMITS, type ModelResolution, type Route, type RouteTarget } from './route.js';
 
-/** One place a model is served: a provider model on a connection. */
-export interface RouteTarget {
-  model: ProviderModelView;
-  connection: ResolvedConnection;
-  /** Removes the connection's secrets from what its upstream answers, before it is relayed, logged or traced. */
-  redactor: SecretRedactor;
-}
+export type { ModelResolution, Route, RouteTarget } from './route.js';
 
-/**
- * A client model name resolved to where it is served: the targets in the order they are tried.
- * Today a model name has one provider model per scope, so one target; failover and load balancing
- * (issue 15) add targets here and the upstream call walks them.
- */
-export interface Route {
-  /** The gateway model name the client asked for. */
-  name: string;
-  targets: readonly [RouteTarget, ...RouteTarget[]];
-}
-
-type Part = 'keys' | 'connections' | 'providerModels';
+type Part = 'keys' | 'connections' | 'providerModels' | 'rewriteRules';
+const PARTS: readonly Part[] = ['keys', 'connections', 'providerModels', 'rewriteRules'];
 
 /** Bound of the recent-keys cache (unknown keys are cached too, so a flood of bad keys cannot grow it). */
 const RECENT_KEYS_MAX = 10_000;
+
+/** Bound of the cache of names resolved by slug, rewrite or parameters (unknown names too). */
+const RESOLVED_NAMES_MAX = 10_000;
+
+/** A rewrite rule compiled once when the rules are read. */
+interface CompiledRewrite {
+  projectId: string | null;
+  rewrite: NameRewrite;
+}
 
 /** Re-read everything this often even without events, in case a pub/sub event was missed. */
 const SAFETY_REFRESH_MS = 30_000;
@@ -52,9 +47,15 @@ export class ReadModelService implements OnApplicationShutdown {
   /** Connection id -> its redactor, built when the connection is loaded or changes, never per request. */
   private redactors = new Map<string, SecretRedactor>();
   /** Routes built on first use and kept until connections or provider models are read again: a call allocates none. */
-  private routes = new Map<ProviderModelView, Route>();
+  private routes = new Map<ProviderModelView, { ok: true; route: Route }>();
   /** organisationId \0 model name -> entries (organisation-wide and per project). */
   private models = new Map<string, ProviderModelView[]>();
+  /** organisationId \0 slug -> the connections with that slug (`slug/model` addressing). */
+  private connectionsBySlug = new Map<string, ResolvedConnection[]>();
+  /** organisationId -> rewrite rules in the order they apply. */
+  private rewriteRules = new Map<string, CompiledRewrite[]>();
+  /** organisationId \0 projectId \0 name -> how a name that is not a provider model's resolved (bounded, emptied on every change). */
+  private resolvedNames = new Map<string, ModelResolution>();
   private loaded = false;
   private readonly inFlight = new Map<Part, Promise<void>>();
   private readonly dirty = new Set<Part>();
@@ -75,7 +76,7 @@ export class ReadModelService implements OnApplicationShutdown {
   async start(): Promise<void> {
     for (let attempt = 1; !this.stopped; attempt++) {
       try {
-        await Promise.all([this.refresh('keys'), this.refresh('connections'), this.refresh('providerModels')]);
+        await Promise.all(PARTS.map((part) => this.refresh(part)));
         this.loaded = true;
         this.logger.log(`read model loaded: ${this.keysByHash.size} keys, ${this.connections.size} connections, ${this.models.size} model names`);
         break;
@@ -86,7 +87,7 @@ export class ReadModelService implements OnApplicationShutdown {
       }
     }
     this.timer = setInterval(() => {
-      for (const part of ['keys', 'connections', 'providerModels'] as const) this.refresh(part).catch((e: unknown) => this.logger.warn(`safety refresh of ${part} failed: ${String(e)}`));
+      for (const part of PARTS) this.refresh(part).catch((e: unknown) => this.logger.warn(`safety refresh of ${part} failed: ${String(e)}`));
     }, SAFETY_REFRESH_MS);
     this.timer.unref();
   }
@@ -115,7 +116,7 @@ export class ReadModelService implements OnApplicationShutdown {
     return this.connections.get(id);
   }
 
-  /** The redactor of a loaded connection, built when it was loaded. */
+  /** The redactor of a loaded connection, built when it was loaded; should it be missing, one is built rather than relay secrets. */
   redactorOf(connection: ResolvedConnection): SecretRedactor {
     return this.redactors.get(connection.id) ?? SecretRedactor.forSecrets(connectionSecrets(connection));
   }
@@ -124,34 +125,147 @@ export class ReadModelService implements OnApplicationShutdown {
     return this.connections.values();
   }
 
-  /** The provider model a principal reaches under `name`: its project's entry first, else the organisation-wide one. */
+  /** The route of a name clients call, however it addresses the model (`resolve`), or undefined. */
   route(principal: Principal, name: string): Route | undefined {
-    const entries = this.models.get(`${principal.organisationId}\u0000${name}`);
-    if (!entries) return undefined;
-    const model =
-      (principal.projectId !== null ? entries.find((m) => m.projectId === principal.projectId) : undefined) ?? entries.find((m) => m.projectId === null);
-    if (!model) return undefined;
-    const known = this.routes.get(model);
-    if (known) return known;
-    const connection = this.connections.get(model.connectionId);
-    // An admin set the connection inactive: its models are not routed (404, or later the next target).
-    if (!connection || connection.status === 'inactive') return undefined;
-    // Both maps are replaced together, so the redactor is there; should it not be, build one rather than relay secrets.
-    const redactor = this.redactorOf(connection);
-    const built: Route = { name: model.name, targets: [{ model, connection, redactor }] };
-    this.routes.set(model, built);
-    return built;
+    const resolution = this.resolve(principal, name);
+    return resolution.ok ? resolution.route : undefined;
   }
 
-  /** Models a principal may call (GET /v1/models). */
+  /**
+   * What a model name addresses, tried in this order (README "Addressing models"):
+   * 1. an active provider model of that exact name (the project's own, else the organisation's);
+   * 2. `slug/model`: any model id of the connection with that slug, passed on unvalidated;
+   * 3. the first rewrite rule whose pattern matches the whole name: its target, by 1 or 2;
+   * 4. `name:temperature=0.2,top_p=0.9` (a last `:` followed by `=`): the name before it by 1-3,
+   *    with those parameters, each checked against the known parameters (a bad one is 400 naming it);
+   * otherwise 404 model_not_found pointing at GET /v1/models.
+   * An exact provider-model name costs one map look-up; the other forms are cached per name.
+   */
+  resolve(principal: Principal, name: string): ModelResolution {
+    const exact = this.exactModel(principal, name);
+    if (exact) return exact;
+    const key = `${principal.organisationId}\u0000${principal.projectId ?? ''}\u0000${name}`;
+    const known = this.resolvedNames.get(key);
+    if (known) return known;
+    const resolved = this.resolveIndirect(principal, name);
+    if (this.resolvedNames.size >= RESOLVED_NAMES_MAX) this.resolvedNames.clear();
+    this.resolvedNames.set(key, resolved);
+    return resolved;
+  }
+
+  private resolveIndirect(principal: Principal, name: string): ModelResolution {
+    // A `:name=value` suffix is parameters whatever the base is: a slug's model id may hold a colon (llama3:8b), never `=` after it.
+    const colon = name.lastIndexOf(':');
+    if (colon > 0 && name.indexOf('=', colon) !== -1) {
+      const base = name.slice(0, colon);
+      const baseResolution = this.resolveDirect(principal, base) ?? this.rewritten(principal, base);
+      if (!baseResolution?.ok) return baseResolution ?? { ok: false, error: modelNotFound(name) };
+      const parsed = parseModelParameters(name.slice(colon + 1));
+      if (!parsed.ok) return { ok: false, error: { status: 400, code: 'invalid_model_parameter', message: `Invalid model name \`${name}\`: ${parsed.message}.`, param: 'model' } };
+      return { ok: true, route: { ...baseResolution.route, uriParameters: parsed.parameters } };
+    }
+    return this.slugRoute(principal, name) ?? this.rewritten(principal, name) ?? { ok: false, error: modelNotFound(name) };
+  }
+
+  /** Steps 1 and 2: a provider model's name or `slug/model`; undefined when neither names anything. */
+  private resolveDirect(principal: Principal, name: string): ModelResolution | undefined {
+    return this.exactModel(principal, name) ?? this.slugRoute(principal, name);
+  }
+
+  /** Step 1: the provider model of that name the caller reaches; an inactive one (or one whose connections are gone) is not routable. */
+  private exactModel(principal: Principal, name: string): ModelResolution | undefined {
+    const model = this.modelNamed(principal, name);
+    if (!model) return undefined;
+    return (model.status === 'active' ? this.modelRoute(model) : undefined) ?? { ok: false, error: modelNotFound(name, model.status === 'active' ? '' : ' (it is inactive)') };
+  }
+
+  /** Step 3: the first rule of the caller's reach that matches; its target must then resolve by steps 1-2. */
+  private rewritten(principal: Principal, name: string): ModelResolution | undefined {
+    for (const rule of this.rewriteRules.get(principal.organisationId) ?? []) {
+      if (rule.projectId !== null && rule.projectId !== principal.projectId) continue;
+      const target = rule.rewrite.apply(name);
+      if (target === undefined) continue;
+      return this.resolveDirect(principal, target) ?? { ok: false, error: modelNotFound(name, ` (rewritten to \`${target}\`, which is not a model)`) };
+    }
+    return undefined;
+  }
+
+  /** The provider model a principal reaches under `name`: its project's entry first, else the organisation-wide one. */
+  private modelNamed(principal: Principal, name: string): ProviderModelView | undefined {
+    const entries = this.models.get(`${principal.organisationId}\u0000${name}`);
+    if (!entries) return undefined;
+    return (principal.projectId !== null ? entries.find((m) => m.projectId === principal.projectId) : undefined) ?? entries.find((m) => m.projectId === null);
+  }
+
+  /** The model's route, built on first use and kept (with its resolution) until the read model changes: an exact-name call allocates nothing. */
+  private modelRoute(model: ProviderModelView): { ok: true; route: Route } | undefined {
+    const known = this.routes.get(model);
+    if (known) return known;
+    const targets: RouteTarget[] = [];
+    for (const t of model.targets) {
+      const connection = this.connections.get(t.connectionId);
+      if (this.routable(connection)) targets.push({ upstreamModel: t.upstreamModel, weight: t.weight, connection, redactor: this.redactorOf(connection) });
+    }
+    if (targets.length === 0) return undefined;
+    const built: Route = {
+      name: model.name,
+      model,
+      kind: model.kind,
+      targets: targets as [RouteTarget, ...RouteTarget[]],
+      fallbacks: model.fallbacks,
+      failoverByDefault: model.failoverByDefault,
+      upstreamStreams: model.upstreamStreams,
+      multimodal: model.multimodal,
+      limits: {
+        contextWindow: model.contextWindow,
+        maxInputTokens: model.maxInputTokens,
+        maxOutputTokens: model.maxOutputTokens,
+        requestsPerMinute: model.requestsPerMinute,
+        tokensPerMinute: model.tokensPerMinute,
+      },
+      defaultParameters: model.defaultParameters,
+    };
+    const resolution = { ok: true as const, route: built };
+    this.routes.set(model, resolution);
+    return resolution;
+  }
+
+  /** Step 2 (003's custom provider form): `slug/model` reaches any model id of that connection, unvalidated, if the caller may use the connection. */
+  private slugRoute(principal: Principal, name: string): ModelResolution | undefined {
+    const slash = name.indexOf('/');
+    if (slash <= 0 || slash === name.length - 1) return undefined;
+    const candidates = this.connectionsBySlug.get(`${principal.organisationId}\u0000${name.slice(0, slash)}`);
+    if (!candidates) return undefined;
+    const connection =
+      (principal.projectId !== null ? candidates.find((c) => c.projectId === principal.projectId) : undefined) ?? candidates.find((c) => c.projectId === null);
+    if (!this.routable(connection)) return undefined;
+    const route: Route = {
+      name,
+      targets: [{ upstreamModel: name.slice(slash + 1), weight: 1, connection, redactor: this.redactorOf(connection) }],
+      fallbacks: [],
+      failoverByDefault: false,
+      upstreamStreams: true,
+      multimodal: true,
+      limits: NO_LIMITS,
+      defaultParameters: {},
+    };
+    return { ok: true, route };
+  }
+
+  /** An admin set a connection inactive: its targets are not routed (404, or later the next target). */
+  private routable(connection: ResolvedConnection | undefined): connection is ResolvedConnection {
+    return connection !== undefined && connection.status !== 'inactive';
+  }
+
+  /** Active models a principal may call (GET /v1/models). */
   modelsFor(principal: Principal): ProviderModelView[] {
     const out: ProviderModelView[] = [];
     for (const entries of this.models.values()) {
       for (const m of entries) {
-        if (m.organisationId !== principal.organisationId) continue;
+        if (m.organisationId !== principal.organisationId || m.status !== 'active') continue;
         if (m.projectId !== null && m.projectId !== principal.projectId) continue;
-        if (this.connections.get(m.connectionId)?.status === 'inactive') continue;
-        out.push(m);
+        // Listed only while a target can serve it: an admin may set every connection of a model inactive.
+        if (m.targets.some((t) => this.routable(this.connections.get(t.connectionId)))) out.push(m);
       }
     }
     return out;
@@ -202,9 +316,16 @@ export class ReadModelService implements OnApplicationShutdown {
           const known = this.redactors.get(c.id);
           redactors.set(c.id, known?.hasSecrets(secrets) ? known : SecretRedactor.forSecrets(secrets));
         }
+        const bySlug = new Map<string, ResolvedConnection[]>();
+        for (const c of rows) {
+          const k = `${c.organisationId}\u0000${connectionSlug(c)}`;
+          bySlug.set(k, [...(bySlug.get(k) ?? []), c]);
+        }
         this.connections = new Map(rows.map((c) => [c.id, c]));
+        this.connectionsBySlug = bySlug;
         this.redactors = redactors;
         this.routes = new Map();
+        this.resolvedNames = new Map();
         break;
       }
       case 'providerModels': {
@@ -218,11 +339,33 @@ export class ReadModelService implements OnApplicationShutdown {
         }
         this.models = next;
         this.routes = new Map();
+        this.resolvedNames = new Map();
+        break;
+      }
+      case 'rewriteRules': {
+        const rows = await this.bus.request('registry.v1.model-rewrite-rules.all', {});
+        this.rewriteRules = compiledRewrites(rows, (rule, err) => this.logger.warn(`rewrite rule ${rule.id} skipped: ${String((err as Error)?.message ?? err)}`));
+        this.resolvedNames = new Map();
         break;
       }
     }
     for (const l of this.listeners) l(part);
   }
+}
+
+/** The rules per organisation, in the order the registry gives (position, then age); one that does not compile is skipped (the registry refuses those). */
+function compiledRewrites(rows: ModelRewriteRuleView[], skipped: (rule: ModelRewriteRuleView, err: unknown) => void): Map<string, CompiledRewrite[]> {
+  const out = new Map<string, CompiledRewrite[]>();
+  for (const rule of rows) {
+    try {
+      const list = out.get(rule.organisationId) ?? [];
+      list.push({ projectId: rule.projectId, rewrite: NameRewrite.compile(rule.pattern, rule.target) });
+      out.set(rule.organisationId, list);
+    } catch (err) {
+      skipped(rule, err);
+    }
+  }
+  return out;
 }
 
 /**

@@ -66,7 +66,10 @@ export const anthropicResponseWriter: ClientFormatWriter = {
   },
   writeRequestError(res: ServerResponse, status: number, error: RequestError, ctx: AnswerContext, extraHeaders: OutgoingHttpHeaders = {}): void {
     const message = error.param && error.param !== 'body' && !error.message.startsWith(error.param) ? `${error.param}: ${error.message}` : error.message;
-    writeJson(res, status, anthropicErrorObject(anthropicErrorTypeOf(status), message, ctx.requestId), answerHeaders(ctx, extraHeaders));
+    const body = anthropicErrorObject(anthropicErrorTypeOf(status), message, ctx.requestId);
+    // Anthropic's error has no code: the gateway's machine-readable code and details ride beside its type.
+    if (error.code !== null && error.code !== undefined && error.details) Object.assign(body.error, { code: error.code, details: error.details });
+    writeJson(res, status, body, answerHeaders(ctx, extraHeaders));
   },
 };
 

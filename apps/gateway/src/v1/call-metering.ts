@@ -29,7 +29,7 @@ export class CallMetering {
   /** The target the call went to (set per attempt: the last one is the one that answered). */
   target(target: RouteTarget, adapter: ProviderAdapterV2 | undefined): void {
     this.redactor = target.redactor;
-    this.span.setAttribute(GenAiAttr.requestModel, target.model.upstreamModel);
+    this.span.setAttribute(GenAiAttr.requestModel, target.upstreamModel);
     this.span.setAttribute(GatewayAttr.connectionId, target.connection.id);
     if (adapter) this.span.setAttribute(GenAiAttr.providerName, adapter.providerName);
   }

@@ -3,6 +3,7 @@ import { chatRequestFromOpenAI, OpenAIChatChunkEncoder, openAIChatResponseFromCa
 import { InputLimit } from '../proxy/input-limit.js';
 import { OpenAIRequestValidator } from '../proxy/openai-request-validator.js';
 import { GenerationCall, type GenerationEndpoint } from './generation-call.js';
+import { OPENAI_PARAMETER_FIELDS } from './request-parameters.js';
 import { openAIResponseWriter } from './openai-response-writer.js';
 import type { V1Request } from './v1-request.js';
 
@@ -31,7 +32,12 @@ export class ChatCompletionsEndpoint {
       validate: validator.chatCompletion,
       decode: chatRequestFromOpenAI,
       isStream: (body) => body.stream === true,
-      outputParams: ['max_completion_tokens', 'max_tokens'],
+      parameterFields: {
+        fields: OPENAI_PARAMETER_FIELDS,
+        outputFields: ['max_completion_tokens', 'max_tokens'],
+        // vLLM, Ollama and most compatible servers read only max_tokens; OpenAI's reasoning models refuse it.
+        fillOutputFieldByAdapter: { openai: 'max_completion_tokens' },
+      },
       promptText: (body) => InputLimit.promptText(body.messages),
       promptParam: 'messages',
       encodeWhole: (res, ctx) => openAIChatResponseFromCanonical(res, { fallbackId: `chatcmpl-${ctx.requestId}`, now: ctx.now, model: ctx.model }),

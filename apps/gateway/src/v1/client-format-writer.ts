@@ -34,6 +34,8 @@ export interface RequestError {
   message: string;
   code: string | null;
   param?: string | null;
+  /** Machine-readable facts of the refusal (002's input_limit_exceeded: model, limit, measured), beside the format's own fields. */
+  details?: Record<string, unknown>;
 }
 
 /**

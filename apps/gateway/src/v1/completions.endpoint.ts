@@ -4,6 +4,7 @@ import { OpenAIRequestValidator } from '../proxy/openai-request-validator.js';
 import { clientWantsUsage } from './chat-completions.endpoint.js';
 import { GenerationCall, type GenerationEndpoint } from './generation-call.js';
 import { openAIResponseWriter } from './openai-response-writer.js';
+import { OPENAI_PARAMETER_FIELDS } from './request-parameters.js';
 import type { V1Request } from './v1-request.js';
 
 function promptText(prompt: unknown): string[] {
@@ -27,7 +28,7 @@ export class CompletionsEndpoint {
       validate: validator.completion,
       decode: completionRequestFromOpenAI,
       isStream: (body) => body.stream === true,
-      outputParams: ['max_tokens'],
+      parameterFields: { fields: OPENAI_PARAMETER_FIELDS, outputFields: ['max_tokens'] },
       promptText: (body) => promptText(body.prompt),
       promptParam: 'prompt',
       encodeWhole: (res, ctx) => openAICompletionFromCanonical(res, { fallbackId: `cmpl-${ctx.requestId}`, now: ctx.now, model: ctx.model }),

@@ -41,9 +41,15 @@ export class CountTokensHandler {
     }
     const body = call.body as Record<string, unknown>;
     const name = body.model as string;
-    const route = this.readModel.route(call.principal, name);
-    if (!route) {
-      writer.writeRequestError(res, 404, { message: `The model \`${name}\` does not exist or you do not have access to it.`, code: 'model_not_found', param: 'model' }, ctx);
+    const resolution = this.readModel.resolve(call.principal, name);
+    if (!resolution.ok) {
+      const { status, ...error } = resolution.error;
+      writer.writeRequestError(res, status, error, ctx);
+      return;
+    }
+    const route = resolution.route;
+    if (route.kind !== undefined && route.kind !== 'chat') {
+      writer.writeRequestError(res, 400, { message: `The model \`${name}\` is a ${route.kind} model; count_tokens counts a chat model's messages.`, code: 'wrong_model_kind', param: 'model' }, ctx);
       return;
     }
     const target = route.targets[0];

@@ -30,7 +30,7 @@ export class EmbeddingsEndpoint {
       validate: validator.embedding,
       decode: embeddingRequestFromOpenAI,
       isStream: () => false,
-      outputParams: [],
+      parameterFields: { fields: {}, outputFields: [] }, // no generation parameters
       promptText: (body) => inputText(body.input),
       promptParam: 'input',
       encodeWhole: (res, ctx, body) => openAIEmbeddingListFromCanonical(res, { model: ctx.model, encoding: body.encoding_format === 'base64' ? 'base64' : 'float' }),

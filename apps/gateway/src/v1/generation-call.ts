@@ -1,10 +1,11 @@
 import { Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
 import type { CanonicalStreamPart, CanonicalUsage, ClientRequestDecoded, Decoded, SseEvent, StreamDecoder } from '#libs/adapter-sdk';
-import { GatewayAttr, GenAiAttr } from '#libs/contracts';
+import { GatewayAttr, GenAiAttr, type ProviderModelKind } from '#libs/contracts';
 import type { SecretRedactor } from '#libs/secret-redaction';
 import { TokenCounter } from '#libs/tokenizer';
 import type { IncomingHttpHeaders, OutgoingHttpHeaders } from 'node:http';
 import { InputLimit } from '../proxy/input-limit.js';
+import { applyModelParameters, askedOutput, outputFillField, type ParameterFields } from './request-parameters.js';
 import { ReadModelService, type Route } from '../read-model/read-model.service.js';
 import { GatewayTracer } from '../telemetry/gateway-tracer.js';
 import { invalidRequest, type CallFailure } from './call-failure.js';
@@ -38,8 +39,8 @@ export interface GenerationEndpoint<Canonical = unknown, CanonicalResponse = unk
   /** The client's body in canonical form, for targets of another format. */
   decode(body: Record<string, unknown>): ClientRequestDecoded<Canonical>;
   isStream(body: Record<string, unknown>): boolean;
-  /** The body fields bounded by the model's maxOutputTokens. */
-  outputParams: readonly string[];
+  /** Where the body holds the model parameters (defaults, the name's parameters) and the output bound (maxOutputTokens). */
+  parameterFields: ParameterFields;
   /** The text the model's maxInputTokens bounds. */
   promptText(body: Record<string, unknown>): string[];
   /** The field named when the input is too long. */
@@ -51,6 +52,13 @@ export interface GenerationEndpoint<Canonical = unknown, CanonicalResponse = unk
   /** Pass-through streams: upstream events the client did not ask for (OpenAI's usage chunk). */
   passThroughDrop?(body: Record<string, unknown>): ((event: SseEvent, parts: readonly CanonicalStreamPart[]) => boolean) | undefined;
 }
+
+/** Where a model of each kind is called. */
+const KIND_ENDPOINTS: Record<ProviderModelKind, string> = {
+  chat: 'POST /v1/chat/completions or POST /v1/messages',
+  completion: 'POST /v1/completions',
+  embedding: 'POST /v1/embeddings',
+};
 
 /** What metering reads of any decoded whole answer (chat, completion, embedding). */
 interface DecodedAnswer {
@@ -102,8 +110,12 @@ export class GenerationCall implements OnApplicationShutdown {
       return;
     }
     const body = call.body as Record<string, unknown>;
-    const route = this.resolve(call, body, writer, ctx);
+    const route = this.resolve(call, body, endpoint, ctx);
     if (!route) return;
+    // The name's parameters override the request's, the model's defaults fill what is left out (before the limits see the body).
+    const fillField = outputFillField(endpoint.parameterFields, route.targets[0].connection.adapter);
+    if (route.uriParameters) applyModelParameters(body, route.uriParameters, endpoint.parameterFields, true, fillField);
+    applyModelParameters(body, route.defaultParameters, endpoint.parameterFields, false, fillField);
     const stream = endpoint.isStream(body);
     // The span opens once the model is resolved: every call answered from here on is recorded,
     // a refusal by the model's own limits too (as usage missing, with its error).
@@ -122,7 +134,7 @@ export class GenerationCall implements OnApplicationShutdown {
     metering.target(route.targets[0], this.calls.adapterOf(route.targets[0]));
     let limitError: RequestError | undefined;
     try {
-      const checked = this.checkLimits(body, route, endpoint);
+      const checked = this.checkLimits(body, route, endpoint, fillField);
       limitError = checked instanceof Promise ? await checked : checked; // a promise only when tokens had to be counted
     } catch (err) {
       metering.fail({ kind: 'upstream_error', message: 'internal error', retryable: true });
@@ -165,35 +177,60 @@ export class GenerationCall implements OnApplicationShutdown {
     }
   }
 
-  private resolve(call: V1Request, body: Record<string, unknown>, writer: ClientFormatWriter, ctx: AnswerContext): Route | undefined {
+  /** The route the body's model addresses (ReadModelService.resolve), of the endpoint's kind; else the error is answered. */
+  private resolve(call: V1Request, body: Record<string, unknown>, endpoint: GenerationEndpoint<unknown, unknown>, ctx: AnswerContext): Route | undefined {
     const name = body.model as string;
-    const route = this.readModel.route(call.principal, name);
-    if (!route) {
-      writer.writeRequestError(call.res, 404, { message: `The model \`${name}\` does not exist or you do not have access to it.`, code: 'model_not_found', param: 'model' }, ctx);
+    const resolution = this.readModel.resolve(call.principal, name);
+    if (!resolution.ok) {
+      const { status, ...error } = resolution.error;
+      endpoint.writer.writeRequestError(call.res, status, error, ctx);
+      return undefined;
+    }
+    const route = resolution.route;
+    if (route.kind !== undefined && route.kind !== endpoint.operation) {
+      endpoint.writer.writeRequestError(
+        call.res,
+        400,
+        { message: `The model \`${name}\` is a ${route.kind} model; call ${KIND_ENDPOINTS[route.kind]} with it.`, code: 'wrong_model_kind', param: 'model' },
+        ctx,
+      );
       return undefined;
     }
     return route;
   }
 
-  /** Synchronous when the byte length decides; counts tokens (on a worker thread) only when it cannot. */
-  private checkLimits(body: Record<string, unknown>, route: Route, endpoint: GenerationEndpoint<unknown, unknown>): RequestError | undefined | Promise<RequestError | undefined> {
-    // Limits are the provider model's: the first target's (failover targets of one model share them).
-    const model = route.targets[0].model;
-    const maxOut = model.maxOutputTokens;
-    if (maxOut !== null) {
-      for (const param of endpoint.outputParams) {
-        const asked = body[param];
-        if (typeof asked === 'number' && asked > maxOut) return { message: `${param} is ${asked}, more than this model allows (${maxOut}).`, code: 'max_tokens_exceeded', param };
+  /**
+   * The model's limits: a larger output ask than maxOutputTokens is refused, an absent one gets the
+   * cap; an input over maxInputTokens is refused with its exact count (002's input_limit_exceeded).
+   * Synchronous when the byte length decides; counts tokens (on a worker thread) only when it cannot.
+   */
+  private checkLimits(
+    body: Record<string, unknown>,
+    route: Route,
+    endpoint: GenerationEndpoint<unknown, unknown>,
+    fillField: string | undefined,
+  ): RequestError | undefined | Promise<RequestError | undefined> {
+    const { maxOutputTokens: maxOut, maxInputTokens: maxIn } = route.limits;
+    const fields = endpoint.parameterFields;
+    if (maxOut !== null && fillField !== undefined) {
+      const asked = askedOutput(body, fields);
+      if (asked === undefined) body[fillField] = maxOut;
+      else if (typeof asked[1] === 'number' && asked[1] > maxOut) {
+        return { message: `${asked[0]} is ${asked[1]}, more than this model allows (${maxOut}).`, code: 'max_tokens_exceeded', param: asked[0], details: { model: route.name, limit: maxOut, requested: asked[1] } };
       }
     }
-    const maxIn = model.maxInputTokens;
     if (maxIn === null) return undefined;
-    const parts = endpoint.promptText(body);
-    if (InputLimit.fitsByBytes(parts, maxIn)) return undefined;
-    return this.tokenCounter.countOver(parts, maxIn).then((tokens) =>
+    const measured = InputLimit.measureOver(endpoint.promptText(body), maxIn, this.tokenCounter);
+    if (measured === undefined) return undefined;
+    return measured.then((tokens) =>
       tokens === undefined
         ? undefined
-        : { message: `This model's maximum input length is ${maxIn} tokens; the ${endpoint.promptParam} have at least ${tokens}.`, code: 'context_length_exceeded', param: endpoint.promptParam },
+        : {
+            message: `Input token limit exceeded: the ${endpoint.promptParam} have ${tokens} tokens, this model accepts at most ${maxIn}.`,
+            code: 'input_limit_exceeded',
+            param: endpoint.promptParam,
+            details: { model: route.name, limit: maxIn, measured: tokens },
+          },
     );
   }
 

@@ -40,7 +40,7 @@ export class MessagesEndpoint {
       validate: validator.messages,
       decode: chatRequestFromAnthropic,
       isStream: (body) => body.stream === true,
-      outputParams: ['max_tokens'],
+      parameterFields: { fields: { temperature: 'temperature', top_p: 'top_p', top_k: 'top_k', stop: 'stop_sequences' }, outputFields: ['max_tokens'], stopAsArray: true },
       promptText: anthropicPromptText,
       promptParam: 'messages',
       encodeWhole: (res, ctx) => anthropicMessageFromCanonical(res, { fallbackId: anthropicMessageId(ctx.requestId), model: ctx.model }),

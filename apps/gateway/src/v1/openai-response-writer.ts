@@ -36,7 +36,8 @@ export const openAIResponseWriter: ClientFormatWriter = {
   writeRequestError(res: ServerResponse, status: number, error: RequestError, ctx: AnswerContext, extraHeaders: OutgoingHttpHeaders = {}): void {
     // An unknown model is invalid_request_error in OpenAI's own answers, whatever the status.
     const type = error.code === 'model_not_found' ? 'invalid_request_error' : openAIErrorType(status);
-    writeJson(res, status, { error: { message: error.message, type, param: error.param ?? null, code: error.code } }, answerHeaders(ctx, extraHeaders));
+    const body = { error: { message: error.message, type, param: error.param ?? null, code: error.code, ...(error.details ? { details: error.details } : {}) } };
+    writeJson(res, status, body, answerHeaders(ctx, extraHeaders));
   },
 };
 

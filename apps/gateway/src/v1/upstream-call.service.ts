@@ -117,7 +117,7 @@ export class UpstreamCallService {
     }
     const callTarget: CallTarget = {
       ...(target.connection.baseUrl ? { baseUrl: target.connection.baseUrl } : {}),
-      upstreamModel: target.model.upstreamModel,
+      upstreamModel: target.upstreamModel,
       settings: target.connection.settings ?? {},
       // A vault of the previous version sends no `secrets`, only the key.
       secrets: target.connection.secrets ?? (target.connection.apiKey ? { apiKey: target.connection.apiKey } : {}),

@@ -79,17 +79,20 @@ export class V1Routes {
     return principal;
   }
 
-  /** The models this key may call and that a loaded adapter can serve: the same resolution a call makes. */
+  /**
+   * The active provider models this key may call and that a loaded adapter can serve: the same
+   * resolution a call makes. `slug/model` names, rewrites and `name:params` forms are not listed
+   * (they address models without naming them in the registry).
+   */
   private callableModels(principal: Principal): ProviderModelView[] {
     const seen = new Set<string>();
     const out: ProviderModelView[] = [];
     for (const m of this.readModel.modelsFor(principal)) {
       if (seen.has(m.name)) continue;
       const route = this.readModel.route(principal, m.name);
-      const target = route?.targets[0];
-      if (!target || !this.adapters.getV2(target.connection.adapter)) continue;
+      if (!route?.model || !route.targets.some((t) => this.adapters.getV2(t.connection.adapter))) continue;
       seen.add(m.name);
-      out.push(target.model);
+      out.push(route.model);
     }
     return out;
   }

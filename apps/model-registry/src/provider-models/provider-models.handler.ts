@@ -1,6 +1,6 @@
 import { Controller } from '@nestjs/common';
 import { Payload } from '@nestjs/microservices';
-import { CreateProviderModelDto, QUEUE_GROUPS, type CommandResponse, type ListInput } from '#libs/contracts';
+import { CreateProviderModelDto, QUEUE_GROUPS, UpdateProviderModelDto, type CommandResponse, type ListInput } from '#libs/contracts';
 import { checkedEnvelope, CommandHandler, idOf, validInput } from '#libs/bus';
 import { pageRequest } from '../common/page-request.js';
 import { ProviderModelsService } from './provider-models.service.js';
@@ -27,6 +27,14 @@ export class ProviderModelsHandler {
   async get(@Payload() payload: unknown): Promise<CommandResponse<'registry.v1.provider-models.get'>> {
     const command = checkedEnvelope(payload);
     return this.providerModels.get(command.scope, idOf(command.input));
+  }
+
+  @CommandHandler('registry.v1.provider-models.update', QUEUE_GROUPS.registry)
+  async update(@Payload() payload: unknown): Promise<CommandResponse<'registry.v1.provider-models.update'>> {
+    const command = checkedEnvelope(payload);
+    const id = idOf(command.input);
+    const patch = await validInput(UpdateProviderModelDto, (command.input as { patch?: unknown }).patch);
+    return this.providerModels.update({ ...command, input: { id, patch } });
   }
 
   @CommandHandler('registry.v1.provider-models.delete', QUEUE_GROUPS.registry)
