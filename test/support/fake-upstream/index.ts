@@ -16,3 +16,5 @@ export { startFakeAnthropic, type FakeAnthropic, type StartFakeAnthropicOptions 
 export * from './anthropic-behaviour.js';
 export * from './anthropic-wire.js';
 export * from './anthropic-replay.js';
+export { fakeGeminiVector, startFakeGemini, type FakeGemini, type StartFakeGeminiOptions } from './fake-gemini.js';
+export * from './gemini-behaviour.js';
