@@ -56,7 +56,11 @@ const FLAVOURS: Flavour[] = [
 let seq = 0;
 
 /** A connection of the flavour, a chat and an embedding model on it (priced), and a client key. */
-async function routeGemini(product: Product, flavour: Flavour, fake: FakeGemini): Promise<RoutedModel & { embeddingModel: string; upstreamEmbeddingModel: string }> {
+async function routeGemini(
+  product: Product,
+  flavour: Flavour,
+  fake: FakeGemini,
+): Promise<RoutedModel & { embeddingModel: string; upstreamEmbeddingModel: string; pricedModel: string; upstreamPricedModel: string }> {
   const n = ++seq;
   const connection = await adminCall<{ id: string }>(product, 'POST', '/admin/connections', { name: `gemini-${n}-${Date.now()}`, adapter: flavour.adapter, ...flavour.connection(fake) });
   const upstreamModel = `gemini-2.5-flash-e2e${n}`;
@@ -64,8 +68,22 @@ async function routeGemini(product: Product, flavour: Flavour, fake: FakeGemini)
   await adminCall(product, 'POST', '/admin/provider-models', { name: `team-gemini-${n}`, connectionId: connection.id, upstreamModel });
   await adminCall(product, 'POST', '/admin/provider-models', { name: `team-embed-${n}`, connectionId: connection.id, upstreamModel: upstreamEmbeddingModel, kind: 'embedding' });
   await adminCall(product, 'POST', '/admin/model-definitions', { name: `def-gemini-${n}-${Date.now()}`, matchPattern: `^${upstreamModel}$`, prices: PRICES, effectiveFrom: '2024-01-01T00:00:00Z' });
+  // A priced model of its own, so its cost-report group holds only the pricing test's call; set up
+  // now, so metering knows its definition long before that call (it learns of it by a change event).
+  const upstreamPricedModel = `gemini-priced-${flavour.adapter}-${n}-${Date.now()}`;
+  await adminCall(product, 'POST', '/admin/provider-models', { name: `team-gemini-priced-${n}`, connectionId: connection.id, upstreamModel: upstreamPricedModel });
+  await adminCall(product, 'POST', '/admin/model-definitions', { name: `def-${upstreamPricedModel}`, matchPattern: `^${upstreamPricedModel}$`, prices: PRICES, effectiveFrom: '2024-01-01T00:00:00Z' });
   const key = await adminCall<{ key: string }>(product, 'POST', '/admin/gateway-keys', { name: `gemini-client-${n}` });
-  return { clientKey: key.key, connectionId: connection.id, modelName: `team-gemini-${n}`, upstreamModel, embeddingModel: `team-embed-${n}`, upstreamEmbeddingModel };
+  return {
+    clientKey: key.key,
+    connectionId: connection.id,
+    modelName: `team-gemini-${n}`,
+    upstreamModel,
+    embeddingModel: `team-embed-${n}`,
+    upstreamEmbeddingModel,
+    pricedModel: `team-gemini-priced-${n}`,
+    upstreamPricedModel,
+  };
 }
 
 async function failure(p: Promise<unknown>): Promise<InstanceType<typeof OpenAI.APIError>> {
@@ -244,18 +262,32 @@ describe.each(FLAVOURS)('the $adapter adapter through /v1', (flavour) => {
     if (flavour.adapter === 'vertex-ai') expect(floats.usage.prompt_tokens).toBe(2);
   });
 
-  it('prices each call from its usageMetadata: uncached, cached and thought tokens at their own prices', async () => {
+  it('prices a call from its usageMetadata: uncached, cached and thought tokens each at its own price', async () => {
+    const { pricedModel: modelName, upstreamPricedModel: upstreamModel } = route;
     fake.enqueue({ kind: 'content', text: 'priced', usage: { promptTokens: 1000, cachedTokens: 400, candidatesTokens: 100, thoughtsTokens: 50 } });
-    await openai.chat.completions.create({ model: route.modelName, messages: [{ role: 'user', content: 'price me' }] });
-    const report = await waitForCostReport(product, (r) => r.groups.some((g) => g.key === route.upstreamModel && g.inputTokens >= 1000));
-    const group = report.groups.find((g) => g.key === route.upstreamModel)!;
-    // The earlier calls of this file are in the group too; this call's part is checked through the totals.
-    expect(group.unpricedRequests).toBe(0);
-    const costOfThisCall = 600 * 0.0000003 + 400 * 0.00000003 + 100 * 0.0000025 + 50 * 0.0000025;
-    expect(Number(group.cost)).toBeGreaterThanOrEqual(costOfThisCall - 1e-12);
+    await openai.chat.completions.create({ model: modelName, messages: [{ role: 'user', content: 'price me' }] });
+    const report = await waitForCostReport(product, (r) => r.groups.some((g) => g.key === upstreamModel));
+    const group = report.groups.find((g) => g.key === upstreamModel)!;
+    expect(group).toMatchObject({ requests: 1, inputTokens: 1000, outputTokens: 150, unpricedRequests: 0 });
+    // 600 uncached x 0.0000003 + 400 cached x 0.00000003 + 100 text x 0.0000025 + 50 thought x 0.0000025 = 0.000567
+    expect(group.cost).toBe('0.000567');
   });
 
   if (flavour.adapter === 'vertex-ai') {
+    it('refuses a key file that is not a service account’s with 400 naming the field, and never shows the stored key', async () => {
+      const post = (body: unknown) =>
+        fetch(`${product.url}/admin/connections`, { method: 'POST', headers: { authorization: `Bearer ${product.adminKey}`, 'content-type': 'application/json' }, body: JSON.stringify(body) });
+      const refused = await post({ name: `vertex-bad-${Date.now()}`, adapter: 'vertex-ai', settings: { project: 'acme-e2e-1', serviceAccountJson: '{"type":"authorized_user","client_id":"x"}' } });
+      expect(refused.status).toBe(400);
+      expect(await refused.json()).toMatchObject({
+        error: { code: 'validation_failed', details: [{ field: 'settings.serviceAccountJson', messages: ['must be a key of type service_account (got "authorized_user")'] }] },
+      });
+      const listed = await fetch(`${product.url}/admin/connections?limit=200`, { headers: { authorization: `Bearer ${product.adminKey}` } });
+      const text = await listed.text();
+      expect(text).toContain(route.connectionId);
+      expect(text).not.toContain('PRIVATE KEY');
+    });
+
     it('fetched one OAuth token for all of these calls', () => {
       expect(fake.tokenFetches).toBe(1);
     });
