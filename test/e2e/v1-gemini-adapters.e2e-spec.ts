@@ -273,6 +273,22 @@ describe.each(FLAVOURS)('the $adapter adapter through /v1', (flavour) => {
     expect(group.cost).toBe('0.000567');
   });
 
+  it('tests the connection with a one-line prompt: ok with the text and the latency', async () => {
+    fake.enqueue({ kind: 'content', text: 'Yes, reachable.' });
+    const result = await adminCall<{ ok: boolean; text?: string; latencyMs: number; status: string }>(product, 'POST', `/admin/connections/${route.connectionId}/test`, { model: route.upstreamModel });
+    expect(result).toEqual({ ok: true, text: 'Yes, reachable.', latencyMs: expect.any(Number), status: 'active' });
+    expect(lastCall().path).toBe(flavour.path(route.upstreamModel, 'generateContent'));
+  });
+
+  if (flavour.adapter === 'google-ai-studio') {
+    it('answers a connection test with a key Google refuses as ok: false, errorKind auth, with Google’s message', async () => {
+      const created = await adminCall<{ id: string }>(product, 'POST', '/admin/connections', { name: `studio-bad-key-${Date.now()}`, adapter: 'google-ai-studio', baseUrl: fake.url, apiKey: 'AIza-wrong-key' });
+      const result = await adminCall<{ ok: boolean; errorKind?: string; message?: string; status: string }>(product, 'POST', `/admin/connections/${created.id}/test`, { model: route.upstreamModel });
+      expect(result).toMatchObject({ ok: false, errorKind: 'auth', message: expect.stringContaining('API key not valid'), status: 'error' });
+      expect(JSON.stringify(result)).not.toContain('AIza-wrong-key');
+    });
+  }
+
   if (flavour.adapter === 'vertex-ai') {
     it('refuses a key file that is not a service account’s with 400 naming the field, and never shows the stored key', async () => {
       const post = (body: unknown) =>
@@ -286,6 +302,22 @@ describe.each(FLAVOURS)('the $adapter adapter through /v1', (flavour) => {
       const text = await listed.text();
       expect(text).toContain(route.connectionId);
       expect(text).not.toContain('PRIVATE KEY');
+    });
+
+    it('answers a service account whose grant Google refuses as auth: the connection test and a call', async () => {
+      const otherKey = generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
+      const revoked = JSON.stringify({ ...JSON.parse(serviceAccountJson(fake, 'revoked@acme-e2e-1.iam.gserviceaccount.com')), private_key: otherKey });
+      const created = await adminCall<{ id: string }>(product, 'POST', '/admin/connections', { name: `vertex-revoked-${Date.now()}`, adapter: 'vertex-ai', baseUrl: fake.url, settings: { serviceAccountJson: revoked } });
+      const result = await adminCall<{ ok: boolean; errorKind?: string; message?: string; status: string }>(product, 'POST', `/admin/connections/${created.id}/test`, { model: 'gemini-2.5-flash' });
+      expect(result).toMatchObject({ ok: false, errorKind: 'auth', message: expect.stringContaining('invalid_grant'), status: 'error' });
+      expect(JSON.stringify(result)).not.toContain('PRIVATE KEY');
+      await adminCall(product, 'POST', '/admin/provider-models', { name: 'team-gemini-revoked', connectionId: created.id, upstreamModel: 'gemini-revoked' });
+      await waitUntilRoutable(product, { ...route, modelName: 'team-gemini-revoked' });
+      const err = await failure(openai.chat.completions.create({ model: 'team-gemini-revoked', messages: [{ role: 'user', content: 'hi' }] }));
+      expect(err.message).toContain('OAuth token was refused');
+      expect(err.status).not.toBe(401);
+      expect(err.headers?.get('x-should-retry')).toBe('false');
+      expect(calls().filter((r) => r.path.includes('gemini-revoked'))).toEqual([]);
     });
 
     it('fetched one OAuth token for all of these calls', () => {

@@ -168,7 +168,8 @@ describe('fake Gemini upstream, read by the official @google/genai client', () =
       expect(res.status).toBe(401);
       expect(await res.json()).toMatchObject({ error: { code: 401, status: 'UNAUTHENTICATED' } });
       const other = generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
-      await expect(fetchTokenWithGoogleAuth({ ...serviceAccount(), private_key: other })).rejects.toThrow(/invalid_grant/);
+      // google-auth-library's error for the refused grant, in the taxonomy: auth.
+      await expect(fetchTokenWithGoogleAuth({ ...serviceAccount(), private_key: other })).rejects.toMatchObject({ error: { kind: 'auth', message: expect.stringContaining('invalid_grant') } });
     });
   });
 });

@@ -1,5 +1,5 @@
 import { JWT } from 'google-auth-library';
-import { isRecord } from '#libs/adapter-sdk';
+import { AdapterCallError, adapterError, isRecord } from '#libs/adapter-sdk';
 
 /** The OAuth scope Vertex AI takes (https://cloud.google.com/vertex-ai/docs/authentication). */
 export const CLOUD_PLATFORM_SCOPE = 'https://www.googleapis.com/auth/cloud-platform';
@@ -72,10 +72,30 @@ export const fetchTokenWithGoogleAuth: TokenFetcher = async (key) => {
       },
     });
   }
-  const { access_token: token, expiry_date: expiresAt } = await client.authorize();
-  if (!token) throw new Error('the token endpoint answered no access_token');
+  let credentials;
+  try {
+    credentials = await client.authorize();
+  } catch (err) {
+    throw tokenFailure(err);
+  }
+  const { access_token: token, expiry_date: expiresAt } = credentials;
+  if (!token) throw new AdapterCallError(adapterError('upstream_error', 'the OAuth token endpoint answered no access_token'));
   return { token, expiresAt: expiresAt ?? Date.now() + 3600_000 };
 };
+
+/**
+ * A failed token fetch in the taxonomy: the endpoint refusing the grant (4xx: a revoked key, a
+ * deleted account, a bad signature) is auth, the operator's to fix; anything else (no answer, 5xx)
+ * may pass.
+ */
+export function tokenFailure(err: unknown): AdapterCallError {
+  const status = (err as { response?: { status?: unknown } } | undefined)?.response?.status;
+  const detail = err instanceof Error ? err.message : String(err);
+  if (typeof status === 'number' && status >= 400 && status < 500) {
+    return new AdapterCallError(adapterError('auth', `the service account's OAuth token was refused: ${detail}`, { status }));
+  }
+  return new AdapterCallError(adapterError('upstream_error', `the service account's OAuth token could not be fetched: ${detail}`));
+}
 
 interface Entry {
   token?: AccessToken;
@@ -122,7 +142,7 @@ export class VertexTokenCache {
   private async refresh(entry: Entry, serviceAccountJson: string): Promise<AccessToken> {
     try {
       const parsed = parseServiceAccountKey(serviceAccountJson);
-      if ('problem' in parsed) throw new Error(`the service-account key ${parsed.problem}`);
+      if ('problem' in parsed) throw new AdapterCallError(adapterError('auth', `the service-account key ${parsed.problem}`));
       const fetchedAt = this.now();
       const token = await this.fetchToken(parsed.key);
       entry.token = token;
