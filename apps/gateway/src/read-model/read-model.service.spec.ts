@@ -51,6 +51,7 @@ function providerModel(overrides: Partial<ProviderModelView> = {}): ProviderMode
     defaultParameters: {},
     createdAt: '',
     updatedAt: '',
+    lastUsedAt: null,
     ...overrides,
   };
 }
