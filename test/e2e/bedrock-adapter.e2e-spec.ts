@@ -5,6 +5,8 @@ import { adminCall, waitForCostReport } from '../support/e2e/admin-setup.js';
 import { startProduct, type Product } from '../support/e2e/product.js';
 
 const CLAUDE = 'anthropic.claude-3-5-haiku-20241022-v1:0';
+/** Priced, and called by the pricing test only, so its cost group holds exactly that test's calls. */
+const PRICED = 'anthropic.claude-3-haiku-20240307-v1:0';
 const TITAN = 'amazon.titan-embed-text-v2:0';
 const COHERE = 'cohere.embed-english-v3';
 /** A 1x1 PNG. */
@@ -49,6 +51,7 @@ describe('a Bedrock connection through /v1', () => {
     });
     for (const [name, upstreamModel, kind] of [
       ['team-bedrock-claude', CLAUDE, 'chat'],
+      ['team-bedrock-priced', PRICED, 'chat'],
       ['team-titan', TITAN, 'embedding'],
       ['team-cohere', COHERE, 'embedding'],
     ] as const) {
@@ -56,7 +59,7 @@ describe('a Bedrock connection through /v1', () => {
     }
     await adminCall(product, 'POST', '/admin/model-definitions', {
       name: `bedrock-haiku-${Date.now()}`,
-      matchPattern: `^${CLAUDE.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`,
+      matchPattern: `^${PRICED.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`,
       prices: { input: '0.0000008', output: '0.000004', cache_read: '0.00000008', cache_write: '0.000001' },
       effectiveFrom: '2024-01-01T00:00:00Z',
     });
@@ -67,7 +70,7 @@ describe('a Bedrock connection through /v1', () => {
     const deadline = Date.now() + 3000;
     for (;;) {
       const models = await openai.models.list();
-      if (['team-bedrock-claude', 'team-titan', 'team-cohere'].every((m) => models.data.some((d) => d.id === m))) break;
+      if (['team-bedrock-claude', 'team-bedrock-priced', 'team-titan', 'team-cohere'].every((m) => models.data.some((d) => d.id === m))) break;
       if (Date.now() > deadline) throw new Error('the Bedrock models never became routable');
       await new Promise((r) => setTimeout(r, 25));
     }
@@ -78,11 +81,16 @@ describe('a Bedrock connection through /v1', () => {
     await fake?.close();
   }, 60_000);
 
-  beforeEach(() => fake.reset());
+  /** Signatures the fake is meant to refuse (a connection with a wrong secret). */
+  let meantRefusals = 0;
+  beforeEach(() => {
+    fake.reset();
+    meantRefusals = 0;
+  });
 
   afterEach(() => {
-    // Every request the gateway sent was signed so that the fake's recomputed signature matched.
-    expect(fake.refusedSignatures).toBe(0);
+    // Every other request the gateway sent was signed so that the fake's recomputed signature matched.
+    expect(fake.refusedSignatures).toBe(meantRefusals);
   });
 
   describe('the typed connection', () => {
@@ -111,6 +119,26 @@ describe('a Bedrock connection through /v1', () => {
   });
 
   describe('openai client', () => {
+    it('answers a connection whose secret AWS refuses as the operator’s problem (502 upstream_auth_failed), never as a bad gateway key', async () => {
+      const wrong = await adminCall<ConnectionBody>(product, 'POST', '/admin/connections', {
+        name: `bedrock-wrong-${Date.now()}`,
+        adapter: 'bedrock',
+        baseUrl: fake.url,
+        settings: { region: 'eu-central-1', accessKeyId: TEST_AWS_CREDENTIALS.accessKeyId, secretAccessKey: 'not-the-secret-key' },
+      });
+      await adminCall(product, 'POST', '/admin/provider-models', { name: 'team-bedrock-wrong', connectionId: wrong.id, upstreamModel: CLAUDE });
+      meantRefusals = 1;
+      const deadline = Date.now() + 3000;
+      let err: InstanceType<typeof OpenAI.APIError>;
+      do {
+        err = (await openai.chat.completions.create({ model: 'team-bedrock-wrong', messages: [{ role: 'user', content: 'hi' }] }).catch((e: unknown) => e)) as InstanceType<typeof OpenAI.APIError>;
+      } while (err.status === 404 && Date.now() < deadline && (await new Promise((r) => setTimeout(r, 25))) === undefined);
+      expect(err.status).toBe(502);
+      expect(err.code).toBe('upstream_auth_failed');
+      expect(err.message).toContain('The request signature we calculated does not match');
+      expect(fake.refusedSignatures).toBe(1);
+    });
+
     it('chats through Converse, the request signed for bedrock in the region, the system prompt and settings translated', async () => {
       fake.enqueue({ kind: 'answer', text: 'Bonjour from Bedrock', usage: { inputTokens: 21, outputTokens: 4 } });
       const { data, response } = await openai.chat.completions
@@ -289,17 +317,15 @@ describe('a Bedrock connection through /v1', () => {
   it('prices the calls from Bedrock’s usage, cache reads and writes each at their price', async () => {
     const usage = { inputTokens: 1000, outputTokens: 200, cacheReadInputTokens: 500, cacheWriteInputTokens: 100 };
     fake.enqueue({ kind: 'answer', text: 'priced', usage }, { kind: 'answer', text: 'priced', usage });
-    const before = await adminCall<{ groups: { key: string; requests: number; cost: string; inputTokens: number }[] }>(product, 'GET', '/admin/usage/costs?groupBy=model');
-    const was = before.groups.find((g) => g.key === CLAUDE);
-    await openai.chat.completions.create({ model: 'team-bedrock-claude', messages: [{ role: 'user', content: 'price me' }] });
-    const stream = await openai.chat.completions.create({ model: 'team-bedrock-claude', messages: [{ role: 'user', content: 'price me' }], stream: true });
+    await openai.chat.completions.create({ model: 'team-bedrock-priced', messages: [{ role: 'user', content: 'price me' }] });
+    const stream = await openai.chat.completions.create({ model: 'team-bedrock-priced', messages: [{ role: 'user', content: 'price me' }], stream: true });
     for await (const _ of stream) {
       // drain
     }
-    const report = await waitForCostReport(product, (r) => (r.groups.find((g) => g.key === CLAUDE)?.requests ?? 0) >= (was?.requests ?? 0) + 2);
-    const group = report.groups.find((g) => g.key === CLAUDE)!;
+    const report = await waitForCostReport(product, (r) => (r.groups.find((g) => g.key === PRICED)?.requests ?? 0) >= 2);
+    const group = report.groups.find((g) => g.key === PRICED)!;
+    expect(group).toMatchObject({ requests: 2, inputTokens: 2 * 1600, outputTokens: 2 * 200, unpricedRequests: 0 });
     // Per call: 1000 x 0.0000008 + 500 read x 0.00000008 + 100 written x 0.000001 + 200 out x 0.000004 = 0.00174.
-    expect(Number(group.cost) - Number(was?.cost ?? 0)).toBeCloseTo(2 * 0.00174, 12);
-    expect(group.inputTokens - (was?.inputTokens ?? 0)).toBe(2 * 1600);
+    expect(group.cost).toBe('0.00348');
   });
 });

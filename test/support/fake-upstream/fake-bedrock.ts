@@ -30,7 +30,7 @@ export interface FakeBedrock extends FakeUpstream<FakeBedrockBehaviour> {
   /** The endpoint, e.g. http://127.0.0.1:41234 (the SDK's `endpoint`, a connection's baseUrl). */
   readonly url: string;
   readonly region: string;
-  /** Requests refused for their signature so far. */
+  /** Requests refused for their signature since start or the last reset(). */
   readonly refusedSignatures: number;
 }
 
@@ -58,6 +58,11 @@ class FakeBedrockServer extends FakeUpstreamServer<FakeBedrockBehaviour> impleme
     this.region = options.region ?? 'us-east-1';
     this.credentials = options.credentials ?? { ...TEST_AWS_CREDENTIALS };
     this.signer = new SignatureV4({ credentials: this.credentials, region: this.region, service: 'bedrock', sha256: NodeSha256, uriEscapePath: true });
+  }
+
+  override reset(): void {
+    super.reset();
+    this.refusedSignatures = 0;
   }
 
   protected sendInternalError(res: ServerResponse, err: unknown): void {
