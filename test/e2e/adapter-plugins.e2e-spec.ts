@@ -53,7 +53,7 @@ describe('adapter plugins', () => {
     expect(answer.body).toMatchObject({ name: 'acme-prod', adapter: 'acme', baseUrl: fake.url, apiKeyMasked: '••••0001' });
   });
 
-  it.each(['bedrock', 'vertex-ai', 'fixture-v2'])('refuses a connection of adapter %s, which nothing loaded, with 400 validation_failed naming adapter and the loaded adapters', async (adapter) => {
+  it.each(['watsonx', 'vertex-ai', 'fixture-v2'])('refuses a connection of adapter %s, which nothing loaded, with 400 validation_failed naming adapter and the loaded adapters', async (adapter) => {
     const name = `not-loaded-${adapter}`;
     const answer = await createConnection(product, { name, adapter, baseUrl: 'https://llm.example.com/v1', apiKey: 'sk-whatever-0001' });
     expect(answer.status).toBe(400);
