@@ -118,6 +118,27 @@ describe('a Bedrock connection through /v1', () => {
     });
   });
 
+  describe('the connection test', () => {
+    it('answers a one-line prompt through Converse with its text and latency; a wrong secret is an auth failure and marks the connection', async () => {
+      fake.enqueue({ kind: 'answer', text: 'pong' });
+      const ok = await adminCall<{ ok: boolean; text?: string; latencyMs: number; status: string }>(product, 'POST', `/admin/connections/${connection.id}/test`, { model: CLAUDE });
+      expect(ok).toMatchObject({ ok: true, text: 'pong', status: 'active' });
+      expect(ok.latencyMs).toBeGreaterThanOrEqual(0);
+      expect(fake.requests[0]!.path).toBe(`/model/${encodeURIComponent(CLAUDE)}/converse`);
+
+      const wrong = await adminCall<ConnectionBody>(product, 'POST', '/admin/connections', {
+        name: `bedrock-test-wrong-${Date.now()}`,
+        adapter: 'bedrock',
+        baseUrl: fake.url,
+        settings: { region: 'eu-central-1', accessKeyId: TEST_AWS_CREDENTIALS.accessKeyId, secretAccessKey: 'wrong-secret-for-the-test' },
+      });
+      meantRefusals = 1;
+      const failed = await adminCall<{ ok: boolean; errorKind?: string; message?: string; status: string }>(product, 'POST', `/admin/connections/${wrong.id}/test`, { model: CLAUDE });
+      expect(failed).toMatchObject({ ok: false, errorKind: 'auth', status: 'error' });
+      expect(failed.message).toContain('signature');
+    });
+  });
+
   describe('openai client', () => {
     it('answers a connection whose secret AWS refuses as the operator’s problem (502 upstream_auth_failed), never as a bad gateway key', async () => {
       const wrong = await adminCall<ConnectionBody>(product, 'POST', '/admin/connections', {
