@@ -1,7 +1,9 @@
 import {
   adapterError,
+  finishReasonFromAnthropic,
   isRecord,
   jsonOrUndefined,
+  parseToolInput,
   tokenCount,
   WarningSink,
   type AssistantContentPart,
@@ -56,18 +58,6 @@ function contentBlocks(parts: ReadonlyArray<TextPart | ImagePart>, sink: Warning
   return out;
 }
 
-function toolInput(input: string, sink: WarningSink): Record<string, unknown> {
-  if (input.trim() === '') return {};
-  try {
-    const v: unknown = JSON.parse(input);
-    if (isRecord(v)) return v;
-  } catch {
-    // below
-  }
-  sink.other('a tool call whose arguments are not a JSON object was sent with empty input');
-  return {};
-}
-
 function assistantBlocks(parts: readonly AssistantContentPart[], sink: WarningSink): Block[] {
   const out: Block[] = [];
   for (const p of parts) {
@@ -84,7 +74,7 @@ function assistantBlocks(parts: readonly AssistantContentPart[], sink: WarningSi
         out.push({ reasoningContent: { redactedContent: p.data } });
         break;
       case 'tool-call':
-        out.push({ toolUse: { toolUseId: p.toolCallId, name: p.toolName, input: toolInput(p.input, sink) } });
+        out.push({ toolUse: { toolUseId: p.toolCallId, name: p.toolName, input: parseToolInput(p.input, sink) } });
         break;
     }
   }
@@ -202,23 +192,12 @@ export function canonicalUsageFromBedrock(u: unknown): CanonicalUsage | undefine
   return { input: { total: noCache + cacheRead + cacheWrite, noCache, cacheRead, cacheWrite }, output: { total: output, text: output, reasoning: 0 }, extra: {} };
 }
 
-/** https://docs.aws.amazon.com/bedrock/latest/APIReference/API_runtime_Converse.html#API_runtime_Converse_ResponseSyntax (stopReason). */
+/**
+ * https://docs.aws.amazon.com/bedrock/latest/APIReference/API_runtime_Converse.html#API_runtime_Converse_ResponseSyntax
+ * (stopReason): Anthropic's stop reasons, plus Bedrock's guardrail ones.
+ */
 export function finishReasonFromBedrock(raw: string): FinishReason {
-  switch (raw) {
-    case 'end_turn':
-    case 'stop_sequence':
-      return 'stop';
-    case 'max_tokens':
-    case 'model_context_window_exceeded':
-      return 'length';
-    case 'tool_use':
-      return 'tool-calls';
-    case 'guardrail_intervened':
-    case 'content_filtered':
-      return 'content-filter';
-    default:
-      return 'other';
-  }
+  return raw === 'guardrail_intervened' || raw === 'content_filtered' ? 'content-filter' : finishReasonFromAnthropic(raw);
 }
 
 function assistantContent(content: unknown): AssistantContentPart[] {
