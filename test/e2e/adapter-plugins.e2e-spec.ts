@@ -53,13 +53,13 @@ describe('adapter plugins', () => {
     expect(answer.body).toMatchObject({ name: 'acme-prod', adapter: 'acme', baseUrl: fake.url, apiKeyMasked: '••••0001' });
   });
 
-  it.each(['bedrock', 'vertex-ai', 'fixture-v2'])('refuses a connection of adapter %s, which nothing loaded, with 400 validation_failed naming adapter and the loaded adapters', async (adapter) => {
+  it.each(['watsonx', 'vertex-ai', 'fixture-v2'])('refuses a connection of adapter %s, which nothing loaded, with 400 validation_failed naming adapter and the loaded adapters', async (adapter) => {
     const name = `not-loaded-${adapter}`;
     const answer = await createConnection(product, { name, adapter, baseUrl: 'https://llm.example.com/v1', apiKey: 'sk-whatever-0001' });
     expect(answer.status).toBe(400);
     expect(answer.body.error).toMatchObject({
       code: 'validation_failed',
-      details: [{ field: 'adapter', messages: [`adapter ${adapter} is not loaded by this gateway; loaded adapters: openai-compatible, openai, anthropic, acme`] }],
+      details: [{ field: 'adapter', messages: [`adapter ${adapter} is not loaded by this gateway; loaded adapters: openai-compatible, openai, anthropic, bedrock, acme`] }],
     });
     expect(await connectionNames(product)).not.toContain(name);
   });
