@@ -59,7 +59,7 @@ describe('adapter plugins', () => {
     expect(answer.status).toBe(400);
     expect(answer.body.error).toMatchObject({
       code: 'validation_failed',
-      details: [{ field: 'adapter', messages: [`adapter ${adapter} is not loaded by this gateway; loaded adapters: openai-compatible, openai, anthropic, acme`] }],
+      details: [{ field: 'adapter', messages: [`adapter ${adapter} is not loaded by this gateway; loaded adapters: openai-compatible, openai, anthropic, azure-openai, acme`] }],
     });
     expect(await connectionNames(product)).not.toContain(name);
   });

@@ -7,6 +7,7 @@ describe('built-in adapters', () => {
       ['openai-compatible', 'ok'],
       ['openai', 'ok'],
       ['anthropic', 'ok'],
+      ['azure-openai', 'ok'],
     ]);
     const registry = new AdapterRegistry();
     for (const a of builtInAdaptersV2) registry.register(a);

@@ -1,5 +1,6 @@
 import type { ProviderAdapter, ProviderAdapterV2 } from '#libs/adapter-sdk';
 import { anthropicAdapter } from './anthropic/anthropic.adapter.js';
+import { azureOpenAIAdapter } from './azure-openai/azure-openai.adapter.js';
 import { openAIAdapterV2, openAICompatibleAdapterV2 } from './openai-compatible/openai-compatible-v2.adapter.js';
 import { openAICompatibleAdapter } from './openai-compatible/openai-compatible.adapter.js';
 
@@ -17,7 +18,12 @@ export const builtInAdapters: readonly ProviderAdapter[] = [
 ];
 
 /** Contract v2 (AdapterRegistry.getV2): the same providers, plus those only v2 can express. */
-export const builtInAdaptersV2: readonly ProviderAdapterV2[] = [openAICompatibleAdapterV2, openAIAdapterV2, anthropicAdapter];
+export const builtInAdaptersV2: readonly ProviderAdapterV2[] = [
+  openAICompatibleAdapterV2,
+  openAIAdapterV2,
+  anthropicAdapter,
+  azureOpenAIAdapter,
+];
 
 /** What the loader reads: ids in both versions pair up (get() the v1, getV2() the v2). */
 export const adapters: readonly (ProviderAdapter | ProviderAdapterV2)[] = [...builtInAdaptersV2, ...builtInAdapters];

@@ -30,7 +30,7 @@ describe('checkConnectionFields', () => {
     const adapters = await loadAdapterRegistry(loadConfig({ ADAPTER_PLUGINS: './v1-plugin.mjs' }), { baseDir: PLUGINS });
     const err = refusal(() => checkConnectionFields(adapters, { adapter: 'vertex-ai', baseUrl: 'https://x.example', apiKey: 'k' }));
     expect(err.code).toBe('validation_failed');
-    expect(err.details).toEqual([{ field: 'adapter', messages: ['adapter vertex-ai is not loaded by this gateway; loaded adapters: openai-compatible, openai, anthropic, fixture-v1'] }]);
+    expect(err.details).toEqual([{ field: 'adapter', messages: ['adapter vertex-ai is not loaded by this gateway; loaded adapters: openai-compatible, openai, anthropic, azure-openai, fixture-v1'] }]);
   });
 
   it("fills in the adapter's declared default endpoint when none is given", async () => {

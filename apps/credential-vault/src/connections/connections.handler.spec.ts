@@ -138,7 +138,7 @@ describe('credential vault on the bus', () => {
     const err = await h.bus.request('vault.v1.connections.create', envelope(connection('bedrock-too-early', { adapter: 'bedrock' }))).catch((e: unknown) => e);
     expect(err).toMatchObject({
       code: 'validation_failed',
-      details: [{ field: 'adapter', messages: ['adapter bedrock is not loaded by this gateway; loaded adapters: openai-compatible, openai, anthropic'] }],
+      details: [{ field: 'adapter', messages: ['adapter bedrock is not loaded by this gateway; loaded adapters: openai-compatible, openai, anthropic, azure-openai'] }],
     });
     const page = await h.bus.request('vault.v1.connections.list', envelope({ limit: 200 }));
     expect(page.items.map((c) => c.name)).not.toContain('bedrock-too-early');
