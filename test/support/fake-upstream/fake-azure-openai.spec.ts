@@ -3,6 +3,8 @@ import OpenAI, { AzureOpenAI } from 'openai';
 import { azureFakeErrors } from './azure-wire.js';
 import { startFakeAzureOpenAI, type FakeAzureOpenAI } from './fake-openai.js';
 
+type ApiError = InstanceType<typeof OpenAI.APIError>;
+
 /**
  * The fake's Azure shapes are trusted only once the official `openai` package's AzureOpenAI client
  * accepts them: its URL forms, its api-key and Entra ID auth, Azure's filter results in answers and
@@ -69,19 +71,19 @@ describe('fake Azure OpenAI upstream, checked with the AzureOpenAI client', () =
     fake.enqueue(azureFakeErrors.rateLimited(6), azureFakeErrors.contentFilter('violence', 'high'));
     const limited = await client.chat.completions.create({ model: 'prod-4o', messages: [{ role: 'user', content: 'x' }] }).catch((e: unknown) => e);
     expect(limited).toBeInstanceOf(OpenAI.RateLimitError);
-    expect((limited as OpenAI.APIError).headers?.get('retry-after-ms')).toBe('6000');
-    expect((limited as OpenAI.APIError).code).toBe('429');
+    expect((limited as ApiError).headers?.get('retry-after-ms')).toBe('6000');
+    expect((limited as ApiError).code).toBe('429');
     const filtered = await client.chat.completions.create({ model: 'prod-4o', messages: [{ role: 'user', content: 'x' }] }).catch((e: unknown) => e);
     expect(filtered).toBeInstanceOf(OpenAI.BadRequestError);
-    expect((filtered as OpenAI.APIError).code).toBe('content_filter');
-    expect((filtered as OpenAI.APIError).error).toMatchObject({ innererror: { code: 'ResponsibleAIPolicyViolation', content_filter_result: { violence: { filtered: true, severity: 'high' } } } });
+    expect((filtered as ApiError).code).toBe('content_filter');
+    expect((filtered as ApiError).error).toMatchObject({ innererror: { code: 'ResponsibleAIPolicyViolation', content_filter_result: { violence: { filtered: true, severity: 'high' } } } });
   });
 
   it('refuses a wrong key, and accepts an Entra ID token instead of the key', async () => {
     const wrong = new AzureOpenAI({ endpoint: fake.url, apiKey: 'nope', apiVersion: '2024-10-21', maxRetries: 0 });
     const refused = await wrong.chat.completions.create({ model: 'prod-4o', messages: [{ role: 'user', content: 'x' }] }).catch((e: unknown) => e);
     expect(refused).toBeInstanceOf(OpenAI.AuthenticationError);
-    expect((refused as OpenAI.APIError).code).toBe('401');
+    expect((refused as ApiError).code).toBe('401');
     fake.expectBearerToken('entra-token-1');
     const entra = new AzureOpenAI({ endpoint: fake.url, azureADTokenProvider: async () => 'entra-token-1', apiVersion: '2024-10-21', maxRetries: 0 });
     await expect(entra.chat.completions.create({ model: 'prod-4o', messages: [{ role: 'user', content: 'x' }] })).resolves.toMatchObject({ object: 'chat.completion' });
