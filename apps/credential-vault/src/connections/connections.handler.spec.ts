@@ -129,6 +129,15 @@ describe('credential vault on the bus', () => {
     expect(page.items.map((c) => c.name)).not.toContain(name);
   });
 
+  it("refuses an adapter's other URL setting on a forbidden address too, naming settings.<name> (an Entra ID authority)", async () => {
+    const azure = { name: 'azure-metadata', adapter: 'azure-openai', baseUrl: 'https://res.openai.azure.com', settings: { apiVersion: '2024-10-21', tenantId: 't', clientId: 'c', clientSecret: 's', authorityUrl: 'http://169.254.169.254/' } };
+    const err = await h.bus.request('vault.v1.connections.create', envelope(azure)).catch((e: unknown) => e);
+    expect(err).toMatchObject({ code: 'validation_failed', details: [{ field: 'settings.authorityUrl', messages: [expect.stringContaining('cloud metadata address')] }] });
+    await expect(h.bus.request('vault.v1.connections.create', envelope({ ...azure, settings: { ...azure.settings, authorityUrl: 'https://login.microsoftonline.us' } }))).resolves.toMatchObject({
+      settings: { authorityUrl: 'https://login.microsoftonline.us' },
+    });
+  });
+
   it('creates a connection on a private address that UPSTREAM_ALLOWLIST lets through, and on a name (checked at connect time)', async () => {
     await expect(h.bus.request('vault.v1.connections.create', envelope(connection('vllm-private', { baseUrl: 'http://10.20.1.2:8000/v1' })))).resolves.toMatchObject({ baseUrl: 'http://10.20.1.2:8000/v1' });
     await expect(h.bus.request('vault.v1.connections.create', envelope(connection('ollama-local', { baseUrl: 'http://localhost:11434/v1' })))).resolves.toMatchObject({ name: 'ollama-local' });
