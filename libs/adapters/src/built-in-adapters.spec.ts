@@ -8,6 +8,7 @@ describe('built-in adapters', () => {
       ['openai', 'ok'],
       ['anthropic', 'ok'],
       ['bedrock', 'ok'],
+      ['azure-openai', 'ok'],
     ]);
     const registry = new AdapterRegistry();
     for (const a of builtInAdaptersV2) registry.register(a);

@@ -1,4 +1,13 @@
-export { startFakeOpenAI, type FakeOpenAI, type RecordedRequest, type StartFakeOpenAIOptions } from './fake-openai.js';
+export {
+  startFakeAzureOpenAI,
+  startFakeOpenAI,
+  type FakeAzureOpenAI,
+  type FakeOpenAI,
+  type RecordedRequest,
+  type StartFakeAzureOpenAIOptions,
+  type StartFakeOpenAIOptions,
+} from './fake-openai.js';
+export * from './azure-wire.js';
 export {
   fakeErrors,
   type FakeAnswer,
