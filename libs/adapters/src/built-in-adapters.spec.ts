@@ -9,6 +9,8 @@ describe('built-in adapters', () => {
       ['anthropic', 'ok'],
       ['google-ai-studio', 'ok'],
       ['vertex-ai', 'ok'],
+      ['bedrock', 'ok'],
+      ['azure-openai', 'ok'],
     ]);
     const registry = new AdapterRegistry();
     for (const a of builtInAdaptersV2) registry.register(a);
