@@ -24,7 +24,7 @@ export type GeminiPart =
   | { text: string; thought?: boolean }
   | { inlineData: { mimeType: string; data: string } }
   | { fileData: { mimeType: string; fileUri: string } }
-  | { functionCall: { name: string; args: Record<string, unknown>; id?: string } }
+  | { functionCall: { name: string; args: Record<string, unknown>; id?: string }; thoughtSignature?: string }
   | { functionResponse: { name: string; response: Record<string, unknown>; id?: string } };
 
 export interface GeminiContent {
@@ -95,13 +95,29 @@ function functionResponse(r: ToolResultPart, name: string, sink: WarningSink): G
   return { functionResponse: { name, response } };
 }
 
+/** Where a tool call's id carries the thought signature of its function call (gemini-response.ts callId). */
+export const SIGNATURE_MARK = '_ts_';
+/**
+ * Google's documented stand-in for a function call that has no signature (a conversation begun with
+ * another model or client), which Gemini 3 otherwise refuses; earlier models ignore it.
+ */
+const NO_SIGNATURE = 'skip_thought_signature_validator';
+
+/** The thought signature a tool call's id carries, back in base64. */
+export function thoughtSignatureOf(toolCallId: string): string | undefined {
+  const at = toolCallId.lastIndexOf(SIGNATURE_MARK);
+  if (at === -1) return undefined;
+  const encoded = toolCallId.slice(at + SIGNATURE_MARK.length);
+  return /^[A-Za-z0-9_-]+$/.test(encoded) ? Buffer.from(encoded, 'base64url').toString('base64') : undefined;
+}
+
 function assistantParts(content: AssistantContentPart[], names: Map<string, string>): GeminiPart[] {
   const parts: GeminiPart[] = [];
   for (const p of content) {
     if (p.type === 'text') parts.push(text(p));
     else if (p.type === 'tool-call') {
       names.set(p.toolCallId, p.toolName);
-      parts.push({ functionCall: { name: p.toolName, args: args(p.input) } });
+      parts.push({ functionCall: { name: p.toolName, args: args(p.input) }, thoughtSignature: thoughtSignatureOf(p.toolCallId) ?? NO_SIGNATURE });
     }
     // Reasoning shown by a model (another provider's, or Gemini's summary) is not sent back: Gemini
     // keeps its own thoughts through thoughtSignature, which no canonical part carries.

@@ -54,7 +54,15 @@ describe('Gemini request (canonical -> GenerateContentRequest)', () => {
       systemInstruction: { parts: [{ text: 'Be terse.' }] },
       contents: [
         { role: 'user', parts: [{ text: 'What is this and the weather?' }, { inlineData: { mimeType: 'image/png', data: 'iVBORw0KGgo=' } }] },
-        { role: 'model', parts: [{ text: 'Checking.' }, { functionCall: { name: 'get_weather', args: { city: 'Paris' } } }, { functionCall: { name: 'get_time', args: {} } }] },
+        // Calls begun elsewhere carry Google's documented stand-in signature (Gemini 3 refuses unsigned calls).
+        {
+          role: 'model',
+          parts: [
+            { text: 'Checking.' },
+            { functionCall: { name: 'get_weather', args: { city: 'Paris' } }, thoughtSignature: 'skip_thought_signature_validator' },
+            { functionCall: { name: 'get_time', args: {} }, thoughtSignature: 'skip_thought_signature_validator' },
+          ],
+        },
         // Results answer the model's turn; the user's next words join the same user turn.
         {
           role: 'user',
@@ -130,6 +138,17 @@ describe('Gemini response (GenerateContentResponse -> canonical)', () => {
     ]);
     const ids = choice.content.map((p) => (p.type === 'tool-call' ? p.toolCallId : '')).filter(Boolean);
     expect(new Set(ids).size).toBe(2);
+  });
+
+  it('carries a function call’s thought signature in its tool call id, and sends it back with the call', async () => {
+    const signature = 'CiQBcsjafE+zT/0xQ5Z1p8pXHnTOYK5y5DOnTAHTUkpUZ/0gBbEKYQFyyNp8';
+    const res = parse({ candidates: [{ content: { parts: [{ functionCall: { name: 'get_weather', args: { city: 'Oslo' } }, thoughtSignature: signature }], role: 'model' }, finishReason: 'STOP', index: 0 }] });
+    const call = res.choices[0]!.content[0]!;
+    if (call.type !== 'tool-call') throw new Error('expected a tool call');
+    expect(call.toolCallId).toMatch(/^call_[0-9a-f]{24}_ts_[A-Za-z0-9_-]+$/);
+    const { body } = await bodyOf(ask({ messages: [{ role: 'user', content: [{ type: 'text', text: 'weather?' }] }, { role: 'assistant', content: [call] }, { role: 'tool', content: [{ type: 'tool-result', toolCallId: call.toolCallId, content: [{ type: 'text', text: 'sunny' }] }] }] }));
+    expect((body.contents as unknown[])[1]).toEqual({ role: 'model', parts: [{ functionCall: { name: 'get_weather', args: { city: 'Oslo' } }, thoughtSignature: signature }] });
+    expect((body.contents as unknown[])[2]).toEqual({ role: 'user', parts: [{ functionResponse: { name: 'get_weather', response: { content: 'sunny' } } }] });
   });
 
   it('reads several candidates, MAX_TOKENS as length, and a blocked prompt as a content-filter finish', () => {
