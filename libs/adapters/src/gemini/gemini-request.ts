@@ -156,6 +156,9 @@ export function geminiContents(messages: readonly ChatMessage[], sink: WarningSi
   return system.length > 0 ? { systemInstruction: { parts: system }, contents } : { contents };
 }
 
+/** minimal has no budget of its own there: the smallest every thinking model takes (2.5 Pro cannot think 0). */
+const THINKING_BUDGET_OF_EFFORT: Readonly<Record<'minimal' | 'low' | 'medium' | 'high', number>> = { minimal: 1024, low: 1024, medium: 8192, high: 24576 };
+
 /** A canonical chat request -> Gemini's GenerateContentRequest body. */
 export function geminiRequestFromCanonical(req: ChatRequest): { body: Record<string, unknown>; warnings: CallWarning[] } {
   const sink = new WarningSink();
@@ -196,8 +199,11 @@ export function geminiRequestFromCanonical(req: ChatRequest): { body: Record<str
     generationConfig.responseMimeType = 'application/json';
     generationConfig.responseSchema = geminiSchema(req.responseFormat.schema);
   }
+  // A budget (Anthropic's thinking) also asks for the thought summaries a thinking client shows; an
+  // effort becomes the budget Google's own OpenAI compatibility maps it to
+  // (https://ai.google.dev/gemini-api/docs/openai#thinking), thoughts kept hidden as OpenAI's are.
   if (req.reasoning?.budgetTokens !== undefined) generationConfig.thinkingConfig = { thinkingBudget: req.reasoning.budgetTokens, includeThoughts: true };
-  else if (req.reasoning?.effort !== undefined) sink.unsupported('reasoning_effort', 'Gemini takes a thinking budget in tokens');
+  else if (req.reasoning?.effort !== undefined) generationConfig.thinkingConfig = { thinkingBudget: THINKING_BUDGET_OF_EFFORT[req.reasoning.effort] };
   if (req.user !== undefined) sink.unsupported('user');
   const own = req.providerOptions?.[GEMINI_FORMAT];
   if (own) Object.assign(body, own);

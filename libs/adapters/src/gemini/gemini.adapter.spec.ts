@@ -91,6 +91,10 @@ describe('Gemini request (canonical -> GenerateContentRequest)', () => {
     expect(body.generationConfig).toEqual({ temperature: 0.3, topP: 0.9, maxOutputTokens: 256, stopSequences: ['END'], candidateCount: 2, seed: 7 });
   });
 
+  it('asks for thought summaries with a thinking budget', async () => {
+    expect((await bodyOf(ask({ reasoning: { budgetTokens: 2048 } }))).body.generationConfig).toEqual({ thinkingConfig: { thinkingBudget: 2048, includeThoughts: true } });
+  });
+
   it('asks for JSON with responseMimeType, and for a schema with responseSchema', async () => {
     expect((await bodyOf(ask({ responseFormat: { type: 'json' } }))).body.generationConfig).toEqual({ responseMimeType: 'application/json' });
     const { body } = await bodyOf(ask({ responseFormat: { type: 'json-schema', name: 'city', schema: { type: 'object', properties: { name: { type: 'string' } }, additionalProperties: false }, strict: true } }));
@@ -98,12 +102,13 @@ describe('Gemini request (canonical -> GenerateContentRequest)', () => {
   });
 
   it('reports what Gemini cannot honour as warnings', async () => {
-    const { warnings } = await bodyOf(ask({ user: 'u-1', parallelToolCalls: false, reasoning: { effort: 'high' }, providerOptions: { anthropic: { cache_control: {} } } }));
+    const { body, warnings } = await bodyOf(ask({ user: 'u-1', parallelToolCalls: false, reasoning: { effort: 'high' }, providerOptions: { anthropic: { cache_control: {} } } }));
+    // An effort is Google's budget for it (its OpenAI compatibility's mapping), not a warning.
+    expect(body.generationConfig).toEqual({ thinkingConfig: { thinkingBudget: 24576 } });
     expect(warnings).toEqual(
       expect.arrayContaining([
         expect.objectContaining({ setting: 'user' }),
         expect.objectContaining({ setting: 'parallel_tool_calls' }),
-        expect.objectContaining({ setting: 'reasoning_effort' }),
         expect.objectContaining({ setting: 'cache_control' }),
       ]),
     );
