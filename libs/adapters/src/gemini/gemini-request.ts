@@ -36,15 +36,24 @@ export interface GeminiContent {
  * JSON Schema keywords Gemini's OpenAPI-subset Schema refuses (responseSchema, function parameters):
  * https://ai.google.dev/api/caching#Schema. OpenAI strict schemas carry additionalProperties: false.
  */
-const SCHEMA_KEYWORDS_REFUSED = new Set(['$schema', '$id', '$ref', '$defs', 'definitions', 'additionalProperties', 'strict', 'const', 'examples', 'default', 'patternProperties', 'unevaluatedProperties']);
+const SCHEMA_KEYWORDS_REFUSED = new Set(['$schema', '$id', '$ref', '$defs', 'definitions', 'additionalProperties', 'strict', 'const', 'examples', 'patternProperties', 'unevaluatedProperties']);
 
-/** A JSON Schema as Gemini's Schema object takes it: refused keywords left out, recursively. */
+/**
+ * A JSON Schema as Gemini's Schema object takes it, recursively: refused keywords left out, and a
+ * nullable type written the JSON Schema way (`["string", "null"]`) as Gemini's `nullable`.
+ */
 export function geminiSchema(schema: unknown): unknown {
   if (Array.isArray(schema)) return schema.map(geminiSchema);
   if (!isRecord(schema)) return schema;
   const out: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(schema)) {
     if (SCHEMA_KEYWORDS_REFUSED.has(k)) continue;
+    if (k === 'type' && Array.isArray(v)) {
+      const types = v.filter((t) => t !== 'null');
+      if (types.length !== v.length) out.nullable = true;
+      out.type = types.length === 1 ? types[0] : types;
+      continue;
+    }
     // `properties` maps names to schemas: its keys are property names, not keywords.
     if (k === 'properties' && isRecord(v)) out[k] = Object.fromEntries(Object.entries(v).map(([name, s]) => [name, geminiSchema(s)]));
     else out[k] = isRecord(v) || Array.isArray(v) ? geminiSchema(v) : v;

@@ -97,8 +97,13 @@ describe('Gemini request (canonical -> GenerateContentRequest)', () => {
 
   it('asks for JSON with responseMimeType, and for a schema with responseSchema', async () => {
     expect((await bodyOf(ask({ responseFormat: { type: 'json' } }))).body.generationConfig).toEqual({ responseMimeType: 'application/json' });
-    const { body } = await bodyOf(ask({ responseFormat: { type: 'json-schema', name: 'city', schema: { type: 'object', properties: { name: { type: 'string' } }, additionalProperties: false }, strict: true } }));
-    expect(body.generationConfig).toEqual({ responseMimeType: 'application/json', responseSchema: { type: 'object', properties: { name: { type: 'string' } } } });
+    const schema = { type: 'object', properties: { name: { type: 'string' }, zip: { type: ['string', 'null'] }, additionalProperties: { type: 'boolean' } }, additionalProperties: false };
+    const { body } = await bodyOf(ask({ responseFormat: { type: 'json-schema', name: 'city', schema, strict: true } }));
+    // A property may be named like a keyword: only keywords are left out.
+    expect(body.generationConfig).toEqual({
+      responseMimeType: 'application/json',
+      responseSchema: { type: 'object', properties: { name: { type: 'string' }, zip: { type: 'string', nullable: true }, additionalProperties: { type: 'boolean' } } },
+    });
   });
 
   it('reports what Gemini cannot honour as warnings', async () => {
