@@ -1,4 +1,4 @@
-import { DEFAULT_TIER_NAME, USAGE_TYPES, type DefinitionSource, type PriceMap, type PriceTierView, type UsageType } from '#libs/contracts';
+import { DEFAULT_TIER_NAME, USAGE_TYPES, type DefinitionSource, type PriceMap, type PriceTierView, type TokenizerId, type UsageType } from '#libs/contracts';
 import { isDecimalString, parseDecimal } from '#libs/money';
 import type { MatchPattern } from '#libs/match-pattern';
 import type { PriceSheet } from './cost-calculator.js';
@@ -17,6 +17,8 @@ export interface PricingDefinition {
   updatedAt: string;
   source?: DefinitionSource;
   priority?: number;
+  /** How the model counts tokens: what a span's usage is estimated with when it carries only text. */
+  tokenizer?: TokenizerId;
   priceVersions: { effectiveFrom: string; prices: PriceMap; tiers?: PriceTierView[] }[];
 }
 
@@ -42,6 +44,7 @@ interface CompiledDefinition {
   projectId: string | null;
   source: DefinitionSource;
   priority: number;
+  tokenizer: TokenizerId | undefined;
   updatedAtMs: number;
   pattern: MatchPattern;
   /** Newest first. */
@@ -88,7 +91,7 @@ export class PriceCatalogue {
         })
         .sort((a, b) => b.effectiveFrom.getTime() - a.effectiveFrom.getTime());
       const source = d.source ?? 'user';
-      const compiled: CompiledDefinition = { id: d.id, projectId: d.projectId, source, priority: d.priority ?? 0, updatedAtMs: Date.parse(d.updatedAt) || 0, pattern, versions };
+      const compiled: CompiledDefinition = { id: d.id, projectId: d.projectId, source, priority: d.priority ?? 0, tokenizer: d.tokenizer, updatedAtMs: Date.parse(d.updatedAt) || 0, pattern, versions };
       if (source === 'system') {
         system.push(compiled);
       } else {
@@ -125,6 +128,11 @@ export class PriceCatalogue {
     const version = definition.versions.find((v) => v.effectiveFrom.getTime() <= at);
     if (!version) return { found: false, reason: 'no_price_in_force', definitionId: definition.id };
     return { found: true, definitionId: definition.id, effectiveFrom: version.effectiveFrom, tiers: version.tiers };
+  }
+
+  /** The tokenizer of the definition that prices the call, when one matches (whatever its versions). */
+  tokenizerFor(lookup: PriceLookup): TokenizerId | undefined {
+    return this.match(lookup)?.tokenizer;
   }
 
   private match(lookup: PriceLookup): CompiledDefinition | undefined {

@@ -26,6 +26,8 @@ export class UsageRecordEntity implements TenantOwned {
   @Column('bigint', { name: 'reasoning_tokens' }) reasoningTokens!: string;
   /** 'missing': the call's usage could not be read, its token counts are 0 and it is unpriced (usage_missing). */
   @Column('text', { name: 'usage_status' }) usageStatus!: UsageStatus;
+  /** The usage was counted from the call's text with its definition's tokenizer (a span without token counts, a stream left early). */
+  @Column('boolean') estimated!: boolean;
   /** The span's error.type when the call failed. */
   @Column('text', { name: 'error_type', nullable: true }) errorType!: string | null;
   /** Exact decimal string; null when unpriced. */
