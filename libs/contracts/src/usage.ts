@@ -35,6 +35,8 @@ export class CostGroupView {
   partialUsageRequests!: number;
   @ApiProperty({ description: 'Requests in this group that failed (the span carries an error type), with or without usage.' })
   errorRequests!: number;
+  @ApiProperty({ description: 'Requests in this group whose usage was estimated from the call’s text with its model’s tokenizer (a span without token counts, a stream left early), not reported by the provider.' })
+  estimatedRequests!: number;
 }
 
 export class CostReportView {

@@ -23,6 +23,7 @@ export interface CostGroupRow {
   missingUsageRequests: string;
   partialUsageRequests: string;
   errorRequests: string;
+  estimatedRequests: string;
 }
 
 export interface CostsWindow {
@@ -57,7 +58,8 @@ export class CostsReportRepository {
               (count(*) FILTER (WHERE NOT priced AND usage_status <> 'missing'))::text AS "unpricedRequests",
               (count(*) FILTER (WHERE usage_status = 'missing'))::text AS "missingUsageRequests",
               (count(*) FILTER (WHERE usage_status = 'partial'))::text AS "partialUsageRequests",
-              (count(*) FILTER (WHERE error_type IS NOT NULL))::text AS "errorRequests"
+              (count(*) FILTER (WHERE error_type IS NOT NULL))::text AS "errorRequests",
+              (count(*) FILTER (WHERE estimated))::text AS "estimatedRequests"
          FROM usage_records
         WHERE ${where}
         GROUP BY 1

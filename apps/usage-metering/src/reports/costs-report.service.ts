@@ -56,5 +56,6 @@ function toGroupView(row: CostGroupRow): CostGroupView {
     missingUsageRequests: Number(row.missingUsageRequests),
     partialUsageRequests: Number(row.partialUsageRequests),
     errorRequests: Number(row.errorRequests),
+    estimatedRequests: Number(row.estimatedRequests),
   };
 }
