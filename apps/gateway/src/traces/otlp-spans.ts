@@ -112,7 +112,11 @@ function idAt(value: unknown, bytes: number, path: string): string {
 
 const MAX_UINT64 = 18_446_744_073_709_551_615n;
 
-/** fixed64 nanoseconds: a decimal string or a JSON integer. */
+/**
+ * fixed64 nanoseconds: a decimal string or a JSON integer. A number past 2^53 has lost its last
+ * digits in any JSON parser already; nanoseconds matter to no price (prices apply by the
+ * millisecond), so it is taken as it came.
+ */
 function nanosAt(value: unknown, path: string, required: boolean): string {
   if (value === undefined || value === null) {
     if (required) throw new OtlpPayloadError(path, 'is required');
@@ -120,7 +124,7 @@ function nanosAt(value: unknown, path: string, required: boolean): string {
   }
   let text: string;
   if (typeof value === 'string' && /^\d{1,20}$/.test(value)) text = value;
-  else if (typeof value === 'number' && Number.isSafeInteger(value) && value >= 0) text = String(value);
+  else if (typeof value === 'number' && Number.isInteger(value) && value >= 0) text = BigInt(value).toString();
   else throw new OtlpPayloadError(path, 'must be an unsigned 64-bit integer (nanoseconds since the epoch), as a string or a number');
   const n = BigInt(text);
   if (n > MAX_UINT64) throw new OtlpPayloadError(path, 'is larger than an unsigned 64-bit integer');
