@@ -54,6 +54,8 @@ export interface LlmCall {
 export interface CallTexts {
   input: string[];
   output: string[];
+  /** The least the output can be (a gateway stream cut short: one token per content event that reached the client). */
+  minOutputTokens: bigint;
 }
 
 /** A span whose required fields are unreadable (not a usage problem: the producer is broken). */
@@ -80,7 +82,7 @@ export function readLlmCall(span: SpanRecord): LlmCall | null {
   const gatewayCall = isGatewayCallSpan(span);
   if (!gatewayCall && !isModelCallSpan(attributes)) return null;
   const hasUsage = hasUsageAttribute(attributes);
-  const texts = hasUsage ? null : textsOf(attributes);
+  const texts = hasUsage ? null : textsOf(attributes, gatewayCall);
   if (!hasUsage && !gatewayCall && texts === null) return null;
 
   const usage: TokenUsage = { input: 0n, output: 0n, cacheRead: 0n, cacheWrite: 0n, reasoning: 0n };
@@ -113,8 +115,9 @@ export function readLlmCall(span: SpanRecord): LlmCall | null {
 }
 
 /** The call's prompt and answer texts, or null when it carries neither. */
-function textsOf(attributes: Record<string, SpanAttributeValue>): CallTexts | null {
-  const texts: CallTexts = { input: [], output: [] };
+function textsOf(attributes: Record<string, SpanAttributeValue>, gatewayCall: boolean): CallTexts | null {
+  const events = gatewayCall ? attributes[GatewayAttr.streamedContentEvents] : undefined;
+  const texts: CallTexts = { input: [], output: [], minOutputTokens: typeof events === 'number' && Number.isSafeInteger(events) && events > 0 ? BigInt(events) : 0n };
   for (const name in attributes) {
     const side = isTextAttribute(name);
     if (side === null) continue;
@@ -122,7 +125,7 @@ function textsOf(attributes: Record<string, SpanAttributeValue>): CallTexts | nu
     if (typeof value === 'string') texts[side].push(value);
     else if (Array.isArray(value)) for (const v of value) if (typeof v === 'string') texts[side].push(v);
   }
-  return texts.input.length > 0 || texts.output.length > 0 ? texts : null;
+  return texts.input.length > 0 || texts.output.length > 0 || texts.minOutputTokens > 0n ? texts : null;
 }
 
 /** Langfuse's usage_details: a JSON object of counts; null when absent or not an object. */

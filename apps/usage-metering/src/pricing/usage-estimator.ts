@@ -27,7 +27,8 @@ export class UsageEstimator {
 
   estimate(texts: CallTexts, tokenizer: TokenizerId | undefined): EstimatedTokens {
     const count = this.counterFor(tokenizer);
-    return { input: BigInt(count(texts.input.flatMap(contentOf))), output: BigInt(count(texts.output.flatMap(contentOf))) };
+    const output = BigInt(count(texts.output.flatMap(contentOf)));
+    return { input: BigInt(count(texts.input.flatMap(contentOf))), output: output > texts.minOutputTokens ? output : texts.minOutputTokens };
   }
 
   private counterFor(tokenizer: TokenizerId | undefined): (parts: readonly string[]) => number {
