@@ -1,4 +1,4 @@
-import type { SpanBatch, SpanRecord, UsageStatus, UsageType } from '#libs/contracts';
+import { GatewayAttr, GenAiAttr, type SpanBatch, type SpanRecord, type UsageStatus, type UsageType } from '#libs/contracts';
 import { formatDecimal } from '#libs/money';
 import { isStorableText } from './copy-text.js';
 import { MalformedSpanError } from '../pricing/llm-call.js';
@@ -18,6 +18,11 @@ export interface NewUsageRecord {
   spanId: string;
   source: string;
   model: string;
+  /** gen_ai.provider.name (or gen_ai.system), when the span says. */
+  provider: string | null;
+  /** The connection and provider model of a gateway call (gateway.connection_id, gateway.model); null otherwise. */
+  connectionId: string | null;
+  providerModel: string | null;
   startedAt: Date;
   /** All 0 when usageStatus is 'missing' (unknown, not zero: the status says so). */
   usage: TokenUsage;
@@ -94,6 +99,7 @@ export function usageRecordsForBatch(batch: SpanBatch, catalogue: PriceCatalogue
       spanId: s.spanId,
       source: s.source,
       model: pricing.call.model,
+      ...callDimensions(s),
       startedAt: pricing.call.startedAt,
       usage: pricing.call.usage,
       usageStatus: pricing.call.usageStatus,
@@ -103,6 +109,20 @@ export function usageRecordsForBatch(batch: SpanBatch, catalogue: PriceCatalogue
     });
   }
   return { records, malformed };
+}
+
+/** What the cost report groups calls by beside the model: the provider, and for a gateway call its connection and provider model. */
+function callDimensions(s: SpanRecord): Pick<NewUsageRecord, 'provider' | 'connectionId' | 'providerModel'> {
+  const text = (name: string): string | null => {
+    const v = s.attributes[name];
+    return typeof v === 'string' && v.length > 0 && isStorableText(v) ? v : null;
+  };
+  const gateway = s.source === 'gateway';
+  return {
+    provider: text(GenAiAttr.providerName) ?? text('gen_ai.system'),
+    connectionId: gateway ? text(GatewayAttr.connectionId) : null,
+    providerModel: gateway ? text(GatewayAttr.model) : null,
+  };
 }
 
 /** The first of the span's texts a record stores that Postgres could not hold, by name. */

@@ -16,6 +16,12 @@ export class UsageRecordEntity implements TenantOwned {
   @Column('text', { name: 'span_id' }) spanId!: string;
   @Column('text') source!: string;
   @Column('text') model!: string;
+  /** gen_ai.provider.name (gen_ai.system from older instrumentations), when the span says. */
+  @Column('text', { nullable: true }) provider!: string | null;
+  /** The connection a gateway call went to; null for OTLP spans. */
+  @Column('text', { name: 'connection_id', nullable: true }) connectionId!: string | null;
+  /** The provider model (gateway model name) a gateway call named; null for OTLP spans. */
+  @Column('text', { name: 'provider_model', nullable: true }) providerModel!: string | null;
   @Column('text', { name: 'definition_id', nullable: true }) definitionId!: string | null;
   @Column('timestamptz', { name: 'price_effective_from', nullable: true }) priceEffectiveFrom!: Date | null;
   @Column('timestamptz', { name: 'started_at' }) startedAt!: Date;

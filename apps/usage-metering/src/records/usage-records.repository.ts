@@ -50,6 +50,9 @@ const COLUMNS = [
   'usage_status',
   'error_type',
   'estimated',
+  'provider',
+  'connection_id',
+  'provider_model',
 ].join(', ');
 
 /** A record as COPY text fields, in COLUMNS order: numbers, dates and the cost exactly as strings. */
@@ -78,6 +81,9 @@ function copyFields(r: NewUsageRecord): (string | null)[] {
     r.usageStatus,
     r.errorType,
     r.estimated ? 't' : 'f',
+    r.provider,
+    r.connectionId,
+    r.providerModel,
   ];
 }
 
