@@ -9,6 +9,7 @@ interface Group {
   key: string;
   requests: number;
   inputTokens: number;
+  cachedInputTokens: number;
   outputTokens: number;
   cost: string;
   unpricedRequests: number;
@@ -86,7 +87,15 @@ describe('OTLP trace intake', () => {
     const group = await groupOf('otel-json-model', (g) => g.requests >= 1);
     // input 900 x 0.000003 = 0.0027; cache_read 200 x 0.0000003 = 0.00006; cache_write 100 x 0.00000375 = 0.000375;
     // output 250 x 0.000015 = 0.00375; reasoning 50 x 0.00002 = 0.001. Sum: 0.007885.
-    expect(group).toMatchObject({ requests: 1, inputTokens: 1200, outputTokens: 300, cost: '0.007885', estimatedRequests: 0 });
+    expect(group).toMatchObject({ requests: 1, inputTokens: 1200, cachedInputTokens: 200, cacheWriteTokens: 100, outputTokens: 300, reasoningTokens: 50, cost: '0.007885', estimatedRequests: 0 });
+
+    // The same figures in the CSV export.
+    const csv = await fetch(`${product.url}/admin/usage/costs.csv?groupBy=model`, { headers: { authorization: `Bearer ${product.adminKey}` } });
+    expect(csv.status).toBe(200);
+    expect(csv.headers.get('content-type')).toMatch(/^text\/csv/);
+    const lines = (await csv.text()).split('\r\n');
+    expect(lines[0]).toBe('model,requests,inputTokens,cachedInputTokens,cacheWriteTokens,outputTokens,reasoningTokens,cost,unpricedRequests,missingUsageRequests,partialUsageRequests,errorRequests,estimatedRequests');
+    expect(lines).toContain('otel-json-model,1,1200,200,100,300,50,0.007885,0,0,0,0,0');
   });
 
   it('prices spans sent by the otlp-proto exporter with gzip, and ignores the application’s other spans', async () => {
