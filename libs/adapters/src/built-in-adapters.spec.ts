@@ -7,10 +7,10 @@ describe('built-in adapters', () => {
       ['openai-compatible', 'ok'],
       ['openai', 'ok'],
       ['anthropic', 'ok'],
-      ['google-ai-studio', 'ok'],
-      ['vertex-ai', 'ok'],
       ['bedrock', 'ok'],
       ['azure-openai', 'ok'],
+      ['google-ai-studio', 'ok'],
+      ['vertex-ai', 'ok'],
     ]);
     const registry = new AdapterRegistry();
     for (const a of builtInAdaptersV2) registry.register(a);
