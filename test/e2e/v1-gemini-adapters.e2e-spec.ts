@@ -64,7 +64,7 @@ async function routeGemini(
   const n = ++seq;
   const connection = await adminCall<{ id: string }>(product, 'POST', '/admin/connections', { name: `gemini-${n}-${Date.now()}`, adapter: flavour.adapter, ...flavour.connection(fake) });
   const upstreamModel = `gemini-2.5-flash-e2e${n}`;
-  const upstreamEmbeddingModel = `gemini-embedding-e2e${n}`;
+  const upstreamEmbeddingModel = `text-embedding-e2e${n}`;
   await adminCall(product, 'POST', '/admin/provider-models', { name: `team-gemini-${n}`, connectionId: connection.id, upstreamModel });
   await adminCall(product, 'POST', '/admin/provider-models', { name: `team-embed-${n}`, connectionId: connection.id, upstreamModel: upstreamEmbeddingModel, kind: 'embedding' });
   await adminCall(product, 'POST', '/admin/model-definitions', { name: `def-gemini-${n}-${Date.now()}`, matchPattern: `^${upstreamModel}$`, prices: PRICES, effectiveFrom: '2024-01-01T00:00:00Z' });

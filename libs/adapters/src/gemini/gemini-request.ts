@@ -1,4 +1,5 @@
 import {
+  InvalidClientRequest,
   isRecord,
   WarningSink,
   type AssistantContentPart,
@@ -234,7 +235,11 @@ export function geminiBatchEmbedRequest(req: EmbeddingRequest, model: string): {
 }
 
 /** https://cloud.google.com/vertex-ai/generative-ai/docs/model-reference/text-embeddings-api: Vertex serves embeddings through :predict. */
-export function vertexPredictEmbedRequest(req: EmbeddingRequest): { body: Record<string, unknown>; warnings: CallWarning[] } {
+export function vertexPredictEmbedRequest(req: EmbeddingRequest, model: string): { body: Record<string, unknown>; warnings: CallWarning[] } {
+  // Vertex's Gemini embedding models take one instance per request (the text-embedding ones up to 250).
+  if (/^gemini-embedding/.test(model) && req.input.length > 1) {
+    throw new InvalidClientRequest('input', `input: the Vertex AI model ${model} embeds one text per call; ${req.input.length} were given`);
+  }
   const sink = new WarningSink();
   sink.foreignOptions(req.providerOptions, GEMINI_FORMAT);
   if (req.user !== undefined) sink.unsupported('user');

@@ -309,6 +309,13 @@ describe('vertex-ai adapter', () => {
     expect(fetches).toBe(before + 1);
   });
 
+  it('refuses several texts for a Gemini embedding model, which Vertex embeds one per call, naming input', async () => {
+    const op = vertex.embedding as EmbeddingOperation;
+    const t = { ...target({ project: 'acme-prod-1', location: 'us-central1' }), upstreamModel: 'gemini-embedding-001' };
+    await expect(op.buildRequest({ model: 'e', input: ['a', 'b'] }, t)).rejects.toMatchObject({ param: 'input', message: expect.stringContaining('one text per call; 2 were given') });
+    await expect(op.buildRequest({ model: 'e', input: ['a'] }, t)).resolves.toBeDefined();
+  });
+
   it('reads :predict embeddings with their token counts as input usage', () => {
     const decoded = (vertex.embedding as EmbeddingOperation).parseResponse(
       json({ predictions: [{ embeddings: { values: [1, 2], statistics: { token_count: 3, truncated: false } } }, { embeddings: { values: [3, 4], statistics: { token_count: 4 } } }] }),
