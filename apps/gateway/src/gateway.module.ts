@@ -42,6 +42,8 @@ import { EmbeddingsEndpoint } from './v1/embeddings.endpoint.js';
 import { GenerationCall } from './v1/generation-call.js';
 import { MessagesEndpoint } from './v1/messages.endpoint.js';
 import { UpstreamCallService } from './v1/upstream-call.service.js';
+import { ConnectionPolicies } from './policy/connection-policies.js';
+import { TargetCircuits } from './policy/target-circuits.js';
 import { ConnectionTestService, MonotonicClock } from './connection-test/connection-test.service.js';
 import { V1FrontDoor } from './v1/v1-front-door.js';
 import { V1Routes } from './v1/v1-routes.js';
@@ -90,6 +92,8 @@ export class GatewayModule {
         OpenAIRequestValidator,
         AnthropicRequestValidator,
         UpstreamCallService,
+        ConnectionPolicies,
+        TargetCircuits,
         ConnectionTestService,
         MonotonicClock,
         GenerationCall,

@@ -13,6 +13,8 @@ import { CallMetering, REQUEST_ID_ATTRIBUTE } from './call-metering.js';
 import { answerHeaders, writeJson, type AnswerContext, type ClientFormatWriter, type RequestError } from './client-format-writer.js';
 import { relayStream, type PartEncoder } from './stream-relay.js';
 import { UpstreamCallService, upstreamRequestId, type UpstreamAnswer } from './upstream-call.service.js';
+import { FAILOVER_HEADER, parseFailoverHeader } from '../policy/failover-header.js';
+import type { Principal } from '../auth/principal.js';
 import type { V1Request } from './v1-request.js';
 
 /** What an endpoint's answer is built from (ids and times the provider may not give). */
@@ -52,6 +54,9 @@ export interface GenerationEndpoint<Canonical = unknown, CanonicalResponse = unk
   /** Pass-through streams: upstream events the client did not ask for (OpenAI's usage chunk). */
   passThroughDrop?(body: Record<string, unknown>): ((event: SseEvent, parts: readonly CanonicalStreamPart[]) => boolean) | undefined;
 }
+
+/** A call that stays on the one target the balancer picks (allocated once). */
+const NO_FAILOVER = Object.freeze({ on: false, fallbacks: (): Iterable<Route> => [] });
 
 /** Where a model of each kind is called. */
 const KIND_ENDPOINTS: Record<ProviderModelKind, string> = {
@@ -112,6 +117,8 @@ export class GenerationCall implements OnApplicationShutdown {
     const body = call.body as Record<string, unknown>;
     const route = this.resolve(call, body, endpoint, ctx);
     if (!route) return;
+    const failover = this.failoverOf(call, route, endpoint, ctx);
+    if (!failover) return;
     // The name's parameters override the request's, the model's defaults fill what is left out (before the limits see the body).
     const fillField = outputFillField(endpoint.parameterFields, route.targets[0].connection.adapter);
     if (route.uriParameters) applyModelParameters(body, route.uriParameters, endpoint.parameterFields, true, fillField);
@@ -157,10 +164,19 @@ export class GenerationCall implements OnApplicationShutdown {
         canonical: () => (decoded ??= endpoint.decode(body)),
         stream,
         clientHeaders: call.req.headers,
+        failover: failover.on,
+        fallbacks: failover.fallbacks,
         onAttempt: (target, adapter) => metering.target(target, adapter),
         requestId,
       });
       ctx.warnings = metering.warnings(result.ok ? result.answer.warnings : result.warnings);
+      const served = result.ok ? result.answer : result;
+      if (served.route && served.target) {
+        ctx.servedBy = { model: served.route.name, connection: served.target.connection.name };
+        span.setAttribute(GatewayAttr.servedModel, served.route.name);
+        span.setAttribute(GatewayAttr.connectionName, served.target.connection.name);
+      }
+      span.setAttribute(GatewayAttr.attempts, served.attempts ?? 0);
       if (!result.ok) {
         metering.fail(result.failure);
         ctx.upstreamRequestId = redactedRequestId(result.headers, result.target?.redactor);
@@ -174,6 +190,61 @@ export class GenerationCall implements OnApplicationShutdown {
       throw err;
     } finally {
       metering.end();
+    }
+  }
+
+  /**
+   * Whether this call fails over and to which models: x-gateway-failover (on, off, or a list of
+   * models, each checked now: an unknown one is a 400 naming the header) over the model's
+   * failoverByDefault; the model's fallbacks are resolved only when the call reaches them, and one
+   * that no longer resolves (or is of another kind) is skipped.
+   */
+  private failoverOf(
+    call: V1Request,
+    route: Route,
+    endpoint: GenerationEndpoint<unknown, unknown>,
+    ctx: AnswerContext,
+  ): { on: boolean; fallbacks: () => Iterable<Route> } | undefined {
+    const asked = parseFailoverHeader(call.req.headers[FAILOVER_HEADER]);
+    switch (asked.kind) {
+      case 'default':
+        if (!route.failoverByDefault) return NO_FAILOVER;
+        return { on: true, fallbacks: () => this.fallbackRoutes(call.principal, route.fallbacks, endpoint, call.requestId) };
+      case 'on':
+        return { on: true, fallbacks: () => this.fallbackRoutes(call.principal, route.fallbacks, endpoint, call.requestId) };
+      case 'off':
+        return { on: false, fallbacks: () => [] };
+      case 'invalid':
+        endpoint.writer.writeRequestError(call.res, 400, { message: asked.message, code: 'invalid_failover_header', param: FAILOVER_HEADER }, ctx);
+        return undefined;
+      case 'models': {
+        const routes: Route[] = [];
+        for (const name of asked.models) {
+          const resolution = this.readModel.resolve(call.principal, name);
+          const problem = !resolution.ok
+            ? `The model \`${name}\` named in ${FAILOVER_HEADER} does not exist or you do not have access to it.`
+            : resolution.route.kind !== undefined && resolution.route.kind !== endpoint.operation
+              ? `The model \`${name}\` named in ${FAILOVER_HEADER} is a ${resolution.route.kind} model, not a ${endpoint.operation} model.`
+              : undefined;
+          if (problem || !resolution.ok) {
+            endpoint.writer.writeRequestError(call.res, 400, { message: problem!, code: 'invalid_failover_header', param: FAILOVER_HEADER }, ctx);
+            return undefined;
+          }
+          routes.push(resolution.route);
+        }
+        return { on: true, fallbacks: () => routes };
+      }
+    }
+  }
+
+  private *fallbackRoutes(principal: Principal, names: readonly string[], endpoint: GenerationEndpoint<unknown, unknown>, requestId: string): Iterable<Route> {
+    for (const name of names) {
+      const resolution = this.readModel.resolve(principal, name);
+      if (!resolution.ok || (resolution.route.kind !== undefined && resolution.route.kind !== endpoint.operation)) {
+        this.logger.warn(`[${requestId}] fallback model ${name} skipped: ${resolution.ok ? `it is a ${resolution.route.kind} model` : resolution.error.message}`);
+        continue;
+      }
+      yield resolution.route;
     }
   }
 
