@@ -34,7 +34,7 @@ export const CONNECTION_POLICY_SETTINGS: Readonly<Record<keyof ConnectionPolicy,
   firstByteTimeoutMs: { min: 100, max: 3_600_000, description: "Waiting for the upstream's status and headers (default UPSTREAM_TIMEOUT_MS, 600000)." },
   totalTimeoutMs: { min: 100, max: 3_600_000, description: 'The whole call, streams included (default UPSTREAM_TIMEOUT_MS, 600000).' },
   maxRetries: { min: 0, max: 10, description: 'Retries of a retryable failure (connect error, timeout, 408, 429, 5xx, overloaded) on the same target (default 0).' },
-  retryDelayMs: { min: 1, max: 60_000, description: "First retry delay, doubled per retry with jitter; the provider's retry-after wins when longer (default 500)." },
+  retryDelayMs: { min: 1, max: 30_000, description: "First retry delay, doubled per retry (each delay random between half and all of it), at most 30000; the provider's retry-after wins when longer (default 500)." },
   circuitFailureThreshold: { min: 0, max: 1000, description: 'Consecutive failures of a target that open its circuit; 0 turns the breaker off (default 5).' },
   circuitHalfOpenAfterMs: { min: 100, max: 3_600_000, description: 'How long an open circuit waits before one probe call (default 30000).' },
 };

@@ -1,4 +1,4 @@
-import { ExponentialBackoff, type IBackoff, type IBackoffFactory, type IRetryBackoffContext } from 'cockatiel';
+import { ExponentialBackoff, halfJitterGenerator, type IBackoff, type IBackoffFactory, type IRetryBackoffContext } from 'cockatiel';
 
 /** The longest delay between two retries (a provider's retry-after above it is not waited for: see MAX_RETRY_AFTER_MS). */
 export const MAX_RETRY_DELAY_MS = 30_000;
@@ -10,9 +10,10 @@ export const MAX_RETRY_AFTER_MS = 30_000;
 export type RetryAfterOf = (result: unknown) => number | undefined;
 
 /**
- * cockatiel's exponential backoff with decorrelated jitter (its default generator: each delay is
- * random between the first delay and three times the previous one, capped), stretched to the
- * provider's retry-after when that is longer: never retry sooner than the provider asked.
+ * cockatiel's exponential backoff with half jitter (retry n waits a random time in
+ * [d/2, d) with d = retryDelayMs * 2^(n-1), capped at MAX_RETRY_DELAY_MS: replicas that failed
+ * together do not retry together, and a retry never comes much sooner than configured), stretched to
+ * the provider's retry-after when that is longer: never retry sooner than the provider asked.
  */
 export class RetryAfterBackoff implements IBackoff<IRetryBackoffContext<unknown>> {
   private constructor(
@@ -22,7 +23,7 @@ export class RetryAfterBackoff implements IBackoff<IRetryBackoffContext<unknown>
   ) {}
 
   static first(initialDelayMs: number, retryAfterOf: RetryAfterOf): IBackoffFactory<IRetryBackoffContext<unknown>> {
-    return new RetryAfterBackoff(retryAfterOf, new ExponentialBackoff({ initialDelay: initialDelayMs, maxDelay: MAX_RETRY_DELAY_MS }), 0);
+    return new RetryAfterBackoff(retryAfterOf, new ExponentialBackoff({ generator: halfJitterGenerator, initialDelay: initialDelayMs, maxDelay: MAX_RETRY_DELAY_MS }), 0);
   }
 
   next(context: IRetryBackoffContext<unknown>): RetryAfterBackoff {
