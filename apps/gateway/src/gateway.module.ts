@@ -44,6 +44,9 @@ import { MessagesEndpoint } from './v1/messages.endpoint.js';
 import { UpstreamCallService } from './v1/upstream-call.service.js';
 import { ConnectionPolicies } from './policy/connection-policies.js';
 import { TargetCircuits } from './policy/target-circuits.js';
+import { RateLimitLeasesRepository } from './limits/rate-limit-leases.repository.js';
+import { RateLimitsService } from './limits/rate-limits.service.js';
+import { RateLimitWindows1765100000000 } from './migrations/1765100000000-rate-limit-windows.js';
 import { ConnectionTestService, MonotonicClock } from './connection-test/connection-test.service.js';
 import { V1FrontDoor } from './v1/v1-front-door.js';
 import { V1Routes } from './v1/v1-routes.js';
@@ -61,7 +64,7 @@ export class GatewayModule {
     const infrastructure = await serviceInfrastructure(runtime, {
       schema: GATEWAY_SCHEMA,
       entities: [ApiKeyEntity, AuditLogRowEntity],
-      migrations: [Initial1732350000000, GatewayAuditLog1733560000000],
+      migrations: [Initial1732350000000, GatewayAuditLog1733560000000, RateLimitWindows1765100000000],
     });
     return {
       module: GatewayModule,
@@ -94,6 +97,8 @@ export class GatewayModule {
         UpstreamCallService,
         ConnectionPolicies,
         TargetCircuits,
+        RateLimitLeasesRepository,
+        RateLimitsService,
         ConnectionTestService,
         MonotonicClock,
         GenerationCall,

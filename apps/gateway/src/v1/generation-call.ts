@@ -14,6 +14,8 @@ import { answerHeaders, writeJson, type AnswerContext, type ClientFormatWriter, 
 import { relayStream, type PartEncoder } from './stream-relay.js';
 import { UpstreamCallService, upstreamRequestId, type UpstreamAnswer } from './upstream-call.service.js';
 import { FAILOVER_HEADER, parseFailoverHeader } from '../policy/failover-header.js';
+import { RateLimitsService, type Admission } from '../limits/rate-limits.service.js';
+import { estimateCallTokens } from '../limits/token-estimate.js';
 import type { Principal } from '../auth/principal.js';
 import type { V1Request } from './v1-request.js';
 
@@ -94,6 +96,7 @@ export class GenerationCall implements OnApplicationShutdown {
     private readonly readModel: ReadModelService,
     private readonly calls: UpstreamCallService,
     private readonly tracer: GatewayTracer,
+    private readonly rateLimits: RateLimitsService,
   ) {}
 
   async onApplicationShutdown(): Promise<void> {
@@ -154,6 +157,24 @@ export class GenerationCall implements OnApplicationShutdown {
       writer.writeRequestError(res, 400, limitError, ctx);
       return;
     }
+    let admission: Admission | undefined;
+    if (this.rateLimits.limited(route)) {
+      const estimate = this.rateLimits.needsTokens(route) ? estimateCallTokens(endpoint.promptText(body), askedOutput(body, endpoint.parameterFields)?.[1]) : 0;
+      const decision = this.rateLimits.admit(route, estimate);
+      if (!decision.ok) {
+        metering.fail({ kind: 'rate_limited', message: decision.message, retryable: true, retryAfterMs: decision.retryAfterMs });
+        metering.end();
+        writer.writeRequestError(
+          res,
+          429,
+          { message: decision.message, code: 'rate_limit_exceeded', param: null, details: { limit: decision.limit, value: decision.value, model: route.name } },
+          ctx,
+          { 'retry-after': String(Math.ceil(decision.retryAfterMs / 1000)), 'x-gateway-rate-limit': decision.limit },
+        );
+        return;
+      }
+      admission = decision.admission;
+    }
     try {
       let decoded: ClientRequestDecoded<C> | undefined;
       const result = await this.calls.call({
@@ -189,6 +210,7 @@ export class GenerationCall implements OnApplicationShutdown {
       metering.fail({ kind: 'upstream_error', message: 'internal error', retryable: true });
       throw err;
     } finally {
+      if (admission) this.rateLimits.settle(admission, metering.tokensUsed);
       metering.end();
     }
   }
