@@ -2,7 +2,7 @@ import { adminCall } from '../support/e2e/admin-setup.js';
 import { startProduct, type Product } from '../support/e2e/product.js';
 import { startFakeOpenAI, type FakeOpenAI } from '../support/fake-upstream/index.js';
 
-/** The slice a replica leases at a time (apps/gateway/src/limits/sliced-budgets.ts): the documented tolerance per replica. */
+/** The slice a replica leases at a time (apps/gateway/src/limits/sliced-budgets.ts); a slice + 1 is the documented tolerance per replica. */
 const sliceOf = (limit: number) => Math.max(1, Math.ceil(limit / 20));
 
 /**
@@ -60,7 +60,7 @@ describe('rate limits per provider model across gateway replicas', () => {
 
   beforeEach(() => fake.reset());
 
-  it('requestsPerMinute: the replicas together admit the limit (plus at most a slice each) in a minute; the rest get 429 naming the limit, and never reach the provider', async () => {
+  it('requestsPerMinute: the replicas together admit the limit (plus at most a slice and one call each) in a minute; the rest get 429 naming the limit, and never reach the provider', async () => {
     const limit = 20;
     await createModel({ name: 'rpm-model', upstreamModel: 'rpm-upstream', requestsPerMinute: limit });
     await awaitMinuteRoom(20_000);
@@ -69,7 +69,7 @@ describe('rate limits per provider model across gateway replicas', () => {
     // 80 calls, 4 at a time, spread over the replicas.
     for (let i = 0; i < 80; i += 4) answers.push(...(await Promise.all([0, 1, 2, 3].map((j) => chat(urls[(i + j) % urls.length]!, 'rpm-model')))));
     const admitted = answers.filter((a) => a.status === 200).length;
-    expect(admitted).toBeLessThanOrEqual(limit + urls.length * sliceOf(limit));
+    expect(admitted).toBeLessThanOrEqual(limit + urls.length * (sliceOf(limit) + 1));
     expect(admitted).toBeGreaterThanOrEqual(limit / 2);
     expect(fake.requests).toHaveLength(admitted);
     const refused = answers.filter((a) => a.status !== 200);

@@ -37,19 +37,19 @@ describe('SlicedBudgets', () => {
       if (replicas[i % 2]!.take('model:m1:rpm', 100, 1)) admitted++;
       await turn();
     }
-    expect(admitted).toBeLessThanOrEqual(100 + 2 * sliceOf(100));
+    expect(admitted).toBeLessThanOrEqual(100 + 2 * (1 + sliceOf(100)));
     expect(admitted).toBeGreaterThanOrEqual(100);
     expect(store.leased.get('model:m1:rpm@10')).toBe(100);
     // Leases go a slice at a time, not per request.
     expect(store.calls).toBeLessThan(60);
   });
 
-  it('a burst with no time for a lease to come back is held to one slice ahead', () => {
+  it('a burst with no time for a lease to come back is held to what the lease on its way asked for (the first call and a slice)', () => {
     const store = new MemoryLeases();
     const budgets = new SlicedBudgets(store, clock);
     let admitted = 0;
     for (let i = 0; i < 50; i++) if (budgets.take('k', 100, 1)) admitted++;
-    expect(admitted).toBe(sliceOf(100));
+    expect(admitted).toBe(1 + sliceOf(100));
   });
 
   it('a new minute starts a fresh budget', async () => {
@@ -88,7 +88,7 @@ describe('SlicedBudgets', () => {
   it('a refusal asks for a second while a lease is due, and for the rest of the minute once the budget is spent', async () => {
     const store = new MemoryLeases();
     const budgets = new SlicedBudgets(store, clock);
-    for (let i = 0; i < sliceOf(100); i++) budgets.take('k', 100, 1);
+    for (let i = 0; i < 1 + sliceOf(100); i++) expect(budgets.take('k', 100, 1)).toBe(true);
     expect(budgets.take('k', 100, 1)).toBe(false);
     expect(budgets.retryAfterMs('k')).toBe(1000);
     for (let i = 0; i < 300; i++) {
@@ -109,7 +109,7 @@ describe('SlicedBudgets', () => {
       if (budgets.take('k', 100, 1)) admitted++;
       await turn();
     }
-    expect(admitted).toBe(sliceOf(100));
+    expect(admitted).toBeLessThanOrEqual(1 + sliceOf(100));
     expect(errors.length).toBeGreaterThan(0);
   });
 });

@@ -21,6 +21,8 @@ interface Budget {
   /** The store said the window's budget is spent: nothing more to lease. */
   spent: boolean;
   leasing: boolean;
+  /** What the lease on its way asked for (0 when none is): admission may count on it. */
+  pending: number;
   /** Another lease is wanted once the running one answers. */
   again: boolean;
 }
@@ -29,9 +31,10 @@ interface Budget {
  * Per-minute budgets shared by every replica without a network round trip on the request path.
  * Each replica leases slices of a limit's minute (fixed windows on the wall clock) from a shared
  * store in the background and admits calls against what it holds. While a lease is on its way a
- * replica may run ahead by at most one slice (or one call, when a token estimate is larger), so a
- * burst is not refused for a budget that exists; hence the tolerance: in any minute, at most
- * L + N x slice are admitted across N replicas (slice = ceil(L/20)). Token budgets take an estimate at
+ * replica may run ahead by one slice (or one call, when a token estimate is larger, or what the
+ * lease on its way asked for), so a burst is not refused for a budget that exists; hence the
+ * tolerance: in any minute, at most L + N x (slice + 1) requests are admitted across N replicas
+ * (slice = ceil(L/20)); for tokens, L + N x (slice + the largest call's estimate). Token budgets take an estimate at
  * admission and settle with the real usage after the call (the store then covers the difference).
  */
 export class SlicedBudgets {
@@ -57,8 +60,9 @@ export class SlicedBudgets {
   take(key: string, limit: number, cost: number): boolean {
     const budget = this.current(key);
     const slice = sliceOf(limit);
-    // Ahead of the lease by one slice, or by this one call when it is larger (a big token estimate).
-    const headroom = budget.spent ? 0 : Math.max(slice, cost);
+    // Ahead of the lease by one slice, or by this one call when it is larger (a big token estimate),
+    // or by what the lease on its way asked for.
+    const headroom = budget.spent ? 0 : Math.max(slice, cost, budget.pending);
     if (budget.used + cost > budget.leased + headroom) {
       if (!budget.spent) this.lease(key, budget, limit);
       return false;
@@ -88,13 +92,14 @@ export class SlicedBudgets {
     const window = this.window();
     let budget = this.budgets.get(key);
     if (!budget) {
-      budget = { window, leased: 0, used: 0, spent: false, leasing: false, again: false };
+      budget = { window, leased: 0, used: 0, spent: false, leasing: false, pending: 0, again: false };
       this.budgets.set(key, budget);
     } else if (budget.window !== window) {
       budget.window = window;
       budget.leased = 0;
       budget.used = 0;
       budget.spent = false;
+      budget.pending = 0;
       budget.again = false;
     }
     return budget;
@@ -111,9 +116,11 @@ export class SlicedBudgets {
     const slice = sliceOf(limit);
     // The debt run up while leasing, plus a slice ahead.
     const want = Math.max(slice, budget.used - budget.leased + slice);
+    budget.pending = want;
     this.store.lease(key, window, want, limit).then(
       (got) => {
         budget.leasing = false;
+        budget.pending = 0;
         if (budget.window !== window) return; // a new minute began meanwhile: its budget starts afresh
         budget.leased += got;
         if (got < want) budget.spent = true;
@@ -121,6 +128,7 @@ export class SlicedBudgets {
       },
       (err: unknown) => {
         budget.leasing = false;
+        budget.pending = 0;
         this.onLeaseError(key, err);
       },
     );
