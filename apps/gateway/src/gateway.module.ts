@@ -47,6 +47,7 @@ import { TargetCircuits } from './policy/target-circuits.js';
 import { RateLimitLeasesRepository } from './limits/rate-limit-leases.repository.js';
 import { RateLimitsService } from './limits/rate-limits.service.js';
 import { RateLimitWindows1765100000000 } from './migrations/1765100000000-rate-limit-windows.js';
+import { KeyRateLimits1765100000001 } from './migrations/1765100000001-key-rate-limits.js';
 import { ConnectionTestService, MonotonicClock } from './connection-test/connection-test.service.js';
 import { V1FrontDoor } from './v1/v1-front-door.js';
 import { V1Routes } from './v1/v1-routes.js';
@@ -64,7 +65,7 @@ export class GatewayModule {
     const infrastructure = await serviceInfrastructure(runtime, {
       schema: GATEWAY_SCHEMA,
       entities: [ApiKeyEntity, AuditLogRowEntity],
-      migrations: [Initial1732350000000, GatewayAuditLog1733560000000, RateLimitWindows1765100000000],
+      migrations: [Initial1732350000000, GatewayAuditLog1733560000000, RateLimitWindows1765100000000, KeyRateLimits1765100000001],
     });
     return {
       module: GatewayModule,

@@ -1,5 +1,6 @@
 import { Injectable, Logger } from '@nestjs/common';
 import type { ProviderModelView } from '#libs/contracts';
+import type { Principal } from '../auth/principal.js';
 import type { Route } from '../read-model/route.js';
 import { RateLimitLeasesRepository } from './rate-limit-leases.repository.js';
 import { SlicedBudgets } from './sliced-budgets.js';
@@ -29,39 +30,40 @@ export type RateLimitDecision = { ok: true; admission: Admission | undefined } |
 const NOTHING_TAKEN: RateLimitDecision = Object.freeze({ ok: true, admission: undefined });
 
 /**
- * Requests and tokens per minute per provider model (its requestsPerMinute / tokensPerMinute),
- * held across replicas by SlicedBudgets (README: Rate limits). A model without limits costs one
- * null check; a limited one a map look-up and some arithmetic, never a network round trip.
+ * Requests and tokens per minute per provider model (its requestsPerMinute / tokensPerMinute) and
+ * per gateway key (the key's own), held across replicas by SlicedBudgets (README: Rate limits). A
+ * call without limits costs a few null checks; a limited one map look-ups and some arithmetic,
+ * never a network round trip.
  */
 @Injectable()
 export class RateLimitsService {
   private readonly logger = new Logger('RateLimits');
   private readonly budgets: SlicedBudgets;
   private readonly specs = new WeakMap<ProviderModelView, readonly LimitSpec[]>();
+  private readonly keySpecs = new WeakMap<Principal, readonly LimitSpec[]>();
 
   constructor(leases: RateLimitLeasesRepository) {
     this.budgets = new SlicedBudgets(leases, Date.now, (key, err) => this.logger.warn(`lease of ${key} failed: ${String((err as Error)?.message ?? err)}`));
   }
 
-  /** Whether the route's model has any per-minute limit (the caller then estimates tokens only if `needsTokens`). */
-  limited(route: Route): boolean {
-    return route.limits.requestsPerMinute !== null || route.limits.tokensPerMinute !== null;
+  /** Whether the call has any per-minute limit, the model's or the key's (the caller then estimates tokens only if `needsTokens`). */
+  limited(route: Route, principal: Principal): boolean {
+    return route.limits.requestsPerMinute !== null || route.limits.tokensPerMinute !== null || principal.requestsPerMinute != null || principal.tokensPerMinute != null;
   }
 
-  needsTokens(route: Route): boolean {
-    return route.limits.tokensPerMinute !== null;
+  needsTokens(route: Route, principal: Principal): boolean {
+    return route.limits.tokensPerMinute !== null || principal.tokensPerMinute != null;
   }
 
   /**
    * Takes one request and `estimatedTokens` from the model's budgets, or refuses naming the limit
    * that is spent (nothing is taken then).
    */
-  admit(route: Route, estimatedTokens: number): RateLimitDecision {
-    if (!route.model || !this.limited(route)) return NOTHING_TAKEN;
-    const specs = this.specsOf(route.model);
+  admit(route: Route, principal: Principal, estimatedTokens: number): RateLimitDecision {
+    if (!this.limited(route, principal)) return NOTHING_TAKEN;
     const window = this.budgets.window();
     const taken: LimitSpec[] = [];
-    for (const spec of specs) {
+    for (const spec of this.specsFor(route, principal)) {
       const cost = spec.unit === 'requests' ? 1 : estimatedTokens;
       if (this.budgets.take(spec.key, spec.value, cost)) {
         taken.push(spec);
@@ -85,6 +87,26 @@ export class RateLimitsService {
   settle(admission: Admission | undefined, actualTokens: number): void {
     if (!admission) return;
     for (const key of admission.tokenKeys) this.budgets.settle(key, admission.window, actualTokens - admission.estimate);
+  }
+
+  /** The key's limits first (its own budget), then the model's. */
+  private specsFor(route: Route, principal: Principal): LimitSpec[] {
+    const keyed = this.keySpecsOf(principal);
+    const model = route.model ? this.specsOf(route.model) : [];
+    return keyed.length === 0 ? (model as LimitSpec[]) : model.length === 0 ? (keyed as LimitSpec[]) : [...keyed, ...model];
+  }
+
+  private keySpecsOf(principal: Principal): readonly LimitSpec[] {
+    let specs = this.keySpecs.get(principal);
+    if (!specs) {
+      const list: LimitSpec[] = [];
+      const owner = `the gateway key ${principal.name}`;
+      if (principal.requestsPerMinute != null) list.push({ key: `key:${principal.keyId}:rpm`, name: 'key.requestsPerMinute', unit: 'requests', value: principal.requestsPerMinute, owner });
+      if (principal.tokensPerMinute != null) list.push({ key: `key:${principal.keyId}:tpm`, name: 'key.tokensPerMinute', unit: 'tokens', value: principal.tokensPerMinute, owner });
+      specs = list;
+      this.keySpecs.set(principal, specs);
+    }
+    return specs;
   }
 
   private specsOf(model: ProviderModelView): readonly LimitSpec[] {

@@ -21,8 +21,10 @@ interface Budget {
   /** The store said the window's budget is spent: nothing more to lease. */
   spent: boolean;
   leasing: boolean;
-  /** What the lease on its way asked for (0 when none is): admission may count on it. */
+  /** What the lease on its way asked for beyond this replica's own debt (0 when none is): admission may count on it. */
   pending: number;
+  /** Calls refused while waiting for a lease (their cost): the next lease asks for them too, so a burst is served after one round trip. */
+  demand: number;
   /** Another lease is wanted once the running one answers. */
   again: boolean;
 }
@@ -64,7 +66,10 @@ export class SlicedBudgets {
     // or by what the lease on its way asked for.
     const headroom = budget.spent ? 0 : Math.max(slice, cost, budget.pending);
     if (budget.used + cost > budget.leased + headroom) {
-      if (!budget.spent) this.lease(key, budget, limit);
+      if (!budget.spent) {
+        budget.demand += cost;
+        this.lease(key, budget, limit);
+      }
       return false;
     }
     budget.used += cost;
@@ -92,7 +97,7 @@ export class SlicedBudgets {
     const window = this.window();
     let budget = this.budgets.get(key);
     if (!budget) {
-      budget = { window, leased: 0, used: 0, spent: false, leasing: false, pending: 0, again: false };
+      budget = { window, leased: 0, used: 0, spent: false, leasing: false, pending: 0, demand: 0, again: false };
       this.budgets.set(key, budget);
     } else if (budget.window !== window) {
       budget.window = window;
@@ -100,6 +105,7 @@ export class SlicedBudgets {
       budget.used = 0;
       budget.spent = false;
       budget.pending = 0;
+      budget.demand = 0;
       budget.again = false;
     }
     return budget;
@@ -114,9 +120,12 @@ export class SlicedBudgets {
     budget.again = false;
     const window = budget.window;
     const slice = sliceOf(limit);
-    // The debt run up while leasing, plus a slice ahead.
-    const want = Math.max(slice, budget.used - budget.leased + slice);
-    budget.pending = want;
+    // The debt run up while leasing, plus a slice ahead (what admission may count on meanwhile),
+    // plus what was refused for want of a lease (asked for, not counted on).
+    const ahead = Math.max(slice, budget.used - budget.leased + slice);
+    const want = ahead + budget.demand;
+    budget.demand = 0;
+    budget.pending = ahead;
     this.store.lease(key, window, want, limit).then(
       (got) => {
         budget.leasing = false;

@@ -158,9 +158,9 @@ export class GenerationCall implements OnApplicationShutdown {
       return;
     }
     let admission: Admission | undefined;
-    if (this.rateLimits.limited(route)) {
-      const estimate = this.rateLimits.needsTokens(route) ? estimateCallTokens(endpoint.promptText(body), askedOutput(body, endpoint.parameterFields)?.[1]) : 0;
-      const decision = this.rateLimits.admit(route, estimate);
+    if (this.rateLimits.limited(route, principal)) {
+      const estimate = this.rateLimits.needsTokens(route, principal) ? estimateCallTokens(endpoint.promptText(body), askedOutput(body, endpoint.parameterFields)?.[1]) : 0;
+      const decision = this.rateLimits.admit(route, principal, estimate);
       if (!decision.ok) {
         metering.fail({ kind: 'rate_limited', message: decision.message, retryable: true, retryAfterMs: decision.retryAfterMs });
         metering.end();
