@@ -24,7 +24,13 @@ async function startFakeEntra(accessToken: string): Promise<{ url: string; reque
     req.on('data', (c: Buffer) => (body += c.toString('utf8')));
     req.on('end', () => {
       paths.push(req.url ?? '');
-      requests.push(new URLSearchParams(body));
+      const form = new URLSearchParams(body);
+      requests.push(form);
+      if (form.get('client_secret') !== 'entra-client-secret-e2e') {
+        res.writeHead(401, { 'content-type': 'application/json' });
+        res.end(JSON.stringify({ error: 'invalid_client', error_description: "AADSTS7000215: Invalid client secret provided. Ensure the secret being sent in the request is the client secret value, not the client secret ID." }));
+        return;
+      }
       res.writeHead(200, { 'content-type': 'application/json' });
       res.end(JSON.stringify({ token_type: 'Bearer', expires_in: 3599, ext_expires_in: 3599, access_token: accessToken }));
     });
@@ -97,7 +103,14 @@ describe('/v1 through an azure-openai connection', () => {
     });
     expect(JSON.stringify(byPrincipal)).not.toContain('entra-client-secret-e2e');
     await createModel({ name: 'azure-entra-gpt', connectionId: byPrincipal.id, upstreamModel: 'gpt-4o-mini' });
-    await routable('azure-gpt', 'azure-emb', 'azure-whole', 'azure-entra-gpt');
+    const wrongSecret = await createConnection({
+      name: 'azure-entra-wrong',
+      adapter: 'azure-openai',
+      baseUrl: fake.url,
+      settings: { apiStyle: 'v1', tenantId: 'tenant-e2e', clientId: 'client-e2e', clientSecret: 'not-the-secret-e2e', authorityUrl: entra.url },
+    });
+    await createModel({ name: 'azure-entra-refused', connectionId: wrongSecret.id, upstreamModel: 'gpt-4o-mini' });
+    await routable('azure-gpt', 'azure-emb', 'azure-whole', 'azure-entra-gpt', 'azure-entra-refused');
   }, 120_000);
 
   afterAll(async () => {
@@ -227,6 +240,16 @@ describe('/v1 through an azure-openai connection', () => {
         Array(3).fill(['/openai/v1/chat/completions', '', `Bearer ${ENTRA_TOKEN}`, 'gpt-4o-mini']),
       );
       expect(product.output()).not.toContain('entra-client-secret-e2e');
+    });
+
+    it("answers a service principal the authority refuses as the connection's auth failure (502, not the caller's 401), without calling Azure", async () => {
+      const err = (await openai.chat.completions.create({ model: 'azure-entra-refused', messages: [{ role: 'user', content: 'hi' }] }).catch((e: unknown) => e)) as ApiError;
+      expect(err).toBeInstanceOf(OpenAI.APIError);
+      expect(err.status).toBe(502);
+      expect(err.code).toBe('upstream_auth_failed');
+      expect(err.message).toContain('AADSTS7000215');
+      expect(err.message).not.toContain('not-the-secret-e2e');
+      expect(fake.requests).toHaveLength(0);
     });
   });
 

@@ -15,6 +15,19 @@ export function adapterError(kind: ErrorKind, message: string, extra: { status?:
   };
 }
 
+/**
+ * Thrown by a request builder that could not build the request for a reason in the taxonomy (the
+ * provider's token endpoint refused the connection's credentials: `auth`), so the call fails as that
+ * kind rather than as an internal error. Its message must hold no secret.
+ */
+export class AdapterRequestError extends Error {
+  override name = 'AdapterRequestError';
+
+  constructor(readonly error: AdapterError) {
+    super(error.message);
+  }
+}
+
 /** An error part for a stream that cannot be read further. */
 export function streamError(message: string, kind: ErrorKind = 'upstream_error'): CanonicalStreamPart {
   return { type: 'error', error: adapterError(kind, message) };

@@ -1,6 +1,7 @@
 import { Injectable, Logger } from '@nestjs/common';
 import {
   AdapterRegistry,
+  AdapterRequestError,
   type BuiltUpstreamRequest,
   type CallTarget,
   type CallWarning,
@@ -147,6 +148,10 @@ export class UpstreamCallService {
     } catch (err) {
       const message = target.redactor.redact(err instanceof Error ? err.message : String(err));
       this.logger.warn(`[${cmd.requestId}] the request for connection ${target.connection.id} could not be built: ${message}`);
+      if (err instanceof AdapterRequestError) {
+        // A reason in the taxonomy (a token endpoint refusing the connection's credentials is `auth`).
+        return fail({ kind: err.error.kind, message: `The connection ${target.connection.name} could not be used: ${message}`, retryable: err.error.retryable });
+      }
       return fail({ kind: 'upstream_error', message: `The request for the connection ${target.connection.name} could not be built: ${message}`, retryable: false });
     }
     if (passThrough) warnings = built.warnings;

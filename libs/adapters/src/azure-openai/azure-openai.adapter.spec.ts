@@ -127,6 +127,7 @@ describe('azure-openai adapter: requests', () => {
     const principal: CallTarget = { ...target, settings: { ...target.settings, tenantId: 't', clientId: 'c' }, secrets: { clientSecret: 'super-secret' } };
     const failed = (entra.chat as ChatOperation).buildRequest(request, principal);
     await expect(failed).rejects.toThrow('AADSTS7000215');
+    await expect(failed).rejects.toMatchObject({ error: { kind: 'auth', retryable: false } });
     await expect(failed).rejects.not.toThrow('super-secret');
   });
 });
