@@ -176,6 +176,17 @@ describe('azure-openai adapter: answers', () => {
     ]);
   });
 
+  it('a stream its output filter cut short ends with the content-filter finish, read as such', () => {
+    const cut = [
+      azureStream[0],
+      azureStream[1],
+      { ...azureStream[3], choices: [{ content_filter_results: { violence: { filtered: true, severity: 'high' } }, delta: {}, finish_reason: 'content_filter', index: 0 }] },
+    ];
+    const parts = decodeInChunks(() => chat.createStreamDecoder(), utf8(cut.map((c) => `data: ${JSON.stringify(c)}\n\n`).join('') + 'data: [DONE]\n\n'), 5);
+    expect(parts.map((p) => p.type)).toEqual(['response-metadata', 'finish']);
+    expect(parts[1]).toEqual({ type: 'finish', choice: 0, reason: 'content-filter', rawReason: 'content_filter' });
+  });
+
   it('metering-only decoding of the same stream finds the model, finish and usage', () => {
     const parts = decodeInChunks(() => chat.createStreamDecoder({ meteringOnly: true }), sse, 7);
     expect(parts.filter((p) => p.type !== 'text-delta').map((p) => p.type)).toEqual(['response-metadata', 'finish', 'usage']);
