@@ -7,6 +7,7 @@ describe('built-in adapters', () => {
       ['openai-compatible', 'ok'],
       ['openai', 'ok'],
       ['anthropic', 'ok'],
+      ['bedrock', 'ok'],
       ['azure-openai', 'ok'],
     ]);
     const registry = new AdapterRegistry();

@@ -1,5 +1,6 @@
 import type { ProviderAdapter, ProviderAdapterV2 } from '#libs/adapter-sdk';
 import { anthropicAdapter } from './anthropic/anthropic.adapter.js';
+import { bedrockAdapter } from './bedrock/bedrock.adapter.js';
 import { azureOpenAIAdapter } from './azure-openai/azure-openai.adapter.js';
 import { openAIAdapterV2, openAICompatibleAdapterV2 } from './openai-compatible/openai-compatible-v2.adapter.js';
 import { openAICompatibleAdapter } from './openai-compatible/openai-compatible.adapter.js';
@@ -22,6 +23,7 @@ export const builtInAdaptersV2: readonly ProviderAdapterV2[] = [
   openAICompatibleAdapterV2,
   openAIAdapterV2,
   anthropicAdapter,
+  bedrockAdapter,
   azureOpenAIAdapter,
 ];
 

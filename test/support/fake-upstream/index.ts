@@ -25,3 +25,5 @@ export { startFakeAnthropic, type FakeAnthropic, type StartFakeAnthropicOptions 
 export * from './anthropic-behaviour.js';
 export * from './anthropic-wire.js';
 export * from './anthropic-replay.js';
+export { startFakeBedrock, TEST_AWS_CREDENTIALS, type FakeBedrock, type StartFakeBedrockOptions } from './fake-bedrock.js';
+export * from './bedrock-wire.js';

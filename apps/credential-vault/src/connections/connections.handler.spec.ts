@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { loadConfig } from '#libs/config';
+import { builtInAdaptersV2 } from '#libs/adapters';
 import type { CommandEnvelope, ConnectionView, CreateConnectionDto, TenantScope } from '#libs/contracts';
 import type { RunningService, ServiceRuntime } from '#libs/runtime';
 import { createServiceHarness, envelope, eventually, TEST_SCOPE, type ServiceHarness } from '../../../../test/support/service-harness.js';
@@ -144,13 +145,13 @@ describe('credential vault on the bus', () => {
   });
 
   it('refuses an adapter this vault has not loaded with validation_failed naming adapter and the loaded adapters, storing nothing', async () => {
-    const err = await h.bus.request('vault.v1.connections.create', envelope(connection('bedrock-too-early', { adapter: 'bedrock' }))).catch((e: unknown) => e);
+    const err = await h.bus.request('vault.v1.connections.create', envelope(connection('watsonx-too-early', { adapter: 'watsonx' }))).catch((e: unknown) => e);
     expect(err).toMatchObject({
       code: 'validation_failed',
-      details: [{ field: 'adapter', messages: ['adapter bedrock is not loaded by this gateway; loaded adapters: openai-compatible, openai, anthropic, azure-openai'] }],
+      details: [{ field: 'adapter', messages: [`adapter watsonx is not loaded by this gateway; loaded adapters: ${builtInAdaptersV2.map((a) => a.id).join(', ')}`] }],
     });
     const page = await h.bus.request('vault.v1.connections.list', envelope({ limit: 200 }));
-    expect(page.items.map((c) => c.name)).not.toContain('bedrock-too-early');
+    expect(page.items.map((c) => c.name)).not.toContain('watsonx-too-early');
   });
 
   it("stores the adapter's default endpoint for a connection created without baseUrl, and refuses one whose adapter has none", async () => {

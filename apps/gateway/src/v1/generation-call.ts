@@ -13,11 +13,12 @@ import {
 } from '#libs/adapter-sdk';
 import { GatewayAttr, GenAiAttr, type ProviderModelKind } from '#libs/contracts';
 import type { SecretRedactor } from '#libs/secret-redaction';
-import { TokenCounter } from '#libs/tokenizer';
+import { TokenCounters, type TokenCount } from '#libs/tokenizer';
 import type { IncomingHttpHeaders, OutgoingHttpHeaders, ServerResponse } from 'node:http';
 import { InputLimit } from '../proxy/input-limit.js';
 import { applyModelParameters, askedOutput, outputFillField, type ParameterFields } from './request-parameters.js';
 import { ReadModelService, type Route } from '../read-model/read-model.service.js';
+import type { Principal } from '../auth/principal.js';
 import { GatewayTracer } from '../telemetry/gateway-tracer.js';
 import { invalidRequest, type CallFailure } from './call-failure.js';
 import { CallMetering, REQUEST_ID_ATTRIBUTE } from './call-metering.js';
@@ -94,7 +95,7 @@ interface ReadableOperation {
 @Injectable()
 export class GenerationCall implements OnApplicationShutdown {
   private readonly logger = new Logger('V1');
-  private readonly tokenCounter = new TokenCounter();
+  private readonly tokenCounters = new TokenCounters();
 
   constructor(
     private readonly readModel: ReadModelService,
@@ -103,12 +104,16 @@ export class GenerationCall implements OnApplicationShutdown {
   ) {}
 
   async onApplicationShutdown(): Promise<void> {
-    await this.tokenCounter.close();
+    await this.tokenCounters.close();
   }
 
-  /** For the token-count endpoint's local estimate. */
-  get tokens(): TokenCounter {
-    return this.tokenCounter;
+  /**
+   * Counts a prompt as the model's definition says (its tokenizer, by the rule that prices it), for
+   * the input limit and count_tokens' local estimate. Counts with the first target's upstream model:
+   * a model's targets serve the same model, and its limits are the provider model's.
+   */
+  countPrompt(principal: Principal, route: Route, parts: string[]): Promise<TokenCount> {
+    return this.tokenCounters.count(this.readModel.tokenizerFor(principal, route.targets[0].upstreamModel), parts);
   }
 
   async handle<C, R>(call: V1Request, endpoint: GenerationEndpoint<C, R>): Promise<void> {
@@ -145,7 +150,7 @@ export class GenerationCall implements OnApplicationShutdown {
     metering.target(route.targets[0], this.calls.adapterOf(route.targets[0]));
     let limitError: RequestError | undefined;
     try {
-      const checked = this.checkLimits(body, route, endpoint, fillField);
+      const checked = this.checkLimits(principal, body, route, endpoint, fillField);
       limitError = checked instanceof Promise ? await checked : checked; // a promise only when tokens had to be counted
     } catch (err) {
       metering.fail({ kind: 'upstream_error', message: 'internal error', retryable: true });
@@ -216,6 +221,7 @@ export class GenerationCall implements OnApplicationShutdown {
    * Synchronous when the byte length decides; counts tokens (on a worker thread) only when it cannot.
    */
   private checkLimits(
+    principal: Principal,
     body: Record<string, unknown>,
     route: Route,
     endpoint: GenerationEndpoint<unknown, unknown>,
@@ -231,16 +237,16 @@ export class GenerationCall implements OnApplicationShutdown {
       }
     }
     if (maxIn === null) return undefined;
-    const measured = InputLimit.measureOver(endpoint.promptText(body), maxIn, this.tokenCounter);
+    const measured = InputLimit.measureOver(endpoint.promptText(body), maxIn, (parts) => this.countPrompt(principal, route, parts));
     if (measured === undefined) return undefined;
-    return measured.then((tokens) =>
-      tokens === undefined
+    return measured.then((count) =>
+      count === undefined
         ? undefined
         : {
-            message: `Input token limit exceeded: the ${endpoint.promptParam} have ${tokens} tokens, this model accepts at most ${maxIn}.`,
+            message: `Input token limit exceeded: the ${endpoint.promptParam} have ${count.tokens} tokens${count.method === 'approximate' ? ' (estimated: the model has no public tokenizer)' : ''}, this model accepts at most ${maxIn}.`,
             code: 'input_limit_exceeded',
             param: endpoint.promptParam,
-            details: { model: route.name, limit: maxIn, measured: tokens },
+            details: { model: route.name, limit: maxIn, measured: count.tokens, tokenizer: count.method },
           },
     );
   }

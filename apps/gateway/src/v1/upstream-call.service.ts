@@ -6,6 +6,7 @@ import {
   type CallTarget,
   type CallWarning,
   type ClientRequestDecoded,
+  InvalidClientRequest,
   type ProviderAdapterV2,
   type WireFormat,
 } from '#libs/adapter-sdk';
@@ -146,6 +147,8 @@ export class UpstreamCallService {
         warnings = [...decoded.warnings, ...built.warnings];
       }
     } catch (err) {
+      // The adapter found the request is one its provider cannot take (Titan embeds one text per call): the client's to fix.
+      if (err instanceof InvalidClientRequest) return fail({ kind: 'invalid_request', message: err.message, param: err.param, retryable: false }, warnings);
       const message = target.redactor.redact(err instanceof Error ? err.message : String(err));
       this.logger.warn(`[${cmd.requestId}] the request for connection ${target.connection.id} could not be built: ${message}`);
       if (err instanceof AdapterRequestError) {
@@ -225,13 +228,22 @@ function withoutStream(body: Record<string, unknown>): Record<string, unknown> {
   return { ...rest, stream: false };
 }
 
-/** A successful answer in server-sent events (an upstream may answer a stream request with JSON). */
+/**
+ * The media types of a streamed answer: server-sent events, and AWS's binary event-stream (Bedrock's
+ * ConverseStream). The framing itself is the adapter's stream decoder's; an upstream may also answer
+ * a stream request with whole JSON (an error, or a model that does not stream), which is read whole.
+ */
+const STREAM_MEDIA_TYPES = ['text/event-stream', 'application/vnd.amazon.eventstream'];
+
+/** A successful answer as a stream. */
 function isEventStream(status: number, headers: IncomingHttpHeaders): boolean {
-  return status >= 200 && status < 300 && String(headers['content-type'] ?? '').includes('text/event-stream');
+  if (status < 200 || status >= 300) return false;
+  const type = String(headers['content-type'] ?? '').toLowerCase();
+  return STREAM_MEDIA_TYPES.some((t) => type.includes(t));
 }
 
-/** The provider's request id: OpenAI's x-request-id, Anthropic's request-id. */
+/** The provider's request id: OpenAI's x-request-id, Anthropic's request-id, AWS's x-amzn-requestid. */
 export function upstreamRequestId(headers: IncomingHttpHeaders | undefined): string | undefined {
-  const v = headers?.['x-request-id'] ?? headers?.['request-id'];
+  const v = headers?.['x-request-id'] ?? headers?.['request-id'] ?? headers?.['x-amzn-requestid'];
   return Array.isArray(v) ? v[0] : v;
 }
