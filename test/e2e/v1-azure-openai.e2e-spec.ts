@@ -60,6 +60,7 @@ describe('/v1 through an azure-openai connection', () => {
   let clientKey: string;
   let openai: OpenAI;
   let anthropic: Anthropic;
+  const connectionIds: Record<'byKey' | 'wrongSecret', string> = { byKey: '', wrongSecret: '' };
 
   const createConnection = (body: Record<string, unknown>) => adminCall<{ id: string; settings: Record<string, unknown>; secretsMasked: Record<string, string> }>(product, 'POST', '/admin/connections', body);
   const createModel = (body: Record<string, unknown>) => adminCall<{ id: string }>(product, 'POST', '/admin/provider-models', body);
@@ -91,6 +92,7 @@ describe('/v1 through an azure-openai connection', () => {
       settings: { apiVersion: '2024-10-21', deployments: 'gpt-4o=prod-4o, text-embedding-3-small=emb-small' },
     });
     expect(byKey).toMatchObject({ settings: { apiStyle: 'deployments', apiVersion: '2024-10-21' }, secretsMasked: { apiKey: '••••0b7a' } });
+    connectionIds.byKey = byKey.id;
     await createModel({ name: 'azure-gpt', connectionId: byKey.id, upstreamModel: 'gpt-4o', multimodal: true });
     await createModel({ name: 'azure-emb', connectionId: byKey.id, upstreamModel: 'text-embedding-3-small', kind: 'embedding' });
     await createModel({ name: 'azure-whole', connectionId: byKey.id, upstreamModel: 'gpt-4o', upstreamStreams: false });
@@ -109,6 +111,7 @@ describe('/v1 through an azure-openai connection', () => {
       baseUrl: fake.url,
       settings: { apiStyle: 'v1', tenantId: 'tenant-e2e', clientId: 'client-e2e', clientSecret: 'not-the-secret-e2e', authorityUrl: entra.url },
     });
+    connectionIds.wrongSecret = wrongSecret.id;
     await createModel({ name: 'azure-entra-refused', connectionId: wrongSecret.id, upstreamModel: 'gpt-4o-mini' });
     await routable('azure-gpt', 'azure-emb', 'azure-whole', 'azure-entra-gpt', 'azure-entra-refused');
   }, 120_000);
@@ -283,6 +286,20 @@ describe('/v1 through an azure-openai connection', () => {
       const err = await anthropic.messages.create({ model: 'azure-gpt', max_tokens: 10, messages: [{ role: 'user', content: 'hi' }] }).catch((e: unknown) => e);
       expect(err).toBeInstanceOf(Anthropic.RateLimitError);
       expect((err as InstanceType<typeof Anthropic.APIError>).headers?.get('retry-after')).toBe('3');
+    });
+  });
+
+  describe('connection test', () => {
+    type TestResult = { ok: boolean; text?: string; errorKind?: string; message?: string; latencyMs: number; status: string };
+
+    it("answers ok with the answer's text through the model's deployment, and errorKind auth for a refused service principal", async () => {
+      fake.enqueue({ kind: 'completion', content: 'Yes, reachable.' });
+      const ok = await adminCall<TestResult>(product, 'POST', `/admin/connections/${connectionIds.byKey}/test`, { model: 'gpt-4o' });
+      expect(ok).toEqual({ ok: true, text: 'Yes, reachable.', latencyMs: expect.any(Number), status: 'active' });
+      expect(fake.requests[0]!.path).toBe('/openai/deployments/prod-4o/chat/completions');
+      const refused = await adminCall<TestResult>(product, 'POST', `/admin/connections/${connectionIds.wrongSecret}/test`, { model: 'gpt-4o-mini' });
+      expect(refused).toMatchObject({ ok: false, errorKind: 'auth', message: expect.stringContaining('AADSTS7000215'), status: 'error' });
+      expect(JSON.stringify(refused)).not.toContain('not-the-secret-e2e');
     });
   });
 
