@@ -96,6 +96,7 @@ describe('/v1 through an azure-openai connection', () => {
     await createModel({ name: 'azure-gpt', connectionId: byKey.id, upstreamModel: 'gpt-4o', multimodal: true });
     await createModel({ name: 'azure-emb', connectionId: byKey.id, upstreamModel: 'text-embedding-3-small', kind: 'embedding' });
     await createModel({ name: 'azure-whole', connectionId: byKey.id, upstreamModel: 'gpt-4o', upstreamStreams: false });
+    await createModel({ name: 'azure-instruct', connectionId: byKey.id, upstreamModel: 'gpt-35-turbo-instruct', kind: 'completion' });
 
     const byPrincipal = await createConnection({
       name: 'azure-entra',
@@ -113,7 +114,7 @@ describe('/v1 through an azure-openai connection', () => {
     });
     connectionIds.wrongSecret = wrongSecret.id;
     await createModel({ name: 'azure-entra-refused', connectionId: wrongSecret.id, upstreamModel: 'gpt-4o-mini' });
-    await routable('azure-gpt', 'azure-emb', 'azure-whole', 'azure-entra-gpt', 'azure-entra-refused');
+    await routable('azure-gpt', 'azure-emb', 'azure-whole', 'azure-instruct', 'azure-entra-gpt', 'azure-entra-refused');
   }, 120_000);
 
   afterAll(async () => {
@@ -219,6 +220,17 @@ describe('/v1 through an azure-openai connection', () => {
       })();
       await expect(failed).rejects.toThrow('The server had an error');
       expect(text).toBe('a');
+    });
+
+    it('answers completions, whole and streamed, on the deployment of their model', async () => {
+      fake.enqueue({ kind: 'completion', content: 'once upon a time' }, { kind: 'completion', deltas: ['there ', 'was'], usage: { promptTokens: 4, completionTokens: 2 } });
+      const whole = await openai.completions.create({ model: 'azure-instruct', prompt: 'Tell me a story' });
+      expect(whole.choices[0]!.text).toBe('once upon a time');
+      const stream = await openai.completions.create({ model: 'azure-instruct', prompt: 'Go on', stream: true });
+      let text = '';
+      for await (const chunk of stream) text += chunk.choices[0]?.text ?? '';
+      expect(text).toBe('there was');
+      expect(fake.requests.map((r) => [r.path, r.query])).toEqual(Array(2).fill(['/openai/deployments/gpt-35-turbo-instruct/completions', 'api-version=2024-10-21']));
     });
 
     it('answers embeddings from the embedding deployment, base64 as the client asks', async () => {
