@@ -200,6 +200,8 @@ describe('/v1 through an azure-openai connection', () => {
       const err = (await openai.chat.completions.create({ model: 'azure-gpt', messages: [{ role: 'user', content: 'hi' }] }).catch((e: unknown) => e)) as ApiError;
       expect(err).toBeInstanceOf(OpenAI.RateLimitError);
       expect(err.headers?.get('retry-after')).toBe('7');
+      expect(err.headers?.get('retry-after-ms')).toBe('7000');
+      expect(err.headers?.get('x-should-retry')).toBe('true');
       expect(err.message).toContain('exceeded token rate limit');
     });
 
