@@ -15,19 +15,6 @@ export function adapterError(kind: ErrorKind, message: string, extra: { status?:
   };
 }
 
-/**
- * Thrown by a request builder that could not build the request for a reason in the taxonomy (the
- * provider's token endpoint refused the connection's credentials: `auth`), so the call fails as that
- * kind rather than as an internal error. Its message must hold no secret.
- */
-export class AdapterRequestError extends Error {
-  override name = 'AdapterRequestError';
-
-  constructor(readonly error: AdapterError) {
-    super(error.message);
-  }
-}
-
 /** An error part for a stream that cannot be read further. */
 export function streamError(message: string, kind: ErrorKind = 'upstream_error'): CanonicalStreamPart {
   return { type: 'error', error: adapterError(kind, message) };
@@ -71,3 +58,14 @@ export const isRecord = (v: unknown): v is Record<string, unknown> => typeof v =
 
 /** A non-negative integer count, 0 for anything else (providers send null for "not applicable"). */
 export const tokenCount = (v: unknown): number => (typeof v === 'number' && Number.isFinite(v) && v >= 0 ? Math.floor(v) : 0);
+
+/**
+ * Thrown by an adapter's buildRequest when the call cannot be made for a reason the taxonomy names
+ * (an OAuth grant the provider refused: auth), so the caller sees that kind rather than a build failure.
+ */
+export class AdapterCallError extends Error {
+  constructor(readonly error: AdapterError) {
+    super(error.message);
+    this.name = 'AdapterCallError';
+  }
+}

@@ -7,5 +7,6 @@ export { bedrockEventStreamCodec } from './bedrock/bedrock-event-stream.js';
 export { signAwsRequest } from './bedrock/bedrock-signer.js';
 export { azureOpenAIAdapter, createAzureOpenAIAdapter, mapAzureOpenAIError } from './azure-openai/azure-openai.adapter.js';
 export { EntraTokenSource, type EntraCredentials, type TokenFetch } from './azure-openai/entra-token-source.js';
+export * from './gemini/index.js';
 export { builtInAdapters, builtInAdaptersV2 } from './built-in-adapters.js';
 export { BUILT_IN_ADAPTERS, loadAdapterRegistry, type LoadAdapterRegistryOptions } from './load-adapter-registry.js';

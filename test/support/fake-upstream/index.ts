@@ -27,3 +27,5 @@ export * from './anthropic-wire.js';
 export * from './anthropic-replay.js';
 export { startFakeBedrock, TEST_AWS_CREDENTIALS, type FakeBedrock, type StartFakeBedrockOptions } from './fake-bedrock.js';
 export * from './bedrock-wire.js';
+export { fakeGeminiVector, startFakeGemini, type FakeGemini, type StartFakeGeminiOptions } from './fake-gemini.js';
+export * from './gemini-behaviour.js';

@@ -146,7 +146,7 @@ export class GenerationCall implements OnApplicationShutdown {
       },
       call.req.headers,
     );
-    const metering = new CallMetering(span);
+    const metering = new CallMetering(span, () => endpoint.promptText(body));
     metering.target(route.targets[0], this.calls.adapterOf(route.targets[0]));
     let limitError: RequestError | undefined;
     try {

@@ -1,7 +1,7 @@
 import { Injectable, Logger } from '@nestjs/common';
 import {
+  AdapterCallError,
   AdapterRegistry,
-  AdapterRequestError,
   type BuiltUpstreamRequest,
   type CallTarget,
   type CallWarning,
@@ -151,10 +151,8 @@ export class UpstreamCallService {
       if (err instanceof InvalidClientRequest) return fail({ kind: 'invalid_request', message: err.message, param: err.param, retryable: false }, warnings);
       const message = target.redactor.redact(err instanceof Error ? err.message : String(err));
       this.logger.warn(`[${cmd.requestId}] the request for connection ${target.connection.id} could not be built: ${message}`);
-      if (err instanceof AdapterRequestError) {
-        // A reason in the taxonomy (a token endpoint refusing the connection's credentials is `auth`).
-        return fail({ kind: err.error.kind, message: `The connection ${target.connection.name} could not be used: ${message}`, retryable: err.error.retryable });
-      }
+      // An adapter that names why (a refused OAuth grant: auth) is answered with that kind.
+      if (err instanceof AdapterCallError) return fail({ kind: err.error.kind, message: `The connection ${target.connection.name} could not be used: ${message}`, retryable: err.error.retryable });
       return fail({ kind: 'upstream_error', message: `The request for the connection ${target.connection.name} could not be built: ${message}`, retryable: false });
     }
     if (passThrough) warnings = built.warnings;

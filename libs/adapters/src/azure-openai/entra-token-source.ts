@@ -1,4 +1,4 @@
-import { AdapterRequestError, adapterError } from '#libs/adapter-sdk';
+import { AdapterCallError, adapterError } from '#libs/adapter-sdk';
 
 /**
  * Microsoft Entra ID access tokens for a service principal (OAuth 2.0 client credentials,
@@ -32,7 +32,7 @@ const REFRESH_MARGIN_MS = 5 * 60_000;
 const MAX_CACHED_PRINCIPALS = 256;
 
 /** The authority's answer that stops a token fetch, with its own words (AADSTS codes) but never the secret. */
-export class EntraTokenError extends AdapterRequestError {
+export class EntraTokenError extends AdapterCallError {
   override name = 'EntraTokenError';
 
   constructor(kind: 'auth' | 'upstream_error', message: string) {
