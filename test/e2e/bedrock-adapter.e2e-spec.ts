@@ -276,10 +276,12 @@ describe('a Bedrock connection through /v1', () => {
       expect(titan.usage.prompt_tokens).toBe(3);
       expect(fake.requests[0]).toMatchObject({ path: `/model/${encodeURIComponent(TITAN)}/invoke`, body: { inputText: 'hello world', dimensions: 256 } });
 
-      const cohere = await openai.embeddings.create({ model: 'team-cohere', input: ['a', 'b', 'c'], encoding_format: 'float' });
+      const cohere = await openai.embeddings.create({ model: 'team-cohere', input: ['alpha', 'beta', 'gamma'], encoding_format: 'float' });
       expect(cohere.data.map((d) => d.index)).toEqual([0, 1, 2]);
       expect(cohere.data[0]!.embedding).toHaveLength(1024);
-      expect(fake.requests[1]!.body).toEqual({ texts: ['a', 'b', 'c'], input_type: 'search_document' });
+      // Cohere's body has no token count; InvokeModel's x-amzn-bedrock-input-token-count header has (14 characters: 4 tokens in the fake).
+      expect(cohere.usage.prompt_tokens).toBe(4);
+      expect(fake.requests[1]!.body).toEqual({ texts: ['alpha', 'beta', 'gamma'], input_type: 'search_document' });
 
       const several = (await openai.embeddings.create({ model: 'team-titan', input: ['a', 'b'] }).catch((e: unknown) => e)) as InstanceType<typeof OpenAI.APIError>;
       expect(several.status).toBe(400);

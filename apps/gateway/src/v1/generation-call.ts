@@ -71,7 +71,7 @@ interface DecodedAnswer {
 
 interface ReadableOperation {
   /** Only embeddings take `options` today; the others ignore it. */
-  parseResponse(body: Uint8Array, options?: { meteringOnly?: boolean }): Decoded<unknown>;
+  parseResponse(body: Uint8Array, options?: { meteringOnly?: boolean; headers?: IncomingHttpHeaders }): Decoded<unknown>;
   createStreamDecoder?(options?: { meteringOnly?: boolean }): StreamDecoder;
 }
 
@@ -284,7 +284,7 @@ export class GenerationCall implements OnApplicationShutdown {
       return;
     }
     const bytes = answer.body.bytes;
-    const decoded = op.parseResponse(bytes, { meteringOnly: answer.passThrough });
+    const decoded = op.parseResponse(bytes, { meteringOnly: answer.passThrough, headers: answer.headers });
     if ('error' in decoded) {
       const failure: CallFailure = { kind: 'upstream_invalid_response', message: redactor.redact(decoded.error.message), retryable: false };
       metering.fail(failure);

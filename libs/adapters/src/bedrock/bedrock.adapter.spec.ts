@@ -295,6 +295,10 @@ describe('bedrock adapter: embeddings', () => {
       value: { embeddings: [[0.1, 0.2]], usage: { input: { total: 3, noCache: 3, cacheRead: 0, cacheWrite: 0 }, output: { total: 0, text: 0, reasoning: 0 }, extra: {} } },
     });
     expect(embedding.parseResponse(json({ embeddings: [[1], [2]], id: 'x' }))).toEqual({ value: { embeddings: [[1], [2]] } });
+    // Cohere's body has no count: InvokeModel's header does.
+    expect(embedding.parseResponse(json({ embeddings: [[1], [2]] }), { headers: { 'x-amzn-bedrock-input-token-count': '7' } })).toEqual({
+      value: { embeddings: [[1], [2]], usage: { input: { total: 7, noCache: 7, cacheRead: 0, cacheWrite: 0 }, output: { total: 0, text: 0, reasoning: 0 }, extra: {} } },
+    });
     expect(embedding.parseResponse(json({ embeddings: { float: [[1]] } }))).toEqual({ value: { embeddings: [[1]] } });
     expect(embedding.parseResponse(json({ nothing: true }))).toMatchObject({ error: { kind: 'upstream_error' } });
   });
