@@ -34,8 +34,11 @@ function index(v: unknown): number {
 }
 
 class BedrockEventStreamDecoder implements StreamDecoder {
-  /** Bytes of a frame not complete yet (chunks are cut anywhere). */
-  private pending: Uint8Array = new Uint8Array(0);
+  /** Copies of the chunks holding a frame not complete yet (chunks are cut anywhere). */
+  private pending: Uint8Array[] = [];
+  private pendingBytes = 0;
+  /** The length of the incomplete frame, once its prelude is in (0 before): no copying until it is all there. */
+  private awaited = 0;
   private failed = false;
   private stopped = false;
   /** Content block index -> tool call number. */
@@ -44,13 +47,22 @@ class BedrockEventStreamDecoder implements StreamDecoder {
   constructor(private readonly meteringOnly: boolean) {}
 
   push(chunk: Uint8Array): CanonicalStreamPart[] {
-    if (this.failed) return [];
+    if (this.failed || chunk.length === 0) return [];
     let buf: Uint8Array;
-    if (this.pending.length === 0) buf = chunk;
-    else {
-      buf = new Uint8Array(this.pending.length + chunk.length);
-      buf.set(this.pending, 0);
-      buf.set(chunk, this.pending.length);
+    if (this.pendingBytes === 0) buf = chunk;
+    else if (this.awaited > 0 && this.pendingBytes + chunk.length < this.awaited) {
+      // A large frame arriving in small chunks: gathered once, when whole.
+      this.pending.push(chunk.slice());
+      this.pendingBytes += chunk.length;
+      return [];
+    } else {
+      buf = new Uint8Array(this.pendingBytes + chunk.length);
+      let at = 0;
+      for (const p of this.pending) {
+        buf.set(p, at);
+        at += p.length;
+      }
+      buf.set(chunk, at);
     }
     const parts: CanonicalStreamPart[] = [];
     let at = 0;
@@ -68,20 +80,30 @@ class BedrockEventStreamDecoder implements StreamDecoder {
       if (this.failed) return parts;
     }
     // Keep the rest (copied: the caller may reuse its buffer).
-    this.pending = at === buf.length ? new Uint8Array(0) : buf.slice(at);
+    if (at === buf.length) {
+      this.pending = [];
+      this.pendingBytes = 0;
+      this.awaited = 0;
+    } else {
+      const rest = buf.slice(at);
+      this.pending = [rest];
+      this.pendingBytes = rest.length;
+      this.awaited = rest.length >= 4 ? new DataView(rest.buffer, rest.byteOffset, 4).getUint32(0, false) : 0;
+    }
     return parts;
   }
 
   end(): CanonicalStreamPart[] {
     if (this.failed) return [];
-    if (this.pending.length > 0) return this.fail([], `the stream ended inside an event-stream message (${this.pending.length} bytes left)`);
+    if (this.pendingBytes > 0) return this.fail([], `the stream ended inside an event-stream message (${this.pendingBytes} bytes left)`);
     if (!this.stopped) return this.fail([], 'the stream ended before messageStop');
     return [];
   }
 
   private fail(parts: CanonicalStreamPart[], message: string, kind: Parameters<typeof streamError>[1] = 'upstream_error'): CanonicalStreamPart[] {
     this.failed = true;
-    this.pending = new Uint8Array(0);
+    this.pending = [];
+    this.pendingBytes = 0;
     parts.push(streamError(message, kind));
     return parts;
   }

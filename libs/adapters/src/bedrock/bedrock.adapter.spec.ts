@@ -254,6 +254,14 @@ describe('bedrock adapter: ConverseStream (AWS event-stream)', () => {
     }
   });
 
+  it('reads a frame larger than the chunks it arrives in (a long tool input)', () => {
+    const input = { text: 'ü'.repeat(40_000) };
+    const big = concat(converseStreamEvents({ toolUses: [{ toolUseId: 't', name: 'f', input }] }, {}));
+    const parts = mergeDeltas(decodeInChunks(() => chat.createStreamDecoder(), big, 1000));
+    expect(parts.find((p) => p.type === 'tool-call-delta')).toEqual({ type: 'tool-call-delta', choice: 0, index: 0, inputDelta: JSON.stringify(input) });
+    expect(parts.at(-1)?.type).toBe('usage');
+  });
+
   it('keeps only what metering needs in metering-only mode', () => {
     const parts = decodeInChunks(() => chat.createStreamDecoder({ meteringOnly: true }), stream, 5);
     expect(parts.map((p) => p.type)).toEqual(['response-metadata', 'finish', 'usage']);
