@@ -22,7 +22,7 @@ const MAX_MESSAGE_BYTES = 16 * 1024 * 1024;
 export const bedrockEventStreamCodec = new EventStreamCodec(toUtf8, fromUtf8);
 
 /** A payload's text; the frame's CRC has already vouched for its bytes. */
-const text = (bytes: Uint8Array): string => Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8');
+const utf8Text = (bytes: Uint8Array): string => Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8');
 
 function headerString(headers: Record<string, { type: string; value: unknown }>, name: string): string | undefined {
   const h = headers[name];
@@ -122,7 +122,7 @@ class BedrockEventStreamDecoder implements StreamDecoder {
     const type = headerString(headers, ':event-type');
     // Content deltas carry nothing metering needs; the header says so without parsing the payload.
     if (this.meteringOnly && (type === 'contentBlockDelta' || type === 'contentBlockStart' || type === 'contentBlockStop')) return;
-    const payload: unknown = JSON.parse(text(message.body));
+    const payload: unknown = JSON.parse(utf8Text(message.body));
     if (!isRecord(payload)) throw new Error(`${type} is not a JSON object`);
     switch (type) {
       case 'messageStart':
@@ -184,7 +184,7 @@ class BedrockEventStreamDecoder implements StreamDecoder {
   private readException(headers: Record<string, { type: string; value: unknown }>, body: Uint8Array, parts: CanonicalStreamPart[]): void {
     let text: string | undefined = headerString(headers, ':error-message');
     try {
-      const payload: unknown = JSON.parse(text(body));
+      const payload: unknown = JSON.parse(utf8Text(body));
       if (isRecord(payload) && typeof payload.message === 'string') text = payload.message;
       else if (isRecord(payload) && typeof payload.Message === 'string') text = payload.Message;
     } catch {
