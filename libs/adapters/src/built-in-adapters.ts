@@ -1,6 +1,9 @@
 import type { ProviderAdapter, ProviderAdapterV2 } from '#libs/adapter-sdk';
 import { anthropicAdapter } from './anthropic/anthropic.adapter.js';
 import { bedrockAdapter } from './bedrock/bedrock.adapter.js';
+import { azureOpenAIAdapter } from './azure-openai/azure-openai.adapter.js';
+import { googleAIStudioAdapter } from './gemini/google-ai-studio.adapter.js';
+import { vertexAIAdapter } from './gemini/vertex-ai.adapter.js';
 import { openAIAdapterV2, openAICompatibleAdapterV2 } from './openai-compatible/openai-compatible-v2.adapter.js';
 import { openAICompatibleAdapter } from './openai-compatible/openai-compatible.adapter.js';
 
@@ -23,6 +26,9 @@ export const builtInAdaptersV2: readonly ProviderAdapterV2[] = [
   openAIAdapterV2,
   anthropicAdapter,
   bedrockAdapter,
+  azureOpenAIAdapter,
+  googleAIStudioAdapter,
+  vertexAIAdapter,
 ];
 
 /** What the loader reads: ids in both versions pair up (get() the v1, getV2() the v2). */

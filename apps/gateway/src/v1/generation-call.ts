@@ -1,9 +1,20 @@
 import { Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
-import type { CanonicalStreamPart, CanonicalUsage, ClientRequestDecoded, Decoded, SseEvent, StreamDecoder } from '#libs/adapter-sdk';
+import {
+  formatSseEvent,
+  streamPartsFromResponse,
+  type CanonicalStreamPart,
+  type CanonicalUsage,
+  type ChatResponse,
+  type ClientRequestDecoded,
+  type CompletionResponse,
+  type Decoded,
+  type SseEvent,
+  type StreamDecoder,
+} from '#libs/adapter-sdk';
 import { GatewayAttr, GenAiAttr, type ProviderModelKind } from '#libs/contracts';
 import type { SecretRedactor } from '#libs/secret-redaction';
 import { TokenCounters, type TokenCount } from '#libs/tokenizer';
-import type { IncomingHttpHeaders, OutgoingHttpHeaders } from 'node:http';
+import type { IncomingHttpHeaders, OutgoingHttpHeaders, ServerResponse } from 'node:http';
 import { InputLimit } from '../proxy/input-limit.js';
 import { applyModelParameters, askedOutput, outputFillField, type ParameterFields } from './request-parameters.js';
 import { ReadModelService, type Route } from '../read-model/read-model.service.js';
@@ -135,7 +146,7 @@ export class GenerationCall implements OnApplicationShutdown {
       },
       call.req.headers,
     );
-    const metering = new CallMetering(span);
+    const metering = new CallMetering(span, () => endpoint.promptText(body));
     metering.target(route.targets[0], this.calls.adapterOf(route.targets[0]));
     let limitError: RequestError | undefined;
     try {
@@ -173,7 +184,7 @@ export class GenerationCall implements OnApplicationShutdown {
         this.logger.debug(`[${requestId}] ${endpoint.operation} for ${route.name} failed: ${result.failure.kind}: ${result.failure.message}`);
         return;
       }
-      await this.answer(call, endpoint, body, route, result.answer, metering, ctx);
+      await this.answer(call, endpoint, body, route, result.answer, metering, ctx, stream);
     } catch (err) {
       metering.fail({ kind: 'upstream_error', message: 'internal error', retryable: true });
       throw err;
@@ -248,6 +259,7 @@ export class GenerationCall implements OnApplicationShutdown {
     answer: UpstreamAnswer,
     metering: CallMetering,
     ctx: AnswerContext,
+    stream: boolean,
   ): Promise<void> {
     const { res } = call;
     const op = answer.adapter[endpoint.operation] as ReadableOperation;
@@ -284,11 +296,17 @@ export class GenerationCall implements OnApplicationShutdown {
       return;
     }
     const bytes = answer.body.bytes;
-    const decoded = op.parseResponse(bytes, { meteringOnly: answer.passThrough, headers: answer.headers });
+    // A whole answer to a stream request (an upstream that does not stream) is streamed from here, so it is read whole.
+    const streamed = stream ? endpoint.createEncoder : undefined;
+    const decoded = op.parseResponse(bytes, { meteringOnly: answer.passThrough && !streamed, headers: answer.headers });
     if ('error' in decoded) {
       const failure: CallFailure = { kind: 'upstream_invalid_response', message: redactor.redact(decoded.error.message), retryable: false };
       metering.fail(failure);
       endpoint.writer.writeFailure(res, failure, ctx);
+      return;
+    }
+    if (streamed) {
+      writeWholeAsStream(res, answer.status, headers, streamPartsFromResponse(decoded.value as ChatResponse | CompletionResponse), streamed(encodeCtx, body), metering);
       return;
     }
     const value = decoded.value as DecodedAnswer;
@@ -303,6 +321,25 @@ export class GenerationCall implements OnApplicationShutdown {
     }
     writeJson(res, 200, endpoint.encodeWhole(decoded.value as R, encodeCtx, body), headers);
   }
+}
+
+/**
+ * A whole answer as a stream in the client's format (001's "auto-converted to stream"): the parts a
+ * streaming upstream would have sent, metered as a stream's are, encoded and written at once.
+ */
+function writeWholeAsStream(res: ServerResponse, status: number, headers: OutgoingHttpHeaders, parts: readonly CanonicalStreamPart[], encoder: PartEncoder, metering: CallMetering): void {
+  let text = '';
+  for (const part of parts) {
+    metering.part(part);
+    for (const e of encoder.push(part)) text += formatSseEvent(e);
+  }
+  for (const e of encoder.end()) text += formatSseEvent(e);
+  if (res.headersSent || res.destroyed) return;
+  headers['content-type'] = 'text/event-stream; charset=utf-8';
+  headers['cache-control'] = 'no-cache';
+  headers['content-length'] = String(Buffer.byteLength(text));
+  res.writeHead(status, headers);
+  res.end(text);
 }
 
 /** The provider's request id for x-upstream-request-id, without the connection's secrets. */

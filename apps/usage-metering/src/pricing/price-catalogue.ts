@@ -1,4 +1,4 @@
-import { DEFAULT_TIER_NAME, USAGE_TYPES, type DefinitionSource, type PriceMap, type PriceTierView, type UsageType } from '#libs/contracts';
+import { DEFAULT_TIER_NAME, USAGE_TYPES, type DefinitionSource, type PriceMap, type PriceTierView, type TokenizerId, type UsageType } from '#libs/contracts';
 import { isDecimalString, parseDecimal } from '#libs/money';
 import { DefinitionMatcher, matchableDefinition, MatchPatternCache, type MatchableDefinition, type MatchPattern } from '#libs/match-pattern';
 import type { PriceSheet } from './cost-calculator.js';
@@ -16,6 +16,8 @@ export interface PricingDefinition {
   updatedAt: string;
   source?: DefinitionSource;
   priority?: number;
+  /** How the model counts tokens: what a span's usage is estimated with when it carries only text. */
+  tokenizer?: TokenizerId;
   priceVersions: { effectiveFrom: string; prices: PriceMap; tiers?: PriceTierView[] }[];
 }
 
@@ -36,8 +38,13 @@ interface PriceVersion {
   tiers: PriceTier[];
 }
 
-/** A definition's price versions, newest first. */
-type CompiledDefinition = MatchableDefinition<PriceVersion[]>;
+/** What pricing reads of a matched definition: its price versions (newest first) and its tokenizer (for text-only spans). */
+interface PricedDefinition {
+  versions: PriceVersion[];
+  tokenizer: TokenizerId | undefined;
+}
+
+type CompiledDefinition = MatchableDefinition<PricedDefinition>;
 
 /** Called for a definition (or one of its prices) that cannot be used; the rest still are. */
 export type DefinitionProblemReporter = (definition: PricingDefinition, problem: string) => void;
@@ -48,7 +55,7 @@ export type DefinitionProblemReporter = (definition: PricingDefinition, problem:
  */
 export class PriceCatalogue {
   private constructor(
-    private readonly matcher: DefinitionMatcher<PriceVersion[]>,
+    private readonly matcher: DefinitionMatcher<PricedDefinition>,
     readonly definitionCount: number,
   ) {}
 
@@ -69,7 +76,7 @@ export class PriceCatalogue {
           return !Number.isNaN(v.effectiveFrom.getTime());
         })
         .sort((a, b) => b.effectiveFrom.getTime() - a.effectiveFrom.getTime());
-      compiledDefinitions.push(matchableDefinition(d, pattern, versions));
+      compiledDefinitions.push(matchableDefinition(d, pattern, { versions, tokenizer: d.tokenizer }));
     }
     patterns.retainOnly(new Set(definitions.map((d) => d.id)));
     return new PriceCatalogue(DefinitionMatcher.build(compiledDefinitions), compiledDefinitions.length);
@@ -88,9 +95,14 @@ export class PriceCatalogue {
     const definition = this.matcher.match(lookup.organisationId, lookup.projectId, lookup.model);
     if (!definition) return { found: false, reason: 'no_matching_definition', definitionId: null };
     const at = lookup.startedAt.getTime();
-    const version = definition.value.find((v) => v.effectiveFrom.getTime() <= at);
+    const version = definition.value.versions.find((v) => v.effectiveFrom.getTime() <= at);
     if (!version) return { found: false, reason: 'no_price_in_force', definitionId: definition.id };
     return { found: true, definitionId: definition.id, effectiveFrom: version.effectiveFrom, tiers: version.tiers };
+  }
+
+  /** The tokenizer of the definition that prices the call, when one matches (whatever its versions). */
+  tokenizerFor(lookup: PriceLookup): TokenizerId | undefined {
+    return this.matcher.match(lookup.organisationId, lookup.projectId, lookup.model)?.value.tokenizer;
   }
 }
 
