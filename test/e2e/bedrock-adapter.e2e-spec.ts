@@ -100,6 +100,18 @@ describe('a Bedrock connection through /v1', () => {
       expect(JSON.stringify(connection)).not.toContain(TEST_AWS_CREDENTIALS.secretAccessKey);
     });
 
+    it('takes a connection without an endpoint: the region names it', async () => {
+      const regional = await adminCall<ConnectionBody>(product, 'POST', '/admin/connections', {
+        name: `bedrock-regional-${Date.now()}`,
+        adapter: 'bedrock',
+        settings: { region: 'ap-southeast-2', accessKeyId: 'AKIAIOSFODNN7EXAMPLE', secretAccessKey: 'regional-secret', sessionToken: 'regional-token' },
+      });
+      expect(regional).toMatchObject({ adapter: 'bedrock', baseUrl: '', settings: { region: 'ap-southeast-2' } });
+      expect(Object.keys(regional.secretsMasked).sort()).toEqual(['accessKeyId', 'secretAccessKey', 'sessionToken']);
+      expect(JSON.stringify(regional)).not.toContain('regional-secret');
+      expect(JSON.stringify(regional)).not.toContain('regional-token');
+    });
+
     it.each([
       ['a missing region', { accessKeyId: 'AKIAIOSFODNN7EXAMPLE', secretAccessKey: 's' }, 'settings.region', 'is required'],
       ['a malformed region', { region: 'Frankfurt', accessKeyId: 'AKIAIOSFODNN7EXAMPLE', secretAccessKey: 's' }, 'settings.region', 'must be an AWS region name'],
