@@ -88,7 +88,7 @@ interface DecodedAnswer {
 
 interface ReadableOperation {
   /** Only embeddings take `options` today; the others ignore it. */
-  parseResponse(body: Uint8Array, options?: { meteringOnly?: boolean }): Decoded<unknown>;
+  parseResponse(body: Uint8Array, options?: { meteringOnly?: boolean; headers?: IncomingHttpHeaders }): Decoded<unknown>;
   createStreamDecoder?(options?: { meteringOnly?: boolean }): StreamDecoder;
 }
 
@@ -390,7 +390,7 @@ export class GenerationCall implements OnApplicationShutdown {
     const bytes = answer.body.bytes;
     // A whole answer to a stream request (an upstream that does not stream) is streamed from here, so it is read whole.
     const streamed = stream ? endpoint.createEncoder : undefined;
-    const decoded = op.parseResponse(bytes, { meteringOnly: answer.passThrough && !streamed });
+    const decoded = op.parseResponse(bytes, { meteringOnly: answer.passThrough && !streamed, headers: answer.headers });
     if ('error' in decoded) {
       const failure: CallFailure = { kind: 'upstream_invalid_response', message: redactor.redact(decoded.error.message), retryable: false };
       metering.fail(failure);
