@@ -100,6 +100,18 @@ describe('a Bedrock connection through /v1', () => {
       expect(JSON.stringify(connection)).not.toContain(TEST_AWS_CREDENTIALS.secretAccessKey);
     });
 
+    it('takes a connection without an endpoint: the region names it', async () => {
+      const regional = await adminCall<ConnectionBody>(product, 'POST', '/admin/connections', {
+        name: `bedrock-regional-${Date.now()}`,
+        adapter: 'bedrock',
+        settings: { region: 'ap-southeast-2', accessKeyId: 'AKIAIOSFODNN7EXAMPLE', secretAccessKey: 'regional-secret', sessionToken: 'regional-token' },
+      });
+      expect(regional).toMatchObject({ adapter: 'bedrock', baseUrl: '', settings: { region: 'ap-southeast-2' } });
+      expect(Object.keys(regional.secretsMasked).sort()).toEqual(['accessKeyId', 'secretAccessKey', 'sessionToken']);
+      expect(JSON.stringify(regional)).not.toContain('regional-secret');
+      expect(JSON.stringify(regional)).not.toContain('regional-token');
+    });
+
     it.each([
       ['a missing region', { accessKeyId: 'AKIAIOSFODNN7EXAMPLE', secretAccessKey: 's' }, 'settings.region', 'is required'],
       ['a malformed region', { region: 'Frankfurt', accessKeyId: 'AKIAIOSFODNN7EXAMPLE', secretAccessKey: 's' }, 'settings.region', 'must be an AWS region name'],
@@ -276,10 +288,12 @@ describe('a Bedrock connection through /v1', () => {
       expect(titan.usage.prompt_tokens).toBe(3);
       expect(fake.requests[0]).toMatchObject({ path: `/model/${encodeURIComponent(TITAN)}/invoke`, body: { inputText: 'hello world', dimensions: 256 } });
 
-      const cohere = await openai.embeddings.create({ model: 'team-cohere', input: ['a', 'b', 'c'], encoding_format: 'float' });
+      const cohere = await openai.embeddings.create({ model: 'team-cohere', input: ['alpha', 'beta', 'gamma'], encoding_format: 'float' });
       expect(cohere.data.map((d) => d.index)).toEqual([0, 1, 2]);
       expect(cohere.data[0]!.embedding).toHaveLength(1024);
-      expect(fake.requests[1]!.body).toEqual({ texts: ['a', 'b', 'c'], input_type: 'search_document' });
+      // Cohere's body has no token count; InvokeModel's x-amzn-bedrock-input-token-count header has (14 characters: 4 tokens in the fake).
+      expect(cohere.usage.prompt_tokens).toBe(4);
+      expect(fake.requests[1]!.body).toEqual({ texts: ['alpha', 'beta', 'gamma'], input_type: 'search_document' });
 
       const several = (await openai.embeddings.create({ model: 'team-titan', input: ['a', 'b'] }).catch((e: unknown) => e)) as InstanceType<typeof OpenAI.APIError>;
       expect(several.status).toBe(400);

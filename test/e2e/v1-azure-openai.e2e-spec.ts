@@ -24,7 +24,13 @@ async function startFakeEntra(accessToken: string): Promise<{ url: string; reque
     req.on('data', (c: Buffer) => (body += c.toString('utf8')));
     req.on('end', () => {
       paths.push(req.url ?? '');
-      requests.push(new URLSearchParams(body));
+      const form = new URLSearchParams(body);
+      requests.push(form);
+      if (form.get('client_secret') !== 'entra-client-secret-e2e') {
+        res.writeHead(401, { 'content-type': 'application/json' });
+        res.end(JSON.stringify({ error: 'invalid_client', error_description: "AADSTS7000215: Invalid client secret provided. Ensure the secret being sent in the request is the client secret value, not the client secret ID." }));
+        return;
+      }
       res.writeHead(200, { 'content-type': 'application/json' });
       res.end(JSON.stringify({ token_type: 'Bearer', expires_in: 3599, ext_expires_in: 3599, access_token: accessToken }));
     });
@@ -54,6 +60,7 @@ describe('/v1 through an azure-openai connection', () => {
   let clientKey: string;
   let openai: OpenAI;
   let anthropic: Anthropic;
+  const connectionIds: Record<'byKey' | 'wrongSecret', string> = { byKey: '', wrongSecret: '' };
 
   const createConnection = (body: Record<string, unknown>) => adminCall<{ id: string; settings: Record<string, unknown>; secretsMasked: Record<string, string> }>(product, 'POST', '/admin/connections', body);
   const createModel = (body: Record<string, unknown>) => adminCall<{ id: string }>(product, 'POST', '/admin/provider-models', body);
@@ -85,9 +92,11 @@ describe('/v1 through an azure-openai connection', () => {
       settings: { apiVersion: '2024-10-21', deployments: 'gpt-4o=prod-4o, text-embedding-3-small=emb-small' },
     });
     expect(byKey).toMatchObject({ settings: { apiStyle: 'deployments', apiVersion: '2024-10-21' }, secretsMasked: { apiKey: '••••0b7a' } });
+    connectionIds.byKey = byKey.id;
     await createModel({ name: 'azure-gpt', connectionId: byKey.id, upstreamModel: 'gpt-4o', multimodal: true });
     await createModel({ name: 'azure-emb', connectionId: byKey.id, upstreamModel: 'text-embedding-3-small', kind: 'embedding' });
     await createModel({ name: 'azure-whole', connectionId: byKey.id, upstreamModel: 'gpt-4o', upstreamStreams: false });
+    await createModel({ name: 'azure-instruct', connectionId: byKey.id, upstreamModel: 'gpt-35-turbo-instruct', kind: 'completion' });
 
     const byPrincipal = await createConnection({
       name: 'azure-entra',
@@ -97,7 +106,15 @@ describe('/v1 through an azure-openai connection', () => {
     });
     expect(JSON.stringify(byPrincipal)).not.toContain('entra-client-secret-e2e');
     await createModel({ name: 'azure-entra-gpt', connectionId: byPrincipal.id, upstreamModel: 'gpt-4o-mini' });
-    await routable('azure-gpt', 'azure-emb', 'azure-whole', 'azure-entra-gpt');
+    const wrongSecret = await createConnection({
+      name: 'azure-entra-wrong',
+      adapter: 'azure-openai',
+      baseUrl: fake.url,
+      settings: { apiStyle: 'v1', tenantId: 'tenant-e2e', clientId: 'client-e2e', clientSecret: 'not-the-secret-e2e', authorityUrl: entra.url },
+    });
+    connectionIds.wrongSecret = wrongSecret.id;
+    await createModel({ name: 'azure-entra-refused', connectionId: wrongSecret.id, upstreamModel: 'gpt-4o-mini' });
+    await routable('azure-gpt', 'azure-emb', 'azure-whole', 'azure-instruct', 'azure-entra-gpt', 'azure-entra-refused');
   }, 120_000);
 
   afterAll(async () => {
@@ -183,6 +200,8 @@ describe('/v1 through an azure-openai connection', () => {
       const err = (await openai.chat.completions.create({ model: 'azure-gpt', messages: [{ role: 'user', content: 'hi' }] }).catch((e: unknown) => e)) as ApiError;
       expect(err).toBeInstanceOf(OpenAI.RateLimitError);
       expect(err.headers?.get('retry-after')).toBe('7');
+      expect(err.headers?.get('retry-after-ms')).toBe('7000');
+      expect(err.headers?.get('x-should-retry')).toBe('true');
       expect(err.message).toContain('exceeded token rate limit');
     });
 
@@ -203,6 +222,17 @@ describe('/v1 through an azure-openai connection', () => {
       })();
       await expect(failed).rejects.toThrow('The server had an error');
       expect(text).toBe('a');
+    });
+
+    it('answers completions, whole and streamed, on the deployment of their model', async () => {
+      fake.enqueue({ kind: 'completion', content: 'once upon a time' }, { kind: 'completion', deltas: ['there ', 'was'], usage: { promptTokens: 4, completionTokens: 2 } });
+      const whole = await openai.completions.create({ model: 'azure-instruct', prompt: 'Tell me a story' });
+      expect(whole.choices[0]!.text).toBe('once upon a time');
+      const stream = await openai.completions.create({ model: 'azure-instruct', prompt: 'Go on', stream: true });
+      let text = '';
+      for await (const chunk of stream) text += chunk.choices[0]?.text ?? '';
+      expect(text).toBe('there was');
+      expect(fake.requests.map((r) => [r.path, r.query])).toEqual(Array(2).fill(['/openai/deployments/gpt-35-turbo-instruct/completions', 'api-version=2024-10-21']));
     });
 
     it('answers embeddings from the embedding deployment, base64 as the client asks', async () => {
@@ -227,6 +257,16 @@ describe('/v1 through an azure-openai connection', () => {
         Array(3).fill(['/openai/v1/chat/completions', '', `Bearer ${ENTRA_TOKEN}`, 'gpt-4o-mini']),
       );
       expect(product.output()).not.toContain('entra-client-secret-e2e');
+    });
+
+    it("answers a service principal the authority refuses as the connection's auth failure (502, not the caller's 401), without calling Azure", async () => {
+      const err = (await openai.chat.completions.create({ model: 'azure-entra-refused', messages: [{ role: 'user', content: 'hi' }] }).catch((e: unknown) => e)) as ApiError;
+      expect(err).toBeInstanceOf(OpenAI.APIError);
+      expect(err.status).toBe(502);
+      expect(err.code).toBe('upstream_auth_failed');
+      expect(err.message).toContain('AADSTS7000215');
+      expect(err.message).not.toContain('not-the-secret-e2e');
+      expect(fake.requests).toHaveLength(0);
     });
   });
 
@@ -260,6 +300,20 @@ describe('/v1 through an azure-openai connection', () => {
       const err = await anthropic.messages.create({ model: 'azure-gpt', max_tokens: 10, messages: [{ role: 'user', content: 'hi' }] }).catch((e: unknown) => e);
       expect(err).toBeInstanceOf(Anthropic.RateLimitError);
       expect((err as InstanceType<typeof Anthropic.APIError>).headers?.get('retry-after')).toBe('3');
+    });
+  });
+
+  describe('connection test', () => {
+    type TestResult = { ok: boolean; text?: string; errorKind?: string; message?: string; latencyMs: number; status: string };
+
+    it("answers ok with the answer's text through the model's deployment, and errorKind auth for a refused service principal", async () => {
+      fake.enqueue({ kind: 'completion', content: 'Yes, reachable.' });
+      const ok = await adminCall<TestResult>(product, 'POST', `/admin/connections/${connectionIds.byKey}/test`, { model: 'gpt-4o' });
+      expect(ok).toEqual({ ok: true, text: 'Yes, reachable.', latencyMs: expect.any(Number), status: 'active' });
+      expect(fake.requests[0]!.path).toBe('/openai/deployments/prod-4o/chat/completions');
+      const refused = await adminCall<TestResult>(product, 'POST', `/admin/connections/${connectionIds.wrongSecret}/test`, { model: 'gpt-4o-mini' });
+      expect(refused).toMatchObject({ ok: false, errorKind: 'auth', message: expect.stringContaining('AADSTS7000215'), status: 'error' });
+      expect(JSON.stringify(refused)).not.toContain('not-the-secret-e2e');
     });
   });
 

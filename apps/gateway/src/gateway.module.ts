@@ -42,6 +42,12 @@ import { EmbeddingsEndpoint } from './v1/embeddings.endpoint.js';
 import { GenerationCall } from './v1/generation-call.js';
 import { MessagesEndpoint } from './v1/messages.endpoint.js';
 import { UpstreamCallService } from './v1/upstream-call.service.js';
+import { ConnectionPolicies } from './policy/connection-policies.js';
+import { TargetCircuits } from './policy/target-circuits.js';
+import { RateLimitLeasesRepository } from './limits/rate-limit-leases.repository.js';
+import { RateLimitsService } from './limits/rate-limits.service.js';
+import { RateLimitWindows1765100000000 } from './migrations/1765100000000-rate-limit-windows.js';
+import { KeyRateLimits1765100000001 } from './migrations/1765100000001-key-rate-limits.js';
 import { ConnectionTestService, MonotonicClock } from './connection-test/connection-test.service.js';
 import { V1FrontDoor } from './v1/v1-front-door.js';
 import { TracesIntake } from './traces/traces-intake.js';
@@ -60,7 +66,7 @@ export class GatewayModule {
     const infrastructure = await serviceInfrastructure(runtime, {
       schema: GATEWAY_SCHEMA,
       entities: [ApiKeyEntity, AuditLogRowEntity],
-      migrations: [Initial1732350000000, GatewayAuditLog1733560000000],
+      migrations: [Initial1732350000000, GatewayAuditLog1733560000000, RateLimitWindows1765100000000, KeyRateLimits1765100000001],
     });
     return {
       module: GatewayModule,
@@ -91,6 +97,10 @@ export class GatewayModule {
         OpenAIRequestValidator,
         AnthropicRequestValidator,
         UpstreamCallService,
+        ConnectionPolicies,
+        TargetCircuits,
+        RateLimitLeasesRepository,
+        RateLimitsService,
         ConnectionTestService,
         MonotonicClock,
         GenerationCall,

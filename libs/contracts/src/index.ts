@@ -1,3 +1,4 @@
+export * from './connection-policy.js';
 export * from './connections.js';
 export * from './errors.js';
 export * from './gateway-keys.js';

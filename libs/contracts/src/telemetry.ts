@@ -88,6 +88,12 @@ export const GatewayAttr = {
    * gateway saw, it estimates the rest).
    */
   streamedContentEvents: 'gateway.stream.content_events',
+  /** The model that served the call: `gateway.model`, or the fallback model failover reached (issue 15). */
+  servedModel: 'gateway.served_model',
+  /** The connection's name that served the call (its id is gateway.connection_id). */
+  connectionName: 'gateway.connection_name',
+  /** Upstream attempts of the call, retries and failover included. */
+  attempts: 'gateway.attempts',
 } as const;
 
 export const USAGE_STATUSES = ['reported', 'partial', 'missing'] as const;

@@ -2,7 +2,7 @@ import { SignatureV4 } from '@smithy/signature-v4';
 import { createHash, randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { FakeUpstreamServer, prepareJson, type AnswerTarget, type FakeUpstream } from './fake-upstream-server.js';
-import { bedrockException, converseResponse, converseStreamEvents, invokeEmbeddingResponse, type FakeBedrockAnswer, type FakeBedrockBehaviour } from './bedrock-wire.js';
+import { bedrockException, converseResponse, estimateTokens, converseStreamEvents, invokeEmbeddingResponse, type FakeBedrockAnswer, type FakeBedrockBehaviour } from './bedrock-wire.js';
 import { NodeSha256 } from '../../../libs/adapters/src/bedrock/bedrock-signer.js';
 
 /**
@@ -158,7 +158,9 @@ class FakeBedrockServer extends FakeUpstreamServer<FakeBedrockBehaviour> impleme
         if (ctx.action === 'invoke') {
           const answer = invokeEmbeddingResponse(ctx.modelId, ctx.body);
           if (!answer) return this.sendError(res, 400, 'ValidationException', `The provided model identifier is invalid for InvokeModel in this fake: ${ctx.modelId}`);
-          return answer.status === 200 ? this.send(res, prepareJson(200, answer.body)) : this.sendError(res, answer.status, 'ValidationException', String(answer.body.message));
+          // InvokeModel reports the tokens it counted (and, for a generation, produced) in headers.
+          const counted = { 'x-amzn-bedrock-input-token-count': String(estimateTokens((ctx.body as Record<string, unknown>).texts ?? (ctx.body as Record<string, unknown>).inputText)), 'x-amzn-bedrock-output-token-count': '0', 'x-amzn-bedrock-invocation-latency': '12' };
+          return answer.status === 200 ? this.send(res, prepareJson(200, answer.body, counted)) : this.sendError(res, answer.status, 'ValidationException', String(answer.body.message));
         }
         const a: FakeBedrockAnswer = b;
         if (ctx.action === 'converse') {

@@ -409,5 +409,5 @@ function connectionSecrets(c: ResolvedConnection): string[] {
 }
 
 function toPrincipal(k: ApiKeyEntity): Principal {
-  return { keyId: k.id, name: k.name, role: k.role, organisationId: k.organisationId, projectId: k.projectId };
+  return { keyId: k.id, name: k.name, role: k.role, organisationId: k.organisationId, projectId: k.projectId, requestsPerMinute: k.requestsPerMinute, tokensPerMinute: k.tokensPerMinute };
 }

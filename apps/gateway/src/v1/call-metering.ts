@@ -96,6 +96,11 @@ export class CallMetering {
     }
   }
 
+  /** Input plus output tokens read so far (0 when no usage was read): what a token budget settles with. */
+  get tokensUsed(): number {
+    return this.usage ? this.usage.input.total + this.usage.output.total : 0;
+  }
+
   fail(failure: CallFailure): void {
     this.failed = true;
     this.span.setError(failure.message, failure.kind);

@@ -18,13 +18,16 @@ import type { IncomingHttpHeaders, OutgoingHttpHeaders, ServerResponse } from 'n
 import { InputLimit } from '../proxy/input-limit.js';
 import { applyModelParameters, askedOutput, outputFillField, type ParameterFields } from './request-parameters.js';
 import { ReadModelService, type Route } from '../read-model/read-model.service.js';
-import type { Principal } from '../auth/principal.js';
 import { GatewayTracer } from '../telemetry/gateway-tracer.js';
 import { invalidRequest, type CallFailure } from './call-failure.js';
 import { CallMetering, REQUEST_ID_ATTRIBUTE } from './call-metering.js';
 import { answerHeaders, writeJson, type AnswerContext, type ClientFormatWriter, type RequestError } from './client-format-writer.js';
 import { relayStream, type PartEncoder } from './stream-relay.js';
 import { UpstreamCallService, upstreamRequestId, type UpstreamAnswer } from './upstream-call.service.js';
+import { FAILOVER_HEADER, parseFailoverHeader } from '../policy/failover-header.js';
+import { RateLimitsService, type Admission } from '../limits/rate-limits.service.js';
+import { estimateCallTokens } from '../limits/token-estimate.js';
+import type { Principal } from '../auth/principal.js';
 import type { V1Request } from './v1-request.js';
 
 /** What an endpoint's answer is built from (ids and times the provider may not give). */
@@ -65,6 +68,9 @@ export interface GenerationEndpoint<Canonical = unknown, CanonicalResponse = unk
   passThroughDrop?(body: Record<string, unknown>): ((event: SseEvent, parts: readonly CanonicalStreamPart[]) => boolean) | undefined;
 }
 
+/** A call that stays on the one target the balancer picks (allocated once). */
+const NO_FAILOVER = Object.freeze({ on: false, fallbacks: (): Iterable<Route> => [] });
+
 /** Where a model of each kind is called. */
 const KIND_ENDPOINTS: Record<ProviderModelKind, string> = {
   chat: 'POST /v1/chat/completions or POST /v1/messages',
@@ -82,7 +88,7 @@ interface DecodedAnswer {
 
 interface ReadableOperation {
   /** Only embeddings take `options` today; the others ignore it. */
-  parseResponse(body: Uint8Array, options?: { meteringOnly?: boolean }): Decoded<unknown>;
+  parseResponse(body: Uint8Array, options?: { meteringOnly?: boolean; headers?: IncomingHttpHeaders }): Decoded<unknown>;
   createStreamDecoder?(options?: { meteringOnly?: boolean }): StreamDecoder;
 }
 
@@ -101,6 +107,7 @@ export class GenerationCall implements OnApplicationShutdown {
     private readonly readModel: ReadModelService,
     private readonly calls: UpstreamCallService,
     private readonly tracer: GatewayTracer,
+    private readonly rateLimits: RateLimitsService,
   ) {}
 
   async onApplicationShutdown(): Promise<void> {
@@ -128,6 +135,8 @@ export class GenerationCall implements OnApplicationShutdown {
     const body = call.body as Record<string, unknown>;
     const route = this.resolve(call, body, endpoint, ctx);
     if (!route) return;
+    const failover = this.failoverOf(call, route, endpoint, ctx);
+    if (!failover) return;
     // The name's parameters override the request's, the model's defaults fill what is left out (before the limits see the body).
     const fillField = outputFillField(endpoint.parameterFields, route.targets[0].connection.adapter);
     if (route.uriParameters) applyModelParameters(body, route.uriParameters, endpoint.parameterFields, true, fillField);
@@ -163,6 +172,24 @@ export class GenerationCall implements OnApplicationShutdown {
       writer.writeRequestError(res, 400, limitError, ctx);
       return;
     }
+    let admission: Admission | undefined;
+    if (this.rateLimits.limited(route, principal)) {
+      const estimate = this.rateLimits.needsTokens(route, principal) ? estimateCallTokens(endpoint.promptText(body), askedOutput(body, endpoint.parameterFields)?.[1]) : 0;
+      const decision = this.rateLimits.admit(route, principal, estimate);
+      if (!decision.ok) {
+        metering.fail({ kind: 'rate_limited', message: decision.message, retryable: true, retryAfterMs: decision.retryAfterMs });
+        metering.end();
+        writer.writeRequestError(
+          res,
+          429,
+          { message: decision.message, code: 'rate_limit_exceeded', param: null, details: { limit: decision.limit, value: decision.value, model: route.name } },
+          ctx,
+          { 'retry-after': String(Math.ceil(decision.retryAfterMs / 1000)), 'x-gateway-rate-limit': decision.limit },
+        );
+        return;
+      }
+      admission = decision.admission;
+    }
     try {
       let decoded: ClientRequestDecoded<C> | undefined;
       const result = await this.calls.call({
@@ -173,10 +200,19 @@ export class GenerationCall implements OnApplicationShutdown {
         canonical: () => (decoded ??= endpoint.decode(body)),
         stream,
         clientHeaders: call.req.headers,
+        failover: failover.on,
+        fallbacks: failover.fallbacks,
         onAttempt: (target, adapter) => metering.target(target, adapter),
         requestId,
       });
       ctx.warnings = metering.warnings(result.ok ? result.answer.warnings : result.warnings);
+      const served = result.ok ? result.answer : result;
+      if (served.route && served.target) {
+        ctx.servedBy = { model: served.route.name, connection: served.target.connection.name };
+        span.setAttribute(GatewayAttr.servedModel, served.route.name);
+        span.setAttribute(GatewayAttr.connectionName, served.target.connection.name);
+      }
+      span.setAttribute(GatewayAttr.attempts, served.attempts ?? 0);
       if (!result.ok) {
         metering.fail(result.failure);
         ctx.upstreamRequestId = redactedRequestId(result.headers, result.target?.redactor);
@@ -189,7 +225,63 @@ export class GenerationCall implements OnApplicationShutdown {
       metering.fail({ kind: 'upstream_error', message: 'internal error', retryable: true });
       throw err;
     } finally {
+      if (admission) this.rateLimits.settle(admission, metering.tokensUsed);
       metering.end();
+    }
+  }
+
+  /**
+   * Whether this call fails over and to which models: x-gateway-failover (on, off, or a list of
+   * models, each checked now: an unknown one is a 400 naming the header) over the model's
+   * failoverByDefault; the model's fallbacks are resolved only when the call reaches them, and one
+   * that no longer resolves (or is of another kind) is skipped.
+   */
+  private failoverOf(
+    call: V1Request,
+    route: Route,
+    endpoint: GenerationEndpoint<unknown, unknown>,
+    ctx: AnswerContext,
+  ): { on: boolean; fallbacks: () => Iterable<Route> } | undefined {
+    const asked = parseFailoverHeader(call.req.headers[FAILOVER_HEADER]);
+    switch (asked.kind) {
+      case 'default':
+        if (!route.failoverByDefault) return NO_FAILOVER;
+        return { on: true, fallbacks: () => this.fallbackRoutes(call.principal, route.fallbacks, endpoint, call.requestId) };
+      case 'on':
+        return { on: true, fallbacks: () => this.fallbackRoutes(call.principal, route.fallbacks, endpoint, call.requestId) };
+      case 'off':
+        return { on: false, fallbacks: () => [] };
+      case 'invalid':
+        endpoint.writer.writeRequestError(call.res, 400, { message: asked.message, code: 'invalid_failover_header', param: FAILOVER_HEADER }, ctx);
+        return undefined;
+      case 'models': {
+        const routes: Route[] = [];
+        for (const name of asked.models) {
+          const resolution = this.readModel.resolve(call.principal, name);
+          const problem = !resolution.ok
+            ? `The model \`${name}\` named in ${FAILOVER_HEADER} does not exist or you do not have access to it.`
+            : resolution.route.kind !== undefined && resolution.route.kind !== endpoint.operation
+              ? `The model \`${name}\` named in ${FAILOVER_HEADER} is a ${resolution.route.kind} model, not a ${endpoint.operation} model.`
+              : undefined;
+          if (problem || !resolution.ok) {
+            endpoint.writer.writeRequestError(call.res, 400, { message: problem!, code: 'invalid_failover_header', param: FAILOVER_HEADER }, ctx);
+            return undefined;
+          }
+          routes.push(resolution.route);
+        }
+        return { on: true, fallbacks: () => routes };
+      }
+    }
+  }
+
+  private *fallbackRoutes(principal: Principal, names: readonly string[], endpoint: GenerationEndpoint<unknown, unknown>, requestId: string): Iterable<Route> {
+    for (const name of names) {
+      const resolution = this.readModel.resolve(principal, name);
+      if (!resolution.ok || (resolution.route.kind !== undefined && resolution.route.kind !== endpoint.operation)) {
+        this.logger.warn(`[${requestId}] fallback model ${name} skipped: ${resolution.ok ? `it is a ${resolution.route.kind} model` : resolution.error.message}`);
+        continue;
+      }
+      yield resolution.route;
     }
   }
 
@@ -298,7 +390,7 @@ export class GenerationCall implements OnApplicationShutdown {
     const bytes = answer.body.bytes;
     // A whole answer to a stream request (an upstream that does not stream) is streamed from here, so it is read whole.
     const streamed = stream ? endpoint.createEncoder : undefined;
-    const decoded = op.parseResponse(bytes, { meteringOnly: answer.passThrough && !streamed });
+    const decoded = op.parseResponse(bytes, { meteringOnly: answer.passThrough && !streamed, headers: answer.headers });
     if ('error' in decoded) {
       const failure: CallFailure = { kind: 'upstream_invalid_response', message: redactor.redact(decoded.error.message), retryable: false };
       metering.fail(failure);

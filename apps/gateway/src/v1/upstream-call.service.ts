@@ -13,8 +13,12 @@ import {
 import { UpstreamAddressRefused } from '#libs/upstream-guard';
 import type { IncomingHttpHeaders } from 'node:http';
 import type { Route, RouteTarget } from '../read-model/read-model.service.js';
-import { UpstreamAnswerTooLarge, UpstreamExchange } from '../proxy/upstream-exchange.js';
+import { UpstreamAnswerTooLarge, UpstreamDeadlineExceeded, UpstreamExchange } from '../proxy/upstream-exchange.js';
 import { UpstreamPools } from '../proxy/upstream-pools.js';
+import { ConnectionPolicies, isRetryableOutcome, type ResolvedConnectionPolicy } from '../policy/connection-policies.js';
+import { TargetCircuits } from '../policy/target-circuits.js';
+import { targetOrder } from '../policy/target-order.js';
+import { BrokenCircuitError } from 'cockatiel';
 import type { CallFailure } from './call-failure.js';
 
 /** A whole (non-streamed) answer is held in memory to read its usage; larger ones are refused. */
@@ -40,6 +44,13 @@ export interface UpstreamCallCommand {
    */
   stream: boolean;
   clientHeaders: IncomingHttpHeaders;
+  /**
+   * Whether a retryable failure (or an open circuit) moves the call on to the route's other targets,
+   * then to `fallbacks` (the model's failoverByDefault, or the request's x-gateway-failover).
+   */
+  failover?: boolean;
+  /** The routes to fail over to after the model's own targets, in order (resolved only when reached). */
+  fallbacks?: () => Iterable<Route>;
   /** Told of each attempt before it is sent (the span names the target). */
   onAttempt?: (target: RouteTarget, adapter: ProviderAdapterV2 | undefined) => void;
   /** For log lines. */
@@ -48,7 +59,11 @@ export interface UpstreamCallCommand {
 
 /** A successful (2xx) upstream answer, nothing of it written to the client yet. */
 export interface UpstreamAnswer {
+  /** The route that served it: the model asked for, or a fallback model. */
+  route: Route;
   target: RouteTarget;
+  /** Attempts sent upstream for this call (retries and failover included). */
+  attempts: number;
   adapter: ProviderAdapterV2;
   /** The client's body went upstream as it came: the answer is in the client's format, bytes may pass. */
   passThrough: boolean;
@@ -61,7 +76,7 @@ export interface UpstreamAnswer {
 
 export type UpstreamCallResult =
   | { ok: true; answer: UpstreamAnswer }
-  | { ok: false; failure: CallFailure; warnings: CallWarning[]; target?: RouteTarget; headers?: IncomingHttpHeaders };
+  | { ok: false; failure: CallFailure; warnings: CallWarning[]; route?: Route; target?: RouteTarget; headers?: IncomingHttpHeaders; attempts?: number };
 
 /**
  * The one upstream call of /v1: resolves each target's adapter (contract v2), builds the request
@@ -78,6 +93,8 @@ export class UpstreamCallService {
   constructor(
     private readonly pools: UpstreamPools,
     private readonly adapters: AdapterRegistry,
+    private readonly policies: ConnectionPolicies,
+    private readonly circuits: TargetCircuits,
   ) {}
 
   /** The adapter a connection names, when this gateway has it loaded. */
@@ -85,25 +102,86 @@ export class UpstreamCallService {
     return this.adapters.getV2(target.connection.adapter);
   }
 
+  /**
+   * The call under the gateway policy (issue 15): the route's targets in weighted order, skipping
+   * open circuits; each target's retryable failures retried on it (its connection's maxRetries,
+   * exponential backoff with jitter, never sooner than retry-after); then, with failover, the next
+   * target and the fallback models' targets. Nothing has reached the client while this runs, so a
+   * retry never follows a first byte sent.
+   */
   async call(cmd: UpstreamCallCommand): Promise<UpstreamCallResult> {
-    let result: UpstreamCallResult | undefined;
-    for (const target of cmd.route.targets) {
-      result = await this.attempt(cmd, target);
-      // Issue 15 decides here whether a failed attempt moves on to the next target (retryable
-      // failures, open circuits); until then the first target's answer is the call's.
-      if (result.ok || !this.triesNextTarget(result.failure)) break;
+    const state: CallState = { attempts: 0, last: undefined, openCircuitRetryAfterMs: undefined };
+    const first = await this.callRoute(cmd, cmd.route, state);
+    if (first) return first;
+    if (cmd.failover && cmd.fallbacks) {
+      for (const route of cmd.fallbacks()) {
+        const answered = await this.callRoute(cmd, route, state);
+        if (answered) return answered;
+      }
     }
-    return result!;
+    if (state.last) return state.last;
+    // Every target's circuit was open: nothing was sent.
+    return {
+      ok: false,
+      failure: {
+        kind: 'circuit_open',
+        message: `Every target of the model ${cmd.route.name} failed repeatedly and is paused (circuit open); try again later.`,
+        retryable: true,
+        ...(state.openCircuitRetryAfterMs !== undefined ? { retryAfterMs: state.openCircuitRetryAfterMs } : {}),
+      },
+      warnings: [],
+      route: cmd.route,
+      attempts: 0,
+    };
   }
 
-  private triesNextTarget(_failure: CallFailure): boolean {
-    return false;
+  /** One route's targets; answers the call's result, or undefined to go on to the next route. */
+  private async callRoute(cmd: UpstreamCallCommand, route: Route, state: CallState): Promise<UpstreamCallResult | undefined> {
+    const targets = route.targets.length === 1 ? route.targets : targetOrder(route.targets, (t) => this.circuitOf(t)?.available ?? true);
+    for (const target of targets) {
+      const policy = this.policies.of(target.connection);
+      const circuit = this.circuits.of(target, policy);
+      if (circuit && !circuit.available) {
+        const wait = circuit.retryAfterMs;
+        state.openCircuitRetryAfterMs = state.openCircuitRetryAfterMs === undefined ? wait : Math.min(state.openCircuitRetryAfterMs, wait);
+        continue;
+      }
+      const once = async (): Promise<UpstreamCallResult> => {
+        state.attempts++;
+        const r = await this.attempt(cmd, route, target, policy);
+        if (!r.ok) state.last = r;
+        return r;
+      };
+      const guarded = circuit ? (): Promise<UpstreamCallResult> => circuit.execute(once) : once;
+      let result: UpstreamCallResult;
+      try {
+        result = policy.retry ? await policy.retry.execute(guarded) : await guarded();
+      } catch (err) {
+        if (!(err instanceof BrokenCircuitError)) throw err;
+        // The circuit opened during this target's retries: the next target, if failover allows.
+        if (circuit) state.openCircuitRetryAfterMs = Math.min(state.openCircuitRetryAfterMs ?? Infinity, circuit.retryAfterMs);
+        if (!cmd.failover) return state.last;
+        continue;
+      }
+      if (result.ok) {
+        result.answer.attempts = state.attempts;
+        return result;
+      }
+      result.attempts = state.attempts;
+      if (!cmd.failover || !isRetryableOutcome(result)) return result;
+      this.logger.debug(`[${cmd.requestId}] failing over from ${route.name} on connection ${target.connection.id}: ${result.failure.kind}`);
+    }
+    return cmd.failover ? undefined : state.last;
   }
 
-  private async attempt(cmd: UpstreamCallCommand, target: RouteTarget): Promise<UpstreamCallResult> {
+  private circuitOf(target: RouteTarget) {
+    return this.circuits.of(target, this.policies.of(target.connection));
+  }
+
+  private async attempt(cmd: UpstreamCallCommand, route: Route, target: RouteTarget, policy: ResolvedConnectionPolicy): Promise<UpstreamCallResult> {
     const adapter = this.adapterOf(target);
     cmd.onAttempt?.(target, adapter);
-    const fail = (failure: CallFailure, warnings: CallWarning[] = [], headers?: IncomingHttpHeaders): UpstreamCallResult => ({ ok: false, failure, warnings, target, headers });
+    const fail = (failure: CallFailure, warnings: CallWarning[] = [], headers?: IncomingHttpHeaders): UpstreamCallResult => ({ ok: false, failure, warnings, route, target, headers });
     if (!adapter) {
       return fail({
         kind: 'adapter_unavailable',
@@ -115,7 +193,7 @@ export class UpstreamCallService {
     if (!op) {
       return fail({
         kind: 'unsupported_operation',
-        message: `The model ${cmd.route.name} is served through the adapter ${adapter.id}, which has no ${OPERATION_LABEL[cmd.operation]} endpoint.`,
+        message: `The model ${route.name} is served through the adapter ${adapter.id}, which has no ${OPERATION_LABEL[cmd.operation]} endpoint.`,
         param: 'model',
         retryable: false,
       });
@@ -159,8 +237,9 @@ export class UpstreamCallService {
 
     const exchange = new UpstreamExchange(MAX_WHOLE_ANSWER_BYTES, upstreamStream ? isEventStream : undefined);
     try {
-      const { pool, path } = this.pools.forUrl(built.request.url);
-      pool.dispatch({ path, method: built.request.method, headers: built.request.headers, body: built.request.body }, exchange);
+      const { pool, path } = this.pools.forUrl(built.request.url, policy.connectTimeoutMs);
+      exchange.setDeadline(policy.totalTimeoutMs);
+      pool.dispatch({ path, method: built.request.method, headers: built.request.headers, body: built.request.body, headersTimeout: policy.firstByteTimeoutMs }, exchange);
       await exchange.head();
     } catch (err) {
       exchange.release();
@@ -177,7 +256,7 @@ export class UpstreamCallService {
         warnings,
       );
     }
-    if (exchange.isStreamed) return { ok: true, answer: { target, adapter, passThrough, warnings, status, headers: exchange.headers, body: { kind: 'stream', exchange } } };
+    if (exchange.isStreamed) return { ok: true, answer: { route, target, attempts: 0, adapter, passThrough, warnings, status, headers: exchange.headers, body: { kind: 'stream', exchange } } };
     let bytes: Buffer;
     try {
       bytes = await exchange.whole();
@@ -200,7 +279,7 @@ export class UpstreamCallService {
         exchange.headers,
       );
     }
-    return { ok: true, answer: { target, adapter, passThrough, warnings, status, headers: exchange.headers, body: { kind: 'whole', bytes } } };
+    return { ok: true, answer: { route, target, attempts: 0, adapter, passThrough, warnings, status, headers: exchange.headers, body: { kind: 'whole', bytes } } };
   }
 
   /** A call that got no (complete) answer: why, in the taxonomy; the details (without secrets) go to the log. */
@@ -213,11 +292,19 @@ export class UpstreamCallService {
     this.logger.warn(`[${requestId}] upstream call for connection ${target.connection.id} failed: ${detail}`);
     if (err instanceof UpstreamAnswerTooLarge) return { kind: 'upstream_invalid_response', message: 'The upstream answer is too large.', retryable: false };
     const code = (err as { code?: unknown })?.code;
-    if (code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT' || code === 'UND_ERR_CONNECT_TIMEOUT') {
+    if (err instanceof UpstreamDeadlineExceeded || code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT' || code === 'UND_ERR_CONNECT_TIMEOUT') {
       return { kind: 'upstream_timeout', message: 'The upstream provider did not answer in time.', retryable: true };
     }
     return { kind: 'upstream_unreachable', message: 'The upstream provider could not be reached.', retryable: true };
   }
+}
+
+/** What one call has seen so far across its targets and routes. */
+interface CallState {
+  attempts: number;
+  last: UpstreamCallResult | undefined;
+  /** The soonest an open circuit skipped by this call lets a probe through. */
+  openCircuitRetryAfterMs: number | undefined;
 }
 
 /** A stream request's body asking for a whole answer instead (stream_options is refused without a stream). */

@@ -127,6 +127,7 @@ describe('azure-openai adapter: requests', () => {
     const principal: CallTarget = { ...target, settings: { ...target.settings, tenantId: 't', clientId: 'c' }, secrets: { clientSecret: 'super-secret' } };
     const failed = (entra.chat as ChatOperation).buildRequest(request, principal);
     await expect(failed).rejects.toThrow('AADSTS7000215');
+    await expect(failed).rejects.toMatchObject({ error: { kind: 'auth', retryable: false } });
     await expect(failed).rejects.not.toThrow('super-secret');
   });
 });
@@ -173,6 +174,17 @@ describe('azure-openai adapter: answers', () => {
       { type: 'finish', choice: 0, reason: 'stop', rawReason: 'stop' },
       { type: 'usage', usage: expect.objectContaining({ input: expect.objectContaining({ total: 9 }), output: expect.objectContaining({ total: 1 }) }) },
     ]);
+  });
+
+  it('a stream its output filter cut short ends with the content-filter finish, read as such', () => {
+    const cut = [
+      azureStream[0],
+      azureStream[1],
+      { ...azureStream[3], choices: [{ content_filter_results: { violence: { filtered: true, severity: 'high' } }, delta: {}, finish_reason: 'content_filter', index: 0 }] },
+    ];
+    const parts = decodeInChunks(() => chat.createStreamDecoder(), utf8(cut.map((c) => `data: ${JSON.stringify(c)}\n\n`).join('') + 'data: [DONE]\n\n'), 5);
+    expect(parts.map((p) => p.type)).toEqual(['response-metadata', 'finish']);
+    expect(parts[1]).toEqual({ type: 'finish', choice: 0, reason: 'content-filter', rawReason: 'content_filter' });
   });
 
   it('metering-only decoding of the same stream finds the model, finish and usage', () => {

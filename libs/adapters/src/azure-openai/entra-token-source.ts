@@ -1,3 +1,5 @@
+import { AdapterCallError, adapterError } from '#libs/adapter-sdk';
+
 /**
  * Microsoft Entra ID access tokens for a service principal (OAuth 2.0 client credentials,
  * https://learn.microsoft.com/en-us/entra/identity-platform/v2-oauth2-client-creds-grant-flow),
@@ -30,8 +32,12 @@ const REFRESH_MARGIN_MS = 5 * 60_000;
 const MAX_CACHED_PRINCIPALS = 256;
 
 /** The authority's answer that stops a token fetch, with its own words (AADSTS codes) but never the secret. */
-export class EntraTokenError extends Error {
+export class EntraTokenError extends AdapterCallError {
   override name = 'EntraTokenError';
+
+  constructor(kind: 'auth' | 'upstream_error', message: string) {
+    super(adapterError(kind, message));
+  }
 }
 
 export class EntraTokenSource {
@@ -67,7 +73,7 @@ export class EntraTokenSource {
     try {
       res = await this.fetchToken(url, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' }, body });
     } catch (err) {
-      throw new EntraTokenError(`the Entra ID token endpoint ${url} could not be reached: ${err instanceof Error ? err.message : String(err)}`);
+      throw new EntraTokenError('upstream_error', `the Entra ID token endpoint ${url} could not be reached: ${err instanceof Error ? err.message : String(err)}`);
     }
     const text = await res.text();
     let json: Record<string, unknown> | undefined;
@@ -79,7 +85,8 @@ export class EntraTokenSource {
     }
     if (res.status !== 200 || !json || typeof json.access_token !== 'string') {
       const reason = json && typeof json.error_description === 'string' ? json.error_description : json && typeof json.error === 'string' ? json.error : `HTTP ${res.status}`;
-      throw new EntraTokenError(`the Entra ID token endpoint refused the service principal: ${reason}`);
+      // 400 and 401 are the authority refusing the principal (invalid_client, unauthorized_client); anything else is its own trouble.
+      throw new EntraTokenError(res.status === 400 || res.status === 401 ? 'auth' : 'upstream_error', `the Entra ID token endpoint refused the service principal: ${reason}`);
     }
     // expires_in is seconds (a number, or a string from older endpoints); without it assume an hour.
     const expiresIn = Number(json.expires_in ?? 3600);

@@ -15,6 +15,7 @@ import {
   type Decoded,
   type FinishReason,
   type ImagePart,
+  type ProviderOptions,
   type TextPart,
 } from '#libs/adapter-sdk';
 
@@ -43,10 +44,29 @@ function imageBlock(p: ImagePart, sink: WarningSink): Block | undefined {
   return { image: { format, source: { bytes: p.source.data } } };
 }
 
+/** Converse's prompt-cache checkpoint: the prefix up to it is cached (Claude and Nova on Bedrock). */
+const CACHE_POINT: Block = Object.freeze({ cachePoint: Object.freeze({ type: 'default' }) });
+
+/**
+ * Options of another format: Anthropic's cache_control on a block means "cache up to here", which is
+ * a cachePoint after that block in Converse (true is returned); every other option is reported.
+ */
+function foreignOptions(options: ProviderOptions | undefined, sink: WarningSink, where: string): boolean {
+  if (!options) return false;
+  const anthropic = options.anthropic;
+  if (anthropic?.cache_control === undefined) {
+    sink.foreignOptions(options, 'bedrock', where);
+    return false;
+  }
+  const { cache_control: _cacheControl, ...rest } = anthropic;
+  sink.foreignOptions({ ...options, anthropic: rest }, 'bedrock', where);
+  return true;
+}
+
 function contentBlocks(parts: ReadonlyArray<TextPart | ImagePart>, sink: WarningSink): Block[] {
   const out: Block[] = [];
   for (const p of parts) {
-    sink.foreignOptions(p.providerOptions, 'bedrock', 'content.');
+    const cachePoint = foreignOptions(p.providerOptions, sink, 'content.');
     if (p.type === 'text') {
       // Converse refuses an empty text block.
       if (p.text.length > 0) out.push({ text: p.text });
@@ -54,6 +74,7 @@ function contentBlocks(parts: ReadonlyArray<TextPart | ImagePart>, sink: Warning
       const img = imageBlock(p, sink);
       if (img) out.push(img);
     }
+    if (cachePoint && out.length > 0) out.push(CACHE_POINT);
   }
   return out;
 }
@@ -64,6 +85,7 @@ function assistantBlocks(parts: readonly AssistantContentPart[], sink: WarningSi
     switch (p.type) {
       case 'text':
         if (p.text.length > 0) out.push({ text: p.text });
+        if (foreignOptions(p.providerOptions, sink, 'content.') && out.length > 0) out.push(CACHE_POINT);
         break;
       case 'reasoning':
         // Bedrock (Claude) takes back only reasoning it signed itself.
@@ -75,6 +97,7 @@ function assistantBlocks(parts: readonly AssistantContentPart[], sink: WarningSi
         break;
       case 'tool-call':
         out.push({ toolUse: { toolUseId: p.toolCallId, name: p.toolName, input: parseToolInput(p.input, sink) } });
+        if (foreignOptions(p.providerOptions, sink, 'content.')) out.push(CACHE_POINT);
         break;
     }
   }
@@ -93,29 +116,38 @@ function converseMessages(messages: readonly ChatMessage[], sink: WarningSink): 
     else out.push({ role, content: blocks });
   };
   for (const m of messages) {
-    sink.foreignOptions(m.providerOptions, 'bedrock', 'messages.');
+    // A cache_control on the whole message caches up to its end.
+    const cacheAfter = foreignOptions(m.providerOptions, sink, 'messages.');
     switch (m.role) {
       case 'system':
         if (out.length > 0) sink.other('a system message after the conversation started was moved to the system prompt');
-        for (const p of m.content) if (p.text.length > 0) system.push({ text: p.text });
+        system.push(...contentBlocks(m.content, sink));
+        if (cacheAfter && system.length > 0) system.push(CACHE_POINT);
         break;
       case 'user':
-        push('user', contentBlocks(m.content, sink));
+        push('user', [...contentBlocks(m.content, sink), ...(cacheAfter ? [CACHE_POINT] : [])]);
         break;
       case 'tool':
         hasToolHistory = true;
         push(
           'user',
-          m.content.map((r) => {
-            const content = contentBlocks(r.content, sink);
-            // A toolResult needs at least one block.
-            return { toolResult: { toolUseId: r.toolCallId, content: content.length > 0 ? content : [{ text: '' }], ...(r.isError ? { status: 'error' } : {}) } };
-          }),
+          [
+            ...m.content.flatMap((r) => {
+              const cacheAfterResult = foreignOptions(r.providerOptions, sink, 'content.');
+              const blocks = contentBlocks(r.content, sink);
+              // A toolResult's content holds no cache point: one after the result caches as far.
+              const content = blocks.filter((b) => b !== CACHE_POINT);
+              // A toolResult needs at least one block.
+              const result = { toolResult: { toolUseId: r.toolCallId, content: content.length > 0 ? content : [{ text: '' }], ...(r.isError ? { status: 'error' } : {}) } };
+              return cacheAfterResult || content.length !== blocks.length ? [result, CACHE_POINT] : [result];
+            }),
+            ...(cacheAfter ? [CACHE_POINT] : []),
+          ],
         );
         break;
       case 'assistant':
         if (m.content.some((p) => p.type === 'tool-call')) hasToolHistory = true;
-        push('assistant', assistantBlocks(m.content, sink));
+        push('assistant', [...assistantBlocks(m.content, sink), ...(cacheAfter ? [CACHE_POINT] : [])]);
         break;
     }
   }
@@ -148,10 +180,11 @@ export function converseRequestFromCanonical(req: ChatRequest): { body: Record<s
       // honoured by leaving the tools out
     } else {
       const toolConfig: Record<string, unknown> = {
-        tools: req.tools.map((t) => {
-          sink.foreignOptions(t.providerOptions, 'bedrock', 'tools.');
+        tools: req.tools.flatMap((t) => {
+          const cacheAfter = foreignOptions(t.providerOptions, sink, 'tools.');
           if (t.strict !== undefined) sink.unsupported('tools.function.strict');
-          return { toolSpec: { name: t.name, ...(t.description !== undefined ? { description: t.description } : {}), inputSchema: { json: t.inputSchema } } };
+          const spec = { toolSpec: { name: t.name, ...(t.description !== undefined ? { description: t.description } : {}), inputSchema: { json: t.inputSchema } } };
+          return cacheAfter ? [spec, CACHE_POINT] : [spec];
         }),
       };
       if (choice?.type === 'none') sink.unsupported('tool_choice.none', 'Bedrock needs the tools when the conversation has tool calls; the model may still call one');

@@ -1,4 +1,16 @@
-import { adapterError, InvalidClientRequest, isRecord, jsonOrUndefined, tokenCount, type CallWarning, type Decoded, type EmbeddingRequest, type EmbeddingResponse } from '#libs/adapter-sdk';
+import {
+  adapterError,
+  InvalidClientRequest,
+  isRecord,
+  jsonOrUndefined,
+  tokenCount,
+  type CallWarning,
+  type CanonicalUsage,
+  type Decoded,
+  type EmbeddingRequest,
+  type EmbeddingResponse,
+  type UpstreamHeaders,
+} from '#libs/adapter-sdk';
 
 /**
  * Embeddings through InvokeModel (https://docs.aws.amazon.com/bedrock/latest/APIReference/API_runtime_InvokeModel.html),
@@ -53,23 +65,29 @@ function vector(v: unknown): number[] {
   return v as number[];
 }
 
-/** An InvokeModel answer of either family -> canonical. Cohere reports no token count in its body. */
-export function embeddingResponseFromBedrock(bytes: Uint8Array, options?: { meteringOnly?: boolean }): Decoded<EmbeddingResponse> {
+const inputUsage = (tokens: number): CanonicalUsage => ({ input: { total: tokens, noCache: tokens, cacheRead: 0, cacheWrite: 0 }, output: { total: 0, text: 0, reasoning: 0 }, extra: {} });
+
+/** InvokeModel reports the tokens it counted in a header, whatever the model family. */
+function headerTokens(headers: UpstreamHeaders | undefined): number | undefined {
+  const v = headers?.['x-amzn-bedrock-input-token-count'];
+  const text = Array.isArray(v) ? v[0] : v;
+  return text !== undefined && /^\d+$/.test(text) ? Number(text) : undefined;
+}
+
+/** An InvokeModel answer of either family -> canonical. Cohere's body has no token count: InvokeModel's header gives it. */
+export function embeddingResponseFromBedrock(bytes: Uint8Array, options?: { meteringOnly?: boolean; headers?: UpstreamHeaders }): Decoded<EmbeddingResponse> {
   const body = jsonOrUndefined(bytes);
   try {
     if (!isRecord(body)) throw new Error('not a JSON object');
     if (body.embedding !== undefined) {
-      const tokens = tokenCount(body.inputTextTokenCount);
-      return {
-        value: {
-          embeddings: options?.meteringOnly ? [] : [vector(body.embedding)],
-          usage: { input: { total: tokens, noCache: tokens, cacheRead: 0, cacheWrite: 0 }, output: { total: 0, text: 0, reasoning: 0 }, extra: {} },
-        },
-      };
+      return { value: { embeddings: options?.meteringOnly ? [] : [vector(body.embedding)], usage: inputUsage(tokenCount(body.inputTextTokenCount)) } };
     }
     const list = isRecord(body.embeddings) ? body.embeddings.float : body.embeddings;
     if (!Array.isArray(list)) throw new Error('no embedding or embeddings');
-    return { value: { embeddings: options?.meteringOnly ? [] : list.map(vector) } };
+    const tokens = headerTokens(options?.headers);
+    const res: EmbeddingResponse = { embeddings: options?.meteringOnly ? [] : list.map(vector) };
+    if (tokens !== undefined) res.usage = inputUsage(tokens);
+    return { value: res };
   } catch (err) {
     return { error: adapterError('upstream_error', `the upstream answered a malformed InvokeModel response: ${(err as Error).message}`) };
   }

@@ -21,7 +21,8 @@ const MAX_MESSAGE_BYTES = 16 * 1024 * 1024;
 
 export const bedrockEventStreamCodec = new EventStreamCodec(toUtf8, fromUtf8);
 
-const decoder = new TextDecoder('utf-8', { fatal: true });
+/** A payload's text; the frame's CRC has already vouched for its bytes. */
+const utf8Text = (bytes: Uint8Array): string => Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8');
 
 function headerString(headers: Record<string, { type: string; value: unknown }>, name: string): string | undefined {
   const h = headers[name];
@@ -34,8 +35,11 @@ function index(v: unknown): number {
 }
 
 class BedrockEventStreamDecoder implements StreamDecoder {
-  /** Bytes of a frame not complete yet (chunks are cut anywhere). */
-  private pending: Uint8Array = new Uint8Array(0);
+  /** Copies of the chunks holding a frame not complete yet (chunks are cut anywhere). */
+  private pending: Uint8Array[] = [];
+  private pendingBytes = 0;
+  /** The length of the incomplete frame, once its prelude is in (0 before): no copying until it is all there. */
+  private awaited = 0;
   private failed = false;
   private stopped = false;
   /** Content block index -> tool call number. */
@@ -44,13 +48,22 @@ class BedrockEventStreamDecoder implements StreamDecoder {
   constructor(private readonly meteringOnly: boolean) {}
 
   push(chunk: Uint8Array): CanonicalStreamPart[] {
-    if (this.failed) return [];
+    if (this.failed || chunk.length === 0) return [];
     let buf: Uint8Array;
-    if (this.pending.length === 0) buf = chunk;
-    else {
-      buf = new Uint8Array(this.pending.length + chunk.length);
-      buf.set(this.pending, 0);
-      buf.set(chunk, this.pending.length);
+    if (this.pendingBytes === 0) buf = chunk;
+    else if (this.awaited > 0 && this.pendingBytes + chunk.length < this.awaited) {
+      // A large frame arriving in small chunks: gathered once, when whole.
+      this.pending.push(chunk.slice());
+      this.pendingBytes += chunk.length;
+      return [];
+    } else {
+      buf = new Uint8Array(this.pendingBytes + chunk.length);
+      let at = 0;
+      for (const p of this.pending) {
+        buf.set(p, at);
+        at += p.length;
+      }
+      buf.set(chunk, at);
     }
     const parts: CanonicalStreamPart[] = [];
     let at = 0;
@@ -68,20 +81,30 @@ class BedrockEventStreamDecoder implements StreamDecoder {
       if (this.failed) return parts;
     }
     // Keep the rest (copied: the caller may reuse its buffer).
-    this.pending = at === buf.length ? new Uint8Array(0) : buf.slice(at);
+    if (at === buf.length) {
+      this.pending = [];
+      this.pendingBytes = 0;
+      this.awaited = 0;
+    } else {
+      const rest = buf.slice(at);
+      this.pending = [rest];
+      this.pendingBytes = rest.length;
+      this.awaited = rest.length >= 4 ? new DataView(rest.buffer, rest.byteOffset, 4).getUint32(0, false) : 0;
+    }
     return parts;
   }
 
   end(): CanonicalStreamPart[] {
     if (this.failed) return [];
-    if (this.pending.length > 0) return this.fail([], `the stream ended inside an event-stream message (${this.pending.length} bytes left)`);
+    if (this.pendingBytes > 0) return this.fail([], `the stream ended inside an event-stream message (${this.pendingBytes} bytes left)`);
     if (!this.stopped) return this.fail([], 'the stream ended before messageStop');
     return [];
   }
 
   private fail(parts: CanonicalStreamPart[], message: string, kind: Parameters<typeof streamError>[1] = 'upstream_error'): CanonicalStreamPart[] {
     this.failed = true;
-    this.pending = new Uint8Array(0);
+    this.pending = [];
+    this.pendingBytes = 0;
     parts.push(streamError(message, kind));
     return parts;
   }
@@ -99,7 +122,7 @@ class BedrockEventStreamDecoder implements StreamDecoder {
     const type = headerString(headers, ':event-type');
     // Content deltas carry nothing metering needs; the header says so without parsing the payload.
     if (this.meteringOnly && (type === 'contentBlockDelta' || type === 'contentBlockStart' || type === 'contentBlockStop')) return;
-    const payload: unknown = JSON.parse(decoder.decode(message.body));
+    const payload: unknown = JSON.parse(utf8Text(message.body));
     if (!isRecord(payload)) throw new Error(`${type} is not a JSON object`);
     switch (type) {
       case 'messageStart':
@@ -161,7 +184,7 @@ class BedrockEventStreamDecoder implements StreamDecoder {
   private readException(headers: Record<string, { type: string; value: unknown }>, body: Uint8Array, parts: CanonicalStreamPart[]): void {
     let text: string | undefined = headerString(headers, ':error-message');
     try {
-      const payload: unknown = JSON.parse(decoder.decode(body));
+      const payload: unknown = JSON.parse(utf8Text(body));
       if (isRecord(payload) && typeof payload.message === 'string') text = payload.message;
       else if (isRecord(payload) && typeof payload.Message === 'string') text = payload.Message;
     } catch {

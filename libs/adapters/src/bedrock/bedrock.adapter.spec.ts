@@ -1,4 +1,4 @@
-import { InvalidClientRequest, type CallTarget, type CanonicalStreamPart, type ChatOperation, type ChatRequest, type EmbeddingOperation } from '#libs/adapter-sdk';
+import { chatRequestFromAnthropic, InvalidClientRequest, type CallTarget, type CanonicalStreamPart, type ChatOperation, type ChatRequest, type EmbeddingOperation } from '#libs/adapter-sdk';
 import { CHUNK_SPLITS, decodeInChunks, mergeDeltas, utf8 } from '../../../adapter-sdk/src/testing/chunk-splits.js';
 import { bedrockEvent, bedrockException, converseResponse, converseStreamEvents } from '../../../../test/support/fake-upstream/bedrock-wire.js';
 import { bedrockAdapter } from './bedrock.adapter.js';
@@ -148,6 +148,59 @@ describe('bedrock adapter: requests', () => {
   });
 });
 
+describe('bedrock adapter: prompt caching and reasoning from an Anthropic-format client', () => {
+  it('turns cache_control into Converse cache points after the block, the tool and the system prompt; other Anthropic-only fields are reported', async () => {
+    const decoded = chatRequestFromAnthropic({
+      model: 'claude',
+      max_tokens: 100,
+      system: [{ type: 'text', text: 'Long instructions.', cache_control: { type: 'ephemeral' } }],
+      tools: [{ name: 'f', input_schema: { type: 'object' }, cache_control: { type: 'ephemeral' } }],
+      messages: [
+        { role: 'user', content: [{ type: 'text', text: 'A long document.', cache_control: { type: 'ephemeral' }, citations: { enabled: true } }, { type: 'text', text: 'Question?' }] },
+      ],
+      thinking: { type: 'enabled', budget_tokens: 2048 },
+    });
+    if (!('value' in decoded)) throw new Error(JSON.stringify(decoded));
+    const { request, warnings } = await chat.buildRequest(decoded.value, target);
+    expect(JSON.parse(request.body!)).toEqual({
+      system: [{ text: 'Long instructions.' }, { cachePoint: { type: 'default' } }],
+      messages: [{ role: 'user', content: [{ text: 'A long document.' }, { cachePoint: { type: 'default' } }, { text: 'Question?' }] }],
+      inferenceConfig: { maxTokens: 100 },
+      toolConfig: { tools: [{ toolSpec: { name: 'f', inputSchema: { json: { type: 'object' } } } }, { cachePoint: { type: 'default' } }] },
+      additionalModelRequestFields: { thinking: { type: 'enabled', budget_tokens: 2048 } },
+    });
+    expect(warnings).toEqual([{ type: 'unsupported-setting', setting: 'content.citations', details: 'an option only anthropic understands' }]);
+  });
+
+  it('reads reasoning with its signature, whole and streamed, and sends it back signed', async () => {
+    const whole = chat.parseResponse(
+      json({ output: { message: { role: 'assistant', content: [{ reasoningContent: { reasoningText: { text: 'Let me think.', signature: 'sig-1' } } }, { text: '42' }] } }, stopReason: 'end_turn', usage: { inputTokens: 1, outputTokens: 2 } }),
+    );
+    expect('value' in whole && whole.value.choices[0]!.content).toEqual([{ type: 'reasoning', text: 'Let me think.', signature: 'sig-1' }, { type: 'text', text: '42' }]);
+    const stream = concat([
+      bedrockEvent('messageStart', { role: 'assistant' }),
+      bedrockEvent('contentBlockDelta', { contentBlockIndex: 0, delta: { reasoningContent: { text: 'Let me ' } } }),
+      bedrockEvent('contentBlockDelta', { contentBlockIndex: 0, delta: { reasoningContent: { text: 'think.' } } }),
+      bedrockEvent('contentBlockDelta', { contentBlockIndex: 0, delta: { reasoningContent: { signature: 'sig-1' } } }),
+      bedrockEvent('contentBlockStop', { contentBlockIndex: 0 }),
+      bedrockEvent('contentBlockDelta', { contentBlockIndex: 1, delta: { text: '42' } }),
+      bedrockEvent('messageStop', { stopReason: 'end_turn' }),
+    ]);
+    expect(mergeDeltas(decodeInChunks(() => chat.createStreamDecoder(), stream, 11))).toEqual([
+      { type: 'response-metadata' },
+      { type: 'reasoning-delta', choice: 0, text: 'Let me think.' },
+      { type: 'reasoning-signature', choice: 0, signature: 'sig-1' },
+      { type: 'text-delta', choice: 0, text: '42' },
+      { type: 'finish', choice: 0, reason: 'stop', rawReason: 'end_turn' },
+    ]);
+    const { request } = await chat.buildRequest(
+      { ...hello, messages: [...hello.messages, { role: 'assistant', content: [{ type: 'reasoning', text: 'Let me think.', signature: 'sig-1' }, { type: 'text', text: '42' }] }, { role: 'user', content: [{ type: 'text', text: 'why?' }] }] },
+      target,
+    );
+    expect(JSON.parse(request.body!).messages[1]).toEqual({ role: 'assistant', content: [{ reasoningContent: { reasoningText: { text: 'Let me think.', signature: 'sig-1' } } }, { text: '42' }] });
+  });
+});
+
 describe('bedrock adapter: whole answers', () => {
   it('reads text, stop reason and usage with cache reads and writes', () => {
     const got = chat.parseResponse(json(converseResponse({ text: 'Bonjour', usage: { inputTokens: 10, outputTokens: 4, cacheReadInputTokens: 100, cacheWriteInputTokens: 20 } }, {})));
@@ -199,6 +252,14 @@ describe('bedrock adapter: ConverseStream (AWS event-stream)', () => {
       const parts = [...d.push(stream.subarray(0, cut)), ...d.push(stream.subarray(cut)), ...d.end()];
       expect(mergeDeltas(parts)).toEqual(expected);
     }
+  });
+
+  it('reads a frame larger than the chunks it arrives in (a long tool input)', () => {
+    const input = { text: 'ü'.repeat(40_000) };
+    const big = concat(converseStreamEvents({ toolUses: [{ toolUseId: 't', name: 'f', input }] }, {}));
+    const parts = mergeDeltas(decodeInChunks(() => chat.createStreamDecoder(), big, 1000));
+    expect(parts.find((p) => p.type === 'tool-call-delta')).toEqual({ type: 'tool-call-delta', choice: 0, index: 0, inputDelta: JSON.stringify(input) });
+    expect(parts.at(-1)?.type).toBe('usage');
   });
 
   it('keeps only what metering needs in metering-only mode', () => {
@@ -295,6 +356,10 @@ describe('bedrock adapter: embeddings', () => {
       value: { embeddings: [[0.1, 0.2]], usage: { input: { total: 3, noCache: 3, cacheRead: 0, cacheWrite: 0 }, output: { total: 0, text: 0, reasoning: 0 }, extra: {} } },
     });
     expect(embedding.parseResponse(json({ embeddings: [[1], [2]], id: 'x' }))).toEqual({ value: { embeddings: [[1], [2]] } });
+    // Cohere's body has no count: InvokeModel's header does.
+    expect(embedding.parseResponse(json({ embeddings: [[1], [2]] }), { headers: { 'x-amzn-bedrock-input-token-count': '7' } })).toEqual({
+      value: { embeddings: [[1], [2]], usage: { input: { total: 7, noCache: 7, cacheRead: 0, cacheWrite: 0 }, output: { total: 0, text: 0, reasoning: 0 }, extra: {} } },
+    });
     expect(embedding.parseResponse(json({ embeddings: { float: [[1]] } }))).toEqual({ value: { embeddings: [[1]] } });
     expect(embedding.parseResponse(json({ nothing: true }))).toMatchObject({ error: { kind: 'upstream_error' } });
   });
