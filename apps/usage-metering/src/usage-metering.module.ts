@@ -18,6 +18,9 @@ import { UsageRecordsRepository } from './records/usage-records.repository.js';
 import { CostsReportHandler } from './reports/costs-report.handler.js';
 import { CostsReportRepository } from './reports/costs-report.repository.js';
 import { CostsReportService } from './reports/costs-report.service.js';
+import { UsageRecordsQueryHandler } from './reports/usage-records-query.handler.js';
+import { UsageRecordsQueryRepository } from './reports/usage-records-query.repository.js';
+import { UsageRecordsQueryService } from './reports/usage-records-query.service.js';
 
 export const METERING_SCHEMA = 'metering';
 
@@ -32,7 +35,7 @@ export class UsageMeteringModule {
     return {
       module: UsageMeteringModule,
       imports: infrastructure,
-      controllers: [PingHandler, CostsReportHandler, DefinitionChangesHandler],
+      controllers: [PingHandler, CostsReportHandler, UsageRecordsQueryHandler, DefinitionChangesHandler],
       providers: [
         { provide: BUS_LISTENING, useValue: listening },
         Clock,
@@ -46,6 +49,8 @@ export class UsageMeteringModule {
         SpanBatchConsumer,
         CostsReportRepository,
         CostsReportService,
+        UsageRecordsQueryRepository,
+        UsageRecordsQueryService,
         MeteringStartup,
       ],
     };
