@@ -143,3 +143,22 @@ export class UsageRecordsPageView {
   @ApiProperty({ type: [UsageRecordView] }) items!: UsageRecordView[];
   @ApiProperty({ type: String, nullable: true }) nextCursor!: string | null;
 }
+
+/** One record a re-price changed: its reason before, its outcome after. */
+export class RepricedRecordView {
+  @ApiProperty() id!: string;
+  @ApiProperty() model!: string;
+  @ApiProperty() previousReason!: string;
+  @ApiProperty() priced!: boolean;
+  @ApiProperty({ type: String, nullable: true, description: 'USD, exact decimal string, when now priced.' }) cost!: string | null;
+  @ApiProperty({ type: String, nullable: true, description: 'The new reason when still unpriced (e.g. a definition now matches but has no price in force).' }) unpricedReason!: string | null;
+  @ApiProperty({ type: String, nullable: true }) definitionId!: string | null;
+  @ApiProperty({ type: String, nullable: true }) priceEffectiveFrom!: string | null;
+}
+
+/** What POST /admin/usage/unpriced/reprice did. */
+export class RepriceResultView {
+  @ApiProperty({ description: 'Unpriced records looked at (usage-missing and inconsistent ones are never re-priced).' }) examined!: number;
+  @ApiProperty({ description: 'Records that now have a cost.' }) priced!: number;
+  @ApiProperty({ type: [RepricedRecordView] }) changed!: RepricedRecordView[];
+}

@@ -1,7 +1,7 @@
-import { Controller, Get, Header, Param, Query, UseGuards } from '@nestjs/common';
+import { Controller, Get, Header, HttpCode, Param, Post, Query, UseGuards } from '@nestjs/common';
 import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
 import { BusClient } from '#libs/bus';
-import { CostReportView, CostsQueryDto, UsageRecordsPageView, UsageRecordsQueryDto, UsageRecordView } from '#libs/contracts';
+import { CostReportView, CostsQueryDto, RepriceResultView, UsageRecordsPageView, UsageRecordsQueryDto, UsageRecordView } from '#libs/contracts';
 import { AdminAuthGuard } from '../auth/admin-auth.guard.js';
 import { CurrentPrincipal } from '../auth/current-principal.decorator.js';
 import { envelopeFor, type Principal } from '../auth/principal.js';
@@ -50,6 +50,14 @@ export class UsageController {
   @ApiOkResponse({ type: UsageRecordsPageView })
   unpriced(@CurrentPrincipal() p: Principal, @Query() query: UsageRecordsQueryDto): Promise<UsageRecordsPageView> {
     return this.bus.request('metering.v1.records.list', envelopeFor(p, { ...query, priced: 'false' as const }));
+  }
+
+  @Post('unpriced/reprice')
+  @HttpCode(200)
+  @ApiOperation({ summary: 'Price the unpriced records again with the definitions as they are now; answers every record it changed (audited)' })
+  @ApiOkResponse({ type: RepriceResultView })
+  reprice(@CurrentPrincipal() p: Principal): Promise<RepriceResultView> {
+    return this.bus.request('metering.v1.unpriced.reprice', envelopeFor(p, {}));
   }
 
   private report(p: Principal, query: CostsQueryDto): Promise<CostReportView> {
