@@ -272,7 +272,7 @@ describe('usage-metering', () => {
     expect(after.totalCost).toBe('0.00645');
   });
 
-  it('groups by provider, connection, provider model, UTC day and hour, with tokens by usage type', async () => {
+  it('groups by provider, connection, provider model, end user, UTC day and hour, with tokens by usage type', async () => {
     const at = (iso: string): string => String(BigInt(Date.parse(iso)) * 1_000_000n);
     const a = gatewayCallSpan({ organisationId: 'org-dims', model: 'gpt-4o', usage: { input: 1000, output: 100 }, usageStatus: 'reported' });
     a.attributes[GenAiAttr.providerName] = 'openai';
@@ -282,6 +282,8 @@ describe('usage-metering', () => {
     a.startTimeUnixNano = at('2026-03-01T10:15:00Z');
     const b = { ...llmSpan({ organisationId: 'org-dims', model: 'gpt-4o', input: 10, output: 1 }), source: 'otlp' as const, startTimeUnixNano: at('2026-03-02T23:59:59Z') };
     b.attributes['gen_ai.system'] = 'openai';
+    a.attributes['gateway.user'] = 'alice';
+    b.attributes['user.id'] = 'bob';
     b.attributes[GenAiAttr.cacheCreationTokens] = 5;
     await publish([a, b]);
     const window = { from: '2026-03-01T00:00:00Z', to: '2026-03-03T00:00:00Z' };
@@ -290,6 +292,7 @@ describe('usage-metering', () => {
     expect(await keys('provider')).toEqual([['openai', 2]]);
     expect((await keys('connection')).sort()).toEqual([['(none)', 1], ['conn_1', 1]]);
     expect((await keys('provider_model')).sort()).toEqual([['(none)', 1], ['gw-gpt-4o', 1]]);
+    expect((await keys('user')).sort()).toEqual([['alice', 1], ['bob', 1]]);
     expect(await keys('day')).toEqual([['2026-03-01', 1], ['2026-03-02', 1]]);
     expect(await keys('hour')).toEqual([['2026-03-01T10:00Z', 1], ['2026-03-02T23:00Z', 1]]);
     const total = (await report('org-dims', { ...window, groupBy: 'provider' })).groups[0]!;

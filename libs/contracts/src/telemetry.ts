@@ -88,6 +88,8 @@ export const GatewayAttr = {
    * gateway saw, it estimates the rest).
    */
   streamedContentEvents: 'gateway.stream.content_events',
+  /** The end user the caller made the call for (OpenAI's `user`, Anthropic's `metadata.user_id`), as sent. */
+  user: 'gateway.user',
 } as const;
 
 export const USAGE_STATUSES = ['reported', 'partial', 'missing'] as const;

@@ -7,9 +7,9 @@ import type { UsageStatus } from './telemetry.js';
 /**
  * What a cost report groups by: the priced model, the project, the gateway key, the provider
  * (gen_ai.provider.name), the connection and the provider model (gateway model name) a gateway call
- * used, or the UTC day / hour the call started.
+ * used, the end user it was made for, or the UTC day / hour the call started.
  */
-export const COST_GROUPINGS = ['model', 'project', 'key', 'provider', 'connection', 'provider_model', 'day', 'hour'] as const;
+export const COST_GROUPINGS = ['model', 'project', 'key', 'provider', 'connection', 'provider_model', 'user', 'day', 'hour'] as const;
 export type CostGrouping = (typeof COST_GROUPINGS)[number];
 
 export class CostsQueryDto {
@@ -30,7 +30,7 @@ export class CostsQueryDto {
 }
 
 export class CostGroupView {
-  @ApiProperty({ description: 'The value grouped on (model name, project id, key id, provider, connection id, provider model, UTC day YYYY-MM-DD or hour YYYY-MM-DDTHH:00Z); "(none)" when the record has none.' }) key!: string;
+  @ApiProperty({ description: 'The value grouped on (model name, project id, key id, provider, connection id, provider model, end user, UTC day YYYY-MM-DD or hour YYYY-MM-DDTHH:00Z); "(none)" when the record has none.' }) key!: string;
   @ApiProperty({ description: 'Calls in this group, including those with missing usage.' }) requests!: number;
   @ApiProperty({ description: 'All input tokens, cached ones included (OpenTelemetry’s gen_ai.usage.input_tokens).' }) inputTokens!: number;
   @ApiProperty({ description: 'Input tokens read from the provider’s cache (part of inputTokens).' }) cachedInputTokens!: number;
@@ -121,6 +121,7 @@ export class UsageRecordView {
   @ApiProperty({ type: String, nullable: true, description: 'The gateway model name the caller asked for.' }) providerModel!: string | null;
   @ApiProperty({ type: String, nullable: true }) projectId!: string | null;
   @ApiProperty({ type: String, nullable: true }) keyId!: string | null;
+  @ApiProperty({ type: String, nullable: true, description: 'The end user the call was made for, when the caller said.' }) userId!: string | null;
   @ApiProperty() startedAt!: string;
   @ApiProperty() inputTokens!: number;
   @ApiProperty() cachedInputTokens!: number;

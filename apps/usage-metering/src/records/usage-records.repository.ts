@@ -54,6 +54,7 @@ const COLUMNS = [
   'provider',
   'connection_id',
   'provider_model',
+  'user_id',
 ].join(', ');
 
 /** A record as COPY text fields, in COLUMNS order: numbers, dates and the cost exactly as strings. */
@@ -85,6 +86,7 @@ function copyFields(r: NewUsageRecord): (string | null)[] {
     r.provider,
     r.connectionId,
     r.providerModel,
+    r.userId,
   ];
 }
 

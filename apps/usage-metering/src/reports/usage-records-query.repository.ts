@@ -14,6 +14,7 @@ export interface UsageRecordRow {
   providerModel: string | null;
   projectId: string | null;
   keyId: string | null;
+  userId: string | null;
   startedAt: Date;
   inputTokens: string;
   cachedInputTokens: string;
@@ -44,7 +45,7 @@ export interface UsageRecordsFilter {
 }
 
 const SELECT = `SELECT id, trace_id AS "traceId", span_id AS "spanId", source, model, provider, connection_id AS "connectionId", provider_model AS "providerModel",
-       project_id AS "projectId", key_id AS "keyId", started_at AS "startedAt",
+       project_id AS "projectId", key_id AS "keyId", user_id AS "userId", started_at AS "startedAt",
        input_tokens::text AS "inputTokens", cache_read_tokens::text AS "cachedInputTokens", cache_write_tokens::text AS "cacheWriteTokens",
        output_tokens::text AS "outputTokens", reasoning_tokens::text AS "reasoningTokens", usage_status AS "usageStatus", estimated, error_type AS "errorType",
        priced, cost::text AS cost, cost_breakdown AS "costBreakdown", definition_id AS "definitionId", price_effective_from AS "priceEffectiveFrom", unpriced_reason AS "unpricedReason"

@@ -61,6 +61,7 @@ function toView(r: UsageRecordRow): UsageRecordView {
     providerModel: r.providerModel,
     projectId: r.projectId,
     keyId: r.keyId,
+    userId: r.userId,
     startedAt: r.startedAt.toISOString(),
     inputTokens: Number(r.inputTokens),
     cachedInputTokens: Number(r.cachedInputTokens),
