@@ -13,7 +13,7 @@ import type { CreateModelRewriteRuleDto, ModelRewriteRuleView, UpdateModelRewrit
 import type { CreateProviderModelDto, ProviderModelView, UpdateProviderModelInput } from './provider-models.js';
 import type { CommandEnvelope, IdInput, ListInput, Page, TenantScope } from './scope.js';
 import type { SpanBatch } from './telemetry.js';
-import type { CostReportView, CostsQueryDto } from './usage.js';
+import type { CostReportView, CostsQueryDto, RepriceResultView, UsageRecordsPageView, UsageRecordsQueryDto, UsageRecordView } from './usage.js';
 
 /**
  * Every request/reply subject of the bus with its request and response types.
@@ -59,6 +59,9 @@ export interface Commands {
   'registry.v1.ping': { request: Record<string, never>; response: { service: string; ok: true } };
 
   'metering.v1.costs.report': { request: CommandEnvelope<CostsQueryDto>; response: CostReportView };
+  'metering.v1.records.list': { request: CommandEnvelope<UsageRecordsQueryDto>; response: UsageRecordsPageView };
+  'metering.v1.records.get': { request: CommandEnvelope<IdInput>; response: UsageRecordView };
+  'metering.v1.unpriced.reprice': { request: CommandEnvelope<Record<string, never>>; response: RepriceResultView };
   'metering.v1.ping': { request: Record<string, never>; response: { service: string; ok: true } };
 
   /** Runs a prompt through the gateway's /v1 API (over HTTP, as any client) and keeps the result. */

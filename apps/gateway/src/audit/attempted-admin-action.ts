@@ -22,6 +22,7 @@ const ACTIONS: Record<string, string> = {
   'POST /admin/gateway-keys': 'gateway_key.created',
   'DELETE /admin/gateway-keys/:id': 'gateway_key.revoked',
   'POST /admin/playground/runs': 'playground.run',
+  'POST /admin/usage/unpriced/reprice': 'usage.repriced',
 };
 
 export function attemptedAdminAction(method: string, routeUrl: string | undefined): string | null {
