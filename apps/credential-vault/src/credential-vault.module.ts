@@ -1,5 +1,6 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import { AdapterRegistry } from '#libs/adapter-sdk';
+import { ProcessEnvironment } from '#libs/config';
 import { loadAdapterRegistry } from '#libs/adapters';
 import { type RunningService, serviceInfrastructure, type ServiceRuntime, startBusService } from '#libs/runtime';
 import { UpstreamAddressPolicy } from '#libs/upstream-guard';
@@ -19,6 +20,7 @@ import { PingHandler } from './health/ping.handler.js';
 import { VaultInitial1732360000000 } from './migrations/1732360000000-vault-initial.js';
 import { VaultAuditOutcome1733560000000 } from './migrations/1733560000000-audit-outcome.js';
 import { VaultTypedConnections1765090000000 } from './migrations/1765090000000-typed-connections.js';
+import { VaultEnvKeysConfig1796960000000 } from './migrations/1796960000000-env-keys-config.js';
 
 export const VAULT_SCHEMA = 'vault';
 
@@ -37,7 +39,7 @@ export class CredentialVaultModule {
     const infrastructure = await serviceInfrastructure(runtime, {
       schema: VAULT_SCHEMA,
       entities: [ConnectionEntity, AuditLogEntryEntity],
-      migrations: [VaultInitial1732360000000, VaultAuditOutcome1733560000000, VaultTypedConnections1765090000000],
+      migrations: [VaultInitial1732360000000, VaultAuditOutcome1733560000000, VaultTypedConnections1765090000000, VaultEnvKeysConfig1796960000000],
     });
     return {
       module: CredentialVaultModule,
@@ -46,6 +48,7 @@ export class CredentialVaultModule {
       providers: [
         { provide: MasterKeyRing, useValue: keys },
         { provide: AdapterRegistry, useValue: adapters },
+        { provide: ProcessEnvironment, useValue: new ProcessEnvironment() },
         EnvelopeCipher,
         ConnectionSecrets,
         ConnectionsRepository,

@@ -6,7 +6,7 @@ import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { AdapterRegistry } from '#libs/adapter-sdk';
 import { loadAdapterRegistry } from '#libs/adapters';
 import { createBusServer } from '#libs/bus';
-import { APP_CONFIG, type AppConfig } from '#libs/config';
+import { APP_CONFIG, ProcessEnvironment, type AppConfig } from '#libs/config';
 import { AuditLog, AuditLogRowEntity } from '#libs/db';
 import { logLevels, type RunningService, serviceInfrastructure, type ServiceRuntime } from '#libs/runtime';
 import { HostResolver, SystemHostResolver, UpstreamAddressPolicy } from '#libs/upstream-guard';
@@ -86,6 +86,7 @@ export class GatewayModule {
         { provide: HostResolver, useClass: SystemHostResolver },
         UpstreamPools,
         { provide: AdapterRegistry, useValue: adapters },
+        { provide: ProcessEnvironment, useValue: new ProcessEnvironment() },
         GatewayTracer,
         OpenAIRequestValidator,
         AnthropicRequestValidator,

@@ -19,6 +19,7 @@ export const ENV_NAMES = {
   host: 'HOST',
   port: 'PORT',
   dataDir: 'DATA_DIR',
+  configDir: 'CONFIG_DIR',
   databaseUrl: 'DATABASE_URL',
   natsUrl: 'NATS_URL',
   busNamespace: 'BUS_NAMESPACE',
@@ -124,6 +125,10 @@ export class AppConfig {
   @IsString()
   @MinLength(1)
   dataDir: string = './data';
+
+  /** Configuration as code (issue 16.4): backends/<name>/backend.yaml files imported at start and on POST /admin/config/import; a missing directory imports nothing. */
+  @IsString()
+  configDir: string = './config';
 
   @Transform(emptyToUndefined)
   @IsOptional()
@@ -313,4 +318,19 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   }
   if (problems.length > 0) throw new ConfigError(problems);
   return Object.freeze(config);
+}
+
+/**
+ * The process environment read at run time, for what is meant to be read there: the secrets a
+ * connection names by environment variable (issue 16.3), resolved by the gateway at each call.
+ * Injected, so a rule can be tested with a fixed environment.
+ */
+export class ProcessEnvironment {
+  constructor(private readonly env: Record<string, string | undefined> = process.env) {}
+
+  /** The variable's value; undefined when it is unset or empty (an empty key is never sent). */
+  get(name: string): string | undefined {
+    const value = this.env[name];
+    return value === undefined || value === '' ? undefined : value;
+  }
 }

@@ -119,6 +119,8 @@ export class ConnectionsRepository {
         headerNames: row.headerNames,
         headerValueLast4: row.headerValueLast4,
         settings: row.settings,
+        secretEnvVars: row.secretEnvVars,
+        managedBy: row.managedBy,
         secretLast4: row.secretLast4,
         status: row.status,
         lastError: row.lastError,

@@ -1,5 +1,7 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { AdapterRegistry } from '#libs/adapter-sdk';
+import { ProcessEnvironment } from '#libs/config';
+import { headerTemplateErrors } from '#libs/header-templates';
 import { BusClient } from '#libs/bus';
 import {
   AppError,
@@ -34,6 +36,11 @@ import { lastFourOf } from './secret-mask.js';
 import { VaultTransactions } from './vault-transactions.js';
 import type { EntityManager } from 'typeorm';
 
+/** Set only by the configuration import (never by a client): which file manages the connection. */
+export interface ManagedBy {
+  managedBy?: string | null;
+}
+
 export const DEFAULT_PAGE_SIZE = 50;
 export const MAX_PAGE_SIZE = 200;
 
@@ -50,13 +57,16 @@ export class ConnectionsService {
     private readonly bus: BusClient,
     private readonly upstreamAddresses: UpstreamAddressPolicy,
     private readonly adapters: AdapterRegistry,
+    private readonly environment: ProcessEnvironment,
   ) {}
 
-  async create({ scope, actor, input }: CommandEnvelope<CreateConnectionDto>): Promise<ConnectionView> {
+  async create({ scope, actor, input }: CommandEnvelope<CreateConnectionDto & ManagedBy>): Promise<ConnectionView> {
     const attempt = attemptOf<AuditAction>({ scope, actor }, 'connection.created', null, input.projectId ?? scope.projectId);
     return audited(this.audit, attempt, async () => {
       const owner = ownerOfNewRow(scope, input.projectId);
-      const checked = checkConnectionFields(this.adapters, input);
+      const secretEnvVars = { ...(input.secretEnvVars ?? {}), ...(input.apiKeyEnvVar !== undefined ? { apiKey: input.apiKeyEnvVar } : {}) };
+      const checked = checkConnectionFields(this.adapters, { ...input, secretEnvVars });
+      assertHeaderTemplates(input.headers ?? {});
       this.assertAddressAllowed(checked.baseUrl);
       const row = new ConnectionEntity();
       row.id = newId('conn');
@@ -66,6 +76,8 @@ export class ConnectionsService {
       row.adapter = input.adapter;
       row.baseUrl = checked.baseUrl;
       row.settings = checked.settings;
+      row.secretEnvVars = secretEnvVars;
+      row.managedBy = input.managedBy ?? null;
       row.status = 'active';
       row.lastError = null;
       row.lastErrorAt = null;
@@ -77,7 +89,7 @@ export class ConnectionsService {
         await this.audit.record({ ...attempt, projectId: row.projectId, targetId: row.id }, manager);
       });
       this.changed(row, 'created');
-      return toConnectionView(row);
+      return toConnectionView(row, this.environment);
     });
   }
 
@@ -87,7 +99,7 @@ export class ConnectionsService {
    * (null resets one to its default); the result goes through the adapter's validateSettings again.
    * The adapter never changes (the DTO refuses it). Re-sealed under a fresh data key.
    */
-  async update({ scope, actor, input }: CommandEnvelope<UpdateConnectionInput>): Promise<ConnectionView> {
+  async update({ scope, actor, input }: CommandEnvelope<UpdateConnectionInput & ManagedBy>): Promise<ConnectionView> {
     const attempt = attemptOf<AuditAction>({ scope, actor }, 'connection.updated', input.id, scope.projectId);
     const row = await audited(this.audit, attempt, () =>
       this.transactions.run(async (manager) => {
@@ -99,7 +111,10 @@ export class ConnectionsService {
         const stored = this.open(found);
         const adapter = loadedAdapter(this.adapters, found.adapter);
         const secretFields = new Set(adapter.settings.fields.filter((f) => f.kind === 'secret').map((f) => f.name));
+        const secretEnvVars = mergeEnvVars(found.secretEnvVars ?? {}, { ...(input.secretEnvVars ?? {}), ...(input.apiKeyEnvVar !== undefined ? { apiKey: input.apiKeyEnvVar } : {}) });
         const secrets = mergeSecrets(stored.secrets, { apiKey: input.apiKey, ...pickFields(input.settings, secretFields) });
+        // A field now read from the environment is no longer stored; a value given for it is refused by the check below.
+        for (const name of Object.keys(secretEnvVars)) if (secrets[name] === stored.secrets[name]) delete secrets[name];
         const settings: Record<string, unknown> = { ...found.settings };
         for (const [name, value] of Object.entries(input.settings ?? {})) {
           if (secretFields.has(name)) continue;
@@ -108,15 +123,19 @@ export class ConnectionsService {
         }
         const { apiKey, ...otherSecrets } = secrets;
         const baseUrl = input.baseUrl ?? (found.baseUrl === '' ? undefined : found.baseUrl);
-        const checked = checkConnectionFields(this.adapters, { adapter: found.adapter, baseUrl, apiKey, settings: { ...settings, ...otherSecrets } });
+        const checked = checkConnectionFields(this.adapters, { adapter: found.adapter, baseUrl, apiKey, settings: { ...settings, ...otherSecrets }, secretEnvVars });
+        const headers = input.headers === undefined ? stored.headers : mergeHeaders(stored.headers, input.headers);
+        if (input.headers !== undefined) assertHeaderTemplates(headers);
         if (input.baseUrl !== undefined) this.assertAddressAllowed(checked.baseUrl);
         found.baseUrl = checked.baseUrl;
         found.settings = checked.settings;
+        found.secretEnvVars = secretEnvVars;
+        if (input.managedBy !== undefined) found.managedBy = input.managedBy;
         if (input.name !== undefined) found.name = input.name;
         if (input.slug !== undefined) found.slug = input.slug;
         if (input.status !== undefined && input.status !== found.status) found.status = input.status;
         found.updatedAt = new Date();
-        this.sealInto(found, { secrets: checked.secrets, headers: input.headers === undefined ? stored.headers : mergeHeaders(stored.headers, input.headers) });
+        this.sealInto(found, { secrets: checked.secrets, headers });
         if ((await this.connections.clashOf(found, manager, found.id)) !== null) throw await this.clash(found, manager, found.id);
         await this.connections.update(found, manager);
         await this.audit.record({ ...attempt, projectId: found.projectId, details: { fields: changedFields(input) } }, manager);
@@ -124,7 +143,7 @@ export class ConnectionsService {
       }),
     );
     this.changed(row, 'updated');
-    return toConnectionView(row);
+    return toConnectionView(row, this.environment);
   }
 
   /**
@@ -153,7 +172,7 @@ export class ConnectionsService {
       }),
     );
     this.changed(row, 'updated');
-    return toConnectionView(row);
+    return toConnectionView(row, this.environment);
   }
 
   async list(scope: TenantScope, input: ListConnectionsInput): Promise<Page<ConnectionView>> {
@@ -163,13 +182,13 @@ export class ConnectionsService {
     const rows = await this.connections.list(scope, limit + 1, after, input.status);
     const page = rows.slice(0, limit);
     const last = page.at(-1);
-    return { items: page.map(toConnectionView), nextCursor: rows.length > limit && last ? encodeListCursor(last) : null };
+    return { items: page.map((row) => toConnectionView(row, this.environment)), nextCursor: rows.length > limit && last ? encodeListCursor(last) : null };
   }
 
   async get(scope: TenantScope, id: string): Promise<ConnectionView> {
     const row = await this.connections.findInScope(scope, id);
     if (!row) throw AppError.notFound('connection', id);
-    return toConnectionView(row);
+    return toConnectionView(row, this.environment);
   }
 
   async delete({ scope, actor, input }: CommandEnvelope<IdInput>): Promise<{ deleted: true }> {
@@ -198,7 +217,7 @@ export class ConnectionsService {
         const row = this.ownedOrRefused(scope, await this.connections.lockInOrganisation(scope, input.id, manager, 'share'), input.id, attempt);
         const credentials = this.open(row);
         await this.audit.record({ ...attempt, projectId: row.projectId }, manager);
-        return toRevealedView(row, credentials);
+        return toRevealedView(row, credentials, this.environment);
       }),
     );
   }
@@ -313,13 +332,29 @@ function mergeHeaders(stored: Record<string, string>, given: Record<string, stri
   );
 }
 
+/** Stored secret-field -> variable names with a change applied: null removes one, a name sets it. */
+function mergeEnvVars(stored: Record<string, string>, change: Record<string, string | null>): Record<string, string> {
+  const merged = { ...stored };
+  for (const [name, variable] of Object.entries(change)) {
+    if (variable === null) delete merged[name];
+    else merged[name] = variable;
+  }
+  return merged;
+}
+
+/** Extra-header values may be Mustache templates of the known variables only: a 400 names each bad header. */
+function assertHeaderTemplates(headers: Record<string, string>): void {
+  const errors = headerTemplateErrors(headers);
+  if (errors.length > 0) throw AppError.validation(errors.map((e) => ({ field: `headers.${e.header}`, messages: [e.message] })));
+}
+
 function pickFields(values: Record<string, unknown> | undefined, names: Set<string>): Record<string, unknown> {
   return Object.fromEntries(Object.entries(values ?? {}).filter(([name]) => names.has(name)));
 }
 
 /** What a change touched, for the audit entry: field names only, never a value. */
 function changedFields(input: UpdateConnectionInput): string[] {
-  const fields = (['name', 'slug', 'baseUrl', 'apiKey', 'headers', 'projectId', 'status'] as const).filter((f) => input[f] !== undefined);
+  const fields = (['name', 'slug', 'baseUrl', 'apiKey', 'apiKeyEnvVar', 'secretEnvVars', 'headers', 'projectId', 'status'] as const).filter((f) => input[f] !== undefined);
   return [...fields, ...Object.keys(input.settings ?? {}).map((name) => `settings.${name}`)];
 }
 

@@ -1,5 +1,6 @@
 import { Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
 import { BusClient } from '#libs/bus';
+import { ProcessEnvironment } from '#libs/config';
 import { parseModelParameters, type ModelRewriteRuleView, type ProviderModelView, type ResolvedConnection } from '#libs/contracts';
 import { NameRewrite } from '#libs/match-pattern';
 import { SecretRedactor } from '#libs/secret-redaction';
@@ -7,6 +8,7 @@ import type { Principal } from '../auth/principal.js';
 import type { ApiKeyEntity } from '../keys/api-key.entity.js';
 import { ApiKeysRepository } from '../keys/api-keys.repository.js';
 import { hashKey } from '../keys/key-material.js';
+import { ConnectionCallCredentials } from '../proxy/connection-call-credentials.js';
 import { connectionSlug, modelNotFound, NO_LIMITS, type ModelResolution, type Route, type RouteTarget } from './route.js';
 
 export type { ModelResolution, Route, RouteTarget } from './route.js';
@@ -66,6 +68,7 @@ export class ReadModelService implements OnApplicationShutdown {
   constructor(
     private readonly bus: BusClient,
     private readonly keys: ApiKeysRepository,
+    private readonly environment: ProcessEnvironment = new ProcessEnvironment(),
   ) {}
 
   get isLoaded(): boolean {
@@ -312,7 +315,9 @@ export class ReadModelService implements OnApplicationShutdown {
         const rows = await this.bus.request('vault.v1.connections.resolve-all', {});
         const redactors = new Map<string, SecretRedactor>();
         for (const c of rows) {
-          const secrets = connectionSecrets(c);
+          const fromEnvironment = ConnectionCallCredentials.of(c);
+          // Secrets read from the environment must not leave in an upstream's words either.
+          const secrets = [...connectionSecrets(c), ...fromEnvironment.environmentSecrets(this.environment)];
           const known = this.redactors.get(c.id);
           redactors.set(c.id, known?.hasSecrets(secrets) ? known : SecretRedactor.forSecrets(secrets));
         }

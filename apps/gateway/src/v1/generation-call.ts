@@ -157,6 +157,7 @@ export class GenerationCall implements OnApplicationShutdown {
         canonical: () => (decoded ??= endpoint.decode(body)),
         stream,
         clientHeaders: call.req.headers,
+        caller: { user: principal.name },
         onAttempt: (target, adapter) => metering.target(target, adapter),
         requestId,
       });

@@ -8,11 +8,13 @@ import {
   type ProviderAdapterV2,
   type WireFormat,
 } from '#libs/adapter-sdk';
+import { ProcessEnvironment } from '#libs/config';
 import { UpstreamAddressRefused } from '#libs/upstream-guard';
 import type { IncomingHttpHeaders } from 'node:http';
 import type { Route, RouteTarget } from '../read-model/read-model.service.js';
 import { UpstreamAnswerTooLarge, UpstreamExchange } from '../proxy/upstream-exchange.js';
 import { UpstreamPools } from '../proxy/upstream-pools.js';
+import { ConnectionCallCredentials } from '../proxy/connection-call-credentials.js';
 import type { CallFailure } from './call-failure.js';
 
 /** A whole (non-streamed) answer is held in memory to read its usage; larger ones are refused. */
@@ -37,8 +39,10 @@ export interface UpstreamCallCommand {
   clientHeaders: IncomingHttpHeaders;
   /** Told of each attempt before it is sent (the span names the target). */
   onAttempt?: (target: RouteTarget, adapter: ProviderAdapterV2 | undefined) => void;
-  /** For log lines. */
+  /** For log lines, and {{request_id}} in header templates. */
   requestId: string;
+  /** The caller, for {{user}} and {{email}} in header templates (the gateway key's name; the e-mail once SSO gives one). */
+  caller?: { user: string; email?: string };
 }
 
 /** A successful (2xx) upstream answer, nothing of it written to the client yet. */
@@ -73,6 +77,7 @@ export class UpstreamCallService {
   constructor(
     private readonly pools: UpstreamPools,
     private readonly adapters: AdapterRegistry,
+    private readonly environment: ProcessEnvironment,
   ) {}
 
   /** The adapter a connection names, when this gateway has it loaded. */
@@ -115,13 +120,20 @@ export class UpstreamCallService {
         retryable: false,
       });
     }
+    // Secrets from the environment and rendered header templates (issue 16); the stored ones as they are otherwise.
+    const credentials = ConnectionCallCredentials.of(target.connection).forCall(this.environment, {
+      user: cmd.caller?.user ?? '',
+      email: cmd.caller?.email ?? '',
+      model: cmd.route.name,
+      requestId: cmd.requestId,
+    });
+    if (!credentials.ok) return fail({ kind: 'connection_misconfigured', message: credentials.message, retryable: false });
     const callTarget: CallTarget = {
       ...(target.connection.baseUrl ? { baseUrl: target.connection.baseUrl } : {}),
       upstreamModel: target.upstreamModel,
       settings: target.connection.settings ?? {},
-      // A vault of the previous version sends no `secrets`, only the key.
-      secrets: target.connection.secrets ?? (target.connection.apiKey ? { apiKey: target.connection.apiKey } : {}),
-      headers: target.connection.headers,
+      secrets: credentials.secrets,
+      headers: credentials.headers,
     };
     const passThrough = adapter.nativeFormat === cmd.clientFormat && op.buildNativeRequest !== undefined;
     let built: BuiltUpstreamRequest;
