@@ -15,7 +15,8 @@ import { MasterKeyRotationService } from './connections/master-key-rotation.serv
 import { VaultTransactions } from './connections/vault-transactions.js';
 import { EnvelopeCipher } from './crypto/envelope-cipher.js';
 import { MasterKeyRing } from './crypto/master-key-ring.js';
-import { EnvironmentMasterKeySource, type MasterKeySource } from './crypto/master-key-source.js';
+import { EnvironmentMasterKeySource, MasterKeySource } from './crypto/master-key-source.js';
+import { MasterKeys } from './crypto/master-keys.js';
 import { PingHandler } from './health/ping.handler.js';
 import { VaultInitial1732360000000 } from './migrations/1732360000000-vault-initial.js';
 import { VaultAuditOutcome1733560000000 } from './migrations/1733560000000-audit-outcome.js';
@@ -33,7 +34,8 @@ export interface CredentialVaultOptions {
 export class CredentialVaultModule {
   static async forRuntime(runtime: ServiceRuntime, options: CredentialVaultOptions = {}): Promise<DynamicModule> {
     // Keys first: without them the vault must refuse to start before it touches the database.
-    const keys = await (options.keySource ?? new EnvironmentMasterKeySource(runtime.config)).load();
+    const keySource = options.keySource ?? new EnvironmentMasterKeySource(runtime.config);
+    const keys = await keySource.load();
     // The adapters a connection may name: the gateway's set, loaded by the same function.
     const adapters = await loadAdapterRegistry(runtime.config);
     const infrastructure = await serviceInfrastructure(runtime, {
@@ -47,6 +49,8 @@ export class CredentialVaultModule {
       controllers: [ConnectionsHandler, PingHandler],
       providers: [
         { provide: MasterKeyRing, useValue: keys },
+        { provide: MasterKeySource, useValue: keySource },
+        MasterKeys,
         { provide: AdapterRegistry, useValue: adapters },
         { provide: ProcessEnvironment, useValue: new ProcessEnvironment() },
         EnvelopeCipher,

@@ -42,6 +42,7 @@ import { EmbeddingsEndpoint } from './v1/embeddings.endpoint.js';
 import { GenerationCall } from './v1/generation-call.js';
 import { MessagesEndpoint } from './v1/messages.endpoint.js';
 import { UpstreamCallService } from './v1/upstream-call.service.js';
+import { VaultController } from './admin/vault.controller.js';
 import { ConnectionTestService, MonotonicClock } from './connection-test/connection-test.service.js';
 import { V1FrontDoor } from './v1/v1-front-door.js';
 import { V1Routes } from './v1/v1-routes.js';
@@ -66,6 +67,7 @@ export class GatewayModule {
       imports: infrastructure,
       controllers: [
         ConnectionsController,
+        VaultController,
         ProviderModelsController,
         ModelRewriteRulesController,
         ModelDefinitionsController,

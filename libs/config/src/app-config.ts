@@ -27,6 +27,7 @@ export const ENV_NAMES = {
   natsPassword: 'NATS_PASSWORD',
   embeddedPostgresPort: 'EMBEDDED_POSTGRES_PORT',
   vaultMasterKey: 'VAULT_MASTER_KEY',
+  vaultMasterKeyFile: 'VAULT_MASTER_KEY_FILE',
   adminBootstrapKey: 'ADMIN_BOOTSTRAP_KEY',
   logLevel: 'LOG_LEVEL',
   telemetryFlushMs: 'TELEMETRY_FLUSH_MS',
@@ -170,6 +171,15 @@ export class AppConfig {
     message: 'must be base64 of 32 bytes, or a comma-separated list of id:base64 keys',
   })
   vaultMasterKey?: string;
+
+  /**
+   * A file holding master keys in VAULT_MASTER_KEY's format (e.g. a mounted Kubernetes secret). Re-read by
+   * POST /admin/vault/rotate-master-key, so a new key put first in it is used without a restart.
+   */
+  @Transform(emptyToUndefined)
+  @IsOptional()
+  @IsString()
+  vaultMasterKeyFile?: string;
 
   @Transform(emptyToUndefined)
   @IsOptional()

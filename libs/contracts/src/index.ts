@@ -10,3 +10,4 @@ export * from './subjects.js';
 export * from './telemetry.js';
 export * from './usage.js';
 export * from './playground.js';
+export * from './vault-admin.js';

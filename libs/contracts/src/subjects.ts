@@ -11,6 +11,7 @@ import type { AddPriceVersionDto, CreateModelDefinitionDto, LastUsedBatch, ListM
 import type { PlaygroundRunCommand, PlaygroundRunView } from './playground.js';
 import type { CreateModelRewriteRuleDto, ModelRewriteRuleView, UpdateModelRewriteRuleInput } from './model-rewrite-rules.js';
 import type { CreateProviderModelDto, ProviderModelView, UpdateProviderModelInput } from './provider-models.js';
+import type { MasterKeyRotationView, RotateMasterKeyDto } from './vault-admin.js';
 import type { CommandEnvelope, IdInput, ListInput, Page, TenantScope } from './scope.js';
 import type { SpanBatch } from './telemetry.js';
 import type { CostReportView, CostsQueryDto } from './usage.js';
@@ -30,6 +31,8 @@ export interface Commands {
   'vault.v1.connections.reveal': { request: CommandEnvelope<IdInput>; response: RevealedConnectionView };
   /** The gateway's read model: every connection of every organisation, credentials decrypted. */
   'vault.v1.connections.resolve-all': { request: Record<string, never>; response: ResolvedConnection[] };
+  /** Issue 16.6: take the new master key and re-wrap every data key under it, while calls go on. */
+  'vault.v1.master-key.rotate': { request: CommandEnvelope<RotateMasterKeyDto>; response: MasterKeyRotationView };
   'vault.v1.ping': { request: Record<string, never>; response: { service: string; ok: true } };
 
   'registry.v1.provider-models.create': { request: CommandEnvelope<CreateProviderModelDto>; response: ProviderModelView };

@@ -1,8 +1,9 @@
 import { Controller } from '@nestjs/common';
 import { Payload } from '@nestjs/microservices';
 import { checkedEnvelope, CommandHandler, idOf, validInput } from '#libs/bus';
-import { CreateConnectionDto, ListConnectionsInputDto, QUEUE_GROUPS, RecordConnectionTestDto, UpdateConnectionDto, type CommandResponse } from '#libs/contracts';
+import { CreateConnectionDto, ListConnectionsInputDto, QUEUE_GROUPS, RecordConnectionTestDto, RotateMasterKeyDto, UpdateConnectionDto, type CommandResponse } from '#libs/contracts';
 import { ConnectionsService } from './connections.service.js';
+import { MasterKeyRotationService } from './master-key-rotation.service.js';
 
 /**
  * The vault's connection commands on the bus (the gateway's /admin/connections forwards here).
@@ -11,7 +12,17 @@ import { ConnectionsService } from './connections.service.js';
  */
 @Controller()
 export class ConnectionsHandler {
-  constructor(private readonly connections: ConnectionsService) {}
+  constructor(
+    private readonly connections: ConnectionsService,
+    private readonly rotation: MasterKeyRotationService,
+  ) {}
+
+  @CommandHandler('vault.v1.master-key.rotate', QUEUE_GROUPS.vault)
+  async rotateMasterKey(@Payload() payload: unknown): Promise<CommandResponse<'vault.v1.master-key.rotate'>> {
+    const command = checkedEnvelope(payload);
+    const input = await validInput(RotateMasterKeyDto, command.input ?? {});
+    return this.rotation.rotateOnDemand({ ...command, input });
+  }
 
   @CommandHandler('vault.v1.connections.create', QUEUE_GROUPS.vault)
   async create(@Payload() payload: unknown): Promise<CommandResponse<'vault.v1.connections.create'>> {

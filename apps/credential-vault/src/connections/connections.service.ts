@@ -26,6 +26,7 @@ import { UpstreamAddressPolicy } from '#libs/upstream-guard';
 import type { AuditAction } from '../audit/audit-action.js';
 import { AuditLogRepository } from '../audit/audit-log.repository.js';
 import { SecretUnreadableError } from '../crypto/envelope-cipher.js';
+import { MasterKeys } from '../crypto/master-keys.js';
 import { checkConnectionFields, loadedAdapter } from './connection-adapter-check.js';
 import { ConnectionSecrets, type ConnectionCredentials } from './connection-secrets.js';
 import { toConnectionView, toResolvedConnection, toRevealedView } from './connection-views.js';
@@ -58,6 +59,7 @@ export class ConnectionsService {
     private readonly upstreamAddresses: UpstreamAddressPolicy,
     private readonly adapters: AdapterRegistry,
     private readonly environment: ProcessEnvironment,
+    private readonly masterKeys: MasterKeys,
   ) {}
 
   async create({ scope, actor, input }: CommandEnvelope<CreateConnectionDto & ManagedBy>): Promise<ConnectionView> {
@@ -108,7 +110,7 @@ export class ConnectionsService {
           const owner = ownerOfNewRow(scope, input.projectId);
           found.projectId = owner.projectId;
         }
-        const stored = this.open(found);
+        const stored = await this.openRow(found);
         const adapter = loadedAdapter(this.adapters, found.adapter);
         const secretFields = new Set(adapter.settings.fields.filter((f) => f.kind === 'secret').map((f) => f.name));
         const secretEnvVars = mergeEnvVars(found.secretEnvVars ?? {}, { ...(input.secretEnvVars ?? {}), ...(input.apiKeyEnvVar !== undefined ? { apiKey: input.apiKeyEnvVar } : {}) });
@@ -215,7 +217,7 @@ export class ConnectionsService {
     return audited(this.audit, attempt, () =>
       this.transactions.run(async (manager) => {
         const row = this.ownedOrRefused(scope, await this.connections.lockInOrganisation(scope, input.id, manager, 'share'), input.id, attempt);
-        const credentials = this.open(row);
+        const credentials = await this.openRow(row);
         await this.audit.record({ ...attempt, projectId: row.projectId }, manager);
         return toRevealedView(row, credentials, this.environment);
       }),
@@ -241,15 +243,31 @@ export class ConnectionsService {
    */
   async resolveAll(): Promise<ResolvedConnection[]> {
     const resolved: ResolvedConnection[] = [];
+    let reloaded: boolean | undefined;
     for (const row of await this.connections.all()) {
       try {
         resolved.push(toResolvedConnection(row, this.secrets.open(row, sealedOf(row))));
       } catch (err) {
         if (!(err instanceof SecretUnreadableError)) throw err;
+        // Another vault replica may be re-wrapping under a key this one has not read yet: read the keys once, then try again.
+        if (err.reason === 'unknown_master_key' && (reloaded ??= await this.masterKeys.reload())) {
+          try {
+            resolved.push(toResolvedConnection(row, this.secrets.open(row, sealedOf(row))));
+            continue;
+          } catch (again) {
+            if (!(again instanceof SecretUnreadableError)) throw again;
+          }
+        }
         this.logger.error(`connection ${row.id} (organisation ${row.organisationId}) left out of the read model: ${err.message}`);
       }
     }
     return resolved;
+  }
+
+  /** open(), after reading the master keys again when the row names one this vault does not hold yet (a rotation on another replica). */
+  private async openRow(row: ConnectionEntity): Promise<ConnectionCredentials> {
+    if (!this.masterKeys.has(row.masterKeyId)) await this.masterKeys.reload();
+    return this.open(row);
   }
 
   private open(row: ConnectionEntity): ConnectionCredentials {
