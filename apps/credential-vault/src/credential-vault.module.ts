@@ -1,4 +1,5 @@
 import { Module, type DynamicModule } from '@nestjs/common';
+import { AuditLogHandler } from './audit/audit-log.handler.js';
 import { AdapterRegistry } from '#libs/adapter-sdk';
 import { ProcessEnvironment } from '#libs/config';
 import { loadAdapterRegistry } from '#libs/adapters';
@@ -46,7 +47,7 @@ export class CredentialVaultModule {
     return {
       module: CredentialVaultModule,
       imports: infrastructure,
-      controllers: [ConnectionsHandler, PingHandler],
+      controllers: [ConnectionsHandler, AuditLogHandler, PingHandler],
       providers: [
         { provide: MasterKeyRing, useValue: keys },
         { provide: MasterKeySource, useValue: keySource },

@@ -43,6 +43,8 @@ import { GenerationCall } from './v1/generation-call.js';
 import { MessagesEndpoint } from './v1/messages.endpoint.js';
 import { UpstreamCallService } from './v1/upstream-call.service.js';
 import { VaultController } from './admin/vault.controller.js';
+import { AuditLogController } from './admin/audit-log.controller.js';
+import { AuditLogQueryService } from './audit/audit-log-query.service.js';
 import { ConnectionTestService, MonotonicClock } from './connection-test/connection-test.service.js';
 import { V1FrontDoor } from './v1/v1-front-door.js';
 import { V1Routes } from './v1/v1-routes.js';
@@ -68,6 +70,7 @@ export class GatewayModule {
       controllers: [
         ConnectionsController,
         VaultController,
+        AuditLogController,
         ProviderModelsController,
         ModelRewriteRulesController,
         ModelDefinitionsController,
@@ -93,6 +96,7 @@ export class GatewayModule {
         OpenAIRequestValidator,
         AnthropicRequestValidator,
         UpstreamCallService,
+        AuditLogQueryService,
         ConnectionTestService,
         MonotonicClock,
         GenerationCall,

@@ -344,14 +344,14 @@ export class ConnectionView {
   @ApiProperty({ type: 'object', additionalProperties: { type: 'string' }, example: { apiKey: '••••wxyz' }, description: 'Every stored secret field (apiKey included), masked like apiKeyMasked.' })
   secretsMasked!: Record<string, string>;
   @ApiProperty({ type: 'object', additionalProperties: { type: 'string' }, example: { apiKey: 'OPENAI_API_KEY' }, description: 'Secret fields read from the environment: field -> variable name.' })
-  secretEnvVars!: Record<string, string>;
+  secretEnvVars?: Record<string, string>;
   @ApiProperty({
     type: String,
     nullable: true,
     example: 'config:backends/openai/backend.yaml',
     description: 'Where the connection is managed: `config:<file>` when it comes from a configuration file (CONFIG_DIR; the next import overwrites changes made here), null when it is managed through this API.',
   })
-  managedBy!: string | null;
+  managedBy?: string | null;
   @ApiProperty({ enum: CONNECTION_STATUSES, description: 'error also when an environment variable the connection reads is unset (lastError names it).' }) status!: ConnectionStatus;
   @ApiProperty({ type: String, nullable: true, description: 'Why the last connection test failed, or which environment variable is unset (secrets removed).' }) lastError!: string | null;
   @ApiProperty({ type: String, nullable: true }) lastErrorAt!: string | null;

@@ -11,3 +11,4 @@ export * from './telemetry.js';
 export * from './usage.js';
 export * from './playground.js';
 export * from './vault-admin.js';
+export * from './audit-log.js';

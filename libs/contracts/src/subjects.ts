@@ -11,6 +11,7 @@ import type { AddPriceVersionDto, CreateModelDefinitionDto, LastUsedBatch, ListM
 import type { PlaygroundRunCommand, PlaygroundRunView } from './playground.js';
 import type { CreateModelRewriteRuleDto, ModelRewriteRuleView, UpdateModelRewriteRuleInput } from './model-rewrite-rules.js';
 import type { CreateProviderModelDto, ProviderModelView, UpdateProviderModelInput } from './provider-models.js';
+import type { AuditLogEntryView, AuditLogListInput } from './audit-log.js';
 import type { MasterKeyRotationView, RotateMasterKeyDto } from './vault-admin.js';
 import type { CommandEnvelope, IdInput, ListInput, Page, TenantScope } from './scope.js';
 import type { SpanBatch } from './telemetry.js';
@@ -33,8 +34,12 @@ export interface Commands {
   'vault.v1.connections.resolve-all': { request: Record<string, never>; response: ResolvedConnection[] };
   /** Issue 16.6: take the new master key and re-wrap every data key under it, while calls go on. */
   'vault.v1.master-key.rotate': { request: CommandEnvelope<RotateMasterKeyDto>; response: MasterKeyRotationView };
+  /** Issue 16.5: the vault's audit entries of the caller's organisation (and project), for GET /admin/audit-log. */
+  'vault.v1.audit-log.list': { request: CommandEnvelope<AuditLogListInput>; response: AuditLogEntryView[] };
   'vault.v1.ping': { request: Record<string, never>; response: { service: string; ok: true } };
 
+  /** Issue 16.5: the registry's audit entries of the caller's organisation (and project). */
+  'registry.v1.audit-log.list': { request: CommandEnvelope<AuditLogListInput>; response: AuditLogEntryView[] };
   'registry.v1.provider-models.create': { request: CommandEnvelope<CreateProviderModelDto>; response: ProviderModelView };
   'registry.v1.provider-models.list': { request: CommandEnvelope<ListInput>; response: Page<ProviderModelView> };
   'registry.v1.provider-models.get': { request: CommandEnvelope<IdInput>; response: ProviderModelView };
