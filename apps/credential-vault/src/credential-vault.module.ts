@@ -1,4 +1,7 @@
 import { Module, type DynamicModule } from '@nestjs/common';
+import { ConfigExportService } from './config-import/config-export.service.js';
+import { ConfigImportService } from './config-import/config-import.service.js';
+import { ConfigHandler } from './config-import/config.handler.js';
 import { AuditLogHandler } from './audit/audit-log.handler.js';
 import { AdapterRegistry } from '#libs/adapter-sdk';
 import { ProcessEnvironment } from '#libs/config';
@@ -23,6 +26,7 @@ import { VaultInitial1732360000000 } from './migrations/1732360000000-vault-init
 import { VaultAuditOutcome1733560000000 } from './migrations/1733560000000-audit-outcome.js';
 import { VaultTypedConnections1765090000000 } from './migrations/1765090000000-typed-connections.js';
 import { VaultEnvKeysConfig1796960000000 } from './migrations/1796960000000-env-keys-config.js';
+import { VaultCallPolicy1796960000001 } from './migrations/1796960000001-call-policy.js';
 
 export const VAULT_SCHEMA = 'vault';
 
@@ -42,12 +46,12 @@ export class CredentialVaultModule {
     const infrastructure = await serviceInfrastructure(runtime, {
       schema: VAULT_SCHEMA,
       entities: [ConnectionEntity, AuditLogEntryEntity],
-      migrations: [VaultInitial1732360000000, VaultAuditOutcome1733560000000, VaultTypedConnections1765090000000, VaultEnvKeysConfig1796960000000],
+      migrations: [VaultInitial1732360000000, VaultAuditOutcome1733560000000, VaultTypedConnections1765090000000, VaultEnvKeysConfig1796960000000, VaultCallPolicy1796960000001],
     });
     return {
       module: CredentialVaultModule,
       imports: infrastructure,
-      controllers: [ConnectionsHandler, AuditLogHandler, PingHandler],
+      controllers: [ConnectionsHandler, AuditLogHandler, ConfigHandler, PingHandler],
       providers: [
         { provide: MasterKeyRing, useValue: keys },
         { provide: MasterKeySource, useValue: keySource },
@@ -62,6 +66,8 @@ export class CredentialVaultModule {
         { provide: UpstreamAddressPolicy, useValue: UpstreamAddressPolicy.fromAllowList(runtime.config.upstreamAllowlist) },
         ConnectionsService,
         MasterKeyRotationService,
+        ConfigImportService,
+        ConfigExportService,
       ],
     };
   }

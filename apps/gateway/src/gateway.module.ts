@@ -44,6 +44,7 @@ import { MessagesEndpoint } from './v1/messages.endpoint.js';
 import { UpstreamCallService } from './v1/upstream-call.service.js';
 import { VaultController } from './admin/vault.controller.js';
 import { AuditLogController } from './admin/audit-log.controller.js';
+import { ConfigController } from './admin/config.controller.js';
 import { AuditLogQueryService } from './audit/audit-log-query.service.js';
 import { ConnectionTestService, MonotonicClock } from './connection-test/connection-test.service.js';
 import { V1FrontDoor } from './v1/v1-front-door.js';
@@ -71,6 +72,7 @@ export class GatewayModule {
         ConnectionsController,
         VaultController,
         AuditLogController,
+        ConfigController,
         ProviderModelsController,
         ModelRewriteRulesController,
         ModelDefinitionsController,

@@ -12,7 +12,7 @@ import type { PlaygroundRunCommand, PlaygroundRunView } from './playground.js';
 import type { CreateModelRewriteRuleDto, ModelRewriteRuleView, UpdateModelRewriteRuleInput } from './model-rewrite-rules.js';
 import type { CreateProviderModelDto, ProviderModelView, UpdateProviderModelInput } from './provider-models.js';
 import type { AuditLogEntryView, AuditLogListInput } from './audit-log.js';
-import type { MasterKeyRotationView, RotateMasterKeyDto } from './vault-admin.js';
+import type { ConfigExportView, ConfigImportReportView, MasterKeyRotationView, RotateMasterKeyDto } from './vault-admin.js';
 import type { CommandEnvelope, IdInput, ListInput, Page, TenantScope } from './scope.js';
 import type { SpanBatch } from './telemetry.js';
 import type { CostReportView, CostsQueryDto } from './usage.js';
@@ -36,6 +36,10 @@ export interface Commands {
   'vault.v1.master-key.rotate': { request: CommandEnvelope<RotateMasterKeyDto>; response: MasterKeyRotationView };
   /** Issue 16.5: the vault's audit entries of the caller's organisation (and project), for GET /admin/audit-log. */
   'vault.v1.audit-log.list': { request: CommandEnvelope<AuditLogListInput>; response: AuditLogEntryView[] };
+  /** Issue 16.4: import CONFIG_DIR's backend files into the caller's organisation (connections here, models through the registry). */
+  'vault.v1.config.import': { request: CommandEnvelope<Record<string, never>>; response: ConfigImportReportView };
+  /** Issue 16.4: the organisation's connections and their models in the import format, without secrets. */
+  'vault.v1.config.export': { request: CommandEnvelope<Record<string, never>>; response: ConfigExportView };
   'vault.v1.ping': { request: Record<string, never>; response: { service: string; ok: true } };
 
   /** Issue 16.5: the registry's audit entries of the caller's organisation (and project). */

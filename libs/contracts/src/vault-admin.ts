@@ -23,3 +23,44 @@ export class MasterKeyRotationView {
   })
   remainingByMasterKeyId!: Record<string, number>;
 }
+
+/** One problem of a configuration file, by field as the file spells it. */
+export class ConfigFieldErrorView {
+  @ApiProperty({ example: 'models.fast-model.limits.context_window' }) field!: string;
+  @ApiProperty() message!: string;
+}
+
+export class ConfigModelResultView {
+  @ApiProperty() name!: string;
+  @ApiProperty({ enum: ['created', 'updated', 'unchanged', 'deleted'] }) status!: 'created' | 'updated' | 'unchanged' | 'deleted';
+}
+
+export class ConfigFileResultView {
+  @ApiProperty({ example: 'backends/internal-llm/backend.yaml', description: 'Relative to CONFIG_DIR.' }) path!: string;
+  @ApiProperty({
+    enum: ['created', 'updated', 'unchanged', 'invalid', 'failed'],
+    description: 'invalid: nothing of the file was written (errors say why); failed: a write was refused part-way (errors say which).',
+  })
+  status!: 'created' | 'updated' | 'unchanged' | 'invalid' | 'failed';
+  @ApiPropertyOptional() connectionId?: string;
+  @ApiPropertyOptional({ type: [ConfigModelResultView] }) models?: ConfigModelResultView[];
+  @ApiPropertyOptional({ type: [ConfigFieldErrorView] }) errors?: ConfigFieldErrorView[];
+}
+
+/** POST /admin/config/import */
+export class ConfigImportReportView {
+  @ApiProperty({ description: 'The directory read (CONFIG_DIR).' }) directory!: string;
+  @ApiProperty({ description: 'False when the directory does not exist: nothing to import, not an error.' }) found!: boolean;
+  @ApiProperty({ type: [ConfigFileResultView] }) files!: ConfigFileResultView[];
+}
+
+export class ConfigExportFileView {
+  @ApiProperty({ example: 'backends/internal-llm/backend.yaml' }) path!: string;
+  @ApiProperty({ description: 'The file, in the import format, without secrets.' }) content!: string;
+}
+
+/** GET /admin/config/export */
+export class ConfigExportView {
+  @ApiProperty({ type: [ConfigExportFileView] }) files!: ConfigExportFileView[];
+  @ApiProperty({ type: [String], description: 'What the format cannot hold, and why (e.g. a model routed to several connections, a stored key).' }) notes!: string[];
+}

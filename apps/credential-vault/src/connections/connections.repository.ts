@@ -121,6 +121,7 @@ export class ConnectionsRepository {
         settings: row.settings,
         secretEnvVars: row.secretEnvVars,
         managedBy: row.managedBy,
+        callPolicy: row.callPolicy,
         secretLast4: row.secretLast4,
         status: row.status,
         lastError: row.lastError,
@@ -128,6 +129,16 @@ export class ConnectionsRepository {
         updatedAt: row.updatedAt,
       },
     );
+  }
+
+  /** The organisation's connection of that name (the configuration import's key), if any. */
+  findByName(organisationId: string, name: string, manager: EntityManager = this.dataSource.manager): Promise<ConnectionEntity | null> {
+    return manager.getRepository(ConnectionEntity).findOne({ where: { organisationId, name } });
+  }
+
+  /** Every connection of one organisation, oldest first (the configuration export). */
+  allOfOrganisation(organisationId: string): Promise<ConnectionEntity[]> {
+    return this.repo.find({ where: { organisationId }, order: { createdAt: 'ASC', id: 'ASC' } });
   }
 
   async delete(connection: Pick<ConnectionEntity, 'id' | 'organisationId'>, manager: EntityManager): Promise<void> {

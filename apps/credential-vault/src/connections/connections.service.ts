@@ -7,6 +7,7 @@ import {
   AppError,
   ErrorCode,
   type ChangeKind,
+  type ConnectionCallPolicy,
   type CommandEnvelope,
   type ConnectionView,
   type CreateConnectionDto,
@@ -40,6 +41,7 @@ import type { EntityManager } from 'typeorm';
 /** Set only by the configuration import (never by a client): which file manages the connection. */
 export interface ManagedBy {
   managedBy?: string | null;
+  callPolicy?: ConnectionCallPolicy;
 }
 
 export const DEFAULT_PAGE_SIZE = 50;
@@ -80,6 +82,7 @@ export class ConnectionsService {
       row.settings = checked.settings;
       row.secretEnvVars = secretEnvVars;
       row.managedBy = input.managedBy ?? null;
+      row.callPolicy = input.callPolicy ?? {};
       row.status = 'active';
       row.lastError = null;
       row.lastErrorAt = null;
@@ -133,6 +136,7 @@ export class ConnectionsService {
         found.settings = checked.settings;
         found.secretEnvVars = secretEnvVars;
         if (input.managedBy !== undefined) found.managedBy = input.managedBy;
+        if (input.callPolicy !== undefined) found.callPolicy = input.callPolicy;
         if (input.name !== undefined) found.name = input.name;
         if (input.slug !== undefined) found.slug = input.slug;
         if (input.status !== undefined && input.status !== found.status) found.status = input.status;
