@@ -9,8 +9,8 @@ export type AuditService = (typeof AUDIT_SERVICES)[number];
 /** The kinds of resource audited: the part of an action before its dot (connection.created -> connection). */
 export const AUDIT_RESOURCE_TYPES = ['connection', 'master_key', 'config', 'provider_model', 'model_definition', 'model_rewrite_rule', 'gateway_key', 'playground'] as const;
 
-/** GET /admin/audit-log: every filter optional, newest first. */
-export class AuditLogQueryDto {
+/** The filters of the audit log, every one optional. */
+export class AuditLogFilterDto {
   @ApiPropertyOptional({ description: "The actor: a gateway key id (key_...) or the key's name; `system` for what a service did itself." })
   @IsOptional()
   @IsString()
@@ -39,6 +39,10 @@ export class AuditLogQueryDto {
   @IsISO8601({ strict: true }, { message: '$property must be an ISO 8601 time, e.g. 2026-12-31T00:00:00Z' })
   to?: string;
 
+}
+
+/** GET /admin/audit-log: newest first. */
+export class AuditLogQueryDto extends AuditLogFilterDto {
   @ApiPropertyOptional({ minimum: 1, maximum: 200, default: 50 })
   @IsOptional()
   @Type(() => Number)
@@ -81,7 +85,14 @@ class AuditLogPositionDto implements AuditLogPosition {
 }
 
 /** The bus form of AuditLogListInput, checked by each service (the bus has other clients than the gateway). */
-export class AuditLogListInputDto extends AuditLogQueryDto {
+export class AuditLogListInputDto extends AuditLogFilterDto {
+  /** One more than a page, so the gateway knows whether another page follows. */
+  @IsOptional()
+  @IsInt()
+  @Min(1)
+  @Max(201)
+  limit?: number;
+
   @IsOptional()
   @ValidateNested()
   @Type(() => AuditLogPositionDto)

@@ -33,8 +33,12 @@ export class ConnectionsRepository {
     this.repo = dataSource.getRepository(ConnectionEntity);
   }
 
-  /** A page in (created_at, id) order, after `after` when given, of one status when given. */
-  list(scope: TenantScope, limit: number, after?: ListPosition, status?: ConnectionStatus): Promise<ConnectionEntity[]> {
+  /**
+   * A page in (created_at, id) order, after `after` when given, of one status when given. A
+   * connection reading a secret from one of `unsetVariables` counts as error (unless inactive),
+   * as its view shows it.
+   */
+  list(scope: TenantScope, limit: number, after?: ListPosition, status?: ConnectionStatus, unsetVariables: string[] = []): Promise<ConnectionEntity[]> {
     const qb = this.repo
       .createQueryBuilder('c')
       .where(tenantWhere<ConnectionEntity>(scope))
@@ -42,8 +46,20 @@ export class ConnectionsRepository {
       .addOrderBy('c.id', 'ASC')
       .take(limit);
     if (after) qb.andWhere('(c.created_at, c.id) > (:at, :id)', { at: after.createdAt, id: after.id });
-    if (status) qb.andWhere('c.status = :status', { status });
+    const readsUnset = `EXISTS (SELECT 1 FROM jsonb_each_text(c.secret_env_vars) v WHERE v.value = ANY(:unset))`;
+    if (status === 'error') qb.andWhere(`(c.status = 'error' OR (c.status <> 'inactive' AND ${readsUnset}))`, { unset: unsetVariables });
+    else if (status === 'active') qb.andWhere(`c.status = 'active' AND NOT ${readsUnset}`, { unset: unsetVariables });
+    else if (status) qb.andWhere('c.status = :status', { status });
     return qb.getMany();
+  }
+
+  /** Every environment variable some connection of the organisation reads a secret from. */
+  async environmentVariables(organisationId: string): Promise<string[]> {
+    const rows: { name: string }[] = await this.dataSource.query(
+      `SELECT DISTINCT v.value AS name FROM connections c, jsonb_each_text(c.secret_env_vars) v WHERE c.organisation_id = $1`,
+      [organisationId],
+    );
+    return rows.map((r) => r.name);
   }
 
   findInScope(scope: TenantScope, id: string, manager: EntityManager = this.dataSource.manager): Promise<ConnectionEntity | null> {

@@ -185,7 +185,9 @@ export class ConnectionsService {
     const requested = Number.isFinite(input.limit) ? Math.trunc(input.limit!) : DEFAULT_PAGE_SIZE;
     const limit = Math.min(Math.max(requested, 1), MAX_PAGE_SIZE);
     const after = input.cursor ? decodeListCursor(input.cursor) : undefined;
-    const rows = await this.connections.list(scope, limit + 1, after, input.status);
+    // Status as the views show it: a connection whose environment variable is unset here is in error.
+    const unset = input.status === 'error' || input.status === 'active' ? (await this.connections.environmentVariables(scope.organisationId)).filter((name) => this.environment.get(name) === undefined) : [];
+    const rows = await this.connections.list(scope, limit + 1, after, input.status, unset);
     const page = rows.slice(0, limit);
     const last = page.at(-1);
     return { items: page.map((row) => toConnectionView(row, this.environment)), nextCursor: rows.length > limit && last ? encodeListCursor(last) : null };
