@@ -223,7 +223,7 @@ models:
       expect(res.json.error).toMatchObject({ code: 'validation_failed', details: [{ field: 'headers.X-Who', messages: [expect.stringContaining('{{usr}}')] }] });
     });
 
-    it('renders {{request_id}} per call and never lets a rendered value add a line', async () => {
+    it('renders {{request_id}} and {{model}} per call', async () => {
       const created = await adminCall<{ id: string }>(product, 'POST', '/admin/connections', {
         name: 'templated',
         adapter: 'openai-compatible',
