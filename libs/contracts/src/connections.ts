@@ -439,3 +439,23 @@ export interface ResolvedConnection {
   /** Timeout and retries from a configuration file (absent from a vault of the previous version). */
   callPolicy?: ConnectionCallPolicy;
 }
+
+/** One page of the gateway's read model load (vault.v1.connections.resolve-page), in id order. */
+export interface ResolvePageInput {
+  /** The last id of the previous page; absent for the first. */
+  after?: string;
+  limit?: number;
+}
+
+export interface ResolvedConnectionPage {
+  items: ResolvedConnection[];
+  /** The `after` of the next page; null on the last. */
+  next: string | null;
+}
+
+/**
+ * Connections per resolve-page answer: a resolved connection is well under 4 KB (key, headers,
+ * settings), so a page stays far below NATS's default 1 MB message limit.
+ */
+export const RESOLVE_PAGE_SIZE = 200;
+export const RESOLVE_PAGE_MAX = 500;

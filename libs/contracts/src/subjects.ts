@@ -4,6 +4,8 @@ import type {
   ListConnectionsInput,
   RecordConnectionTestDto,
   ResolvedConnection,
+  ResolvedConnectionPage,
+  ResolvePageInput,
   RevealedConnectionView,
   UpdateConnectionInput,
 } from './connections.js';
@@ -40,6 +42,8 @@ export interface Commands {
   'vault.v1.config.import': { request: CommandEnvelope<Record<string, never>>; response: ConfigImportReportView };
   /** Issue 16.4: the organisation's connections and their models in the import format, without secrets. */
   'vault.v1.config.export': { request: CommandEnvelope<Record<string, never>>; response: ConfigExportView };
+  /** Issue 16.8: the read model's load page by page (any number of connections; one message each stays small). */
+  'vault.v1.connections.resolve-page': { request: ResolvePageInput; response: ResolvedConnectionPage };
   'vault.v1.ping': { request: Record<string, never>; response: { service: string; ok: true } };
 
   /** Issue 16.5: the registry's audit entries of the caller's organisation (and project). */

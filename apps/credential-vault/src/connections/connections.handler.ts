@@ -71,7 +71,17 @@ export class ConnectionsHandler {
     return this.connections.reveal({ ...command, input: { id: idOf(command.input) } });
   }
 
-  /** Every organisation's connections for the gateway's read model: no tenant, no input. */
+  /** A page of every organisation's connections for the gateway's read model: no tenant; `after` and `limit` only. */
+  @CommandHandler('vault.v1.connections.resolve-page', QUEUE_GROUPS.vault)
+  resolvePage(@Payload() payload: unknown): Promise<CommandResponse<'vault.v1.connections.resolve-page'>> {
+    const input = (typeof payload === 'object' && payload !== null ? payload : {}) as { after?: unknown; limit?: unknown };
+    return this.connections.resolvePage({
+      ...(typeof input.after === 'string' && input.after.length <= 128 ? { after: input.after } : {}),
+      ...(typeof input.limit === 'number' && Number.isFinite(input.limit) ? { limit: input.limit } : {}),
+    });
+  }
+
+  /** Every organisation's connections for the gateway's read model: no tenant, no input (kept for gateways of the previous version). */
   @CommandHandler('vault.v1.connections.resolve-all', QUEUE_GROUPS.vault)
   resolveAll(): Promise<CommandResponse<'vault.v1.connections.resolve-all'>> {
     return this.connections.resolveAll();

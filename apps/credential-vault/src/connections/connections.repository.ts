@@ -166,6 +166,11 @@ export class ConnectionsRepository {
     return this.repo.find({ order: { organisationId: 'ASC', createdAt: 'ASC', id: 'ASC' } });
   }
 
+  /** Up to `limit` connections of every organisation with an id after `after`, in id order (the read model's paged load). */
+  pageAfter(after: string, limit: number): Promise<ConnectionEntity[]> {
+    return this.repo.createQueryBuilder('c').where('c.id > :after', { after }).orderBy('c.id', 'ASC').take(limit).getMany();
+  }
+
   async countByMasterKeyId(): Promise<Map<string, number>> {
     const rows: { master_key_id: string; count: string }[] = await this.dataSource.query(
       `SELECT master_key_id, count(*) AS count FROM connections GROUP BY master_key_id`,

@@ -16,6 +16,10 @@ import {
   type Page,
   type RecordConnectionTestDto,
   type ResolvedConnection,
+  type ResolvedConnectionPage,
+  type ResolvePageInput,
+  RESOLVE_PAGE_MAX,
+  RESOLVE_PAGE_SIZE,
   type RevealedConnectionView,
   type TenantScope,
   type UpdateConnectionInput,
@@ -248,9 +252,20 @@ export class ConnectionsService {
    * opened is left out and logged, so one bad row does not take every other connection down.
    */
   async resolveAll(): Promise<ResolvedConnection[]> {
+    return this.resolveRows(await this.connections.all());
+  }
+
+  /** One page of resolveAll, in id order: the read model loads any number of connections this way. */
+  async resolvePage(input: ResolvePageInput): Promise<ResolvedConnectionPage> {
+    const limit = Math.min(Math.max(Math.trunc(input.limit ?? RESOLVE_PAGE_SIZE), 1), RESOLVE_PAGE_MAX);
+    const rows = await this.connections.pageAfter(input.after ?? '', limit);
+    return { items: await this.resolveRows(rows), next: rows.length === limit ? rows.at(-1)!.id : null };
+  }
+
+  private async resolveRows(rows: ConnectionEntity[]): Promise<ResolvedConnection[]> {
     const resolved: ResolvedConnection[] = [];
     let reloaded: boolean | undefined;
-    for (const row of await this.connections.all()) {
+    for (const row of rows) {
       try {
         resolved.push(toResolvedConnection(row, this.secrets.open(row, sealedOf(row))));
       } catch (err) {

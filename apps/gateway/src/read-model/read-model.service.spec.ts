@@ -69,7 +69,7 @@ async function readModelWith(
 ): Promise<ReadModelService> {
   const bus = {
     request: async (subject: string) =>
-      subject === 'vault.v1.connections.resolve-all' ? connections() : subject === 'registry.v1.model-rewrite-rules.all' ? rules : models,
+      subject === 'vault.v1.connections.resolve-page' ? { items: connections(), next: null } : subject === 'registry.v1.model-rewrite-rules.all' ? rules : models,
   } as unknown as BusClient;
   const readModel = new ReadModelService(bus, {} as ApiKeysRepository);
   await Promise.all([readModel.refresh('connections'), readModel.refresh('providerModels'), readModel.refresh('rewriteRules')]);
@@ -202,7 +202,7 @@ describe('ReadModelService model addressing', () => {
   it('sees a change of the provider models at the next read', async () => {
     let current = models;
     const bus = {
-      request: async (subject: string) => (subject === 'vault.v1.connections.resolve-all' ? connections() : subject === 'registry.v1.model-rewrite-rules.all' ? [] : current),
+      request: async (subject: string) => (subject === 'vault.v1.connections.resolve-page' ? { items: connections(), next: null } : subject === 'registry.v1.model-rewrite-rules.all' ? [] : current),
     } as unknown as BusClient;
     const readModel = new ReadModelService(bus, {} as ApiKeysRepository);
     await Promise.all([readModel.refresh('connections'), readModel.refresh('providerModels'), readModel.refresh('rewriteRules')]);

@@ -1,7 +1,7 @@
 import { Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
 import { BusClient } from '#libs/bus';
 import { ProcessEnvironment } from '#libs/config';
-import { parseModelParameters, type ModelRewriteRuleView, type ProviderModelView, type ResolvedConnection } from '#libs/contracts';
+import { parseModelParameters, RESOLVE_PAGE_SIZE, type ModelRewriteRuleView, type ProviderModelView, type ResolvedConnection } from '#libs/contracts';
 import { NameRewrite } from '#libs/match-pattern';
 import { SecretRedactor } from '#libs/secret-redaction';
 import type { Principal } from '../auth/principal.js';
@@ -303,6 +303,21 @@ export class ReadModelService implements OnApplicationShutdown {
     this.recentKeys.clear();
   }
 
+  /**
+   * Every connection, page by page (issue 16.8): one message per page stays far below NATS's
+   * message limit however many connections there are.
+   */
+  private async loadConnections(): Promise<ResolvedConnection[]> {
+    const rows: ResolvedConnection[] = [];
+    let after: string | undefined;
+    do {
+      const page = await this.bus.request('vault.v1.connections.resolve-page', after === undefined ? { limit: RESOLVE_PAGE_SIZE } : { after, limit: RESOLVE_PAGE_SIZE });
+      for (const c of page.items) rows.push(c);
+      after = page.next ?? undefined;
+    } while (after !== undefined);
+    return rows;
+  }
+
   private async read(part: Part): Promise<void> {
     switch (part) {
       case 'keys': {
@@ -312,7 +327,7 @@ export class ReadModelService implements OnApplicationShutdown {
         break;
       }
       case 'connections': {
-        const rows = await this.bus.request('vault.v1.connections.resolve-all', {});
+        const rows = await this.loadConnections();
         const redactors = new Map<string, SecretRedactor>();
         for (const c of rows) {
           const fromEnvironment = ConnectionCallCredentials.of(c);
