@@ -83,3 +83,18 @@ models:
     expect(parsed).toEqual({ ok: false, errors: [{ field: '', message: expect.stringContaining('not valid YAML') }] });
   });
 });
+
+describe('the example configuration directory (deploy/config-example)', () => {
+  it('holds only valid backend files', async () => {
+    const { readdir, readFile } = await import('node:fs/promises');
+    const path = await import('node:path');
+    const { fileURLToPath } = await import('node:url');
+    const dir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../../deploy/config-example/backends');
+    const names = await readdir(dir);
+    expect(names.length).toBeGreaterThan(0);
+    for (const name of names) {
+      const parsed = parseBackendFile(name, await readFile(path.join(dir, name, 'backend.yaml'), 'utf8'));
+      expect({ name, errors: parsed.ok ? [] : parsed.errors }).toEqual({ name, errors: [] });
+    }
+  });
+});

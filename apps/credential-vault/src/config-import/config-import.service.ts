@@ -80,7 +80,14 @@ export class ConfigImportService implements OnApplicationBootstrap, OnModuleDest
     const command = { scope: { organisationId: this.config.organisationId, projectId: null }, actor: SYSTEM_ACTOR, input: {} };
     for (let attempt = 1; !this.stopping; attempt++) {
       try {
-        const report = await this.importDirectory(command);
+        let report: ConfigImportReportView;
+        try {
+          report = await this.importDirectory(command);
+        } catch (err) {
+          // Another replica is importing the same files right now: that one's import is this one's.
+          if (err instanceof AppError && err.code === ErrorCode.Conflict) return;
+          throw err;
+        }
         if (report.found) this.logger.log(`configuration imported from ${report.directory}: ${report.files.map((f) => `${f.path} ${f.status}`).join(', ') || 'no backend files'}`);
         for (const f of report.files.filter((r) => r.errors?.length)) {
           this.logger.warn(`${f.path} ${f.status}: ${f.errors!.map((e) => `${e.field || '(file)'}: ${e.message}`).join('; ')}`);
@@ -96,11 +103,23 @@ export class ConfigImportService implements OnApplicationBootstrap, OnModuleDest
     }
   }
 
+  /** One import at a time across vault replicas (several starting together import once; a concurrent command is a conflict). */
   async importDirectory(command: CommandEnvelope<unknown>): Promise<ConfigImportReportView> {
     const { scope } = command;
     // Files write organisation-wide entries: an organisation-wide admin only.
     assertMayChange(scope, { organisationId: scope.organisationId, projectId: null }, 'the configuration');
     const directory = path.resolve(this.config.configDir);
+    if (!(await isDirectory(directory))) return { directory, found: false, files: [] };
+    let report: ConfigImportReportView | undefined;
+    const ran = await this.rows.withImportLock(async () => {
+      report = await this.importLocked(command, directory);
+    });
+    if (!ran) throw new AppError(ErrorCode.Conflict, 'another configuration import is running; try again when it is done');
+    return report!;
+  }
+
+  private async importLocked(command: CommandEnvelope<unknown>, directory: string): Promise<ConfigImportReportView> {
+    const { scope } = command;
     const files = await this.backendFiles(directory);
     if (files === undefined) return { directory, found: false, files: [] };
 

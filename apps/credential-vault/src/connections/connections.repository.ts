@@ -23,6 +23,7 @@ export interface RewrappedKey {
 }
 
 const ROTATION_LOCK = 'vault.master-key-rotation';
+const IMPORT_LOCK = 'vault.config-import';
 
 /** Every scoped query starts from tenantWhere, so none can reach another organisation's rows. */
 @Injectable()
@@ -182,16 +183,25 @@ export class ConnectionsRepository {
    * Runs `work` while holding a session advisory lock, so when several replicas start at once
    * only one re-wraps. Returns false without running `work` when another replica holds it.
    */
-  async withRotationLock(work: (manager: EntityManager) => Promise<void>): Promise<boolean> {
+  withRotationLock(work: (manager: EntityManager) => Promise<void>): Promise<boolean> {
+    return this.withAdvisoryLock(ROTATION_LOCK, work);
+  }
+
+  /** Runs `work` while holding the configuration import's lock (replicas starting together import once); false when another holds it. */
+  withImportLock(work: () => Promise<void>): Promise<boolean> {
+    return this.withAdvisoryLock(IMPORT_LOCK, () => work());
+  }
+
+  private async withAdvisoryLock(name: string, work: (manager: EntityManager) => Promise<void>): Promise<boolean> {
     const runner = this.dataSource.createQueryRunner();
     await runner.connect();
     try {
-      const [{ locked }] = (await runner.query(`SELECT pg_try_advisory_lock(hashtext($1)) AS locked`, [ROTATION_LOCK])) as { locked: boolean }[];
+      const [{ locked }] = (await runner.query(`SELECT pg_try_advisory_lock(hashtext($1)) AS locked`, [name])) as { locked: boolean }[];
       if (!locked) return false;
       try {
         await work(runner.manager);
       } finally {
-        await runner.query(`SELECT pg_advisory_unlock(hashtext($1))`, [ROTATION_LOCK]);
+        await runner.query(`SELECT pg_advisory_unlock(hashtext($1))`, [name]);
       }
       return true;
     } finally {
