@@ -277,4 +277,5 @@ export class ProviderModelView {
   managedBy?: string | null;
   @ApiProperty() createdAt!: string;
   @ApiProperty() updatedAt!: string;
+  @ApiProperty({ type: String, nullable: true, description: 'When a call was last metered for this model (kept by metering in batches; null = never).' }) lastUsedAt!: string | null;
 }

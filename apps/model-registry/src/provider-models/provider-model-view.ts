@@ -28,5 +28,6 @@ export function toProviderModelView(row: ProviderModelEntity): ProviderModelView
     managedBy: row.managedBy ?? null,
     createdAt: row.createdAt.toISOString(),
     updatedAt: row.updatedAt.toISOString(),
+    lastUsedAt: row.lastUsedAt?.toISOString() ?? null,
   };
 }

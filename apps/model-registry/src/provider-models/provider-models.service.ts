@@ -75,6 +75,7 @@ export class ProviderModelsService {
       managedBy: input.managedBy ?? null,
       createdAt: now,
       updatedAt: now,
+      lastUsedAt: null,
     } satisfies ProviderModelEntity);
     const limits = limitProblems(row);
     if (limits.length > 0) throw AppError.validation(limits);
