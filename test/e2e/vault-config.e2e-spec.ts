@@ -14,7 +14,7 @@ interface ConnectionBody {
   lastError: string | null;
   managedBy: string | null;
   secretEnvVars: Record<string, string>;
-  callPolicy: Record<string, number>;
+  settings: Record<string, unknown>;
   apiKeyMasked: string | null;
 }
 interface ModelBody {
@@ -151,7 +151,7 @@ models:
         status: 'active',
         managedBy: 'config:backends/internal/backend.yaml',
         secretEnvVars: { apiKey: 'E2E_VAULT_OPENAI_KEY' },
-        callPolicy: { timeoutSeconds: 60, maxRetries: 3, retryDelaySeconds: 1.5 },
+        settings: { totalTimeoutMs: 60000, maxRetries: 3, retryDelayMs: 1500 },
         apiKeyMasked: null,
       });
       expect(await within(5000, () => modelNamed('internal-large'), (m) => m !== undefined)).toMatchObject({

@@ -26,7 +26,6 @@ import { VaultInitial1732360000000 } from './migrations/1732360000000-vault-init
 import { VaultAuditOutcome1733560000000 } from './migrations/1733560000000-audit-outcome.js';
 import { VaultTypedConnections1765090000000 } from './migrations/1765090000000-typed-connections.js';
 import { VaultEnvKeysConfig1796960000000 } from './migrations/1796960000000-env-keys-config.js';
-import { VaultCallPolicy1796960000001 } from './migrations/1796960000001-call-policy.js';
 
 export const VAULT_SCHEMA = 'vault';
 
@@ -46,7 +45,7 @@ export class CredentialVaultModule {
     const infrastructure = await serviceInfrastructure(runtime, {
       schema: VAULT_SCHEMA,
       entities: [ConnectionEntity, AuditLogEntryEntity],
-      migrations: [VaultInitial1732360000000, VaultAuditOutcome1733560000000, VaultTypedConnections1765090000000, VaultEnvKeysConfig1796960000000, VaultCallPolicy1796960000001],
+      migrations: [VaultInitial1732360000000, VaultAuditOutcome1733560000000, VaultTypedConnections1765090000000, VaultEnvKeysConfig1796960000000],
     });
     return {
       module: CredentialVaultModule,

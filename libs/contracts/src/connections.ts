@@ -352,12 +352,6 @@ export class ConnectionView {
     description: 'Where the connection is managed: `config:<file>` when it comes from a configuration file (CONFIG_DIR; the next import overwrites changes made here), null when it is managed through this API.',
   })
   managedBy?: string | null;
-  @ApiProperty({
-    type: 'object',
-    properties: { timeoutSeconds: { type: 'number' }, maxRetries: { type: 'integer' }, retryDelaySeconds: { type: 'number' } },
-    description: "From a configuration file's timeout, max_retries and retry_delay; kept for the gateway policy.",
-  })
-  callPolicy?: ConnectionCallPolicy;
   @ApiProperty({ enum: CONNECTION_STATUSES, description: 'error also when an environment variable the connection reads is unset (lastError names it).' }) status!: ConnectionStatus;
   @ApiProperty({ type: String, nullable: true, description: 'Why the last connection test failed, or which environment variable is unset (secrets removed).' }) lastError!: string | null;
   @ApiProperty({ type: String, nullable: true }) lastErrorAt!: string | null;
@@ -409,13 +403,6 @@ export class RecordConnectionTestDto {
   message?: string;
 }
 
-/** How calls through a connection should be made (configuration files' timeout, max_retries, retry_delay); kept for the gateway policy. */
-export interface ConnectionCallPolicy {
-  timeoutSeconds?: number;
-  maxRetries?: number;
-  retryDelaySeconds?: number;
-}
-
 /** What the gateway's read model holds: a connection with its decrypted credentials. Bus only, never HTTP. */
 export interface ResolvedConnection {
   id: string;
@@ -436,8 +423,6 @@ export interface ResolvedConnection {
   updatedAt: string;
   /** Secret field -> environment variable the gateway reads it from at each call (absent from a vault of the previous version). */
   secretEnvVars?: Record<string, string>;
-  /** Timeout and retries from a configuration file (absent from a vault of the previous version). */
-  callPolicy?: ConnectionCallPolicy;
 }
 
 /** One page of the gateway's read model load (vault.v1.connections.resolve-page), in id order. */

@@ -35,8 +35,7 @@ describe('parseBackendFile (002 backend.yaml)', () => {
         baseUrl: 'https://internal-llm.example.com/v1',
         secretEnvVars: { apiKey: 'INTERNAL_LLM_API_KEY' },
         headers: { 'X-Organization-ID': 'org-123', 'X-User': '{{user}}' },
-        settings: {},
-        callPolicy: { timeoutSeconds: 60, maxRetries: 3, retryDelaySeconds: 1.5 },
+        settings: { totalTimeoutMs: 60000, maxRetries: 3, retryDelayMs: 1500 },
         models: [
           {
             name: 'company-gpt-large',
@@ -54,9 +53,9 @@ describe('parseBackendFile (002 backend.yaml)', () => {
     });
   });
 
-  it('turns auth_type custom into the auth header carrying the key', () => {
+  it("turns auth_type custom into the openai-compatible adapter's authMode header", () => {
     const parsed = parseBackendFile('x', 'backend_type: custom\napi_base_url: https://a.example/v1\napi_key_env_var: K\nauth_type: custom\nauth_header: X-API-Key\n');
-    expect(parsed).toMatchObject({ ok: true, file: { headers: { 'X-API-Key': '{{api_key}}' }, secretEnvVars: { apiKey: 'K' } } });
+    expect(parsed).toMatchObject({ ok: true, file: { headers: {}, settings: { authMode: 'header', authHeader: 'X-API-Key' }, secretEnvVars: { apiKey: 'K' } } });
   });
 
   it('reports every problem by field: unknown fields, a secret in the file, bad limits and parameters', () => {

@@ -7,13 +7,6 @@ export interface ConfigFieldError {
   message: string;
 }
 
-/** A connection's call policy from its file; stored on the connection for the gateway policy (timeouts, retries), not yet enforced. */
-export interface CallPolicy {
-  timeoutSeconds?: number;
-  maxRetries?: number;
-  retryDelaySeconds?: number;
-}
-
 export interface BackendModel {
   /** The model name clients call (the key under `models`). */
   name: string;
@@ -35,8 +28,8 @@ export interface BackendFile {
   baseUrl?: string;
   secretEnvVars: Record<string, string>;
   headers: Record<string, string>;
+  /** The adapter's settings, with the file's auth_type, timeout, max_retries and retry_delay as the gateway policy's settings. */
   settings: Record<string, string | number | boolean>;
-  callPolicy: CallPolicy;
   defaultModel?: string;
   models: BackendModel[];
 }
@@ -62,6 +55,13 @@ const TOP_LEVEL = [
 ] as const;
 const MODEL_KEYS = ['upstream_model', 'limits', 'parameters'] as const;
 const LIMIT_KEYS = ['context_window', 'max_input_tokens', 'max_output_tokens', 'requests_per_minute', 'tokens_per_minute'] as const;
+/** Settings a backend file sets through 002's own fields, not under `settings`. */
+const FILE_MANAGED_SETTINGS = new Map([
+  ['authHeader', 'auth_header'],
+  ['totalTimeoutMs', 'timeout'],
+  ['maxRetries', 'max_retries'],
+  ['retryDelayMs', 'retry_delay'],
+]);
 const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]{1,128}$/;
 /** Keys that would carry a secret into a file kept in version control. */
 const SECRET_KEYS = new Set(['api_key', 'apiKey', 'secret', 'password', 'token']);
@@ -116,32 +116,31 @@ export function parseBackendFile(name: string, text: string): { ok: true; file: 
     else headers[header] = String(value);
   }
 
-  // 002's auth: bearer (the adapter's own Authorization header) or custom (the key in auth_header instead).
-  const authType = optionalString(root, 'auth_type', fail) ?? 'bearer';
+  const settings: Record<string, string | number | boolean> = {};
+  for (const [setting, value] of Object.entries(optionalMap(root, 'settings', fail))) {
+    if (FILE_MANAGED_SETTINGS.has(setting)) fail(`settings.${setting}`, `is set by ${FILE_MANAGED_SETTINGS.get(setting)} in a backend file`);
+    else if (typeof value === 'string' || typeof value === 'boolean' || (typeof value === 'number' && Number.isFinite(value))) settings[setting] = value;
+    else fail(`settings.${setting}`, 'must be a string, number or boolean');
+  }
+
+  // 002's auth: bearer (the adapter's Authorization header) or custom (the key in auth_header instead): the openai-compatible adapter's authMode.
+  const authType = optionalString(root, 'auth_type', fail);
   const authHeader = optionalString(root, 'auth_header', fail);
-  if (authType !== 'bearer' && authType !== 'custom') fail('auth_type', 'must be bearer or custom');
+  if (authType !== undefined && authType !== 'bearer' && authType !== 'custom') fail('auth_type', 'must be bearer or custom');
   if (authType === 'custom') {
     if (authHeader === undefined || !HEADER_NAME.test(authHeader)) fail('auth_header', 'is required with auth_type custom: the header the key is sent in, e.g. X-API-Key');
-    else if (keyVar === undefined) fail('auth_type', 'custom needs api_key_env_var: the key sent in auth_header');
-    else if (headers[authHeader] !== undefined) fail(`headers.${authHeader}`, 'is the auth_header already');
-    else headers[authHeader] = '{{api_key}}';
+    else Object.assign(settings, { authMode: 'header', authHeader });
   } else if (authHeader !== undefined) {
     fail('auth_header', 'is only used with auth_type custom');
   }
 
-  const callPolicy: CallPolicy = {};
-  const timeout = optionalNumber(root, 'timeout', fail, { min: 0.001, max: 3600 });
-  if (timeout !== undefined) callPolicy.timeoutSeconds = timeout;
-  const maxRetries = optionalNumber(root, 'max_retries', fail, { min: 0, max: 20, integer: true });
-  if (maxRetries !== undefined) callPolicy.maxRetries = maxRetries;
-  const retryDelay = optionalNumber(root, 'retry_delay', fail, { min: 0, max: 600 });
-  if (retryDelay !== undefined) callPolicy.retryDelaySeconds = retryDelay;
-
-  const settings: Record<string, string | number | boolean> = {};
-  for (const [setting, value] of Object.entries(optionalMap(root, 'settings', fail))) {
-    if (typeof value === 'string' || typeof value === 'boolean' || (typeof value === 'number' && Number.isFinite(value))) settings[setting] = value;
-    else fail(`settings.${setting}`, 'must be a string, number or boolean');
-  }
+  // 002's timeout, max_retries, retry_delay (seconds) are the gateway policy's settings (milliseconds), enforced per call.
+  const timeout = optionalNumber(root, 'timeout', fail, { min: 0.1, max: 3600 });
+  if (timeout !== undefined) settings.totalTimeoutMs = Math.round(timeout * 1000);
+  const maxRetries = optionalNumber(root, 'max_retries', fail, { min: 0, max: 10, integer: true });
+  if (maxRetries !== undefined) settings.maxRetries = maxRetries;
+  const retryDelay = optionalNumber(root, 'retry_delay', fail, { min: 0.001, max: 30 });
+  if (retryDelay !== undefined) settings.retryDelayMs = Math.max(1, Math.round(retryDelay * 1000));
 
   const models: BackendModel[] = [];
   const rawModels = root.models;
@@ -192,7 +191,7 @@ export function parseBackendFile(name: string, text: string): { ok: true; file: 
   if (errors.length > 0) return { ok: false, errors };
   return {
     ok: true,
-    file: { name, adapter, ...(baseUrl !== undefined ? { baseUrl } : {}), secretEnvVars, headers, settings, callPolicy, ...(defaultModel !== undefined ? { defaultModel } : {}), models },
+    file: { name, adapter, ...(baseUrl !== undefined ? { baseUrl } : {}), secretEnvVars, headers, settings, ...(defaultModel !== undefined ? { defaultModel } : {}), models },
   };
 }
 

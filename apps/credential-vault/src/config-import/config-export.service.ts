@@ -42,22 +42,20 @@ export class ConfigExportService {
     const { apiKey: keyVar, ...otherVars } = row.secretEnvVars ?? {};
     const stored = Object.keys(row.secretLast4 ?? {});
     if (stored.length > 0) notes.push(`${path}: ${stored.join(', ')} ${stored.length > 1 ? 'are' : 'is'} stored in the vault, not read from the environment; secrets are never exported: name a variable with api_key_env_var / secret_env_vars`);
-    const headers = { ...this.secrets.open(row, { ciphertext: row.secretCiphertext, wrappedDataKey: row.wrappedDataKey, masterKeyId: row.masterKeyId }).headers };
-    // A header that only carries the key is 002's custom authentication.
-    const authHeader = keyVar !== undefined ? Object.keys(headers).find((name) => headers[name] === '{{api_key}}') : undefined;
-    if (authHeader !== undefined) delete headers[authHeader];
+    const headers = this.secrets.open(row, { ciphertext: row.secretCiphertext, wrappedDataKey: row.wrappedDataKey, masterKeyId: row.masterKeyId }).headers;
+    const { baseUrl: _baseUrl, authMode, authHeader, totalTimeoutMs, maxRetries, retryDelayMs, ...settings } = row.settings;
     const out: Record<string, unknown> = { backend_type: row.adapter === 'openai-compatible' ? CUSTOM_BACKEND_TYPE : row.adapter };
     if (row.baseUrl !== '') out.api_base_url = row.baseUrl;
     if (keyVar !== undefined) out.api_key_env_var = keyVar;
     if (Object.keys(otherVars).length > 0) out.secret_env_vars = otherVars;
-    if (authHeader !== undefined) Object.assign(out, { auth_type: 'custom', auth_header: authHeader });
+    // 002's names for the adapter's authMode and the gateway policy's settings (seconds in the file).
+    if (authMode === 'header' && typeof authHeader === 'string') Object.assign(out, { auth_type: 'custom', auth_header: authHeader });
+    else if (authMode !== undefined && authMode !== 'bearer') settings.authMode = authMode;
     if (Object.keys(headers).length > 0) out.headers = headers;
-    const settings = Object.fromEntries(Object.entries(row.settings).filter(([name]) => name !== 'baseUrl'));
     if (Object.keys(settings).length > 0) out.settings = settings;
-    const policy = row.callPolicy ?? {};
-    if (policy.timeoutSeconds !== undefined) out.timeout = policy.timeoutSeconds;
-    if (policy.maxRetries !== undefined) out.max_retries = policy.maxRetries;
-    if (policy.retryDelaySeconds !== undefined) out.retry_delay = policy.retryDelaySeconds;
+    if (typeof totalTimeoutMs === 'number') out.timeout = totalTimeoutMs / 1000;
+    if (maxRetries !== undefined) out.max_retries = maxRetries;
+    if (typeof retryDelayMs === 'number') out.retry_delay = retryDelayMs / 1000;
     if (models.length > 0) out.models = Object.fromEntries(models.map((m) => [m.name, modelOf(m)]));
     return out;
   }

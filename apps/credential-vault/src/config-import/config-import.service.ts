@@ -31,7 +31,18 @@ export const BACKENDS_DIR = 'backends';
 const FILE_NAMES = ['backend.yaml', 'backend.yml'];
 
 /** The client's field names in a refusal, as the file spells them. */
-const FILE_FIELDS: Record<string, string> = { adapter: 'backend_type', baseUrl: 'api_base_url', apiKey: 'api_key_env_var', apiKeyEnvVar: 'api_key_env_var', headers: 'headers' };
+const FILE_FIELDS: Record<string, string> = {
+  adapter: 'backend_type',
+  baseUrl: 'api_base_url',
+  apiKey: 'api_key_env_var',
+  apiKeyEnvVar: 'api_key_env_var',
+  headers: 'headers',
+  'settings.authMode': 'auth_type',
+  'settings.authHeader': 'auth_header',
+  'settings.totalTimeoutMs': 'timeout',
+  'settings.maxRetries': 'max_retries',
+  'settings.retryDelayMs': 'retry_delay',
+};
 
 interface Plan {
   path: string;
@@ -213,7 +224,6 @@ export class ConfigImportService implements OnApplicationBootstrap, OnModuleDest
             settings: file.settings,
             secretEnvVars: file.secretEnvVars,
             managedBy: marker,
-            callPolicy: file.callPolicy,
           },
         });
         connectionId = created.id;
@@ -233,7 +243,6 @@ export class ConfigImportService implements OnApplicationBootstrap, OnModuleDest
               settings: { ...removedSettings, ...file.settings },
               secretEnvVars: { ...removedVars, ...file.secretEnvVars },
               managedBy: marker,
-              callPolicy: file.callPolicy,
             },
           });
           status = 'updated';
@@ -284,7 +293,7 @@ export class ConfigImportService implements OnApplicationBootstrap, OnModuleDest
   private sameConnection(row: ConnectionEntity, file: BackendFile, marker: string): boolean {
     const checked = checkConnectionFields(this.adapters, { adapter: file.adapter, baseUrl: file.baseUrl, settings: file.settings, secretEnvVars: file.secretEnvVars });
     if (row.baseUrl !== checked.baseUrl || !sameJson(row.settings, checked.settings) || !sameJson(row.secretEnvVars ?? {}, file.secretEnvVars)) return false;
-    if (!sameJson(row.callPolicy ?? {}, file.callPolicy) || Object.keys(row.secretLast4 ?? {}).length > 0 || row.managedBy !== marker) return false;
+    if (Object.keys(row.secretLast4 ?? {}).length > 0 || row.managedBy !== marker) return false;
     if (!sameJson([...row.headerNames].sort(), Object.keys(file.headers).sort())) return false;
     const stored = this.secrets.open(row, { ciphertext: row.secretCiphertext, wrappedDataKey: row.wrappedDataKey, masterKeyId: row.masterKeyId });
     return sameJson(stored.headers, file.headers);

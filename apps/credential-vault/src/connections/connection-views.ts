@@ -27,7 +27,6 @@ export function toConnectionView(row: ConnectionEntity, environment?: ProcessEnv
     secretsMasked: Object.fromEntries(Object.entries(secretLast4).map(([name, last4]) => [name, maskFromLastFour(last4)])),
     secretEnvVars: { ...(row.secretEnvVars ?? {}) },
     managedBy: row.managedBy ?? null,
-    callPolicy: { ...(row.callPolicy ?? {}) },
     status: envError !== null && row.status !== 'inactive' ? 'error' : row.status,
     lastError: envError ?? row.lastError,
     lastErrorAt: envError !== null ? null : (row.lastErrorAt?.toISOString() ?? null),
@@ -61,6 +60,5 @@ export function toResolvedConnection(row: ConnectionEntity, credentials: Connect
     status: row.status,
     updatedAt: row.updatedAt.toISOString(),
     secretEnvVars: { ...(row.secretEnvVars ?? {}) },
-    callPolicy: { ...(row.callPolicy ?? {}) },
   };
 }

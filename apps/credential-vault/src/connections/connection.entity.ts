@@ -1,5 +1,5 @@
 import { Column, CreateDateColumn, Entity, PrimaryColumn, UpdateDateColumn } from 'typeorm';
-import type { AdapterId, ConnectionCallPolicy, ConnectionStatus } from '#libs/contracts';
+import type { AdapterId, ConnectionStatus } from '#libs/contracts';
 import type { TenantOwned } from '#libs/db';
 
 /**
@@ -32,8 +32,6 @@ export class ConnectionEntity implements TenantOwned {
   @Column('jsonb', { name: 'secret_env_vars', default: () => "'{}'" }) secretEnvVars!: Record<string, string>;
   /** `config:<file>` for a connection imported from CONFIG_DIR; null when managed through the API. */
   @Column('text', { name: 'managed_by', nullable: true }) managedBy!: string | null;
-  /** From a configuration file: timeout, retries and retry delay, kept for the gateway policy (not enforced yet). */
-  @Column('jsonb', { name: 'call_policy', default: () => "'{}'" }) callPolicy!: ConnectionCallPolicy;
   @Column('text') status!: ConnectionStatus;
   @Column('text', { name: 'last_error', nullable: true }) lastError!: string | null;
   @Column({ type: 'timestamptz', name: 'last_error_at', precision: 3, nullable: true }) lastErrorAt!: Date | null;

@@ -138,7 +138,6 @@ export class ConnectionsRepository {
         settings: row.settings,
         secretEnvVars: row.secretEnvVars,
         managedBy: row.managedBy,
-        callPolicy: row.callPolicy,
         secretLast4: row.secretLast4,
         status: row.status,
         lastError: row.lastError,

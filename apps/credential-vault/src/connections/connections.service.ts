@@ -7,7 +7,6 @@ import {
   AppError,
   ErrorCode,
   type ChangeKind,
-  type ConnectionCallPolicy,
   type CommandEnvelope,
   type ConnectionView,
   type CreateConnectionDto,
@@ -46,7 +45,6 @@ import type { EntityManager } from 'typeorm';
 /** Set only by the configuration import (never by a client): which file manages the connection. */
 export interface ManagedBy {
   managedBy?: string | null;
-  callPolicy?: ConnectionCallPolicy;
 }
 
 export const DEFAULT_PAGE_SIZE = 50;
@@ -88,7 +86,6 @@ export class ConnectionsService {
       row.settings = checked.settings;
       row.secretEnvVars = secretEnvVars;
       row.managedBy = input.managedBy ?? null;
-      row.callPolicy = input.callPolicy ?? {};
       row.status = 'active';
       row.lastError = null;
       row.lastErrorAt = null;
@@ -143,7 +140,6 @@ export class ConnectionsService {
         found.settings = checked.settings;
         found.secretEnvVars = secretEnvVars;
         if (input.managedBy !== undefined) found.managedBy = input.managedBy;
-        if (input.callPolicy !== undefined) found.callPolicy = input.callPolicy;
         if (input.name !== undefined) found.name = input.name;
         if (input.slug !== undefined) found.slug = input.slug;
         if (input.status !== undefined && input.status !== found.status) found.status = input.status;
