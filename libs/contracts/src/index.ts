@@ -11,4 +11,6 @@ export * from './subjects.js';
 export * from './telemetry.js';
 export * from './usage.js';
 export * from './playground.js';
+export * from './vault-admin.js';
+export * from './audit-log.js';
 export * from './llm-span-conventions.js';

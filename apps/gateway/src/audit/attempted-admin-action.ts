@@ -9,6 +9,8 @@ const ACTIONS: Record<string, string> = {
   'POST /admin/connections/:id/test': 'connection.tested',
   'POST /admin/connections/:id/reveal': 'connection.revealed',
   'DELETE /admin/connections/:id': 'connection.deleted',
+  'POST /admin/vault/rotate-master-key': 'master_key.rotated',
+  'POST /admin/config/import': 'config.imported',
   'POST /admin/provider-models': 'provider_model.created',
   'PATCH /admin/provider-models/:id': 'provider_model.updated',
   'DELETE /admin/provider-models/:id': 'provider_model.deleted',
