@@ -150,7 +150,14 @@ export class UpstreamCallService {
       const guarded = circuit ? (): Promise<UpstreamCallResult> => circuit.execute(once) : once;
       let result: UpstreamCallResult;
       try {
-        result = policy.retry ? await policy.retry.execute(guarded) : await guarded();
+        result = await guarded();
+        // Retries go through cockatiel's retry policy (backoff with jitter, retry-after) only when
+        // the first attempt failed retryably: it takes that answer as its attempt 0, so a call that
+        // succeeds at once pays nothing for its connection's maxRetries.
+        if (policy.retry && !result.ok && isRetryableOutcome(result)) {
+          const first = result;
+          result = await policy.retry.execute(({ attempt }) => (attempt === 0 ? first : guarded()));
+        }
       } catch (err) {
         if (!(err instanceof BrokenCircuitError)) throw err;
         // The circuit opened during this target's retries: the next target, if failover allows.
