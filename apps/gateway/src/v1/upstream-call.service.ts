@@ -46,6 +46,8 @@ export interface UpstreamCallCommand {
   failover?: boolean;
   /** The routes to fail over to after the model's own targets, in order (resolved only when reached). */
   fallbacks?: () => Iterable<Route>;
+  /** An admin's connection test: one attempt on the one target, whatever its circuit says, no retries. */
+  bypassPolicy?: boolean;
   /** Told of each attempt before it is sent (the span names the target). */
   onAttempt?: (target: RouteTarget, adapter: ProviderAdapterV2 | undefined) => void;
   /** For log lines. */
@@ -135,6 +137,12 @@ export class UpstreamCallService {
     const targets = route.targets.length === 1 ? route.targets : targetOrder(route.targets, (t) => this.circuitOf(t)?.available ?? true);
     for (const target of targets) {
       const policy = this.policies.of(target.connection);
+      if (cmd.bypassPolicy) {
+        const result = await this.attempt(cmd, route, target, policy);
+        if (result.ok) result.answer.attempts = 1;
+        else result.attempts = 1;
+        return result;
+      }
       const circuit = this.circuits.of(target, policy);
       if (circuit && !circuit.available) {
         const wait = circuit.retryAfterMs;
