@@ -1,5 +1,5 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsIn, IsInt, IsOptional, IsString, Matches, Max, Min } from 'class-validator';
+import { IsIn, IsInt, IsISO8601, IsOptional, IsString, Matches, Max, Min } from 'class-validator';
 import { NAME_MESSAGE, NAME_PATTERN } from './connections.js';
 
 export const KEY_ROLES = ['client', 'admin'] as const;
@@ -37,6 +37,11 @@ export class CreateGatewayKeyDto {
   @Min(1)
   @Max(KEY_MAX_PER_MINUTE)
   tokensPerMinute?: number;
+
+  @ApiPropertyOptional({ example: '2027-01-31T00:00:00Z', description: 'From this instant the key is refused (401 key_expired) on every replica; omit for a key that does not expire.' })
+  @IsOptional()
+  @IsISO8601({ strict: true })
+  expiresAt?: string;
 }
 
 export class GatewayKeyView {
@@ -48,6 +53,7 @@ export class GatewayKeyView {
   @ApiProperty({ example: 'sk-gw-AbCd', description: 'The first characters of the key, to recognise it.' }) prefix!: string;
   @ApiProperty({ type: Number, nullable: true }) requestsPerMinute!: number | null;
   @ApiProperty({ type: Number, nullable: true }) tokensPerMinute!: number | null;
+  @ApiProperty({ type: String, nullable: true }) expiresAt!: string | null;
   @ApiProperty({ type: String, nullable: true }) revokedAt!: string | null;
   @ApiProperty() createdAt!: string;
 }

@@ -49,6 +49,7 @@ export class ApiKeysService {
       const entity = this.entity(owner.organisationId, owner.projectId, input.name, input.role ?? 'client', key);
       entity.requestsPerMinute = input.requestsPerMinute ?? null;
       entity.tokensPerMinute = input.tokensPerMinute ?? null;
+      entity.expiresAt = input.expiresAt !== undefined ? new Date(input.expiresAt) : null;
       await this.repo.transaction(async (manager) => {
         await this.repo.insert(entity, manager);
         await this.audit.record({ ...attempt, projectId: entity.projectId, targetId: entity.id }, manager);
@@ -131,6 +132,7 @@ export class ApiKeysService {
     e.revokedAt = null;
     e.requestsPerMinute = null;
     e.tokensPerMinute = null;
+    e.expiresAt = null;
     return e;
   }
 
@@ -154,6 +156,7 @@ function toView(e: ApiKeyEntity): GatewayKeyView {
     prefix: e.prefix,
     requestsPerMinute: e.requestsPerMinute,
     tokensPerMinute: e.tokensPerMinute,
+    expiresAt: e.expiresAt ? e.expiresAt.toISOString() : null,
     revokedAt: e.revokedAt ? e.revokedAt.toISOString() : null,
     createdAt: e.createdAt.toISOString(),
   };
