@@ -1,5 +1,5 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsIn, IsInt, IsISO8601, IsOptional, IsString, Matches, Max, Min } from 'class-validator';
+import { ArrayMaxSize, ArrayUnique, IsArray, IsIn, IsInt, IsISO8601, IsOptional, IsString, Matches, Max, Min } from 'class-validator';
 import { NAME_MESSAGE, NAME_PATTERN } from './connections.js';
 
 export const KEY_ROLES = ['client', 'admin'] as const;
@@ -42,6 +42,14 @@ export class CreateGatewayKeyDto {
   @IsOptional()
   @IsISO8601({ strict: true })
   expiresAt?: string;
+
+  @ApiPropertyOptional({ type: [String], example: ['gpt-4o-mini'], description: 'The only provider models this key may call (also through `name:params`, rewrites and failover); omit for every model of its scope. Any other model: 403 model_not_allowed.' })
+  @IsOptional()
+  @IsArray()
+  @ArrayMaxSize(100)
+  @ArrayUnique()
+  @Matches(NAME_PATTERN, { each: true, message: 'each of $property must be a model name' })
+  allowedModels?: string[];
 }
 
 export class GatewayKeyView {
@@ -54,6 +62,7 @@ export class GatewayKeyView {
   @ApiProperty({ type: Number, nullable: true }) requestsPerMinute!: number | null;
   @ApiProperty({ type: Number, nullable: true }) tokensPerMinute!: number | null;
   @ApiProperty({ type: String, nullable: true }) expiresAt!: string | null;
+  @ApiProperty({ type: [String], nullable: true, description: 'null = every model of its scope.' }) allowedModels!: string[] | null;
   @ApiProperty({ type: String, nullable: true }) revokedAt!: string | null;
   @ApiProperty() createdAt!: string;
 }

@@ -12,6 +12,13 @@ export interface Principal {
   tokensPerMinute?: number | null;
   /** Epoch ms from which the key is refused; absent or null = never. */
   expiresAtMs?: number | null;
+  /** The only models the key may call; absent or null = all of its scope. */
+  allowedModels?: ReadonlySet<string> | null;
+}
+
+/** Whether the key may call the model of this (resolved) name. */
+export function mayCall(principal: Principal, model: string): boolean {
+  return principal.allowedModels == null || principal.allowedModels.has(model);
 }
 
 /** Whether the key has expired (checked at each request: expiry needs no change event). */

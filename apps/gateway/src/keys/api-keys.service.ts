@@ -50,6 +50,7 @@ export class ApiKeysService {
       entity.requestsPerMinute = input.requestsPerMinute ?? null;
       entity.tokensPerMinute = input.tokensPerMinute ?? null;
       entity.expiresAt = input.expiresAt !== undefined ? new Date(input.expiresAt) : null;
+      entity.allowedModels = input.allowedModels ?? null;
       await this.repo.transaction(async (manager) => {
         await this.repo.insert(entity, manager);
         await this.audit.record({ ...attempt, projectId: entity.projectId, targetId: entity.id }, manager);
@@ -133,6 +134,7 @@ export class ApiKeysService {
     e.requestsPerMinute = null;
     e.tokensPerMinute = null;
     e.expiresAt = null;
+    e.allowedModels = null;
     return e;
   }
 
@@ -157,6 +159,7 @@ function toView(e: ApiKeyEntity): GatewayKeyView {
     requestsPerMinute: e.requestsPerMinute,
     tokensPerMinute: e.tokensPerMinute,
     expiresAt: e.expiresAt ? e.expiresAt.toISOString() : null,
+    allowedModels: e.allowedModels,
     revokedAt: e.revokedAt ? e.revokedAt.toISOString() : null,
     createdAt: e.createdAt.toISOString(),
   };
