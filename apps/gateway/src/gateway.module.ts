@@ -51,6 +51,7 @@ import { KeyRateLimits1765100000001 } from './migrations/1765100000001-key-rate-
 import { KeyExpiryAndModels1765100000002 } from './migrations/1765100000002-key-expiry-and-models.js';
 import { ConnectionTestService, MonotonicClock } from './connection-test/connection-test.service.js';
 import { V1FrontDoor } from './v1/v1-front-door.js';
+import { TracesIntake } from './traces/traces-intake.js';
 import { V1Routes } from './v1/v1-routes.js';
 import { ChangeEventsHandler } from './read-model/change-events.handler.js';
 import { ReadModelService } from './read-model/read-model.service.js';
@@ -111,6 +112,7 @@ export class GatewayModule {
         CountTokensHandler,
         V1Routes,
         V1FrontDoor,
+        TracesIntake,
         GatewayAddress,
       ],
     };
@@ -128,10 +130,12 @@ export async function startGateway(runtime: ServiceRuntime): Promise<RunningGate
   const { config } = runtime;
   // The hot /v1 calls are answered from node:http before Fastify routes them (V1FrontDoor).
   let frontDoor: V1FrontDoor | undefined;
+  let tracesIntake: TracesIntake | undefined;
   // Timeouts and per-client bounds apply to every route, before either of them sees the request.
   const serverFactory = (fastifyHandler: http.RequestListener): http.Server =>
     createEdgeServer(config, (req, res) => {
       if (frontDoor?.serve(req, res)) return;
+      if (tracesIntake?.serve(req, res)) return;
       fastifyHandler(req, res);
     });
   const app = await NestFactory.create<NestFastifyApplication>(
@@ -159,6 +163,7 @@ export async function startGateway(runtime: ServiceRuntime): Promise<RunningGate
   app.useGlobalFilters(new AdminExceptionFilter());
   app.get(V1Routes).register(fastify, jsonParser);
   frontDoor = app.get(V1FrontDoor);
+  tracesIntake = app.get(TracesIntake);
 
   // OpenAPI 3.1: the /v1 schemas are OpenAI's published JSON Schemas (null unions), which 3.0 cannot hold.
   const document = SwaggerModule.createDocument(

@@ -625,6 +625,10 @@ describe('last used (issue 14 item 7)', () => {
     expect((await h.bus.request('registry.v1.model-definitions.get', envelope({ id: created.id }))).lastUsedAt).toBe('2026-01-02T03:04:05.006Z');
     const [pm] = await sql<{ last_used_at: Date }>(`SELECT last_used_at FROM registry.provider_models WHERE id = $1`, [model.id]);
     expect(pm.last_used_at.toISOString()).toBe('2026-01-02T03:04:05.006Z');
+    expect((await h.bus.request('registry.v1.provider-models.get', envelope({ id: model.id }))).lastUsedAt).toBe('2026-01-02T03:04:05.006Z');
+    // An edit of the model never moves (or clears) the time metering wrote.
+    const edited = await h.bus.request('registry.v1.provider-models.update', envelope({ id: model.id, patch: { displayName: 'Edited' } }));
+    expect(edited).toMatchObject({ displayName: 'Edited', lastUsedAt: '2026-01-02T03:04:05.006Z' });
   });
 
   it('refuses a malformed batch', async () => {

@@ -11,3 +11,4 @@ export * from './subjects.js';
 export * from './telemetry.js';
 export * from './usage.js';
 export * from './playground.js';
+export * from './llm-span-conventions.js';

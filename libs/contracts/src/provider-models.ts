@@ -253,4 +253,5 @@ export class ProviderModelView {
   @ApiProperty({ type: ModelParametersDoc }) defaultParameters!: ModelParameters;
   @ApiProperty() createdAt!: string;
   @ApiProperty() updatedAt!: string;
+  @ApiProperty({ type: String, nullable: true, description: 'When a call was last metered for this model (kept by metering in batches; null = never).' }) lastUsedAt!: string | null;
 }

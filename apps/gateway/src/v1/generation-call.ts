@@ -1,9 +1,20 @@
 import { Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
-import type { CanonicalStreamPart, CanonicalUsage, ClientRequestDecoded, Decoded, SseEvent, StreamDecoder } from '#libs/adapter-sdk';
+import {
+  formatSseEvent,
+  streamPartsFromResponse,
+  type CanonicalStreamPart,
+  type CanonicalUsage,
+  type ChatResponse,
+  type ClientRequestDecoded,
+  type CompletionResponse,
+  type Decoded,
+  type SseEvent,
+  type StreamDecoder,
+} from '#libs/adapter-sdk';
 import { GatewayAttr, GenAiAttr, type ProviderModelKind } from '#libs/contracts';
 import type { SecretRedactor } from '#libs/secret-redaction';
-import { TokenCounter } from '#libs/tokenizer';
-import type { IncomingHttpHeaders, OutgoingHttpHeaders } from 'node:http';
+import { TokenCounters, type TokenCount } from '#libs/tokenizer';
+import type { IncomingHttpHeaders, OutgoingHttpHeaders, ServerResponse } from 'node:http';
 import { InputLimit } from '../proxy/input-limit.js';
 import { applyModelParameters, askedOutput, outputFillField, type ParameterFields } from './request-parameters.js';
 import { ReadModelService, type Route } from '../read-model/read-model.service.js';
@@ -82,7 +93,7 @@ interface DecodedAnswer {
 
 interface ReadableOperation {
   /** Only embeddings take `options` today; the others ignore it. */
-  parseResponse(body: Uint8Array, options?: { meteringOnly?: boolean }): Decoded<unknown>;
+  parseResponse(body: Uint8Array, options?: { meteringOnly?: boolean; headers?: IncomingHttpHeaders }): Decoded<unknown>;
   createStreamDecoder?(options?: { meteringOnly?: boolean }): StreamDecoder;
 }
 
@@ -95,7 +106,7 @@ interface ReadableOperation {
 @Injectable()
 export class GenerationCall implements OnApplicationShutdown {
   private readonly logger = new Logger('V1');
-  private readonly tokenCounter = new TokenCounter();
+  private readonly tokenCounters = new TokenCounters();
 
   constructor(
     private readonly readModel: ReadModelService,
@@ -105,12 +116,16 @@ export class GenerationCall implements OnApplicationShutdown {
   ) {}
 
   async onApplicationShutdown(): Promise<void> {
-    await this.tokenCounter.close();
+    await this.tokenCounters.close();
   }
 
-  /** For the token-count endpoint's local estimate. */
-  get tokens(): TokenCounter {
-    return this.tokenCounter;
+  /**
+   * Counts a prompt as the model's definition says (its tokenizer, by the rule that prices it), for
+   * the input limit and count_tokens' local estimate. Counts with the first target's upstream model:
+   * a model's targets serve the same model, and its limits are the provider model's.
+   */
+  countPrompt(principal: Principal, route: Route, parts: string[]): Promise<TokenCount> {
+    return this.tokenCounters.count(this.readModel.tokenizerFor(principal, route.targets[0].upstreamModel), parts);
   }
 
   async handle<C, R>(call: V1Request, endpoint: GenerationEndpoint<C, R>): Promise<void> {
@@ -145,11 +160,11 @@ export class GenerationCall implements OnApplicationShutdown {
       },
       call.req.headers,
     );
-    const metering = new CallMetering(span);
+    const metering = new CallMetering(span, () => endpoint.promptText(body));
     metering.target(route.targets[0], this.calls.adapterOf(route.targets[0]));
     let limitError: RequestError | undefined;
     try {
-      const checked = this.checkLimits(body, route, endpoint, fillField);
+      const checked = this.checkLimits(principal, body, route, endpoint, fillField);
       limitError = checked instanceof Promise ? await checked : checked; // a promise only when tokens had to be counted
     } catch (err) {
       metering.fail({ kind: 'upstream_error', message: 'internal error', retryable: true });
@@ -210,7 +225,7 @@ export class GenerationCall implements OnApplicationShutdown {
         this.logger.debug(`[${requestId}] ${endpoint.operation} for ${route.name} failed: ${result.failure.kind}: ${result.failure.message}`);
         return;
       }
-      await this.answer(call, endpoint, body, route, result.answer, metering, ctx);
+      await this.answer(call, endpoint, body, route, result.answer, metering, ctx, stream);
     } catch (err) {
       metering.fail({ kind: 'upstream_error', message: 'internal error', retryable: true });
       throw err;
@@ -310,6 +325,7 @@ export class GenerationCall implements OnApplicationShutdown {
    * Synchronous when the byte length decides; counts tokens (on a worker thread) only when it cannot.
    */
   private checkLimits(
+    principal: Principal,
     body: Record<string, unknown>,
     route: Route,
     endpoint: GenerationEndpoint<unknown, unknown>,
@@ -325,16 +341,16 @@ export class GenerationCall implements OnApplicationShutdown {
       }
     }
     if (maxIn === null) return undefined;
-    const measured = InputLimit.measureOver(endpoint.promptText(body), maxIn, this.tokenCounter);
+    const measured = InputLimit.measureOver(endpoint.promptText(body), maxIn, (parts) => this.countPrompt(principal, route, parts));
     if (measured === undefined) return undefined;
-    return measured.then((tokens) =>
-      tokens === undefined
+    return measured.then((count) =>
+      count === undefined
         ? undefined
         : {
-            message: `Input token limit exceeded: the ${endpoint.promptParam} have ${tokens} tokens, this model accepts at most ${maxIn}.`,
+            message: `Input token limit exceeded: the ${endpoint.promptParam} have ${count.tokens} tokens${count.method === 'approximate' ? ' (estimated: the model has no public tokenizer)' : ''}, this model accepts at most ${maxIn}.`,
             code: 'input_limit_exceeded',
             param: endpoint.promptParam,
-            details: { model: route.name, limit: maxIn, measured: tokens },
+            details: { model: route.name, limit: maxIn, measured: count.tokens, tokenizer: count.method },
           },
     );
   }
@@ -347,6 +363,7 @@ export class GenerationCall implements OnApplicationShutdown {
     answer: UpstreamAnswer,
     metering: CallMetering,
     ctx: AnswerContext,
+    stream: boolean,
   ): Promise<void> {
     const { res } = call;
     const op = answer.adapter[endpoint.operation] as ReadableOperation;
@@ -383,11 +400,17 @@ export class GenerationCall implements OnApplicationShutdown {
       return;
     }
     const bytes = answer.body.bytes;
-    const decoded = op.parseResponse(bytes, { meteringOnly: answer.passThrough });
+    // A whole answer to a stream request (an upstream that does not stream) is streamed from here, so it is read whole.
+    const streamed = stream ? endpoint.createEncoder : undefined;
+    const decoded = op.parseResponse(bytes, { meteringOnly: answer.passThrough && !streamed, headers: answer.headers });
     if ('error' in decoded) {
       const failure: CallFailure = { kind: 'upstream_invalid_response', message: redactor.redact(decoded.error.message), retryable: false };
       metering.fail(failure);
       endpoint.writer.writeFailure(res, failure, ctx);
+      return;
+    }
+    if (streamed) {
+      writeWholeAsStream(res, answer.status, headers, streamPartsFromResponse(decoded.value as ChatResponse | CompletionResponse), streamed(encodeCtx, body), metering);
       return;
     }
     const value = decoded.value as DecodedAnswer;
@@ -402,6 +425,25 @@ export class GenerationCall implements OnApplicationShutdown {
     }
     writeJson(res, 200, endpoint.encodeWhole(decoded.value as R, encodeCtx, body), headers);
   }
+}
+
+/**
+ * A whole answer as a stream in the client's format (001's "auto-converted to stream"): the parts a
+ * streaming upstream would have sent, metered as a stream's are, encoded and written at once.
+ */
+function writeWholeAsStream(res: ServerResponse, status: number, headers: OutgoingHttpHeaders, parts: readonly CanonicalStreamPart[], encoder: PartEncoder, metering: CallMetering): void {
+  let text = '';
+  for (const part of parts) {
+    metering.part(part);
+    for (const e of encoder.push(part)) text += formatSseEvent(e);
+  }
+  for (const e of encoder.end()) text += formatSseEvent(e);
+  if (res.headersSent || res.destroyed) return;
+  headers['content-type'] = 'text/event-stream; charset=utf-8';
+  headers['cache-control'] = 'no-cache';
+  headers['content-length'] = String(Buffer.byteLength(text));
+  res.writeHead(status, headers);
+  res.end(text);
 }
 
 /** The provider's request id for x-upstream-request-id, without the connection's secrets. */

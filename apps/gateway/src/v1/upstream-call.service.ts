@@ -1,10 +1,12 @@
 import { Injectable, Logger } from '@nestjs/common';
 import {
+  AdapterCallError,
   AdapterRegistry,
   type BuiltUpstreamRequest,
   type CallTarget,
   type CallWarning,
   type ClientRequestDecoded,
+  InvalidClientRequest,
   type ProviderAdapterV2,
   type WireFormat,
 } from '#libs/adapter-sdk';
@@ -36,7 +38,10 @@ export interface UpstreamCallCommand {
   body: Record<string, unknown>;
   /** The canonical request, decoded on first need (only a target of another format needs it). */
   canonical: () => ClientRequestDecoded<unknown>;
-  /** The client asked for a stream: a 2xx event stream is handed back unread. */
+  /**
+   * The client asked for a stream: a 2xx event stream is handed back unread. When the route's
+   * upstream does not stream, the upstream is asked for a whole answer, which comes back whole.
+   */
   stream: boolean;
   clientHeaders: IncomingHttpHeaders;
   /**
@@ -217,28 +222,35 @@ export class UpstreamCallService {
       headers: target.connection.headers,
     };
     const passThrough = adapter.nativeFormat === cmd.clientFormat && op.buildNativeRequest !== undefined;
+    // A model whose upstream does not stream is asked for a whole answer; the gateway streams it to the client.
+    const upstreamStream = cmd.stream && cmd.route.upstreamStreams;
     let built: BuiltUpstreamRequest;
     let warnings: CallWarning[] = [];
     try {
       if (passThrough) {
-        built = await op.buildNativeRequest!(cmd.body, callTarget, { clientHeaders: cmd.clientHeaders });
+        built = await op.buildNativeRequest!(cmd.stream && !upstreamStream ? withoutStream(cmd.body) : cmd.body, callTarget, { clientHeaders: cmd.clientHeaders });
       } else {
         if (!('buildRequest' in op)) {
           return fail({ kind: 'unsupported_operation', message: `The adapter ${adapter.id} counts tokens only for requests in its own format.`, retryable: false });
         }
         const decoded = cmd.canonical();
         if ('invalid' in decoded) return fail({ kind: 'invalid_request', message: decoded.invalid.message, param: decoded.invalid.param, retryable: false });
-        built = await (op.buildRequest as (r: unknown, t: CallTarget) => Promise<BuiltUpstreamRequest>)(decoded.value, callTarget);
+        const canonical = cmd.stream && !upstreamStream ? { ...(decoded.value as object), stream: false } : decoded.value;
+        built = await (op.buildRequest as (r: unknown, t: CallTarget) => Promise<BuiltUpstreamRequest>)(canonical, callTarget);
         warnings = [...decoded.warnings, ...built.warnings];
       }
     } catch (err) {
+      // The adapter found the request is one its provider cannot take (Titan embeds one text per call): the client's to fix.
+      if (err instanceof InvalidClientRequest) return fail({ kind: 'invalid_request', message: err.message, param: err.param, retryable: false }, warnings);
       const message = target.redactor.redact(err instanceof Error ? err.message : String(err));
       this.logger.warn(`[${cmd.requestId}] the request for connection ${target.connection.id} could not be built: ${message}`);
+      // An adapter that names why (a refused OAuth grant: auth) is answered with that kind.
+      if (err instanceof AdapterCallError) return fail({ kind: err.error.kind, message: `The connection ${target.connection.name} could not be used: ${message}`, retryable: err.error.retryable });
       return fail({ kind: 'upstream_error', message: `The request for the connection ${target.connection.name} could not be built: ${message}`, retryable: false });
     }
     if (passThrough) warnings = built.warnings;
 
-    const exchange = new UpstreamExchange(MAX_WHOLE_ANSWER_BYTES, cmd.stream ? isEventStream : undefined);
+    const exchange = new UpstreamExchange(MAX_WHOLE_ANSWER_BYTES, upstreamStream ? isEventStream : undefined);
     try {
       const { pool, path } = this.pools.forUrl(built.request.url, policy.connectTimeoutMs);
       exchange.setDeadline(policy.totalTimeoutMs);
@@ -310,13 +322,28 @@ interface CallState {
   openCircuitRetryAfterMs: number | undefined;
 }
 
-/** A successful answer in server-sent events (an upstream may answer a stream request with JSON). */
-function isEventStream(status: number, headers: IncomingHttpHeaders): boolean {
-  return status >= 200 && status < 300 && String(headers['content-type'] ?? '').includes('text/event-stream');
+/** A stream request's body asking for a whole answer instead (stream_options is refused without a stream). */
+function withoutStream(body: Record<string, unknown>): Record<string, unknown> {
+  const { stream_options: _streamOptions, ...rest } = body;
+  return { ...rest, stream: false };
 }
 
-/** The provider's request id: OpenAI's x-request-id, Anthropic's request-id. */
+/**
+ * The media types of a streamed answer: server-sent events, and AWS's binary event-stream (Bedrock's
+ * ConverseStream). The framing itself is the adapter's stream decoder's; an upstream may also answer
+ * a stream request with whole JSON (an error, or a model that does not stream), which is read whole.
+ */
+const STREAM_MEDIA_TYPES = ['text/event-stream', 'application/vnd.amazon.eventstream'];
+
+/** A successful answer as a stream. */
+function isEventStream(status: number, headers: IncomingHttpHeaders): boolean {
+  if (status < 200 || status >= 300) return false;
+  const type = String(headers['content-type'] ?? '').toLowerCase();
+  return STREAM_MEDIA_TYPES.some((t) => type.includes(t));
+}
+
+/** The provider's request id: OpenAI's x-request-id, Anthropic's request-id, AWS's x-amzn-requestid. */
 export function upstreamRequestId(headers: IncomingHttpHeaders | undefined): string | undefined {
-  const v = headers?.['x-request-id'] ?? headers?.['request-id'];
+  const v = headers?.['x-request-id'] ?? headers?.['request-id'] ?? headers?.['x-amzn-requestid'];
   return Array.isArray(v) ? v[0] : v;
 }

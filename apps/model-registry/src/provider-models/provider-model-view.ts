@@ -27,5 +27,6 @@ export function toProviderModelView(row: ProviderModelEntity): ProviderModelView
     defaultParameters: { ...row.defaultParameters },
     createdAt: row.createdAt.toISOString(),
     updatedAt: row.updatedAt.toISOString(),
+    lastUsedAt: row.lastUsedAt?.toISOString() ?? null,
   };
 }

@@ -33,4 +33,6 @@ export class ProviderModelEntity implements TenantOwned {
   @Column('jsonb', { name: 'default_parameters' }) defaultParameters!: ModelParameters;
   @Column('timestamp with time zone', { name: 'created_at', precision: 3 }) createdAt!: Date;
   @Column('timestamp with time zone', { name: 'updated_at', precision: 3 }) updatedAt!: Date;
+  /** Written only by metering's last-used batches (LastUsedRepository): an edit never moves it. */
+  @Column({ type: 'timestamp with time zone', name: 'last_used_at', precision: 3, nullable: true, insert: false, update: false }) lastUsedAt!: Date | null;
 }

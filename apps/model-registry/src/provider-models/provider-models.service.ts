@@ -73,6 +73,7 @@ export class ProviderModelsService {
       defaultParameters: input.defaultParameters ?? {},
       createdAt: now,
       updatedAt: now,
+      lastUsedAt: null,
     } satisfies ProviderModelEntity);
     const limits = limitProblems(row);
     if (limits.length > 0) throw AppError.validation(limits);
