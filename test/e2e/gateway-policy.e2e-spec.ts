@@ -343,4 +343,60 @@ describe('gateway policy: retries, timeouts, failover, circuit breakers, balanci
     expect(body.error.code).toBe('validation_failed');
     expect(body.error.details).toEqual([{ field: 'settings.maxRetries', messages: ['must be an integer from 0 to 10'] }]);
   });
+
+  it('an expiring key works until its expiresAt, then every replica refuses it 401 key_expired (/v1 calls and GET /v1/models)', async () => {
+    const c = await connection({});
+    await model({ name: 'expiry-model', targets: [{ connectionId: c.id, upstreamModel: 'expiry-upstream' }] });
+    const expiresAt = new Date(Date.now() + 2500).toISOString();
+    const created = await adminCall<{ key: string; expiresAt: string | null }>(product, 'POST', '/admin/gateway-keys', { name: 'expiring', expiresAt });
+    expect(created.expiresAt).toBe(expiresAt);
+    await new Promise((r) => setTimeout(r, 500)); // the new key reaches the read model
+    const call = () =>
+      fetch(`${product.url}/v1/chat/completions`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${created.key}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ model: 'expiry-model', messages: [{ role: 'user', content: 'hi' }] }),
+      });
+    expect((await call()).status).toBe(200);
+    await new Promise((r) => setTimeout(r, Date.parse(expiresAt) - Date.now() + 100));
+    const refused = await call();
+    expect(refused.status).toBe(401);
+    expect(((await refused.json()) as ChatAnswer).error).toMatchObject({ code: 'key_expired', message: expect.stringContaining(expiresAt) });
+    const models = await fetch(`${product.url}/v1/models`, { headers: { authorization: `Bearer ${created.key}` } });
+    expect(models.status).toBe(401);
+    expect(((await models.json()) as ChatAnswer).error!.code).toBe('key_expired');
+    const bad = await fetch(`${product.url}/admin/gateway-keys`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${product.adminKey}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ name: 'bad-expiry', expiresAt: 'tomorrow' }),
+    });
+    expect(bad.status).toBe(400);
+    expect(JSON.stringify(await bad.json())).toContain('expiresAt');
+  });
+
+  it('a key limited to some models calls those (and lists only those); any other model is 403 model_not_allowed, failover included', async () => {
+    const c = await connection({});
+    await model({ name: 'allowed-model', targets: [{ connectionId: c.id, upstreamModel: 'allowed-upstream' }] });
+    await model({ name: 'forbidden-model', targets: [{ connectionId: c.id, upstreamModel: 'forbidden-upstream' }] });
+    const created = await adminCall<{ key: string; allowedModels: string[] | null }>(product, 'POST', '/admin/gateway-keys', { name: 'narrow', allowedModels: ['allowed-model'] });
+    expect(created.allowedModels).toEqual(['allowed-model']);
+    await new Promise((r) => setTimeout(r, 500));
+    const call = (modelName: string, headers: Record<string, string> = {}) =>
+      fetch(`${product.url}/v1/chat/completions`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${created.key}`, 'content-type': 'application/json', ...headers },
+        body: JSON.stringify({ model: modelName, messages: [{ role: 'user', content: 'hi' }] }),
+      });
+    expect((await call('allowed-model')).status).toBe(200);
+    expect((await call('allowed-model:temperature=0.1')).status).toBe(200);
+    const refused = await call('forbidden-model');
+    expect(refused.status).toBe(403);
+    expect(((await refused.json()) as ChatAnswer).error).toMatchObject({ code: 'model_not_allowed', param: 'model' });
+    const viaHeader = await call('allowed-model', { 'x-gateway-failover': 'forbidden-model' });
+    expect(viaHeader.status).toBe(400);
+    expect(((await viaHeader.json()) as ChatAnswer).error!.code).toBe('invalid_failover_header');
+    expect(upstreamModels()).toEqual(['allowed-upstream', 'allowed-upstream']);
+    const listed = (await (await fetch(`${product.url}/v1/models`, { headers: { authorization: `Bearer ${created.key}` } })).json()) as { data: { id: string }[] };
+    expect(listed.data.map((m) => m.id)).toEqual(['allowed-model']);
+  });
 });

@@ -1,5 +1,5 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsIn, IsInt, IsOptional, IsString, Matches, Max, Min } from 'class-validator';
+import { ArrayMaxSize, ArrayUnique, IsArray, IsIn, IsInt, IsISO8601, IsOptional, IsString, Matches, Max, Min } from 'class-validator';
 import { NAME_MESSAGE, NAME_PATTERN } from './connections.js';
 
 export const KEY_ROLES = ['client', 'admin'] as const;
@@ -37,6 +37,19 @@ export class CreateGatewayKeyDto {
   @Min(1)
   @Max(KEY_MAX_PER_MINUTE)
   tokensPerMinute?: number;
+
+  @ApiPropertyOptional({ example: '2027-01-31T00:00:00Z', description: 'From this instant the key is refused (401 key_expired) on every replica; omit for a key that does not expire.' })
+  @IsOptional()
+  @IsISO8601({ strict: true })
+  expiresAt?: string;
+
+  @ApiPropertyOptional({ type: [String], example: ['gpt-4o-mini'], description: 'The only provider models this key may call (also through `name:params`, rewrites and failover); omit for every model of its scope. Any other model: 403 model_not_allowed.' })
+  @IsOptional()
+  @IsArray()
+  @ArrayMaxSize(100)
+  @ArrayUnique()
+  @Matches(NAME_PATTERN, { each: true, message: 'each of $property must be a model name' })
+  allowedModels?: string[];
 }
 
 export class GatewayKeyView {
@@ -48,6 +61,8 @@ export class GatewayKeyView {
   @ApiProperty({ example: 'sk-gw-AbCd', description: 'The first characters of the key, to recognise it.' }) prefix!: string;
   @ApiProperty({ type: Number, nullable: true }) requestsPerMinute!: number | null;
   @ApiProperty({ type: Number, nullable: true }) tokensPerMinute!: number | null;
+  @ApiProperty({ type: String, nullable: true }) expiresAt!: string | null;
+  @ApiProperty({ type: [String], nullable: true, description: 'null = every model of its scope.' }) allowedModels!: string[] | null;
   @ApiProperty({ type: String, nullable: true }) revokedAt!: string | null;
   @ApiProperty() createdAt!: string;
 }

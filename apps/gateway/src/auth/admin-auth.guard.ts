@@ -6,7 +6,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { attemptedAdminAction } from '../audit/attempted-admin-action.js';
 import { REQUEST_ID_HEADER } from '../errors/admin-exception.filter.js';
 import { ReadModelService } from '../read-model/read-model.service.js';
-import { bearerToken, type Principal } from './principal.js';
+import { bearerToken, expiredKeyMessage, isExpired, type Principal } from './principal.js';
 
 export type AdminRequest = FastifyRequest & { principal?: Principal };
 
@@ -29,6 +29,7 @@ export class AdminAuthGuard implements CanActivate {
     if (!token) throw this.refused(request, ANONYMOUS_ACTOR, null, ErrorCode.Unauthorized, 'missing admin credential: send Authorization: Bearer <admin key>');
     const principal = this.readModel.principalForKey(token);
     if (!principal) throw this.refused(request, ANONYMOUS_ACTOR, null, ErrorCode.Unauthorized, 'invalid or revoked key');
+    if (isExpired(principal)) throw this.refused(request, principal, principal, ErrorCode.Unauthorized, expiredKeyMessage(principal));
     if (principal.role !== 'admin') {
       throw this.refused(request, principal, principal, ErrorCode.Forbidden, 'this key may call /v1 only; /admin needs an admin key');
     }

@@ -10,6 +10,25 @@ export interface Principal {
   /** The key's own per-minute limits (issue 15.4); absent or null = none. */
   requestsPerMinute?: number | null;
   tokensPerMinute?: number | null;
+  /** Epoch ms from which the key is refused; absent or null = never. */
+  expiresAtMs?: number | null;
+  /** The only models the key may call; absent or null = all of its scope. */
+  allowedModels?: ReadonlySet<string> | null;
+}
+
+/** Whether the key may call the model of this (resolved) name. */
+export function mayCall(principal: Principal, model: string): boolean {
+  return principal.allowedModels == null || principal.allowedModels.has(model);
+}
+
+/** Whether the key has expired (checked at each request: expiry needs no change event). */
+export function isExpired(principal: Principal, now: number = Date.now()): boolean {
+  return principal.expiresAtMs != null && now >= principal.expiresAtMs;
+}
+
+/** The answer to an expired key, the same on /v1 and /admin. */
+export function expiredKeyMessage(principal: Principal): string {
+  return `This gateway key expired at ${new Date(principal.expiresAtMs!).toISOString()}.`;
 }
 
 export function scopeOf(principal: Principal): TenantScope {

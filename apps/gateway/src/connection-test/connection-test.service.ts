@@ -101,6 +101,8 @@ export class ConnectionTestService {
       canonical: () => chatRequestFromOpenAI(body),
       stream: false,
       clientHeaders: {},
+      // The admin asks about the connection now: a call even when its circuit is open, and no retries.
+      bypassPolicy: true,
       requestId: `conntest_${randomUUID()}`,
     });
     if (!result.ok) return { ok: false, errorKind: result.failure.kind, message: result.failure.message, latencyMs: latency() };

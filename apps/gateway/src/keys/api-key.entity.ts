@@ -16,4 +16,6 @@ export class ApiKeyEntity implements TenantOwned {
   @Column('timestamptz', { name: 'revoked_at', nullable: true }) revokedAt!: Date | null;
   @Column('integer', { name: 'requests_per_minute', nullable: true }) requestsPerMinute!: number | null;
   @Column('integer', { name: 'tokens_per_minute', nullable: true }) tokensPerMinute!: number | null;
+  @Column('timestamptz', { name: 'expires_at', nullable: true }) expiresAt!: Date | null;
+  @Column('jsonb', { name: 'allowed_models', nullable: true }) allowedModels!: string[] | null;
 }

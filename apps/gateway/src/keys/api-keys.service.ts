@@ -49,6 +49,8 @@ export class ApiKeysService {
       const entity = this.entity(owner.organisationId, owner.projectId, input.name, input.role ?? 'client', key);
       entity.requestsPerMinute = input.requestsPerMinute ?? null;
       entity.tokensPerMinute = input.tokensPerMinute ?? null;
+      entity.expiresAt = input.expiresAt !== undefined ? new Date(input.expiresAt) : null;
+      entity.allowedModels = input.allowedModels ?? null;
       await this.repo.transaction(async (manager) => {
         await this.repo.insert(entity, manager);
         await this.audit.record({ ...attempt, projectId: entity.projectId, targetId: entity.id }, manager);
@@ -131,6 +133,8 @@ export class ApiKeysService {
     e.revokedAt = null;
     e.requestsPerMinute = null;
     e.tokensPerMinute = null;
+    e.expiresAt = null;
+    e.allowedModels = null;
     return e;
   }
 
@@ -154,6 +158,8 @@ function toView(e: ApiKeyEntity): GatewayKeyView {
     prefix: e.prefix,
     requestsPerMinute: e.requestsPerMinute,
     tokensPerMinute: e.tokensPerMinute,
+    expiresAt: e.expiresAt ? e.expiresAt.toISOString() : null,
+    allowedModels: e.allowedModels,
     revokedAt: e.revokedAt ? e.revokedAt.toISOString() : null,
     createdAt: e.createdAt.toISOString(),
   };

@@ -8,16 +8,18 @@ import { circuitBreaker, CircuitState, ConsecutiveBreaker, handleWhenResult, typ
  */
 export class TargetCircuit {
   private readonly policy: CircuitBreakerPolicy;
+  private readonly breaker: ConsecutiveBreaker;
   private openedAt = 0;
 
   constructor(
     readonly threshold: number,
     readonly halfOpenAfterMs: number,
     /** Whether an attempt's result counts against the target (a failure of its health, not of the request). */
-    isFailure: (result: unknown) => boolean,
+    private readonly isFailure: (result: unknown) => boolean,
     private readonly now: () => number = Date.now,
   ) {
-    this.policy = circuitBreaker(handleWhenResult(isFailure), { halfOpenAfter: halfOpenAfterMs, breaker: new ConsecutiveBreaker(threshold) });
+    this.breaker = new ConsecutiveBreaker(threshold);
+    this.policy = circuitBreaker(handleWhenResult(isFailure), { halfOpenAfter: halfOpenAfterMs, breaker: this.breaker });
     this.policy.onBreak(() => {
       this.openedAt = this.now();
     });
@@ -41,8 +43,17 @@ export class TargetCircuit {
     return Math.max(0, this.openedAt + this.halfOpenAfterMs - this.now());
   }
 
-  /** Runs one attempt through the breaker; throws cockatiel's BrokenCircuitError when the circuit is open. */
-  execute<T>(attempt: () => Promise<T>): Promise<T> {
-    return this.policy.execute(attempt);
+  /**
+   * Runs one attempt through the breaker; throws cockatiel's BrokenCircuitError when the circuit is
+   * open. A closed circuit runs the attempt directly and tells the breaker what cockatiel's execute
+   * would (a success resets the count; a failure is replayed through execute, which counts it and
+   * opens the circuit at the threshold): the same states for a fraction of the cost per call.
+   */
+  async execute<T>(attempt: () => Promise<T>): Promise<T> {
+    if (this.policy.state !== CircuitState.Closed) return this.policy.execute(attempt);
+    const result = await attempt();
+    if (this.isFailure(result)) return this.policy.execute(() => Promise.resolve(result));
+    this.breaker.success();
+    return result;
   }
 }

@@ -429,5 +429,15 @@ function connectionSecrets(c: ResolvedConnection): string[] {
 }
 
 function toPrincipal(k: ApiKeyEntity): Principal {
-  return { keyId: k.id, name: k.name, role: k.role, organisationId: k.organisationId, projectId: k.projectId, requestsPerMinute: k.requestsPerMinute, tokensPerMinute: k.tokensPerMinute };
+  return {
+    keyId: k.id,
+    name: k.name,
+    role: k.role,
+    organisationId: k.organisationId,
+    projectId: k.projectId,
+    requestsPerMinute: k.requestsPerMinute,
+    tokensPerMinute: k.tokensPerMinute,
+    expiresAtMs: k.expiresAt ? k.expiresAt.getTime() : null,
+    allowedModels: k.allowedModels ? new Set(k.allowedModels) : null,
+  };
 }

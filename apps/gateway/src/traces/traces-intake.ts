@@ -8,6 +8,7 @@ import { APP_CONFIG, type AppConfig } from '#libs/config';
 import { isModelCallSpan, meteringAttributes, type SpanBatch, type SpanRecord } from '#libs/contracts';
 import type { JsonLimits } from '#libs/json-limits';
 import { assertJsonWithinLimits, JsonLimitExceeded, jsonLimitsOf } from '../edge/json-body.js';
+import { expiredKeyMessage } from '../auth/principal.js';
 import { mintRequestId } from '../edge/request-id.js';
 import type { AnswerContext } from '../v1/client-format-writer.js';
 import { openAIResponseWriter } from '../v1/openai-response-writer.js';
@@ -90,6 +91,7 @@ export class TracesIntake {
 
   private async receive(req: IncomingMessage, res: ServerResponse, ctx: AnswerContext): Promise<void> {
     const auth = this.frontDoor.authenticate(req);
+    if ('expired' in auth) throw new Refusal(401, 'key_expired', expiredKeyMessage(auth.expired), null);
     if (!('principal' in auth)) throw new Refusal(401, 'invalid_api_key', auth.missing ? 'Missing API key: send Authorization: Bearer <gateway key>.' : 'Incorrect API key provided.', null);
     const encoding = encodingOf(req.headers['content-type']);
     const compression = compressionOf(req.headers['content-encoding']);

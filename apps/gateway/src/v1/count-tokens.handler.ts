@@ -4,8 +4,9 @@ import { ReadModelService } from '../read-model/read-model.service.js';
 import { anthropicResponseWriter } from './anthropic-response-writer.js';
 import { AnthropicRequestValidator } from './anthropic-request-validator.js';
 import { invalidRequest } from './call-failure.js';
+import { mayCall } from '../auth/principal.js';
 import { answerHeaders, writeJson, type AnswerContext } from './client-format-writer.js';
-import { GenerationCall } from './generation-call.js';
+import { GenerationCall, modelNotAllowed } from './generation-call.js';
 import { anthropicPromptText } from './messages.endpoint.js';
 import { UpstreamCallService, upstreamRequestId } from './upstream-call.service.js';
 import type { V1Request } from './v1-request.js';
@@ -48,6 +49,10 @@ export class CountTokensHandler {
       return;
     }
     const route = resolution.route;
+    if (!mayCall(call.principal, route.name)) {
+      writer.writeRequestError(res, 403, modelNotAllowed(route.name), ctx);
+      return;
+    }
     if (route.kind !== undefined && route.kind !== 'chat') {
       writer.writeRequestError(res, 400, { message: `The model \`${name}\` is a ${route.kind} model; count_tokens counts a chat model's messages.`, code: 'wrong_model_kind', param: 'model' }, ctx);
       return;

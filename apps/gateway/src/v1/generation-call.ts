@@ -27,7 +27,7 @@ import { UpstreamCallService, upstreamRequestId, type UpstreamAnswer } from './u
 import { FAILOVER_HEADER, parseFailoverHeader } from '../policy/failover-header.js';
 import { RateLimitsService, type Admission } from '../limits/rate-limits.service.js';
 import { estimateCallTokens } from '../limits/token-estimate.js';
-import type { Principal } from '../auth/principal.js';
+import { mayCall, type Principal } from '../auth/principal.js';
 import type { V1Request } from './v1-request.js';
 
 /** What an endpoint's answer is built from (ids and times the provider may not give). */
@@ -66,6 +66,11 @@ export interface GenerationEndpoint<Canonical = unknown, CanonicalResponse = unk
   createEncoder?(ctx: EncodeContext, body: Record<string, unknown>): PartEncoder;
   /** Pass-through streams: upstream events the client did not ask for (OpenAI's usage chunk). */
   passThroughDrop?(body: Record<string, unknown>): ((event: SseEvent, parts: readonly CanonicalStreamPart[]) => boolean) | undefined;
+}
+
+/** A key limited to some models (its allowedModels) asked for another. */
+export function modelNotAllowed(model: string): RequestError {
+  return { message: `This gateway key may not call the model \`${model}\`.`, code: 'model_not_allowed', param: 'model' };
 }
 
 /** A call that stays on the one target the balancer picks (allocated once). */
@@ -263,7 +268,9 @@ export class GenerationCall implements OnApplicationShutdown {
           const resolution = this.readModel.resolve(call.principal, name);
           const problem = !resolution.ok
             ? `The model \`${name}\` named in ${FAILOVER_HEADER} does not exist or you do not have access to it.`
-            : resolution.route.kind !== undefined && resolution.route.kind !== endpoint.operation
+            : !mayCall(call.principal, resolution.route.name)
+              ? `The model \`${name}\` named in ${FAILOVER_HEADER} is not one this key may call.`
+              : resolution.route.kind !== undefined && resolution.route.kind !== endpoint.operation
               ? `The model \`${name}\` named in ${FAILOVER_HEADER} is a ${resolution.route.kind} model, not a ${endpoint.operation} model.`
               : undefined;
           if (problem || !resolution.ok) {
@@ -280,8 +287,9 @@ export class GenerationCall implements OnApplicationShutdown {
   private *fallbackRoutes(principal: Principal, names: readonly string[], endpoint: GenerationEndpoint<unknown, unknown>, requestId: string): Iterable<Route> {
     for (const name of names) {
       const resolution = this.readModel.resolve(principal, name);
-      if (!resolution.ok || (resolution.route.kind !== undefined && resolution.route.kind !== endpoint.operation)) {
-        this.logger.warn(`[${requestId}] fallback model ${name} skipped: ${resolution.ok ? `it is a ${resolution.route.kind} model` : resolution.error.message}`);
+      if (!resolution.ok || (resolution.route.kind !== undefined && resolution.route.kind !== endpoint.operation) || !mayCall(principal, resolution.route.name)) {
+        const why = !resolution.ok ? resolution.error.message : !mayCall(principal, resolution.route.name) ? 'the key may not call it' : `it is a ${resolution.route.kind} model`;
+        this.logger.warn(`[${requestId}] fallback model ${name} skipped: ${why}`);
         continue;
       }
       yield resolution.route;
@@ -305,6 +313,10 @@ export class GenerationCall implements OnApplicationShutdown {
         { message: `The model \`${name}\` is a ${route.kind} model; call ${KIND_ENDPOINTS[route.kind]} with it.`, code: 'wrong_model_kind', param: 'model' },
         ctx,
       );
+      return undefined;
+    }
+    if (!mayCall(call.principal, route.name)) {
+      endpoint.writer.writeRequestError(call.res, 403, modelNotAllowed(route.name), ctx);
       return undefined;
     }
     return route;

@@ -53,6 +53,8 @@ export interface UpstreamCallCommand {
   failover?: boolean;
   /** The routes to fail over to after the model's own targets, in order (resolved only when reached). */
   fallbacks?: () => Iterable<Route>;
+  /** An admin's connection test: one attempt on the one target, whatever its circuit says, no retries. */
+  bypassPolicy?: boolean;
   /** Told of each attempt before it is sent (the span names the target). */
   onAttempt?: (target: RouteTarget, adapter: ProviderAdapterV2 | undefined) => void;
   /** For log lines, and {{request_id}} in header templates. */
@@ -145,6 +147,12 @@ export class UpstreamCallService {
     const targets = route.targets.length === 1 ? route.targets : targetOrder(route.targets, (t) => this.circuitOf(t)?.available ?? true);
     for (const target of targets) {
       const policy = this.policies.of(target.connection);
+      if (cmd.bypassPolicy) {
+        const result = await this.attempt(cmd, route, target, policy);
+        if (result.ok) result.answer.attempts = 1;
+        else result.attempts = 1;
+        return result;
+      }
       const circuit = this.circuits.of(target, policy);
       if (circuit && !circuit.available) {
         const wait = circuit.retryAfterMs;
@@ -160,7 +168,14 @@ export class UpstreamCallService {
       const guarded = circuit ? (): Promise<UpstreamCallResult> => circuit.execute(once) : once;
       let result: UpstreamCallResult;
       try {
-        result = policy.retry ? await policy.retry.execute(guarded) : await guarded();
+        result = await guarded();
+        // Retries go through cockatiel's retry policy (backoff with jitter, retry-after) only when
+        // the first attempt failed retryably: it takes that answer as its attempt 0, so a call that
+        // succeeds at once pays nothing for its connection's maxRetries.
+        if (policy.retry && !result.ok && isRetryableOutcome(result)) {
+          const first = result;
+          result = await policy.retry.execute(({ attempt }) => (attempt === 0 ? first : guarded()));
+        }
       } catch (err) {
         if (!(err instanceof BrokenCircuitError)) throw err;
         // The circuit opened during this target's retries: the next target, if failover allows.

@@ -2,7 +2,7 @@ import { Inject, Injectable, Logger } from '@nestjs/common';
 import { APP_CONFIG, type AppConfig } from '#libs/config';
 import type { JsonLimits } from '#libs/json-limits';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { bearerToken, type Principal } from '../auth/principal.js';
+import { bearerToken, expiredKeyMessage, isExpired, type Principal } from '../auth/principal.js';
 import { assertJsonWithinLimits, JsonLimitExceeded, jsonLimitsOf } from '../edge/json-body.js';
 import { mintRequestId } from '../edge/request-id.js';
 import { ReadModelService } from '../read-model/read-model.service.js';
@@ -74,9 +74,10 @@ export class V1FrontDoor {
   }
 
   /** The caller behind the request's gateway key (Authorization: Bearer, or Anthropic's x-api-key). */
-  authenticate(req: IncomingMessage): { principal: Principal } | { missing: boolean } {
+  authenticate(req: IncomingMessage): { principal: Principal } | { missing: boolean } | { expired: Principal } {
     const token = bearerToken(req.headers);
     const principal = token ? this.readModel.principalForKey(token) : undefined;
+    if (principal && isExpired(principal)) return { expired: principal };
     return principal ? { principal } : { missing: token === undefined };
   }
 
@@ -84,6 +85,10 @@ export class V1FrontDoor {
     const ctx: AnswerContext = { requestId: mintRequestId() };
     const writer = route.writer;
     const auth = this.authenticate(req);
+    if ('expired' in auth) {
+      writer.writeRequestError(res, 401, { message: expiredKeyMessage(auth.expired), code: 'key_expired' }, ctx);
+      return;
+    }
     if (!('principal' in auth)) {
       const message = auth.missing
         ? writer.format === 'anthropic'

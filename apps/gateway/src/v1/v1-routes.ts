@@ -8,7 +8,7 @@ import type { JsonBodyParser } from '../edge/json-body.js';
 import { ReadModelService } from '../read-model/read-model.service.js';
 import { openAIErrorType } from './openai-response-writer.js';
 import { mintRequestId } from '../edge/request-id.js';
-import { bearerToken } from '../auth/principal.js';
+import { bearerToken, expiredKeyMessage, isExpired, mayCall } from '../auth/principal.js';
 
 function sendOpenAIError(reply: FastifyReply, status: number, message: string, code: string | null, param: string | null = null): void {
   const type = code === 'model_not_found' ? 'invalid_request_error' : openAIErrorType(status);
@@ -75,6 +75,10 @@ export class V1Routes {
   private principal(headers: Record<string, string | string[] | undefined>, reply: FastifyReply): Principal | undefined {
     const token = bearerToken(headers);
     const principal = token ? this.readModel.principalForKey(token) : undefined;
+    if (principal && isExpired(principal)) {
+      sendOpenAIError(reply, 401, expiredKeyMessage(principal), 'key_expired');
+      return undefined;
+    }
     if (!principal) sendOpenAIError(reply, 401, token ? 'Incorrect API key provided.' : 'Missing API key: send Authorization: Bearer <gateway key>.', 'invalid_api_key');
     return principal;
   }
@@ -88,7 +92,7 @@ export class V1Routes {
     const seen = new Set<string>();
     const out: ProviderModelView[] = [];
     for (const m of this.readModel.modelsFor(principal)) {
-      if (seen.has(m.name)) continue;
+      if (seen.has(m.name) || !mayCall(principal, m.name)) continue;
       const route = this.readModel.route(principal, m.name);
       if (!route?.model || !route.targets.some((t) => this.adapters.getV2(t.connection.adapter))) continue;
       seen.add(m.name);
