@@ -40,6 +40,7 @@ import { CompletionsEndpoint } from './v1/completions.endpoint.js';
 import { CountTokensHandler } from './v1/count-tokens.handler.js';
 import { EmbeddingsEndpoint } from './v1/embeddings.endpoint.js';
 import { GenerationCall } from './v1/generation-call.js';
+import { ResponseCacheService } from './cache/response-cache.service.js';
 import { MessagesEndpoint } from './v1/messages.endpoint.js';
 import { UpstreamCallService } from './v1/upstream-call.service.js';
 import { VaultController } from './admin/vault.controller.js';
@@ -114,6 +115,7 @@ export class GatewayModule {
         ConnectionTestService,
         MonotonicClock,
         GenerationCall,
+        ResponseCacheService,
         ChatCompletionsEndpoint,
         CompletionsEndpoint,
         EmbeddingsEndpoint,

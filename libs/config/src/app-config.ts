@@ -49,6 +49,8 @@ export const ENV_NAMES = {
   httpRequestTimeoutMs: 'HTTP_REQUEST_TIMEOUT_MS',
   maxConcurrentRequestsPerConnection: 'MAX_CONCURRENT_REQUESTS_PER_CONNECTION',
   maxConcurrentRequestsPerAddress: 'MAX_CONCURRENT_REQUESTS_PER_ADDRESS',
+  responseCacheMaxBytes: 'RESPONSE_CACHE_MAX_BYTES',
+  responseCacheDefaultTtlSeconds: 'RESPONSE_CACHE_DEFAULT_TTL_SECONDS',
 } as const satisfies Record<string, string>;
 
 export type ConfigField = keyof typeof ENV_NAMES;
@@ -291,6 +293,14 @@ export class AppConfig {
   /** Requests one client address may have in flight over all its connections; more are 429. */
   @IntegerIn(1, 10_000_000)
   maxConcurrentRequestsPerAddress: number = 4096;
+
+  /** The response cache's bound per gateway replica (issue 15.6): answers' bytes held in memory, least recently used evicted first. 0 turns the cache off. */
+  @IntegerIn(0, 64 * 1024 * 1024 * 1024)
+  responseCacheMaxBytes: number = 64 * 1024 * 1024;
+
+  /** How long a cached answer is served when neither the request (x-gateway-cache-ttl) nor the key says. */
+  @IntegerIn(1, 30 * 24 * 3600)
+  responseCacheDefaultTtlSeconds: number = 300;
 
   /** Embedded mode: no DATABASE_URL and no NATS_URL; the product runs its own Postgres and an in-process bus. */
   get embedded(): boolean {

@@ -96,6 +96,8 @@ export const GatewayAttr = {
   attempts: 'gateway.attempts',
   /** The end user the caller made the call for (OpenAI's `user`, Anthropic's `metadata.user_id`), as sent. */
   user: 'gateway.user',
+  /** true: the gateway's response cache answered the call (issue 15.6); its usage is the original call's, at zero provider cost. */
+  cacheHit: 'gateway.cache.hit',
 } as const;
 
 export const USAGE_STATUSES = ['reported', 'partial', 'missing'] as const;

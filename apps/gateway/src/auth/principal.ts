@@ -14,6 +14,8 @@ export interface Principal {
   expiresAtMs?: number | null;
   /** The only models the key may call; absent or null = all of its scope. */
   allowedModels?: ReadonlySet<string> | null;
+  /** The key's response cache (issue 15.6): a TTL in seconds = its calls are cached by default; absent or null = only when a request asks. */
+  cacheTtlSeconds?: number | null;
 }
 
 /** Whether the key may call the model of this (resolved) name. */

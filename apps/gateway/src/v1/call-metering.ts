@@ -104,6 +104,16 @@ export class CallMetering {
     return this.usage ? this.usage.input.total + this.usage.output.total : 0;
   }
 
+  /** Nothing failed so far (the response cache keeps only such answers). */
+  get succeeded(): boolean {
+    return !this.failed;
+  }
+
+  /** What was read of the answer: a cached answer's hit is recorded with these. */
+  facts(): { model?: string; id?: string; usage?: CanonicalUsage; finishReasons: readonly string[] } {
+    return { model: this.model, id: this.id, usage: this.usage, finishReasons: [...this.finishReasons] };
+  }
+
   fail(failure: CallFailure): void {
     this.failed = true;
     this.span.setError(failure.message, failure.kind);

@@ -29,6 +29,8 @@ import { RateLimitsService, type Admission } from '../limits/rate-limits.service
 import { estimateCallTokens } from '../limits/token-estimate.js';
 import { mayCall, type Principal } from '../auth/principal.js';
 import type { V1Request } from './v1-request.js';
+import { ResponseCacheService } from '../cache/response-cache.service.js';
+import type { CachedAnswer } from '../cache/response-cache.js';
 
 /** What an endpoint's answer is built from (ids and times the provider may not give). */
 export interface EncodeContext {
@@ -113,6 +115,7 @@ export class GenerationCall implements OnApplicationShutdown {
     private readonly calls: UpstreamCallService,
     private readonly tracer: GatewayTracer,
     private readonly rateLimits: RateLimitsService,
+    private readonly responseCache: ResponseCacheService,
   ) {}
 
   async onApplicationShutdown(): Promise<void> {
@@ -142,6 +145,11 @@ export class GenerationCall implements OnApplicationShutdown {
     if (!route) return;
     const failover = this.failoverOf(call, route, endpoint, ctx);
     if (!failover) return;
+    const caching = this.responseCache.options(call);
+    if ('error' in caching) {
+      writer.writeRequestError(res, 400, { message: caching.error.message, code: 'invalid_cache_header', param: caching.error.param }, ctx);
+      return;
+    }
     // The name's parameters override the request's, the model's defaults fill what is left out (before the limits see the body).
     const fillField = outputFillField(endpoint.parameterFields, route.targets[0].connection.adapter);
     if (route.uriParameters) applyModelParameters(body, route.uriParameters, endpoint.parameterFields, true, fillField);
@@ -177,6 +185,12 @@ export class GenerationCall implements OnApplicationShutdown {
       metering.fail({ kind: 'invalid_request', message: limitError.message, retryable: false });
       metering.end();
       writer.writeRequestError(res, 400, limitError, ctx);
+      return;
+    }
+    // A hit is answered here: no upstream call, so no rate-limit admission either.
+    const cached = caching.on ? this.responseCache.lookup(res, caching, { organisationId: principal.organisationId, route: route.name, clientFormat: writer.format, endpoint: endpoint.operation, body, stream }) : undefined;
+    if (cached?.kind === 'hit') {
+      this.answerFromCache(call, cached.answer, metering, ctx);
       return;
     }
     let admission: Admission | undefined;
@@ -229,11 +243,32 @@ export class GenerationCall implements OnApplicationShutdown {
         return;
       }
       await this.answer(call, endpoint, body, route, result.answer, metering, ctx, stream);
+      if (cached) this.responseCache.store(res, cached.miss, metering.succeeded, { ...metering.facts(), servedBy: ctx.servedBy });
     } catch (err) {
       metering.fail({ kind: 'upstream_error', message: 'internal error', retryable: true });
       throw err;
     } finally {
       if (admission) this.rateLimits.settle(admission, metering.tokensUsed);
+      metering.end();
+    }
+  }
+
+  /** A response-cache hit: the stored answer replayed, the span marked as a hit with the original call's usage (metering prices it 0). */
+  private answerFromCache(call: V1Request, answer: CachedAnswer, metering: CallMetering, ctx: AnswerContext): void {
+    const span = metering.span;
+    span.setAttribute(GatewayAttr.cacheHit, true);
+    span.setAttribute(GatewayAttr.attempts, 0);
+    span.setAttribute('http.response.status_code', answer.status);
+    const facts = answer.facts;
+    if (facts.servedBy) {
+      ctx.servedBy = facts.servedBy;
+      span.setAttribute(GatewayAttr.servedModel, facts.servedBy.model);
+      span.setAttribute(GatewayAttr.connectionName, facts.servedBy.connection);
+    }
+    metering.response(facts);
+    try {
+      this.responseCache.replay(call.res, answer, answerHeaders(ctx));
+    } finally {
       metering.end();
     }
   }
