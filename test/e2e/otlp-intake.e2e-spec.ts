@@ -94,7 +94,7 @@ describe('OTLP trace intake', () => {
     expect(csv.status).toBe(200);
     expect(csv.headers.get('content-type')).toMatch(/^text\/csv/);
     const lines = (await csv.text()).split('\r\n');
-    expect(lines[0]).toBe('model,requests,inputTokens,cachedInputTokens,cacheWriteTokens,outputTokens,reasoningTokens,cost,unpricedRequests,missingUsageRequests,partialUsageRequests,errorRequests,estimatedRequests');
+    expect(lines[0]).toBe('model,requests,inputTokens,cachedInputTokens,cacheWriteTokens,outputTokens,reasoningTokens,cost,unpricedRequests,missingUsageRequests,partialUsageRequests,errorRequests,estimatedRequests,cacheHitRequests');
     expect(lines).toContain('otel-json-model,1,1200,200,100,300,50,0.007885,0,0,0,0,0');
   });
 

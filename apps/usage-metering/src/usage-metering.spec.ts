@@ -17,7 +17,7 @@ import { definitionView } from '../../../test/support/model-definition-view.js';
 const JAN_2025 = '2025-01-01T00:00:00.000Z';
 
 /** The counts of a report group whose calls all had their usage read in full and none failed. */
-const ALL_USAGE_READ = { missingUsageRequests: 0, partialUsageRequests: 0, errorRequests: 0, estimatedRequests: 0, cachedInputTokens: 0, cacheWriteTokens: 0, reasoningTokens: 0 };
+const ALL_USAGE_READ = { missingUsageRequests: 0, partialUsageRequests: 0, errorRequests: 0, estimatedRequests: 0, cacheHitRequests: 0, cachedInputTokens: 0, cacheWriteTokens: 0, reasoningTokens: 0 };
 
 /** Stands in for the model registry (built elsewhere): answers model-definitions.all with what a test sets. */
 @Controller()
@@ -52,6 +52,7 @@ function definition(d: Partial<ModelDefinitionView> & { id: string; organisation
 FakeRegistryHandler.definitions = [
   definition({ id: 'def_priced', organisationId: 'org-priced', matchPattern: '(?i)^gpt-4o$', prices: { input: '0.0000025', output: '0.00001' } }),
   definition({ id: 'def_dup', organisationId: 'org-dup', matchPattern: '^gpt-4o$', prices: { input: '0.0000025', output: '0.00001' } }),
+  definition({ id: 'def_cache_hit', organisationId: 'org-cache-hit', matchPattern: '^gpt-4o$', prices: { input: '0.0000025', output: '0.00001' } }),
   definition({ id: 'def_same_ids_a', organisationId: 'org-same-ids-a', matchPattern: '^gpt-4o$', prices: { input: '0.0000025', output: '0.00001' } }),
   definition({ id: 'def_same_ids_b', organisationId: 'org-same-ids-b', matchPattern: '^gpt-4o$', prices: { input: '0.0000025', output: '0.00001' } }),
   definition({ id: 'def_unknown', organisationId: 'org-unknown', matchPattern: '^gpt-4o$', prices: { input: '0.0000025', output: '0.00001' } }),
@@ -191,6 +192,21 @@ describe('usage-metering', () => {
     const rows = await db.query(`SELECT cost::text AS cost, cost_breakdown, definition_id, priced, price_effective_from FROM metering.usage_records WHERE organisation_id = 'org-priced'`);
     expect(rows.rows).toEqual([
       { cost: '0.008755', cost_breakdown: { input: '0.003085', output: '0.00567' }, definition_id: 'def_priced', priced: true, price_effective_from: new Date(JAN_2025) },
+    ]);
+  });
+
+  it('prices a response-cache hit at 0 beside the call it repeats, and counts it as a cache hit', async () => {
+    const original = gatewayCallSpan({ organisationId: 'org-cache-hit', model: 'gpt-4o', usage: { input: 1000, output: 100 } });
+    const hit = gatewayCallSpan({ organisationId: 'org-cache-hit', model: 'gpt-4o', usage: { input: 1000, output: 100 } });
+    hit.attributes[GatewayAttr.cacheHit] = true;
+    await publish([original, hit]);
+    const r = await reportWith('org-cache-hit', 2);
+    // Only the original is paid: 1000 x 0.0000025 + 100 x 0.00001 = 0.0035.
+    expect(r.groups).toEqual([{ key: 'gpt-4o', requests: 2, inputTokens: 2000, outputTokens: 200, cost: '0.0035', unpricedRequests: 0, ...ALL_USAGE_READ, cacheHitRequests: 1 }]);
+    const rows = await db.query(`SELECT span_id, cost::text AS cost, priced, cache_hit, cost_breakdown FROM metering.usage_records WHERE organisation_id = 'org-cache-hit' ORDER BY cache_hit`);
+    expect(rows.rows).toEqual([
+      { span_id: original.spanId, cost: '0.0035', priced: true, cache_hit: false, cost_breakdown: { input: '0.0025', output: '0.001' } },
+      { span_id: hit.spanId, cost: '0', priced: true, cache_hit: true, cost_breakdown: {} },
     ]);
   });
 
@@ -365,7 +381,7 @@ describe('usage-metering', () => {
     it('counts calls with missing usage in the report beside unpriced ones, and in the requests', async () => {
       const r = await report('org-missing');
       expect(r.groups).toEqual([
-        { key: 'gpt-4o', requests: 4, inputTokens: 1334, outputTokens: 607, cost: '0.009405', unpricedRequests: 0, missingUsageRequests: 2, partialUsageRequests: 1, errorRequests: 2, estimatedRequests: 0, cachedInputTokens: 0, cacheWriteTokens: 0, reasoningTokens: 0 },
+        { key: 'gpt-4o', requests: 4, inputTokens: 1334, outputTokens: 607, cost: '0.009405', unpricedRequests: 0, missingUsageRequests: 2, partialUsageRequests: 1, errorRequests: 2, estimatedRequests: 0, cacheHitRequests: 0, cachedInputTokens: 0, cacheWriteTokens: 0, reasoningTokens: 0 },
       ]);
       expect(r.totalCost).toBe('0.009405');
     });
@@ -395,7 +411,7 @@ describe('usage-metering', () => {
     await publish([missing, missing, marker]);
     const r = await reportWith('org-missing-dup', 2);
     expect(r.groups).toEqual([
-      { key: 'gpt-4o', requests: 2, inputTokens: 10, outputTokens: 0, cost: '0.000025', unpricedRequests: 0, missingUsageRequests: 1, partialUsageRequests: 0, errorRequests: 1, estimatedRequests: 0, cachedInputTokens: 0, cacheWriteTokens: 0, reasoningTokens: 0 },
+      { key: 'gpt-4o', requests: 2, inputTokens: 10, outputTokens: 0, cost: '0.000025', unpricedRequests: 0, missingUsageRequests: 1, partialUsageRequests: 0, errorRequests: 1, estimatedRequests: 0, cacheHitRequests: 0, cachedInputTokens: 0, cacheWriteTokens: 0, reasoningTokens: 0 },
     ]);
     const count = await db.query(`SELECT count(*)::int AS n FROM metering.usage_records WHERE trace_id = $1 AND span_id = $2`, [missing.traceId, missing.spanId]);
     expect(count.rows[0].n).toBe(1);

@@ -48,6 +48,8 @@ export class CostGroupView {
   errorRequests!: number;
   @ApiProperty({ description: 'Requests in this group whose usage was estimated from the call’s text with its model’s tokenizer (a span without token counts, a stream left early), not reported by the provider.' })
   estimatedRequests!: number;
+  @ApiProperty({ description: 'Requests in this group the gateway’s response cache answered: priced at 0 (no provider was called), their tokens those of the answer replayed.' })
+  cacheHitRequests!: number;
 }
 
 export class CostReportView {
@@ -131,6 +133,7 @@ export class UsageRecordView {
   @ApiProperty({ enum: ['reported', 'partial', 'missing'] }) usageStatus!: UsageStatus;
   @ApiProperty({ description: 'The usage was estimated from the call’s text with its model’s tokenizer.' }) estimated!: boolean;
   @ApiProperty({ type: String, nullable: true }) errorType!: string | null;
+  @ApiProperty({ description: 'The gateway’s response cache answered the call: cost 0, no provider called.' }) cacheHit!: boolean;
   @ApiProperty() priced!: boolean;
   @ApiProperty({ type: String, nullable: true, example: '0.007885', description: 'USD, exact decimal string; null when unpriced (never $0).' }) cost!: string | null;
   @ApiProperty({ type: Object, nullable: true, description: 'Usage type -> exact decimal cost.' }) costBreakdown!: Partial<Record<UsageType, string>> | null;

@@ -15,6 +15,7 @@ const group = (key: string, cost: string): CostGroupView => ({
   partialUsageRequests: 1,
   errorRequests: 0,
   estimatedRequests: 1,
+  cacheHitRequests: 1,
 });
 
 const report = (groups: CostGroupView[]): CostReportView => ({ currency: 'USD', from: '2026-01-01T00:00:00.000Z', to: '2026-02-01T00:00:00.000Z', groupBy: 'model', groups, totalCost: '0' });
@@ -22,8 +23,8 @@ const report = (groups: CostGroupView[]): CostReportView => ({ currency: 'USD', 
 describe('costsCsv', () => {
   it('writes a header naming the grouping and one CRLF row per group, costs as exact decimals', () => {
     expect(costsCsv(report([group('gpt-4o', '0.007885')]))).toBe(
-      'model,requests,inputTokens,cachedInputTokens,cacheWriteTokens,outputTokens,reasoningTokens,cost,unpricedRequests,missingUsageRequests,partialUsageRequests,errorRequests,estimatedRequests\r\n' +
-        'gpt-4o,2,1200,200,100,300,50,0.007885,0,0,1,0,1\r\n',
+      'model,requests,inputTokens,cachedInputTokens,cacheWriteTokens,outputTokens,reasoningTokens,cost,unpricedRequests,missingUsageRequests,partialUsageRequests,errorRequests,estimatedRequests,cacheHitRequests\r\n' +
+        'gpt-4o,2,1200,200,100,300,50,0.007885,0,0,1,0,1,1\r\n',
     );
   });
 

@@ -15,6 +15,7 @@ const COLUMNS = [
   'partialUsageRequests',
   'errorRequests',
   'estimatedRequests',
+  'cacheHitRequests',
 ] as const satisfies readonly (keyof CostGroupView)[];
 
 /**

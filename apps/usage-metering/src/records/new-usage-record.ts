@@ -33,6 +33,8 @@ export interface NewUsageRecord {
   estimated: boolean;
   /** The span's error.type when the call failed. */
   errorType: string | null;
+  /** The gateway's response cache answered the call (gateway.cache.hit): no provider was paid, its cost is 0. */
+  cacheHit: boolean;
   definitionId: string | null;
   priceEffectiveFrom: Date | null;
   /** Exact decimal string; null when unpriced. */
@@ -53,6 +55,15 @@ export function pricingColumns(outcome: PricingOutcome): Pick<NewUsageRecord, 'd
   return outcome.priced
     ? { definitionId: outcome.definitionId, priceEffectiveFrom: outcome.priceEffectiveFrom, cost: formatDecimal(outcome.cost), costBreakdown: outcome.breakdown, priced: true, unpricedReason: null }
     : { definitionId: outcome.definitionId, priceEffectiveFrom: outcome.priceEffectiveFrom, cost: null, costBreakdown: null, priced: false, unpricedReason: outcome.reason };
+}
+
+/**
+ * The pricing columns of a response-cache hit: priced at 0 whatever the definitions say (the
+ * provider was not called), the matching definition kept for reference. Its tokens stay those of the
+ * answer it replayed.
+ */
+export function cacheHitColumns(outcome: PricingOutcome): Pick<NewUsageRecord, 'definitionId' | 'priceEffectiveFrom' | 'cost' | 'costBreakdown' | 'priced' | 'unpricedReason'> {
+  return { definitionId: outcome.definitionId, priceEffectiveFrom: outcome.priceEffectiveFrom, cost: '0', costBreakdown: {}, priced: true, unpricedReason: null };
 }
 
 /**
@@ -92,6 +103,7 @@ export function usageRecordsForBatch(batch: SpanBatch, catalogue: PriceCatalogue
       malformed.push(`span ${s.traceId}/${s.spanId}: its ${unstorable} holds a NUL character or an unpaired surrogate, which cannot be stored`);
       continue;
     }
+    const cacheHit = s.source === 'gateway' && s.attributes[GatewayAttr.cacheHit] === true;
     records.push({
       id: newId(),
       organisationId: s.organisationId,
@@ -107,7 +119,8 @@ export function usageRecordsForBatch(batch: SpanBatch, catalogue: PriceCatalogue
       usageStatus: pricing.call.usageStatus,
       estimated: pricing.estimated,
       errorType: pricing.call.errorType,
-      ...pricingColumns(pricing.outcome),
+      cacheHit,
+      ...(cacheHit ? cacheHitColumns(pricing.outcome) : pricingColumns(pricing.outcome)),
     });
   }
   return { records, malformed };

@@ -43,6 +43,8 @@ export class UsageRecordEntity implements TenantOwned {
   /** Usage type -> exact decimal string. */
   @Column('jsonb', { name: 'cost_breakdown', nullable: true }) costBreakdown!: Partial<Record<UsageType, string>> | null;
   @Column('boolean') priced!: boolean;
+  /** The gateway's response cache answered the call: cost 0, no provider paid. */
+  @Column('boolean', { name: 'cache_hit', default: false }) cacheHit!: boolean;
   @Column('text', { name: 'unpriced_reason', nullable: true }) unpricedReason!: string | null;
   @CreateDateColumn({ name: 'created_at', type: 'timestamptz' }) createdAt!: Date;
 }

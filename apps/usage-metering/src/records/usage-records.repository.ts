@@ -55,6 +55,7 @@ const COLUMNS = [
   'connection_id',
   'provider_model',
   'user_id',
+  'cache_hit',
 ].join(', ');
 
 /** A record as COPY text fields, in COLUMNS order: numbers, dates and the cost exactly as strings. */
@@ -87,6 +88,7 @@ function copyFields(r: NewUsageRecord): (string | null)[] {
     r.connectionId,
     r.providerModel,
     r.userId,
+    r.cacheHit ? 't' : 'f',
   ];
 }
 

@@ -36,6 +36,7 @@ export interface CostGroupRow {
   partialUsageRequests: string;
   errorRequests: string;
   estimatedRequests: string;
+  cacheHitRequests: string;
 }
 
 export interface CostsWindow {
@@ -74,7 +75,8 @@ export class CostsReportRepository {
               (count(*) FILTER (WHERE usage_status = 'missing'))::text AS "missingUsageRequests",
               (count(*) FILTER (WHERE usage_status = 'partial'))::text AS "partialUsageRequests",
               (count(*) FILTER (WHERE error_type IS NOT NULL))::text AS "errorRequests",
-              (count(*) FILTER (WHERE estimated))::text AS "estimatedRequests"
+              (count(*) FILTER (WHERE estimated))::text AS "estimatedRequests",
+              (count(*) FILTER (WHERE cache_hit))::text AS "cacheHitRequests"
          FROM usage_records
         WHERE ${where}
         GROUP BY 1

@@ -60,5 +60,6 @@ function toGroupView(row: CostGroupRow): CostGroupView {
     partialUsageRequests: Number(row.partialUsageRequests),
     errorRequests: Number(row.errorRequests),
     estimatedRequests: Number(row.estimatedRequests),
+    cacheHitRequests: Number(row.cacheHitRequests),
   };
 }

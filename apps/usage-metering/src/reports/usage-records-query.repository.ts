@@ -23,6 +23,7 @@ export interface UsageRecordRow {
   reasoningTokens: string;
   usageStatus: UsageStatus;
   estimated: boolean;
+  cacheHit: boolean;
   errorType: string | null;
   priced: boolean;
   cost: string | null;
@@ -47,7 +48,7 @@ export interface UsageRecordsFilter {
 const SELECT = `SELECT id, trace_id AS "traceId", span_id AS "spanId", source, model, provider, connection_id AS "connectionId", provider_model AS "providerModel",
        project_id AS "projectId", key_id AS "keyId", user_id AS "userId", started_at AS "startedAt",
        input_tokens::text AS "inputTokens", cache_read_tokens::text AS "cachedInputTokens", cache_write_tokens::text AS "cacheWriteTokens",
-       output_tokens::text AS "outputTokens", reasoning_tokens::text AS "reasoningTokens", usage_status AS "usageStatus", estimated, error_type AS "errorType",
+       output_tokens::text AS "outputTokens", reasoning_tokens::text AS "reasoningTokens", usage_status AS "usageStatus", estimated, cache_hit AS "cacheHit", error_type AS "errorType",
        priced, cost::text AS cost, cost_breakdown AS "costBreakdown", definition_id AS "definitionId", price_effective_from AS "priceEffectiveFrom", unpriced_reason AS "unpricedReason"
   FROM usage_records`;
 

@@ -70,6 +70,7 @@ function toView(r: UsageRecordRow): UsageRecordView {
     reasoningTokens: Number(r.reasoningTokens),
     usageStatus: r.usageStatus,
     estimated: r.estimated,
+    cacheHit: r.cacheHit,
     errorType: r.errorType,
     priced: r.priced,
     cost: r.cost === null ? null : formatDecimal(parseDecimal(r.cost)),
