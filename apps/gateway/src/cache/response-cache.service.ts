@@ -58,7 +58,7 @@ export class ResponseCacheService {
     if (!succeeded || res.statusCode !== 200) return false;
     const body = miss.recorder.body();
     if (!body) return false;
-    const contentType = res.getHeader('content-type');
+    const contentType = res.getHeader('content-type') ?? miss.recorder.contentType;
     return this.cache.set(miss.key, { status: 200, contentType: typeof contentType === 'string' ? contentType : miss.stream ? 'text/event-stream; charset=utf-8' : 'application/json', body, stream: miss.stream, facts }, miss.ttlMs);
   }
 
@@ -73,3 +73,4 @@ export class ResponseCacheService {
     res.end(answer.body);
   }
 }
+

@@ -9,6 +9,8 @@ export class ResponseRecorder {
   private readonly chunks: Buffer[] = [];
   private bytes = 0;
   private overflowed = false;
+  /** The content type given to writeHead() (headers passed there are not readable back with getHeader()). */
+  contentType: string | undefined;
 
   constructor(
     private readonly res: ServerResponse,
@@ -16,6 +18,13 @@ export class ResponseRecorder {
   ) {
     const write = res.write.bind(res) as (...args: unknown[]) => boolean;
     const end = res.end.bind(res) as (...args: unknown[]) => ServerResponse;
+    const writeHead = res.writeHead.bind(res) as (...args: unknown[]) => ServerResponse;
+    res.writeHead = ((status: number, ...rest: unknown[]) => {
+      const headers = rest.find((r) => typeof r === 'object' && r !== null && !Array.isArray(r)) as Record<string, unknown> | undefined;
+      const type = headers?.['content-type'];
+      if (typeof type === 'string') this.contentType = type;
+      return writeHead(status, ...rest);
+    }) as ServerResponse['writeHead'];
     res.write = ((chunk: unknown, ...rest: unknown[]) => {
       this.keep(chunk, rest[0]);
       return write(chunk, ...rest);
@@ -26,9 +35,13 @@ export class ResponseRecorder {
     }) as ServerResponse['end'];
   }
 
-  /** The whole body written, when it fit the bound and the answer reached its end; else undefined. */
+  /**
+   * The whole body written, when it fit the bound and the answer reached its end (end() was called:
+   * a response is `destroyed` once finished, so that says nothing; a client that left mid-stream is
+   * a failure the caller's metering reports); else undefined.
+   */
   body(): Buffer | undefined {
-    if (this.overflowed || !this.res.writableEnded || this.res.destroyed) return undefined;
+    if (this.overflowed || !this.res.writableEnded) return undefined;
     return this.chunks.length === 1 ? this.chunks[0]! : Buffer.concat(this.chunks, this.bytes);
   }
 
