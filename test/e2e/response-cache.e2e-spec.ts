@@ -71,6 +71,30 @@ describe('response cache', () => {
     expect(bypass.data.choices[0]?.message.content).toBe('three');
   });
 
+  it('caches every call of a key whose cache setting is on, unless a request says off', async () => {
+    const created = await adminCall<{ key: string; cacheTtlSeconds: number | null }>(product, 'POST', '/admin/gateway-keys', { name: 'cached-key', cacheTtlSeconds: 60 });
+    expect(created.cacheTtlSeconds).toBe(60);
+    const bad = await fetch(`${product.url}/admin/gateway-keys`, { method: 'POST', headers: { authorization: `Bearer ${product.adminKey}`, 'content-type': 'application/json' }, body: JSON.stringify({ name: 'bad-cache', cacheTtlSeconds: 0 }) });
+    expect(bad.status).toBe(400);
+    expect(JSON.stringify(await bad.json())).toContain('cacheTtlSeconds');
+    const keyed = new OpenAI({ apiKey: created.key, baseURL: `${product.url}/v1`, maxRetries: 0 });
+    openAIFake.enqueue({ kind: 'completion', content: 'by the key' }, { kind: 'completion', content: 'asked off' });
+    const call = (headers: Record<string, string> = {}) => keyed.chat.completions.create({ model: 'cached-gpt', messages: [{ role: 'user', content: 'key default' }] }, { headers }).withResponse();
+    // The key is live on the gateway within a second (its change event).
+    let first = await call().catch((e: unknown) => e);
+    for (let i = 0; i < 20 && (first as { status?: number }).status === 401; i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      first = await call().catch((e: unknown) => e);
+    }
+    expect((first as { response: Response }).response.headers.get('x-gateway-cache')).toBe('miss');
+    const second = await call();
+    expect(second.response.headers.get('x-gateway-cache')).toBe('hit');
+    expect(second.data.choices[0]?.message.content).toBe('by the key');
+    const off = await call({ 'x-gateway-cache': 'off' });
+    expect(off.response.headers.get('x-gateway-cache')).toBeNull();
+    expect(off.data.choices[0]?.message.content).toBe('asked off');
+  });
+
   it('serves an entry until its TTL runs out, then asks the upstream again', async () => {
     openAIFake.enqueue({ kind: 'completion', content: 'short-lived' }, { kind: 'completion', content: 'fresh' });
     const headers = { ...CACHE_ON, 'x-gateway-cache-ttl': '1' };

@@ -50,6 +50,13 @@ export class CreateGatewayKeyDto {
   @ArrayUnique()
   @Matches(NAME_PATTERN, { each: true, message: 'each of $property must be a model name' })
   allowedModels?: string[];
+
+  @ApiPropertyOptional({ minimum: 1, maximum: 30 * 24 * 3600, example: 300, description: 'The response cache for this key’s calls (README: Response cache): its answers are cached for this many seconds unless a request says `x-gateway-cache: off`; omit to cache only the requests that send `x-gateway-cache: on`.' })
+  @IsOptional()
+  @IsInt()
+  @Min(1)
+  @Max(30 * 24 * 3600)
+  cacheTtlSeconds?: number;
 }
 
 export class GatewayKeyView {
@@ -63,6 +70,7 @@ export class GatewayKeyView {
   @ApiProperty({ type: Number, nullable: true }) tokensPerMinute!: number | null;
   @ApiProperty({ type: String, nullable: true }) expiresAt!: string | null;
   @ApiProperty({ type: [String], nullable: true, description: 'null = every model of its scope.' }) allowedModels!: string[] | null;
+  @ApiProperty({ type: Number, nullable: true, description: 'Seconds its calls’ answers are cached by default; null = only requests that ask are cached.' }) cacheTtlSeconds!: number | null;
   @ApiProperty({ type: String, nullable: true }) revokedAt!: string | null;
   @ApiProperty() createdAt!: string;
 }

@@ -18,4 +18,6 @@ export class ApiKeyEntity implements TenantOwned {
   @Column('integer', { name: 'tokens_per_minute', nullable: true }) tokensPerMinute!: number | null;
   @Column('timestamptz', { name: 'expires_at', nullable: true }) expiresAt!: Date | null;
   @Column('jsonb', { name: 'allowed_models', nullable: true }) allowedModels!: string[] | null;
+  /** The response cache's default for the key's calls (issue 15.6): a TTL in seconds; null = only calls that ask. */
+  @Column('integer', { name: 'cache_ttl_seconds', nullable: true }) cacheTtlSeconds!: number | null;
 }

@@ -51,6 +51,7 @@ export class ApiKeysService {
       entity.tokensPerMinute = input.tokensPerMinute ?? null;
       entity.expiresAt = input.expiresAt !== undefined ? new Date(input.expiresAt) : null;
       entity.allowedModels = input.allowedModels ?? null;
+      entity.cacheTtlSeconds = input.cacheTtlSeconds ?? null;
       await this.repo.transaction(async (manager) => {
         await this.repo.insert(entity, manager);
         await this.audit.record({ ...attempt, projectId: entity.projectId, targetId: entity.id }, manager);
@@ -135,6 +136,7 @@ export class ApiKeysService {
     e.tokensPerMinute = null;
     e.expiresAt = null;
     e.allowedModels = null;
+    e.cacheTtlSeconds = null;
     return e;
   }
 
@@ -160,6 +162,7 @@ function toView(e: ApiKeyEntity): GatewayKeyView {
     tokensPerMinute: e.tokensPerMinute,
     expiresAt: e.expiresAt ? e.expiresAt.toISOString() : null,
     allowedModels: e.allowedModels,
+    cacheTtlSeconds: e.cacheTtlSeconds ?? null,
     revokedAt: e.revokedAt ? e.revokedAt.toISOString() : null,
     createdAt: e.createdAt.toISOString(),
   };

@@ -439,5 +439,6 @@ function toPrincipal(k: ApiKeyEntity): Principal {
     tokensPerMinute: k.tokensPerMinute,
     expiresAtMs: k.expiresAt ? k.expiresAt.getTime() : null,
     allowedModels: k.allowedModels ? new Set(k.allowedModels) : null,
+    cacheTtlSeconds: k.cacheTtlSeconds ?? null,
   };
 }
