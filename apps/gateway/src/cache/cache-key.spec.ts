@@ -1,4 +1,5 @@
-import { cacheKey, canonicalJson } from './cache-key.js';
+import type { Route } from '../read-model/read-model.service.js';
+import { cacheKey, canonicalJson, routeIdentity } from './cache-key.js';
 
 const base = { organisationId: 'org-a', route: 'my-gpt', clientFormat: 'openai', endpoint: 'chat' };
 const body = { model: 'my-gpt', messages: [{ role: 'user', content: 'hi' }], temperature: 0 };
@@ -32,6 +33,17 @@ describe('cacheKey', () => {
     expect(cacheKey({ ...base, body: { ...body, stream_options: { include_usage: false } } })).toBe(key);
     // The usage chunk is part of a replayed stream's bytes: asking for it is another answer.
     expect(cacheKey({ ...base, body: { ...body, stream_options: { include_usage: true } } })).not.toBe(key);
+  });
+});
+
+describe('routeIdentity', () => {
+  const route = (name: string, modelId: string | undefined, connectionId: string): Route =>
+    ({ name, model: modelId ? { id: modelId } : undefined, targets: [{ connection: { id: connectionId } }] }) as unknown as Route;
+
+  it('tells apart two projects’ models of one name, and slug addressing through two connections', () => {
+    expect(routeIdentity(route('team-gpt', 'pm_a', 'conn_1'))).not.toBe(routeIdentity(route('team-gpt', 'pm_b', 'conn_1')));
+    expect(routeIdentity(route('openai/gpt-4o', undefined, 'conn_1'))).not.toBe(routeIdentity(route('openai/gpt-4o', undefined, 'conn_2')));
+    expect(routeIdentity(route('team-gpt', 'pm_a', 'conn_1'))).toBe(routeIdentity(route('team-gpt', 'pm_a', 'conn_9')));
   });
 });
 

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import type { Route } from '../read-model/read-model.service.js';
 
 /**
  * Body fields that never change the answer: the end user the call is made for (OpenAI's `user`,
@@ -11,7 +12,7 @@ const IGNORED_FIELDS: ReadonlySet<string> = new Set(['user', 'metadata', 'store'
 /** What identifies one cached answer: never shared across organisations, models or formats. */
 export interface CacheKeyInput {
   organisationId: string;
-  /** The resolved gateway model (route) name. */
+  /** The resolved route (routeIdentity): two projects' models of one name are two routes. */
   route: string;
   /** The client format the answer is written in ('openai' | 'anthropic'). */
   clientFormat: string;
@@ -32,6 +33,14 @@ export function cacheKey(input: CacheKeyInput): string {
   }
   hash.update(canonicalJson(input.body, true));
   return hash.digest('hex');
+}
+
+/**
+ * What names a route in the key: its provider model's id beside its name (two projects may each have
+ * a model of one name, with other targets), or, for `slug/model` addressing, the connection's id.
+ */
+export function routeIdentity(route: Route): string {
+  return `${route.name}\u0000${route.model?.id ?? route.targets[0].connection.id}`;
 }
 
 /** JSON with object keys sorted (so key order does not matter); `undefined` members are left out as JSON.stringify does. */

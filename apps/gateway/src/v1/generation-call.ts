@@ -31,6 +31,7 @@ import { mayCall, type Principal } from '../auth/principal.js';
 import type { V1Request } from './v1-request.js';
 import { ResponseCacheService } from '../cache/response-cache.service.js';
 import type { CachedAnswer } from '../cache/response-cache.js';
+import { routeIdentity } from '../cache/cache-key.js';
 
 /** What an endpoint's answer is built from (ids and times the provider may not give). */
 export interface EncodeContext {
@@ -188,7 +189,7 @@ export class GenerationCall implements OnApplicationShutdown {
       return;
     }
     // A hit is answered here: no upstream call, so no rate-limit admission either.
-    const cached = caching.on ? this.responseCache.lookup(res, caching, { organisationId: principal.organisationId, route: route.name, clientFormat: writer.format, endpoint: endpoint.operation, body, stream }) : undefined;
+    const cached = caching.on ? this.responseCache.lookup(res, caching, { organisationId: principal.organisationId, route: routeIdentity(route), clientFormat: writer.format, endpoint: endpoint.operation, body, stream }) : undefined;
     if (cached?.kind === 'hit') {
       this.answerFromCache(call, cached.answer, metering, ctx);
       return;
