@@ -6,6 +6,7 @@ export * from './model-definitions.js';
 export * from './model-parameters.js';
 export * from './model-rewrite-rules.js';
 export * from './provider-models.js';
+export * from './page-query.js';
 export * from './scope.js';
 export * from './subjects.js';
 export * from './telemetry.js';
