@@ -32,6 +32,11 @@ import { ApiKeysService } from './keys/api-keys.service.js';
 import { GatewayKeysController } from './keys/gateway-keys.controller.js';
 import { Initial1732350000000 } from './migrations/1732350000000-initial.js';
 import { GatewayAuditLog1733560000000 } from './migrations/1733560000000-audit-log.js';
+import { DelegationKeys1796700000000 } from './migrations/1796700000000-delegation-keys.js';
+import { DelegatedTokens } from './delegation/delegated-tokens.js';
+import { DelegationsHandler } from './delegation/delegations.handler.js';
+import { DatasetsController } from './evaluations/datasets.controller.js';
+import { EvaluationsController } from './evaluations/evaluations.controller.js';
 import { OpenAIRequestValidator } from './proxy/openai-request-validator.js';
 import { UpstreamPools } from './proxy/upstream-pools.js';
 import { AnthropicRequestValidator } from './v1/anthropic-request-validator.js';
@@ -59,7 +64,7 @@ export class GatewayModule {
     const infrastructure = await serviceInfrastructure(runtime, {
       schema: GATEWAY_SCHEMA,
       entities: [ApiKeyEntity, AuditLogRowEntity],
-      migrations: [Initial1732350000000, GatewayAuditLog1733560000000],
+      migrations: [Initial1732350000000, GatewayAuditLog1733560000000, DelegationKeys1796700000000],
     });
     return {
       module: GatewayModule,
@@ -72,6 +77,9 @@ export class GatewayModule {
         GatewayKeysController,
         UsageController,
         PlaygroundController,
+        DatasetsController,
+        EvaluationsController,
+        DelegationsHandler,
         HealthController,
         MetricsController,
         ChangeEventsHandler,
@@ -101,6 +109,7 @@ export class GatewayModule {
         V1Routes,
         V1FrontDoor,
         GatewayAddress,
+        DelegatedTokens,
       ],
     };
   }

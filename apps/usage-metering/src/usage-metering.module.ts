@@ -16,6 +16,7 @@ import { UsageRecordsRepository } from './records/usage-records.repository.js';
 import { CostsReportHandler } from './reports/costs-report.handler.js';
 import { CostsReportRepository } from './reports/costs-report.repository.js';
 import { CostsReportService } from './reports/costs-report.service.js';
+import { TraceCostsHandler } from './traces/trace-costs.handler.js';
 
 export const METERING_SCHEMA = 'metering';
 
@@ -30,7 +31,7 @@ export class UsageMeteringModule {
     return {
       module: UsageMeteringModule,
       imports: infrastructure,
-      controllers: [PingHandler, CostsReportHandler, DefinitionChangesHandler],
+      controllers: [PingHandler, CostsReportHandler, DefinitionChangesHandler, TraceCostsHandler],
       providers: [
         { provide: BUS_LISTENING, useValue: listening },
         Clock,

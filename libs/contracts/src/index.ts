@@ -10,3 +10,5 @@ export * from './subjects.js';
 export * from './telemetry.js';
 export * from './usage.js';
 export * from './playground.js';
+export * from './datasets.js';
+export * from './evaluations.js';

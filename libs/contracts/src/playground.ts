@@ -34,10 +34,12 @@ export class CreatePlaygroundRunDto {
   maxTokens?: number;
 }
 
-/** The command the gateway sends the evaluator: the run, and how to call the gateway's /v1 as the caller. */
+/**
+ * The command the gateway sends the evaluator: the run. The evaluator calls /v1 with a delegated
+ * token it asks a gateway for (gateway.v1.delegations.mint); the admin's key never travels.
+ */
 export interface PlaygroundRunCommand {
   run: CreatePlaygroundRunDto;
-  gateway: { url: string; key: string };
 }
 
 export class PlaygroundRunView {

@@ -1,0 +1,141 @@
+import { randomBytes } from 'node:crypto';
+import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
+import OpenAI from 'openai';
+import { APP_CONFIG, type AppConfig } from '#libs/config';
+import type { StoredRow } from '../datasets/datasets.repository.js';
+import { GatewayClient } from '../gateway/gateway-client.js';
+import { GatewayIdentity, type GatewayCredentials } from '../gateway/gateway-identity.js';
+import { EvaluationsRepository, type RunRow } from './evaluations.repository.js';
+import { renderTemplate, templateView } from './prompt-template.js';
+import { score, type RowScore } from './scorers.js';
+
+/** Rows read from the database at a time: what a run holds in memory is this page plus the rows in flight. */
+const PAGE_SIZE = 100;
+
+/**
+ * Runs evaluation runs in the background: rows stream from the database a page at a time, at most
+ * `concurrency` in flight; each row's result is stored the moment it finishes. A run in state
+ * `running` is resumed when the evaluator starts, skipping rows that have a result, so a restart
+ * redoes at most the rows that were in flight. Cancelling stops new rows at once (in-flight rows
+ * finish and are kept). One evaluator replica runs a given run (runs are resumed at start only).
+ */
+@Injectable()
+export class EvaluationRunner implements OnApplicationBootstrap, OnApplicationShutdown {
+  private readonly logger = new Logger(EvaluationRunner.name);
+  private readonly active = new Map<string, { abort: AbortController; done: Promise<void> }>();
+  private stopping = false;
+
+  constructor(
+    private readonly repo: EvaluationsRepository,
+    private readonly identity: GatewayIdentity,
+    private readonly gateway: GatewayClient,
+    @Inject(APP_CONFIG) private readonly config: Readonly<AppConfig>,
+  ) {}
+
+  onApplicationBootstrap(): void {
+    void this.repo
+      .runningIds()
+      .then((ids) => {
+        if (ids.length > 0) this.logger.log(`resuming ${ids.length} evaluation run(s): ${ids.join(', ')}`);
+        for (const id of ids) this.start(id);
+      })
+      .catch((err: unknown) => this.logger.error(`could not resume evaluation runs: ${String(err)}`));
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    this.stopping = true;
+    for (const { abort } of this.active.values()) abort.abort();
+    await Promise.allSettled([...this.active.values()].map((a) => a.done));
+  }
+
+  start(runId: string): void {
+    if (this.active.has(runId) || this.stopping) return;
+    const abort = new AbortController();
+    const done = this.execute(runId, abort.signal)
+      .catch(async (err: unknown) => {
+        if (this.stopping) return;
+        this.logger.error(`evaluation run ${runId} failed: ${String((err as Error)?.stack ?? err)}`);
+        await this.repo.finish(runId, 'failed', String((err as Error)?.message ?? err).slice(0, 2000)).catch(() => undefined);
+      })
+      .finally(() => this.active.delete(runId));
+    this.active.set(runId, { abort, done });
+  }
+
+  /** Stops handing out rows of the run (on this replica); the caller has set its status. */
+  cancel(runId: string): void {
+    this.active.get(runId)?.abort.abort();
+  }
+
+  private async execute(runId: string, signal: AbortSignal): Promise<void> {
+    const run = await this.repo.findById(runId);
+    if (!run || run.status !== 'running') return;
+    let after = 0;
+    for (;;) {
+      if (signal.aborted || (await this.repo.status(runId)) !== 'running') return;
+      const page = await this.repo.pendingRows(run, after, PAGE_SIZE);
+      if (page.length === 0) break;
+      after = page.at(-1)!.row_index;
+      await this.pool(page, run.concurrency, signal, (row) => this.runRow(run, row));
+    }
+    if (!signal.aborted) await this.repo.finish(runId, 'succeeded');
+  }
+
+  /** Runs `work` over `rows` with at most `concurrency` at once, stopping hand-outs when aborted. */
+  private async pool(rows: StoredRow[], concurrency: number, signal: AbortSignal, work: (row: StoredRow) => Promise<void>): Promise<void> {
+    let next = 0;
+    const worker = async () => {
+      while (next < rows.length && !signal.aborted) await work(rows[next++]!);
+    };
+    await Promise.all(Array.from({ length: Math.min(concurrency, rows.length) }, worker));
+  }
+
+  /**
+   * One row: the task through the gateway, then each scorer. All of the row's calls (task and
+   * judges) carry one W3C trace id, so metering prices them under it and the row's cost is the
+   * sum of that trace.
+   */
+  private async runRow(run: RunRow, row: StoredRow): Promise<void> {
+    const traceId = randomBytes(16).toString('hex');
+    const traceparent = () => `00-${traceId}-${randomBytes(8).toString('hex')}-01`;
+    const credentials = await this.identity.credentialsFor({ organisationId: run.organisation_id, projectId: run.project_id }, { keyId: run.actor_key_id, name: run.actor_name });
+    const view = templateView(row);
+    const messages = run.task.messages.map((m) => ({ role: m.role, content: renderTemplate(m.content, view) }));
+    const started = Date.now();
+    const answer = await this.gateway
+      .chat(credentials, { model: run.task.model, messages, maxTokens: run.task.maxTokens, temperature: run.task.temperature }, this.config.upstreamTimeoutMs, traceparent())
+      .catch((err: unknown) => ({ ok: false, output: null, inputTokens: null, outputTokens: null, error: `the gateway could not be reached: ${(err as Error).message}` }));
+    const latencyMs = Date.now() - started;
+    let scores: RowScore[] = [];
+    let judgeCalls = 0;
+    if (answer.ok && answer.output !== null) {
+      const output = answer.output;
+      for (const scorer of run.scorers) {
+        if (scorer.type === 'llm_judge') judgeCalls++;
+        scores.push(await score(scorer, { input: row.input, output, expected: row.expected, metadata: row.metadata }, () => this.judgeClient(credentials, traceparent())));
+      }
+    } else scores = [];
+    await this.repo.insertResult({
+      run_id: run.id,
+      row_index: row.row_index,
+      output: answer.output,
+      error: answer.ok ? (answer.output === null ? 'the model answered no text' : null) : answer.error,
+      scores,
+      latency_ms: latencyMs,
+      input_tokens: answer.inputTokens,
+      output_tokens: answer.outputTokens,
+      trace_id: traceId,
+      expected_calls: 1 + judgeCalls,
+    });
+  }
+
+  /** autoevals' classifiers take an OpenAI client: this one speaks to the gateway's /v1 as the evaluator's delegated identity. */
+  private judgeClient(credentials: GatewayCredentials, traceparent: string): OpenAI {
+    return new OpenAI({
+      apiKey: credentials.token,
+      baseURL: `${credentials.url.replace(/\/+$/, '')}/v1`,
+      defaultHeaders: { traceparent },
+      maxRetries: 0,
+      timeout: this.config.upstreamTimeoutMs,
+    });
+  }
+}
