@@ -14,6 +14,10 @@ import { EvaluationsService } from './evaluations/evaluations.service.js';
 import { GatewayClient } from './gateway/gateway-client.js';
 import { GatewayIdentity } from './gateway/gateway-identity.js';
 import { Evaluations1796700000000 } from './migrations/1796700000000-evaluations.js';
+import { PlaygroundSessions1796700000001 } from './migrations/1796700000001-playground-sessions.js';
+import { TraceCosts } from './gateway/trace-costs.js';
+import { PlaygroundSessionsHandler } from './playground/playground-sessions.handler.js';
+import { PlaygroundSessionsService } from './playground/playground-sessions.service.js';
 import { PlaygroundRunEntity } from './playground/playground-run.entity.js';
 import { PlaygroundHandler } from './playground/playground.handler.js';
 import { PlaygroundService } from './playground/playground.service.js';
@@ -26,13 +30,13 @@ export class EvaluatorModule {
     const infrastructure = await serviceInfrastructure(runtime, {
       schema: EVALUATOR_SCHEMA,
       entities: [DatasetEntity, PlaygroundRunEntity],
-      migrations: [Initial1732350000000, PlaygroundRuns1732380000000, Evaluations1796700000000],
+      migrations: [Initial1732350000000, PlaygroundRuns1732380000000, Evaluations1796700000000, PlaygroundSessions1796700000001],
     });
     return {
       module: EvaluatorModule,
       imports: infrastructure,
-      controllers: [PingHandler, PlaygroundHandler, DatasetsHandler, EvaluationsHandler],
-      providers: [PlaygroundService, GatewayClient, GatewayIdentity, DatasetsRepository, DatasetsService, EvaluationsRepository, EvaluationsService, EvaluationRunner],
+      controllers: [PingHandler, PlaygroundHandler, DatasetsHandler, EvaluationsHandler, PlaygroundSessionsHandler],
+      providers: [PlaygroundService, GatewayClient, GatewayIdentity, DatasetsRepository, DatasetsService, EvaluationsRepository, EvaluationsService, EvaluationRunner, TraceCosts, PlaygroundSessionsService],
     };
   }
 }

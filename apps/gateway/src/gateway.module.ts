@@ -25,6 +25,7 @@ import { createValidationPipe } from './errors/validation.pipe.js';
 import { HealthController } from './health/health.controller.js';
 import { GatewayAddress } from './playground/gateway-address.js';
 import { PlaygroundController } from './playground/playground.controller.js';
+import { PlaygroundStreamEventsHandler, PlaygroundStreams } from './playground/playground-streams.js';
 import { MetricsController } from './metrics/metrics.controller.js';
 import { ApiKeyEntity } from './keys/api-key.entity.js';
 import { ApiKeysRepository } from './keys/api-keys.repository.js';
@@ -80,6 +81,7 @@ export class GatewayModule {
         DatasetsController,
         EvaluationsController,
         DelegationsHandler,
+        PlaygroundStreamEventsHandler,
         HealthController,
         MetricsController,
         ChangeEventsHandler,
@@ -110,6 +112,7 @@ export class GatewayModule {
         V1FrontDoor,
         GatewayAddress,
         DelegatedTokens,
+        PlaygroundStreams,
       ],
     };
   }

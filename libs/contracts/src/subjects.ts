@@ -10,7 +10,7 @@ import type {
 import type { AddPriceVersionDto, CreateModelDefinitionDto, LastUsedBatch, ListModelDefinitionsDto, ModelDefinitionView, PricePreviewView, PreviewQueryDto, UpdateModelDefinitionDto } from './model-definitions.js';
 import type { AddDatasetRowsInput, CreateDatasetDto, DatasetRowsInput, DatasetRowView, DatasetUploadView, DatasetView, UploadDatasetRowsInput } from './datasets.js';
 import type { CompareRunsInput, CreateEvaluationRunDto, EvaluationResultsInput, EvaluationResultView, EvaluationRunView, RunComparisonView } from './evaluations.js';
-import type { PlaygroundRunCommand, PlaygroundRunView } from './playground.js';
+import type { PlaygroundRunCommand, PlaygroundRunView, PlaygroundSessionView, PlaygroundStreamCommand, PlaygroundStreamEvent } from './playground.js';
 import type { CreateModelRewriteRuleDto, ModelRewriteRuleView, UpdateModelRewriteRuleInput } from './model-rewrite-rules.js';
 import type { CreateProviderModelDto, ProviderModelView, UpdateProviderModelInput } from './provider-models.js';
 import type { CommandEnvelope, IdInput, ListInput, Page, TenantScope } from './scope.js';
@@ -72,6 +72,10 @@ export interface Commands {
 
   /** Runs a prompt through the gateway's /v1 API (over HTTP, as any client) and keeps the result. */
   'evaluator.v1.playground.run': { request: CommandEnvelope<PlaygroundRunCommand>; response: PlaygroundRunView };
+  /** Runs one prompt against several models, publishing their streams as evaluator.v1.events.playground-stream; answers with the saved session. */
+  'evaluator.v1.playground.stream': { request: CommandEnvelope<PlaygroundStreamCommand>; response: PlaygroundSessionView };
+  'evaluator.v1.playground.sessions.list': { request: CommandEnvelope<ListInput>; response: Page<PlaygroundSessionView> };
+  'evaluator.v1.playground.sessions.get': { request: CommandEnvelope<IdInput>; response: PlaygroundSessionView };
   'evaluator.v1.datasets.create': { request: CommandEnvelope<CreateDatasetDto>; response: DatasetView };
   'evaluator.v1.datasets.list': { request: CommandEnvelope<ListInput>; response: Page<DatasetView> };
   'evaluator.v1.datasets.get': { request: CommandEnvelope<IdInput>; response: DatasetView };
@@ -103,6 +107,8 @@ export interface Events {
   'registry.v1.events.model-rewrite-rule-changed': ChangeEvent;
   'registry.v1.events.model-definition-changed': ChangeEvent;
   'gateway.v1.events.gateway-key-changed': ChangeEvent;
+  /** A playground session's live stream pieces; the gateway replica holding the session's client relays them (the final state comes as the command's reply). */
+  'evaluator.v1.events.playground-stream': PlaygroundStreamEvent;
 }
 
 /** JetStream subjects: durable, at-least-once, de-duplicated by message id. */

@@ -105,15 +105,19 @@ export class EvaluationRunner implements OnApplicationBootstrap, OnApplicationSh
       .chat(credentials, { model: run.task.model, messages, maxTokens: run.task.maxTokens, temperature: run.task.temperature }, this.config.upstreamTimeoutMs, traceparent())
       .catch((err: unknown) => ({ ok: false, output: null, inputTokens: null, outputTokens: null, error: `the gateway could not be reached: ${(err as Error).message}` }));
     const latencyMs = Date.now() - started;
+    // Shutting down: the gateway call may have failed because of it, so the row is left for the resume.
+    if (this.stopping) return;
     let scores: RowScore[] = [];
     let judgeCalls = 0;
     if (answer.ok && answer.output !== null) {
       const output = answer.output;
       for (const scorer of run.scorers) {
         if (scorer.type === 'llm_judge') judgeCalls++;
+        if (this.stopping) return;
         scores.push(await score(scorer, { input: row.input, output, expected: row.expected, metadata: row.metadata }, () => this.judgeClient(credentials, traceparent())));
       }
     } else scores = [];
+    if (this.stopping) return;
     await this.repo.insertResult({
       run_id: run.id,
       row_index: row.row_index,

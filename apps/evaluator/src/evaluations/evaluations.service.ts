@@ -1,5 +1,4 @@
 import { Injectable } from '@nestjs/common';
-import { BusClient } from '#libs/bus';
 import {
   AppError,
   ErrorCode,
@@ -19,6 +18,7 @@ import {
 import { newId } from '#libs/db';
 import { ownerOfNewRow } from '#libs/tenancy';
 import { DatasetsRepository } from '../datasets/datasets.repository.js';
+import { TraceCosts } from '../gateway/trace-costs.js';
 import { EvaluationRunner } from './evaluation-runner.js';
 import { EvaluationsRepository, type RunRow } from './evaluations.repository.js';
 import { scorerName, scorerProblems, type RowScore } from './scorers.js';
@@ -33,7 +33,7 @@ export class EvaluationsService {
     private readonly repo: EvaluationsRepository,
     private readonly datasets: DatasetsRepository,
     private readonly runner: EvaluationRunner,
-    private readonly bus: BusClient,
+    private readonly costs: TraceCosts,
   ) {}
 
   /** Checks the run, pins the dataset version, stores the run as running and starts it in the background. */
@@ -203,11 +203,8 @@ export class EvaluationsService {
       if (pending.length === 0) return;
       seen += pending.length;
       after = pending.at(-1)!.row_index;
-      const answer = await this.bus
-        .request('metering.v1.usage.by-traces', { scope, actor: { keyId: run.actor_key_id, name: run.actor_name }, input: { traceIds: pending.map((p) => p.trace_id) } })
-        .catch(() => undefined);
-      if (!answer) return; // metering unreachable: costs stay unpriced, the read still answers
-      const byTrace = new Map(answer.traces.map((t) => [t.traceId, t]));
+      const byTrace = await this.costs.lookup(scope, { keyId: run.actor_key_id, name: run.actor_name }, pending.map((p) => p.trace_id));
+      if (byTrace.size === 0) return; // nothing priced yet (or metering unreachable): the read still answers
       const priced = pending.flatMap((p) => {
         const t = byTrace.get(p.trace_id);
         return t && t.cost !== null && t.unpricedCalls === 0 && t.calls >= p.expected_calls ? [{ rowIndex: p.row_index, cost: t.cost }] : [];
