@@ -211,7 +211,7 @@ describe('evaluations', () => {
     expect(relevance).toMatchObject({ count: 2, errors: 1, mean: 0.5 });
     expect(relevance.histogram[0]).toBe(1);
     expect(relevance.histogram[9]).toBe(1);
-    expect(run.scores.find((s) => s.name === 'exact_match')).toMatchObject({ count: 3, errors: 0, mean: 0.3333333333333 });
+    expect(run.scores.find((s) => s.name === 'exact_match')).toMatchObject({ count: 3, errors: 0, mean: 0.333333333333 });
 
     // Cost per row = the task call (10 x 0.000001 + 1 x 0.000002) + the judge call (50 x 0.000001 + 20 x 0.000002), from metering.
     const deadline = Date.now() + 20_000;

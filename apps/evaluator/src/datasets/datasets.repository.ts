@@ -1,7 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import type { DatasetRowDto, TenantScope } from '#libs/contracts';
 import { DataSource, type EntityManager } from 'typeorm';
-import { scopeClause } from './tenant-sql.js';
+import type { CreatedCursor } from '../common/page-cursor.js';
+import { scopeClause, scopedPage } from '../common/tenant-sql.js';
 
 export interface DatasetRow {
   id: string;
@@ -54,15 +55,8 @@ export class DatasetsRepository {
     return rows[0];
   }
 
-  async list(scope: TenantScope, limit: number, after?: { createdAt: Date; id: string }): Promise<DatasetRow[]> {
-    const params: unknown[] = [];
-    let where = scopeClause(scope, params);
-    if (after) {
-      params.push(after.createdAt, after.id);
-      where += ` AND (created_at, id) > ($${params.length - 1}, $${params.length})`;
-    }
-    params.push(limit);
-    return (await this.dataSource.query(`SELECT * FROM datasets WHERE ${where} ORDER BY created_at, id LIMIT $${params.length}`, params)) as DatasetRow[];
+  list(scope: TenantScope, limit: number, after?: CreatedCursor): Promise<DatasetRow[]> {
+    return scopedPage<DatasetRow>(this.dataSource, 'datasets', scope, limit, after);
   }
 
   /** Appends rows as the dataset's next version (the caller holds the dataset row locked). */

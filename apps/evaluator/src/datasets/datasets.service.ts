@@ -16,6 +16,7 @@ import {
 } from '#libs/contracts';
 import { newId } from '#libs/db';
 import { ownerOfNewRow } from '#libs/tenancy';
+import { decodeCreatedCursor, encodeCreatedCursor, rowIndexCursor } from '../common/page-cursor.js';
 import { parseCsv, parseJsonl, rowProblem } from './dataset-file.js';
 import { DatasetsRepository, type DatasetRow } from './datasets.repository.js';
 
@@ -42,11 +43,11 @@ export class DatasetsService {
 
   async list(scope: TenantScope, input: ListInput): Promise<Page<DatasetView>> {
     const limit = Math.min(Math.max(input.limit ?? 50, 1), 200);
-    const after = input.cursor ? decodeCursor(input.cursor) : undefined;
+    const after = input.cursor ? decodeCreatedCursor(input.cursor) : undefined;
     const rows = await this.repo.list(scope, limit + 1, after);
     const page = rows.slice(0, limit);
     const last = page.at(-1);
-    return { items: page.map(toView), nextCursor: rows.length > limit && last ? encodeCursor(last) : null };
+    return { items: page.map(toView), nextCursor: rows.length > limit && last ? encodeCreatedCursor(last) : null };
   }
 
   async get(scope: TenantScope, id: string): Promise<DatasetView> {
@@ -72,8 +73,7 @@ export class DatasetsService {
     const version = input.version ?? dataset.version;
     if (version > dataset.version) throw AppError.validation([{ field: 'version', messages: [`dataset ${dataset.id} has versions 0 to ${dataset.version}`] }]);
     const limit = Math.min(Math.max(input.limit ?? 100, 1), 1000);
-    const after = input.cursor === undefined ? 0 : Number(input.cursor);
-    if (!Number.isInteger(after) || after < 0) throw AppError.validation([{ field: 'cursor', messages: ['cursor is not one this API returned'] }]);
+    const after = rowIndexCursor(input.cursor);
     const rows = await this.repo.rowsPage(dataset.id, version, after, limit + 1);
     const page = rows.slice(0, limit);
     return {
@@ -119,19 +119,4 @@ export function toView(d: DatasetRow): DatasetView {
     createdAt: new Date(d.created_at).toISOString(),
     updatedAt: new Date(d.updated_at).toISOString(),
   };
-}
-
-function encodeCursor(d: DatasetRow): string {
-  return Buffer.from(JSON.stringify([new Date(d.created_at).toISOString(), d.id])).toString('base64url');
-}
-
-function decodeCursor(cursor: string): { createdAt: Date; id: string } {
-  try {
-    const [at, id] = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as [string, string];
-    const createdAt = new Date(at);
-    if (typeof id !== 'string' || Number.isNaN(createdAt.getTime())) throw new Error('bad cursor');
-    return { createdAt, id };
-  } catch {
-    throw AppError.validation([{ field: 'cursor', messages: ['cursor is not one this API returned'] }]);
-  }
 }

@@ -2,7 +2,8 @@ import { Injectable } from '@nestjs/common';
 import type { EvaluationRunStatus, EvaluationTaskDto, ScorerDto, TenantScope } from '#libs/contracts';
 import { DataSource } from 'typeorm';
 import type { StoredRow } from '../datasets/datasets.repository.js';
-import { scopeClause } from '../datasets/tenant-sql.js';
+import type { CreatedCursor } from '../common/page-cursor.js';
+import { scopeClause, scopedPage } from '../common/tenant-sql.js';
 import type { RowScore } from './scorers.js';
 
 export interface RunRow {
@@ -79,15 +80,8 @@ export class EvaluationsRepository {
     return ((await this.dataSource.query(`SELECT * FROM evaluation_runs WHERE id = $1`, [id])) as RunRow[])[0];
   }
 
-  async list(scope: TenantScope, limit: number, after?: { createdAt: Date; id: string }): Promise<RunRow[]> {
-    const params: unknown[] = [];
-    let where = scopeClause(scope, params);
-    if (after) {
-      params.push(after.createdAt, after.id);
-      where += ` AND (created_at, id) > ($${params.length - 1}, $${params.length})`;
-    }
-    params.push(limit);
-    return (await this.dataSource.query(`SELECT * FROM evaluation_runs WHERE ${where} ORDER BY created_at, id LIMIT $${params.length}`, params)) as RunRow[];
+  list(scope: TenantScope, limit: number, after?: CreatedCursor): Promise<RunRow[]> {
+    return scopedPage<RunRow>(this.dataSource, 'evaluation_runs', scope, limit, after);
   }
 
   async runningIds(): Promise<string[]> {

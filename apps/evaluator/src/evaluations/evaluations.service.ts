@@ -17,6 +17,7 @@ import {
 } from '#libs/contracts';
 import { newId } from '#libs/db';
 import { ownerOfNewRow } from '#libs/tenancy';
+import { decodeCreatedCursor, encodeCreatedCursor, rowIndexCursor } from '../common/page-cursor.js';
 import { DatasetsRepository } from '../datasets/datasets.repository.js';
 import { TraceCosts } from '../gateway/trace-costs.js';
 import { EvaluationRunner } from './evaluation-runner.js';
@@ -69,13 +70,13 @@ export class EvaluationsService {
 
   async list(scope: TenantScope, input: ListInput): Promise<Page<EvaluationRunView>> {
     const limit = Math.min(Math.max(input.limit ?? 50, 1), 200);
-    const after = input.cursor ? decodeCursor(input.cursor) : undefined;
+    const after = input.cursor ? decodeCreatedCursor(input.cursor) : undefined;
     const rows = await this.repo.list(scope, limit + 1, after);
     const page = rows.slice(0, limit);
     const last = page.at(-1);
     return {
       items: await Promise.all(page.map((r) => this.view(r, false))),
-      nextCursor: rows.length > limit && last ? Buffer.from(JSON.stringify([new Date(last.created_at).toISOString(), last.id])).toString('base64url') : null,
+      nextCursor: rows.length > limit && last ? encodeCreatedCursor(last) : null,
     };
   }
 
@@ -96,7 +97,7 @@ export class EvaluationsService {
   async results(scope: TenantScope, input: EvaluationResultsInput): Promise<Page<EvaluationResultView>> {
     const run = await this.found(scope, input.id);
     const limit = Math.min(Math.max(input.limit ?? 50, 1), 200);
-    const after = cursorIndex(input.cursor);
+    const after = rowIndexCursor(input.cursor);
     await this.fillCosts(run, after, limit);
     const rows = await this.repo.results(run.id, after, limit + 1);
     const page = rows.slice(0, limit);
@@ -130,7 +131,7 @@ export class EvaluationsService {
     if (other) throw AppError.validation([{ field: 'runIds', messages: [`run ${other.id} is on dataset ${other.dataset_id}, not ${datasetId}`] }]);
     const names = [...new Set(runs.flatMap((r) => r.scorers.map(scorerName)))].sort();
     const limit = Math.min(Math.max(input.limit ?? 200, 1), 1000);
-    const start = cursorIndex(input.cursor);
+    const start = rowIndexCursor(input.cursor);
     const counts = { improved: 0, regressed: 0, mixed: 0, unchanged: 0 };
     const listed: RowComparisonView[] = [];
     let nextCursor: string | null = null;
@@ -246,22 +247,4 @@ function scoreOf(scores: RowScore[] | undefined, name: string): number | null {
 /** Scores are fractions; twelve digits keep 0.1 + 0.2 from showing as 0.30000000000000004. */
 function round(n: number): number {
   return Math.round(n * 1e12) / 1e12;
-}
-
-function cursorIndex(cursor: string | undefined): number {
-  if (cursor === undefined) return 0;
-  const n = Number(cursor);
-  if (!Number.isInteger(n) || n < 0) throw AppError.validation([{ field: 'cursor', messages: ['cursor is not one this API returned'] }]);
-  return n;
-}
-
-function decodeCursor(cursor: string): { createdAt: Date; id: string } {
-  try {
-    const [at, id] = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as [string, string];
-    const createdAt = new Date(at);
-    if (typeof id !== 'string' || Number.isNaN(createdAt.getTime())) throw new Error('bad cursor');
-    return { createdAt, id };
-  } catch {
-    throw AppError.validation([{ field: 'cursor', messages: ['cursor is not one this API returned'] }]);
-  }
 }

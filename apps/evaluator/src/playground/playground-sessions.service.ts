@@ -16,7 +16,8 @@ import {
 import { newId } from '#libs/db';
 import { ownerOfNewRow } from '#libs/tenancy';
 import { DataSource } from 'typeorm';
-import { scopeClause } from '../datasets/tenant-sql.js';
+import { decodeCreatedCursor, encodeCreatedCursor } from '../common/page-cursor.js';
+import { scopeClause, scopedPage } from '../common/tenant-sql.js';
 import { streamChat } from '../gateway/chat-stream.js';
 import { GatewayIdentity } from '../gateway/gateway-identity.js';
 import { TraceCosts } from '../gateway/trace-costs.js';
@@ -155,20 +156,13 @@ export class PlaygroundSessionsService {
 
   async list(scope: TenantScope, input: ListInput): Promise<Page<PlaygroundSessionView>> {
     const limit = Math.min(Math.max(input.limit ?? 50, 1), 200);
-    const params: unknown[] = [];
-    let where = scopeClause(scope, params);
-    if (input.cursor) {
-      const [at, id] = decodeCursor(input.cursor);
-      params.push(at, id);
-      where += ` AND (created_at, id) < ($${params.length - 1}, $${params.length})`;
-    }
-    params.push(limit + 1);
-    const rows = (await this.dataSource.query(`SELECT * FROM playground_sessions WHERE ${where} ORDER BY created_at DESC, id DESC LIMIT $${params.length}`, params)) as SessionRow[];
+    const after = input.cursor ? decodeCreatedCursor(input.cursor) : undefined;
+    const rows = await scopedPage<SessionRow>(this.dataSource, 'playground_sessions', scope, limit + 1, after, 'DESC');
     const page = rows.slice(0, limit);
     const last = page.at(-1);
     return {
       items: await Promise.all(page.map((s) => this.withResults(s))),
-      nextCursor: rows.length > limit && last ? Buffer.from(JSON.stringify([new Date(last.created_at).toISOString(), last.id])).toString('base64url') : null,
+      nextCursor: rows.length > limit && last ? encodeCreatedCursor(last) : null,
     };
   }
 
@@ -227,16 +221,5 @@ export class PlaygroundSessionsService {
       results,
       createdAt: new Date(s.created_at).toISOString(),
     };
-  }
-}
-
-function decodeCursor(cursor: string): [Date, string] {
-  try {
-    const [at, id] = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as [string, string];
-    const d = new Date(at);
-    if (typeof id !== 'string' || Number.isNaN(d.getTime())) throw new Error('bad cursor');
-    return [d, id];
-  } catch {
-    throw AppError.validation([{ field: 'cursor', messages: ['cursor is not one this API returned'] }]);
   }
 }
