@@ -250,6 +250,8 @@ async function startDistributed(options: ProductOptions): Promise<Product> {
         const at = SERVICES.indexOf(service);
         await stopAll([children[at]!]);
         children[at] = spawnNode(`dist/apps/${service}/src/main.js`, env, cpuList ? cpuList[at % cpuList.length] : undefined, logs, options.serviceNodeArgs?.[service]);
+        // /health/ready pings every service over the bus: ready again once the restarted one answers.
+        await waitFor(`${service} answering again`, () => isReady(url), timeout, children, logs);
       },
     };
   } catch (err) {

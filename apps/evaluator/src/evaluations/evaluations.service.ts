@@ -48,7 +48,8 @@ export class EvaluationsService {
     if (version < 1 || version > dataset.version) {
       throw AppError.validation([{ field: 'datasetVersion', messages: [`dataset ${dataset.id} has rows in versions 1 to ${dataset.version}`] }]);
     }
-    const owner = ownerOfNewRow(scope, dataset.project_id ?? undefined);
+    // The run belongs to the caller's scope: its calls are made with a token acting as the caller, in that scope.
+    const owner = ownerOfNewRow(scope, undefined);
     const run = await this.repo.insertRun({
       id: newId('evr'),
       organisation_id: owner.organisationId,

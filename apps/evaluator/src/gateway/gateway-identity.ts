@@ -20,7 +20,9 @@ const REFRESH_BEFORE_MS = 2 * 60_000;
  */
 @Injectable()
 export class GatewayIdentity {
-  private readonly cache = new Map<string, { credentials: GatewayCredentials; expiresAtMs: number; pending?: Promise<GatewayCredentials> }>();
+  private readonly cache = new Map<string, { credentials: GatewayCredentials; expiresAtMs: number }>();
+  /** Mints under way: the rows of a run starting together share one request. */
+  private readonly minting = new Map<string, Promise<GatewayCredentials>>();
 
   constructor(private readonly bus: BusClient) {}
 
@@ -28,10 +30,18 @@ export class GatewayIdentity {
     const cacheKey = `${scope.organisationId}\0${scope.projectId ?? ''}\0${actor.keyId}`;
     const cached = this.cache.get(cacheKey);
     if (cached && cached.expiresAtMs - Date.now() > REFRESH_BEFORE_MS) return cached.credentials;
-    const minted = await this.bus.request('gateway.v1.delegations.mint', { scope, actor, input: {} });
-    const credentials = { url: minted.gatewayUrl, token: minted.token };
-    if (this.cache.size > 1000) this.cache.clear();
-    this.cache.set(cacheKey, { credentials, expiresAtMs: Date.parse(minted.expiresAt) });
-    return credentials;
+    const pending = this.minting.get(cacheKey);
+    if (pending) return pending;
+    const mint = this.bus
+      .request('gateway.v1.delegations.mint', { scope, actor, input: {} })
+      .then((minted) => {
+        const credentials = { url: minted.gatewayUrl, token: minted.token };
+        if (this.cache.size > 1000) this.cache.clear();
+        this.cache.set(cacheKey, { credentials, expiresAtMs: Date.parse(minted.expiresAt) });
+        return credentials;
+      })
+      .finally(() => this.minting.delete(cacheKey));
+    this.minting.set(cacheKey, mint);
+    return mint;
   }
 }
