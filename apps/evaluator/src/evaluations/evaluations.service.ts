@@ -83,7 +83,8 @@ export class EvaluationsService {
 
   async get(scope: TenantScope, id: string): Promise<EvaluationRunView> {
     const run = await this.found(scope, id);
-    await this.fillCosts(run);
+    // Progress polls of a running run do not ask metering for every row; a finished run's total is completed on read.
+    if (run.status !== 'running') await this.fillCosts(run);
     return this.view(run);
   }
 
