@@ -15,6 +15,7 @@ import { GatewayClient } from './gateway/gateway-client.js';
 import { GatewayIdentity } from './gateway/gateway-identity.js';
 import { Evaluations1796700000000 } from './migrations/1796700000000-evaluations.js';
 import { PlaygroundSessions1796700000001 } from './migrations/1796700000001-playground-sessions.js';
+import { RunLeases1796700000002 } from './migrations/1796700000002-run-leases.js';
 import { TraceCosts } from './gateway/trace-costs.js';
 import { PlaygroundSessionsHandler } from './playground/playground-sessions.handler.js';
 import { PlaygroundSessionsService } from './playground/playground-sessions.service.js';
@@ -30,7 +31,7 @@ export class EvaluatorModule {
     const infrastructure = await serviceInfrastructure(runtime, {
       schema: EVALUATOR_SCHEMA,
       entities: [DatasetEntity, PlaygroundRunEntity],
-      migrations: [Initial1732350000000, PlaygroundRuns1732380000000, Evaluations1796700000000, PlaygroundSessions1796700000001],
+      migrations: [Initial1732350000000, PlaygroundRuns1732380000000, Evaluations1796700000000, PlaygroundSessions1796700000001, RunLeases1796700000002],
     });
     return {
       module: EvaluatorModule,

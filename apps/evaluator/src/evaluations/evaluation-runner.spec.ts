@@ -26,6 +26,9 @@ function fakeRepo(total: number, run: RunRow) {
       }
       return rows;
     },
+    claim: async (_owner: string, _ms: number, id?: string) => (id && status === 'running' ? [id] : []),
+    renew: async (_owner: string, _ms: number, ids: string[]) => (status === 'running' ? ids : []),
+    release: async () => undefined,
     insertResult: async (r: Omit<ResultRow, 'cost' | 'priced'>) => void results.set(r.row_index, r),
   };
   return { repo: repo as unknown as EvaluationsRepository, results, pageLimits, status: () => status, cancel: () => (status = 'cancelled') };

@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import OpenAI from 'openai';
 import { APP_CONFIG, type AppConfig } from '#libs/config';
@@ -11,19 +11,25 @@ import { score, type RowScore } from './scorers.js';
 
 /** Rows read from the database at a time: what a run holds in memory is this page plus the rows in flight. */
 const PAGE_SIZE = 100;
+/** A replica renews its runs' leases every third of this; a run whose holder died is taken over once it lapses. */
+const LEASE_MS = 30_000;
 
 /**
  * Runs evaluation runs in the background: rows stream from the database a page at a time, at most
  * `concurrency` in flight; each row's result is stored the moment it finishes. A run in state
  * `running` is resumed when the evaluator starts, skipping rows that have a result, so a restart
  * redoes at most the rows that were in flight. Cancelling stops new rows at once (in-flight rows
- * finish and are kept). One evaluator replica runs a given run (runs are resumed at start only).
+ * finish and are kept). With several evaluator replicas, a run is run by the one holding its lease
+ * (renewed while it runs, given back on shutdown); a replica that dies without giving it back has
+ * its runs taken over by another once the lease lapses.
  */
 @Injectable()
 export class EvaluationRunner implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly logger = new Logger(EvaluationRunner.name);
   private readonly active = new Map<string, { abort: AbortController; done: Promise<void> }>();
   private stopping = false;
+  private readonly owner = randomUUID();
+  private timer?: NodeJS.Timeout;
 
   constructor(
     private readonly repo: EvaluationsRepository,
@@ -33,22 +39,50 @@ export class EvaluationRunner implements OnApplicationBootstrap, OnApplicationSh
   ) {}
 
   onApplicationBootstrap(): void {
-    void this.repo
-      .runningIds()
-      .then((ids) => {
-        if (ids.length > 0) this.logger.log(`resuming ${ids.length} evaluation run(s): ${ids.join(', ')}`);
-        for (const id of ids) this.start(id);
-      })
-      .catch((err: unknown) => this.logger.error(`could not resume evaluation runs: ${String(err)}`));
+    void this.takeOver();
+    this.timer = setInterval(() => void this.maintain(), LEASE_MS / 3);
+    this.timer.unref();
   }
 
   async onApplicationShutdown(): Promise<void> {
     this.stopping = true;
+    if (this.timer) clearInterval(this.timer);
     for (const { abort } of this.active.values()) abort.abort();
     await Promise.allSettled([...this.active.values()].map((a) => a.done));
+    await this.repo.release(this.owner).catch(() => undefined);
   }
 
+  /** Starts a run this replica has just created (it takes the lease first). */
   start(runId: string): void {
+    if (this.active.has(runId) || this.stopping) return;
+    void this.repo
+      .claim(this.owner, LEASE_MS, runId)
+      .then((ids) => ids.forEach((id) => this.run(id)))
+      .catch((err: unknown) => this.logger.error(`could not start evaluation run ${runId}: ${String(err)}`));
+  }
+
+  /** Running runs nobody holds: at start (resuming this replica's own after a restart) and whenever a holder's lease lapsed. */
+  private async takeOver(): Promise<void> {
+    try {
+      const ids = await this.repo.claim(this.owner, LEASE_MS);
+      const fresh = ids.filter((id) => !this.active.has(id));
+      if (fresh.length > 0) this.logger.log(`resuming ${fresh.length} evaluation run(s): ${fresh.join(', ')}`);
+      for (const id of fresh) this.run(id);
+    } catch (err) {
+      this.logger.error(`could not resume evaluation runs: ${String(err)}`);
+    }
+  }
+
+  private async maintain(): Promise<void> {
+    if (this.stopping) return;
+    const mine = [...this.active.keys()];
+    const kept = new Set(await this.repo.renew(this.owner, LEASE_MS, mine).catch(() => mine));
+    // A run cancelled (or finished) through another replica stops here too.
+    for (const id of mine) if (!kept.has(id)) this.cancel(id);
+    await this.takeOver();
+  }
+
+  private run(runId: string): void {
     if (this.active.has(runId) || this.stopping) return;
     const abort = new AbortController();
     const done = this.execute(runId, abort.signal)

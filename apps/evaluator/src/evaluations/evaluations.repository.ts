@@ -84,8 +84,34 @@ export class EvaluationsRepository {
     return scopedPage<RunRow>(this.dataSource, 'evaluation_runs', scope, limit, after);
   }
 
-  async runningIds(): Promise<string[]> {
-    return ((await this.dataSource.query(`SELECT id FROM evaluation_runs WHERE status = 'running' ORDER BY created_at`)) as { id: string }[]).map((r) => r.id);
+  /**
+   * Takes the lease of running runs nobody holds (or whose holder stopped renewing), or of one run
+   * by id: only the replica holding a run's lease runs it, so two never call the upstream for the
+   * same rows. Returns the ids taken.
+   */
+  async claim(owner: string, leaseMs: number, id?: string): Promise<string[]> {
+    const rows = (await this.dataSource.query(
+      `UPDATE evaluation_runs SET lease_owner = $1, lease_until = now() + $2 * interval '1 millisecond'
+        WHERE status = 'running' AND (lease_until IS NULL OR lease_until < now() OR lease_owner = $1) AND ($3::text IS NULL OR id = $3)
+        RETURNING id`,
+      [owner, leaseMs, id ?? null],
+    )) as [{ id: string }[], number];
+    return rows[0].map((r) => r.id);
+  }
+
+  /** Extends the leases `owner` holds on runs still running; returns those ids (a run cancelled elsewhere drops out). */
+  async renew(owner: string, leaseMs: number, ids: string[]): Promise<string[]> {
+    if (ids.length === 0) return [];
+    const rows = (await this.dataSource.query(
+      `UPDATE evaluation_runs SET lease_until = now() + $2 * interval '1 millisecond' WHERE lease_owner = $1 AND id = ANY($3) AND status = 'running' RETURNING id`,
+      [owner, leaseMs, ids],
+    )) as [{ id: string }[], number];
+    return rows[0].map((r) => r.id);
+  }
+
+  /** Gives the leases back (on shutdown), so a restarted evaluator resumes at once. */
+  async release(owner: string): Promise<void> {
+    await this.dataSource.query(`UPDATE evaluation_runs SET lease_until = NULL WHERE lease_owner = $1`, [owner]);
   }
 
   /** Moves a running run to its end state; false when it was not running any more (e.g. cancelled meanwhile). */
