@@ -7,7 +7,6 @@ import {
   IsBoolean,
   IsIn,
   IsInt,
-  IsNumber,
   IsObject,
   IsOptional,
   IsString,
@@ -17,39 +16,14 @@ import {
   Min,
   ValidateNested,
 } from 'class-validator';
-import { PlaygroundMessageDto } from './playground.js';
+import { PromptDto } from './playground.js';
 
-/** The task run on each row: a model called through the gateway with a Mustache-templated prompt. */
-export class EvaluationTaskDto {
+/** The task run on each row: a model called through the gateway with a Mustache-templated prompt ({{input}}, {{expected}}, {{metadata.<field>}}). */
+export class EvaluationTaskDto extends PromptDto {
   @ApiProperty({ example: 'gpt-4o-mini', description: 'A model name clients use (a provider model).' })
   @IsString()
   @Length(1, 128)
   model!: string;
-
-  @ApiProperty({
-    type: [PlaygroundMessageDto],
-    description: 'Mustache templates rendered per row: {{input}}, {{expected}}, {{metadata.<field>}} (and {{input.<field>}} for object inputs).',
-    example: [{ role: 'user', content: 'Answer with a number only: {{input}}' }],
-  })
-  @ValidateNested({ each: true })
-  @Type(() => PlaygroundMessageDto)
-  @ArrayMinSize(1)
-  @ArrayMaxSize(100)
-  messages!: PlaygroundMessageDto[];
-
-  @ApiPropertyOptional({ minimum: 1, maximum: 1_000_000 })
-  @IsOptional()
-  @IsInt()
-  @Min(1)
-  @Max(1_000_000)
-  maxTokens?: number;
-
-  @ApiPropertyOptional({ minimum: 0, maximum: 2 })
-  @IsOptional()
-  @IsNumber()
-  @Min(0)
-  @Max(2)
-  temperature?: number;
 }
 
 export const SCORER_TYPES = ['exact_match', 'levenshtein', 'numeric_diff', 'valid_json', 'llm_judge'] as const;

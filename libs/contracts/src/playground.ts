@@ -13,13 +13,9 @@ export class PlaygroundMessageDto {
   content!: string;
 }
 
-export class CreatePlaygroundRunDto {
-  @ApiProperty({ example: 'gpt-4o-mini', description: 'A model name clients use (a provider model).' })
-  @IsString()
-  @Length(1, 128)
-  model!: string;
-
-  @ApiProperty({ type: [PlaygroundMessageDto] })
+/** A prompt and its parameters, as the playground and evaluation tasks send it to /v1/chat/completions. */
+export class PromptDto {
+  @ApiProperty({ type: [PlaygroundMessageDto], description: 'In an evaluation task, each content is a Mustache template rendered per dataset row.' })
   @ValidateNested({ each: true })
   @Type(() => PlaygroundMessageDto)
   @ArrayMinSize(1)
@@ -32,6 +28,20 @@ export class CreatePlaygroundRunDto {
   @Min(1)
   @Max(1_000_000)
   maxTokens?: number;
+
+  @ApiPropertyOptional({ minimum: 0, maximum: 2 })
+  @IsOptional()
+  @IsNumber()
+  @Min(0)
+  @Max(2)
+  temperature?: number;
+}
+
+export class CreatePlaygroundRunDto extends PromptDto {
+  @ApiProperty({ example: 'gpt-4o-mini', description: 'A model name clients use (a provider model).' })
+  @IsString()
+  @Length(1, 128)
+  model!: string;
 }
 
 /**
@@ -57,7 +67,7 @@ export class PlaygroundRunView {
 }
 
 /** One prompt (messages, parameters, tools) for several models at once; the answers stream back multiplexed. */
-export class CreatePlaygroundSessionDto {
+export class CreatePlaygroundSessionDto extends PromptDto {
   @ApiProperty({ type: [String], example: ['gpt-4o-mini', 'claude-sonnet', 'llama-local'], description: 'Model names clients use (provider models), 1 to 8, each once.' })
   @IsArray()
   @ArrayMinSize(1)
@@ -66,27 +76,6 @@ export class CreatePlaygroundSessionDto {
   @IsString({ each: true })
   @Length(1, 128, { each: true })
   models!: string[];
-
-  @ApiProperty({ type: [PlaygroundMessageDto] })
-  @ValidateNested({ each: true })
-  @Type(() => PlaygroundMessageDto)
-  @ArrayMinSize(1)
-  @ArrayMaxSize(1000)
-  messages!: PlaygroundMessageDto[];
-
-  @ApiPropertyOptional({ minimum: 1, maximum: 1_000_000 })
-  @IsOptional()
-  @IsInt()
-  @Min(1)
-  @Max(1_000_000)
-  maxTokens?: number;
-
-  @ApiPropertyOptional({ minimum: 0, maximum: 2 })
-  @IsOptional()
-  @IsNumber()
-  @Min(0)
-  @Max(2)
-  temperature?: number;
 
   @ApiPropertyOptional({ type: 'array', items: { type: 'object' }, description: 'OpenAI-format tools ({"type":"function","function":{...}}), passed to every model.' })
   @IsOptional()
