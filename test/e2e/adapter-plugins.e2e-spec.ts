@@ -1,4 +1,5 @@
 import OpenAI from 'openai';
+import { builtInAdaptersV2 } from '#libs/adapters';
 import { routeModel, waitUntilRoutable } from '../support/e2e/admin-setup.js';
 import { startProduct, type Product } from '../support/e2e/product.js';
 import { DEFAULT_CONTENT, startFakeOpenAI, type FakeOpenAI } from '../support/fake-upstream/index.js';
@@ -53,13 +54,13 @@ describe('adapter plugins', () => {
     expect(answer.body).toMatchObject({ name: 'acme-prod', adapter: 'acme', baseUrl: fake.url, apiKeyMasked: '••••0001' });
   });
 
-  it.each(['bedrock', 'vertex-ai', 'fixture-v2'])('refuses a connection of adapter %s, which nothing loaded, with 400 validation_failed naming adapter and the loaded adapters', async (adapter) => {
+  it.each(['watsonx', 'acme-unknown', 'fixture-v2'])('refuses a connection of adapter %s, which nothing loaded, with 400 validation_failed naming adapter and the loaded adapters', async (adapter) => {
     const name = `not-loaded-${adapter}`;
     const answer = await createConnection(product, { name, adapter, baseUrl: 'https://llm.example.com/v1', apiKey: 'sk-whatever-0001' });
     expect(answer.status).toBe(400);
     expect(answer.body.error).toMatchObject({
       code: 'validation_failed',
-      details: [{ field: 'adapter', messages: [`adapter ${adapter} is not loaded by this gateway; loaded adapters: openai-compatible, openai, anthropic, acme`] }],
+      details: [{ field: 'adapter', messages: [`adapter ${adapter} is not loaded by this gateway; loaded adapters: ${[...builtInAdaptersV2.map((a) => a.id), 'acme'].join(', ')}`] }],
     });
     expect(await connectionNames(product)).not.toContain(name);
   });

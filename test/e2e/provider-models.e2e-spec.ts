@@ -1,5 +1,6 @@
 import Anthropic from '@anthropic-ai/sdk';
 import { Tiktoken } from 'js-tiktoken/lite';
+import cl100k from 'js-tiktoken/ranks/cl100k_base';
 import o200k from 'js-tiktoken/ranks/o200k_base';
 import OpenAI from 'openai';
 import { adminCall } from '../support/e2e/admin-setup.js';
@@ -10,6 +11,7 @@ interface ModelView {
   id: string;
   name: string;
   status: string;
+  targets: { connectionId: string }[];
   defaultParameters: Record<string, unknown>;
 }
 
@@ -20,6 +22,9 @@ interface ErrorBody {
 /** The o200k_base count of the parts, by js-tiktoken itself (the gateway counts with its own BPE counter). */
 const tiktoken = new Tiktoken(o200k);
 const tokensOf = (...parts: string[]): number => parts.reduce((n, p) => n + tiktoken.encode(p).length, 0);
+const cl100kTiktoken = new Tiktoken(cl100k);
+/** The approximation for models without a public tokenizer (Claude's): a token per four UTF-8 bytes, per part. */
+const approximateOf = (...parts: string[]): number => parts.reduce((n, p) => n + Math.ceil(Buffer.byteLength(p) / 4), 0);
 
 /**
  * Issue 14 items 1-3 through the running product: provider models with targets, defaults, limits
@@ -214,7 +219,8 @@ describe('provider models and model addressing', () => {
       expect(err).toMatchObject({ status: 400, code: 'input_limit_exceeded', param: 'messages' });
       const measured = tokensOf('Be brief.', prompt);
       expect(measured).toBeGreaterThan(50);
-      expect(err.error.details).toEqual({ model: 'team-gpt', limit: 50, measured });
+      // gpt-4o-mini's definition (the built-in catalogue's) counts with o200k_base.
+      expect(err.error.details).toEqual({ model: 'team-gpt', limit: 50, measured, tokenizer: 'o200k_base' });
       expect(openAIFake.requests).toHaveLength(0);
     });
 
@@ -229,8 +235,28 @@ describe('provider models and model addressing', () => {
       expect(res.status).toBe(400);
       const body = (await res.json()) as { type: string; error: { type: string; code: string; details: unknown } };
       expect(body).toMatchObject({ type: 'error', error: { type: 'invalid_request_error', code: 'input_limit_exceeded' } });
-      expect(body.error.details).toEqual({ model: 'team-claude', limit: 40, measured: tokensOf(prompt, system) });
+      // Claude has no public tokenizer: its catalogue definition says `approximate`, and the message says it is an estimate.
+      expect(body.error.details).toEqual({ model: 'team-claude', limit: 40, measured: approximateOf(prompt, system), tokenizer: 'approximate' });
       expect(anthropicFake.requests).toHaveLength(0);
+    });
+
+    it("counts with the tokenizer of the definition that prices the model: a User definition's, once it exists", async () => {
+      await createModel({ name: 'in-house', connectionId: models['team-gpt']!.targets[0]!.connectionId, upstreamModel: 'davinci-in-house', maxInputTokens: 30 });
+      const prompt = 'नमस्ते दुनिया, यह एक लंबा संदेश है। '.repeat(3);
+      const details = async () => ((await chatError('in-house', { messages: [{ role: 'user', content: prompt }] })) as { error?: ErrorBody['error'] }).error?.details as { tokenizer?: string } | undefined;
+      // No definition matches the model yet: o200k_base, the default.
+      expect(await eventually(details, (d) => d !== undefined)).toEqual({ model: 'in-house', limit: 30, measured: tokensOf(prompt), tokenizer: 'o200k_base' });
+      await adminCall(product, 'POST', '/admin/model-definitions', {
+        name: 'in-house-davinci',
+        matchPattern: '^davinci-in-house$',
+        tokenizer: 'cl100k_base',
+        prices: { input: '0.000001', output: '0.000002' },
+        effectiveFrom: '2024-01-01T00:00:00Z',
+      });
+      const counted = await eventually(details, (d) => d?.tokenizer === 'cl100k_base');
+      expect(counted).toEqual({ model: 'in-house', limit: 30, measured: cl100kTiktoken.encode(prompt).length, tokenizer: 'cl100k_base' });
+      expect(tokensOf(prompt)).not.toBe(cl100kTiktoken.encode(prompt).length); // the two counts differ: the test tells them apart
+      expect(openAIFake.requests).toHaveLength(0);
     });
 
     it("serves a short prompt to an Anthropic upstream with the model's defaults in Anthropic's fields", async () => {

@@ -84,7 +84,7 @@ describe('streaming and upstream errors', () => {
     expect(fits.choices).toHaveLength(1);
     const err = await client.chat.completions.create({ model: route.modelName, messages: [{ role: 'user', content: '<|endoftext|>'.repeat(10) }] }).catch((e: unknown) => e);
     expect(err).toMatchObject({ status: 400, code: 'input_limit_exceeded', param: 'messages', message: expect.stringContaining('accepts at most 50') });
-    expect((err as { error: { details: unknown } }).error.details).toEqual({ model: route.modelName, limit: 50, measured: 61 });
+    expect((err as { error: { details: unknown } }).error.details).toEqual({ model: route.modelName, limit: 50, measured: 61, tokenizer: 'o200k_base' });
     expect(fake.requests).toHaveLength(1);
   });
 

@@ -139,11 +139,31 @@ describe('typed connections, editing, status and the connection test', () => {
       expect(created).toMatchObject({ apiKeyMasked: null, secretsMasked: {} });
     });
 
+    it('sends an openai-compatible key in the header the connection names (X-API-Key), or no credentials with authMode none', async () => {
+      fakeOpenAI.expectApiKey(undefined);
+      const viaHeader = await createConnection({ adapter: 'openai-compatible', baseUrl: fakeOpenAI.url, apiKey: 'litellm-key-1', settings: { authMode: 'header', authHeader: 'X-API-Key' } });
+      expect(viaHeader).toMatchObject({ settings: { authMode: 'header', authHeader: 'X-API-Key' }, secretsMasked: { apiKey: '••••ey-1' } });
+      const none = await createConnection({ adapter: 'openai-compatible', baseUrl: fakeOpenAI.url, settings: { authMode: 'none' } });
+      for (const [connection, expected] of [
+        [viaHeader, { 'x-api-key': 'litellm-key-1', authorization: undefined }],
+        [none, { 'x-api-key': undefined, authorization: undefined }],
+      ] as const) {
+        fakeOpenAI.reset();
+        const model = await modelOn(connection.id);
+        expect((await within(1000, () => chat(model), (r) => r.status !== 404)).status).toBe(200);
+        const [request] = await fakeOpenAI.waitForRequests(1);
+        expect({ 'x-api-key': request!.headers['x-api-key'], authorization: request!.headers.authorization }).toEqual(expected);
+      }
+    });
+
     it.each([
       ['a missing key', { adapter: 'openai', baseUrl: 'https://api.openai.com/v1' }, 'apiKey', 'is required'],
       ['a malformed setting', { adapter: 'openai', apiKey: 'sk-x', settings: { project: 42 } }, 'settings.project', 'must be a string'],
       ['an unknown setting', { adapter: 'openai', apiKey: 'sk-x', settings: { organisation: 'org-1' } }, 'settings.organisation', 'unknown setting'],
       ['a malformed integer', { adapter: 'anthropic', apiKey: 'sk-x', settings: { defaultMaxTokens: 'lots' } }, 'settings.defaultMaxTokens', 'must be an integer'],
+      ['a malformed organization id', { adapter: 'openai', apiKey: 'sk-x', settings: { organization: 'acme corp' } }, 'settings.organization', 'is not a valid value'],
+      ['a custom auth header without its name', { adapter: 'openai-compatible', baseUrl: 'http://vllm:8000/v1', apiKey: 'k', settings: { authMode: 'header' } }, 'settings.authHeader', 'is required with authMode header'],
+      ['an auth mode of another kind', { adapter: 'openai-compatible', baseUrl: 'http://vllm:8000/v1', settings: { authMode: 'basic' } }, 'settings.authMode', 'must be one of bearer, header, none'],
       ['a setting that is not a value', { adapter: 'openai', apiKey: 'sk-x', settings: { project: { nested: true } } }, 'settings', 'must be an object of setting names'],
     ])('refuses %s with 400 validation_failed naming the field', async (_what, body, field, message) => {
       const res = await send('POST', '/admin/connections', { name: `refused-${++seq}`, ...body });

@@ -48,8 +48,15 @@ import { EmbeddingsEndpoint } from './v1/embeddings.endpoint.js';
 import { GenerationCall } from './v1/generation-call.js';
 import { MessagesEndpoint } from './v1/messages.endpoint.js';
 import { UpstreamCallService } from './v1/upstream-call.service.js';
+import { ConnectionPolicies } from './policy/connection-policies.js';
+import { TargetCircuits } from './policy/target-circuits.js';
+import { RateLimitLeasesRepository } from './limits/rate-limit-leases.repository.js';
+import { RateLimitsService } from './limits/rate-limits.service.js';
+import { RateLimitWindows1765100000000 } from './migrations/1765100000000-rate-limit-windows.js';
+import { KeyRateLimits1765100000001 } from './migrations/1765100000001-key-rate-limits.js';
 import { ConnectionTestService, MonotonicClock } from './connection-test/connection-test.service.js';
 import { V1FrontDoor } from './v1/v1-front-door.js';
+import { TracesIntake } from './traces/traces-intake.js';
 import { V1Routes } from './v1/v1-routes.js';
 import { ChangeEventsHandler } from './read-model/change-events.handler.js';
 import { ReadModelService } from './read-model/read-model.service.js';
@@ -65,7 +72,7 @@ export class GatewayModule {
     const infrastructure = await serviceInfrastructure(runtime, {
       schema: GATEWAY_SCHEMA,
       entities: [ApiKeyEntity, AuditLogRowEntity],
-      migrations: [Initial1732350000000, GatewayAuditLog1733560000000, DelegationKeys1796700000000],
+      migrations: [Initial1732350000000, GatewayAuditLog1733560000000, RateLimitWindows1765100000000, KeyRateLimits1765100000001, DelegationKeys1796700000000],
     });
     return {
       module: GatewayModule,
@@ -100,6 +107,10 @@ export class GatewayModule {
         OpenAIRequestValidator,
         AnthropicRequestValidator,
         UpstreamCallService,
+        ConnectionPolicies,
+        TargetCircuits,
+        RateLimitLeasesRepository,
+        RateLimitsService,
         ConnectionTestService,
         MonotonicClock,
         GenerationCall,
@@ -110,6 +121,7 @@ export class GatewayModule {
         CountTokensHandler,
         V1Routes,
         V1FrontDoor,
+        TracesIntake,
         GatewayAddress,
         DelegatedTokens,
         PlaygroundStreams,
@@ -129,10 +141,12 @@ export async function startGateway(runtime: ServiceRuntime): Promise<RunningGate
   const { config } = runtime;
   // The hot /v1 calls are answered from node:http before Fastify routes them (V1FrontDoor).
   let frontDoor: V1FrontDoor | undefined;
+  let tracesIntake: TracesIntake | undefined;
   // Timeouts and per-client bounds apply to every route, before either of them sees the request.
   const serverFactory = (fastifyHandler: http.RequestListener): http.Server =>
     createEdgeServer(config, (req, res) => {
       if (frontDoor?.serve(req, res)) return;
+      if (tracesIntake?.serve(req, res)) return;
       fastifyHandler(req, res);
     });
   const app = await NestFactory.create<NestFastifyApplication>(
@@ -160,6 +174,7 @@ export async function startGateway(runtime: ServiceRuntime): Promise<RunningGate
   app.useGlobalFilters(new AdminExceptionFilter());
   app.get(V1Routes).register(fastify, jsonParser);
   frontDoor = app.get(V1FrontDoor);
+  tracesIntake = app.get(TracesIntake);
 
   // OpenAPI 3.1: the /v1 schemas are OpenAI's published JSON Schemas (null unions), which 3.0 cannot hold.
   const document = SwaggerModule.createDocument(

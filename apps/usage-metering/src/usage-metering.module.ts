@@ -9,6 +9,8 @@ import { LastUsedReporter, RegistryLastUsed } from './last-used/last-used-report
 import { BUS_LISTENING, BusListening, MeteringStartup } from './metering-startup.js';
 import { MeteringInitial1732370000000 } from './migrations/1732370000000-metering-initial.js';
 import { UsageStatus1796616360324 } from './migrations/1796616360324-usage-status.js';
+import { UsageCallDimensions1796653743409 } from './migrations/1796653743409-usage-call-dimensions.js';
+import { SpanIdentityPerOrganisation1796652540293 } from './migrations/1796652540293-span-identity-per-organisation.js';
 import { SpanBatchConsumer } from './records/span-batch.consumer.js';
 import { UnpricedRecordsRepricer } from './records/unpriced-records.repricer.js';
 import { UsageRecordEntity } from './records/usage-record.entity.js';
@@ -26,7 +28,7 @@ export class UsageMeteringModule {
     const infrastructure = await serviceInfrastructure(runtime, {
       schema: METERING_SCHEMA,
       entities: [UsageRecordEntity],
-      migrations: [MeteringInitial1732370000000, UsageStatus1796616360324],
+      migrations: [MeteringInitial1732370000000, UsageStatus1796616360324, SpanIdentityPerOrganisation1796652540293, UsageCallDimensions1796653743409],
     });
     return {
       module: UsageMeteringModule,

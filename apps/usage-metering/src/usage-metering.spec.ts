@@ -17,7 +17,7 @@ import { definitionView } from '../../../test/support/model-definition-view.js';
 const JAN_2025 = '2025-01-01T00:00:00.000Z';
 
 /** The counts of a report group whose calls all had their usage read in full and none failed. */
-const ALL_USAGE_READ = { missingUsageRequests: 0, partialUsageRequests: 0, errorRequests: 0 };
+const ALL_USAGE_READ = { missingUsageRequests: 0, partialUsageRequests: 0, errorRequests: 0, estimatedRequests: 0, cachedInputTokens: 0, cacheWriteTokens: 0, reasoningTokens: 0 };
 
 /** Stands in for the model registry (built elsewhere): answers model-definitions.all with what a test sets. */
 @Controller()
@@ -52,6 +52,8 @@ function definition(d: Partial<ModelDefinitionView> & { id: string; organisation
 FakeRegistryHandler.definitions = [
   definition({ id: 'def_priced', organisationId: 'org-priced', matchPattern: '(?i)^gpt-4o$', prices: { input: '0.0000025', output: '0.00001' } }),
   definition({ id: 'def_dup', organisationId: 'org-dup', matchPattern: '^gpt-4o$', prices: { input: '0.0000025', output: '0.00001' } }),
+  definition({ id: 'def_same_ids_a', organisationId: 'org-same-ids-a', matchPattern: '^gpt-4o$', prices: { input: '0.0000025', output: '0.00001' } }),
+  definition({ id: 'def_same_ids_b', organisationId: 'org-same-ids-b', matchPattern: '^gpt-4o$', prices: { input: '0.0000025', output: '0.00001' } }),
   definition({ id: 'def_unknown', organisationId: 'org-unknown', matchPattern: '^gpt-4o$', prices: { input: '0.0000025', output: '0.00001' } }),
   definition({ id: 'def_groups_org', organisationId: 'org-groups', matchPattern: '^gpt-4o$', prices: { input: '0.000001', output: '0.000002' } }),
   // proj-b has its own, dearer price for the same model: its spans must use it.
@@ -206,6 +208,21 @@ describe('usage-metering', () => {
     expect(count.rows[0].n).toBe(1);
   });
 
+  it('stores the same trace and span ids of two organisations apart, each priced once however often it comes', async () => {
+    const first = llmSpan({ organisationId: 'org-same-ids-a', model: 'gpt-4o', input: 1000, output: 100 });
+    const second = { ...first, organisationId: 'org-same-ids-b', attributes: { ...first.attributes, [GenAiAttr.inputTokens]: 2000 } };
+    await publish([first, second]);
+    await publish([second, first]);
+    await publish([first]);
+    const a = await reportWith('org-same-ids-a', 1);
+    const b = await reportWith('org-same-ids-b', 1);
+    // a: 1000 x 0.0000025 + 100 x 0.00001 = 0.0035; b: 2000 x 0.0000025 + 0.001 = 0.006
+    expect(a.groups).toEqual([{ key: 'gpt-4o', requests: 1, inputTokens: 1000, outputTokens: 100, cost: '0.0035', unpricedRequests: 0, ...ALL_USAGE_READ }]);
+    expect(b.groups).toEqual([{ key: 'gpt-4o', requests: 1, inputTokens: 2000, outputTokens: 100, cost: '0.006', unpricedRequests: 0, ...ALL_USAGE_READ }]);
+    const rows = await db.query(`SELECT organisation_id FROM metering.usage_records WHERE trace_id = $1 AND span_id = $2 ORDER BY 1`, [first.traceId, first.spanId]);
+    expect(rows.rows.map((r: { organisation_id: string }) => r.organisation_id)).toEqual(['org-same-ids-a', 'org-same-ids-b']);
+  });
+
   it('stores ids and a model name with tabs, newlines, backslashes and non-ASCII exactly as sent', async () => {
     const model = 'odd\tmodel\nname\\N \\. modèle 模型 😀';
     const span = llmSpan({ organisationId: 'org-odd-text', keyId: 'key\\with\rcr', model, input: 3, output: 4 });
@@ -243,7 +260,7 @@ describe('usage-metering', () => {
   it('prices a span that arrived before its definition once the definition is published', async () => {
     await publish([llmSpan({ organisationId: 'org-late', model: 'late-model', input: 2000, output: 300, extra: { [GenAiAttr.cacheReadTokens]: 1500 } })]);
     const before = await reportWith('org-late', 1);
-    expect(before.groups).toEqual([{ key: 'late-model', requests: 1, inputTokens: 2000, outputTokens: 300, cost: '0', unpricedRequests: 1, ...ALL_USAGE_READ }]);
+    expect(before.groups).toEqual([{ key: 'late-model', requests: 1, inputTokens: 2000, outputTokens: 300, cost: '0', unpricedRequests: 1, ...ALL_USAGE_READ, cachedInputTokens: 1500 }]);
 
     const late = definition({ id: 'def_late', organisationId: 'org-late', matchPattern: '^late-model$', prices: { input: '0.000003', cache_read: '0.0000003', output: '0.000015' } });
     FakeRegistryHandler.definitions = [...FakeRegistryHandler.definitions, late];
@@ -251,8 +268,32 @@ describe('usage-metering', () => {
 
     const after = await eventually(() => report('org-late'), (r) => r.groups[0]?.unpricedRequests === 0, 'the late span to be priced', 15_000);
     // uncached 500 x 0.000003 = 0.0015; cache_read 1500 x 0.0000003 = 0.00045; output 300 x 0.000015 = 0.0045; total 0.00645
-    expect(after.groups).toEqual([{ key: 'late-model', requests: 1, inputTokens: 2000, outputTokens: 300, cost: '0.00645', unpricedRequests: 0, ...ALL_USAGE_READ }]);
+    expect(after.groups).toEqual([{ key: 'late-model', requests: 1, inputTokens: 2000, outputTokens: 300, cost: '0.00645', unpricedRequests: 0, ...ALL_USAGE_READ, cachedInputTokens: 1500 }]);
     expect(after.totalCost).toBe('0.00645');
+  });
+
+  it('groups by provider, connection, provider model, UTC day and hour, with tokens by usage type', async () => {
+    const at = (iso: string): string => String(BigInt(Date.parse(iso)) * 1_000_000n);
+    const a = gatewayCallSpan({ organisationId: 'org-dims', model: 'gpt-4o', usage: { input: 1000, output: 100 }, usageStatus: 'reported' });
+    a.attributes[GenAiAttr.providerName] = 'openai';
+    a.attributes['gateway.connection_id'] = 'conn_1';
+    a.attributes[GenAiAttr.cacheReadTokens] = 400;
+    a.attributes[GenAiAttr.reasoningTokens] = 30;
+    a.startTimeUnixNano = at('2026-03-01T10:15:00Z');
+    const b = { ...llmSpan({ organisationId: 'org-dims', model: 'gpt-4o', input: 10, output: 1 }), source: 'otlp' as const, startTimeUnixNano: at('2026-03-02T23:59:59Z') };
+    b.attributes['gen_ai.system'] = 'openai';
+    b.attributes[GenAiAttr.cacheCreationTokens] = 5;
+    await publish([a, b]);
+    const window = { from: '2026-03-01T00:00:00Z', to: '2026-03-03T00:00:00Z' };
+    await reportWith('org-dims', 2, window);
+    const keys = async (groupBy: CostsQueryDto['groupBy']): Promise<[string, number][]> => (await report('org-dims', { ...window, groupBy })).groups.map((g) => [g.key, g.requests]);
+    expect(await keys('provider')).toEqual([['openai', 2]]);
+    expect((await keys('connection')).sort()).toEqual([['(none)', 1], ['conn_1', 1]]);
+    expect((await keys('provider_model')).sort()).toEqual([['(none)', 1], ['gw-gpt-4o', 1]]);
+    expect(await keys('day')).toEqual([['2026-03-01', 1], ['2026-03-02', 1]]);
+    expect(await keys('hour')).toEqual([['2026-03-01T10:00Z', 1], ['2026-03-02T23:00Z', 1]]);
+    const total = (await report('org-dims', { ...window, groupBy: 'provider' })).groups[0]!;
+    expect(total).toMatchObject({ inputTokens: 1010, cachedInputTokens: 400, cacheWriteTokens: 5, outputTokens: 101, reasoningTokens: 30 });
   });
 
   describe('a record for every call the gateway answered', () => {
@@ -297,7 +338,7 @@ describe('usage-metering', () => {
     it('counts calls with missing usage in the report beside unpriced ones, and in the requests', async () => {
       const r = await report('org-missing');
       expect(r.groups).toEqual([
-        { key: 'gpt-4o', requests: 4, inputTokens: 1334, outputTokens: 607, cost: '0.009405', unpricedRequests: 0, missingUsageRequests: 2, partialUsageRequests: 1, errorRequests: 2 },
+        { key: 'gpt-4o', requests: 4, inputTokens: 1334, outputTokens: 607, cost: '0.009405', unpricedRequests: 0, missingUsageRequests: 2, partialUsageRequests: 1, errorRequests: 2, estimatedRequests: 0, cachedInputTokens: 0, cacheWriteTokens: 0, reasoningTokens: 0 },
       ]);
       expect(r.totalCost).toBe('0.009405');
     });
@@ -327,7 +368,7 @@ describe('usage-metering', () => {
     await publish([missing, missing, marker]);
     const r = await reportWith('org-missing-dup', 2);
     expect(r.groups).toEqual([
-      { key: 'gpt-4o', requests: 2, inputTokens: 10, outputTokens: 0, cost: '0.000025', unpricedRequests: 0, missingUsageRequests: 1, partialUsageRequests: 0, errorRequests: 1 },
+      { key: 'gpt-4o', requests: 2, inputTokens: 10, outputTokens: 0, cost: '0.000025', unpricedRequests: 0, missingUsageRequests: 1, partialUsageRequests: 0, errorRequests: 1, estimatedRequests: 0, cachedInputTokens: 0, cacheWriteTokens: 0, reasoningTokens: 0 },
     ]);
     const count = await db.query(`SELECT count(*)::int AS n FROM metering.usage_records WHERE trace_id = $1 AND span_id = $2`, [missing.traceId, missing.spanId]);
     expect(count.rows[0].n).toBe(1);

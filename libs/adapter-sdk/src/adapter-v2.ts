@@ -101,8 +101,9 @@ export interface EmbeddingOperation extends NativeRequestBuilder {
   /**
    * `meteringOnly`: for the pass-through path, whose bytes go to the client as they came: only the
    * model and usage are needed, so the vectors may be left undecoded (`embeddings` is then empty).
+   * `headers`: the answer's headers, for a provider that reports usage there (Bedrock's InvokeModel).
    */
-  parseResponse(body: Uint8Array, options?: { meteringOnly?: boolean }): Decoded<EmbeddingResponse>;
+  parseResponse(body: Uint8Array, options?: { meteringOnly?: boolean; headers?: UpstreamHeaders }): Decoded<EmbeddingResponse>;
 }
 
 /** The input-token count of a request the client wrote in the adapter's nativeFormat (Anthropic's count_tokens). */

@@ -58,3 +58,14 @@ export const isRecord = (v: unknown): v is Record<string, unknown> => typeof v =
 
 /** A non-negative integer count, 0 for anything else (providers send null for "not applicable"). */
 export const tokenCount = (v: unknown): number => (typeof v === 'number' && Number.isFinite(v) && v >= 0 ? Math.floor(v) : 0);
+
+/**
+ * Thrown by an adapter's buildRequest when the call cannot be made for a reason the taxonomy names
+ * (an OAuth grant the provider refused: auth), so the caller sees that kind rather than a build failure.
+ */
+export class AdapterCallError extends Error {
+  constructor(readonly error: AdapterError) {
+    super(error.message);
+    this.name = 'AdapterCallError';
+  }
+}

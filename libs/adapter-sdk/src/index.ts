@@ -7,6 +7,7 @@ export * from './canonical.js';
 export * from './settings-schema.js';
 export * from './error-helpers.js';
 export * from './sse-stream-decoder.js';
+export * from './response-stream-parts.js';
 export * from './v1-adapter-bridge.js';
 // Wire-format codecs: client formats in, canonical through, any format out.
 export * from './formats/sse-format.js';

@@ -7,10 +7,16 @@ describe('built-in adapters', () => {
       ['openai-compatible', 'ok'],
       ['openai', 'ok'],
       ['anthropic', 'ok'],
+      ['bedrock', 'ok'],
+      ['azure-openai', 'ok'],
+      ['google-ai-studio', 'ok'],
+      ['vertex-ai', 'ok'],
     ]);
     const registry = new AdapterRegistry();
     for (const a of builtInAdaptersV2) registry.register(a);
     expect(registry.getV2('anthropic')?.nativeFormat).toBe('anthropic');
+    expect(registry.getV2('google-ai-studio')?.nativeFormat).toBe('gemini');
+    expect(registry.getV2('vertex-ai')?.embedding).toBeDefined();
   });
 
   it('the v1 list is unchanged for the handler that still calls get()', () => {

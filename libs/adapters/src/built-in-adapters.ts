@@ -1,5 +1,9 @@
 import type { ProviderAdapter, ProviderAdapterV2 } from '#libs/adapter-sdk';
 import { anthropicAdapter } from './anthropic/anthropic.adapter.js';
+import { bedrockAdapter } from './bedrock/bedrock.adapter.js';
+import { azureOpenAIAdapter } from './azure-openai/azure-openai.adapter.js';
+import { googleAIStudioAdapter } from './gemini/google-ai-studio.adapter.js';
+import { vertexAIAdapter } from './gemini/vertex-ai.adapter.js';
 import { openAIAdapterV2, openAICompatibleAdapterV2 } from './openai-compatible/openai-compatible-v2.adapter.js';
 import { openAICompatibleAdapter } from './openai-compatible/openai-compatible.adapter.js';
 
@@ -17,7 +21,15 @@ export const builtInAdapters: readonly ProviderAdapter[] = [
 ];
 
 /** Contract v2 (AdapterRegistry.getV2): the same providers, plus those only v2 can express. */
-export const builtInAdaptersV2: readonly ProviderAdapterV2[] = [openAICompatibleAdapterV2, openAIAdapterV2, anthropicAdapter];
+export const builtInAdaptersV2: readonly ProviderAdapterV2[] = [
+  openAICompatibleAdapterV2,
+  openAIAdapterV2,
+  anthropicAdapter,
+  bedrockAdapter,
+  azureOpenAIAdapter,
+  googleAIStudioAdapter,
+  vertexAIAdapter,
+];
 
 /** What the loader reads: ids in both versions pair up (get() the v1, getV2() the v2). */
 export const adapters: readonly (ProviderAdapter | ProviderAdapterV2)[] = [...builtInAdaptersV2, ...builtInAdapters];

@@ -11,7 +11,7 @@ const PLUGINS = path.resolve(here, '../../../test/fixtures/plugins');
 describe('loadAdapterRegistry', () => {
   it('registers the built-ins: v2 for getV2, and today\'s v1 for get() where one exists', async () => {
     const registry = await loadAdapterRegistry(loadConfig({}));
-    expect(registry.ids()).toEqual(['openai-compatible', 'openai', 'anthropic']);
+    expect(registry.ids()).toEqual(builtInAdaptersV2.map((a) => a.id));
     expect(registry.getV2('openai')).toBe(builtInAdaptersV2[1]);
     expect(registry.getV2('anthropic')?.nativeFormat).toBe('anthropic');
     expect(registry.get('openai-compatible')).toBe(builtInAdapters[0]);
@@ -22,13 +22,13 @@ describe('loadAdapterRegistry', () => {
   it('loads ADAPTER_PLUGINS after the built-ins, relative paths from the working directory by default', async () => {
     const fromCwd = path.relative(process.cwd(), path.join(PLUGINS, 'v2-plugin.mjs'));
     const registry = await loadAdapterRegistry(loadConfig({ ADAPTER_PLUGINS: `./${fromCwd}` }));
-    expect(registry.ids()).toEqual(['openai-compatible', 'openai', 'anthropic', 'fixture-v2']);
+    expect(registry.ids()).toEqual([...builtInAdaptersV2.map((a) => a.id), 'fixture-v2']);
     expect(registry.getV2('fixture-v2')?.providerName).toBe('fixture');
   });
 
   it('resolves relative paths against baseDir when given, in the configured order', async () => {
     const registry = await loadAdapterRegistry(loadConfig({ ADAPTER_PLUGINS: './v1-plugin.mjs,./v2-plugin.mjs' }), { baseDir: PLUGINS });
-    expect(registry.ids().slice(3)).toEqual(['fixture-v1', 'fixture-v2']);
+    expect(registry.ids().slice(builtInAdaptersV2.length)).toEqual(['fixture-v1', 'fixture-v2']);
   });
 
   it('stops at a plugin that fails, naming it and why', async () => {

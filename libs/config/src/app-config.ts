@@ -39,6 +39,7 @@ export const ENV_NAMES = {
   modelCatalogueFile: 'MODEL_CATALOGUE_FILE',
   v1MaxBodyBytes: 'V1_MAX_BODY_BYTES',
   adminMaxBodyBytes: 'ADMIN_MAX_BODY_BYTES',
+  otlpMaxBodyBytes: 'OTLP_MAX_BODY_BYTES',
   jsonMaxDepth: 'JSON_MAX_DEPTH',
   jsonMaxArrayItems: 'JSON_MAX_ARRAY_ITEMS',
   jsonMaxObjectKeys: 'JSON_MAX_OBJECT_KEYS',
@@ -236,6 +237,14 @@ export class AppConfig {
   /** The largest request body /admin (and every other non-/v1 route) reads; more is 413. */
   @IntegerIn(1024, 1024 * 1024 * 1024)
   adminMaxBodyBytes: number = 1024 * 1024;
+
+  /**
+   * The largest OTLP trace export POST /v1/traces reads, both as sent and once decompressed (a gzip
+   * body that inflates past it is refused with 413, so a zip bomb costs at most this much memory).
+   * The OpenTelemetry SDKs' batches of 512 spans stay far below the default.
+   */
+  @IntegerIn(1024, 1024 * 1024 * 1024)
+  otlpMaxBodyBytes: number = 16 * 1024 * 1024;
 
   /** Deepest nesting of a JSON body (a tool's JSON schema rarely passes 20). */
   @IntegerIn(8, 10_000)

@@ -97,7 +97,7 @@ export const ADMIN_SETTABLE_STATUSES = ['active', 'inactive'] as const;
 export type ConnectionSettingsInput = Record<string, string | number | boolean | null>;
 
 const SETTINGS_DESCRIPTION =
-  "Every other field the adapter declares, secrets included (an unknown one is refused, naming the accepted ones), e.g. openai: organization, project; anthropic: anthropicVersion, anthropicBeta, defaultMaxTokens; bedrock: accessKeyId, secretAccessKey, sessionToken, region. Secret fields are stored encrypted and listed masked in secretsMasked; the others are listed in settings.";
+  "Every other field the adapter declares, secrets included (an unknown one is refused, naming the accepted ones), e.g. openai: organization, project; anthropic: anthropicVersion, anthropicBeta, defaultMaxTokens; bedrock: accessKeyId, secretAccessKey, sessionToken, region; azure-openai: apiStyle, apiVersion, deployments, tenantId, clientId, clientSecret, authorityUrl, tokenScope; openai-compatible: authMode, authHeader; google-ai-studio: apiKey, apiVersion; vertex-ai: serviceAccountJson, project, location. Secret fields are stored encrypted and listed masked in secretsMasked; the others are listed in settings. Every connection also accepts the gateway policy's integer settings: connectTimeoutMs, firstByteTimeoutMs, totalTimeoutMs, maxRetries, retryDelayMs, circuitFailureThreshold, circuitHalfOpenAfterMs (README: Retries, failover and circuit breakers).";
 
 /** A flat object of setting name -> string, number or boolean (null: the adapter's default). */
 function IsSettingsMap(options?: ValidationOptions): PropertyDecorator {

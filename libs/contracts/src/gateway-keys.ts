@@ -1,9 +1,11 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsIn, IsOptional, IsString, Matches } from 'class-validator';
+import { IsIn, IsInt, IsOptional, IsString, Matches, Max, Min } from 'class-validator';
 import { NAME_MESSAGE, NAME_PATTERN } from './connections.js';
 
 export const KEY_ROLES = ['client', 'admin'] as const;
 export type KeyRole = (typeof KEY_ROLES)[number];
+
+const KEY_MAX_PER_MINUTE = 1_000_000_000;
 
 export class CreateGatewayKeyDto {
   @ApiProperty({ example: 'billing-service' })
@@ -21,6 +23,20 @@ export class CreateGatewayKeyDto {
   @IsString()
   @Matches(/^[A-Za-z0-9_-]{1,64}$/, { message: '$property must be 1-64 letters, digits, _ or -' })
   projectId?: string;
+
+  @ApiPropertyOptional({ minimum: 1, maximum: KEY_MAX_PER_MINUTE, description: 'Calls per minute this key may make across every model and gateway replica (README: Rate limits); omit for none.' })
+  @IsOptional()
+  @IsInt()
+  @Min(1)
+  @Max(KEY_MAX_PER_MINUTE)
+  requestsPerMinute?: number;
+
+  @ApiPropertyOptional({ minimum: 1, maximum: KEY_MAX_PER_MINUTE, description: 'Tokens (input + output) per minute this key may use; estimated before a call, settled after it. Omit for none.' })
+  @IsOptional()
+  @IsInt()
+  @Min(1)
+  @Max(KEY_MAX_PER_MINUTE)
+  tokensPerMinute?: number;
 }
 
 export class GatewayKeyView {
@@ -30,6 +46,8 @@ export class GatewayKeyView {
   @ApiProperty() name!: string;
   @ApiProperty({ enum: KEY_ROLES }) role!: KeyRole;
   @ApiProperty({ example: 'sk-gw-AbCd', description: 'The first characters of the key, to recognise it.' }) prefix!: string;
+  @ApiProperty({ type: Number, nullable: true }) requestsPerMinute!: number | null;
+  @ApiProperty({ type: Number, nullable: true }) tokensPerMinute!: number | null;
   @ApiProperty({ type: String, nullable: true }) revokedAt!: string | null;
   @ApiProperty() createdAt!: string;
 }

@@ -1,3 +1,4 @@
+export * from './connection-policy.js';
 export * from './connections.js';
 export * from './errors.js';
 export * from './gateway-keys.js';
@@ -12,3 +13,4 @@ export * from './usage.js';
 export * from './playground.js';
 export * from './datasets.js';
 export * from './evaluations.js';
+export * from './llm-span-conventions.js';

@@ -335,6 +335,18 @@ export class PreviewQueryDto {
   at?: string;
 }
 
+/** What the gateway reads of every definition to count a model's tokens with its tokenizer (by the same winner rule as pricing). */
+export interface DefinitionTokenizerView {
+  id: string;
+  organisationId: string;
+  projectId: string | null;
+  matchPattern: string;
+  tokenizer: TokenizerId;
+  source: DefinitionSource;
+  priority: number;
+  updatedAt: string;
+}
+
 /** One batch of "last used" times from metering: the latest call start per definition and per gateway model. */
 export interface LastUsedBatch {
   definitions: { id: string; at: string }[];

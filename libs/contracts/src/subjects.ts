@@ -7,7 +7,7 @@ import type {
   RevealedConnectionView,
   UpdateConnectionInput,
 } from './connections.js';
-import type { AddPriceVersionDto, CreateModelDefinitionDto, LastUsedBatch, ListModelDefinitionsDto, ModelDefinitionView, PricePreviewView, PreviewQueryDto, UpdateModelDefinitionDto } from './model-definitions.js';
+import type { AddPriceVersionDto, CreateModelDefinitionDto, DefinitionTokenizerView, LastUsedBatch, ListModelDefinitionsDto, ModelDefinitionView, PricePreviewView, PreviewQueryDto, UpdateModelDefinitionDto } from './model-definitions.js';
 import type { AddDatasetRowsInput, CreateDatasetDto, DatasetRowsInput, DatasetRowView, DatasetUploadView, DatasetView, UploadDatasetRowsInput } from './datasets.js';
 import type { CompareRunsInput, CreateEvaluationRunDto, EvaluationResultsInput, EvaluationResultView, EvaluationRunView, RunComparisonView } from './evaluations.js';
 import type { PlaygroundRunCommand, PlaygroundRunView, PlaygroundSessionView, PlaygroundStreamCommand, PlaygroundStreamEvent } from './playground.js';
@@ -52,6 +52,7 @@ export interface Commands {
   'registry.v1.model-definitions.get': { request: CommandEnvelope<IdInput>; response: ModelDefinitionView };
   'registry.v1.model-definitions.delete': { request: CommandEnvelope<IdInput>; response: { deleted: true } };
   'registry.v1.model-definitions.all': { request: Record<string, never>; response: ModelDefinitionView[] };
+  'registry.v1.model-definitions.tokenizers': { request: Record<string, never>; response: DefinitionTokenizerView[] };
   'registry.v1.model-definitions.update': { request: CommandEnvelope<UpdateModelDefinitionDto & IdInput>; response: ModelDefinitionView };
   'registry.v1.model-definitions.add-version': { request: CommandEnvelope<AddPriceVersionDto & IdInput>; response: ModelDefinitionView };
   'registry.v1.model-definitions.preview': { request: CommandEnvelope<PreviewQueryDto & IdInput>; response: PricePreviewView };

@@ -40,6 +40,9 @@ export const GenAiAttr = {
   reasoningTokens: 'gen_ai.usage.reasoning.output_tokens',
   finishReasons: 'gen_ai.response.finish_reasons',
   streaming: 'gen_ai.request.stream',
+  /** The prompt texts (the semantic conventions' older attribute; metering estimates usage from it when no counts came). */
+  prompt: 'gen_ai.prompt',
+  completion: 'gen_ai.completion',
 } as const;
 
 /**
@@ -63,6 +66,9 @@ export const MODEL_CALL_OPERATIONS: ReadonlySet<string> = new Set(['chat', 'text
  *   was read in full, 'partial' when the stream was cut short (client gone, upstream failure) and the
  *   gen_ai.usage.* attributes hold the usage seen so far, 'missing' when no usage could be read;
  * - gen_ai.usage.* hold the usage whenever any was read (metering prices these, not the status);
+ * - a stream cut short before any usage carries the prompt (gen_ai.prompt, string[]) and the text
+ *   streamed so far (gen_ai.completion) or the count of content events passed through
+ *   (`gateway.stream.content_events`): metering estimates its usage from them and marks it estimated;
  * - a failed call has status error and `error.type` its kind (the error taxonomy: auth, rate_limited, ...).
  * A span that only groups other call spans (e.g. the attempts of a failover) must not carry
  * `gateway.model` with a model-call operation, or metering would count the call twice.
@@ -75,6 +81,19 @@ export const GatewayAttr = {
   model: 'gateway.model',
   connectionId: 'gateway.connection_id',
   usageStatus: 'gateway.usage.status',
+  /**
+   * A stream cut short before its usage came (status 'partial', no gen_ai.usage.*): how many content
+   * events reached the client when the gateway passed them through unparsed. Metering estimates the
+   * output as at least one token per event (with gen_ai.prompt and gen_ai.completion, the texts the
+   * gateway saw, it estimates the rest).
+   */
+  streamedContentEvents: 'gateway.stream.content_events',
+  /** The model that served the call: `gateway.model`, or the fallback model failover reached (issue 15). */
+  servedModel: 'gateway.served_model',
+  /** The connection's name that served the call (its id is gateway.connection_id). */
+  connectionName: 'gateway.connection_name',
+  /** Upstream attempts of the call, retries and failover included. */
+  attempts: 'gateway.attempts',
 } as const;
 
 export const USAGE_STATUSES = ['reported', 'partial', 'missing'] as const;

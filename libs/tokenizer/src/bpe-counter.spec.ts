@@ -1,6 +1,8 @@
 import { Tiktoken } from 'js-tiktoken/lite';
 import cl100k from 'js-tiktoken/ranks/cl100k_base';
 import o200k from 'js-tiktoken/ranks/o200k_base';
+import p50k from 'js-tiktoken/ranks/p50k_base';
+import r50k from 'js-tiktoken/ranks/r50k_base';
 import { BpeCounter } from './bpe-counter.js';
 
 /** A small deterministic generator (mulberry32), so a failure can be replayed. */
@@ -52,6 +54,8 @@ describe('BpeCounter', () => {
   for (const [name, data] of [
     ['o200k_base', o200k],
     ['cl100k_base', cl100k],
+    ['p50k_base', p50k],
+    ['r50k_base', r50k],
   ] as const) {
     describe(name, () => {
       const counter = new BpeCounter(data);

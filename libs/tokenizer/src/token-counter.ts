@@ -7,7 +7,8 @@ const require = createRequire(import.meta.url);
 const here = fileURLToPath(import.meta.url);
 
 /** The encodings whose ranks js-tiktoken ships and TokenCounter can count with. */
-export type EncodingName = 'o200k_base' | 'cl100k_base';
+export const ENCODING_NAMES = ['o200k_base', 'cl100k_base', 'p50k_base', 'r50k_base'] as const;
+export type EncodingName = (typeof ENCODING_NAMES)[number];
 
 export interface TokenCounterOptions {
   /** Default o200k_base (the GPT-4o and later models' encoding). */

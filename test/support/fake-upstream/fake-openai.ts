@@ -1,4 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { AZURE_API_VERSIONS, azureChunks, azureErrorBody, azureWhole } from './azure-wire.js';
 import type { FakeAnswer, FakeBehaviour, FakeError } from './fake-behaviour.js';
 import { FakeUpstreamServer, prepareJson, type AnswerTarget, type EchoOut, type FakeUpstream, type Prepared } from './fake-upstream-server.js';
 import {
@@ -38,6 +39,26 @@ export interface StartFakeOpenAIOptions {
 }
 
 export type { RecordedRequest } from './fake-upstream-server.js';
+
+export interface StartFakeAzureOpenAIOptions extends StartFakeOpenAIOptions {
+  /** When set (or bearerToken is), every request must carry `api-key: <apiKey>` (401 in Azure's format otherwise). */
+  apiKey?: string;
+  /** An Entra ID access token accepted as `Authorization: Bearer <token>` instead of the key. */
+  bearerToken?: string;
+  /** The api-versions the deployments form accepts (default AZURE_API_VERSIONS). */
+  apiVersions?: readonly string[];
+}
+
+/**
+ * The same fake speaking Azure OpenAI: `url` is the resource endpoint; requests go to
+ * /openai/deployments/{deployment}/...?api-version=... (the deployment is the model behaviours are
+ * scripted by) or to /openai/v1/... with the deployment as the body's model.
+ */
+export interface FakeAzureOpenAI extends FakeUpstream<FakeBehaviour> {
+  readonly url: string;
+  /** The Entra ID token to accept from now on; undefined accepts only the key. */
+  expectBearerToken(token: string | undefined): void;
+}
 
 /** Takes behaviours at POST /v1/chat/completions, /v1/completions and /v1/embeddings; the expected key is a bearer key. */
 export interface FakeOpenAI extends FakeUpstream<FakeBehaviour> {
@@ -95,15 +116,28 @@ function embeddingInputs(input: unknown): number | undefined {
   return typeof input[0] === 'number' ? 1 : input.length;
 }
 
-class FakeOpenAIServer extends FakeUpstreamServer<FakeBehaviour> implements FakeOpenAI {
+const AZURE_PATHS: Record<string, Endpoint> = { '/chat/completions': 'chat', '/completions': 'completions', '/embeddings': 'embeddings' };
+const AZURE_UNAUTHORISED = azureErrorBody(
+  '401',
+  'Access denied due to invalid subscription key or wrong API endpoint. Make sure to provide a valid key for an active subscription and use a correct regional API endpoint for your resource.',
+);
+
+interface AzureFlavour {
+  bearerToken: string | undefined;
+  apiVersions: readonly string[];
+}
+
+class FakeOpenAIServer extends FakeUpstreamServer<FakeBehaviour> implements FakeOpenAI, FakeAzureOpenAI {
+  private readonly azure: AzureFlavour | undefined;
   private readonly embeddingCache = new Map<string, Prepared>();
   private readonly modelsBody: Prepared;
   private readonly modelBodies: Map<string, Prepared>;
   private readonly embeddingDimensions: number;
   private requestSeq = 0;
 
-  constructor(options: StartFakeOpenAIOptions) {
-    super(options, { name: 'OpenAI', urlPath: '/v1', builtInDefault: COMPLETION, echoHeaders: ['authorization'] });
+  constructor(options: StartFakeOpenAIOptions, azure?: AzureFlavour) {
+    super(options, azure ? { name: 'Azure OpenAI', urlPath: '', builtInDefault: COMPLETION, echoHeaders: ['api-key'] } : { name: 'OpenAI', urlPath: '/v1', builtInDefault: COMPLETION, echoHeaders: ['authorization'] });
+    this.azure = azure;
     this.embeddingDimensions = options.embeddingDimensions ?? 8;
     const created = unixNow();
     const ids = options.models ?? DEFAULT_MODELS;
@@ -119,9 +153,17 @@ class FakeOpenAIServer extends FakeUpstreamServer<FakeBehaviour> implements Fake
     const { method, path, body, bodyIsJson, record } = this.read(req, raw);
     res.setHeader('x-request-id', `req_fake${(++this.requestSeq).toString(36)}`);
 
-    if (this.apiKey !== undefined && !this.authorised(req, res)) return;
-
-    const endpoint = method === 'POST' ? ENDPOINTS[path] : undefined;
+    let endpoint: Endpoint | undefined;
+    let deployment: string | undefined;
+    if (this.azure) {
+      if ((this.apiKey !== undefined || this.azure.bearerToken !== undefined) && !this.azureAuthorised(req)) return this.send(res, prepareJson(401, AZURE_UNAUTHORISED));
+      const route = this.azureRoute(method, path, new URLSearchParams(req.url?.split('?')[1] ?? '').get('api-version'));
+      if ('error' in route) return this.send(res, route.error);
+      ({ endpoint, deployment } = route);
+    } else {
+      if (this.apiKey !== undefined && !this.authorised(req, res)) return;
+      endpoint = method === 'POST' ? ENDPOINTS[path] : undefined;
+    }
     if (endpoint === undefined) {
       if (method === 'GET' && path === '/v1/models') return this.send(res, this.modelsBody);
       if (method === 'GET' && path.startsWith('/v1/models/')) {
@@ -143,13 +185,15 @@ class FakeOpenAIServer extends FakeUpstreamServer<FakeBehaviour> implements Fake
       );
     }
     const request = body as Record<string, unknown>;
-    if (typeof request.model !== 'string' || request.model === '') {
+    // Azure's deployments form takes the model from the path and ignores the body's.
+    const model = deployment ?? request.model;
+    if (typeof model !== 'string' || model === '') {
       return this.sendError(res, 400, errorBody('you must provide a model parameter', 'invalid_request_error'));
     }
     const streamOptions = request.stream_options as { include_usage?: unknown } | null | undefined;
     const ctx: RequestContext = {
       endpoint,
-      model: request.model,
+      model,
       stream: request.stream === true,
       includeUsage: request.stream === true && typeof streamOptions === 'object' && streamOptions !== null && streamOptions.include_usage === true,
       body: request,
@@ -158,6 +202,33 @@ class FakeOpenAIServer extends FakeUpstreamServer<FakeBehaviour> implements Fake
       res,
     };
     this.answer(this.behaviours.next(ctx.model), ctx);
+  }
+
+  expectBearerToken(token: string | undefined): void {
+    if (this.azure) this.azure.bearerToken = token;
+  }
+
+  /** Azure takes the resource key in api-key, or an Entra ID token as a bearer. */
+  private azureAuthorised(req: IncomingMessage): boolean {
+    if (this.apiKey !== undefined && req.headers['api-key'] === this.apiKey) return true;
+    return this.azure?.bearerToken !== undefined && req.headers.authorization === `Bearer ${this.azure.bearerToken}`;
+  }
+
+  /** Azure's two URL forms; a path it does not serve is its 404, a missing or unknown api-version its 404 or 400. */
+  private azureRoute(method: string, path: string, apiVersion: string | null): { endpoint: Endpoint; deployment?: string } | { error: Prepared } {
+    const notFound = { error: prepareJson(404, azureErrorBody('404', 'Resource not found')) };
+    if (method !== 'POST') return notFound;
+    if (path.startsWith('/openai/v1/')) {
+      const endpoint = AZURE_PATHS[path.slice('/openai/v1'.length)];
+      if (!endpoint) return notFound;
+      if (apiVersion !== null && apiVersion !== 'preview') return { error: prepareJson(400, azureErrorBody('BadRequest', 'API version not supported')) };
+      return { endpoint };
+    }
+    const m = /^\/openai\/deployments\/([^/]+)(\/.*)$/.exec(path);
+    const endpoint = m ? AZURE_PATHS[m[2]!] : undefined;
+    if (!m || !endpoint || apiVersion === null) return notFound;
+    if (!this.azure!.apiVersions.includes(apiVersion)) return { error: prepareJson(400, azureErrorBody('BadRequest', 'API version not supported')) };
+    return { endpoint, deployment: decodeURIComponent(m[1]!) };
   }
 
   private authorised(req: IncomingMessage, res: ServerResponse): boolean {
@@ -211,12 +282,16 @@ class FakeOpenAIServer extends FakeUpstreamServer<FakeBehaviour> implements Fake
         const sse = b.kind === 'stream' || ctx.stream;
         const key = `${ctx.endpoint}|${sse ? (ctx.includeUsage ? 'sse+usage' : 'sse') : 'json'}|${ctx.model}`;
         if (!sse) {
-          const p = this.cached(b, key, () => prepareJson(200, ctx.endpoint === 'chat' ? chatCompletion(b, ctx.model) : textCompletion(b, ctx.model), b.headers));
+          const p = this.cached(b, key, () => {
+            const whole = ctx.endpoint === 'chat' ? chatCompletion(b, ctx.model) : textCompletion(b, ctx.model);
+            return prepareJson(200, this.azure ? azureWhole(whole) : whole, b.headers);
+          });
           return this.send(res, p, this.echo(b.echo, ctx)?.headers);
         }
-        const s = this.cached(b, key, () =>
-          prepareStream(ctx.endpoint === 'chat' ? chatCompletionChunks(b, ctx.model, ctx.includeUsage) : textCompletionChunks(b, ctx.model, ctx.includeUsage)),
-        );
+        const s = this.cached(b, key, () => {
+          const chunks = ctx.endpoint === 'chat' ? chatCompletionChunks(b, ctx.model, ctx.includeUsage) : textCompletionChunks(b, ctx.model, ctx.includeUsage);
+          return prepareStream(this.azure ? azureChunks<{ choices: object[] }>(chunks) : chunks);
+        });
         return this.stream(res, s, b, this.echo(b.echo, ctx));
       }
     }
@@ -261,6 +336,13 @@ class FakeOpenAIServer extends FakeUpstreamServer<FakeBehaviour> implements Fake
 /** Starts a fake OpenAI upstream on 127.0.0.1 and a free port unless told otherwise. */
 export async function startFakeOpenAI(options: StartFakeOpenAIOptions = {}): Promise<FakeOpenAI> {
   const fake = new FakeOpenAIServer(options);
+  await fake.listen();
+  return fake;
+}
+
+/** Starts a fake Azure OpenAI resource on 127.0.0.1 and a free port unless told otherwise. */
+export async function startFakeAzureOpenAI(options: StartFakeAzureOpenAIOptions = {}): Promise<FakeAzureOpenAI> {
+  const fake = new FakeOpenAIServer(options, { bearerToken: options.bearerToken, apiVersions: options.apiVersions ?? AZURE_API_VERSIONS });
   await fake.listen();
   return fake;
 }

@@ -1,4 +1,13 @@
-export { startFakeOpenAI, type FakeOpenAI, type RecordedRequest, type StartFakeOpenAIOptions } from './fake-openai.js';
+export {
+  startFakeAzureOpenAI,
+  startFakeOpenAI,
+  type FakeAzureOpenAI,
+  type FakeOpenAI,
+  type RecordedRequest,
+  type StartFakeAzureOpenAIOptions,
+  type StartFakeOpenAIOptions,
+} from './fake-openai.js';
+export * from './azure-wire.js';
 export {
   fakeErrors,
   type FakeAnswer,
@@ -16,3 +25,7 @@ export { startFakeAnthropic, type FakeAnthropic, type StartFakeAnthropicOptions 
 export * from './anthropic-behaviour.js';
 export * from './anthropic-wire.js';
 export * from './anthropic-replay.js';
+export { startFakeBedrock, TEST_AWS_CREDENTIALS, type FakeBedrock, type StartFakeBedrockOptions } from './fake-bedrock.js';
+export * from './bedrock-wire.js';
+export { fakeGeminiVector, startFakeGemini, type FakeGemini, type StartFakeGeminiOptions } from './fake-gemini.js';
+export * from './gemini-behaviour.js';

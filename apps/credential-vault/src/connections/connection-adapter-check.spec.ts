@@ -28,9 +28,11 @@ describe('checkConnectionFields', () => {
 
   it('refuses an id no loaded adapter has, naming the field and every loaded adapter', async () => {
     const adapters = await loadAdapterRegistry(loadConfig({ ADAPTER_PLUGINS: './v1-plugin.mjs' }), { baseDir: PLUGINS });
-    const err = refusal(() => checkConnectionFields(adapters, { adapter: 'vertex-ai', baseUrl: 'https://x.example', apiKey: 'k' }));
+    const err = refusal(() => checkConnectionFields(adapters, { adapter: 'acme-unknown', baseUrl: 'https://x.example', apiKey: 'k' }));
     expect(err.code).toBe('validation_failed');
-    expect(err.details).toEqual([{ field: 'adapter', messages: ['adapter vertex-ai is not loaded by this gateway; loaded adapters: openai-compatible, openai, anthropic, fixture-v1'] }]);
+    // Every loaded adapter is named: the built-ins (whatever their number) and the plugin's.
+    expect(adapters.ids()).toEqual(expect.arrayContaining(['openai-compatible', 'openai', 'anthropic', 'fixture-v1']));
+    expect(err.details).toEqual([{ field: 'adapter', messages: [`adapter acme-unknown is not loaded by this gateway; loaded adapters: ${adapters.ids().join(', ')}`] }]);
   });
 
   it("fills in the adapter's declared default endpoint when none is given", async () => {

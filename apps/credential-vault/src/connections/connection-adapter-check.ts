@@ -1,5 +1,5 @@
 import type { AdapterRegistry, ProviderAdapterV2, SettingsError, SettingValue } from '#libs/adapter-sdk';
-import { AppError, type FieldError } from '#libs/contracts';
+import { AppError, splitConnectionPolicy, type FieldError } from '#libs/contracts';
 
 /** The connection fields an adapter may declare that the body carries at its top level, not under `settings`. */
 const TOP_LEVEL_FIELDS = new Set(['baseUrl', 'apiKey']);
@@ -36,7 +36,9 @@ export function loadedAdapter(adapters: AdapterRegistry, id: string): ProviderAd
  * A connection's fields against the adapter it names, through the adapter's own validateSettings
  * (types, enums, required fields, unknown fields, defaults). An adapter the vault does not have is
  * refused now, naming the loaded ones, rather than failing every call later. Every error names the
- * field as the client wrote it: `apiKey`, `baseUrl` or `settings.<name>`.
+ * field as the client wrote it: `apiKey`, `baseUrl` or `settings.<name>`. The gateway policy's
+ * settings (CONNECTION_POLICY_SETTINGS: timeouts, retries, circuit breaker) are accepted on every
+ * connection, checked apart and stored with the plain settings.
  * @throws AppError validation_failed, one entry per field
  */
 export function checkConnectionFields(adapters: AdapterRegistry, input: ConnectionFieldsInput): CheckedConnectionFields {
@@ -44,7 +46,10 @@ export function checkConnectionFields(adapters: AdapterRegistry, input: Connecti
   const declared = new Set(adapter.settings.fields.map((f) => f.name));
   const misplaced: FieldError[] = [];
   const given: Record<string, unknown> = {};
-  for (const [name, value] of Object.entries(input.settings ?? {})) {
+  // The gateway's own settings of every connection (timeouts, retries, circuit breaker): checked here, never shown to the adapter.
+  const { policy, adapterSettings, errors: policyErrors } = splitConnectionPolicy(input.settings);
+  misplaced.push(...policyErrors);
+  for (const [name, value] of Object.entries(adapterSettings)) {
     if (TOP_LEVEL_FIELDS.has(name)) misplaced.push({ field: `settings.${name}`, messages: [`give ${name} at the top level of the body, not under settings`] });
     else given[name] = value;
   }
@@ -61,7 +66,7 @@ export function checkConnectionFields(adapters: AdapterRegistry, input: Connecti
   if (declared.has('baseUrl')) baseUrl = typeof declaredBaseUrl === 'string' ? declaredBaseUrl : '';
   else if (input.baseUrl !== undefined) baseUrl = input.baseUrl;
   else throw AppError.validation([{ field: 'baseUrl', messages: [`is required: adapter ${adapter.id} has no default endpoint`] }]);
-  return { adapter, baseUrl, settings, secrets: { ...checked.value.secrets } };
+  return { adapter, baseUrl, settings: { ...settings, ...policy }, secrets: { ...checked.value.secrets } };
 }
 
 /** The adapter reports its own field names; the client wrote baseUrl and apiKey at the top, the others under `settings`. */

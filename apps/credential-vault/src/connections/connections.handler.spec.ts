@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { loadConfig } from '#libs/config';
+import { builtInAdaptersV2 } from '#libs/adapters';
 import type { CommandEnvelope, ConnectionView, CreateConnectionDto, TenantScope } from '#libs/contracts';
 import type { RunningService, ServiceRuntime } from '#libs/runtime';
 import { createServiceHarness, envelope, eventually, TEST_SCOPE, type ServiceHarness } from '../../../../test/support/service-harness.js';
@@ -129,19 +130,28 @@ describe('credential vault on the bus', () => {
     expect(page.items.map((c) => c.name)).not.toContain(name);
   });
 
+  it("refuses an adapter's other URL setting on a forbidden address too, naming settings.<name> (an Entra ID authority)", async () => {
+    const azure = { name: 'azure-metadata', adapter: 'azure-openai', baseUrl: 'https://res.openai.azure.com', settings: { apiVersion: '2024-10-21', tenantId: 't', clientId: 'c', clientSecret: 's', authorityUrl: 'http://169.254.169.254/' } };
+    const err = await h.bus.request('vault.v1.connections.create', envelope(azure)).catch((e: unknown) => e);
+    expect(err).toMatchObject({ code: 'validation_failed', details: [{ field: 'settings.authorityUrl', messages: [expect.stringContaining('cloud metadata address')] }] });
+    await expect(h.bus.request('vault.v1.connections.create', envelope({ ...azure, settings: { ...azure.settings, authorityUrl: 'https://login.microsoftonline.us' } }))).resolves.toMatchObject({
+      settings: { authorityUrl: 'https://login.microsoftonline.us' },
+    });
+  });
+
   it('creates a connection on a private address that UPSTREAM_ALLOWLIST lets through, and on a name (checked at connect time)', async () => {
     await expect(h.bus.request('vault.v1.connections.create', envelope(connection('vllm-private', { baseUrl: 'http://10.20.1.2:8000/v1' })))).resolves.toMatchObject({ baseUrl: 'http://10.20.1.2:8000/v1' });
     await expect(h.bus.request('vault.v1.connections.create', envelope(connection('ollama-local', { baseUrl: 'http://localhost:11434/v1' })))).resolves.toMatchObject({ name: 'ollama-local' });
   });
 
   it('refuses an adapter this vault has not loaded with validation_failed naming adapter and the loaded adapters, storing nothing', async () => {
-    const err = await h.bus.request('vault.v1.connections.create', envelope(connection('bedrock-too-early', { adapter: 'bedrock' }))).catch((e: unknown) => e);
+    const err = await h.bus.request('vault.v1.connections.create', envelope(connection('watsonx-too-early', { adapter: 'watsonx' }))).catch((e: unknown) => e);
     expect(err).toMatchObject({
       code: 'validation_failed',
-      details: [{ field: 'adapter', messages: ['adapter bedrock is not loaded by this gateway; loaded adapters: openai-compatible, openai, anthropic'] }],
+      details: [{ field: 'adapter', messages: [`adapter watsonx is not loaded by this gateway; loaded adapters: ${builtInAdaptersV2.map((a) => a.id).join(', ')}`] }],
     });
     const page = await h.bus.request('vault.v1.connections.list', envelope({ limit: 200 }));
-    expect(page.items.map((c) => c.name)).not.toContain('bedrock-too-early');
+    expect(page.items.map((c) => c.name)).not.toContain('watsonx-too-early');
   });
 
   it("stores the adapter's default endpoint for a connection created without baseUrl, and refuses one whose adapter has none", async () => {

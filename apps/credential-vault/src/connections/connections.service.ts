@@ -8,6 +8,7 @@ import {
   type CommandEnvelope,
   type ConnectionView,
   type CreateConnectionDto,
+  type FieldError,
   type IdInput,
   type ListConnectionsInput,
   type Page,
@@ -24,7 +25,7 @@ import { UpstreamAddressPolicy } from '#libs/upstream-guard';
 import type { AuditAction } from '../audit/audit-action.js';
 import { AuditLogRepository } from '../audit/audit-log.repository.js';
 import { SecretUnreadableError } from '../crypto/envelope-cipher.js';
-import { checkConnectionFields, loadedAdapter } from './connection-adapter-check.js';
+import { checkConnectionFields, loadedAdapter, type CheckedConnectionFields } from './connection-adapter-check.js';
 import { ConnectionSecrets, type ConnectionCredentials } from './connection-secrets.js';
 import { toConnectionView, toResolvedConnection, toRevealedView } from './connection-views.js';
 import { ConnectionEntity } from './connection.entity.js';
@@ -58,6 +59,7 @@ export class ConnectionsService {
       const owner = ownerOfNewRow(scope, input.projectId);
       const checked = checkConnectionFields(this.adapters, input);
       this.assertAddressAllowed(checked.baseUrl);
+      this.assertSettingAddressesAllowed(checked);
       const row = new ConnectionEntity();
       row.id = newId('conn');
       row.organisationId = owner.organisationId;
@@ -110,6 +112,7 @@ export class ConnectionsService {
         const baseUrl = input.baseUrl ?? (found.baseUrl === '' ? undefined : found.baseUrl);
         const checked = checkConnectionFields(this.adapters, { adapter: found.adapter, baseUrl, apiKey, settings: { ...settings, ...otherSecrets } });
         if (input.baseUrl !== undefined) this.assertAddressAllowed(checked.baseUrl);
+        this.assertSettingAddressesAllowed(checked);
         found.baseUrl = checked.baseUrl;
         found.settings = checked.settings;
         if (input.name !== undefined) found.name = input.name;
@@ -251,6 +254,21 @@ export class ConnectionsService {
     if (baseUrl === '') return;
     const refused = this.upstreamAddresses.checkUrl(baseUrl);
     if (refused) throw AppError.validation([{ field: 'baseUrl', messages: [refused.forField('baseUrl')] }]);
+  }
+
+  /**
+   * The adapter's other URL settings (an Entra ID authority, a token endpoint) are called too: the
+   * same address rules as baseUrl, each refusal naming its `settings.<name>`.
+   */
+  private assertSettingAddressesAllowed(checked: CheckedConnectionFields): void {
+    const errors: FieldError[] = [];
+    for (const field of checked.adapter.settings.fields) {
+      const value = checked.settings[field.name];
+      if (field.type !== 'url' || field.name === 'baseUrl' || typeof value !== 'string') continue;
+      const refused = this.upstreamAddresses.checkUrl(value);
+      if (refused) errors.push({ field: `settings.${field.name}`, messages: [refused.forField(`settings.${field.name}`)] });
+    }
+    if (errors.length > 0) throw AppError.validation(errors);
   }
 
   /** Seals the credentials into the row under a fresh data key, with what masked views need in clear. */

@@ -7,6 +7,9 @@ export interface Principal {
   role: KeyRole;
   organisationId: string;
   projectId: string | null;
+  /** The key's own per-minute limits (issue 15.4); absent or null = none. */
+  requestsPerMinute?: number | null;
+  tokensPerMinute?: number | null;
 }
 
 export function scopeOf(principal: Principal): TenantScope {

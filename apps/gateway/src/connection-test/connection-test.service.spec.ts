@@ -68,6 +68,8 @@ describe('ConnectionTestService', () => {
       result: (cmd) => ({
         ok: true,
         answer: {
+          route: cmd.route,
+          attempts: 1,
           target: cmd.route.targets[0],
           adapter: adapterAnswering({ value: { choices: [{ index: 0, finishReason: 'stop', content: [{ type: 'text', text: 'Yes.' }, { type: 'text', text: ' Reachable.' }] }] } }),
           passThrough: false,
@@ -105,6 +107,8 @@ describe('ConnectionTestService', () => {
       result: (cmd) => ({
         ok: true,
         answer: {
+          route: cmd.route,
+          attempts: 1,
           target: cmd.route.targets[0],
           adapter: adapterAnswering({ error: { kind: 'upstream_error', message: `bad body echoing ${SECRET}`, retryable: false } }),
           passThrough: false,

@@ -64,6 +64,13 @@ describe('the /v1 part of the OpenAPI document', () => {
     expect(Object.keys(operation('get', '/v1/models/{model}').responses)).toContain('404');
   });
 
+  it('documents the OTLP trace intake with both of its encodings, its refusals and the gateway key', () => {
+    const op = operation('post', '/v1/traces');
+    expect(Object.keys(op.requestBody!.content).sort()).toEqual(['application/json', 'application/x-protobuf']);
+    expect(Object.keys(op.responses)).toEqual(expect.arrayContaining(['200', '400', '401', '413', '415']));
+    expect(op.security).toContainEqual({ [GATEWAY_KEY_SCHEME]: [] });
+  });
+
   it('tells a rate-limited caller when to retry: every 429 carries retry-after', () => {
     for (const [method, path] of OPERATIONS) {
       expect(operation(method, path).responses['429']!.headers).toHaveProperty('retry-after', { $ref: '#/components/headers/RetryAfter' });

@@ -218,6 +218,33 @@ export function buildV1OpenApi(options: V1OpenApiOptions = {}): V1OpenApi {
         },
       },
     },
+    '/v1/traces': {
+      post: {
+        operationId: 'v1ExportTraces',
+        tags: [V1_TAG_OPENAI],
+        summary: 'OTLP/HTTP trace intake: your services’ own LLM-call spans, priced like the gateway’s (README, "Traces from your own services")',
+        description:
+          'An OpenTelemetry ExportTraceServiceRequest (https://opentelemetry.io/docs/specs/otlp/#otlphttp) as protobuf or OTLP/JSON, optionally `content-encoding: gzip`. ' +
+          'Spans that are model calls (gen_ai.*, OpenInference, Traceloop, Langfuse attributes) are priced once per (organisation, trace id, span id); other spans are ignored. ' +
+          'The 200 comes once the spans are on the durable stream. A malformed export or a field of the wrong type is 400 (the error names the field) and stores nothing; ' +
+          'a body over OTLP_MAX_BODY_BYTES, as sent or decompressed, is 413.',
+        security: openAISecurity,
+        requestBody: {
+          required: true,
+          content: {
+            'application/x-protobuf': { schema: { type: 'string', format: 'binary', description: 'opentelemetry.proto.collector.trace.v1.ExportTraceServiceRequest (proto/opentelemetry)' } },
+            'application/json': { schema: { type: 'object', description: 'ExportTraceServiceRequest in OTLP/JSON: hex trace and span ids, 64-bit integers as strings or numbers.', properties: { resourceSpans: { type: 'array', items: { type: 'object' } } } } },
+          },
+        },
+        responses: {
+          '200': ok('An empty ExportTraceServiceResponse, in the request’s encoding: every span is stored.', {
+            'application/x-protobuf': { schema: { type: 'string', format: 'binary' } },
+            'application/json': { schema: { type: 'object' } },
+          }),
+          ...errorResponses('openai', [400, 401, 413, 415, 429, 500, 503]),
+        },
+      },
+    },
     '/v1/models': {
       get: {
         operationId: 'v1ListModels',

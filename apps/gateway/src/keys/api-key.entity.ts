@@ -14,4 +14,6 @@ export class ApiKeyEntity implements TenantOwned {
   @Column('text', { name: 'key_hash' }) keyHash!: string;
   @CreateDateColumn({ name: 'created_at', type: 'timestamptz' }) createdAt!: Date;
   @Column('timestamptz', { name: 'revoked_at', nullable: true }) revokedAt!: Date | null;
+  @Column('integer', { name: 'requests_per_minute', nullable: true }) requestsPerMinute!: number | null;
+  @Column('integer', { name: 'tokens_per_minute', nullable: true }) tokensPerMinute!: number | null;
 }

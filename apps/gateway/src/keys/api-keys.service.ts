@@ -47,6 +47,8 @@ export class ApiKeysService {
       const owner = ownerOfNewKey(scope, { projectId: input.projectId });
       const key = generateKey();
       const entity = this.entity(owner.organisationId, owner.projectId, input.name, input.role ?? 'client', key);
+      entity.requestsPerMinute = input.requestsPerMinute ?? null;
+      entity.tokensPerMinute = input.tokensPerMinute ?? null;
       await this.repo.transaction(async (manager) => {
         await this.repo.insert(entity, manager);
         await this.audit.record({ ...attempt, projectId: entity.projectId, targetId: entity.id }, manager);
@@ -127,6 +129,8 @@ export class ApiKeysService {
     e.keyHash = hashKey(key);
     e.createdAt = new Date();
     e.revokedAt = null;
+    e.requestsPerMinute = null;
+    e.tokensPerMinute = null;
     return e;
   }
 
@@ -148,6 +152,8 @@ function toView(e: ApiKeyEntity): GatewayKeyView {
     name: e.name,
     role: e.role,
     prefix: e.prefix,
+    requestsPerMinute: e.requestsPerMinute,
+    tokensPerMinute: e.tokensPerMinute,
     revokedAt: e.revokedAt ? e.revokedAt.toISOString() : null,
     createdAt: e.createdAt.toISOString(),
   };

@@ -21,10 +21,10 @@ describe('InputLimit', () => {
 
   it('measures a prompt over the limit exactly, and never calls the tokenizer when the bytes prove it fits', async () => {
     const calls: string[][] = [];
-    const tokenizer = { count: async (parts: string[]) => (calls.push(parts), parts.join('').length / 2) };
+    const tokenizer = async (parts: string[]) => (calls.push(parts), { tokens: parts.join('').length / 2, method: 'o200k_base' as const });
     expect(InputLimit.measureOver(['x'.repeat(100)], 100, tokenizer)).toBeUndefined();
     expect(calls).toEqual([]);
-    await expect(InputLimit.measureOver(['x'.repeat(300)], 100, tokenizer)).resolves.toBe(150);
+    await expect(InputLimit.measureOver(['x'.repeat(300)], 100, tokenizer)).resolves.toEqual({ tokens: 150, method: 'o200k_base' });
     await expect(InputLimit.measureOver(['x'.repeat(180)], 100, tokenizer)).resolves.toBeUndefined(); // 180 bytes but 90 tokens
     expect(calls).toHaveLength(2);
   });

@@ -1,7 +1,7 @@
-/** What InputLimit needs of a tokenizer (TokenCounter, #libs/tokenizer): the exact count of the parts. */
-export interface PromptTokenizer {
-  count(parts: string[]): Promise<number>;
-}
+import type { TokenCount } from '#libs/tokenizer';
+
+/** What InputLimit needs of a tokenizer (TokenCounters, #libs/tokenizer, with the model's tokenizer): the count of the parts and how it was made. */
+export type PromptTokenizer = (parts: string[]) => Promise<TokenCount>;
 
 /**
  * Decides whether a prompt fits a model's input limit without tokenizing when it can:
@@ -34,11 +34,12 @@ export class InputLimit {
   }
 
   /**
-   * The exact token count of a prompt over `limit` (002's `measured`), or undefined when it fits.
-   * Synchronous undefined when the byte length proves it fits: the tokenizer is not called then.
+   * The token count of a prompt over `limit` (002's `measured`), or undefined when it fits.
+   * Synchronous undefined when the byte length proves it fits: the tokenizer is not called then
+   * (this holds for the approximation too, at four bytes per token).
    */
-  static measureOver(parts: string[], limit: number, tokenizer: PromptTokenizer): undefined | Promise<number | undefined> {
+  static measureOver(parts: string[], limit: number, count: PromptTokenizer): undefined | Promise<TokenCount | undefined> {
     if (InputLimit.fitsByBytes(parts, limit)) return undefined;
-    return tokenizer.count(parts).then((tokens) => (tokens > limit ? tokens : undefined));
+    return count(parts).then((measured) => (measured.tokens > limit ? measured : undefined));
   }
 }

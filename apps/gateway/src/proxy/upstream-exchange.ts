@@ -24,12 +24,30 @@ export class UpstreamExchange implements Dispatcher.DispatchHandler {
   private endWaiter: { resolve: () => void; reject: (err: Error) => void } | null = null;
 
   private streaming = false;
+  private deadline: NodeJS.Timeout | null = null;
 
   constructor(
     private readonly maxWholeBytes: number,
     /** From the head: true when the body is to be streamed to a sink, false to collect it whole. */
     private readonly streams: (statusCode: number, headers: IncomingHttpHeaders) => boolean = () => false,
   ) {}
+
+  /**
+   * Aborts the call with UpstreamDeadlineExceeded unless it has ended within `ms` (the connection's
+   * total timeout: head, body and stream alike). One timer per call, cleared when the answer settles.
+   */
+  setDeadline(ms: number): void {
+    if (this.settled) return;
+    this.deadline = setTimeout(() => this.abort(new UpstreamDeadlineExceeded(ms)), ms);
+    this.deadline.unref();
+  }
+
+  private clearDeadline(): void {
+    if (this.deadline !== null) {
+      clearTimeout(this.deadline);
+      this.deadline = null;
+    }
+  }
 
   /** Whether the body goes to a sink (`streamTo()`) rather than whole (`whole()`); known once the head is in. */
   get isStreamed(): boolean {
@@ -86,6 +104,7 @@ export class UpstreamExchange implements Dispatcher.DispatchHandler {
   /** Stops the call (the client left); a pending `head()`, `whole()` or `streamTo()` rejects with `reason`. */
   abort(reason: Error): void {
     if (this.settled) return;
+    this.clearDeadline();
     if (this.controller) this.controller.abort(reason);
     else this.abortReason = reason;
   }
@@ -128,6 +147,7 @@ export class UpstreamExchange implements Dispatcher.DispatchHandler {
 
   onResponseEnd(): void {
     this.ended = true;
+    this.clearDeadline();
     const waiter = this.endWaiter;
     this.endWaiter = null;
     waiter?.resolve();
@@ -135,6 +155,7 @@ export class UpstreamExchange implements Dispatcher.DispatchHandler {
 
   onResponseError(_controller: Dispatcher.DispatchController | null, error: Error): void {
     this.failure = error;
+    this.clearDeadline();
     const head = this.headWaiter;
     const end = this.endWaiter;
     this.headWaiter = null;
@@ -149,5 +170,13 @@ export class UpstreamAnswerTooLarge extends Error {
   override name = 'UpstreamAnswerTooLarge';
   constructor(limit: number) {
     super(`the upstream answer is larger than ${limit} bytes`);
+  }
+}
+
+/** The call did not end within the connection's total timeout. */
+export class UpstreamDeadlineExceeded extends Error {
+  override name = 'UpstreamDeadlineExceeded';
+  constructor(readonly timeoutMs: number) {
+    super(`the upstream call did not end within ${timeoutMs} ms`);
   }
 }

@@ -3,8 +3,8 @@ import { APP_CONFIG, type AppConfig } from '#libs/config';
 import { guardedConnector, HostResolver, UpstreamAddressPolicy } from '#libs/upstream-guard';
 import { buildConnector, Pool } from 'undici';
 
-/** How long opening a socket (TCP, and TLS) may take; DNS comes before it. */
-const CONNECT_TIMEOUT_MS = 10_000;
+/** How long opening a socket (TCP, and TLS) may take when the connection does not say; DNS comes before it. */
+export const DEFAULT_CONNECT_TIMEOUT_MS = 10_000;
 
 /**
  * One undici Pool per upstream origin (DESIGN.md hot-path rule 2): keep-alive, one request at a
@@ -14,7 +14,8 @@ const CONNECT_TIMEOUT_MS = 10_000;
  */
 @Injectable()
 export class UpstreamPools implements OnApplicationShutdown {
-  private readonly pools = new Map<string, Pool>();
+  /** `origin connectTimeout` -> pool: a connect timeout is the connector's, so connections with another one get their own pool. */
+  private readonly pools = new Map<string, { origin: string; pool: Pool }>();
   /** Parsed upstream URLs: a request URL is parsed once, not on every call. */
   private readonly targets = new Map<string, { pool: Pool; path: string }>();
 
@@ -24,10 +25,11 @@ export class UpstreamPools implements OnApplicationShutdown {
     private readonly resolver: HostResolver,
   ) {}
 
-  private get(origin: string): Pool {
-    let pool = this.pools.get(origin);
-    if (!pool) {
-      pool = new Pool(origin, {
+  private get(origin: string, connectTimeoutMs: number): Pool {
+    const key = `${origin} ${connectTimeoutMs}`;
+    let entry = this.pools.get(key);
+    if (!entry) {
+      const pool = new Pool(origin, {
         connections: 1024,
         pipelining: 1,
         keepAliveTimeout: 30_000,
@@ -35,21 +37,23 @@ export class UpstreamPools implements OnApplicationShutdown {
         headersTimeout: this.config.upstreamTimeoutMs,
         bodyTimeout: this.config.upstreamTimeoutMs,
         // A connect function replaces undici's own connector, so its timeout is given here.
-        connect: guardedConnector({ policy: this.addressPolicy, resolver: this.resolver, connect: buildConnector({ timeout: CONNECT_TIMEOUT_MS }) }),
+        connect: guardedConnector({ policy: this.addressPolicy, resolver: this.resolver, connect: buildConnector({ timeout: connectTimeoutMs }) }),
       });
-      this.pools.set(origin, pool);
+      entry = { origin, pool };
+      this.pools.set(key, entry);
     }
-    return pool;
+    return entry.pool;
   }
 
-  /** The pool and request path for an absolute upstream URL. */
-  forUrl(url: string): { pool: Pool; path: string } {
-    let target = this.targets.get(url);
+  /** The pool and request path for an absolute upstream URL (sockets opened within `connectTimeoutMs`). */
+  forUrl(url: string, connectTimeoutMs = DEFAULT_CONNECT_TIMEOUT_MS): { pool: Pool; path: string } {
+    const key = connectTimeoutMs === DEFAULT_CONNECT_TIMEOUT_MS ? url : `${url} ${connectTimeoutMs}`;
+    let target = this.targets.get(key);
     if (!target) {
       const parsed = new URL(url);
-      target = { pool: this.get(parsed.origin), path: parsed.pathname + parsed.search };
+      target = { pool: this.get(parsed.origin, connectTimeoutMs), path: parsed.pathname + parsed.search };
       if (this.targets.size > 10_000) this.targets.clear();
-      this.targets.set(url, target);
+      this.targets.set(key, target);
     }
     return target;
   }
@@ -57,16 +61,16 @@ export class UpstreamPools implements OnApplicationShutdown {
   /** Closes pools whose origin no connection uses any more. */
   retainOnly(origins: Set<string>): void {
     this.targets.clear();
-    for (const [origin, pool] of this.pools) {
+    for (const [key, { origin, pool }] of this.pools) {
       if (!origins.has(origin)) {
-        this.pools.delete(origin);
+        this.pools.delete(key);
         void pool.close().catch(() => undefined);
       }
     }
   }
 
   async onApplicationShutdown(): Promise<void> {
-    await Promise.all([...this.pools.values()].map((p) => p.close().catch(() => undefined)));
+    await Promise.all([...this.pools.values()].map((p) => p.pool.close().catch(() => undefined)));
     this.pools.clear();
   }
 }

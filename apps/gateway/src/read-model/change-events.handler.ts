@@ -21,6 +21,11 @@ export class ChangeEventsHandler {
     await this.readModel.refresh('providerModels').catch((e: unknown) => this.logger.warn(`provider models refresh failed: ${String(e)}`));
   }
 
+  @ChangeEventHandler('registry.v1.events.model-definition-changed')
+  async modelDefinitionChanged(): Promise<void> {
+    await this.readModel.refresh('tokenizers').catch((e: unknown) => this.logger.warn(`model definition tokenizers refresh failed: ${String(e)}`));
+  }
+
   @ChangeEventHandler('registry.v1.events.model-rewrite-rule-changed')
   async rewriteRuleChanged(): Promise<void> {
     await this.readModel.refresh('rewriteRules').catch((e: unknown) => this.logger.warn(`rewrite rules refresh failed: ${String(e)}`));

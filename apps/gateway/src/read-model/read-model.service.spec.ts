@@ -1,5 +1,5 @@
 import type { BusClient } from '#libs/bus';
-import type { ModelRewriteRuleView, ProviderModelView, ResolvedConnection } from '#libs/contracts';
+import type { DefinitionTokenizerView, ModelRewriteRuleView, ProviderModelView, ResolvedConnection, TokenizerId } from '#libs/contracts';
 import { REDACTED } from '#libs/secret-redaction';
 import type { Principal } from '../auth/principal.js';
 import type { ApiKeysRepository } from '../keys/api-keys.repository.js';
@@ -67,13 +67,17 @@ async function readModelWith(
   connections: () => ResolvedConnection[],
   models: ProviderModelView[] = [model],
   rules: ModelRewriteRuleView[] = [],
+  tokenizers: DefinitionTokenizerView[] = [],
 ): Promise<ReadModelService> {
-  const bus = {
-    request: async (subject: string) =>
-      subject === 'vault.v1.connections.resolve-all' ? connections() : subject === 'registry.v1.model-rewrite-rules.all' ? rules : models,
-  } as unknown as BusClient;
+  const answers: Record<string, () => unknown> = {
+    'vault.v1.connections.resolve-all': connections,
+    'registry.v1.model-rewrite-rules.all': () => rules,
+    'registry.v1.model-definitions.tokenizers': () => tokenizers,
+    'registry.v1.provider-models.all': () => models,
+  };
+  const bus = { request: async (subject: string) => answers[subject]!() } as unknown as BusClient;
   const readModel = new ReadModelService(bus, {} as ApiKeysRepository);
-  await Promise.all([readModel.refresh('connections'), readModel.refresh('providerModels'), readModel.refresh('rewriteRules')]);
+  await Promise.all([readModel.refresh('connections'), readModel.refresh('providerModels'), readModel.refresh('rewriteRules'), readModel.refresh('tokenizers')]);
   return readModel;
 }
 
@@ -203,7 +207,7 @@ describe('ReadModelService model addressing', () => {
   it('sees a change of the provider models at the next read', async () => {
     let current = models;
     const bus = {
-      request: async (subject: string) => (subject === 'vault.v1.connections.resolve-all' ? connections() : subject === 'registry.v1.model-rewrite-rules.all' ? [] : current),
+      request: async (subject: string) => (subject === 'vault.v1.connections.resolve-all' ? connections() : subject === 'registry.v1.model-rewrite-rules.all' || subject === 'registry.v1.model-definitions.tokenizers' ? [] : current),
     } as unknown as BusClient;
     const readModel = new ReadModelService(bus, {} as ApiKeysRepository);
     await Promise.all([readModel.refresh('connections'), readModel.refresh('providerModels'), readModel.refresh('rewriteRules')]);
@@ -211,5 +215,36 @@ describe('ReadModelService model addressing', () => {
     current = models.map((m) => (m.name === 'retired' ? { ...m, status: 'active' } : m));
     await readModel.refresh('providerModels');
     expect(readModel.route(principal, 'retired')).toBeDefined();
+  });
+});
+
+describe('ReadModelService tokenizers', () => {
+  const definition = (id: string, matchPattern: string, tokenizer: TokenizerId, extra: Partial<DefinitionTokenizerView> = {}): DefinitionTokenizerView => ({
+    id,
+    organisationId: 'org_1',
+    projectId: null,
+    matchPattern,
+    tokenizer,
+    source: 'user',
+    priority: 0,
+    updatedAt: '2026-01-01T00:00:00.000Z',
+    ...extra,
+  });
+
+  it('answers the tokenizer of the definition that prices the model, by the same winner rule as metering', async () => {
+    const readModel = await readModelWith(() => [connection('sk-0000000000000001')], [model], [], [
+      definition('sys_gpt', '^gpt-', 'o200k_base', { organisationId: '__system__', source: 'system' }),
+      definition('sys_old', '^gpt-3\\.5', 'cl100k_base', { organisationId: '__system__', source: 'system', priority: 1 }),
+      definition('user_claude', '^claude-', 'approximate'),
+      definition('p2_gpt', '^gpt-4o', 'cl100k_base', { projectId: 'p2' }),
+      definition('broken', '(', 'o200k_base'),
+      definition('other_org', '^mistral', 'approximate', { organisationId: 'org_2' }),
+    ]);
+    expect(readModel.tokenizerFor(principal, 'gpt-4o-mini')).toBe('o200k_base');
+    expect(readModel.tokenizerFor(principal, 'gpt-3.5-turbo')).toBe('cl100k_base'); // higher priority
+    expect(readModel.tokenizerFor(principal, 'claude-sonnet-4')).toBe('approximate');
+    expect(readModel.tokenizerFor({ ...principal, projectId: 'p2' }, 'gpt-4o-mini')).toBe('cl100k_base'); // the project's own first
+    expect(readModel.tokenizerFor(principal, 'mistral-large')).toBeUndefined(); // another organisation's
+    expect(readModel.tokenizerFor(principal, 'llama3')).toBeUndefined();
   });
 });

@@ -1,7 +1,7 @@
 import { Injectable, Logger, Optional, type OnApplicationShutdown } from '@nestjs/common';
 import { BusClient } from '#libs/bus';
-import { parseModelParameters, type ModelRewriteRuleView, type ProviderModelView, type ResolvedConnection } from '#libs/contracts';
-import { NameRewrite } from '#libs/match-pattern';
+import { parseModelParameters, type DefinitionTokenizerView, type ModelRewriteRuleView, type ProviderModelView, type ResolvedConnection, type TokenizerId } from '#libs/contracts';
+import { DefinitionMatcher, matchableDefinition, MatchPatternCache, NameRewrite, type MatchableDefinition } from '#libs/match-pattern';
 import { SecretRedactor } from '#libs/secret-redaction';
 import type { Principal } from '../auth/principal.js';
 import { DELEGATED_TOKEN_PREFIX, DelegatedTokens } from '../delegation/delegated-tokens.js';
@@ -12,8 +12,8 @@ import { connectionSlug, modelNotFound, NO_LIMITS, type ModelResolution, type Ro
 
 export type { ModelResolution, Route, RouteTarget } from './route.js';
 
-type Part = 'keys' | 'connections' | 'providerModels' | 'rewriteRules';
-const PARTS: readonly Part[] = ['keys', 'connections', 'providerModels', 'rewriteRules'];
+type Part = 'keys' | 'connections' | 'providerModels' | 'rewriteRules' | 'tokenizers';
+const PARTS: readonly Part[] = ['keys', 'connections', 'providerModels', 'rewriteRules', 'tokenizers'];
 
 /** Bound of the recent-keys cache (unknown keys are cached too, so a flood of bad keys cannot grow it). */
 const RECENT_KEYS_MAX = 10_000;
@@ -59,6 +59,9 @@ export class ReadModelService implements OnApplicationShutdown {
   private rewriteRules = new Map<string, CompiledRewrite[]>();
   /** organisationId \0 projectId \0 name -> how a name that is not a provider model's resolved (bounded, emptied on every change). */
   private resolvedNames = new Map<string, ModelResolution>();
+  /** The model definitions' tokenizers, by the winner rule pricing uses: which tokenizer counts a model's input. */
+  private tokenizers = DefinitionMatcher.build<TokenizerId>([]);
+  private readonly tokenizerPatterns = new MatchPatternCache();
   private loaded = false;
   private readonly inFlight = new Map<Part, Promise<void>>();
   private readonly dirty = new Set<Part>();
@@ -262,6 +265,15 @@ export class ReadModelService implements OnApplicationShutdown {
     return connection !== undefined && connection.status !== 'inactive';
   }
 
+  /**
+   * The tokenizer of the model definition that prices an upstream model for this caller (the same
+   * definition metering picks), or undefined when none matches. Only the slow path asks: an input
+   * whose byte length cannot decide the limit, and count_tokens' estimate.
+   */
+  tokenizerFor(principal: Principal, upstreamModel: string): TokenizerId | undefined {
+    return this.tokenizers.match(principal.organisationId, principal.projectId, upstreamModel)?.value;
+  }
+
   /** Active models a principal may call (GET /v1/models). */
   modelsFor(principal: Principal): ProviderModelView[] {
     const out: ProviderModelView[] = [];
@@ -311,7 +323,8 @@ export class ReadModelService implements OnApplicationShutdown {
     if (!claims) return undefined;
     const admin = this.keysById.get(claims.keyId);
     if (!admin || admin.role !== 'admin' || admin.organisationId !== claims.organisationId || admin.projectId !== claims.projectId) return undefined;
-    return { keyId: admin.keyId, name: `evaluator for ${admin.name}`, role: 'client', organisationId: admin.organisationId, projectId: admin.projectId };
+    // The admin key's own rate limits apply: the evaluator's calls for it count against them.
+    return { ...admin, name: `evaluator for ${admin.name}`, role: 'client' };
   }
 
   /** A single key changed (created or revoked here or on another replica). */
@@ -371,6 +384,11 @@ export class ReadModelService implements OnApplicationShutdown {
         this.resolvedNames = new Map();
         break;
       }
+      case 'tokenizers': {
+        const rows = await this.bus.request('registry.v1.model-definitions.tokenizers', {});
+        this.tokenizers = DefinitionMatcher.build(compiledTokenizers(rows, this.tokenizerPatterns, (d, err) => this.logger.warn(`model definition ${d.id} skipped for token counts: ${String((err as Error)?.message ?? err)}`)));
+        break;
+      }
       case 'rewriteRules': {
         const rows = await this.bus.request('registry.v1.model-rewrite-rules.all', {});
         this.rewriteRules = compiledRewrites(rows, (rule, err) => this.logger.warn(`rewrite rule ${rule.id} skipped: ${String((err as Error)?.message ?? err)}`));
@@ -380,6 +398,20 @@ export class ReadModelService implements OnApplicationShutdown {
     }
     for (const l of this.listeners) l(part);
   }
+}
+
+/** Every definition whose pattern compiles (the registry refuses the others), with its tokenizer. */
+function compiledTokenizers(rows: DefinitionTokenizerView[], patterns: MatchPatternCache, skipped: (d: DefinitionTokenizerView, err: unknown) => void): MatchableDefinition<TokenizerId>[] {
+  const out: MatchableDefinition<TokenizerId>[] = [];
+  for (const d of rows) {
+    try {
+      out.push(matchableDefinition(d, patterns.get(d.id, d.matchPattern), d.tokenizer));
+    } catch (err) {
+      skipped(d, err);
+    }
+  }
+  patterns.retainOnly(new Set(rows.map((d) => d.id)));
+  return out;
 }
 
 /** The rules per organisation, in the order the registry gives (position, then age); one that does not compile is skipped (the registry refuses those). */
@@ -407,5 +439,5 @@ function connectionSecrets(c: ResolvedConnection): string[] {
 }
 
 function toPrincipal(k: ApiKeyEntity): Principal {
-  return { keyId: k.id, name: k.name, role: k.role, organisationId: k.organisationId, projectId: k.projectId };
+  return { keyId: k.id, name: k.name, role: k.role, organisationId: k.organisationId, projectId: k.projectId, requestsPerMinute: k.requestsPerMinute, tokensPerMinute: k.tokensPerMinute };
 }

@@ -14,7 +14,8 @@ export type CallFailureKind =
   | 'upstream_address_refused'
   | 'upstream_unreachable'
   | 'upstream_timeout'
-  | 'upstream_invalid_response';
+  | 'upstream_invalid_response'
+  | 'circuit_open';
 
 export interface CallFailure {
   kind: CallFailureKind;
@@ -68,6 +69,7 @@ export const FAILURE_ANSWERS = {
   upstream_invalid_response: { status: 502, anthropicStatus: 502, openAIType: 'api_error', openAICode: 'upstream_invalid_response', anthropicType: 'api_error' },
   adapter_unavailable: { status: 501, anthropicStatus: 501, openAIType: 'api_error', openAICode: 'adapter_unavailable', anthropicType: 'api_error' },
   overloaded: { status: 503, anthropicStatus: 529, openAIType: 'api_error', openAICode: 'overloaded', anthropicType: 'overloaded_error' },
+  circuit_open: { status: 503, anthropicStatus: 503, openAIType: 'api_error', openAICode: 'circuit_open', anthropicType: 'overloaded_error' },
   upstream_timeout: { status: 504, anthropicStatus: 504, openAIType: 'api_error', openAICode: 'upstream_timeout', anthropicType: 'timeout_error' },
 } as const satisfies Record<CallFailureKind, FailureAnswer>;
 

@@ -10,6 +10,9 @@ import type { CallFailure } from './call-failure.js';
 export const REQUEST_ID_ATTRIBUTE = 'gateway.request_id';
 export const WARNINGS_ATTRIBUTE = 'gateway.warnings';
 
+/** The most streamed text a call keeps for estimating its usage should the stream be cut short (UTF-16 units). */
+export const STREAMED_TEXT_LIMIT = 256 * 1024;
+
 /**
  * What metering learns of one call, from the adapter's parts (never from markers in the bytes), put
  * on the call's one span when it ends: the target, the response's model and id, the usage, the
@@ -23,8 +26,27 @@ export class CallMetering {
   private readonly finishReasons: string[] = [];
   private failed = false;
   private redactor: SecretRedactor | undefined;
+  /** Set once a stream's head went out: a stream cut short before its usage is estimated from what it carried. */
+  private streamed = false;
+  private readonly streamedText: string[] = [];
+  private streamedTextLength = 0;
+  private contentEvents = 0;
 
-  constructor(readonly span: CallSpan) {}
+  /** @param promptText the request's prompt texts, read only when a cut-short stream's usage must be estimated */
+  constructor(
+    readonly span: CallSpan,
+    private readonly promptText: () => readonly string[] = () => [],
+  ) {}
+
+  /** The answer is a stream whose head reached the client. */
+  streamStarted(): void {
+    this.streamed = true;
+  }
+
+  /** A pass-through stream's event that the metering-only decoder left unparsed (content). */
+  contentEventPassed(): void {
+    this.contentEvents++;
+  }
 
   /** The target the call went to (set per attempt: the last one is the one that answered). */
   target(target: RouteTarget, adapter: ProviderAdapterV2 | undefined): void {
@@ -60,9 +82,23 @@ export class CallMetering {
       case 'finish':
         this.finishReasons.push(part.rawReason ?? part.reason);
         break;
+      case 'text-delta':
+      case 'reasoning-delta':
+        // Kept (bounded) only for the estimate of a stream cut short before its usage; the strings exist already.
+        if (this.streamed && this.streamedTextLength < STREAMED_TEXT_LIMIT) {
+          this.streamedText.push(part.text);
+          this.streamedTextLength += part.text.length;
+        }
+        this.contentEvents++;
+        break;
       default:
         break;
     }
+  }
+
+  /** Input plus output tokens read so far (0 when no usage was read): what a token budget settles with. */
+  get tokensUsed(): number {
+    return this.usage ? this.usage.input.total + this.usage.output.total : 0;
   }
 
   fail(failure: CallFailure): void {
@@ -88,6 +124,13 @@ export class CallMetering {
       if (usage.input.cacheRead > 0) this.span.setAttribute(GenAiAttr.cacheReadTokens, usage.input.cacheRead);
       if (usage.input.cacheWrite > 0) this.span.setAttribute(GenAiAttr.cacheCreationTokens, usage.input.cacheWrite);
       if (usage.output.reasoning > 0) this.span.setAttribute(GenAiAttr.reasoningTokens, usage.output.reasoning);
+    }
+    else if (this.streamed && this.failed) {
+      // Cut short before any usage came: what the call carried, for metering to estimate (marked estimated).
+      status = 'partial';
+      this.span.setAttribute(GenAiAttr.prompt, [...this.promptText()].map(redact));
+      if (this.streamedText.length > 0) this.span.setAttribute(GenAiAttr.completion, redact(this.streamedText.join('')));
+      this.span.setAttribute(GatewayAttr.streamedContentEvents, this.contentEvents);
     }
     this.span.setAttribute(GatewayAttr.usageStatus, status);
     this.span.end();

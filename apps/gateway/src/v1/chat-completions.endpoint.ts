@@ -36,7 +36,7 @@ export class ChatCompletionsEndpoint {
         fields: OPENAI_PARAMETER_FIELDS,
         outputFields: ['max_completion_tokens', 'max_tokens'],
         // vLLM, Ollama and most compatible servers read only max_tokens; OpenAI's reasoning models refuse it.
-        fillOutputFieldByAdapter: { openai: 'max_completion_tokens' },
+        fillOutputFieldByAdapter: { openai: 'max_completion_tokens', 'azure-openai': 'max_completion_tokens' },
       },
       promptText: (body) => InputLimit.promptText(body.messages),
       promptParam: 'messages',

@@ -9,6 +9,8 @@ export interface AnswerContext {
   warnings?: readonly string[];
   /** The provider's own request id, without the connection's secrets (x-upstream-request-id). */
   upstreamRequestId?: string;
+  /** The model and connection that answered (x-gateway-model, x-gateway-connection): failover may have moved the call. */
+  servedBy?: { model: string; connection: string };
 }
 
 /**
@@ -51,6 +53,10 @@ export function answerHeaders(ctx: AnswerContext, headers: OutgoingHttpHeaders =
   headers['x-request-id'] = ctx.requestId;
   if (ctx.upstreamRequestId) headers['x-upstream-request-id'] = headerSafe(ctx.upstreamRequestId);
   if (ctx.warnings && ctx.warnings.length > 0) headers['x-gateway-warnings'] = headerSafe(ctx.warnings.join('; '));
+  if (ctx.servedBy) {
+    headers['x-gateway-model'] = headerSafe(ctx.servedBy.model);
+    headers['x-gateway-connection'] = headerSafe(ctx.servedBy.connection);
+  }
   return headers;
 }
 

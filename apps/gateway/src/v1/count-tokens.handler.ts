@@ -72,12 +72,12 @@ export class CountTokensHandler {
       writeJson(res, 200, { input_tokens: decoded.value.inputTokens }, answerHeaders(ctx, { [TOKEN_COUNT_HEADER]: 'provider' }));
       return;
     }
-    // An estimate: the text of messages, system prompt and tool definitions, counted with o200k_base.
+    // An estimate: the text of messages, system prompt and tool definitions, counted with the model's tokenizer (o200k_base when no definition names one).
     const parts = anthropicPromptText(body);
     if (Array.isArray(body.tools)) parts.push(JSON.stringify(body.tools));
     let tokens: number;
     try {
-      tokens = await this.generation.tokens.count(parts);
+      tokens = (await this.generation.countPrompt(call.principal, route, parts)).tokens;
     } catch (err) {
       this.logger.warn(`[${requestId}] token count failed: ${String((err as Error)?.message ?? err)}`);
       writer.writeRequestError(res, 500, { message: 'internal error', code: 'internal_error' }, ctx);

@@ -1,9 +1,20 @@
 import { Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
-import type { CanonicalStreamPart, CanonicalUsage, ClientRequestDecoded, Decoded, SseEvent, StreamDecoder } from '#libs/adapter-sdk';
+import {
+  formatSseEvent,
+  streamPartsFromResponse,
+  type CanonicalStreamPart,
+  type CanonicalUsage,
+  type ChatResponse,
+  type ClientRequestDecoded,
+  type CompletionResponse,
+  type Decoded,
+  type SseEvent,
+  type StreamDecoder,
+} from '#libs/adapter-sdk';
 import { GatewayAttr, GenAiAttr, type ProviderModelKind } from '#libs/contracts';
 import type { SecretRedactor } from '#libs/secret-redaction';
-import { TokenCounter } from '#libs/tokenizer';
-import type { IncomingHttpHeaders, OutgoingHttpHeaders } from 'node:http';
+import { TokenCounters, type TokenCount } from '#libs/tokenizer';
+import type { IncomingHttpHeaders, OutgoingHttpHeaders, ServerResponse } from 'node:http';
 import { InputLimit } from '../proxy/input-limit.js';
 import { applyModelParameters, askedOutput, outputFillField, type ParameterFields } from './request-parameters.js';
 import { ReadModelService, type Route } from '../read-model/read-model.service.js';
@@ -13,6 +24,10 @@ import { CallMetering, REQUEST_ID_ATTRIBUTE } from './call-metering.js';
 import { answerHeaders, writeJson, type AnswerContext, type ClientFormatWriter, type RequestError } from './client-format-writer.js';
 import { relayStream, type PartEncoder } from './stream-relay.js';
 import { UpstreamCallService, upstreamRequestId, type UpstreamAnswer } from './upstream-call.service.js';
+import { FAILOVER_HEADER, parseFailoverHeader } from '../policy/failover-header.js';
+import { RateLimitsService, type Admission } from '../limits/rate-limits.service.js';
+import { estimateCallTokens } from '../limits/token-estimate.js';
+import type { Principal } from '../auth/principal.js';
 import type { V1Request } from './v1-request.js';
 
 /** What an endpoint's answer is built from (ids and times the provider may not give). */
@@ -53,6 +68,9 @@ export interface GenerationEndpoint<Canonical = unknown, CanonicalResponse = unk
   passThroughDrop?(body: Record<string, unknown>): ((event: SseEvent, parts: readonly CanonicalStreamPart[]) => boolean) | undefined;
 }
 
+/** A call that stays on the one target the balancer picks (allocated once). */
+const NO_FAILOVER = Object.freeze({ on: false, fallbacks: (): Iterable<Route> => [] });
+
 /** Where a model of each kind is called. */
 const KIND_ENDPOINTS: Record<ProviderModelKind, string> = {
   chat: 'POST /v1/chat/completions or POST /v1/messages',
@@ -70,7 +88,7 @@ interface DecodedAnswer {
 
 interface ReadableOperation {
   /** Only embeddings take `options` today; the others ignore it. */
-  parseResponse(body: Uint8Array, options?: { meteringOnly?: boolean }): Decoded<unknown>;
+  parseResponse(body: Uint8Array, options?: { meteringOnly?: boolean; headers?: IncomingHttpHeaders }): Decoded<unknown>;
   createStreamDecoder?(options?: { meteringOnly?: boolean }): StreamDecoder;
 }
 
@@ -83,21 +101,26 @@ interface ReadableOperation {
 @Injectable()
 export class GenerationCall implements OnApplicationShutdown {
   private readonly logger = new Logger('V1');
-  private readonly tokenCounter = new TokenCounter();
+  private readonly tokenCounters = new TokenCounters();
 
   constructor(
     private readonly readModel: ReadModelService,
     private readonly calls: UpstreamCallService,
     private readonly tracer: GatewayTracer,
+    private readonly rateLimits: RateLimitsService,
   ) {}
 
   async onApplicationShutdown(): Promise<void> {
-    await this.tokenCounter.close();
+    await this.tokenCounters.close();
   }
 
-  /** For the token-count endpoint's local estimate. */
-  get tokens(): TokenCounter {
-    return this.tokenCounter;
+  /**
+   * Counts a prompt as the model's definition says (its tokenizer, by the rule that prices it), for
+   * the input limit and count_tokens' local estimate. Counts with the first target's upstream model:
+   * a model's targets serve the same model, and its limits are the provider model's.
+   */
+  countPrompt(principal: Principal, route: Route, parts: string[]): Promise<TokenCount> {
+    return this.tokenCounters.count(this.readModel.tokenizerFor(principal, route.targets[0].upstreamModel), parts);
   }
 
   async handle<C, R>(call: V1Request, endpoint: GenerationEndpoint<C, R>): Promise<void> {
@@ -112,6 +135,8 @@ export class GenerationCall implements OnApplicationShutdown {
     const body = call.body as Record<string, unknown>;
     const route = this.resolve(call, body, endpoint, ctx);
     if (!route) return;
+    const failover = this.failoverOf(call, route, endpoint, ctx);
+    if (!failover) return;
     // The name's parameters override the request's, the model's defaults fill what is left out (before the limits see the body).
     const fillField = outputFillField(endpoint.parameterFields, route.targets[0].connection.adapter);
     if (route.uriParameters) applyModelParameters(body, route.uriParameters, endpoint.parameterFields, true, fillField);
@@ -130,11 +155,11 @@ export class GenerationCall implements OnApplicationShutdown {
       },
       call.req.headers,
     );
-    const metering = new CallMetering(span);
+    const metering = new CallMetering(span, () => endpoint.promptText(body));
     metering.target(route.targets[0], this.calls.adapterOf(route.targets[0]));
     let limitError: RequestError | undefined;
     try {
-      const checked = this.checkLimits(body, route, endpoint, fillField);
+      const checked = this.checkLimits(principal, body, route, endpoint, fillField);
       limitError = checked instanceof Promise ? await checked : checked; // a promise only when tokens had to be counted
     } catch (err) {
       metering.fail({ kind: 'upstream_error', message: 'internal error', retryable: true });
@@ -147,6 +172,24 @@ export class GenerationCall implements OnApplicationShutdown {
       writer.writeRequestError(res, 400, limitError, ctx);
       return;
     }
+    let admission: Admission | undefined;
+    if (this.rateLimits.limited(route, principal)) {
+      const estimate = this.rateLimits.needsTokens(route, principal) ? estimateCallTokens(endpoint.promptText(body), askedOutput(body, endpoint.parameterFields)?.[1]) : 0;
+      const decision = this.rateLimits.admit(route, principal, estimate);
+      if (!decision.ok) {
+        metering.fail({ kind: 'rate_limited', message: decision.message, retryable: true, retryAfterMs: decision.retryAfterMs });
+        metering.end();
+        writer.writeRequestError(
+          res,
+          429,
+          { message: decision.message, code: 'rate_limit_exceeded', param: null, details: { limit: decision.limit, value: decision.value, model: route.name } },
+          ctx,
+          { 'retry-after': String(Math.ceil(decision.retryAfterMs / 1000)), 'x-gateway-rate-limit': decision.limit },
+        );
+        return;
+      }
+      admission = decision.admission;
+    }
     try {
       let decoded: ClientRequestDecoded<C> | undefined;
       const result = await this.calls.call({
@@ -157,10 +200,19 @@ export class GenerationCall implements OnApplicationShutdown {
         canonical: () => (decoded ??= endpoint.decode(body)),
         stream,
         clientHeaders: call.req.headers,
+        failover: failover.on,
+        fallbacks: failover.fallbacks,
         onAttempt: (target, adapter) => metering.target(target, adapter),
         requestId,
       });
       ctx.warnings = metering.warnings(result.ok ? result.answer.warnings : result.warnings);
+      const served = result.ok ? result.answer : result;
+      if (served.route && served.target) {
+        ctx.servedBy = { model: served.route.name, connection: served.target.connection.name };
+        span.setAttribute(GatewayAttr.servedModel, served.route.name);
+        span.setAttribute(GatewayAttr.connectionName, served.target.connection.name);
+      }
+      span.setAttribute(GatewayAttr.attempts, served.attempts ?? 0);
       if (!result.ok) {
         metering.fail(result.failure);
         ctx.upstreamRequestId = redactedRequestId(result.headers, result.target?.redactor);
@@ -168,12 +220,68 @@ export class GenerationCall implements OnApplicationShutdown {
         this.logger.debug(`[${requestId}] ${endpoint.operation} for ${route.name} failed: ${result.failure.kind}: ${result.failure.message}`);
         return;
       }
-      await this.answer(call, endpoint, body, route, result.answer, metering, ctx);
+      await this.answer(call, endpoint, body, route, result.answer, metering, ctx, stream);
     } catch (err) {
       metering.fail({ kind: 'upstream_error', message: 'internal error', retryable: true });
       throw err;
     } finally {
+      if (admission) this.rateLimits.settle(admission, metering.tokensUsed);
       metering.end();
+    }
+  }
+
+  /**
+   * Whether this call fails over and to which models: x-gateway-failover (on, off, or a list of
+   * models, each checked now: an unknown one is a 400 naming the header) over the model's
+   * failoverByDefault; the model's fallbacks are resolved only when the call reaches them, and one
+   * that no longer resolves (or is of another kind) is skipped.
+   */
+  private failoverOf(
+    call: V1Request,
+    route: Route,
+    endpoint: GenerationEndpoint<unknown, unknown>,
+    ctx: AnswerContext,
+  ): { on: boolean; fallbacks: () => Iterable<Route> } | undefined {
+    const asked = parseFailoverHeader(call.req.headers[FAILOVER_HEADER]);
+    switch (asked.kind) {
+      case 'default':
+        if (!route.failoverByDefault) return NO_FAILOVER;
+        return { on: true, fallbacks: () => this.fallbackRoutes(call.principal, route.fallbacks, endpoint, call.requestId) };
+      case 'on':
+        return { on: true, fallbacks: () => this.fallbackRoutes(call.principal, route.fallbacks, endpoint, call.requestId) };
+      case 'off':
+        return { on: false, fallbacks: () => [] };
+      case 'invalid':
+        endpoint.writer.writeRequestError(call.res, 400, { message: asked.message, code: 'invalid_failover_header', param: FAILOVER_HEADER }, ctx);
+        return undefined;
+      case 'models': {
+        const routes: Route[] = [];
+        for (const name of asked.models) {
+          const resolution = this.readModel.resolve(call.principal, name);
+          const problem = !resolution.ok
+            ? `The model \`${name}\` named in ${FAILOVER_HEADER} does not exist or you do not have access to it.`
+            : resolution.route.kind !== undefined && resolution.route.kind !== endpoint.operation
+              ? `The model \`${name}\` named in ${FAILOVER_HEADER} is a ${resolution.route.kind} model, not a ${endpoint.operation} model.`
+              : undefined;
+          if (problem || !resolution.ok) {
+            endpoint.writer.writeRequestError(call.res, 400, { message: problem!, code: 'invalid_failover_header', param: FAILOVER_HEADER }, ctx);
+            return undefined;
+          }
+          routes.push(resolution.route);
+        }
+        return { on: true, fallbacks: () => routes };
+      }
+    }
+  }
+
+  private *fallbackRoutes(principal: Principal, names: readonly string[], endpoint: GenerationEndpoint<unknown, unknown>, requestId: string): Iterable<Route> {
+    for (const name of names) {
+      const resolution = this.readModel.resolve(principal, name);
+      if (!resolution.ok || (resolution.route.kind !== undefined && resolution.route.kind !== endpoint.operation)) {
+        this.logger.warn(`[${requestId}] fallback model ${name} skipped: ${resolution.ok ? `it is a ${resolution.route.kind} model` : resolution.error.message}`);
+        continue;
+      }
+      yield resolution.route;
     }
   }
 
@@ -205,6 +313,7 @@ export class GenerationCall implements OnApplicationShutdown {
    * Synchronous when the byte length decides; counts tokens (on a worker thread) only when it cannot.
    */
   private checkLimits(
+    principal: Principal,
     body: Record<string, unknown>,
     route: Route,
     endpoint: GenerationEndpoint<unknown, unknown>,
@@ -220,16 +329,16 @@ export class GenerationCall implements OnApplicationShutdown {
       }
     }
     if (maxIn === null) return undefined;
-    const measured = InputLimit.measureOver(endpoint.promptText(body), maxIn, this.tokenCounter);
+    const measured = InputLimit.measureOver(endpoint.promptText(body), maxIn, (parts) => this.countPrompt(principal, route, parts));
     if (measured === undefined) return undefined;
-    return measured.then((tokens) =>
-      tokens === undefined
+    return measured.then((count) =>
+      count === undefined
         ? undefined
         : {
-            message: `Input token limit exceeded: the ${endpoint.promptParam} have ${tokens} tokens, this model accepts at most ${maxIn}.`,
+            message: `Input token limit exceeded: the ${endpoint.promptParam} have ${count.tokens} tokens${count.method === 'approximate' ? ' (estimated: the model has no public tokenizer)' : ''}, this model accepts at most ${maxIn}.`,
             code: 'input_limit_exceeded',
             param: endpoint.promptParam,
-            details: { model: route.name, limit: maxIn, measured: tokens },
+            details: { model: route.name, limit: maxIn, measured: count.tokens, tokenizer: count.method },
           },
     );
   }
@@ -242,6 +351,7 @@ export class GenerationCall implements OnApplicationShutdown {
     answer: UpstreamAnswer,
     metering: CallMetering,
     ctx: AnswerContext,
+    stream: boolean,
   ): Promise<void> {
     const { res } = call;
     const op = answer.adapter[endpoint.operation] as ReadableOperation;
@@ -278,11 +388,17 @@ export class GenerationCall implements OnApplicationShutdown {
       return;
     }
     const bytes = answer.body.bytes;
-    const decoded = op.parseResponse(bytes, { meteringOnly: answer.passThrough });
+    // A whole answer to a stream request (an upstream that does not stream) is streamed from here, so it is read whole.
+    const streamed = stream ? endpoint.createEncoder : undefined;
+    const decoded = op.parseResponse(bytes, { meteringOnly: answer.passThrough && !streamed, headers: answer.headers });
     if ('error' in decoded) {
       const failure: CallFailure = { kind: 'upstream_invalid_response', message: redactor.redact(decoded.error.message), retryable: false };
       metering.fail(failure);
       endpoint.writer.writeFailure(res, failure, ctx);
+      return;
+    }
+    if (streamed) {
+      writeWholeAsStream(res, answer.status, headers, streamPartsFromResponse(decoded.value as ChatResponse | CompletionResponse), streamed(encodeCtx, body), metering);
       return;
     }
     const value = decoded.value as DecodedAnswer;
@@ -297,6 +413,25 @@ export class GenerationCall implements OnApplicationShutdown {
     }
     writeJson(res, 200, endpoint.encodeWhole(decoded.value as R, encodeCtx, body), headers);
   }
+}
+
+/**
+ * A whole answer as a stream in the client's format (001's "auto-converted to stream"): the parts a
+ * streaming upstream would have sent, metered as a stream's are, encoded and written at once.
+ */
+function writeWholeAsStream(res: ServerResponse, status: number, headers: OutgoingHttpHeaders, parts: readonly CanonicalStreamPart[], encoder: PartEncoder, metering: CallMetering): void {
+  let text = '';
+  for (const part of parts) {
+    metering.part(part);
+    for (const e of encoder.push(part)) text += formatSseEvent(e);
+  }
+  for (const e of encoder.end()) text += formatSseEvent(e);
+  if (res.headersSent || res.destroyed) return;
+  headers['content-type'] = 'text/event-stream; charset=utf-8';
+  headers['cache-control'] = 'no-cache';
+  headers['content-length'] = String(Buffer.byteLength(text));
+  res.writeHead(status, headers);
+  res.end(text);
 }
 
 /** The provider's request id for x-upstream-request-id, without the connection's secrets. */

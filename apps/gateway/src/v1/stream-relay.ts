@@ -63,6 +63,7 @@ export async function relayStream(input: StreamRelayInput): Promise<CallFailure 
   // first chunk usually came with its head and reaches the sink as soon as streamTo() resumes it.
   // When it did not, the head is flushed alone right after, so a client still sees the answer start.
   res.writeHead(input.status, input.headers);
+  metering.streamStarted();
 
   let writable = true;
   const onDrain = (): void => exchange.resume();
@@ -84,6 +85,7 @@ export async function relayStream(input: StreamRelayInput): Promise<CallFailure 
       metering.part(part);
     }
     if (mode.kind === 'pass-through' && mode.drop?.(event, parts)) return;
+    if (parts.length === 0) metering.contentEventPassed();
     out.add(event.bytes);
   };
   /** Translation, or a pass-through whose framing is not SSE: parts in, the client's events (or the chunk) out. */

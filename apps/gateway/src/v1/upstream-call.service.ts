@@ -1,18 +1,24 @@
 import { Injectable, Logger } from '@nestjs/common';
 import {
+  AdapterCallError,
   AdapterRegistry,
   type BuiltUpstreamRequest,
   type CallTarget,
   type CallWarning,
   type ClientRequestDecoded,
+  InvalidClientRequest,
   type ProviderAdapterV2,
   type WireFormat,
 } from '#libs/adapter-sdk';
 import { UpstreamAddressRefused } from '#libs/upstream-guard';
 import type { IncomingHttpHeaders } from 'node:http';
 import type { Route, RouteTarget } from '../read-model/read-model.service.js';
-import { UpstreamAnswerTooLarge, UpstreamExchange } from '../proxy/upstream-exchange.js';
+import { UpstreamAnswerTooLarge, UpstreamDeadlineExceeded, UpstreamExchange } from '../proxy/upstream-exchange.js';
 import { UpstreamPools } from '../proxy/upstream-pools.js';
+import { ConnectionPolicies, isRetryableOutcome, type ResolvedConnectionPolicy } from '../policy/connection-policies.js';
+import { TargetCircuits } from '../policy/target-circuits.js';
+import { targetOrder } from '../policy/target-order.js';
+import { BrokenCircuitError } from 'cockatiel';
 import type { CallFailure } from './call-failure.js';
 
 /** A whole (non-streamed) answer is held in memory to read its usage; larger ones are refused. */
@@ -32,9 +38,19 @@ export interface UpstreamCallCommand {
   body: Record<string, unknown>;
   /** The canonical request, decoded on first need (only a target of another format needs it). */
   canonical: () => ClientRequestDecoded<unknown>;
-  /** The client asked for a stream: a 2xx event stream is handed back unread. */
+  /**
+   * The client asked for a stream: a 2xx event stream is handed back unread. When the route's
+   * upstream does not stream, the upstream is asked for a whole answer, which comes back whole.
+   */
   stream: boolean;
   clientHeaders: IncomingHttpHeaders;
+  /**
+   * Whether a retryable failure (or an open circuit) moves the call on to the route's other targets,
+   * then to `fallbacks` (the model's failoverByDefault, or the request's x-gateway-failover).
+   */
+  failover?: boolean;
+  /** The routes to fail over to after the model's own targets, in order (resolved only when reached). */
+  fallbacks?: () => Iterable<Route>;
   /** Told of each attempt before it is sent (the span names the target). */
   onAttempt?: (target: RouteTarget, adapter: ProviderAdapterV2 | undefined) => void;
   /** For log lines. */
@@ -43,7 +59,11 @@ export interface UpstreamCallCommand {
 
 /** A successful (2xx) upstream answer, nothing of it written to the client yet. */
 export interface UpstreamAnswer {
+  /** The route that served it: the model asked for, or a fallback model. */
+  route: Route;
   target: RouteTarget;
+  /** Attempts sent upstream for this call (retries and failover included). */
+  attempts: number;
   adapter: ProviderAdapterV2;
   /** The client's body went upstream as it came: the answer is in the client's format, bytes may pass. */
   passThrough: boolean;
@@ -56,7 +76,7 @@ export interface UpstreamAnswer {
 
 export type UpstreamCallResult =
   | { ok: true; answer: UpstreamAnswer }
-  | { ok: false; failure: CallFailure; warnings: CallWarning[]; target?: RouteTarget; headers?: IncomingHttpHeaders };
+  | { ok: false; failure: CallFailure; warnings: CallWarning[]; route?: Route; target?: RouteTarget; headers?: IncomingHttpHeaders; attempts?: number };
 
 /**
  * The one upstream call of /v1: resolves each target's adapter (contract v2), builds the request
@@ -73,6 +93,8 @@ export class UpstreamCallService {
   constructor(
     private readonly pools: UpstreamPools,
     private readonly adapters: AdapterRegistry,
+    private readonly policies: ConnectionPolicies,
+    private readonly circuits: TargetCircuits,
   ) {}
 
   /** The adapter a connection names, when this gateway has it loaded. */
@@ -80,25 +102,86 @@ export class UpstreamCallService {
     return this.adapters.getV2(target.connection.adapter);
   }
 
+  /**
+   * The call under the gateway policy (issue 15): the route's targets in weighted order, skipping
+   * open circuits; each target's retryable failures retried on it (its connection's maxRetries,
+   * exponential backoff with jitter, never sooner than retry-after); then, with failover, the next
+   * target and the fallback models' targets. Nothing has reached the client while this runs, so a
+   * retry never follows a first byte sent.
+   */
   async call(cmd: UpstreamCallCommand): Promise<UpstreamCallResult> {
-    let result: UpstreamCallResult | undefined;
-    for (const target of cmd.route.targets) {
-      result = await this.attempt(cmd, target);
-      // Issue 15 decides here whether a failed attempt moves on to the next target (retryable
-      // failures, open circuits); until then the first target's answer is the call's.
-      if (result.ok || !this.triesNextTarget(result.failure)) break;
+    const state: CallState = { attempts: 0, last: undefined, openCircuitRetryAfterMs: undefined };
+    const first = await this.callRoute(cmd, cmd.route, state);
+    if (first) return first;
+    if (cmd.failover && cmd.fallbacks) {
+      for (const route of cmd.fallbacks()) {
+        const answered = await this.callRoute(cmd, route, state);
+        if (answered) return answered;
+      }
     }
-    return result!;
+    if (state.last) return state.last;
+    // Every target's circuit was open: nothing was sent.
+    return {
+      ok: false,
+      failure: {
+        kind: 'circuit_open',
+        message: `Every target of the model ${cmd.route.name} failed repeatedly and is paused (circuit open); try again later.`,
+        retryable: true,
+        ...(state.openCircuitRetryAfterMs !== undefined ? { retryAfterMs: state.openCircuitRetryAfterMs } : {}),
+      },
+      warnings: [],
+      route: cmd.route,
+      attempts: 0,
+    };
   }
 
-  private triesNextTarget(_failure: CallFailure): boolean {
-    return false;
+  /** One route's targets; answers the call's result, or undefined to go on to the next route. */
+  private async callRoute(cmd: UpstreamCallCommand, route: Route, state: CallState): Promise<UpstreamCallResult | undefined> {
+    const targets = route.targets.length === 1 ? route.targets : targetOrder(route.targets, (t) => this.circuitOf(t)?.available ?? true);
+    for (const target of targets) {
+      const policy = this.policies.of(target.connection);
+      const circuit = this.circuits.of(target, policy);
+      if (circuit && !circuit.available) {
+        const wait = circuit.retryAfterMs;
+        state.openCircuitRetryAfterMs = state.openCircuitRetryAfterMs === undefined ? wait : Math.min(state.openCircuitRetryAfterMs, wait);
+        continue;
+      }
+      const once = async (): Promise<UpstreamCallResult> => {
+        state.attempts++;
+        const r = await this.attempt(cmd, route, target, policy);
+        if (!r.ok) state.last = r;
+        return r;
+      };
+      const guarded = circuit ? (): Promise<UpstreamCallResult> => circuit.execute(once) : once;
+      let result: UpstreamCallResult;
+      try {
+        result = policy.retry ? await policy.retry.execute(guarded) : await guarded();
+      } catch (err) {
+        if (!(err instanceof BrokenCircuitError)) throw err;
+        // The circuit opened during this target's retries: the next target, if failover allows.
+        if (circuit) state.openCircuitRetryAfterMs = Math.min(state.openCircuitRetryAfterMs ?? Infinity, circuit.retryAfterMs);
+        if (!cmd.failover) return state.last;
+        continue;
+      }
+      if (result.ok) {
+        result.answer.attempts = state.attempts;
+        return result;
+      }
+      result.attempts = state.attempts;
+      if (!cmd.failover || !isRetryableOutcome(result)) return result;
+      this.logger.debug(`[${cmd.requestId}] failing over from ${route.name} on connection ${target.connection.id}: ${result.failure.kind}`);
+    }
+    return cmd.failover ? undefined : state.last;
   }
 
-  private async attempt(cmd: UpstreamCallCommand, target: RouteTarget): Promise<UpstreamCallResult> {
+  private circuitOf(target: RouteTarget) {
+    return this.circuits.of(target, this.policies.of(target.connection));
+  }
+
+  private async attempt(cmd: UpstreamCallCommand, route: Route, target: RouteTarget, policy: ResolvedConnectionPolicy): Promise<UpstreamCallResult> {
     const adapter = this.adapterOf(target);
     cmd.onAttempt?.(target, adapter);
-    const fail = (failure: CallFailure, warnings: CallWarning[] = [], headers?: IncomingHttpHeaders): UpstreamCallResult => ({ ok: false, failure, warnings, target, headers });
+    const fail = (failure: CallFailure, warnings: CallWarning[] = [], headers?: IncomingHttpHeaders): UpstreamCallResult => ({ ok: false, failure, warnings, route, target, headers });
     if (!adapter) {
       return fail({
         kind: 'adapter_unavailable',
@@ -110,7 +193,7 @@ export class UpstreamCallService {
     if (!op) {
       return fail({
         kind: 'unsupported_operation',
-        message: `The model ${cmd.route.name} is served through the adapter ${adapter.id}, which has no ${OPERATION_LABEL[cmd.operation]} endpoint.`,
+        message: `The model ${route.name} is served through the adapter ${adapter.id}, which has no ${OPERATION_LABEL[cmd.operation]} endpoint.`,
         param: 'model',
         retryable: false,
       });
@@ -124,31 +207,39 @@ export class UpstreamCallService {
       headers: target.connection.headers,
     };
     const passThrough = adapter.nativeFormat === cmd.clientFormat && op.buildNativeRequest !== undefined;
+    // A model whose upstream does not stream is asked for a whole answer; the gateway streams it to the client.
+    const upstreamStream = cmd.stream && cmd.route.upstreamStreams;
     let built: BuiltUpstreamRequest;
     let warnings: CallWarning[] = [];
     try {
       if (passThrough) {
-        built = await op.buildNativeRequest!(cmd.body, callTarget, { clientHeaders: cmd.clientHeaders });
+        built = await op.buildNativeRequest!(cmd.stream && !upstreamStream ? withoutStream(cmd.body) : cmd.body, callTarget, { clientHeaders: cmd.clientHeaders });
       } else {
         if (!('buildRequest' in op)) {
           return fail({ kind: 'unsupported_operation', message: `The adapter ${adapter.id} counts tokens only for requests in its own format.`, retryable: false });
         }
         const decoded = cmd.canonical();
         if ('invalid' in decoded) return fail({ kind: 'invalid_request', message: decoded.invalid.message, param: decoded.invalid.param, retryable: false });
-        built = await (op.buildRequest as (r: unknown, t: CallTarget) => Promise<BuiltUpstreamRequest>)(decoded.value, callTarget);
+        const canonical = cmd.stream && !upstreamStream ? { ...(decoded.value as object), stream: false } : decoded.value;
+        built = await (op.buildRequest as (r: unknown, t: CallTarget) => Promise<BuiltUpstreamRequest>)(canonical, callTarget);
         warnings = [...decoded.warnings, ...built.warnings];
       }
     } catch (err) {
+      // The adapter found the request is one its provider cannot take (Titan embeds one text per call): the client's to fix.
+      if (err instanceof InvalidClientRequest) return fail({ kind: 'invalid_request', message: err.message, param: err.param, retryable: false }, warnings);
       const message = target.redactor.redact(err instanceof Error ? err.message : String(err));
       this.logger.warn(`[${cmd.requestId}] the request for connection ${target.connection.id} could not be built: ${message}`);
+      // An adapter that names why (a refused OAuth grant: auth) is answered with that kind.
+      if (err instanceof AdapterCallError) return fail({ kind: err.error.kind, message: `The connection ${target.connection.name} could not be used: ${message}`, retryable: err.error.retryable });
       return fail({ kind: 'upstream_error', message: `The request for the connection ${target.connection.name} could not be built: ${message}`, retryable: false });
     }
     if (passThrough) warnings = built.warnings;
 
-    const exchange = new UpstreamExchange(MAX_WHOLE_ANSWER_BYTES, cmd.stream ? isEventStream : undefined);
+    const exchange = new UpstreamExchange(MAX_WHOLE_ANSWER_BYTES, upstreamStream ? isEventStream : undefined);
     try {
-      const { pool, path } = this.pools.forUrl(built.request.url);
-      pool.dispatch({ path, method: built.request.method, headers: built.request.headers, body: built.request.body }, exchange);
+      const { pool, path } = this.pools.forUrl(built.request.url, policy.connectTimeoutMs);
+      exchange.setDeadline(policy.totalTimeoutMs);
+      pool.dispatch({ path, method: built.request.method, headers: built.request.headers, body: built.request.body, headersTimeout: policy.firstByteTimeoutMs }, exchange);
       await exchange.head();
     } catch (err) {
       exchange.release();
@@ -165,7 +256,7 @@ export class UpstreamCallService {
         warnings,
       );
     }
-    if (exchange.isStreamed) return { ok: true, answer: { target, adapter, passThrough, warnings, status, headers: exchange.headers, body: { kind: 'stream', exchange } } };
+    if (exchange.isStreamed) return { ok: true, answer: { route, target, attempts: 0, adapter, passThrough, warnings, status, headers: exchange.headers, body: { kind: 'stream', exchange } } };
     let bytes: Buffer;
     try {
       bytes = await exchange.whole();
@@ -188,7 +279,7 @@ export class UpstreamCallService {
         exchange.headers,
       );
     }
-    return { ok: true, answer: { target, adapter, passThrough, warnings, status, headers: exchange.headers, body: { kind: 'whole', bytes } } };
+    return { ok: true, answer: { route, target, attempts: 0, adapter, passThrough, warnings, status, headers: exchange.headers, body: { kind: 'whole', bytes } } };
   }
 
   /** A call that got no (complete) answer: why, in the taxonomy; the details (without secrets) go to the log. */
@@ -201,20 +292,43 @@ export class UpstreamCallService {
     this.logger.warn(`[${requestId}] upstream call for connection ${target.connection.id} failed: ${detail}`);
     if (err instanceof UpstreamAnswerTooLarge) return { kind: 'upstream_invalid_response', message: 'The upstream answer is too large.', retryable: false };
     const code = (err as { code?: unknown })?.code;
-    if (code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT' || code === 'UND_ERR_CONNECT_TIMEOUT') {
+    if (err instanceof UpstreamDeadlineExceeded || code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT' || code === 'UND_ERR_CONNECT_TIMEOUT') {
       return { kind: 'upstream_timeout', message: 'The upstream provider did not answer in time.', retryable: true };
     }
     return { kind: 'upstream_unreachable', message: 'The upstream provider could not be reached.', retryable: true };
   }
 }
 
-/** A successful answer in server-sent events (an upstream may answer a stream request with JSON). */
-function isEventStream(status: number, headers: IncomingHttpHeaders): boolean {
-  return status >= 200 && status < 300 && String(headers['content-type'] ?? '').includes('text/event-stream');
+/** What one call has seen so far across its targets and routes. */
+interface CallState {
+  attempts: number;
+  last: UpstreamCallResult | undefined;
+  /** The soonest an open circuit skipped by this call lets a probe through. */
+  openCircuitRetryAfterMs: number | undefined;
 }
 
-/** The provider's request id: OpenAI's x-request-id, Anthropic's request-id. */
+/** A stream request's body asking for a whole answer instead (stream_options is refused without a stream). */
+function withoutStream(body: Record<string, unknown>): Record<string, unknown> {
+  const { stream_options: _streamOptions, ...rest } = body;
+  return { ...rest, stream: false };
+}
+
+/**
+ * The media types of a streamed answer: server-sent events, and AWS's binary event-stream (Bedrock's
+ * ConverseStream). The framing itself is the adapter's stream decoder's; an upstream may also answer
+ * a stream request with whole JSON (an error, or a model that does not stream), which is read whole.
+ */
+const STREAM_MEDIA_TYPES = ['text/event-stream', 'application/vnd.amazon.eventstream'];
+
+/** A successful answer as a stream. */
+function isEventStream(status: number, headers: IncomingHttpHeaders): boolean {
+  if (status < 200 || status >= 300) return false;
+  const type = String(headers['content-type'] ?? '').toLowerCase();
+  return STREAM_MEDIA_TYPES.some((t) => type.includes(t));
+}
+
+/** The provider's request id: OpenAI's x-request-id, Anthropic's request-id, AWS's x-amzn-requestid. */
 export function upstreamRequestId(headers: IncomingHttpHeaders | undefined): string | undefined {
-  const v = headers?.['x-request-id'] ?? headers?.['request-id'];
+  const v = headers?.['x-request-id'] ?? headers?.['request-id'] ?? headers?.['x-amzn-requestid'];
   return Array.isArray(v) ? v[0] : v;
 }

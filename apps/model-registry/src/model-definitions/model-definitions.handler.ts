@@ -76,6 +76,12 @@ export class ModelDefinitionsHandler {
   async all(): Promise<CommandResponse<'registry.v1.model-definitions.all'>> {
     return this.modelDefinitions.all();
   }
+
+  /** Every definition's pattern and tokenizer (no prices): the gateway's read model loads them to count input tokens. */
+  @CommandHandler('registry.v1.model-definitions.tokenizers', QUEUE_GROUPS.registry)
+  async tokenizers(): Promise<CommandResponse<'registry.v1.model-definitions.tokenizers'>> {
+    return this.modelDefinitions.tokenizers();
+  }
 }
 
 function listSource(source: unknown): DefinitionListSource {

@@ -96,6 +96,11 @@ export class ModelDefinitionsRepository {
     return this.withPrices({});
   }
 
+  /** Every definition without its prices: what the gateway needs to pick a model's tokenizer. */
+  allWithoutPrices(): Promise<ModelDefinitionEntity[]> {
+    return this.dataSource.getRepository(ModelDefinitionEntity).find({ select: { id: true, organisationId: true, projectId: true, matchPattern: true, tokenizer: true, source: true, priority: true, updatedAt: true } });
+  }
+
   /** The System definitions with their prices, by catalogue key: what the catalogue loader compares the data file with. */
   systemDefinitions(manager: EntityManager): Promise<DefinitionRows> {
     return this.withPrices({ where: tenantWhere<ModelDefinitionEntity>(SYSTEM_SCOPE) }, manager);

@@ -9,6 +9,7 @@ import {
   type CommandEnvelope,
   type CreateModelDefinitionDto,
   type DefinitionListSource,
+  type DefinitionTokenizerView,
   type IdInput,
   type ModelDefinitionView,
   type Page,
@@ -194,6 +195,19 @@ export class ModelDefinitionsService {
 
   async all(): Promise<ModelDefinitionView[]> {
     return toModelDefinitionViews(await this.definitions.all(), this.clock.now());
+  }
+
+  async tokenizers(): Promise<DefinitionTokenizerView[]> {
+    return (await this.definitions.allWithoutPrices()).map((d) => ({
+      id: d.id,
+      organisationId: d.organisationId,
+      projectId: d.projectId,
+      matchPattern: d.matchPattern,
+      tokenizer: d.tokenizer,
+      source: d.source,
+      priority: d.priority,
+      updatedAt: d.updatedAt.toISOString(),
+    }));
   }
 
   /** The row a command may change, or the refusal: unknown or hidden = not_found, System = forbidden, else the ownership rule. */

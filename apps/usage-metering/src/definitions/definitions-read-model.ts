@@ -1,7 +1,7 @@
 import { Injectable, Logger } from '@nestjs/common';
 import type { ModelDefinitionView } from '#libs/contracts';
 import { Delay } from '../common/delay.js';
-import { MatchPatternCache } from '../pricing/match-pattern-cache.js';
+import { MatchPatternCache } from '#libs/match-pattern';
 import { PriceCatalogue } from '../pricing/price-catalogue.js';
 import { RegistryDefinitions } from './registry-definitions.js';
 

@@ -58,6 +58,7 @@ describe('readLlmCall of a gateway call (issue 12: no call goes unrecorded)', ()
       invalidAttributes: [],
       usageStatus: 'missing',
       errorType: null,
+      estimateFrom: null,
     });
   });
 

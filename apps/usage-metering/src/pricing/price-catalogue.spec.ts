@@ -1,7 +1,7 @@
 import type { ModelDefinitionView } from '#libs/contracts';
 import { definitionView, type DefinitionFixture, type VersionFixture } from '../../../../test/support/model-definition-view.js';
 import { formatDecimal } from '#libs/money';
-import { MatchPatternCache } from './match-pattern-cache.js';
+import { MatchPatternCache } from '#libs/match-pattern';
 import { PriceCatalogue, type PriceLookup, type PriceResolution } from './price-catalogue.js';
 
 const JAN = '2025-01-01T00:00:00.000Z';

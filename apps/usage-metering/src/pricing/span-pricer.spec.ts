@@ -131,3 +131,53 @@ describe('priceSpan', () => {
     expect(p).toBeNull();
   });
 });
+
+describe('priceSpan of other instrumentations’ spans (issue 17.2)', () => {
+  const otlp = (attributes: Record<string, SpanAttributeValue>): SpanRecord => {
+    const s = span({});
+    return { ...s, source: 'otlp', attributes };
+  };
+  // 1000 input at 0.0000025 + 200 output at 0.00001 = 0.0025 + 0.002 = 0.0045
+  const EXPECTED = { cost: '0.0045', breakdown: { input: '0.0025', output: '0.002' }, definitionId: 'def_4o' };
+
+  it('reads OpenInference: span kind LLM, llm.model_name, llm.token_count.prompt / completion', () => {
+    const p = priceSpan(otlp({ 'openinference.span.kind': 'LLM', 'llm.model_name': 'gpt-4o', 'llm.token_count.prompt': 1000, 'llm.token_count.completion': 200 }), catalogue);
+    expect(outcome(p)).toEqual(EXPECTED);
+    expect(p?.estimated).toBe(false);
+  });
+
+  it('reads Traceloop: llm.request.type chat, gen_ai.usage.prompt_tokens, the answer as total minus prompt', () => {
+    const p = priceSpan(otlp({ 'llm.request.type': 'chat', [GenAiAttr.requestModel]: 'gpt-4o', 'gen_ai.usage.prompt_tokens': 1000, 'llm.usage.total_tokens': 1200 }), catalogue);
+    expect(outcome(p)).toEqual(EXPECTED);
+  });
+
+  it('reads Langfuse: a generation with its usage_details JSON', () => {
+    const p = priceSpan(otlp({ 'langfuse.observation.type': 'generation', 'langfuse.observation.model.name': 'gpt-4o', 'langfuse.observation.usage_details': '{"input":1000,"output":200}' }), catalogue);
+    expect(outcome(p)).toEqual(EXPECTED);
+  });
+
+  it('ignores spans that are not model calls: an agent span with usage, an OpenInference chain, a plain HTTP span', () => {
+    expect(priceSpan(otlp({ [GenAiAttr.operationName]: 'invoke_agent', [GenAiAttr.requestModel]: 'gpt-4o', [GenAiAttr.inputTokens]: 5 }), catalogue)).toBeNull();
+    expect(priceSpan(otlp({ 'openinference.span.kind': 'CHAIN', 'llm.token_count.prompt': 5 }), catalogue)).toBeNull();
+    expect(priceSpan(otlp({ 'http.request.method': 'GET' }), catalogue)).toBeNull();
+  });
+
+  it('estimates a call with text but no token counts with the definition’s tokenizer (o200k_base) and marks it estimated', () => {
+    // "Hello world" is 2 o200k tokens; "Hi there!" is 3 (Hi, there, !).
+    const p = priceSpan(otlp({ [GenAiAttr.operationName]: 'chat', [GenAiAttr.requestModel]: 'gpt-4o', 'gen_ai.input.messages': '[{"role":"user","content":"Hello world"}]', 'gen_ai.completion': 'Hi there!' }), catalogue);
+    expect(p?.estimated).toBe(true);
+    expect(p?.call.usage).toMatchObject({ input: 2n, output: 3n });
+    // 2 x 0.0000025 + 3 x 0.00001 = 0.000005 + 0.00003
+    expect(outcome(p)).toEqual({ cost: '0.000035', breakdown: { input: '0.000005', output: '0.00003' }, definitionId: 'def_4o' });
+  });
+
+  it('estimates with the approximation (4 bytes a token) when the definition has no tokenizer', () => {
+    const p = priceSpan(otlp({ 'openinference.span.kind': 'LLM', 'llm.model_name': 'input-only', 'input.value': 'x'.repeat(41) }), catalogue);
+    expect(p?.estimated).toBe(true);
+    expect(p?.call.usage.input).toBe(11n);
+  });
+
+  it('leaves out an OTLP model-call span with neither usage nor text', () => {
+    expect(priceSpan(otlp({ [GenAiAttr.operationName]: 'chat', [GenAiAttr.requestModel]: 'gpt-4o' }), catalogue)).toBeNull();
+  });
+});

@@ -1,8 +1,9 @@
-import type { SpanBatch, SpanRecord, UsageStatus, UsageType } from '#libs/contracts';
+import { GatewayAttr, GenAiAttr, type SpanBatch, type SpanRecord, type UsageStatus, type UsageType } from '#libs/contracts';
 import { formatDecimal } from '#libs/money';
 import { isStorableText } from './copy-text.js';
 import { MalformedSpanError } from '../pricing/llm-call.js';
 import type { PriceCatalogue } from '../pricing/price-catalogue.js';
+import type { UsageEstimator } from '../pricing/usage-estimator.js';
 import { priceSpan } from '../pricing/span-pricer.js';
 import type { PricingOutcome } from '../pricing/usage-pricer.js';
 import type { TokenUsage } from '../pricing/token-usage.js';
@@ -17,10 +18,17 @@ export interface NewUsageRecord {
   spanId: string;
   source: string;
   model: string;
+  /** gen_ai.provider.name (or gen_ai.system), when the span says. */
+  provider: string | null;
+  /** The connection and provider model of a gateway call (gateway.connection_id, gateway.model); null otherwise. */
+  connectionId: string | null;
+  providerModel: string | null;
   startedAt: Date;
   /** All 0 when usageStatus is 'missing' (unknown, not zero: the status says so). */
   usage: TokenUsage;
   usageStatus: UsageStatus;
+  /** The usage was estimated from the call's text with its definition's tokenizer, not reported by the provider. */
+  estimated: boolean;
   /** The span's error.type when the call failed. */
   errorType: string | null;
   definitionId: string | null;
@@ -48,9 +56,9 @@ export function pricingColumns(outcome: PricingOutcome): Pick<NewUsageRecord, 'd
 /**
  * The usage records of one span batch: each LLM-call span priced once (a span repeated within the
  * batch counts once), a gateway call without usage recorded as usage-missing, spans that are not LLM
- * calls left out, unreadable spans reported.
+ * calls left out, unreadable spans reported. A span is one per (organisation, trace id, span id).
  */
-export function usageRecordsForBatch(batch: SpanBatch, catalogue: PriceCatalogue, newId: () => string): BatchRecords {
+export function usageRecordsForBatch(batch: SpanBatch, catalogue: PriceCatalogue, newId: () => string, estimator?: UsageEstimator): BatchRecords {
   if (typeof batch !== 'object' || batch === null || !Array.isArray(batch.spans)) {
     // Not a SpanBatch at all: failing makes the stream retry and then dead-letter it for an admin.
     throw new MalformedSpanError('message is not a SpanBatch (no spans array)');
@@ -65,12 +73,12 @@ export function usageRecordsForBatch(batch: SpanBatch, catalogue: PriceCatalogue
       continue;
     }
     const s = span as SpanRecord;
-    const identity = `${s.traceId}\u0000${s.spanId}`;
+    const identity = `${s.organisationId}\u0000${s.traceId}\u0000${s.spanId}`;
     if (seen.has(identity)) continue;
     seen.add(identity);
     let pricing;
     try {
-      pricing = priceSpan(s, catalogue);
+      pricing = priceSpan(s, catalogue, estimator);
     } catch (err) {
       if (!(err instanceof MalformedSpanError)) throw err;
       malformed.push(err.message);
@@ -91,14 +99,30 @@ export function usageRecordsForBatch(batch: SpanBatch, catalogue: PriceCatalogue
       spanId: s.spanId,
       source: s.source,
       model: pricing.call.model,
+      ...callDimensions(s),
       startedAt: pricing.call.startedAt,
       usage: pricing.call.usage,
       usageStatus: pricing.call.usageStatus,
+      estimated: pricing.estimated,
       errorType: pricing.call.errorType,
       ...pricingColumns(pricing.outcome),
     });
   }
   return { records, malformed };
+}
+
+/** What the cost report groups calls by beside the model: the provider, and for a gateway call its connection and provider model. */
+function callDimensions(s: SpanRecord): Pick<NewUsageRecord, 'provider' | 'connectionId' | 'providerModel'> {
+  const text = (name: string): string | null => {
+    const v = s.attributes[name];
+    return typeof v === 'string' && v.length > 0 && isStorableText(v) ? v : null;
+  };
+  const gateway = s.source === 'gateway';
+  return {
+    provider: text(GenAiAttr.providerName) ?? text('gen_ai.system'),
+    connectionId: gateway ? text(GatewayAttr.connectionId) : null,
+    providerModel: gateway ? text(GatewayAttr.model) : null,
+  };
 }
 
 /** The first of the span's texts a record stores that Postgres could not hold, by name. */

@@ -16,6 +16,12 @@ export class UsageRecordEntity implements TenantOwned {
   @Column('text', { name: 'span_id' }) spanId!: string;
   @Column('text') source!: string;
   @Column('text') model!: string;
+  /** gen_ai.provider.name (gen_ai.system from older instrumentations), when the span says. */
+  @Column('text', { nullable: true }) provider!: string | null;
+  /** The connection a gateway call went to; null for OTLP spans. */
+  @Column('text', { name: 'connection_id', nullable: true }) connectionId!: string | null;
+  /** The provider model (gateway model name) a gateway call named; null for OTLP spans. */
+  @Column('text', { name: 'provider_model', nullable: true }) providerModel!: string | null;
   @Column('text', { name: 'definition_id', nullable: true }) definitionId!: string | null;
   @Column('timestamptz', { name: 'price_effective_from', nullable: true }) priceEffectiveFrom!: Date | null;
   @Column('timestamptz', { name: 'started_at' }) startedAt!: Date;
@@ -26,6 +32,8 @@ export class UsageRecordEntity implements TenantOwned {
   @Column('bigint', { name: 'reasoning_tokens' }) reasoningTokens!: string;
   /** 'missing': the call's usage could not be read, its token counts are 0 and it is unpriced (usage_missing). */
   @Column('text', { name: 'usage_status' }) usageStatus!: UsageStatus;
+  /** The usage was counted from the call's text with its definition's tokenizer (a span without token counts, a stream left early). */
+  @Column('boolean') estimated!: boolean;
   /** The span's error.type when the call failed. */
   @Column('text', { name: 'error_type', nullable: true }) errorType!: string | null;
   /** Exact decimal string; null when unpriced. */

@@ -49,6 +49,10 @@ const COLUMNS = [
   'unpriced_reason',
   'usage_status',
   'error_type',
+  'estimated',
+  'provider',
+  'connection_id',
+  'provider_model',
 ].join(', ');
 
 /** A record as COPY text fields, in COLUMNS order: numbers, dates and the cost exactly as strings. */
@@ -76,6 +80,10 @@ function copyFields(r: NewUsageRecord): (string | null)[] {
     r.unpricedReason,
     r.usageStatus,
     r.errorType,
+    r.estimated ? 't' : 'f',
+    r.provider,
+    r.connectionId,
+    r.providerModel,
   ];
 }
 
@@ -95,7 +103,7 @@ export class UsageRecordsRepository {
 
   /**
    * Inserts a batch's records in one transaction and returns how many rows were new. A span
-   * already recorded (same trace id and span id: a batch delivered again, or re-sent under a new
+   * already recorded (same organisation, trace id and span id: a batch delivered again, or re-sent under a new
    * id) is skipped, so a span is priced once.
    *
    * The rows go in with COPY, which costs Postgres about half what an INSERT of the same rows does
@@ -113,7 +121,7 @@ export class UsageRecordsRepository {
     return this.dataSource.transaction(async (em) => {
       await em.query(`CREATE TEMP TABLE ${INCOMING} (LIKE usage_records INCLUDING DEFAULTS) ON COMMIT DROP`);
       await copyIn(em, INCOMING, records);
-      const result = await runnerOf(em).query(`INSERT INTO usage_records SELECT * FROM ${INCOMING} ON CONFLICT (trace_id, span_id) DO NOTHING`, [], true);
+      const result = await runnerOf(em).query(`INSERT INTO usage_records SELECT * FROM ${INCOMING} ON CONFLICT (organisation_id, trace_id, span_id) DO NOTHING`, [], true);
       return result.affected ?? 0;
     });
   }

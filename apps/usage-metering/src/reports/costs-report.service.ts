@@ -12,7 +12,7 @@ export interface CostsReportCommand {
   input: CostsQueryDto;
 }
 
-/** Cost reports: exact decimal sums per model, project or key over a time window. */
+/** Cost reports: exact decimal sums per model, project, key, provider, connection, provider model, day or hour over a time window. */
 @Injectable()
 export class CostsReportService {
   constructor(
@@ -49,12 +49,16 @@ function toGroupView(row: CostGroupRow): CostGroupView {
     key: row.key,
     requests: Number(row.requests),
     inputTokens: Number(row.inputTokens),
+    cachedInputTokens: Number(row.cachedInputTokens),
+    cacheWriteTokens: Number(row.cacheWriteTokens),
     outputTokens: Number(row.outputTokens),
+    reasoningTokens: Number(row.reasoningTokens),
     // numeric's text keeps the widest scale summed ("0.0087550"); write it in the one normal form.
     cost: formatDecimal(parseDecimal(row.cost)),
     unpricedRequests: Number(row.unpricedRequests),
     missingUsageRequests: Number(row.missingUsageRequests),
     partialUsageRequests: Number(row.partialUsageRequests),
     errorRequests: Number(row.errorRequests),
+    estimatedRequests: Number(row.estimatedRequests),
   };
 }

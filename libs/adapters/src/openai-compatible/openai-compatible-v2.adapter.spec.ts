@@ -100,6 +100,50 @@ describe('openai-compatible adapter v2: requests', () => {
   });
 });
 
+describe('openai and openai-compatible adapters v2: connection settings', () => {
+  it('openai sends organization and project as OpenAI-Organization and OpenAI-Project, and refuses ids of another shape', async () => {
+    const { request: built } = await (openAIAdapterV2.chat as ChatOperation).buildRequest(request, {
+      upstreamModel: 'gpt-5',
+      settings: { organization: 'org-AbC1', project: 'proj_Xy9' },
+      secrets: { apiKey: 'sk-live' },
+    });
+    expect(built.headers).toMatchObject({ 'openai-organization': 'org-AbC1', 'openai-project': 'proj_Xy9', authorization: 'Bearer sk-live' });
+    expect(openAIAdapterV2.validateSettings({ apiKey: 'k', organization: 'acme', project: 'proj-1' })).toEqual({
+      errors: [
+        { field: 'organization', message: 'is not a valid value (expected e.g. org-AbC123)' },
+        { field: 'project', message: 'is not a valid value (expected e.g. proj_AbC123)' },
+      ],
+    });
+    expect(openAIAdapterV2.validateSettings({ organization: 'org-1' })).toEqual({ errors: [{ field: 'apiKey', message: 'is required' }] });
+    expect(openAIAdapterV2.validateSettings({ apiKey: 'k', baseUrl: 'ftp://x' })).toEqual({ errors: [{ field: 'baseUrl', message: 'must be an http or https URL' }] });
+  });
+
+  it('openai-compatible sends the key as a bearer by default, in a header of the connection\'s choosing, or not at all', async () => {
+    const checked = openAICompatibleAdapterV2.validateSettings({ baseUrl: 'http://litellm:4000/v1', apiKey: 'k1', authMode: 'header', authHeader: 'X-API-Key' });
+    expect(checked).toEqual({ value: { settings: { baseUrl: 'http://litellm:4000/v1', authMode: 'header', authHeader: 'X-API-Key' }, secrets: { apiKey: 'k1' } } });
+    const viaHeader = await chat.buildRequest(request, { ...target, settings: { authMode: 'header', authHeader: 'X-API-Key' }, secrets: { apiKey: 'k1' } });
+    expect(viaHeader.request.headers['x-api-key']).toBe('k1');
+    expect(viaHeader.request.headers.authorization).toBeUndefined();
+    const bearer = await chat.buildRequest(request, { ...target, settings: { authMode: 'bearer' }, secrets: { apiKey: 'k1' } });
+    expect(bearer.request.headers.authorization).toBe('Bearer k1');
+    const none = await chat.buildRequest(request, { ...target, settings: { authMode: 'none' }, secrets: {} });
+    expect(Object.keys(none.request.headers)).toEqual(['content-type']);
+  });
+
+  it.each([
+    [{ authMode: 'header', apiKey: 'k' }, 'authHeader', 'is required with authMode header'],
+    [{ authMode: 'header', authHeader: 'X API Key', apiKey: 'k' }, 'authHeader', 'must be an HTTP header name'],
+    [{ authMode: 'header', authHeader: 'Content-Type', apiKey: 'k' }, 'authHeader', 'the gateway sets it itself'],
+    [{ authMode: 'header', authHeader: 'X-API-Key' }, 'apiKey', 'is required with authMode header'],
+    [{ authHeader: 'X-API-Key', apiKey: 'k' }, 'authHeader', 'is only used with authMode header'],
+    [{ authMode: 'none', apiKey: 'k' }, 'apiKey', 'must be left out with authMode none'],
+    [{ authMode: 'basic', apiKey: 'k' }, 'authMode', 'must be one of bearer, header, none'],
+  ])('openai-compatible refuses %j naming %s', (input, field, message) => {
+    const checked = openAICompatibleAdapterV2.validateSettings({ baseUrl: 'http://vllm:8000/v1', ...input });
+    expect('errors' in checked && checked.errors).toEqual([{ field, message: expect.stringContaining(message) }]);
+  });
+});
+
 describe('openai-compatible adapter v2: answers and streams', () => {
   it('reads a whole answer with tool calls, cached and reasoning tokens', () => {
     const body = {

@@ -15,6 +15,9 @@ import {
   validateSettings,
   type AdapterError,
   type BuiltUpstreamRequest,
+  type ConnectionSettings,
+  type SettingsError,
+  type SettingsValidation,
   type CallTarget,
   type CallWarning,
   type ErrorKind,
@@ -33,8 +36,24 @@ export interface OpenAICompatibleAdapterOptions {
   apiKeyRequired: boolean;
   maxTokensField: 'max_tokens' | 'max_completion_tokens';
   /** Settings beyond the base URL and the key, sent as headers (OpenAI's organization and project). */
-  headerSettings?: ReadonlyArray<{ name: string; header: string; description: string }>;
+  headerSettings?: ReadonlyArray<{ name: string; header: string; description: string; pattern?: RegExp; example?: string }>;
+  /** Whether the connection chooses how the key is sent (bearer, a header of its own, or not at all). */
+  authModes?: boolean;
 }
+
+/** The OpenAI API's paths, appended to a base URL or mapped onto another layout (Azure's deployments). */
+export type OpenAIWirePath = '/chat/completions' | '/completions' | '/embeddings';
+
+/**
+ * How one OpenAI-format call reaches its upstream: the URL, the headers (auth) and the body's final
+ * touches. The codecs are the same for every server that speaks OpenAI's API; only this differs.
+ */
+export type OpenAIWireSend = (path: OpenAIWirePath, target: CallTarget, body: Record<string, unknown>, warnings: CallWarning[]) => Promise<BuiltUpstreamRequest>;
+
+/** An HTTP header name (RFC 9110 token). */
+const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+/** Headers a custom auth header must not replace: the gateway sets them for every call. */
+const RESERVED_HEADERS = new Set(['content-type', 'content-length', 'host', 'transfer-encoding', 'connection']);
 
 function joinUrl(baseUrl: string, path: string): string {
   return baseUrl.replace(/\/+$/, '') + path;
@@ -64,11 +83,68 @@ export function mapOpenAIError(status: number, body: Uint8Array, headers: Upstre
   return error;
 }
 
+/** The client's own OpenAI body, with the upstream's model name and, for a stream, the usage chunk asked for. */
+function nativeOpenAIBody(body: Record<string, unknown>, model: string, streamUsage: boolean): Record<string, unknown> {
+  const out: Record<string, unknown> = { ...body, model };
+  if (streamUsage && out.stream === true) out.stream_options = { ...(isRecord(out.stream_options) ? out.stream_options : {}), include_usage: true };
+  return out;
+}
+
+/**
+ * Chat, completions and embeddings in OpenAI's wire format, for any adapter whose upstream speaks it
+ * (OpenAI, compatible servers, Azure OpenAI): canonical requests and the client's own bodies
+ * (pass-through) go out through `send`, answers and streams come back through OpenAI's codecs.
+ */
+export function openAIWireOperations(options: { maxTokensField: 'max_tokens' | 'max_completion_tokens'; send: OpenAIWireSend }): Pick<ProviderAdapterV2, 'chat' | 'completion' | 'embedding'> {
+  const { send, maxTokensField } = options;
+  return {
+    chat: {
+      async buildRequest(req, target) {
+        const { body, warnings } = openAIChatRequestFromCanonical(req, { model: target.upstreamModel, maxTokensField });
+        return send('/chat/completions', target, body, warnings);
+      },
+      buildNativeRequest: async (body, target) => send('/chat/completions', target, nativeOpenAIBody(body, target.upstreamModel, true), []),
+      parseResponse: chatResponseFromOpenAI,
+      createStreamDecoder: createOpenAIChatStreamDecoder,
+    },
+    completion: {
+      async buildRequest(req, target) {
+        const { body, warnings } = openAICompletionRequestFromCanonical(req, { model: target.upstreamModel });
+        return send('/completions', target, body, warnings);
+      },
+      buildNativeRequest: async (body, target) => send('/completions', target, nativeOpenAIBody(body, target.upstreamModel, true), []),
+      parseResponse: completionResponseFromOpenAI,
+      createStreamDecoder: createOpenAICompletionStreamDecoder,
+    },
+    embedding: {
+      async buildRequest(req, target) {
+        const { body, warnings } = openAIEmbeddingRequestFromCanonical(req, { model: target.upstreamModel });
+        return send('/embeddings', target, body, warnings);
+      },
+      // The client's encoding_format is kept: base64 passes through as it came.
+      buildNativeRequest: async (body, target) => send('/embeddings', target, nativeOpenAIBody(body, target.upstreamModel, false), []),
+      parseResponse: embeddingResponseFromOpenAI,
+    },
+  };
+}
+
+/**
+ * Settings checks beyond what the schema's types say (combinations, formats), run once the schema's
+ * own checks passed; every error names its field.
+ */
+export function validateSettingsWith(schema: SettingsSchema, input: unknown, check: (value: ConnectionSettings) => SettingsError[]): SettingsValidation {
+  const checked = validateSettings(schema, input);
+  if ('errors' in checked) return checked;
+  const errors = check(checked.value);
+  return errors.length > 0 ? { errors } : checked;
+}
+
 /**
  * Any server that speaks OpenAI's API (vLLM, Ollama, LiteLLM, OpenAI itself): chat, completions and
  * embeddings. https://platform.openai.com/docs/api-reference/chat
  */
 export function createOpenAICompatibleAdapter(options: OpenAICompatibleAdapterOptions): ProviderAdapterV2 {
+  const headerSettings = options.headerSettings ?? [];
   const fields: SettingField[] = [
     {
       name: 'baseUrl',
@@ -78,28 +154,68 @@ export function createOpenAICompatibleAdapter(options: OpenAICompatibleAdapterOp
       ...(options.defaultBaseUrl !== undefined ? { default: options.defaultBaseUrl } : {}),
       description: 'The API root the paths /chat/completions, /completions and /embeddings are appended to (e.g. http://vllm:8000/v1).',
     },
-    { name: 'apiKey', kind: 'secret', type: 'string', required: options.apiKeyRequired, description: 'Sent as Authorization: Bearer <key>.' },
-    ...(options.headerSettings ?? []).map((h): SettingField => ({ name: h.name, kind: 'setting', type: 'string', required: false, description: h.description })),
+    {
+      name: 'apiKey',
+      kind: 'secret',
+      type: 'string',
+      required: options.apiKeyRequired,
+      description: options.authModes ? 'Sent as authMode says: Authorization: Bearer <key> (default), or as the value of authHeader.' : 'Sent as Authorization: Bearer <key>.',
+    },
+    ...(options.authModes
+      ? [
+          {
+            name: 'authMode',
+            kind: 'setting',
+            type: 'string',
+            required: false,
+            default: 'bearer',
+            enum: ['bearer', 'header', 'none'],
+            description: 'How apiKey is sent: bearer (Authorization: Bearer <key>), header (authHeader: <key>, e.g. X-API-Key), or none (no credentials).',
+          } satisfies SettingField,
+          { name: 'authHeader', kind: 'setting', type: 'string', required: false, description: 'With authMode header: the header the key is sent in, e.g. X-API-Key.' } satisfies SettingField,
+        ]
+      : []),
+    ...headerSettings.map((h): SettingField => ({ name: h.name, kind: 'setting', type: 'string', required: false, description: h.description })),
   ];
   const settings: SettingsSchema = { fields };
 
-  const request = async (path: string, target: CallTarget, body: Record<string, unknown>, warnings: CallWarning[]): Promise<BuiltUpstreamRequest> => {
+  const check = ({ settings: s, secrets }: ConnectionSettings): SettingsError[] => {
+    const errors: SettingsError[] = [];
+    for (const h of headerSettings) {
+      const v = s[h.name];
+      if (h.pattern && typeof v === 'string' && !h.pattern.test(v)) errors.push({ field: h.name, message: `is not a valid value (expected e.g. ${h.example ?? h.pattern.source})` });
+    }
+    if (options.authModes) {
+      const mode = s.authMode;
+      const header = s.authHeader;
+      if (mode === 'header') {
+        if (typeof header !== 'string') errors.push({ field: 'authHeader', message: 'is required with authMode header (e.g. X-API-Key)' });
+        else if (!HEADER_NAME.test(header)) errors.push({ field: 'authHeader', message: 'must be an HTTP header name (letters, digits and -), e.g. X-API-Key' });
+        else if (RESERVED_HEADERS.has(header.toLowerCase())) errors.push({ field: 'authHeader', message: `cannot be ${header}: the gateway sets it itself` });
+        if (!secrets.apiKey) errors.push({ field: 'apiKey', message: 'is required with authMode header' });
+      } else if (header !== undefined) {
+        errors.push({ field: 'authHeader', message: 'is only used with authMode header' });
+      }
+      if (mode === 'none' && secrets.apiKey) errors.push({ field: 'apiKey', message: 'must be left out with authMode none (nothing would send it)' });
+    }
+    return errors;
+  };
+
+  const send: OpenAIWireSend = async (path, target, body, warnings) => {
     const baseUrl = target.baseUrl ?? (typeof target.settings.baseUrl === 'string' ? target.settings.baseUrl : options.defaultBaseUrl);
     if (baseUrl === undefined) throw new Error(`connection for adapter ${options.id} has no baseUrl`);
     const headers: Record<string, string> = { ...target.headers, 'content-type': 'application/json' };
-    if (target.secrets.apiKey) headers.authorization = `Bearer ${target.secrets.apiKey}`;
-    for (const h of options.headerSettings ?? []) {
+    const key = target.secrets.apiKey;
+    if (key) {
+      const mode = target.settings.authMode ?? 'bearer';
+      if (mode === 'bearer') headers.authorization = `Bearer ${key}`;
+      else if (mode === 'header' && typeof target.settings.authHeader === 'string') headers[target.settings.authHeader.toLowerCase()] = key;
+    }
+    for (const h of headerSettings) {
       const v = target.settings[h.name];
       if (typeof v === 'string' && v.length > 0) headers[h.header] = v;
     }
     return { request: { url: joinUrl(baseUrl, path), method: 'POST', headers, body: JSON.stringify(body) }, warnings };
-  };
-
-  /** The client's own OpenAI body, with the upstream's model name and, for a stream, the usage chunk asked for. */
-  const native = (body: Record<string, unknown>, target: CallTarget, streamUsage: boolean): Record<string, unknown> => {
-    const out: Record<string, unknown> = { ...body, model: target.upstreamModel };
-    if (streamUsage && out.stream === true) out.stream_options = { ...(isRecord(out.stream_options) ? out.stream_options : {}), include_usage: true };
-    return out;
   };
 
   return {
@@ -108,34 +224,8 @@ export function createOpenAICompatibleAdapter(options: OpenAICompatibleAdapterOp
     providerName: options.providerName,
     nativeFormat: 'openai',
     settings,
-    validateSettings: (input) => validateSettings(settings, input),
-    chat: {
-      async buildRequest(req, target) {
-        const { body, warnings } = openAIChatRequestFromCanonical(req, { model: target.upstreamModel, maxTokensField: options.maxTokensField });
-        return request('/chat/completions', target, body, warnings);
-      },
-      buildNativeRequest: async (body, target) => request('/chat/completions', target, native(body, target, true), []),
-      parseResponse: chatResponseFromOpenAI,
-      createStreamDecoder: createOpenAIChatStreamDecoder,
-    },
-    completion: {
-      async buildRequest(req, target) {
-        const { body, warnings } = openAICompletionRequestFromCanonical(req, { model: target.upstreamModel });
-        return request('/completions', target, body, warnings);
-      },
-      buildNativeRequest: async (body, target) => request('/completions', target, native(body, target, true), []),
-      parseResponse: completionResponseFromOpenAI,
-      createStreamDecoder: createOpenAICompletionStreamDecoder,
-    },
-    embedding: {
-      async buildRequest(req, target) {
-        const { body, warnings } = openAIEmbeddingRequestFromCanonical(req, { model: target.upstreamModel });
-        return request('/embeddings', target, body, warnings);
-      },
-      // The client's encoding_format is kept: base64 passes through as it came.
-      buildNativeRequest: async (body, target) => request('/embeddings', target, native(body, target, false), []),
-      parseResponse: embeddingResponseFromOpenAI,
-    },
+    validateSettings: (input) => validateSettingsWith(settings, input, check),
+    ...openAIWireOperations({ maxTokensField: options.maxTokensField, send }),
     mapError: mapOpenAIError,
   };
 }
@@ -146,6 +236,7 @@ export const openAICompatibleAdapterV2 = createOpenAICompatibleAdapter({
   apiKeyRequired: false,
   // vLLM, Ollama and most compatible servers read only max_tokens.
   maxTokensField: 'max_tokens',
+  authModes: true,
 });
 
 export const openAIAdapterV2 = createOpenAICompatibleAdapter({
@@ -156,8 +247,9 @@ export const openAIAdapterV2 = createOpenAICompatibleAdapter({
   // OpenAI's reasoning models refuse max_tokens.
   maxTokensField: 'max_completion_tokens',
   headerSettings: [
-    { name: 'organization', header: 'openai-organization', description: 'OpenAI organization id (org-...), for keys in several organizations.' },
-    { name: 'project', header: 'openai-project', description: 'OpenAI project id (proj_...).' },
+    // https://platform.openai.com/docs/api-reference/authentication: ids are org-... and proj_...
+    { name: 'organization', header: 'openai-organization', description: 'OpenAI organization id (org-...), sent as OpenAI-Organization, for keys in several organizations.', pattern: /^org-[A-Za-z0-9]+$/, example: 'org-AbC123' },
+    { name: 'project', header: 'openai-project', description: 'OpenAI project id (proj_...), sent as OpenAI-Project.', pattern: /^proj_[A-Za-z0-9]+$/, example: 'proj_AbC123' },
   ],
 });
 

@@ -224,7 +224,8 @@ function textBlock(p: TextPart, sink: WarningSink): Block {
   return { type: 'text', text: p.text, ...own(p.providerOptions) };
 }
 
-function parseToolInput(input: string, sink: WarningSink): unknown {
+/** A tool call's arguments (JSON text) as the object providers with typed tool input take; {} with a warning when they are not one. */
+export function parseToolInput(input: string, sink: WarningSink): Record<string, unknown> {
   if (input.trim() === '') return {};
   try {
     const v: unknown = JSON.parse(input);

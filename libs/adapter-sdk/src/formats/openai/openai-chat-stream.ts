@@ -19,6 +19,8 @@ export function errorKindFromOpenAI(err: Record<string, unknown>): ErrorKind {
   return 'upstream_error';
 }
 
+const nonEmpty = (v: unknown): v is string => typeof v === 'string' && v !== '';
+
 function text(v: unknown, what: string): string | undefined {
   if (v === undefined || v === null) return undefined;
   if (typeof v !== 'string') throw new Error(`${what} is not a string`);
@@ -77,11 +79,13 @@ class OpenAIChatStreamReader implements SseEventReader {
       return [{ type: 'error', error: adapterError(errorKindFromOpenAI(e), typeof e.message === 'string' ? e.message : 'the upstream reported an error in the stream') }];
     }
     const parts: CanonicalStreamPart[] = [];
-    if (!this.metadataSent && (typeof chunk.id === 'string' || typeof chunk.model === 'string')) {
+    // Azure OpenAI opens its streams with a chunk of prompt_filter_results whose id and model are
+    // empty strings: the metadata is the first chunk that names them.
+    if (!this.metadataSent && (nonEmpty(chunk.id) || nonEmpty(chunk.model))) {
       this.metadataSent = true;
       const meta: CanonicalStreamPart = { type: 'response-metadata' };
-      if (typeof chunk.id === 'string') meta.id = chunk.id;
-      if (typeof chunk.model === 'string') meta.model = chunk.model;
+      if (nonEmpty(chunk.id)) meta.id = chunk.id;
+      if (nonEmpty(chunk.model)) meta.model = chunk.model;
       if (typeof chunk.created === 'number') meta.created = chunk.created;
       parts.push(meta);
     }

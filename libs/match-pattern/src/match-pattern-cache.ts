@@ -1,4 +1,4 @@
-import { MatchPattern } from '#libs/match-pattern';
+import { MatchPattern } from './match-pattern.js';
 
 /**
  * Compiled match patterns by definition: each pattern is compiled once and kept across reloads of

@@ -1,0 +1,124 @@
+import { Injectable, Logger } from '@nestjs/common';
+import type { ProviderModelView } from '#libs/contracts';
+import type { Principal } from '../auth/principal.js';
+import type { Route } from '../read-model/route.js';
+import { RateLimitLeasesRepository } from './rate-limit-leases.repository.js';
+import { SlicedBudgets } from './sliced-budgets.js';
+
+/** One per-minute limit a call is checked against. */
+interface LimitSpec {
+  /** The budget's key in the shared store. */
+  key: string;
+  /** The limit's public name (x-gateway-rate-limit and the error's details). */
+  name: string;
+  unit: 'requests' | 'tokens';
+  value: number;
+  /** Who the limit belongs to, for the message. */
+  owner: string;
+}
+
+/** What an admitted call took, to settle its token estimate after the call. */
+export interface Admission {
+  window: number;
+  /** Token budgets taken, with the estimate each took. */
+  tokenKeys: readonly string[];
+  estimate: number;
+}
+
+export type RateLimitDecision = { ok: true; admission: Admission | undefined } | { ok: false; limit: string; message: string; retryAfterMs: number; value: number };
+
+const NOTHING_TAKEN: RateLimitDecision = Object.freeze({ ok: true, admission: undefined });
+
+/**
+ * Requests and tokens per minute per provider model (its requestsPerMinute / tokensPerMinute) and
+ * per gateway key (the key's own), held across replicas by SlicedBudgets (README: Rate limits). A
+ * call without limits costs a few null checks; a limited one map look-ups and some arithmetic,
+ * never a network round trip.
+ */
+@Injectable()
+export class RateLimitsService {
+  private readonly logger = new Logger('RateLimits');
+  private readonly budgets: SlicedBudgets;
+  private readonly specs = new WeakMap<ProviderModelView, readonly LimitSpec[]>();
+  private readonly keySpecs = new WeakMap<Principal, readonly LimitSpec[]>();
+
+  constructor(leases: RateLimitLeasesRepository) {
+    this.budgets = new SlicedBudgets(leases, Date.now, (key, err) => this.logger.warn(`lease of ${key} failed: ${String((err as Error)?.message ?? err)}`));
+  }
+
+  /** Whether the call has any per-minute limit, the model's or the key's (the caller then estimates tokens only if `needsTokens`). */
+  limited(route: Route, principal: Principal): boolean {
+    return route.limits.requestsPerMinute !== null || route.limits.tokensPerMinute !== null || principal.requestsPerMinute != null || principal.tokensPerMinute != null;
+  }
+
+  needsTokens(route: Route, principal: Principal): boolean {
+    return route.limits.tokensPerMinute !== null || principal.tokensPerMinute != null;
+  }
+
+  /**
+   * Takes one request and `estimatedTokens` from the model's budgets, or refuses naming the limit
+   * that is spent (nothing is taken then).
+   */
+  admit(route: Route, principal: Principal, estimatedTokens: number): RateLimitDecision {
+    if (!this.limited(route, principal)) return NOTHING_TAKEN;
+    const window = this.budgets.window();
+    const taken: LimitSpec[] = [];
+    for (const spec of this.specsFor(route, principal)) {
+      const cost = spec.unit === 'requests' ? 1 : estimatedTokens;
+      if (this.budgets.take(spec.key, spec.value, cost)) {
+        taken.push(spec);
+        continue;
+      }
+      for (const t of taken) this.budgets.settle(t.key, window, t.unit === 'requests' ? -1 : -estimatedTokens);
+      const retryAfterMs = this.budgets.retryAfterMs(spec.key);
+      return {
+        ok: false,
+        limit: spec.name,
+        value: spec.value,
+        retryAfterMs,
+        message: `Rate limit reached: ${spec.owner} allows ${spec.value} ${spec.unit} per minute (${spec.name}); try again in ${Math.ceil(retryAfterMs / 1000)} s.`,
+      };
+    }
+    const tokenKeys = taken.filter((t) => t.unit === 'tokens').map((t) => t.key);
+    return { ok: true, admission: { window, tokenKeys, estimate: estimatedTokens } };
+  }
+
+  /** After the call: the token budgets take the real usage instead of the estimate. */
+  settle(admission: Admission | undefined, actualTokens: number): void {
+    if (!admission) return;
+    for (const key of admission.tokenKeys) this.budgets.settle(key, admission.window, actualTokens - admission.estimate);
+  }
+
+  /** The key's limits first (its own budget), then the model's. */
+  private specsFor(route: Route, principal: Principal): LimitSpec[] {
+    const keyed = this.keySpecsOf(principal);
+    const model = route.model ? this.specsOf(route.model) : [];
+    return keyed.length === 0 ? (model as LimitSpec[]) : model.length === 0 ? (keyed as LimitSpec[]) : [...keyed, ...model];
+  }
+
+  private keySpecsOf(principal: Principal): readonly LimitSpec[] {
+    let specs = this.keySpecs.get(principal);
+    if (!specs) {
+      const list: LimitSpec[] = [];
+      const owner = `the gateway key ${principal.name}`;
+      if (principal.requestsPerMinute != null) list.push({ key: `key:${principal.keyId}:rpm`, name: 'key.requestsPerMinute', unit: 'requests', value: principal.requestsPerMinute, owner });
+      if (principal.tokensPerMinute != null) list.push({ key: `key:${principal.keyId}:tpm`, name: 'key.tokensPerMinute', unit: 'tokens', value: principal.tokensPerMinute, owner });
+      specs = list;
+      this.keySpecs.set(principal, specs);
+    }
+    return specs;
+  }
+
+  private specsOf(model: ProviderModelView): readonly LimitSpec[] {
+    let specs = this.specs.get(model);
+    if (!specs) {
+      const list: LimitSpec[] = [];
+      const owner = `the model ${model.name}`;
+      if (model.requestsPerMinute !== null) list.push({ key: `model:${model.id}:rpm`, name: 'model.requestsPerMinute', unit: 'requests', value: model.requestsPerMinute, owner });
+      if (model.tokensPerMinute !== null) list.push({ key: `model:${model.id}:tpm`, name: 'model.tokensPerMinute', unit: 'tokens', value: model.tokensPerMinute, owner });
+      specs = list;
+      this.specs.set(model, specs);
+    }
+    return specs;
+  }
+}
