@@ -225,6 +225,37 @@ describe('evaluations', () => {
     expect(total).toMatchObject({ totalCost: '0.000306', rowsUnpriced: 0 });
   }, 90_000);
 
+  it('refuses a run with a bad scorer spec or a dataset version that does not exist, naming the fields', async () => {
+    const dataset = await adminCall<{ id: string }>(product, 'POST', '/admin/datasets', { name: `refusals-${Date.now()}`, rows: [{ input: 'q' }] });
+    const task = { model: 'any', messages: [{ role: 'user', content: '{{input}}' }] };
+    const bad = await call(product, product.adminKey, 'POST', '/admin/evaluations', {
+      datasetId: dataset.id,
+      task,
+      scorers: [
+        { type: 'llm_judge', judge: { model: 'j', promptTemplate: 'p', choiceScores: { Yes: 2 } } },
+        { type: 'llm_judge' },
+        { type: 'exact_match', schema: {} },
+      ],
+    });
+    expect(bad.status).toBe(400);
+    expect(bad.body.error.code).toBe('validation_failed');
+    expect(bad.body.error.details.map((d: { field: string }) => d.field)).toEqual([
+      'scorers.0.judge.choiceScores',
+      'scorers.0.judge.choiceScores.Yes',
+      'scorers.1.name',
+      'scorers.1.judge',
+      'scorers.2.schema',
+    ]);
+    const unknownType = await call(product, product.adminKey, 'POST', '/admin/evaluations', { datasetId: dataset.id, task, scorers: [{ type: 'vibes' }] });
+    expect(unknownType.status).toBe(400);
+    expect(unknownType.body.error.details.map((d: { field: string }) => d.field)).toEqual(['scorers.0.type']);
+    const version = await call(product, product.adminKey, 'POST', '/admin/evaluations', { datasetId: dataset.id, datasetVersion: 5, task, scorers: [{ type: 'exact_match' }] });
+    expect(version.status).toBe(400);
+    expect(version.body.error.details.map((d: { field: string }) => d.field)).toEqual(['datasetVersion']);
+    const missing = await call(product, product.adminKey, 'POST', '/admin/evaluations', { datasetId: 'ds_nope', task, scorers: [{ type: 'exact_match' }] });
+    expect({ status: missing.status, code: missing.body.error.code }).toEqual({ status: 404, code: 'not_found' });
+  });
+
   it('compares two runs on the same dataset: per-row differences, improved and regressed rows', async () => {
     const dataset = await adminCall<{ id: string }>(product, 'POST', '/admin/datasets', {
       name: `compare-${Date.now()}`,
