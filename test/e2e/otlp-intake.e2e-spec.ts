@@ -137,6 +137,34 @@ describe('OTLP trace intake', () => {
     expect(group).toMatchObject({ requests: 1, inputTokens: 2, outputTokens: 3, cost: '0.000008', estimatedRequests: 1 });
   });
 
+  it('lists an unmatched model’s span as unpriced, then prices it once a definition exists and a re-price runs', async () => {
+    const spans = recordSpans((p) => chatSpan(p, 'otel-late-model', { 'gen_ai.usage.input_tokens': 1000, 'gen_ai.usage.output_tokens': 100 }));
+    expect(await exportWith(new OTLPHttpJsonExporter({ url: traceUrl(), headers: auth() }), spans)).toMatchObject({ code: 0 });
+    await groupOf('otel-late-model', (g) => g.unpricedRequests === 1);
+    const unpriced = await adminCall<{ items: { id: string; model: string; unpricedReason: string; source: string; traceId: string }[] }>(product, 'GET', '/admin/usage/unpriced?model=otel-late-model');
+    expect(unpriced.items).toEqual([expect.objectContaining({ model: 'otel-late-model', unpricedReason: 'no_matching_definition', source: 'otlp', traceId: spans[0]!.spanContext().traceId })]);
+    const id = unpriced.items[0]!.id;
+
+    const definition = await adminCall<{ id: string }>(product, 'POST', '/admin/model-definitions', { name: 'def-otel-late', matchPattern: '^otel-late-model$', prices: { input: '0.000002', output: '0.00001' }, effectiveFrom: '2024-01-01T00:00:00Z' });
+    const deadline = Date.now() + 10_000;
+    let record: { priced: boolean; cost: string | null; definitionId: string | null; costBreakdown: unknown } | undefined;
+    const changedIds: string[] = [];
+    while (Date.now() < deadline) {
+      // The re-price answers what it changed; the definition change may also have priced it in the background first.
+      const result = await adminCall<{ changed: { id: string; priced: boolean; cost: string | null }[] }>(product, 'POST', '/admin/usage/unpriced/reprice');
+      changedIds.push(...result.changed.filter((c) => c.priced).map((c) => c.id));
+      record = await adminCall(product, 'GET', `/admin/usage/records/${id}`);
+      if (record?.priced) break;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    // 1000 x 0.000002 + 100 x 0.00001 = 0.002 + 0.001
+    expect(record).toMatchObject({ priced: true, cost: '0.003', definitionId: definition.id, costBreakdown: { input: '0.002', output: '0.001' } });
+    expect(changedIds.filter((c) => c === id).length).toBeLessThanOrEqual(1);
+    expect((await adminCall<{ items: unknown[] }>(product, 'GET', '/admin/usage/unpriced?model=otel-late-model')).items).toEqual([]);
+    const missing = await fetch(`${product.url}/admin/usage/records/usage_nope`, { headers: { authorization: `Bearer ${product.adminKey}` } });
+    expect(missing.status).toBe(404);
+  });
+
   describe('refusals, which store nothing', () => {
     const otlpJson = (span: Record<string, unknown>): string =>
       JSON.stringify({ resourceSpans: [{ resource: { attributes: [] }, scopeSpans: [{ scope: { name: 't' }, spans: [span] }] }] });

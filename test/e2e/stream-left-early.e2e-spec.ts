@@ -48,7 +48,7 @@ describe('a stream the client leaves early', () => {
     fake.enqueue({ kind: 'stream', deltas: ['One', ' two', ' three', ' four', ' five', ' six', ' seven', ' eight'], chunkDelayMs: 150, usage: { promptTokens: 2, completionTokens: 8 } });
     const client = new OpenAI({ apiKey: route.clientKey, baseURL: `${product.url}/v1`, maxRetries: 0 });
     const controller = new AbortController();
-    const stream = await client.chat.completions.create({ model: 'left-early', messages: [{ role: 'user', content: 'Hello world' }], stream: true }, { signal: controller.signal });
+    const stream = await client.chat.completions.create({ model: 'left-early', messages: [{ role: 'user', content: 'Hello world' }], stream: true, user: 'end-user-carol' }, { signal: controller.signal });
     let received = '';
     try {
       for await (const chunk of stream) {
@@ -69,5 +69,11 @@ describe('a stream the client leaves early', () => {
     // 2 x 0.000001 + output x 0.000002, in millionths of a dollar.
     const micros = 2 + group.outputTokens * 2;
     expect(group.cost).toBe(`0.${String(micros).padStart(6, '0')}`.replace(/0+$/, ''));
+
+    // The record itself: partial, estimated, for the end user the request named, grouped by them too.
+    const records = await adminCall<{ items: Record<string, unknown>[] }>(product, 'GET', '/admin/usage/records?model=gpt-left-early');
+    expect(records.items).toEqual([expect.objectContaining({ usageStatus: 'partial', estimated: true, userId: 'end-user-carol', providerModel: 'left-early', source: 'gateway', priced: true, cost: group.cost })]);
+    const byUser = await adminCall<{ groups: { key: string; requests: number }[] }>(product, 'GET', '/admin/usage/costs?groupBy=user');
+    expect(byUser.groups).toContainEqual(expect.objectContaining({ key: 'end-user-carol', requests: 1 }));
   });
 });

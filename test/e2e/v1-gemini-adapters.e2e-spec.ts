@@ -64,7 +64,7 @@ async function routeGemini(
   const n = ++seq;
   const connection = await adminCall<{ id: string }>(product, 'POST', '/admin/connections', { name: `gemini-${n}-${Date.now()}`, adapter: flavour.adapter, ...flavour.connection(fake) });
   const upstreamModel = `gemini-2.5-flash-e2e${n}`;
-  const upstreamEmbeddingModel = `gemini-embedding-e2e${n}`;
+  const upstreamEmbeddingModel = `text-embedding-e2e${n}`;
   await adminCall(product, 'POST', '/admin/provider-models', { name: `team-gemini-${n}`, connectionId: connection.id, upstreamModel });
   await adminCall(product, 'POST', '/admin/provider-models', { name: `team-embed-${n}`, connectionId: connection.id, upstreamModel: upstreamEmbeddingModel, kind: 'embedding' });
   await adminCall(product, 'POST', '/admin/model-definitions', { name: `def-gemini-${n}-${Date.now()}`, matchPattern: `^${upstreamModel}$`, prices: PRICES, effectiveFrom: '2024-01-01T00:00:00Z' });
@@ -158,7 +158,8 @@ describe.each(FLAVOURS)('the $adapter adapter through /v1', (flavour) => {
     const tools: OpenAI.ChatCompletionTool[] = [
       { type: 'function', function: { name: 'get_weather', description: 'Weather in a city', parameters: { type: 'object', properties: { city: { type: 'string' } }, required: ['city'], additionalProperties: false } } },
     ];
-    fake.enqueue({ kind: 'content', functionCalls: [{ name: 'get_weather', args: { city: 'Paris' } }] });
+    const signature = 'CiQBcsjafE+zT/0xQ5Z1p8pXHnTOYK5y5DOnTAHTUkpUZ/0gBbEKYQFyyNp8';
+    fake.enqueue({ kind: 'content', functionCalls: [{ name: 'get_weather', args: { city: 'Paris' } }], thoughtSignature: signature });
     const first = await openai.chat.completions.create({ model: route.modelName, messages: [{ role: 'user', content: 'Weather in Paris?' }], tools, tool_choice: 'required' });
     const call = first.choices[0]?.message.tool_calls?.[0];
     expect(first.choices[0]?.finish_reason).toBe('tool_calls');
@@ -178,7 +179,8 @@ describe.each(FLAVOURS)('the $adapter adapter through /v1', (flavour) => {
     expect(lastCall().body).toMatchObject({
       contents: [
         { role: 'user', parts: [{ text: 'Weather in Paris?' }] },
-        { role: 'model', parts: [{ functionCall: { name: 'get_weather', args: { city: 'Paris' } } }] },
+        // The call's thought signature went to the client in the call's id and comes back with the call.
+        { role: 'model', parts: [{ functionCall: { name: 'get_weather', args: { city: 'Paris' } }, thoughtSignature: signature }] },
         { role: 'user', parts: [{ functionResponse: { name: 'get_weather', response: { temperature: 21 } } }] },
       ],
     });

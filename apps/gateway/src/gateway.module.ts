@@ -6,7 +6,7 @@ import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { AdapterRegistry } from '#libs/adapter-sdk';
 import { loadAdapterRegistry } from '#libs/adapters';
 import { createBusServer } from '#libs/bus';
-import { APP_CONFIG, type AppConfig } from '#libs/config';
+import { APP_CONFIG, ProcessEnvironment, type AppConfig } from '#libs/config';
 import { AuditLog, AuditLogRowEntity } from '#libs/db';
 import { logLevels, type RunningService, serviceInfrastructure, type ServiceRuntime } from '#libs/runtime';
 import { HostResolver, SystemHostResolver, UpstreamAddressPolicy } from '#libs/upstream-guard';
@@ -48,6 +48,10 @@ import { EmbeddingsEndpoint } from './v1/embeddings.endpoint.js';
 import { GenerationCall } from './v1/generation-call.js';
 import { MessagesEndpoint } from './v1/messages.endpoint.js';
 import { UpstreamCallService } from './v1/upstream-call.service.js';
+import { VaultController } from './admin/vault.controller.js';
+import { AuditLogController } from './admin/audit-log.controller.js';
+import { ConfigController } from './admin/config.controller.js';
+import { AuditLogQueryService } from './audit/audit-log-query.service.js';
 import { ConnectionPolicies } from './policy/connection-policies.js';
 import { TargetCircuits } from './policy/target-circuits.js';
 import { RateLimitLeasesRepository } from './limits/rate-limit-leases.repository.js';
@@ -79,6 +83,9 @@ export class GatewayModule {
       imports: infrastructure,
       controllers: [
         ConnectionsController,
+        VaultController,
+        AuditLogController,
+        ConfigController,
         ProviderModelsController,
         ModelRewriteRulesController,
         ModelDefinitionsController,
@@ -103,10 +110,12 @@ export class GatewayModule {
         { provide: HostResolver, useClass: SystemHostResolver },
         UpstreamPools,
         { provide: AdapterRegistry, useValue: adapters },
+        { provide: ProcessEnvironment, useValue: new ProcessEnvironment() },
         GatewayTracer,
         OpenAIRequestValidator,
         AnthropicRequestValidator,
         UpstreamCallService,
+        AuditLogQueryService,
         ConnectionPolicies,
         TargetCircuits,
         RateLimitLeasesRepository,

@@ -1,4 +1,6 @@
 import { Module, type DynamicModule } from '@nestjs/common';
+import { ProviderModelManagedBy1796970000000 } from './migrations/1796970000000-provider-model-managed-by.js';
+import { AuditLogHandler } from './audit/audit-log.handler.js';
 import { AuditLog, AuditLogRowEntity } from '#libs/db';
 import { Clock, type RunningService, serviceInfrastructure, type ServiceRuntime, startBusService } from '#libs/runtime';
 import { SystemCatalogue } from './catalogue/system-catalogue.js';
@@ -33,12 +35,12 @@ export class ModelRegistryModule {
     const infrastructure = await serviceInfrastructure(runtime, {
       schema: REGISTRY_SCHEMA,
       entities: [ProviderModelEntity, ModelDefinitionEntity, ModelPriceEntity, ModelPriceTierEntity, ModelRewriteRuleEntity, AuditLogRowEntity],
-      migrations: [Initial1732360000000, RegistryAuditLog1733560000000, ProviderModelRouting1765090000000, DefinitionTiersSources1796950000000],
+      migrations: [Initial1732360000000, RegistryAuditLog1733560000000, ProviderModelRouting1765090000000, DefinitionTiersSources1796950000000, ProviderModelManagedBy1796970000000],
     });
     return {
       module: ModelRegistryModule,
       imports: infrastructure,
-      controllers: [PingHandler, ProviderModelsHandler, ModelDefinitionsHandler, LastUsedHandler, ModelRewriteRulesHandler],
+      controllers: [PingHandler, AuditLogHandler, ProviderModelsHandler, ModelDefinitionsHandler, LastUsedHandler, ModelRewriteRulesHandler],
       providers: [
         Clock,
         AuditLog,

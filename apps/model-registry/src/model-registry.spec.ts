@@ -58,6 +58,8 @@ class FakeVaultHandler {
       headersMasked: {},
       settings: {},
       secretsMasked: { apiKey: '••••abcd' },
+      secretEnvVars: {},
+      managedBy: null,
       status: 'active',
       lastError: null,
       lastErrorAt: null,

@@ -10,6 +10,7 @@ import { BUS_LISTENING, BusListening, MeteringStartup } from './metering-startup
 import { MeteringInitial1732370000000 } from './migrations/1732370000000-metering-initial.js';
 import { UsageStatus1796616360324 } from './migrations/1796616360324-usage-status.js';
 import { UsageCallDimensions1796653743409 } from './migrations/1796653743409-usage-call-dimensions.js';
+import { UsageUser1796655599662 } from './migrations/1796655599662-usage-user.js';
 import { SpanIdentityPerOrganisation1796652540293 } from './migrations/1796652540293-span-identity-per-organisation.js';
 import { SpanBatchConsumer } from './records/span-batch.consumer.js';
 import { UnpricedRecordsRepricer } from './records/unpriced-records.repricer.js';
@@ -18,6 +19,9 @@ import { UsageRecordsRepository } from './records/usage-records.repository.js';
 import { CostsReportHandler } from './reports/costs-report.handler.js';
 import { CostsReportRepository } from './reports/costs-report.repository.js';
 import { CostsReportService } from './reports/costs-report.service.js';
+import { UsageRecordsQueryHandler } from './reports/usage-records-query.handler.js';
+import { UsageRecordsQueryRepository } from './reports/usage-records-query.repository.js';
+import { UsageRecordsQueryService } from './reports/usage-records-query.service.js';
 import { TraceCostsHandler } from './traces/trace-costs.handler.js';
 
 export const METERING_SCHEMA = 'metering';
@@ -28,12 +32,12 @@ export class UsageMeteringModule {
     const infrastructure = await serviceInfrastructure(runtime, {
       schema: METERING_SCHEMA,
       entities: [UsageRecordEntity],
-      migrations: [MeteringInitial1732370000000, UsageStatus1796616360324, SpanIdentityPerOrganisation1796652540293, UsageCallDimensions1796653743409],
+      migrations: [MeteringInitial1732370000000, UsageStatus1796616360324, SpanIdentityPerOrganisation1796652540293, UsageCallDimensions1796653743409, UsageUser1796655599662],
     });
     return {
       module: UsageMeteringModule,
       imports: infrastructure,
-      controllers: [PingHandler, CostsReportHandler, DefinitionChangesHandler, TraceCostsHandler],
+      controllers: [PingHandler, CostsReportHandler, UsageRecordsQueryHandler, DefinitionChangesHandler, TraceCostsHandler],
       providers: [
         { provide: BUS_LISTENING, useValue: listening },
         Clock,
@@ -47,6 +51,8 @@ export class UsageMeteringModule {
         SpanBatchConsumer,
         CostsReportRepository,
         CostsReportService,
+        UsageRecordsQueryRepository,
+        UsageRecordsQueryService,
         MeteringStartup,
       ],
     };

@@ -296,7 +296,7 @@ describe('usage-metering', () => {
     expect(after.totalCost).toBe('0.00645');
   });
 
-  it('groups by provider, connection, provider model, UTC day and hour, with tokens by usage type', async () => {
+  it('groups by provider, connection, provider model, end user, UTC day and hour, with tokens by usage type', async () => {
     const at = (iso: string): string => String(BigInt(Date.parse(iso)) * 1_000_000n);
     const a = gatewayCallSpan({ organisationId: 'org-dims', model: 'gpt-4o', usage: { input: 1000, output: 100 }, usageStatus: 'reported' });
     a.attributes[GenAiAttr.providerName] = 'openai';
@@ -306,6 +306,8 @@ describe('usage-metering', () => {
     a.startTimeUnixNano = at('2026-03-01T10:15:00Z');
     const b = { ...llmSpan({ organisationId: 'org-dims', model: 'gpt-4o', input: 10, output: 1 }), source: 'otlp' as const, startTimeUnixNano: at('2026-03-02T23:59:59Z') };
     b.attributes['gen_ai.system'] = 'openai';
+    a.attributes['gateway.user'] = 'alice';
+    b.attributes['user.id'] = 'bob';
     b.attributes[GenAiAttr.cacheCreationTokens] = 5;
     await publish([a, b]);
     const window = { from: '2026-03-01T00:00:00Z', to: '2026-03-03T00:00:00Z' };
@@ -314,10 +316,35 @@ describe('usage-metering', () => {
     expect(await keys('provider')).toEqual([['openai', 2]]);
     expect((await keys('connection')).sort()).toEqual([['(none)', 1], ['conn_1', 1]]);
     expect((await keys('provider_model')).sort()).toEqual([['(none)', 1], ['gw-gpt-4o', 1]]);
+    expect((await keys('user')).sort()).toEqual([['alice', 1], ['bob', 1]]);
     expect(await keys('day')).toEqual([['2026-03-01', 1], ['2026-03-02', 1]]);
     expect(await keys('hour')).toEqual([['2026-03-01T10:00Z', 1], ['2026-03-02T23:00Z', 1]]);
     const total = (await report('org-dims', { ...window, groupBy: 'provider' })).groups[0]!;
     expect(total).toMatchObject({ inputTokens: 1010, cachedInputTokens: 400, cacheWriteTokens: 5, outputTokens: 101, reasoningTokens: 30 });
+  });
+
+  it('lists records newest first a page at a time, filters them, and shows one with its price version and cost breakdown', async () => {
+    const at = (iso: string): string => String(BigInt(Date.parse(iso)) * 1_000_000n);
+    const spans = [1, 2, 3].map((n) => ({ ...llmSpan({ organisationId: 'org-dup', model: 'gpt-4o', input: 100 * n, output: 10 }), startTimeUnixNano: at(`2026-04-0${n}T00:00:00Z`) }));
+    const unknown = { ...llmSpan({ organisationId: 'org-dup', model: 'nobody-prices-me', input: 5, output: 5 }), startTimeUnixNano: at('2026-04-04T00:00:00Z') };
+    await publish([...spans, unknown]);
+    const window = { from: '2026-04-01T00:00:00Z', to: '2026-05-01T00:00:00Z' };
+    await reportWith('org-dup', 4, window);
+    const list = (input: Record<string, unknown>) => h.bus.request('metering.v1.records.list', { scope: { organisationId: 'org-dup', projectId: null }, actor: { keyId: 'k', name: 'n' }, input: { ...window, ...input } });
+    const first = await list({ limit: 2 });
+    expect(first.items.map((r) => r.model)).toEqual(['nobody-prices-me', 'gpt-4o']);
+    expect(first.nextCursor).not.toBeNull();
+    const second = await list({ limit: 2, cursor: first.nextCursor });
+    expect(second.items.map((r) => r.inputTokens)).toEqual([200, 100]);
+    expect(second.nextCursor).toBeNull();
+    const unpriced = await list({ priced: 'false' });
+    expect(unpriced.items).toEqual([expect.objectContaining({ model: 'nobody-prices-me', priced: false, cost: null, unpricedReason: 'no_matching_definition' })]);
+    await expect(list({ cursor: 'not-a-cursor' })).rejects.toMatchObject({ code: 'validation_failed' });
+
+    const one = await h.bus.request('metering.v1.records.get', { scope: { organisationId: 'org-dup', projectId: null }, actor: { keyId: 'k', name: 'n' }, input: { id: second.items[1]!.id } });
+    // 100 x 0.0000025 + 10 x 0.00001 = 0.00025 + 0.0001
+    expect(one).toMatchObject({ cost: '0.00035', costBreakdown: { input: '0.00025', output: '0.0001' }, definitionId: 'def_dup', priceEffectiveFrom: expect.any(String), estimated: false, usageStatus: 'reported' });
+    await expect(h.bus.request('metering.v1.records.get', { scope: { organisationId: 'org-other', projectId: null }, actor: { keyId: 'k', name: 'n' }, input: { id: one.id } })).rejects.toMatchObject({ code: 'not_found' });
   });
 
   describe('a record for every call the gateway answered', () => {

@@ -19,6 +19,7 @@ export const ENV_NAMES = {
   host: 'HOST',
   port: 'PORT',
   dataDir: 'DATA_DIR',
+  configDir: 'CONFIG_DIR',
   databaseUrl: 'DATABASE_URL',
   natsUrl: 'NATS_URL',
   busNamespace: 'BUS_NAMESPACE',
@@ -26,6 +27,7 @@ export const ENV_NAMES = {
   natsPassword: 'NATS_PASSWORD',
   embeddedPostgresPort: 'EMBEDDED_POSTGRES_PORT',
   vaultMasterKey: 'VAULT_MASTER_KEY',
+  vaultMasterKeyFile: 'VAULT_MASTER_KEY_FILE',
   adminBootstrapKey: 'ADMIN_BOOTSTRAP_KEY',
   logLevel: 'LOG_LEVEL',
   telemetryFlushMs: 'TELEMETRY_FLUSH_MS',
@@ -126,6 +128,10 @@ export class AppConfig {
   @MinLength(1)
   dataDir: string = './data';
 
+  /** Configuration as code (issue 16.4): backends/<name>/backend.yaml files imported at start and on POST /admin/config/import; a missing directory imports nothing. */
+  @IsString()
+  configDir: string = './config';
+
   @Transform(emptyToUndefined)
   @IsOptional()
   @Matches(/^postgres(ql)?:\/\/.+/, { message: 'must be a postgres:// or postgresql:// URL' })
@@ -166,6 +172,15 @@ export class AppConfig {
     message: 'must be base64 of 32 bytes, or a comma-separated list of id:base64 keys',
   })
   vaultMasterKey?: string;
+
+  /**
+   * A file holding master keys in VAULT_MASTER_KEY's format (e.g. a mounted Kubernetes secret). Re-read by
+   * POST /admin/vault/rotate-master-key, so a new key put first in it is used without a restart.
+   */
+  @Transform(emptyToUndefined)
+  @IsOptional()
+  @IsString()
+  vaultMasterKeyFile?: string;
 
   @Transform(emptyToUndefined)
   @IsOptional()
@@ -322,4 +337,19 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   }
   if (problems.length > 0) throw new ConfigError(problems);
   return Object.freeze(config);
+}
+
+/**
+ * The process environment read at run time, for what is meant to be read there: the secrets a
+ * connection names by environment variable (issue 16.3), resolved by the gateway at each call.
+ * Injected, so a rule can be tested with a fixed environment.
+ */
+export class ProcessEnvironment {
+  constructor(private readonly env: Record<string, string | undefined> = process.env) {}
+
+  /** The variable's value; undefined when it is unset or empty (an empty key is never sent). */
+  get(name: string): string | undefined {
+    const value = this.env[name];
+    return value === undefined || value === '' ? undefined : value;
+  }
 }

@@ -24,6 +24,9 @@ export const ADAPTER_ID_MESSAGE = '$property must be an adapter id: 1-64 lowerca
 const ADAPTER_ID_DESCRIPTION =
   'An adapter this gateway has loaded: the built-ins (openai-compatible, openai, anthropic) or one from ADAPTER_PLUGINS. Any other id is refused with the list of loaded adapters.';
 
+const HEADER_TEMPLATE_DESCRIPTION =
+  'A value may be a Mustache template with {{user}} (the gateway key\'s name), {{email}} (the caller\'s e-mail once SSO provides one, else empty), {{model}}, {{request_id}} and {{api_key}} (the connection\'s key), rendered per call without HTML escaping and with line breaks removed; any other variable is refused (400 naming the header).';
+
 const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]{1,128}$/;
 
 /** Extra headers: an object of header name -> string value (names per RFC 9110 token syntax). */
@@ -65,6 +68,31 @@ function IsHttpUrl(options?: ValidationOptions): PropertyDecorator {
     options,
   );
 }
+
+/** An environment variable's name as POSIX shells write it. */
+export const ENV_VAR_PATTERN = /^[A-Za-z_][A-Za-z0-9_]{0,127}$/;
+
+/** Secret field name -> environment variable name (null: stop reading that field from the environment). */
+function IsEnvVarMap(allowNull: boolean, options?: ValidationOptions): PropertyDecorator {
+  return ValidateBy(
+    {
+      name: 'isEnvVarMap',
+      validator: {
+        validate: (value: unknown) =>
+          typeof value === 'object' &&
+          value !== null &&
+          !Array.isArray(value) &&
+          Object.keys(value).length <= 64 &&
+          Object.values(value).every((v) => (allowNull && v === null) || (typeof v === 'string' && ENV_VAR_PATTERN.test(v))),
+        defaultMessage: () => `$property must map secret field names (apiKey, or a secret setting) to environment variable names (letters, digits and _, not starting with a digit)${allowNull ? ', or null to store the secret again' : ''}`,
+      },
+    },
+    options,
+  );
+}
+
+const ENV_VARS_DESCRIPTION =
+  "Secrets read from the gateway's environment instead of being stored: secret field name (apiKey, or any secret setting of the adapter, e.g. secretAccessKey) -> environment variable name. Resolved by the gateway at each call; a variable that is unset makes the connection's status error (with the variable named) and its calls fail with connection_misconfigured. A field read from the environment is not stored.";
 
 export const NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._:/@-]{0,127}$/;
 export const NAME_MESSAGE = '$property must be 1-128 letters, digits or . _ : / @ -, starting with a letter or digit';
@@ -161,7 +189,18 @@ export class CreateConnectionDto {
   @Length(1, 8192)
   apiKey?: string;
 
-  @ApiPropertyOptional({ type: 'object', additionalProperties: { type: 'string' }, description: 'Extra headers sent upstream; stored encrypted.', writeOnly: true })
+  @ApiPropertyOptional({ example: 'OPENAI_API_KEY', description: 'Shorthand for secretEnvVars.apiKey: read the API key from this environment variable of the gateway instead of storing it.' })
+  @IsOptional()
+  @IsString()
+  @Matches(ENV_VAR_PATTERN, { message: '$property must be an environment variable name (letters, digits and _, not starting with a digit)' })
+  apiKeyEnvVar?: string;
+
+  @ApiPropertyOptional({ type: 'object', additionalProperties: { type: 'string' }, example: { apiKey: 'OPENAI_API_KEY' }, description: ENV_VARS_DESCRIPTION })
+  @IsOptional()
+  @IsEnvVarMap(false)
+  secretEnvVars?: Record<string, string>;
+
+  @ApiPropertyOptional({ type: 'object', additionalProperties: { type: 'string' }, description: `Extra headers sent upstream; stored encrypted. ${HEADER_TEMPLATE_DESCRIPTION}`, writeOnly: true })
   @IsOptional()
   @IsObject()
   @IsHeaderMap()
@@ -228,7 +267,7 @@ export class UpdateConnectionDto {
   @ApiPropertyOptional({
     type: 'object',
     additionalProperties: { type: 'string' },
-    description: 'The full set of extra headers: a name left out is removed; a blank value keeps the stored value of that name.',
+    description: `The full set of extra headers: a name left out is removed; a blank value keeps the stored value of that name. ${HEADER_TEMPLATE_DESCRIPTION}`,
     writeOnly: true,
   })
   @IsOptional()
@@ -244,6 +283,21 @@ export class UpdateConnectionDto {
   @IsOptional()
   @IsSettingsMap()
   settings?: ConnectionSettingsInput;
+
+  @ApiPropertyOptional({ type: String, nullable: true, example: 'OPENAI_API_KEY', description: 'Shorthand for secretEnvVars.apiKey; null stops reading the key from the environment.' })
+  @IsOptional()
+  @IsString()
+  @Matches(ENV_VAR_PATTERN, { message: '$property must be an environment variable name (letters, digits and _, not starting with a digit)' })
+  apiKeyEnvVar?: string | null;
+
+  @ApiPropertyOptional({
+    type: 'object',
+    additionalProperties: { type: 'string', nullable: true },
+    description: `Merged with the stored ones; null removes one (give the secret itself then). ${ENV_VARS_DESCRIPTION}`,
+  })
+  @IsOptional()
+  @IsEnvVarMap(true)
+  secretEnvVars?: Record<string, string | null>;
 
   @ApiPropertyOptional({ type: String, nullable: true, description: 'Move the connection to a project, or null for organisation-wide.' })
   @IsOptional()
@@ -289,8 +343,17 @@ export class ConnectionView {
   settings!: Record<string, string | number | boolean>;
   @ApiProperty({ type: 'object', additionalProperties: { type: 'string' }, example: { apiKey: '••••wxyz' }, description: 'Every stored secret field (apiKey included), masked like apiKeyMasked.' })
   secretsMasked!: Record<string, string>;
-  @ApiProperty({ enum: CONNECTION_STATUSES }) status!: ConnectionStatus;
-  @ApiProperty({ type: String, nullable: true, description: 'Why the last connection test failed (secrets removed).' }) lastError!: string | null;
+  @ApiProperty({ type: 'object', additionalProperties: { type: 'string' }, example: { apiKey: 'OPENAI_API_KEY' }, description: 'Secret fields read from the environment: field -> variable name.' })
+  secretEnvVars?: Record<string, string>;
+  @ApiProperty({
+    type: String,
+    nullable: true,
+    example: 'config:backends/openai/backend.yaml',
+    description: 'Where the connection is managed: `config:<file>` when it comes from a configuration file (CONFIG_DIR; the next import overwrites changes made here), null when it is managed through this API.',
+  })
+  managedBy?: string | null;
+  @ApiProperty({ enum: CONNECTION_STATUSES, description: 'error also when an environment variable the connection reads is unset (lastError names it).' }) status!: ConnectionStatus;
+  @ApiProperty({ type: String, nullable: true, description: 'Why the last connection test failed, or which environment variable is unset (secrets removed).' }) lastError!: string | null;
   @ApiProperty({ type: String, nullable: true }) lastErrorAt!: string | null;
   @ApiProperty() createdAt!: string;
   @ApiProperty() updatedAt!: string;
@@ -358,4 +421,26 @@ export interface ResolvedConnection {
   secrets: Record<string, string>;
   status: ConnectionStatus;
   updatedAt: string;
+  /** Secret field -> environment variable the gateway reads it from at each call (absent from a vault of the previous version). */
+  secretEnvVars?: Record<string, string>;
 }
+
+/** One page of the gateway's read model load (vault.v1.connections.resolve-page), in id order. */
+export interface ResolvePageInput {
+  /** The last id of the previous page; absent for the first. */
+  after?: string;
+  limit?: number;
+}
+
+export interface ResolvedConnectionPage {
+  items: ResolvedConnection[];
+  /** The `after` of the next page; null on the last. */
+  next: string | null;
+}
+
+/**
+ * Connections per resolve-page answer: a resolved connection is well under 4 KB (key, headers,
+ * settings), so a page stays far below NATS's default 1 MB message limit.
+ */
+export const RESOLVE_PAGE_SIZE = 200;
+export const RESOLVE_PAGE_MAX = 500;

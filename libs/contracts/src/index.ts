@@ -13,4 +13,6 @@ export * from './usage.js';
 export * from './playground.js';
 export * from './datasets.js';
 export * from './evaluations.js';
+export * from './vault-admin.js';
+export * from './audit-log.js';
 export * from './llm-span-conventions.js';

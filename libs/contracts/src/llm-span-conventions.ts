@@ -76,6 +76,9 @@ export function isTextAttribute(name: string): 'input' | 'output' | null {
   return null;
 }
 
+/** The end user a call was made for, on an OTLP span (OpenTelemetry's user.id; enduser.id before it). */
+export const END_USER_ATTRIBUTES = ['user.id', 'enduser.id'] as const;
+
 const KEPT_ATTRIBUTES: ReadonlySet<string> = new Set([
   ...ALL_USAGE_ATTRIBUTES,
   ...MODEL_ATTRIBUTE_ALIASES,
@@ -89,6 +92,7 @@ const KEPT_ATTRIBUTES: ReadonlySet<string> = new Set([
   'gen_ai.request.service_tier',
   'gen_ai.openai.request.service_tier',
   ERROR_TYPE_ATTRIBUTE,
+  ...END_USER_ATTRIBUTES,
 ]);
 
 /**

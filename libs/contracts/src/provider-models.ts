@@ -221,6 +221,23 @@ export class UpdateProviderModelDto extends ProviderModelFields {
 export interface UpdateProviderModelInput {
   id: string;
   patch: UpdateProviderModelDto;
+  /** Bus only (the configuration import): `config:<file>` marks the model as managed by that file, null as managed through the API. */
+  managedBy?: string | null;
+}
+
+/** Bus only: a create by the configuration import carries the file that manages the model. */
+export interface ManagedByInput {
+  managedBy?: string | null;
+}
+
+/** `config:<path under CONFIG_DIR>`: the only form a managedBy marker takes. */
+export const MANAGED_BY_PATTERN = /^config:[A-Za-z0-9._/-]{1,512}$/;
+
+/** The managedBy marker of a raw bus input, when it has a well-formed one. */
+export function managedByOf(input: unknown): string | null | undefined {
+  const value = typeof input === 'object' && input !== null ? (input as { managedBy?: unknown }).managedBy : undefined;
+  if (value === null) return null;
+  return typeof value === 'string' && MANAGED_BY_PATTERN.test(value) ? value : undefined;
 }
 
 export class ProviderModelTargetView {
@@ -251,6 +268,13 @@ export class ProviderModelView {
   @ApiProperty({ type: Number, nullable: true }) requestsPerMinute!: number | null;
   @ApiProperty({ type: Number, nullable: true }) tokensPerMinute!: number | null;
   @ApiProperty({ type: ModelParametersDoc }) defaultParameters!: ModelParameters;
+  @ApiProperty({
+    type: String,
+    nullable: true,
+    example: 'config:backends/internal-llm/backend.yaml',
+    description: 'config:<file> when the model comes from a configuration file (CONFIG_DIR; the next import overwrites changes made here); null when managed through this API.',
+  })
+  managedBy?: string | null;
   @ApiProperty() createdAt!: string;
   @ApiProperty() updatedAt!: string;
   @ApiProperty({ type: String, nullable: true, description: 'When a call was last metered for this model (kept by metering in batches; null = never).' }) lastUsedAt!: string | null;

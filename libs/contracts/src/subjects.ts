@@ -4,6 +4,8 @@ import type {
   ListConnectionsInput,
   RecordConnectionTestDto,
   ResolvedConnection,
+  ResolvedConnectionPage,
+  ResolvePageInput,
   RevealedConnectionView,
   UpdateConnectionInput,
 } from './connections.js';
@@ -13,9 +15,11 @@ import type { CompareRunsInput, CreateEvaluationRunDto, EvaluationResultsInput, 
 import type { PlaygroundRunCommand, PlaygroundRunView, PlaygroundSessionView, PlaygroundStreamCommand, PlaygroundStreamEvent } from './playground.js';
 import type { CreateModelRewriteRuleDto, ModelRewriteRuleView, UpdateModelRewriteRuleInput } from './model-rewrite-rules.js';
 import type { CreateProviderModelDto, ProviderModelView, UpdateProviderModelInput } from './provider-models.js';
+import type { AuditLogEntryView, AuditLogListInput } from './audit-log.js';
+import type { ConfigExportView, ConfigImportReportView, MasterKeyRotationView, RotateMasterKeyDto } from './vault-admin.js';
 import type { CommandEnvelope, IdInput, ListInput, Page, TenantScope } from './scope.js';
 import type { SpanBatch } from './telemetry.js';
-import type { CostReportView, CostsQueryDto } from './usage.js';
+import type { CostReportView, CostsQueryDto, RepriceResultView, UsageRecordsPageView, UsageRecordsQueryDto, UsageRecordView } from './usage.js';
 
 /**
  * Every request/reply subject of the bus with its request and response types.
@@ -32,8 +36,20 @@ export interface Commands {
   'vault.v1.connections.reveal': { request: CommandEnvelope<IdInput>; response: RevealedConnectionView };
   /** The gateway's read model: every connection of every organisation, credentials decrypted. */
   'vault.v1.connections.resolve-all': { request: Record<string, never>; response: ResolvedConnection[] };
+  /** Issue 16.6: take the new master key and re-wrap every data key under it, while calls go on. */
+  'vault.v1.master-key.rotate': { request: CommandEnvelope<RotateMasterKeyDto>; response: MasterKeyRotationView };
+  /** Issue 16.5: the vault's audit entries of the caller's organisation (and project), for GET /admin/audit-log. */
+  'vault.v1.audit-log.list': { request: CommandEnvelope<AuditLogListInput>; response: AuditLogEntryView[] };
+  /** Issue 16.4: import CONFIG_DIR's backend files into the caller's organisation (connections here, models through the registry). */
+  'vault.v1.config.import': { request: CommandEnvelope<Record<string, never>>; response: ConfigImportReportView };
+  /** Issue 16.4: the organisation's connections and their models in the import format, without secrets. */
+  'vault.v1.config.export': { request: CommandEnvelope<Record<string, never>>; response: ConfigExportView };
+  /** Issue 16.8: the read model's load page by page (any number of connections; one message each stays small). */
+  'vault.v1.connections.resolve-page': { request: ResolvePageInput; response: ResolvedConnectionPage };
   'vault.v1.ping': { request: Record<string, never>; response: { service: string; ok: true } };
 
+  /** Issue 16.5: the registry's audit entries of the caller's organisation (and project). */
+  'registry.v1.audit-log.list': { request: CommandEnvelope<AuditLogListInput>; response: AuditLogEntryView[] };
   'registry.v1.provider-models.create': { request: CommandEnvelope<CreateProviderModelDto>; response: ProviderModelView };
   'registry.v1.provider-models.list': { request: CommandEnvelope<ListInput>; response: Page<ProviderModelView> };
   'registry.v1.provider-models.get': { request: CommandEnvelope<IdInput>; response: ProviderModelView };
@@ -61,6 +77,9 @@ export interface Commands {
   'registry.v1.ping': { request: Record<string, never>; response: { service: string; ok: true } };
 
   'metering.v1.costs.report': { request: CommandEnvelope<CostsQueryDto>; response: CostReportView };
+  'metering.v1.records.list': { request: CommandEnvelope<UsageRecordsQueryDto>; response: UsageRecordsPageView };
+  'metering.v1.records.get': { request: CommandEnvelope<IdInput>; response: UsageRecordView };
+  'metering.v1.unpriced.reprice': { request: CommandEnvelope<Record<string, never>>; response: RepriceResultView };
   /** Priced cost per trace id within the caller's scope (the evaluator reads its rows' costs by the trace ids it sent). */
   'metering.v1.usage.by-traces': { request: CommandEnvelope<TraceCostsInput>; response: TraceCostsView };
   'metering.v1.ping': { request: Record<string, never>; response: { service: string; ok: true } };

@@ -94,6 +94,8 @@ export const GatewayAttr = {
   connectionName: 'gateway.connection_name',
   /** Upstream attempts of the call, retries and failover included. */
   attempts: 'gateway.attempts',
+  /** The end user the caller made the call for (OpenAI's `user`, Anthropic's `metadata.user_id`), as sent. */
+  user: 'gateway.user',
 } as const;
 
 export const USAGE_STATUSES = ['reported', 'partial', 'missing'] as const;

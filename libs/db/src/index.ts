@@ -4,3 +4,4 @@ export * from './ids.js';
 export * from './tenant-owned.js';
 export * from './database.module.js';
 export * from './audit-log.js';
+export * from './audit-log-reader.js';

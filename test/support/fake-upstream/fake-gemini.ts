@@ -208,9 +208,14 @@ class FakeGeminiServer extends FakeUpstreamServer<FakeGeminiBehaviour> implement
   private parts(a: FakeGeminiAnswer): Record<string, unknown>[] {
     const parts: Record<string, unknown>[] = [];
     if (a.thoughts) parts.push({ text: a.thoughts, thought: true });
-    if (a.functionCalls) for (const fc of a.functionCalls) parts.push({ functionCall: { name: fc.name, args: fc.args } });
+    if (a.functionCalls) parts.push(...this.functionCallParts(a));
     else parts.push({ text: a.deltas ? a.deltas.join('') : (a.text ?? DEFAULT_GEMINI_TEXT) });
     return parts;
+  }
+
+  /** Only the first of parallel calls is signed, as Gemini does. */
+  private functionCallParts(a: FakeGeminiAnswer): Record<string, unknown>[] {
+    return (a.functionCalls ?? []).map((fc, i) => ({ functionCall: { name: fc.name, args: fc.args }, ...(i === 0 && a.thoughtSignature ? { thoughtSignature: a.thoughtSignature } : {}) }));
   }
 
   private meta(a: FakeGeminiAnswer, ctx: RequestContext): { modelVersion: string; responseId: string } {
@@ -234,7 +239,7 @@ class FakeGeminiServer extends FakeUpstreamServer<FakeGeminiBehaviour> implement
     else {
       const pieces: Record<string, unknown>[][] = [];
       if (a.thoughts) pieces.push([{ text: a.thoughts, thought: true }]);
-      if (a.functionCalls) pieces.push(a.functionCalls.map((fc) => ({ functionCall: { name: fc.name, args: fc.args } })));
+      if (a.functionCalls) pieces.push(this.functionCallParts(a));
       else {
         const text = a.text ?? DEFAULT_GEMINI_TEXT;
         for (const d of a.deltas ?? text.split(/(?<= )/)) pieces.push([{ text: d }]);

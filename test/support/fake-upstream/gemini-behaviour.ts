@@ -35,6 +35,8 @@ export interface FakeGeminiAnswer {
   thoughts?: string;
   /** Function calls instead of text. */
   functionCalls?: readonly FakeGeminiFunctionCall[];
+  /** The thoughtSignature a thinking model puts on the first function call part (base64). */
+  thoughtSignature?: string;
   /** Default STOP. */
   finishReason?: string;
   /** The same answer in this many candidates (candidateCount). Default: the request's candidateCount, else 1. */

@@ -6,5 +6,6 @@ export const AUDIT_ACTIONS = [
   'connection.revealed',
   'connection.tested',
   'master_key.rotated',
+  'config.imported',
 ] as const;
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];

@@ -12,6 +12,9 @@ export interface AuditDetails {
   /** connection.tested: how the test went. */
   ok?: boolean;
   errorKind?: string;
+  /** config.imported: the files imported and the invalid ones (paths under CONFIG_DIR). */
+  imported?: string[];
+  invalid?: string[];
 }
 
 /** Who tried what on which connection, how it ended, and when (libs/tenancy AuditEntry). Never holds a secret. */

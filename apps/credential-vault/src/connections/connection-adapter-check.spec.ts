@@ -90,3 +90,24 @@ describe('checkConnectionFields', () => {
     ]);
   });
 });
+
+describe('checkConnectionFields with secrets from the environment', () => {
+  let adapters: Awaited<ReturnType<typeof loadAdapterRegistry>>;
+  beforeAll(async () => {
+    adapters = await loadAdapterRegistry(loadConfig({}));
+  });
+
+  it('takes a required key from an environment variable and stores no value for it', () => {
+    const checked = checkConnectionFields(adapters, { adapter: 'openai', secretEnvVars: { apiKey: 'OPENAI_API_KEY' } });
+    expect(checked.secrets).toEqual({});
+  });
+
+  it('refuses a variable for a field that is not a secret of the adapter, and a field given both ways', () => {
+    expect(refusal(() => checkConnectionFields(adapters, { adapter: 'openai', apiKey: 'sk-1', secretEnvVars: { organization: 'ORG' } })).details).toEqual([
+      { field: 'secretEnvVars.organization', messages: [expect.stringContaining('not a secret field of adapter openai')] },
+    ]);
+    expect(refusal(() => checkConnectionFields(adapters, { adapter: 'openai', apiKey: 'sk-1', secretEnvVars: { apiKey: 'K' } })).details).toEqual([
+      { field: 'apiKeyEnvVar', messages: [expect.stringContaining('both as a value and as an environment variable')] },
+    ]);
+  });
+});

@@ -11,6 +11,8 @@ export interface ConnectionFieldsInput {
   apiKey?: string;
   /** Setting name -> value; null or absent gives the adapter's default. */
   settings?: Readonly<Record<string, unknown>>;
+  /** Secret field -> environment variable: such a field is read by the gateway at each call, so it is not given here and not stored. */
+  secretEnvVars?: Readonly<Record<string, string>>;
 }
 
 export interface CheckedConnectionFields {
@@ -55,9 +57,23 @@ export function checkConnectionFields(adapters: AdapterRegistry, input: Connecti
   }
   if (input.apiKey !== undefined) given.apiKey = input.apiKey;
   if (input.baseUrl !== undefined && declared.has('baseUrl')) given.baseUrl = input.baseUrl;
+  const fromEnvironment = new Set(Object.keys(input.secretEnvVars ?? {}));
+  const secretFields = new Set(adapter.settings.fields.filter((f) => f.kind === 'secret').map((f) => f.name));
+  for (const name of fromEnvironment) {
+    const field = envFieldName(name);
+    if (!secretFields.has(name)) {
+      misplaced.push({ field, messages: [`${name} is not a secret field of adapter ${adapter.id}; its secret fields: ${[...secretFields].join(', ') || 'none'}`] });
+    } else if (given[name] !== undefined && given[name] !== null && given[name] !== '') {
+      misplaced.push({ field, messages: [`${name} is given both as a value and as an environment variable; give one of them`] });
+    } else {
+      // Stands in for the value the gateway reads at each call, so "is required" holds; never stored.
+      given[name] = ENVIRONMENT_PLACEHOLDER;
+    }
+  }
   const checked = adapter.validateSettings(given);
-  if ('errors' in checked) throw AppError.validation([...misplaced, ...byField(checked.errors)]);
+  if ('errors' in checked) throw AppError.validation([...misplaced, ...byField(checked.errors, fromEnvironment)]);
   if (misplaced.length > 0) throw AppError.validation(misplaced);
+  for (const name of fromEnvironment) delete checked.value.secrets[name];
   const { baseUrl: declaredBaseUrl, ...settings } = checked.value.settings;
   // An adapter that declares baseUrl decides (required, or optional: its endpoint may come from
   // other settings, e.g. a region). One that does not still gets the vault's column, as before typed
@@ -69,11 +85,18 @@ export function checkConnectionFields(adapters: AdapterRegistry, input: Connecti
   return { adapter, baseUrl, settings: { ...settings, ...policy }, secrets: { ...checked.value.secrets } };
 }
 
+const ENVIRONMENT_PLACEHOLDER = 'read-from-the-environment';
+
+/** The field a client wrote an environment variable under: apiKeyEnvVar, or secretEnvVars.<name>. */
+export function envFieldName(secretField: string): string {
+  return secretField === 'apiKey' ? 'apiKeyEnvVar' : `secretEnvVars.${secretField}`;
+}
+
 /** The adapter reports its own field names; the client wrote baseUrl and apiKey at the top, the others under `settings`. */
-function byField(errors: readonly SettingsError[]): FieldError[] {
+function byField(errors: readonly SettingsError[], fromEnvironment: ReadonlySet<string> = new Set()): FieldError[] {
   const fields = new Map<string, string[]>();
   for (const e of errors) {
-    const field = e.field === '' ? 'settings' : TOP_LEVEL_FIELDS.has(e.field) ? e.field : `settings.${e.field}`;
+    const field = fromEnvironment.has(e.field) ? envFieldName(e.field) : e.field === '' ? 'settings' : TOP_LEVEL_FIELDS.has(e.field) ? e.field : `settings.${e.field}`;
     fields.set(field, [...(fields.get(field) ?? []), e.message]);
   }
   return [...fields].map(([field, messages]) => ({ field, messages }));

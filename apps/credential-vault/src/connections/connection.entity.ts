@@ -28,6 +28,10 @@ export class ConnectionEntity implements TenantOwned {
   @Column('jsonb') settings!: Record<string, string | number | boolean>;
   /** Secret field name -> its last 4 characters (null for a short one), apiKey included. */
   @Column('jsonb', { name: 'secret_last4' }) secretLast4!: Record<string, string | null>;
+  /** Secret field -> the environment variable the gateway reads it from (such a field is not sealed). */
+  @Column('jsonb', { name: 'secret_env_vars', default: () => "'{}'" }) secretEnvVars!: Record<string, string>;
+  /** `config:<file>` for a connection imported from CONFIG_DIR; null when managed through the API. */
+  @Column('text', { name: 'managed_by', nullable: true }) managedBy!: string | null;
   @Column('text') status!: ConnectionStatus;
   @Column('text', { name: 'last_error', nullable: true }) lastError!: string | null;
   @Column({ type: 'timestamptz', name: 'last_error_at', precision: 3, nullable: true }) lastErrorAt!: Date | null;

@@ -1,8 +1,9 @@
 import { Controller } from '@nestjs/common';
 import { Payload } from '@nestjs/microservices';
 import { checkedEnvelope, CommandHandler, idOf, validInput } from '#libs/bus';
-import { CreateConnectionDto, ListConnectionsInputDto, QUEUE_GROUPS, RecordConnectionTestDto, UpdateConnectionDto, type CommandResponse } from '#libs/contracts';
+import { CreateConnectionDto, ListConnectionsInputDto, QUEUE_GROUPS, RecordConnectionTestDto, RotateMasterKeyDto, UpdateConnectionDto, type CommandResponse } from '#libs/contracts';
 import { ConnectionsService } from './connections.service.js';
+import { MasterKeyRotationService } from './master-key-rotation.service.js';
 
 /**
  * The vault's connection commands on the bus (the gateway's /admin/connections forwards here).
@@ -11,7 +12,17 @@ import { ConnectionsService } from './connections.service.js';
  */
 @Controller()
 export class ConnectionsHandler {
-  constructor(private readonly connections: ConnectionsService) {}
+  constructor(
+    private readonly connections: ConnectionsService,
+    private readonly rotation: MasterKeyRotationService,
+  ) {}
+
+  @CommandHandler('vault.v1.master-key.rotate', QUEUE_GROUPS.vault)
+  async rotateMasterKey(@Payload() payload: unknown): Promise<CommandResponse<'vault.v1.master-key.rotate'>> {
+    const command = checkedEnvelope(payload);
+    const input = await validInput(RotateMasterKeyDto, command.input ?? {});
+    return this.rotation.rotateOnDemand({ ...command, input });
+  }
 
   @CommandHandler('vault.v1.connections.create', QUEUE_GROUPS.vault)
   async create(@Payload() payload: unknown): Promise<CommandResponse<'vault.v1.connections.create'>> {
@@ -60,7 +71,17 @@ export class ConnectionsHandler {
     return this.connections.reveal({ ...command, input: { id: idOf(command.input) } });
   }
 
-  /** Every organisation's connections for the gateway's read model: no tenant, no input. */
+  /** A page of every organisation's connections for the gateway's read model: no tenant; `after` and `limit` only. */
+  @CommandHandler('vault.v1.connections.resolve-page', QUEUE_GROUPS.vault)
+  resolvePage(@Payload() payload: unknown): Promise<CommandResponse<'vault.v1.connections.resolve-page'>> {
+    const input = (typeof payload === 'object' && payload !== null ? payload : {}) as { after?: unknown; limit?: unknown };
+    return this.connections.resolvePage({
+      ...(typeof input.after === 'string' && input.after.length <= 128 ? { after: input.after } : {}),
+      ...(typeof input.limit === 'number' && Number.isFinite(input.limit) ? { limit: input.limit } : {}),
+    });
+  }
+
+  /** Every organisation's connections for the gateway's read model: no tenant, no input (kept for gateways of the previous version). */
   @CommandHandler('vault.v1.connections.resolve-all', QUEUE_GROUPS.vault)
   resolveAll(): Promise<CommandResponse<'vault.v1.connections.resolve-all'>> {
     return this.connections.resolveAll();

@@ -23,6 +23,7 @@ export interface RewrappedKey {
 }
 
 const ROTATION_LOCK = 'vault.master-key-rotation';
+const IMPORT_LOCK = 'vault.config-import';
 
 /** Every scoped query starts from tenantWhere, so none can reach another organisation's rows. */
 @Injectable()
@@ -33,8 +34,12 @@ export class ConnectionsRepository {
     this.repo = dataSource.getRepository(ConnectionEntity);
   }
 
-  /** A page in (created_at, id) order, after `after` when given, of one status when given. */
-  list(scope: TenantScope, limit: number, after?: ListPosition, status?: ConnectionStatus): Promise<ConnectionEntity[]> {
+  /**
+   * A page in (created_at, id) order, after `after` when given, of one status when given. A
+   * connection reading a secret from one of `unsetVariables` counts as error (unless inactive),
+   * as its view shows it.
+   */
+  list(scope: TenantScope, limit: number, after?: ListPosition, status?: ConnectionStatus, unsetVariables: string[] = []): Promise<ConnectionEntity[]> {
     const qb = this.repo
       .createQueryBuilder('c')
       .where(tenantWhere<ConnectionEntity>(scope))
@@ -42,8 +47,20 @@ export class ConnectionsRepository {
       .addOrderBy('c.id', 'ASC')
       .take(limit);
     if (after) qb.andWhere('(c.created_at, c.id) > (:at, :id)', { at: after.createdAt, id: after.id });
-    if (status) qb.andWhere('c.status = :status', { status });
+    const readsUnset = `EXISTS (SELECT 1 FROM jsonb_each_text(c.secret_env_vars) v WHERE v.value = ANY(:unset))`;
+    if (status === 'error') qb.andWhere(`(c.status = 'error' OR (c.status <> 'inactive' AND ${readsUnset}))`, { unset: unsetVariables });
+    else if (status === 'active') qb.andWhere(`c.status = 'active' AND NOT ${readsUnset}`, { unset: unsetVariables });
+    else if (status) qb.andWhere('c.status = :status', { status });
     return qb.getMany();
+  }
+
+  /** Every environment variable some connection of the organisation reads a secret from. */
+  async environmentVariables(organisationId: string): Promise<string[]> {
+    const rows: { name: string }[] = await this.dataSource.query(
+      `SELECT DISTINCT v.value AS name FROM connections c, jsonb_each_text(c.secret_env_vars) v WHERE c.organisation_id = $1`,
+      [organisationId],
+    );
+    return rows.map((r) => r.name);
   }
 
   findInScope(scope: TenantScope, id: string, manager: EntityManager = this.dataSource.manager): Promise<ConnectionEntity | null> {
@@ -119,6 +136,8 @@ export class ConnectionsRepository {
         headerNames: row.headerNames,
         headerValueLast4: row.headerValueLast4,
         settings: row.settings,
+        secretEnvVars: row.secretEnvVars,
+        managedBy: row.managedBy,
         secretLast4: row.secretLast4,
         status: row.status,
         lastError: row.lastError,
@@ -128,6 +147,16 @@ export class ConnectionsRepository {
     );
   }
 
+  /** The organisation's connection of that name (the configuration import's key), if any. */
+  findByName(organisationId: string, name: string, manager: EntityManager = this.dataSource.manager): Promise<ConnectionEntity | null> {
+    return manager.getRepository(ConnectionEntity).findOne({ where: { organisationId, name } });
+  }
+
+  /** Every connection of one organisation, oldest first (the configuration export). */
+  allOfOrganisation(organisationId: string): Promise<ConnectionEntity[]> {
+    return this.repo.find({ where: { organisationId }, order: { createdAt: 'ASC', id: 'ASC' } });
+  }
+
   async delete(connection: Pick<ConnectionEntity, 'id' | 'organisationId'>, manager: EntityManager): Promise<void> {
     await manager.getRepository(ConnectionEntity).delete({ id: connection.id, organisationId: connection.organisationId });
   }
@@ -135,6 +164,11 @@ export class ConnectionsRepository {
   /** Every connection of every organisation: only for the gateway's read model, never for an admin. */
   all(): Promise<ConnectionEntity[]> {
     return this.repo.find({ order: { organisationId: 'ASC', createdAt: 'ASC', id: 'ASC' } });
+  }
+
+  /** Up to `limit` connections of every organisation with an id after `after`, in id order (the read model's paged load). */
+  pageAfter(after: string, limit: number): Promise<ConnectionEntity[]> {
+    return this.repo.createQueryBuilder('c').where('c.id > :after', { after }).orderBy('c.id', 'ASC').take(limit).getMany();
   }
 
   async countByMasterKeyId(): Promise<Map<string, number>> {
@@ -148,16 +182,25 @@ export class ConnectionsRepository {
    * Runs `work` while holding a session advisory lock, so when several replicas start at once
    * only one re-wraps. Returns false without running `work` when another replica holds it.
    */
-  async withRotationLock(work: (manager: EntityManager) => Promise<void>): Promise<boolean> {
+  withRotationLock(work: (manager: EntityManager) => Promise<void>): Promise<boolean> {
+    return this.withAdvisoryLock(ROTATION_LOCK, work);
+  }
+
+  /** Runs `work` while holding the configuration import's lock (replicas starting together import once); false when another holds it. */
+  withImportLock(work: () => Promise<void>): Promise<boolean> {
+    return this.withAdvisoryLock(IMPORT_LOCK, () => work());
+  }
+
+  private async withAdvisoryLock(name: string, work: (manager: EntityManager) => Promise<void>): Promise<boolean> {
     const runner = this.dataSource.createQueryRunner();
     await runner.connect();
     try {
-      const [{ locked }] = (await runner.query(`SELECT pg_try_advisory_lock(hashtext($1)) AS locked`, [ROTATION_LOCK])) as { locked: boolean }[];
+      const [{ locked }] = (await runner.query(`SELECT pg_try_advisory_lock(hashtext($1)) AS locked`, [name])) as { locked: boolean }[];
       if (!locked) return false;
       try {
         await work(runner.manager);
       } finally {
-        await runner.query(`SELECT pg_advisory_unlock(hashtext($1))`, [ROTATION_LOCK]);
+        await runner.query(`SELECT pg_advisory_unlock(hashtext($1))`, [name]);
       }
       return true;
     } finally {

@@ -1,5 +1,7 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { AdapterRegistry } from '#libs/adapter-sdk';
+import { ProcessEnvironment } from '#libs/config';
+import { headerTemplateErrors } from '#libs/header-templates';
 import { BusClient } from '#libs/bus';
 import {
   AppError,
@@ -14,6 +16,10 @@ import {
   type Page,
   type RecordConnectionTestDto,
   type ResolvedConnection,
+  type ResolvedConnectionPage,
+  type ResolvePageInput,
+  RESOLVE_PAGE_MAX,
+  RESOLVE_PAGE_SIZE,
   type RevealedConnectionView,
   type TenantScope,
   type UpdateConnectionInput,
@@ -25,6 +31,7 @@ import { UpstreamAddressPolicy } from '#libs/upstream-guard';
 import type { AuditAction } from '../audit/audit-action.js';
 import { AuditLogRepository } from '../audit/audit-log.repository.js';
 import { SecretUnreadableError } from '../crypto/envelope-cipher.js';
+import { MasterKeys } from '../crypto/master-keys.js';
 import { checkConnectionFields, loadedAdapter, type CheckedConnectionFields } from './connection-adapter-check.js';
 import { ConnectionSecrets, type ConnectionCredentials } from './connection-secrets.js';
 import { toConnectionView, toResolvedConnection, toRevealedView } from './connection-views.js';
@@ -34,6 +41,11 @@ import { decodeListCursor, encodeListCursor } from './list-cursor.js';
 import { lastFourOf } from './secret-mask.js';
 import { VaultTransactions } from './vault-transactions.js';
 import type { EntityManager } from 'typeorm';
+
+/** Set only by the configuration import (never by a client): which file manages the connection. */
+export interface ManagedBy {
+  managedBy?: string | null;
+}
 
 export const DEFAULT_PAGE_SIZE = 50;
 export const MAX_PAGE_SIZE = 200;
@@ -51,13 +63,17 @@ export class ConnectionsService {
     private readonly bus: BusClient,
     private readonly upstreamAddresses: UpstreamAddressPolicy,
     private readonly adapters: AdapterRegistry,
+    private readonly environment: ProcessEnvironment,
+    private readonly masterKeys: MasterKeys,
   ) {}
 
-  async create({ scope, actor, input }: CommandEnvelope<CreateConnectionDto>): Promise<ConnectionView> {
+  async create({ scope, actor, input }: CommandEnvelope<CreateConnectionDto & ManagedBy>): Promise<ConnectionView> {
     const attempt = attemptOf<AuditAction>({ scope, actor }, 'connection.created', null, input.projectId ?? scope.projectId);
     return audited(this.audit, attempt, async () => {
       const owner = ownerOfNewRow(scope, input.projectId);
-      const checked = checkConnectionFields(this.adapters, input);
+      const secretEnvVars = { ...(input.secretEnvVars ?? {}), ...(input.apiKeyEnvVar !== undefined ? { apiKey: input.apiKeyEnvVar } : {}) };
+      const checked = checkConnectionFields(this.adapters, { ...input, secretEnvVars });
+      assertHeaderTemplates(input.headers ?? {});
       this.assertAddressAllowed(checked.baseUrl);
       this.assertSettingAddressesAllowed(checked);
       const row = new ConnectionEntity();
@@ -68,6 +84,8 @@ export class ConnectionsService {
       row.adapter = input.adapter;
       row.baseUrl = checked.baseUrl;
       row.settings = checked.settings;
+      row.secretEnvVars = secretEnvVars;
+      row.managedBy = input.managedBy ?? null;
       row.status = 'active';
       row.lastError = null;
       row.lastErrorAt = null;
@@ -79,7 +97,7 @@ export class ConnectionsService {
         await this.audit.record({ ...attempt, projectId: row.projectId, targetId: row.id }, manager);
       });
       this.changed(row, 'created');
-      return toConnectionView(row);
+      return toConnectionView(row, this.environment);
     });
   }
 
@@ -89,7 +107,7 @@ export class ConnectionsService {
    * (null resets one to its default); the result goes through the adapter's validateSettings again.
    * The adapter never changes (the DTO refuses it). Re-sealed under a fresh data key.
    */
-  async update({ scope, actor, input }: CommandEnvelope<UpdateConnectionInput>): Promise<ConnectionView> {
+  async update({ scope, actor, input }: CommandEnvelope<UpdateConnectionInput & ManagedBy>): Promise<ConnectionView> {
     const attempt = attemptOf<AuditAction>({ scope, actor }, 'connection.updated', input.id, scope.projectId);
     const row = await audited(this.audit, attempt, () =>
       this.transactions.run(async (manager) => {
@@ -98,10 +116,13 @@ export class ConnectionsService {
           const owner = ownerOfNewRow(scope, input.projectId);
           found.projectId = owner.projectId;
         }
-        const stored = this.open(found);
+        const stored = await this.openRow(found);
         const adapter = loadedAdapter(this.adapters, found.adapter);
         const secretFields = new Set(adapter.settings.fields.filter((f) => f.kind === 'secret').map((f) => f.name));
+        const secretEnvVars = mergeEnvVars(found.secretEnvVars ?? {}, { ...(input.secretEnvVars ?? {}), ...(input.apiKeyEnvVar !== undefined ? { apiKey: input.apiKeyEnvVar } : {}) });
         const secrets = mergeSecrets(stored.secrets, { apiKey: input.apiKey, ...pickFields(input.settings, secretFields) });
+        // A field now read from the environment is no longer stored; a value given for it is refused by the check below.
+        for (const name of Object.keys(secretEnvVars)) if (secrets[name] === stored.secrets[name]) delete secrets[name];
         const settings: Record<string, unknown> = { ...found.settings };
         for (const [name, value] of Object.entries(input.settings ?? {})) {
           if (secretFields.has(name)) continue;
@@ -110,16 +131,20 @@ export class ConnectionsService {
         }
         const { apiKey, ...otherSecrets } = secrets;
         const baseUrl = input.baseUrl ?? (found.baseUrl === '' ? undefined : found.baseUrl);
-        const checked = checkConnectionFields(this.adapters, { adapter: found.adapter, baseUrl, apiKey, settings: { ...settings, ...otherSecrets } });
+        const checked = checkConnectionFields(this.adapters, { adapter: found.adapter, baseUrl, apiKey, settings: { ...settings, ...otherSecrets }, secretEnvVars });
+        const headers = input.headers === undefined ? stored.headers : mergeHeaders(stored.headers, input.headers);
+        if (input.headers !== undefined) assertHeaderTemplates(headers);
         if (input.baseUrl !== undefined) this.assertAddressAllowed(checked.baseUrl);
         this.assertSettingAddressesAllowed(checked);
         found.baseUrl = checked.baseUrl;
         found.settings = checked.settings;
+        found.secretEnvVars = secretEnvVars;
+        if (input.managedBy !== undefined) found.managedBy = input.managedBy;
         if (input.name !== undefined) found.name = input.name;
         if (input.slug !== undefined) found.slug = input.slug;
         if (input.status !== undefined && input.status !== found.status) found.status = input.status;
         found.updatedAt = new Date();
-        this.sealInto(found, { secrets: checked.secrets, headers: input.headers === undefined ? stored.headers : mergeHeaders(stored.headers, input.headers) });
+        this.sealInto(found, { secrets: checked.secrets, headers });
         if ((await this.connections.clashOf(found, manager, found.id)) !== null) throw await this.clash(found, manager, found.id);
         await this.connections.update(found, manager);
         await this.audit.record({ ...attempt, projectId: found.projectId, details: { fields: changedFields(input) } }, manager);
@@ -127,7 +152,7 @@ export class ConnectionsService {
       }),
     );
     this.changed(row, 'updated');
-    return toConnectionView(row);
+    return toConnectionView(row, this.environment);
   }
 
   /**
@@ -156,23 +181,25 @@ export class ConnectionsService {
       }),
     );
     this.changed(row, 'updated');
-    return toConnectionView(row);
+    return toConnectionView(row, this.environment);
   }
 
   async list(scope: TenantScope, input: ListConnectionsInput): Promise<Page<ConnectionView>> {
     const requested = Number.isFinite(input.limit) ? Math.trunc(input.limit!) : DEFAULT_PAGE_SIZE;
     const limit = Math.min(Math.max(requested, 1), MAX_PAGE_SIZE);
     const after = input.cursor ? decodeListCursor(input.cursor) : undefined;
-    const rows = await this.connections.list(scope, limit + 1, after, input.status);
+    // Status as the views show it: a connection whose environment variable is unset here is in error.
+    const unset = input.status === 'error' || input.status === 'active' ? (await this.connections.environmentVariables(scope.organisationId)).filter((name) => this.environment.get(name) === undefined) : [];
+    const rows = await this.connections.list(scope, limit + 1, after, input.status, unset);
     const page = rows.slice(0, limit);
     const last = page.at(-1);
-    return { items: page.map(toConnectionView), nextCursor: rows.length > limit && last ? encodeListCursor(last) : null };
+    return { items: page.map((row) => toConnectionView(row, this.environment)), nextCursor: rows.length > limit && last ? encodeListCursor(last) : null };
   }
 
   async get(scope: TenantScope, id: string): Promise<ConnectionView> {
     const row = await this.connections.findInScope(scope, id);
     if (!row) throw AppError.notFound('connection', id);
-    return toConnectionView(row);
+    return toConnectionView(row, this.environment);
   }
 
   async delete({ scope, actor, input }: CommandEnvelope<IdInput>): Promise<{ deleted: true }> {
@@ -199,9 +226,9 @@ export class ConnectionsService {
     return audited(this.audit, attempt, () =>
       this.transactions.run(async (manager) => {
         const row = this.ownedOrRefused(scope, await this.connections.lockInOrganisation(scope, input.id, manager, 'share'), input.id, attempt);
-        const credentials = this.open(row);
+        const credentials = await this.openRow(row);
         await this.audit.record({ ...attempt, projectId: row.projectId }, manager);
-        return toRevealedView(row, credentials);
+        return toRevealedView(row, credentials, this.environment);
       }),
     );
   }
@@ -224,16 +251,43 @@ export class ConnectionsService {
    * opened is left out and logged, so one bad row does not take every other connection down.
    */
   async resolveAll(): Promise<ResolvedConnection[]> {
+    return this.resolveRows(await this.connections.all());
+  }
+
+  /** One page of resolveAll, in id order: the read model loads any number of connections this way. */
+  async resolvePage(input: ResolvePageInput): Promise<ResolvedConnectionPage> {
+    const limit = Math.min(Math.max(Math.trunc(input.limit ?? RESOLVE_PAGE_SIZE), 1), RESOLVE_PAGE_MAX);
+    const rows = await this.connections.pageAfter(input.after ?? '', limit);
+    return { items: await this.resolveRows(rows), next: rows.length === limit ? rows.at(-1)!.id : null };
+  }
+
+  private async resolveRows(rows: ConnectionEntity[]): Promise<ResolvedConnection[]> {
     const resolved: ResolvedConnection[] = [];
-    for (const row of await this.connections.all()) {
+    let reloaded: boolean | undefined;
+    for (const row of rows) {
       try {
         resolved.push(toResolvedConnection(row, this.secrets.open(row, sealedOf(row))));
       } catch (err) {
         if (!(err instanceof SecretUnreadableError)) throw err;
+        // Another vault replica may be re-wrapping under a key this one has not read yet: read the keys once, then try again.
+        if (err.reason === 'unknown_master_key' && (reloaded ??= await this.masterKeys.reload())) {
+          try {
+            resolved.push(toResolvedConnection(row, this.secrets.open(row, sealedOf(row))));
+            continue;
+          } catch (again) {
+            if (!(again instanceof SecretUnreadableError)) throw again;
+          }
+        }
         this.logger.error(`connection ${row.id} (organisation ${row.organisationId}) left out of the read model: ${err.message}`);
       }
     }
     return resolved;
+  }
+
+  /** open(), after reading the master keys again when the row names one this vault does not hold yet (a rotation on another replica). */
+  private async openRow(row: ConnectionEntity): Promise<ConnectionCredentials> {
+    if (!this.masterKeys.has(row.masterKeyId)) await this.masterKeys.reload();
+    return this.open(row);
   }
 
   private open(row: ConnectionEntity): ConnectionCredentials {
@@ -331,13 +385,29 @@ function mergeHeaders(stored: Record<string, string>, given: Record<string, stri
   );
 }
 
+/** Stored secret-field -> variable names with a change applied: null removes one, a name sets it. */
+function mergeEnvVars(stored: Record<string, string>, change: Record<string, string | null>): Record<string, string> {
+  const merged = { ...stored };
+  for (const [name, variable] of Object.entries(change)) {
+    if (variable === null) delete merged[name];
+    else merged[name] = variable;
+  }
+  return merged;
+}
+
+/** Extra-header values may be Mustache templates of the known variables only: a 400 names each bad header. */
+function assertHeaderTemplates(headers: Record<string, string>): void {
+  const errors = headerTemplateErrors(headers);
+  if (errors.length > 0) throw AppError.validation(errors.map((e) => ({ field: `headers.${e.header}`, messages: [e.message] })));
+}
+
 function pickFields(values: Record<string, unknown> | undefined, names: Set<string>): Record<string, unknown> {
   return Object.fromEntries(Object.entries(values ?? {}).filter(([name]) => names.has(name)));
 }
 
 /** What a change touched, for the audit entry: field names only, never a value. */
 function changedFields(input: UpdateConnectionInput): string[] {
-  const fields = (['name', 'slug', 'baseUrl', 'apiKey', 'headers', 'projectId', 'status'] as const).filter((f) => input[f] !== undefined);
+  const fields = (['name', 'slug', 'baseUrl', 'apiKey', 'apiKeyEnvVar', 'secretEnvVars', 'headers', 'projectId', 'status'] as const).filter((f) => input[f] !== undefined);
   return [...fields, ...Object.keys(input.settings ?? {}).map((name) => `settings.${name}`)];
 }
 

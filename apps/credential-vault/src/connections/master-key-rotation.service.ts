@@ -1,7 +1,9 @@
 import { Injectable, Logger, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
-import { AuditLogRepository, SYSTEM_ACTOR } from '../audit/audit-log.repository.js';
+import { AppError, ErrorCode, type CommandEnvelope, type RotateMasterKeyDto, type MasterKeyRotationView } from '#libs/contracts';
+import { assertMayChange } from '#libs/tenancy';
+import { AuditLogRepository, SYSTEM_ACTOR, type AuditActor } from '../audit/audit-log.repository.js';
 import { EnvelopeCipher } from '../crypto/envelope-cipher.js';
-import { MasterKeyRing } from '../crypto/master-key-ring.js';
+import { MasterKeys } from '../crypto/master-keys.js';
 import { ConnectionsRepository, type RewrappedKey, type WrappedKeyRow } from './connections.repository.js';
 import { VaultTransactions } from './vault-transactions.js';
 
@@ -29,7 +31,7 @@ export class MasterKeyRotationService implements OnApplicationBootstrap, OnModul
   private stopping = false;
 
   constructor(
-    private readonly keys: MasterKeyRing,
+    private readonly keys: MasterKeys,
     private readonly cipher: EnvelopeCipher,
     private readonly connections: ConnectionsRepository,
     private readonly audit: AuditLogRepository,
@@ -48,7 +50,40 @@ export class MasterKeyRotationService implements OnApplicationBootstrap, OnModul
     await this.running;
   }
 
-  async rotateMasterKey(): Promise<RotationOutcome> {
+  /**
+   * The admin command (POST /admin/vault/rotate-master-key): takes the new key (generated, or
+   * re-read from VAULT_MASTER_KEY_FILE), then re-wraps every data key under it in batches while
+   * calls go on (a re-wrap changes no secret, so the gateways' credentials stay as they are).
+   * Resumable: a run cut short leaves rows on keys that stay readable, and the next run (or start) moves them.
+   */
+  async rotateOnDemand({ scope, actor, input }: CommandEnvelope<RotateMasterKeyDto>): Promise<MasterKeyRotationView> {
+    // Master keys are the whole vault's, not a project's: an organisation-wide admin only.
+    assertMayChange(scope, { organisationId: scope.organisationId, projectId: null }, 'the vault master key');
+    const previous = this.keys.activeId;
+    if (input.generateKey) {
+      if (!(await this.keys.generate())) {
+        throw AppError.validation([
+          { field: 'generateKey', messages: ['this vault reads its master keys from VAULT_MASTER_KEY or VAULT_MASTER_KEY_FILE: put the new key first in VAULT_MASTER_KEY_FILE (the old ones after it) and call this without generateKey'] },
+        ]);
+      }
+    } else {
+      await this.keys.reload();
+    }
+    await this.running; // the start-up pass, if it still runs, holds the lock
+    const run = this.rotateMasterKey({ keyId: actor.keyId, name: actor.name });
+    this.running = run.catch(() => undefined);
+    const outcome = await run;
+    if (outcome.skipped) throw new AppError(ErrorCode.Conflict, 'another vault replica is re-wrapping data keys right now; try again when it is done');
+    const remaining = Object.fromEntries([...(await this.connections.countByMasterKeyId())].filter(([id]) => id !== this.keys.activeId));
+    return {
+      activeMasterKeyId: this.keys.activeId,
+      previousActiveMasterKeyId: previous,
+      rewrapped: [...outcome.rewrapped.values()].reduce((a, b) => a + b, 0),
+      remainingByMasterKeyId: remaining,
+    };
+  }
+
+  async rotateMasterKey(actor: AuditActor = SYSTEM_ACTOR): Promise<RotationOutcome> {
     const outcome: RotationOutcome = { rewrapped: new Map(), unknownKeys: new Map(), skipped: false };
     const pendingKeyIds: string[] = [];
     for (const [keyId, count] of await this.connections.countByMasterKeyId()) {
@@ -77,7 +112,7 @@ export class MasterKeyRotationService implements OnApplicationBootstrap, OnModul
       this.logger.log('another replica is re-wrapping data keys; leaving it to that one');
       return { ...outcome, skipped: true };
     }
-    await this.recordRotation(outcome.rewrapped, pendingKeyIds);
+    await this.recordRotation(outcome.rewrapped, pendingKeyIds, actor);
     return outcome;
   }
 
@@ -94,12 +129,12 @@ export class MasterKeyRotationService implements OnApplicationBootstrap, OnModul
    * One audit entry per organisation whose connections moved (the audit log is read per
    * organisation, and one organisation must not learn how many connections others hold).
    */
-  private async recordRotation(rewrapped: Map<string, number>, fromMasterKeyIds: string[]): Promise<void> {
+  private async recordRotation(rewrapped: Map<string, number>, fromMasterKeyIds: string[], actor: AuditActor): Promise<void> {
     if (rewrapped.size === 0) return;
     await this.transactions.run(async (manager) => {
       for (const [organisationId, count] of rewrapped) {
         await this.audit.record(
-          { organisationId, projectId: null, actor: SYSTEM_ACTOR, action: 'master_key.rotated', targetId: this.keys.activeId, details: { count, fromMasterKeyIds } },
+          { organisationId, projectId: null, actor, action: 'master_key.rotated', targetId: this.keys.activeId, details: { count, fromMasterKeyIds } },
           manager,
         );
       }

@@ -41,10 +41,19 @@ const HEADER_BYTES = 1 + IV_BYTES + TAG_BYTES;
  */
 @Injectable()
 export class EnvelopeCipher {
-  constructor(private readonly keys: MasterKeyRing) {}
+  constructor(private keys: MasterKeyRing) {}
 
   get activeMasterKeyId(): string {
     return this.keys.activeId;
+  }
+
+  get keyRing(): MasterKeyRing {
+    return this.keys;
+  }
+
+  /** From now on, wraps under `ring`'s active key and unwraps with any of its keys (MasterKeys keeps the old ones in it). */
+  useKeys(ring: MasterKeyRing): void {
+    this.keys = ring;
   }
 
   seal(plaintext: Buffer, context: Buffer): SealedSecret {

@@ -9,6 +9,8 @@ const ACTIONS: Record<string, string> = {
   'POST /admin/connections/:id/test': 'connection.tested',
   'POST /admin/connections/:id/reveal': 'connection.revealed',
   'DELETE /admin/connections/:id': 'connection.deleted',
+  'POST /admin/vault/rotate-master-key': 'master_key.rotated',
+  'POST /admin/config/import': 'config.imported',
   'POST /admin/provider-models': 'provider_model.created',
   'PATCH /admin/provider-models/:id': 'provider_model.updated',
   'DELETE /admin/provider-models/:id': 'provider_model.deleted',
@@ -22,6 +24,7 @@ const ACTIONS: Record<string, string> = {
   'POST /admin/gateway-keys': 'gateway_key.created',
   'DELETE /admin/gateway-keys/:id': 'gateway_key.revoked',
   'POST /admin/playground/runs': 'playground.run',
+  'POST /admin/usage/unpriced/reprice': 'usage.repriced',
 };
 
 export function attemptedAdminAction(method: string, routeUrl: string | undefined): string | null {

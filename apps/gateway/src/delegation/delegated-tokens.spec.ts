@@ -39,7 +39,7 @@ describe('the read model with delegated tokens', () => {
 
   async function readModelWith(keys: ApiKeyEntity[], t: DelegatedTokens): Promise<{ readModel: ReadModelService; keys: ApiKeyEntity[] }> {
     const repo = { allActive: async () => keys.filter((k) => !k.revokedAt), findById: async (id: string) => keys.find((k) => k.id === id) ?? null } as unknown as ApiKeysRepository;
-    const readModel = new ReadModelService({} as BusClient, repo, t);
+    const readModel = new ReadModelService({} as BusClient, repo, undefined, t);
     await readModel.refresh('keys');
     return { readModel, keys };
   }

@@ -70,7 +70,7 @@ async function readModelWith(
   tokenizers: DefinitionTokenizerView[] = [],
 ): Promise<ReadModelService> {
   const answers: Record<string, () => unknown> = {
-    'vault.v1.connections.resolve-all': connections,
+    'vault.v1.connections.resolve-page': () => ({ items: connections(), next: null }),
     'registry.v1.model-rewrite-rules.all': () => rules,
     'registry.v1.model-definitions.tokenizers': () => tokenizers,
     'registry.v1.provider-models.all': () => models,
@@ -207,7 +207,7 @@ describe('ReadModelService model addressing', () => {
   it('sees a change of the provider models at the next read', async () => {
     let current = models;
     const bus = {
-      request: async (subject: string) => (subject === 'vault.v1.connections.resolve-all' ? connections() : subject === 'registry.v1.model-rewrite-rules.all' || subject === 'registry.v1.model-definitions.tokenizers' ? [] : current),
+      request: async (subject: string) => (subject === 'vault.v1.connections.resolve-page' ? { items: connections(), next: null } : subject === 'registry.v1.model-rewrite-rules.all' || subject === 'registry.v1.model-definitions.tokenizers' ? [] : current),
     } as unknown as BusClient;
     const readModel = new ReadModelService(bus, {} as ApiKeysRepository);
     await Promise.all([readModel.refresh('connections'), readModel.refresh('providerModels'), readModel.refresh('rewriteRules')]);

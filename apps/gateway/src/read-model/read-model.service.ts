@@ -1,6 +1,7 @@
 import { Injectable, Logger, Optional, type OnApplicationShutdown } from '@nestjs/common';
 import { BusClient } from '#libs/bus';
-import { parseModelParameters, type DefinitionTokenizerView, type ModelRewriteRuleView, type ProviderModelView, type ResolvedConnection, type TokenizerId } from '#libs/contracts';
+import { ProcessEnvironment } from '#libs/config';
+import { parseModelParameters, RESOLVE_PAGE_SIZE, type DefinitionTokenizerView, type ModelRewriteRuleView, type ProviderModelView, type ResolvedConnection, type TokenizerId } from '#libs/contracts';
 import { DefinitionMatcher, matchableDefinition, MatchPatternCache, NameRewrite, type MatchableDefinition } from '#libs/match-pattern';
 import { SecretRedactor } from '#libs/secret-redaction';
 import type { Principal } from '../auth/principal.js';
@@ -8,6 +9,7 @@ import { DELEGATED_TOKEN_PREFIX, DelegatedTokens } from '../delegation/delegated
 import type { ApiKeyEntity } from '../keys/api-key.entity.js';
 import { ApiKeysRepository } from '../keys/api-keys.repository.js';
 import { hashKey } from '../keys/key-material.js';
+import { ConnectionCallCredentials } from '../proxy/connection-call-credentials.js';
 import { connectionSlug, modelNotFound, NO_LIMITS, type ModelResolution, type Route, type RouteTarget } from './route.js';
 
 export type { ModelResolution, Route, RouteTarget } from './route.js';
@@ -72,6 +74,7 @@ export class ReadModelService implements OnApplicationShutdown {
   constructor(
     private readonly bus: BusClient,
     private readonly keys: ApiKeysRepository,
+    private readonly environment: ProcessEnvironment = new ProcessEnvironment(),
     @Optional() private readonly delegated?: DelegatedTokens,
   ) {}
 
@@ -340,6 +343,21 @@ export class ReadModelService implements OnApplicationShutdown {
     this.recentKeys.clear();
   }
 
+  /**
+   * Every connection, page by page (issue 16.8): one message per page stays far below NATS's
+   * message limit however many connections there are.
+   */
+  private async loadConnections(): Promise<ResolvedConnection[]> {
+    const rows: ResolvedConnection[] = [];
+    let after: string | undefined;
+    do {
+      const page = await this.bus.request('vault.v1.connections.resolve-page', after === undefined ? { limit: RESOLVE_PAGE_SIZE } : { after, limit: RESOLVE_PAGE_SIZE });
+      for (const c of page.items) rows.push(c);
+      after = page.next ?? undefined;
+    } while (after !== undefined);
+    return rows;
+  }
+
   private async read(part: Part): Promise<void> {
     switch (part) {
       case 'keys': {
@@ -351,10 +369,12 @@ export class ReadModelService implements OnApplicationShutdown {
         break;
       }
       case 'connections': {
-        const rows = await this.bus.request('vault.v1.connections.resolve-all', {});
+        const rows = await this.loadConnections();
         const redactors = new Map<string, SecretRedactor>();
         for (const c of rows) {
-          const secrets = connectionSecrets(c);
+          const fromEnvironment = ConnectionCallCredentials.of(c);
+          // Secrets read from the environment must not leave in an upstream's words either.
+          const secrets = [...connectionSecrets(c), ...fromEnvironment.environmentSecrets(this.environment)];
           const known = this.redactors.get(c.id);
           redactors.set(c.id, known?.hasSecrets(secrets) ? known : SecretRedactor.forSecrets(secrets));
         }

@@ -10,6 +10,8 @@ export type CallFailureKind =
   | 'invalid_request'
   | 'unsupported_operation'
   | 'adapter_unavailable'
+  /** The connection cannot be called as configured (a secret's environment variable is unset on this gateway). */
+  | 'connection_misconfigured'
   | 'upstream_redirect'
   | 'upstream_address_refused'
   | 'upstream_unreachable'
@@ -67,6 +69,7 @@ export const FAILURE_ANSWERS = {
   upstream_address_refused: { status: 502, anthropicStatus: 502, openAIType: 'api_error', openAICode: 'upstream_address_refused', anthropicType: 'api_error' },
   upstream_unreachable: { status: 502, anthropicStatus: 502, openAIType: 'api_error', openAICode: 'upstream_unreachable', anthropicType: 'api_error' },
   upstream_invalid_response: { status: 502, anthropicStatus: 502, openAIType: 'api_error', openAICode: 'upstream_invalid_response', anthropicType: 'api_error' },
+  connection_misconfigured: { status: 502, anthropicStatus: 502, openAIType: 'api_error', openAICode: 'connection_misconfigured', anthropicType: 'api_error' },
   adapter_unavailable: { status: 501, anthropicStatus: 501, openAIType: 'api_error', openAICode: 'adapter_unavailable', anthropicType: 'api_error' },
   overloaded: { status: 503, anthropicStatus: 529, openAIType: 'api_error', openAICode: 'overloaded', anthropicType: 'overloaded_error' },
   circuit_open: { status: 503, anthropicStatus: 503, openAIType: 'api_error', openAICode: 'circuit_open', anthropicType: 'overloaded_error' },

@@ -78,6 +78,9 @@ export class CallMetering {
         break;
       case 'usage':
         this.usage = part.usage;
+        // Usage seen: a cut-short stream records it, so the text kept for an estimate can go.
+        this.streamedText.length = 0;
+        this.streamedTextLength = STREAMED_TEXT_LIMIT;
         break;
       case 'finish':
         this.finishReasons.push(part.rawReason ?? part.reason);

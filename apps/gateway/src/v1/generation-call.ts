@@ -155,6 +155,8 @@ export class GenerationCall implements OnApplicationShutdown {
       },
       call.req.headers,
     );
+    const user = endUserOf(body);
+    if (user !== undefined) span.setAttribute(GatewayAttr.user, user);
     const metering = new CallMetering(span, () => endpoint.promptText(body));
     metering.target(route.targets[0], this.calls.adapterOf(route.targets[0]));
     let limitError: RequestError | undefined;
@@ -200,6 +202,7 @@ export class GenerationCall implements OnApplicationShutdown {
         canonical: () => (decoded ??= endpoint.decode(body)),
         stream,
         clientHeaders: call.req.headers,
+        caller: { user: principal.name },
         failover: failover.on,
         fallbacks: failover.fallbacks,
         onAttempt: (target, adapter) => metering.target(target, adapter),
@@ -454,4 +457,14 @@ function passHeaders(headers: IncomingHttpHeaders | undefined, redactor: SecretR
     if (v !== undefined) out[k] = redactor.redact(Array.isArray(v) ? v.join(', ') : v);
   }
   return out;
+}
+
+/** The longest end-user id kept on a span (the cost report groups by it). */
+const MAX_END_USER_LENGTH = 256;
+
+/** The end user a call is made for: OpenAI's `user`, Anthropic's `metadata.user_id`. */
+function endUserOf(body: Record<string, unknown>): string | undefined {
+  const metadata = body.metadata;
+  const user = typeof body.user === 'string' ? body.user : typeof metadata === 'object' && metadata !== null ? (metadata as Record<string, unknown>).user_id : undefined;
+  return typeof user === 'string' && user.length > 0 ? user.slice(0, MAX_END_USER_LENGTH) : undefined;
 }

@@ -10,6 +10,7 @@ import {
   type ProviderAdapterV2,
   type WireFormat,
 } from '#libs/adapter-sdk';
+import { ProcessEnvironment } from '#libs/config';
 import { UpstreamAddressRefused } from '#libs/upstream-guard';
 import type { IncomingHttpHeaders } from 'node:http';
 import type { Route, RouteTarget } from '../read-model/read-model.service.js';
@@ -19,6 +20,7 @@ import { ConnectionPolicies, isRetryableOutcome, type ResolvedConnectionPolicy }
 import { TargetCircuits } from '../policy/target-circuits.js';
 import { targetOrder } from '../policy/target-order.js';
 import { BrokenCircuitError } from 'cockatiel';
+import { ConnectionCallCredentials } from '../proxy/connection-call-credentials.js';
 import type { CallFailure } from './call-failure.js';
 
 /** A whole (non-streamed) answer is held in memory to read its usage; larger ones are refused. */
@@ -53,8 +55,10 @@ export interface UpstreamCallCommand {
   fallbacks?: () => Iterable<Route>;
   /** Told of each attempt before it is sent (the span names the target). */
   onAttempt?: (target: RouteTarget, adapter: ProviderAdapterV2 | undefined) => void;
-  /** For log lines. */
+  /** For log lines, and {{request_id}} in header templates. */
   requestId: string;
+  /** The caller, for {{user}} and {{email}} in header templates (the gateway key's name; the e-mail once SSO gives one). */
+  caller?: { user: string; email?: string };
 }
 
 /** A successful (2xx) upstream answer, nothing of it written to the client yet. */
@@ -95,6 +99,7 @@ export class UpstreamCallService {
     private readonly adapters: AdapterRegistry,
     private readonly policies: ConnectionPolicies,
     private readonly circuits: TargetCircuits,
+    private readonly environment: ProcessEnvironment,
   ) {}
 
   /** The adapter a connection names, when this gateway has it loaded. */
@@ -198,13 +203,20 @@ export class UpstreamCallService {
         retryable: false,
       });
     }
+    // Secrets from the environment and rendered header templates (issue 16); the stored ones as they are otherwise.
+    const credentials = ConnectionCallCredentials.of(target.connection).forCall(this.environment, {
+      user: cmd.caller?.user ?? '',
+      email: cmd.caller?.email ?? '',
+      model: cmd.route.name,
+      requestId: cmd.requestId,
+    });
+    if (!credentials.ok) return fail({ kind: 'connection_misconfigured', message: credentials.message, retryable: false });
     const callTarget: CallTarget = {
       ...(target.connection.baseUrl ? { baseUrl: target.connection.baseUrl } : {}),
       upstreamModel: target.upstreamModel,
       settings: target.connection.settings ?? {},
-      // A vault of the previous version sends no `secrets`, only the key.
-      secrets: target.connection.secrets ?? (target.connection.apiKey ? { apiKey: target.connection.apiKey } : {}),
-      headers: target.connection.headers,
+      secrets: credentials.secrets,
+      headers: credentials.headers,
     };
     const passThrough = adapter.nativeFormat === cmd.clientFormat && op.buildNativeRequest !== undefined;
     // A model whose upstream does not stream is asked for a whole answer; the gateway streams it to the client.

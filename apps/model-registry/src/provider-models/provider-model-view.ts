@@ -25,6 +25,7 @@ export function toProviderModelView(row: ProviderModelEntity): ProviderModelView
     requestsPerMinute: row.requestsPerMinute,
     tokensPerMinute: row.tokensPerMinute,
     defaultParameters: { ...row.defaultParameters },
+    managedBy: row.managedBy ?? null,
     createdAt: row.createdAt.toISOString(),
     updatedAt: row.updatedAt.toISOString(),
     lastUsedAt: row.lastUsedAt?.toISOString() ?? null,

@@ -31,6 +31,8 @@ export class ProviderModelEntity implements TenantOwned {
   @Column('integer', { name: 'requests_per_minute', nullable: true }) requestsPerMinute!: number | null;
   @Column('integer', { name: 'tokens_per_minute', nullable: true }) tokensPerMinute!: number | null;
   @Column('jsonb', { name: 'default_parameters' }) defaultParameters!: ModelParameters;
+  /** config:<file> for a model imported from CONFIG_DIR; null when managed through the API. */
+  @Column('text', { name: 'managed_by', nullable: true }) managedBy!: string | null;
   @Column('timestamp with time zone', { name: 'created_at', precision: 3 }) createdAt!: Date;
   @Column('timestamp with time zone', { name: 'updated_at', precision: 3 }) updatedAt!: Date;
   /** Written only by metering's last-used batches (LastUsedRepository): an edit never moves it. */

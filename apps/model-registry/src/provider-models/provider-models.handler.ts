@@ -1,6 +1,6 @@
 import { Controller } from '@nestjs/common';
 import { Payload } from '@nestjs/microservices';
-import { CreateProviderModelDto, QUEUE_GROUPS, UpdateProviderModelDto, type CommandResponse, type ListInput } from '#libs/contracts';
+import { CreateProviderModelDto, managedByOf, QUEUE_GROUPS, UpdateProviderModelDto, type CommandResponse, type ListInput } from '#libs/contracts';
 import { checkedEnvelope, CommandHandler, idOf, validInput } from '#libs/bus';
 import { pageRequest } from '../common/page-request.js';
 import { ProviderModelsService } from './provider-models.service.js';
@@ -14,7 +14,8 @@ export class ProviderModelsHandler {
   async create(@Payload() payload: unknown): Promise<CommandResponse<'registry.v1.provider-models.create'>> {
     const command = checkedEnvelope(payload);
     const input = await validInput(CreateProviderModelDto, command.input);
-    return this.providerModels.create({ ...command, input });
+    const managedBy = managedByOf(command.input);
+    return this.providerModels.create({ ...command, input: managedBy === undefined ? input : { ...input, managedBy } });
   }
 
   @CommandHandler('registry.v1.provider-models.list', QUEUE_GROUPS.registry)
@@ -34,7 +35,8 @@ export class ProviderModelsHandler {
     const command = checkedEnvelope(payload);
     const id = idOf(command.input);
     const patch = await validInput(UpdateProviderModelDto, (command.input as { patch?: unknown }).patch);
-    return this.providerModels.update({ ...command, input: { id, patch } });
+    const managedBy = managedByOf(command.input);
+    return this.providerModels.update({ ...command, input: managedBy === undefined ? { id, patch } : { id, patch, managedBy } });
   }
 
   @CommandHandler('registry.v1.provider-models.delete', QUEUE_GROUPS.registry)

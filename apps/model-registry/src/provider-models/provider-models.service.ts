@@ -6,6 +6,7 @@ import {
   type ChangeKind,
   type CommandEnvelope,
   type CreateProviderModelDto,
+  type ManagedByInput,
   type FieldError,
   type IdInput,
   type Page,
@@ -38,14 +39,14 @@ export class ProviderModelsService {
    * Creates under the ownership rule (libs/tenancy ownerOfNewRow). A refused or failed create is
    * audited; a successful one commits with its audit entry.
    */
-  async create(command: CommandEnvelope<CreateProviderModelDto>): Promise<ProviderModelView> {
+  async create(command: CommandEnvelope<CreateProviderModelDto & ManagedByInput>): Promise<ProviderModelView> {
     const attempt = attemptOf(command, 'provider_model.created', null, command.input.projectId ?? command.scope.projectId);
     const created = await audited(this.audit, attempt, () => this.insertNew(command, attempt));
     this.publishChange(created, 'created');
     return toProviderModelView(created);
   }
 
-  private async insertNew(command: CommandEnvelope<CreateProviderModelDto>, attempt: ReturnType<typeof attemptOf>): Promise<ProviderModelEntity> {
+  private async insertNew(command: CommandEnvelope<CreateProviderModelDto & ManagedByInput>, attempt: ReturnType<typeof attemptOf>): Promise<ProviderModelEntity> {
     const { input } = command;
     const owner = ownerOfNewRow(command.scope, input.projectId);
     const targets = targetsOfCreate(input);
@@ -71,6 +72,7 @@ export class ProviderModelsService {
       requestsPerMinute: input.requestsPerMinute ?? null,
       tokensPerMinute: input.tokensPerMinute ?? null,
       defaultParameters: input.defaultParameters ?? {},
+      managedBy: input.managedBy ?? null,
       createdAt: now,
       updatedAt: now,
       lastUsedAt: null,
@@ -96,6 +98,7 @@ export class ProviderModelsService {
     const row = await audited(this.audit, attempt, async () => {
       const found = await this.changeable(scope, input.id, attempt);
       const next = this.patched(found, input.patch);
+      if (input.managedBy !== undefined) next.managedBy = input.managedBy;
       const limits = limitProblems(next);
       if (limits.length > 0) throw AppError.validation(limits);
       if (input.patch.targets !== undefined) await this.assertTargetsUsable(command, next.targets, next.projectId);

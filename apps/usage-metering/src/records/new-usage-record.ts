@@ -1,4 +1,4 @@
-import { GatewayAttr, GenAiAttr, type SpanBatch, type SpanRecord, type UsageStatus, type UsageType } from '#libs/contracts';
+import { END_USER_ATTRIBUTES, GatewayAttr, GenAiAttr, type SpanBatch, type SpanRecord, type UsageStatus, type UsageType } from '#libs/contracts';
 import { formatDecimal } from '#libs/money';
 import { isStorableText } from './copy-text.js';
 import { MalformedSpanError } from '../pricing/llm-call.js';
@@ -23,6 +23,8 @@ export interface NewUsageRecord {
   /** The connection and provider model of a gateway call (gateway.connection_id, gateway.model); null otherwise. */
   connectionId: string | null;
   providerModel: string | null;
+  /** The end user the call was made for (gateway.user; an OTLP span's user.id or enduser.id). */
+  userId: string | null;
   startedAt: Date;
   /** All 0 when usageStatus is 'missing' (unknown, not zero: the status says so). */
   usage: TokenUsage;
@@ -112,7 +114,7 @@ export function usageRecordsForBatch(batch: SpanBatch, catalogue: PriceCatalogue
 }
 
 /** What the cost report groups calls by beside the model: the provider, and for a gateway call its connection and provider model. */
-function callDimensions(s: SpanRecord): Pick<NewUsageRecord, 'provider' | 'connectionId' | 'providerModel'> {
+function callDimensions(s: SpanRecord): Pick<NewUsageRecord, 'provider' | 'connectionId' | 'providerModel' | 'userId'> {
   const text = (name: string): string | null => {
     const v = s.attributes[name];
     return typeof v === 'string' && v.length > 0 && isStorableText(v) ? v : null;
@@ -122,6 +124,7 @@ function callDimensions(s: SpanRecord): Pick<NewUsageRecord, 'provider' | 'conne
     provider: text(GenAiAttr.providerName) ?? text('gen_ai.system'),
     connectionId: gateway ? text(GatewayAttr.connectionId) : null,
     providerModel: gateway ? text(GatewayAttr.model) : null,
+    userId: gateway ? text(GatewayAttr.user) : (text(END_USER_ATTRIBUTES[0]) ?? text(END_USER_ATTRIBUTES[1])),
   };
 }
 

@@ -1,4 +1,6 @@
 import { Injectable, Logger } from '@nestjs/common';
+import type { RepriceResultView, TenantScope } from '#libs/contracts';
+import { formatDecimal } from '#libs/money';
 import { DefinitionsReadModel } from '../definitions/definitions-read-model.js';
 import { INCONSISTENT_USAGE, priceUsage, type PricingOutcome } from '../pricing/usage-pricer.js';
 import { UsageRecordsRepository, type UnpricedRecord } from './usage-records.repository.js';
@@ -47,6 +49,43 @@ export class UnpricedRecordsRepricer {
     this.stopped = true;
     this.again = false;
     while (this.running) await this.running;
+  }
+
+  /**
+   * Re-prices one tenant's unpriced records now (an admin's action, after adding a definition or a
+   * price version) and answers what it changed: each record's reason before and its outcome after.
+   * Safe beside the background runs: a record is only ever priced once (updateUnpriced).
+   */
+  async repriceScope(scope: TenantScope): Promise<RepriceResultView> {
+    const result: RepriceResultView = { examined: 0, priced: 0, changed: [] };
+    if (!this.definitions.isLoaded) return result;
+    const catalogue = this.definitions.catalogue;
+    let afterId = '';
+    for (;;) {
+      const page = await this.records.findRepriceable(afterId, PAGE, scope);
+      if (page.length === 0) break;
+      result.examined += page.length;
+      const updates = page.map((r) => ({ record: r, id: r.id, outcome: priceUsage(r, catalogue) })).filter((u) => changed(u.record, u.outcome));
+      const applied = new Set(await this.records.updateUnpricedIds(updates));
+      for (const u of updates) {
+        if (!applied.has(u.id)) continue;
+        const o = u.outcome;
+        if (o.priced) result.priced++;
+        result.changed.push({
+          id: u.id,
+          model: u.record.model,
+          previousReason: u.record.unpricedReason,
+          priced: o.priced,
+          cost: o.priced ? formatDecimal(o.cost) : null,
+          unpricedReason: o.priced ? null : o.reason,
+          definitionId: o.definitionId,
+          priceEffectiveFrom: o.priced ? o.priceEffectiveFrom.toISOString() : (o.priceEffectiveFrom?.toISOString() ?? null),
+        });
+      }
+      afterId = page[page.length - 1].id;
+    }
+    this.logger.log(`re-priced for ${scope.organisationId}${scope.projectId ? `/${scope.projectId}` : ''}: ${result.examined} unpriced records examined, ${result.changed.length} changed, ${result.priced} priced`);
+    return result;
   }
 
   private async repriceAll(): Promise<void> {

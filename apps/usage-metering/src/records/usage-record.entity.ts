@@ -22,6 +22,8 @@ export class UsageRecordEntity implements TenantOwned {
   @Column('text', { name: 'connection_id', nullable: true }) connectionId!: string | null;
   /** The provider model (gateway model name) a gateway call named; null for OTLP spans. */
   @Column('text', { name: 'provider_model', nullable: true }) providerModel!: string | null;
+  /** The end user the call was made for, when the caller said. */
+  @Column('text', { name: 'user_id', nullable: true }) userId!: string | null;
   @Column('text', { name: 'definition_id', nullable: true }) definitionId!: string | null;
   @Column('timestamptz', { name: 'price_effective_from', nullable: true }) priceEffectiveFrom!: Date | null;
   @Column('timestamptz', { name: 'started_at' }) startedAt!: Date;

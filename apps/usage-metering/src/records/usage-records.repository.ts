@@ -4,6 +4,7 @@ import { finished } from 'node:stream/promises';
 import type pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 import { DataSource, type EntityManager, type QueryRunner } from 'typeorm';
+import type { TenantScope } from '#libs/contracts';
 import { isUniqueViolation } from '#libs/db';
 import type { PricingOutcome } from '../pricing/usage-pricer.js';
 import { UNREPRICEABLE_REASONS } from '../pricing/usage-pricer.js';
@@ -53,6 +54,7 @@ const COLUMNS = [
   'provider',
   'connection_id',
   'provider_model',
+  'user_id',
 ].join(', ');
 
 /** A record as COPY text fields, in COLUMNS order: numbers, dates and the cost exactly as strings. */
@@ -84,6 +86,7 @@ function copyFields(r: NewUsageRecord): (string | null)[] {
     r.provider,
     r.connectionId,
     r.providerModel,
+    r.userId,
   ];
 }
 
@@ -131,11 +134,12 @@ export class UsageRecordsRepository {
    * with inconsistent or missing usage are left out: no definition can price them (a missing one
    * priced would cost $0).
    */
-  async findRepriceable(afterId: string, limit: number): Promise<UnpricedRecord[]> {
-    const rows = await this.dataSource
-      .getRepository(UsageRecordEntity)
-      .createQueryBuilder('r')
-      .where('NOT r.priced')
+  async findRepriceable(afterId: string, limit: number, scope?: TenantScope): Promise<UnpricedRecord[]> {
+    const query = this.dataSource.getRepository(UsageRecordEntity).createQueryBuilder('r').where('NOT r.priced');
+    // An admin's re-price acts on their own records only (the background one on all of them).
+    if (scope) query.andWhere('r.organisation_id = :organisationId', { organisationId: scope.organisationId });
+    if (scope?.projectId) query.andWhere('r.project_id = :projectId', { projectId: scope.projectId });
+    const rows = await query
       .andWhere('r.unpriced_reason NOT IN (:...unrepriceable)', { unrepriceable: UNREPRICEABLE_REASONS })
       .andWhere(`r.usage_status <> 'missing'`)
       .andWhere('r.id > :afterId', { afterId })
@@ -167,9 +171,14 @@ export class UsageRecordsRepository {
    * never a usage-missing record (its zero token counts are not usage).
    */
   async updateUnpriced(updates: readonly { id: string; outcome: PricingOutcome }[]): Promise<number> {
-    if (updates.length === 0) return 0;
+    return (await this.updateUnpricedIds(updates)).length;
+  }
+
+  /** updateUnpriced, answering the ids of the records it did change. */
+  async updateUnpricedIds(updates: readonly { id: string; outcome: PricingOutcome }[]): Promise<string[]> {
+    if (updates.length === 0) return [];
     return this.dataSource.transaction(async (em) => {
-      let updated = 0;
+      const updated: string[] = [];
       for (const { id, outcome } of updates) {
         const c = pricingColumns(outcome);
         const result: unknown = await em.query(
@@ -179,7 +188,8 @@ export class UsageRecordsRepository {
           RETURNING id`,
           [id, c.priced, c.cost, c.costBreakdown === null ? null : JSON.stringify(c.costBreakdown), c.definitionId, c.priceEffectiveFrom?.toISOString() ?? null, c.unpricedReason],
         );
-        updated += Array.isArray(result) && Array.isArray(result[0]) ? result[0].length : Array.isArray(result) ? result.length : 0;
+        const rows: unknown[] = Array.isArray(result) && Array.isArray(result[0]) ? result[0] : Array.isArray(result) ? result : [];
+        if (rows.length > 0) updated.push(id);
       }
       return updated;
     });

@@ -13,6 +13,7 @@ const GROUP_EXPRESSION: Readonly<Record<CostGrouping, string>> = {
   provider: `COALESCE(provider, '${NO_GROUP_KEY}')`,
   connection: `COALESCE(connection_id, '${NO_GROUP_KEY}')`,
   provider_model: `COALESCE(provider_model, '${NO_GROUP_KEY}')`,
+  user: `COALESCE(user_id, '${NO_GROUP_KEY}')`,
   day: `to_char(started_at AT TIME ZONE 'UTC', 'YYYY-MM-DD')`,
   hour: `to_char(started_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24":00Z"')`,
 };

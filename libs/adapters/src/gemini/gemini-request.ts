@@ -1,4 +1,5 @@
 import {
+  InvalidClientRequest,
   isRecord,
   WarningSink,
   type AssistantContentPart,
@@ -24,7 +25,7 @@ export type GeminiPart =
   | { text: string; thought?: boolean }
   | { inlineData: { mimeType: string; data: string } }
   | { fileData: { mimeType: string; fileUri: string } }
-  | { functionCall: { name: string; args: Record<string, unknown>; id?: string } }
+  | { functionCall: { name: string; args: Record<string, unknown>; id?: string }; thoughtSignature?: string }
   | { functionResponse: { name: string; response: Record<string, unknown>; id?: string } };
 
 export interface GeminiContent {
@@ -36,15 +37,24 @@ export interface GeminiContent {
  * JSON Schema keywords Gemini's OpenAPI-subset Schema refuses (responseSchema, function parameters):
  * https://ai.google.dev/api/caching#Schema. OpenAI strict schemas carry additionalProperties: false.
  */
-const SCHEMA_KEYWORDS_REFUSED = new Set(['$schema', '$id', '$ref', '$defs', 'definitions', 'additionalProperties', 'strict', 'const', 'examples', 'default', 'patternProperties', 'unevaluatedProperties']);
+const SCHEMA_KEYWORDS_REFUSED = new Set(['$schema', '$id', '$ref', '$defs', 'definitions', 'additionalProperties', 'strict', 'const', 'examples', 'patternProperties', 'unevaluatedProperties']);
 
-/** A JSON Schema as Gemini's Schema object takes it: refused keywords left out, recursively. */
+/**
+ * A JSON Schema as Gemini's Schema object takes it, recursively: refused keywords left out, and a
+ * nullable type written the JSON Schema way (`["string", "null"]`) as Gemini's `nullable`.
+ */
 export function geminiSchema(schema: unknown): unknown {
   if (Array.isArray(schema)) return schema.map(geminiSchema);
   if (!isRecord(schema)) return schema;
   const out: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(schema)) {
     if (SCHEMA_KEYWORDS_REFUSED.has(k)) continue;
+    if (k === 'type' && Array.isArray(v)) {
+      const types = v.filter((t) => t !== 'null');
+      if (types.length !== v.length) out.nullable = true;
+      out.type = types.length === 1 ? types[0] : types;
+      continue;
+    }
     // `properties` maps names to schemas: its keys are property names, not keywords.
     if (k === 'properties' && isRecord(v)) out[k] = Object.fromEntries(Object.entries(v).map(([name, s]) => [name, geminiSchema(s)]));
     else out[k] = isRecord(v) || Array.isArray(v) ? geminiSchema(v) : v;
@@ -95,13 +105,29 @@ function functionResponse(r: ToolResultPart, name: string, sink: WarningSink): G
   return { functionResponse: { name, response } };
 }
 
+/** Where a tool call's id carries the thought signature of its function call (gemini-response.ts callId). */
+export const SIGNATURE_MARK = '_ts_';
+/**
+ * Google's documented stand-in for a function call that has no signature (a conversation begun with
+ * another model or client), which Gemini 3 otherwise refuses; earlier models ignore it.
+ */
+const NO_SIGNATURE = 'skip_thought_signature_validator';
+
+/** The thought signature a tool call's id carries, back in base64. */
+export function thoughtSignatureOf(toolCallId: string): string | undefined {
+  const at = toolCallId.lastIndexOf(SIGNATURE_MARK);
+  if (at === -1) return undefined;
+  const encoded = toolCallId.slice(at + SIGNATURE_MARK.length);
+  return /^[A-Za-z0-9_-]+$/.test(encoded) ? Buffer.from(encoded, 'base64url').toString('base64') : undefined;
+}
+
 function assistantParts(content: AssistantContentPart[], names: Map<string, string>): GeminiPart[] {
   const parts: GeminiPart[] = [];
   for (const p of content) {
     if (p.type === 'text') parts.push(text(p));
     else if (p.type === 'tool-call') {
       names.set(p.toolCallId, p.toolName);
-      parts.push({ functionCall: { name: p.toolName, args: args(p.input) } });
+      parts.push({ functionCall: { name: p.toolName, args: args(p.input) }, thoughtSignature: thoughtSignatureOf(p.toolCallId) ?? NO_SIGNATURE });
     }
     // Reasoning shown by a model (another provider's, or Gemini's summary) is not sent back: Gemini
     // keeps its own thoughts through thoughtSignature, which no canonical part carries.
@@ -139,6 +165,9 @@ export function geminiContents(messages: readonly ChatMessage[], sink: WarningSi
   }
   return system.length > 0 ? { systemInstruction: { parts: system }, contents } : { contents };
 }
+
+/** minimal has no budget of its own there: the smallest every thinking model takes (2.5 Pro cannot think 0). */
+const THINKING_BUDGET_OF_EFFORT: Readonly<Record<'minimal' | 'low' | 'medium' | 'high', number>> = { minimal: 1024, low: 1024, medium: 8192, high: 24576 };
 
 /** A canonical chat request -> Gemini's GenerateContentRequest body. */
 export function geminiRequestFromCanonical(req: ChatRequest): { body: Record<string, unknown>; warnings: CallWarning[] } {
@@ -180,8 +209,11 @@ export function geminiRequestFromCanonical(req: ChatRequest): { body: Record<str
     generationConfig.responseMimeType = 'application/json';
     generationConfig.responseSchema = geminiSchema(req.responseFormat.schema);
   }
+  // A budget (Anthropic's thinking) also asks for the thought summaries a thinking client shows; an
+  // effort becomes the budget Google's own OpenAI compatibility maps it to
+  // (https://ai.google.dev/gemini-api/docs/openai#thinking), thoughts kept hidden as OpenAI's are.
   if (req.reasoning?.budgetTokens !== undefined) generationConfig.thinkingConfig = { thinkingBudget: req.reasoning.budgetTokens, includeThoughts: true };
-  else if (req.reasoning?.effort !== undefined) sink.unsupported('reasoning_effort', 'Gemini takes a thinking budget in tokens');
+  else if (req.reasoning?.effort !== undefined) generationConfig.thinkingConfig = { thinkingBudget: THINKING_BUDGET_OF_EFFORT[req.reasoning.effort] };
   if (req.user !== undefined) sink.unsupported('user');
   const own = req.providerOptions?.[GEMINI_FORMAT];
   if (own) Object.assign(body, own);
@@ -203,7 +235,11 @@ export function geminiBatchEmbedRequest(req: EmbeddingRequest, model: string): {
 }
 
 /** https://cloud.google.com/vertex-ai/generative-ai/docs/model-reference/text-embeddings-api: Vertex serves embeddings through :predict. */
-export function vertexPredictEmbedRequest(req: EmbeddingRequest): { body: Record<string, unknown>; warnings: CallWarning[] } {
+export function vertexPredictEmbedRequest(req: EmbeddingRequest, model: string): { body: Record<string, unknown>; warnings: CallWarning[] } {
+  // Vertex's Gemini embedding models take one instance per request (the text-embedding ones up to 250).
+  if (/^gemini-embedding/.test(model) && req.input.length > 1) {
+    throw new InvalidClientRequest('input', `input: the Vertex AI model ${model} embeds one text per call; ${req.input.length} were given`);
+  }
   const sink = new WarningSink();
   sink.foreignOptions(req.providerOptions, GEMINI_FORMAT);
   if (req.user !== undefined) sink.unsupported('user');

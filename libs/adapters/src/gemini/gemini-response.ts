@@ -21,6 +21,7 @@ import {
   type StreamDecoderOptions,
 } from '#libs/adapter-sdk';
 import { geminiErrorFromBody } from './gemini-errors.js';
+import { SIGNATURE_MARK } from './gemini-request.js';
 
 /**
  * Gemini's GenerateContentResponse (https://ai.google.dev/api/generate-content#generatecontentresponse),
@@ -58,10 +59,16 @@ export function canonicalUsageFromGemini(u: unknown): CanonicalUsage | undefined
   return usage;
 }
 
-let callSeq = 0;
-/** Gemini names no call (older models) or gives an id: a client needs one to answer it. */
-function callId(fc: Record<string, unknown>): string {
-  return typeof fc.id === 'string' && fc.id !== '' ? fc.id : `call_${randomUUID().replace(/-/g, '').slice(0, 20)}${(callSeq++ % 1000).toString(36)}`;
+/**
+ * A tool call's id for the client. Gemini names no call (older models) or gives an id; a thinking
+ * model signs its function call (thoughtSignature), and Gemini 3 refuses the next turn unless that
+ * signature comes back with the call (https://ai.google.dev/gemini-api/docs/thought-signatures). No
+ * client format has a place for it but the call's id, which every client sends back as it got it: so
+ * the signature rides in the id, base64url (ids stay [A-Za-z0-9_-], as Anthropic's tool_use ids must).
+ */
+function callId(fc: Record<string, unknown>, thoughtSignature: unknown): string {
+  const id = typeof fc.id === 'string' && /^[A-Za-z0-9_-]+$/.test(fc.id) ? fc.id : `call_${randomUUID().replace(/-/g, '').slice(0, 24)}`;
+  return typeof thoughtSignature === 'string' && thoughtSignature !== '' ? `${id}${SIGNATURE_MARK}${Buffer.from(thoughtSignature, 'base64').toString('base64url')}` : id;
 }
 
 const malformed = (why: string): { error: ReturnType<typeof adapterError> } => ({ error: adapterError('upstream_error', `the upstream answered a malformed Gemini response: ${why}`) });
@@ -86,7 +93,7 @@ export function chatResponseFromGemini(body: Uint8Array): Decoded<ChatResponse> 
       if (!isRecord(p)) continue;
       if (typeof p.text === 'string') content.push(p.thought === true ? { type: 'reasoning', text: p.text } : { type: 'text', text: p.text });
       else if (isRecord(p.functionCall) && typeof p.functionCall.name === 'string') {
-        content.push({ type: 'tool-call', toolCallId: callId(p.functionCall), toolName: p.functionCall.name, input: JSON.stringify(p.functionCall.args ?? {}) });
+        content.push({ type: 'tool-call', toolCallId: callId(p.functionCall, p.thoughtSignature), toolName: p.functionCall.name, input: JSON.stringify(p.functionCall.args ?? {}) });
       }
     }
     const raw = typeof c.finishReason === 'string' ? c.finishReason : undefined;
@@ -151,7 +158,7 @@ class GeminiStreamReader implements SseEventReader {
         } else if (isRecord(p.functionCall) && typeof p.functionCall.name === 'string') {
           // Gemini streams a function call whole, in one part.
           const index = state.tools++;
-          out.push({ type: 'tool-call-start', choice, index, id: callId(p.functionCall), name: p.functionCall.name });
+          out.push({ type: 'tool-call-start', choice, index, id: callId(p.functionCall, p.thoughtSignature), name: p.functionCall.name });
           out.push({ type: 'tool-call-delta', choice, index, inputDelta: JSON.stringify(p.functionCall.args ?? {}) });
         }
       }

@@ -54,7 +54,15 @@ describe('Gemini request (canonical -> GenerateContentRequest)', () => {
       systemInstruction: { parts: [{ text: 'Be terse.' }] },
       contents: [
         { role: 'user', parts: [{ text: 'What is this and the weather?' }, { inlineData: { mimeType: 'image/png', data: 'iVBORw0KGgo=' } }] },
-        { role: 'model', parts: [{ text: 'Checking.' }, { functionCall: { name: 'get_weather', args: { city: 'Paris' } } }, { functionCall: { name: 'get_time', args: {} } }] },
+        // Calls begun elsewhere carry Google's documented stand-in signature (Gemini 3 refuses unsigned calls).
+        {
+          role: 'model',
+          parts: [
+            { text: 'Checking.' },
+            { functionCall: { name: 'get_weather', args: { city: 'Paris' } }, thoughtSignature: 'skip_thought_signature_validator' },
+            { functionCall: { name: 'get_time', args: {} }, thoughtSignature: 'skip_thought_signature_validator' },
+          ],
+        },
         // Results answer the model's turn; the user's next words join the same user turn.
         {
           role: 'user',
@@ -83,19 +91,29 @@ describe('Gemini request (canonical -> GenerateContentRequest)', () => {
     expect(body.generationConfig).toEqual({ temperature: 0.3, topP: 0.9, maxOutputTokens: 256, stopSequences: ['END'], candidateCount: 2, seed: 7 });
   });
 
+  it('asks for thought summaries with a thinking budget', async () => {
+    expect((await bodyOf(ask({ reasoning: { budgetTokens: 2048 } }))).body.generationConfig).toEqual({ thinkingConfig: { thinkingBudget: 2048, includeThoughts: true } });
+  });
+
   it('asks for JSON with responseMimeType, and for a schema with responseSchema', async () => {
     expect((await bodyOf(ask({ responseFormat: { type: 'json' } }))).body.generationConfig).toEqual({ responseMimeType: 'application/json' });
-    const { body } = await bodyOf(ask({ responseFormat: { type: 'json-schema', name: 'city', schema: { type: 'object', properties: { name: { type: 'string' } }, additionalProperties: false }, strict: true } }));
-    expect(body.generationConfig).toEqual({ responseMimeType: 'application/json', responseSchema: { type: 'object', properties: { name: { type: 'string' } } } });
+    const schema = { type: 'object', properties: { name: { type: 'string' }, zip: { type: ['string', 'null'] }, additionalProperties: { type: 'boolean' } }, additionalProperties: false };
+    const { body } = await bodyOf(ask({ responseFormat: { type: 'json-schema', name: 'city', schema, strict: true } }));
+    // A property may be named like a keyword: only keywords are left out.
+    expect(body.generationConfig).toEqual({
+      responseMimeType: 'application/json',
+      responseSchema: { type: 'object', properties: { name: { type: 'string' }, zip: { type: 'string', nullable: true }, additionalProperties: { type: 'boolean' } } },
+    });
   });
 
   it('reports what Gemini cannot honour as warnings', async () => {
-    const { warnings } = await bodyOf(ask({ user: 'u-1', parallelToolCalls: false, reasoning: { effort: 'high' }, providerOptions: { anthropic: { cache_control: {} } } }));
+    const { body, warnings } = await bodyOf(ask({ user: 'u-1', parallelToolCalls: false, reasoning: { effort: 'high' }, providerOptions: { anthropic: { cache_control: {} } } }));
+    // An effort is Google's budget for it (its OpenAI compatibility's mapping), not a warning.
+    expect(body.generationConfig).toEqual({ thinkingConfig: { thinkingBudget: 24576 } });
     expect(warnings).toEqual(
       expect.arrayContaining([
         expect.objectContaining({ setting: 'user' }),
         expect.objectContaining({ setting: 'parallel_tool_calls' }),
-        expect.objectContaining({ setting: 'reasoning_effort' }),
         expect.objectContaining({ setting: 'cache_control' }),
       ]),
     );
@@ -130,6 +148,17 @@ describe('Gemini response (GenerateContentResponse -> canonical)', () => {
     ]);
     const ids = choice.content.map((p) => (p.type === 'tool-call' ? p.toolCallId : '')).filter(Boolean);
     expect(new Set(ids).size).toBe(2);
+  });
+
+  it('carries a function call’s thought signature in its tool call id, and sends it back with the call', async () => {
+    const signature = 'CiQBcsjafE+zT/0xQ5Z1p8pXHnTOYK5y5DOnTAHTUkpUZ/0gBbEKYQFyyNp8';
+    const res = parse({ candidates: [{ content: { parts: [{ functionCall: { name: 'get_weather', args: { city: 'Oslo' } }, thoughtSignature: signature }], role: 'model' }, finishReason: 'STOP', index: 0 }] });
+    const call = res.choices[0]!.content[0]!;
+    if (call.type !== 'tool-call') throw new Error('expected a tool call');
+    expect(call.toolCallId).toMatch(/^call_[0-9a-f]{24}_ts_[A-Za-z0-9_-]+$/);
+    const { body } = await bodyOf(ask({ messages: [{ role: 'user', content: [{ type: 'text', text: 'weather?' }] }, { role: 'assistant', content: [call] }, { role: 'tool', content: [{ type: 'tool-result', toolCallId: call.toolCallId, content: [{ type: 'text', text: 'sunny' }] }] }] }));
+    expect((body.contents as unknown[])[1]).toEqual({ role: 'model', parts: [{ functionCall: { name: 'get_weather', args: { city: 'Oslo' } }, thoughtSignature: signature }] });
+    expect((body.contents as unknown[])[2]).toEqual({ role: 'user', parts: [{ functionResponse: { name: 'get_weather', response: { content: 'sunny' } } }] });
   });
 
   it('reads several candidates, MAX_TOKENS as length, and a blocked prompt as a content-filter finish', () => {
@@ -278,6 +307,13 @@ describe('vertex-ai adapter', () => {
     expect(overridden.request.url).toBe('http://127.0.0.1:9/v1/projects/p-123456/locations/us-east5/publishers/google/models/gemini-2.5-pro:predict');
     expect(JSON.parse(overridden.request.body!)).toEqual({ instances: [{ content: 'x' }] });
     expect(fetches).toBe(before + 1);
+  });
+
+  it('refuses several texts for a Gemini embedding model, which Vertex embeds one per call, naming input', async () => {
+    const op = vertex.embedding as EmbeddingOperation;
+    const t = { ...target({ project: 'acme-prod-1', location: 'us-central1' }), upstreamModel: 'gemini-embedding-001' };
+    await expect(op.buildRequest({ model: 'e', input: ['a', 'b'] }, t)).rejects.toMatchObject({ param: 'input', message: expect.stringContaining('one text per call; 2 were given') });
+    await expect(op.buildRequest({ model: 'e', input: ['a'] }, t)).resolves.toBeDefined();
   });
 
   it('reads :predict embeddings with their token counts as input usage', () => {

@@ -79,7 +79,7 @@ export function createVertexAIAdapter(options: VertexAIAdapterOptions = {}): Pro
     },
     embedding: {
       async buildRequest(req, target) {
-        const { body, warnings } = vertexPredictEmbedRequest(req);
+        const { body, warnings } = vertexPredictEmbedRequest(req, target.upstreamModel.replace(/^(?:publishers\/google\/)?models\//, ''));
         return { request: { url: `${modelUrl(target)}:predict`, method: 'POST', headers: await headers(target), body: JSON.stringify(body) }, warnings };
       },
       parseResponse: (body) => embeddingsFromVertexPredict(body),
