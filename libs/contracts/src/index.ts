@@ -12,6 +12,8 @@ export * from './subjects.js';
 export * from './telemetry.js';
 export * from './usage.js';
 export * from './playground.js';
+export * from './datasets.js';
+export * from './evaluations.js';
 export * from './vault-admin.js';
 export * from './audit-log.js';
 export * from './llm-span-conventions.js';
