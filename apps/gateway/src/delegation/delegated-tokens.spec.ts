@@ -49,7 +49,7 @@ describe('the read model with delegated tokens', () => {
     const keys = [{ ...admin }, client];
     const { readModel } = await readModelWith(keys, t);
     const token = t.mint({ ...claims, expiresAtMs: Date.now() + 60_000 });
-    expect(readModel.principalForKey(token)).toEqual({ keyId: 'key_admin', name: 'evaluator for ops', role: 'client', organisationId: 'org_1', projectId: 'proj-a' });
+    expect(readModel.principalForKey(token)).toMatchObject({ keyId: 'key_admin', name: 'evaluator for ops', role: 'client', organisationId: 'org_1', projectId: 'proj-a' });
     keys[0]!.revokedAt = new Date();
     await readModel.refreshKey('key_admin');
     expect(readModel.principalForKey(token)).toBeUndefined();
