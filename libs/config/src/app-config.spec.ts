@@ -35,6 +35,13 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ V1_MAX_BODY_BYTES: '10' })).toThrow(/V1_MAX_BODY_BYTES/);
   });
 
+  it('bounds the response cache per replica, and lets 0 turn it off', () => {
+    expect(loadConfig({})).toMatchObject({ responseCacheMaxBytes: 64 * 1024 * 1024, responseCacheDefaultTtlSeconds: 300 });
+    expect(loadConfig({ RESPONSE_CACHE_MAX_BYTES: '0', RESPONSE_CACHE_DEFAULT_TTL_SECONDS: '60' })).toMatchObject({ responseCacheMaxBytes: 0, responseCacheDefaultTtlSeconds: 60 });
+    expect(() => loadConfig({ RESPONSE_CACHE_MAX_BYTES: 'lots' })).toThrow(/RESPONSE_CACHE_MAX_BYTES/);
+    expect(() => loadConfig({ RESPONSE_CACHE_DEFAULT_TTL_SECONDS: '0' })).toThrow(/RESPONSE_CACHE_DEFAULT_TTL_SECONDS/);
+  });
+
   it('refuses half of distributed mode', () => {
     try {
       loadConfig({ DATABASE_URL: 'postgres://u@h/db' });
