@@ -2,7 +2,7 @@ import type { AdapterError, ErrorKind } from '../../adapter.js';
 import type { StreamDecoder, StreamDecoderOptions } from '../../adapter-v2.js';
 import type { CanonicalStreamPart } from '../../canonical.js';
 import { adapterError, isRecord } from '../../error-helpers.js';
-import { createSseStreamDecoder, type SseEventReader, type SseMessage } from '../../sse-stream-decoder.js';
+import { createSseStreamDecoder, JSON_STRING_SOURCE, type SseEventReader, type SseMessage } from '../../sse-stream-decoder.js';
 import type { OutgoingSseEvent } from '../sse-format.js';
 import { canonicalUsageFromOpenAI, finishReasonFromOpenAI, openAIFinishReason, openAIUsageFromCanonical } from './openai-usage.js';
 import type { OpenAIChatChunk, OpenAIErrorBody, OpenAIUsage } from './openai-wire.js';
@@ -45,6 +45,22 @@ export function valueStartsWith(text: string, key: string, code: number): boolea
  */
 export const OPENAI_METERING_EVENT = /\[DONE\]|"error"|"usage"[ \t\r\n]*:[ \t\r\n]*\{|"finish_reason"[ \t\r\n]*:[ \t\r\n]*"/;
 
+const JSON_NUMBER = String.raw`-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?`;
+
+/**
+ * OpenAI's content delta as OpenAI writes it (compact, its keys in its order), of a choice whose
+ * text is not finished: `{"id":..,"object":"chat.completion.chunk","created":..,"model":..,
+ * ["service_tier"|"system_fingerprint":..,]"choices":[{"index":N,"delta":{"content":".."}[,"logprobs":null],
+ * "finish_reason":null}][,"usage":null][,"obfuscation":".."]}`. Groups: the choice index, the content
+ * literal. Anything else (whitespace, another key, a finish, several choices) is parsed whole.
+ */
+const OPENAI_CONTENT_DELTA = new RegExp(
+  String.raw`^\{"id":${JSON_STRING_SOURCE},"object":"chat\.completion\.chunk","created":${JSON_NUMBER},"model":${JSON_STRING_SOURCE}` +
+    String.raw`(?:,"(?:service_tier|system_fingerprint)":(?:${JSON_STRING_SOURCE}|null))*` +
+    String.raw`,"choices":\[\{"index":(0|[1-9]\d{0,8}),"delta":\{"content":(${JSON_STRING_SOURCE})\}(?:,"logprobs":null)?,"finish_reason":null\}\]` +
+    String.raw`(?:,"usage":null)?(?:,"obfuscation":${JSON_STRING_SOURCE})?\}$`,
+);
+
 /**
  * Reads OpenAI chat.completion.chunk events (https://platform.openai.com/docs/api-reference/chat-streaming).
  * Each chunk is checked before use: a field of the wrong type makes the stream fail with an error part.
@@ -71,6 +87,14 @@ class OpenAIChatStreamReader implements SseEventReader {
     if (data.trim() === '[DONE]') {
       this.terminated = true;
       return [];
+    }
+    if (this.metadataSent) {
+      // The common content delta: only its text is parsed (what the whole parse would read of it).
+      const delta = OPENAI_CONTENT_DELTA.exec(data);
+      if (delta) {
+        const content = JSON.parse(delta[2]!) as string;
+        return content ? [{ type: 'text-delta', choice: Number(delta[1]), text: content }] : [];
+      }
     }
     const chunk: unknown = JSON.parse(data);
     if (!isRecord(chunk)) throw new Error('the event is not a JSON object');
