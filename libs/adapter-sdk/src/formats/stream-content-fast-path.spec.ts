@@ -1,7 +1,8 @@
 import { jest } from '@jest/globals';
-import type { CanonicalStreamPart } from '../canonical.js';
-import { createAnthropicMessagesStreamDecoder } from './anthropic/anthropic-messages-stream.js';
-import { createOpenAIChatStreamDecoder } from './openai/openai-chat-stream.js';
+import { emptyUsage, type CanonicalStreamPart } from '../canonical.js';
+import { AnthropicEventEncoder, createAnthropicMessagesStreamDecoder } from './anthropic/anthropic-messages-stream.js';
+import { createOpenAIChatStreamDecoder, OpenAIChatChunkEncoder } from './openai/openai-chat-stream.js';
+import { formatSseEvent, type OutgoingSseEvent } from './sse-format.js';
 
 /**
  * The stream readers recognise their format's common content event and parse only its text; these
@@ -98,5 +99,36 @@ describe('Anthropic text deltas (fast path)', () => {
       expect(parts[0]).toMatchObject({ type: 'error', error: { message: expect.stringContaining(says) } });
     }
     expect(anthropicText([textDelta('"x"', -1)])[0]).toMatchObject({ type: 'error', error: { message: expect.stringContaining('not a content block index') } });
+  });
+});
+
+describe('content events written from text (encoders)', () => {
+  const texts = ['plain', 'a "quote" \\ back\nslash', 'é 😀 \u2028', ''];
+  const usage = emptyUsage();
+  const parts = (choices: number[]): CanonicalStreamPart[] => [
+    { type: 'response-metadata', id: 'id "1"', model: 'model é', created: 1_700_000_000 },
+    ...choices.flatMap((choice) => texts.map((text): CanonicalStreamPart => ({ type: 'text-delta', choice, text }))),
+    { type: 'response-metadata', id: 'later', model: 'later-model' },
+    { type: 'text-delta', choice: 0, text: 'after' },
+    { type: 'finish', choice: 0, reason: 'stop', rawReason: 'stop' },
+    { type: 'usage', usage },
+  ];
+  const check = (events: OutgoingSseEvent[], written: number): void => {
+    const withJson = events.filter((e) => e.json !== undefined);
+    expect(withJson).toHaveLength(written);
+    for (const e of events) expect(formatSseEvent(e)).toBe(formatSseEvent({ ...e, json: undefined }));
+  };
+
+  it('OpenAI chunks: the text JSON.stringify makes of each chunk, across choices and a metadata change', () => {
+    const encoder = new OpenAIChatChunkEncoder({ fallbackId: 'x', now: 1, model: 'gw', includeUsage: true });
+    const events = [...parts([0, 1]).flatMap((p) => encoder.push(p)), ...encoder.end()];
+    // Each choice's first chunk carries the role (whole JSON.stringify); the other content chunks are written from text.
+    check(events, texts.length * 2 - 2 + 1);
+  });
+
+  it('Anthropic events: the text JSON.stringify makes of each text delta', () => {
+    const encoder = new AnthropicEventEncoder({ fallbackId: 'msg_x', model: 'gw' });
+    const events = [...parts([0]).flatMap((p) => encoder.push(p)), ...encoder.end()];
+    check(events, texts.length + 1);
   });
 });

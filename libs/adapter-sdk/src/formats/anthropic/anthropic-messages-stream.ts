@@ -218,7 +218,11 @@ export class AnthropicEventEncoder {
     switch (part.type) {
       case 'text-delta':
         this.openBlock('text', { type: 'text', text: '', citations: null }, out);
-        out.push(ev({ type: 'content_block_delta', index: this.open!.index, delta: { type: 'text_delta', text: part.text } }));
+        out.push({
+          event: 'content_block_delta',
+          data: { type: 'content_block_delta', index: this.open!.index, delta: { type: 'text_delta', text: part.text } },
+          json: `{"type":"content_block_delta","index":${this.open!.index},"delta":{"type":"text_delta","text":${JSON.stringify(part.text)}}}`,
+        });
         break;
       case 'reasoning-delta':
         this.openBlock('thinking', { type: 'thinking', thinking: '', signature: '' }, out);

@@ -190,6 +190,8 @@ export class OpenAIChatChunkEncoder {
   private usage: OpenAIUsage | undefined;
   private readonly roleSent = new Set<number>();
   private closed = false;
+  /** `{"id":..,"object":..,"created":..,"model":..,"choices":[{"index":` of the chunks, while id, created and model stay. */
+  private chunkPrefix: string | undefined;
 
   constructor(private readonly ctx: OpenAIChunkContext) {
     this.id = ctx.fallbackId;
@@ -204,9 +206,18 @@ export class OpenAIChatChunkEncoder {
         if (part.id) this.id = part.id;
         if (part.model) this.model = part.model;
         if (part.created !== undefined) this.created = part.created;
+        this.chunkPrefix = undefined;
         return [];
-      case 'text-delta':
-        return [this.chunk(part.choice, { content: part.text })];
+      case 'text-delta': {
+        const event = this.chunk(part.choice, { content: part.text });
+        const choice = event.data === '[DONE]' ? undefined : event.data.choices[0]!;
+        if (choice && choice.delta.role === undefined) {
+          // The same text JSON.stringify makes of event.data, from the cached prefix.
+          this.chunkPrefix ??= `{"id":${JSON.stringify(this.id)},"object":"chat.completion.chunk","created":${JSON.stringify(this.created)},"model":${JSON.stringify(this.model)},"choices":[{"index":`;
+          event.json = `${this.chunkPrefix}${part.choice},"delta":{"content":${JSON.stringify(part.text)}},"finish_reason":null}]}`;
+        }
+        return [event];
+      }
       case 'tool-call-start':
         return [this.chunk(part.choice, { tool_calls: [{ index: part.index, id: part.id, type: 'function', function: { name: part.name, arguments: '' } }] })];
       case 'tool-call-delta':
