@@ -72,6 +72,9 @@ class OpenAIChatStreamReader implements SseEventReader {
   /** Tool calls started, per choice (`${choice}:${index}`). */
   private readonly startedTools = new Set<string>();
 
+  /** @param meteringOnly content deltas never reach read() (skipForMetering): no fast path to try on the events that do */
+  constructor(private readonly meteringOnly = false) {}
+
   /**
    * Plain substring searches, no regular expression per event: every content delta of a stream
    * passes here. Only a finish reason that is a string (not null), a usage object, an error or
@@ -88,7 +91,7 @@ class OpenAIChatStreamReader implements SseEventReader {
       this.terminated = true;
       return [];
     }
-    if (this.metadataSent) {
+    if (this.metadataSent && !this.meteringOnly) {
       // The common content delta: only its text is parsed (what the whole parse would read of it).
       const delta = OPENAI_CONTENT_DELTA.exec(data);
       if (delta) {
@@ -160,7 +163,7 @@ class OpenAIChatStreamReader implements SseEventReader {
 
 /** A decoder for an OpenAI-format chat stream (SSE, `data: {...}` events ending with `data: [DONE]`). */
 export function createOpenAIChatStreamDecoder(options?: StreamDecoderOptions): StreamDecoder {
-  return createSseStreamDecoder(new OpenAIChatStreamReader(), options);
+  return createSseStreamDecoder(new OpenAIChatStreamReader(options?.meteringOnly === true), options);
 }
 
 /** The OpenAI error body for an adapter error (in a stream or as a whole answer). */
