@@ -20,6 +20,16 @@ import type { SettingsSchema, SettingsValidation, SettingValue } from './setting
  */
 export const ADAPTER_SPECIFICATION_VERSION_V2 = 'v2';
 
+/**
+ * The HTTP function an adapter uses for any request of its own while building one (an OAuth token
+ * fetch): WHATWG fetch's shape, so libraries that take a fetch implementation accept it. The gateway's
+ * dials through the same guard as upstream calls (the host resolved and every answer checked
+ * against UPSTREAM_ALLOWLIST at connect time, the socket opened to the checked address), follows no
+ * redirect (a 3xx rejects), and times out. A refused address rejects with an error whose `cause`
+ * chain holds the refusal: keep it as `cause` when wrapping, so the client is told why.
+ */
+export type UpstreamFetch = (url: string | URL, init?: RequestInit) => Promise<Response>;
+
 /** Where and as whom to call: from the connection (settings, secrets) and the provider model. */
 export interface CallTarget {
   /** The connection's base URL; an adapter with a fixed endpoint falls back to its own default. */
@@ -32,6 +42,11 @@ export interface CallTarget {
   secrets: Readonly<Record<string, string>>;
   /** Extra headers the operator configured on the connection. */
   headers?: Readonly<Record<string, string>>;
+  /**
+   * The only way an adapter may reach the network itself (never the global fetch): the gateway
+   * always sets it. Absent only in tests that build requests without a gateway.
+   */
+  fetch?: UpstreamFetch;
 }
 
 /** A request parameter the provider cannot honour, reported (response header, span), never dropped silently. */

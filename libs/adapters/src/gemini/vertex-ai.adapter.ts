@@ -59,7 +59,7 @@ export function createVertexAIAdapter(options: VertexAIAdapterOptions = {}): Pro
   const headers = async (target: CallTarget): Promise<Record<string, string>> => ({
     ...target.headers,
     'content-type': 'application/json',
-    authorization: `Bearer ${await tokens.token(target.secrets.serviceAccountJson ?? '')}`,
+    authorization: `Bearer ${await tokens.token(target.secrets.serviceAccountJson ?? '', target.fetch)}`,
   });
   return {
     specificationVersion: 'v2',
