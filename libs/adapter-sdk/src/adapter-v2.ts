@@ -10,7 +10,7 @@ import type {
   WireFormat,
 } from './canonical.js';
 import type { SseEvent } from './sse-event-splitter.js';
-import type { SettingsSchema, SettingsValidation, SettingValue } from './settings-schema.js';
+import type { ConnectionSettings, SettingsSchema, SettingsValidation, SettingValue } from './settings-schema.js';
 
 /**
  * The provider-adapter contract, version v2. An adapter owns everything about its provider's wire
@@ -138,6 +138,13 @@ export interface ProviderAdapterV2 {
   readonly settings: SettingsSchema;
   /** For the vault: checks a connection's settings and secrets, applying defaults. */
   validateSettings(input: unknown): SettingsValidation;
+  /**
+   * For the vault: URLs the adapter will call that sit inside a setting's value rather than being
+   * one (a service-account key file's token_uri), given the validated settings. The vault checks
+   * each with the same address rules as baseUrl and `url` settings, refusing with 400 on `field`.
+   * Absent = none.
+   */
+  embeddedUrls?(value: ConnectionSettings): EmbeddedUrl[];
   /** The operations this adapter serves; absent = not supported by this provider. */
   readonly chat?: ChatOperation;
   readonly completion?: CompletionOperation;
@@ -146,6 +153,15 @@ export interface ProviderAdapterV2 {
   readonly countTokens?: TokenCountOperation;
   /** An upstream's non-2xx answer into the taxonomy. `body` as received (it may not be JSON). */
   mapError(status: number, body: Uint8Array, headers: UpstreamHeaders): AdapterError;
+}
+
+/** A URL an adapter calls found inside a setting's value. */
+export interface EmbeddedUrl {
+  /** The setting that holds it, as the client gives it (`serviceAccountJson`). */
+  field: string;
+  /** Where it is inside the value (`token_uri`). */
+  name: string;
+  url: string;
 }
 
 export type OperationName = 'chat' | 'completion' | 'embedding';
