@@ -145,6 +145,9 @@ if (!haveNatsServer) process.stderr.write(`skipping deploy/nats/nats.conf checks
     ['model-registry', 'vault.v1.connections.get', 'credential-vault'],
     ['usage-metering', 'registry.v1.model-definitions.all', 'model-registry'],
     ['usage-metering', 'registry.v1.last-used.record', 'model-registry'],
+    // The evaluator's delegated /v1 token and its rows' costs by trace id (issue 18).
+    ['evaluator', 'gateway.v1.delegations.mint', 'gateway'],
+    ['evaluator', 'metering.v1.usage.by-traces', 'usage-metering'],
   ] as const)('lets %s ask %s of %s and get the answer', async (requester, subject, responder) => {
     const answering = await connectAs(responder);
     answering.nc.subscribe(subject, { queue: responder, callback: (_err, msg) => void msg.respond(encoder.encode('answer')) });
@@ -160,6 +163,7 @@ if (!haveNatsServer) process.stderr.write(`skipping deploy/nats/nats.conf checks
     ['model-registry', 'registry.v1.events.model-definition-changed', ['gateway', 'usage-metering']],
     ['model-registry', 'registry.v1.events.provider-model-changed', ['gateway']],
     ['gateway', 'gateway.v1.events.gateway-key-changed', ['gateway']],
+    ['evaluator', 'evaluator.v1.events.playground-stream', ['gateway']],
   ] as const)('delivers %s change events on %s to %j', async (publisher, subject, subscribers) => {
     const received: string[] = [];
     for (const s of subscribers) {
@@ -183,6 +187,11 @@ if (!haveNatsServer) process.stderr.write(`skipping deploy/nats/nats.conf checks
     ['gateway', 'publish', 'vault.v1.events.connection-changed'],
     ['gateway', 'publish', 'registry.v1.events.model-definition-changed'],
     ['evaluator', 'publish', 'telemetry.v1.spans'],
+    // Only the evaluator may ask a gateway for a token acting as an admin.
+    ['model-registry', 'publish', 'gateway.v1.delegations.mint'],
+    ['usage-metering', 'publish', 'gateway.v1.delegations.mint'],
+    ['credential-vault', 'publish', 'gateway.v1.delegations.mint'],
+    ['evaluator', 'publish', 'metering.v1.costs.report'],
     ['credential-vault', 'publish', 'registry.v1.provider-models.create'],
     ['gateway', 'subscription', 'vault.v1.connections.resolve-all'],
     ['usage-metering', 'subscription', 'vault.v1.>'],

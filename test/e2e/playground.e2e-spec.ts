@@ -59,4 +59,83 @@ describe('playground runs', () => {
     expect(body.error.code).toBe('validation_failed');
     expect(body.error.details.map((d) => d.field).sort()).toEqual(['messages.0.role', 'model']);
   });
+
+  it('streams one prompt across three models multiplexed over SSE; a failing model does not stop the others; the session is saved and re-runnable', async () => {
+    const second = await routeModel(product, { upstreamUrl: fake.url, upstreamKey: 'sk-upstream-playground-1234', prices: { input: '0.000001', output: '0.000002' } });
+    const broken = await routeModel(product, { upstreamUrl: fake.url, upstreamKey: 'sk-upstream-playground-1234' });
+    await waitUntilRoutable(product, second);
+    await waitUntilRoutable(product, broken);
+    fake.script(route.upstreamModel, { kind: 'stream', deltas: ['Forty', '-two', '.'], chunkDelayMs: 30, usage: { promptTokens: 12, completionTokens: 3 } });
+    fake.script(second.upstreamModel, { kind: 'stream', deltas: ['4', '2'], chunkDelayMs: 30, usage: { promptTokens: 12, completionTokens: 2 } });
+    fake.script(broken.upstreamModel, { kind: 'error', status: 500 });
+
+    const res = await fetch(`${product.url}/admin/playground/sessions`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${product.adminKey}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ models: [route.modelName, second.modelName, broken.modelName], messages: [{ role: 'user', content: 'What is six times seven?' }], temperature: 0 }),
+    });
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toMatch(/^text\/event-stream/);
+    const events = parseSse(await res.text());
+    expect(events[0]!.event).toBe('session');
+    expect(events.at(-1)!.event).toBe('end');
+    const text = (model: string) => events.filter((e) => e.event === 'delta' && e.data.model === model).map((e) => e.data.text).join('');
+    expect(text(route.modelName)).toBe('Forty-two.');
+    expect(text(second.modelName)).toBe('42');
+    const done = (model: string) => events.find((e) => e.event === 'done' && e.data.model === model)!.data.result;
+    expect(done(route.modelName)).toMatchObject({ status: 'succeeded', output: 'Forty-two.', inputTokens: 12, outputTokens: 3, error: null });
+    expect(done(route.modelName).ttftMs).toEqual(expect.any(Number));
+    expect(done(route.modelName).latencyMs).toBeGreaterThanOrEqual(done(route.modelName).ttftMs);
+    expect(done(second.modelName)).toMatchObject({ status: 'succeeded', output: '42', outputTokens: 2 });
+    expect(done(broken.modelName)).toMatchObject({ status: 'failed', output: null, error: expect.stringMatching(/^5\d\d: /) });
+    // The two streams were interleaved on the one SSE stream, not sent one after the other.
+    const order = events.filter((e) => e.event === 'delta').map((e) => e.data.model);
+    expect(order.indexOf(second.modelName)).toBeLessThan(order.lastIndexOf(route.modelName));
+    const session = events.at(-1)!.data.session as { id: string; results: { model: string; cost: string | null }[] };
+    expect(session.results.map((r) => r.model)).toEqual([route.modelName, second.modelName, broken.modelName]);
+
+    // Saved and listable; costs arrive from metering (12 x 0.000003 + 3 x 0.000015 = 0.000081; 12 x 0.000001 + 2 x 0.000002 = 0.000016).
+    const deadline = Date.now() + 20_000;
+    let saved = await adminCall<{ results: { model: string; cost: string | null; status: string }[] }>(product, 'GET', `/admin/playground/sessions/${session.id}`);
+    while (saved.results.slice(0, 2).some((r) => r.cost === null) && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 250));
+      saved = await adminCall(product, 'GET', `/admin/playground/sessions/${session.id}`);
+    }
+    expect(saved.results.map((r) => r.cost)).toEqual(['0.000081', '0.000016', null]);
+    const list = await adminCall<{ items: { id: string }[] }>(product, 'GET', '/admin/playground/sessions');
+    expect(list.items[0]!.id).toBe(session.id);
+
+    fake.script(route.upstreamModel, { kind: 'stream', content: 'Again.' });
+    fake.script(second.upstreamModel, { kind: 'stream', content: 'Also.' });
+    fake.script(broken.upstreamModel, { kind: 'stream', content: 'Fixed.' });
+    const rerun = await fetch(`${product.url}/admin/playground/sessions/${session.id}/rerun`, { method: 'POST', headers: { authorization: `Bearer ${product.adminKey}` } });
+    const rerunEvents = parseSse(await rerun.text());
+    const end = rerunEvents.at(-1)!;
+    expect(end.event).toBe('end');
+    expect(end.data.session).toMatchObject({ rerunOf: session.id });
+    expect(end.data.session.results.map((r: { output: string }) => r.output)).toEqual(['Again.', 'Also.', 'Fixed.']);
+  }, 60_000);
+
+  it('refuses a session with repeated or no models as validation_failed before streaming', async () => {
+    const res = await fetch(`${product.url}/admin/playground/sessions`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${product.adminKey}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ models: ['a', 'a'], messages: [{ role: 'user', content: 'x' }] }),
+    });
+    expect(res.status).toBe(400);
+    const body = (await res.json()) as { error: { code: string; details: { field: string }[] } };
+    expect(body.error.code).toBe('validation_failed');
+    expect(body.error.details.map((d) => d.field)).toEqual(['models']);
+  });
 });
+
+function parseSse(text: string): { event: string; data: any }[] {
+  return text
+    .split('\n\n')
+    .filter((block) => block.trim() !== '')
+    .map((block) => {
+      const event = /^event: (.*)$/m.exec(block)?.[1] ?? 'message';
+      const data = /^data: (.*)$/m.exec(block)?.[1];
+      return { event, data: data ? JSON.parse(data) : undefined };
+    });
+}

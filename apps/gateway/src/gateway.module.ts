@@ -25,6 +25,7 @@ import { createValidationPipe } from './errors/validation.pipe.js';
 import { HealthController } from './health/health.controller.js';
 import { GatewayAddress } from './playground/gateway-address.js';
 import { PlaygroundController } from './playground/playground.controller.js';
+import { PlaygroundStreamEventsHandler, PlaygroundStreams } from './playground/playground-streams.js';
 import { MetricsController } from './metrics/metrics.controller.js';
 import { ApiKeyEntity } from './keys/api-key.entity.js';
 import { ApiKeysRepository } from './keys/api-keys.repository.js';
@@ -32,6 +33,11 @@ import { ApiKeysService } from './keys/api-keys.service.js';
 import { GatewayKeysController } from './keys/gateway-keys.controller.js';
 import { Initial1732350000000 } from './migrations/1732350000000-initial.js';
 import { GatewayAuditLog1733560000000 } from './migrations/1733560000000-audit-log.js';
+import { DelegationKeys1796700000000 } from './migrations/1796700000000-delegation-keys.js';
+import { DelegatedTokens } from './delegation/delegated-tokens.js';
+import { DelegationsHandler } from './delegation/delegations.handler.js';
+import { DatasetsController } from './evaluations/datasets.controller.js';
+import { EvaluationsController } from './evaluations/evaluations.controller.js';
 import { OpenAIRequestValidator } from './proxy/openai-request-validator.js';
 import { UpstreamPools } from './proxy/upstream-pools.js';
 import { AnthropicRequestValidator } from './v1/anthropic-request-validator.js';
@@ -71,7 +77,7 @@ export class GatewayModule {
     const infrastructure = await serviceInfrastructure(runtime, {
       schema: GATEWAY_SCHEMA,
       entities: [ApiKeyEntity, AuditLogRowEntity],
-      migrations: [Initial1732350000000, GatewayAuditLog1733560000000, RateLimitWindows1765100000000, KeyRateLimits1765100000001, KeyExpiryAndModels1765100000002],
+      migrations: [Initial1732350000000, GatewayAuditLog1733560000000, RateLimitWindows1765100000000, KeyRateLimits1765100000001, KeyExpiryAndModels1765100000002, DelegationKeys1796700000000],
     });
     return {
       module: GatewayModule,
@@ -87,6 +93,10 @@ export class GatewayModule {
         GatewayKeysController,
         UsageController,
         PlaygroundController,
+        DatasetsController,
+        EvaluationsController,
+        DelegationsHandler,
+        PlaygroundStreamEventsHandler,
         HealthController,
         MetricsController,
         ChangeEventsHandler,
@@ -123,6 +133,8 @@ export class GatewayModule {
         V1FrontDoor,
         TracesIntake,
         GatewayAddress,
+        DelegatedTokens,
+        PlaygroundStreams,
       ],
     };
   }

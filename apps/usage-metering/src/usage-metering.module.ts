@@ -22,6 +22,7 @@ import { CostsReportService } from './reports/costs-report.service.js';
 import { UsageRecordsQueryHandler } from './reports/usage-records-query.handler.js';
 import { UsageRecordsQueryRepository } from './reports/usage-records-query.repository.js';
 import { UsageRecordsQueryService } from './reports/usage-records-query.service.js';
+import { TraceCostsHandler } from './traces/trace-costs.handler.js';
 
 export const METERING_SCHEMA = 'metering';
 
@@ -36,7 +37,7 @@ export class UsageMeteringModule {
     return {
       module: UsageMeteringModule,
       imports: infrastructure,
-      controllers: [PingHandler, CostsReportHandler, UsageRecordsQueryHandler, DefinitionChangesHandler],
+      controllers: [PingHandler, CostsReportHandler, UsageRecordsQueryHandler, DefinitionChangesHandler, TraceCostsHandler],
       providers: [
         { provide: BUS_LISTENING, useValue: listening },
         Clock,

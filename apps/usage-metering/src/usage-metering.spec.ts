@@ -58,6 +58,7 @@ FakeRegistryHandler.definitions = [
   definition({ id: 'def_groups_org', organisationId: 'org-groups', matchPattern: '^gpt-4o$', prices: { input: '0.000001', output: '0.000002' } }),
   // proj-b has its own, dearer price for the same model: its spans must use it.
   definition({ id: 'def_groups_proj_b', organisationId: 'org-groups', projectId: 'proj-b', matchPattern: '^gpt-4o$', prices: { input: '0.00001', output: '0.00002' } }),
+  definition({ id: 'def_traces', organisationId: 'org-traces', matchPattern: '^gpt-4o$', prices: { input: '0.000001', output: '0.000002' } }),
   definition({ id: 'def_other', organisationId: 'org-other', matchPattern: '^gpt-4o$', prices: { input: '1', output: '1' } }),
   definition({ id: 'def_missing', organisationId: 'org-missing', matchPattern: '^gpt-4o$', prices: { input: '0.0000025', output: '0.00001' } }),
   definition({ id: 'def_missing_dup', organisationId: 'org-missing-dup', matchPattern: '^gpt-4o$', prices: { input: '0.0000025', output: '0.00001' } }),
@@ -176,6 +177,29 @@ describe('usage-metering', () => {
 
   it('answers its ping once its migrations have run', async () => {
     await expect(h.bus.request('metering.v1.ping', {})).resolves.toEqual({ service: 'usage-metering', ok: true });
+  });
+
+  it('sums the priced calls of each trace id within the caller\'s scope only (the evaluator\'s rows and playground answers)', async () => {
+    const hex = Date.now().toString(16);
+    const t1 = hex.padEnd(32, 'a');
+    const t2 = hex.padEnd(32, 'b');
+    const inTrace = (traceId: string, projectId: string, model = 'gpt-4o') => ({ ...llmSpan({ organisationId: 'org-traces', projectId, model, input: 100, output: 10 }), traceId });
+    await publish([inTrace(t1, 'proj-a'), inTrace(t1, 'proj-a'), inTrace(t1, 'proj-b'), inTrace(t2, 'proj-a', 'model-with-no-definition')]);
+    const costs = (projectId: string | null) =>
+      h.bus.request('metering.v1.usage.by-traces', envelope({ traceIds: [t1, t2, 'f'.repeat(32)] }, { organisationId: 'org-traces', projectId }));
+    const all = await eventually(() => costs(null), (r) => r.traces.reduce((n, t) => n + t.calls, 0) === 4, 'the four spans recorded');
+    // Each call: 100 x 0.000001 + 10 x 0.000002 = 0.00012.
+    expect(all.traces.sort((a, b) => a.traceId.localeCompare(b.traceId))).toEqual([
+      { traceId: t1, calls: 3, unpricedCalls: 0, cost: '0.00036' },
+      { traceId: t2, calls: 1, unpricedCalls: 1, cost: null },
+    ]);
+    expect((await costs('proj-a')).traces.find((t) => t.traceId === t1)).toEqual({ traceId: t1, calls: 2, unpricedCalls: 0, cost: '0.00024' });
+    expect((await costs('proj-b')).traces).toEqual([{ traceId: t1, calls: 1, unpricedCalls: 0, cost: '0.00012' }]);
+    expect((await h.bus.request('metering.v1.usage.by-traces', envelope({ traceIds: [t1] }, { organisationId: 'org-other', projectId: null }))).traces).toEqual([]);
+    await expect(h.bus.request('metering.v1.usage.by-traces', envelope({ traceIds: ['not-a-trace-id'] }, { organisationId: 'org-traces', projectId: null }))).rejects.toMatchObject({
+      code: 'validation_failed',
+      details: [expect.objectContaining({ field: 'traceIds' })],
+    });
   });
 
   it('prices a chat span at its tokens times the definition’s prices, exactly', async () => {

@@ -1,4 +1,5 @@
-import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { ApiProperty, ApiPropertyOptional, IntersectionType } from '@nestjs/swagger';
+import { PageQueryDto } from './page-query.js';
 import { Type } from 'class-transformer';
 import { IsInt, IsISO8601, IsOptional, IsString, Matches, Max, MaxLength, Min, ValidateNested } from 'class-validator';
 
@@ -42,21 +43,7 @@ export class AuditLogFilterDto {
 }
 
 /** GET /admin/audit-log: newest first. */
-export class AuditLogQueryDto extends AuditLogFilterDto {
-  @ApiPropertyOptional({ minimum: 1, maximum: 200, default: 50 })
-  @IsOptional()
-  @Type(() => Number)
-  @IsInt()
-  @Min(1)
-  @Max(200)
-  limit?: number;
-
-  @ApiPropertyOptional({ description: 'nextCursor from the previous page' })
-  @IsOptional()
-  @IsString()
-  @MaxLength(512)
-  cursor?: string;
-}
+export class AuditLogQueryDto extends IntersectionType(AuditLogFilterDto, PageQueryDto) {}
 
 /** Where a page stops: entries strictly older than (at, id) come next. */
 export interface AuditLogPosition {

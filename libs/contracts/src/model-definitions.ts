@@ -1,3 +1,4 @@
+import { PageQueryDto } from './page-query.js';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import {
@@ -307,21 +308,7 @@ export const DEFINITION_LIST_SOURCES = ['user', 'system', 'all'] as const;
 export type DefinitionListSource = (typeof DEFINITION_LIST_SOURCES)[number];
 
 /** GET /admin/model-definitions: the caller's own (user) definitions by default; `system` for the built-in catalogue, `all` for both. */
-export class ListModelDefinitionsDto {
-  @ApiPropertyOptional({ minimum: 1, maximum: 200, default: 50 })
-  @IsOptional()
-  @Type(() => Number)
-  @IsInt()
-  @Min(1)
-  @Max(200)
-  limit?: number;
-
-  @ApiPropertyOptional({ description: 'nextCursor from the previous page' })
-  @IsOptional()
-  @IsString()
-  @Length(1, 512)
-  cursor?: string;
-
+export class ListModelDefinitionsDto extends PageQueryDto {
   @ApiPropertyOptional({ enum: DEFINITION_LIST_SOURCES, default: 'user' })
   @IsOptional()
   @IsIn(DEFINITION_LIST_SOURCES)

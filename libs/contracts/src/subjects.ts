@@ -10,7 +10,9 @@ import type {
   UpdateConnectionInput,
 } from './connections.js';
 import type { AddPriceVersionDto, CreateModelDefinitionDto, DefinitionTokenizerView, LastUsedBatch, ListModelDefinitionsDto, ModelDefinitionView, PricePreviewView, PreviewQueryDto, UpdateModelDefinitionDto } from './model-definitions.js';
-import type { PlaygroundRunCommand, PlaygroundRunView } from './playground.js';
+import type { AddDatasetRowsInput, CreateDatasetDto, DatasetRowsInput, DatasetRowView, DatasetUploadView, DatasetView, UploadDatasetRowsInput } from './datasets.js';
+import type { CompareRunsInput, CreateEvaluationRunDto, EvaluationResultsInput, EvaluationResultView, EvaluationRunView, RunComparisonView } from './evaluations.js';
+import type { PlaygroundRunCommand, PlaygroundRunView, PlaygroundSessionView, PlaygroundStreamCommand, PlaygroundStreamEvent } from './playground.js';
 import type { CreateModelRewriteRuleDto, ModelRewriteRuleView, UpdateModelRewriteRuleInput } from './model-rewrite-rules.js';
 import type { CreateProviderModelDto, ProviderModelView, UpdateProviderModelInput } from './provider-models.js';
 import type { AuditLogEntryView, AuditLogListInput } from './audit-log.js';
@@ -78,10 +80,34 @@ export interface Commands {
   'metering.v1.records.list': { request: CommandEnvelope<UsageRecordsQueryDto>; response: UsageRecordsPageView };
   'metering.v1.records.get': { request: CommandEnvelope<IdInput>; response: UsageRecordView };
   'metering.v1.unpriced.reprice': { request: CommandEnvelope<Record<string, never>>; response: RepriceResultView };
+  /** Priced cost per trace id within the caller's scope (the evaluator reads its rows' costs by the trace ids it sent). */
+  'metering.v1.usage.by-traces': { request: CommandEnvelope<TraceCostsInput>; response: TraceCostsView };
   'metering.v1.ping': { request: Record<string, never>; response: { service: string; ok: true } };
+
+  /**
+   * The evaluator asks a gateway for a short-lived token to call /v1 on behalf of an admin (the
+   * actor), inside that admin's scope; see apps/gateway/src/delegation/delegated-tokens.ts.
+   */
+  'gateway.v1.delegations.mint': { request: CommandEnvelope<Record<string, never>>; response: DelegatedTokenView };
 
   /** Runs a prompt through the gateway's /v1 API (over HTTP, as any client) and keeps the result. */
   'evaluator.v1.playground.run': { request: CommandEnvelope<PlaygroundRunCommand>; response: PlaygroundRunView };
+  /** Runs one prompt against several models, publishing their streams as evaluator.v1.events.playground-stream; answers with the saved session. */
+  'evaluator.v1.playground.stream': { request: CommandEnvelope<PlaygroundStreamCommand>; response: PlaygroundSessionView };
+  'evaluator.v1.playground.sessions.list': { request: CommandEnvelope<ListInput>; response: Page<PlaygroundSessionView> };
+  'evaluator.v1.playground.sessions.get': { request: CommandEnvelope<IdInput>; response: PlaygroundSessionView };
+  'evaluator.v1.datasets.create': { request: CommandEnvelope<CreateDatasetDto>; response: DatasetView };
+  'evaluator.v1.datasets.list': { request: CommandEnvelope<ListInput>; response: Page<DatasetView> };
+  'evaluator.v1.datasets.get': { request: CommandEnvelope<IdInput>; response: DatasetView };
+  'evaluator.v1.datasets.add-rows': { request: CommandEnvelope<AddDatasetRowsInput>; response: DatasetView };
+  'evaluator.v1.datasets.upload': { request: CommandEnvelope<UploadDatasetRowsInput>; response: DatasetUploadView };
+  'evaluator.v1.datasets.rows': { request: CommandEnvelope<DatasetRowsInput>; response: Page<DatasetRowView> };
+  'evaluator.v1.evaluations.create': { request: CommandEnvelope<CreateEvaluationRunDto>; response: EvaluationRunView };
+  'evaluator.v1.evaluations.list': { request: CommandEnvelope<ListInput>; response: Page<EvaluationRunView> };
+  'evaluator.v1.evaluations.get': { request: CommandEnvelope<IdInput>; response: EvaluationRunView };
+  'evaluator.v1.evaluations.results': { request: CommandEnvelope<EvaluationResultsInput>; response: Page<EvaluationResultView> };
+  'evaluator.v1.evaluations.cancel': { request: CommandEnvelope<IdInput>; response: EvaluationRunView };
+  'evaluator.v1.evaluations.compare': { request: CommandEnvelope<CompareRunsInput>; response: RunComparisonView };
   'evaluator.v1.ping': { request: Record<string, never>; response: { service: string; ok: true } };
 }
 
@@ -101,6 +127,8 @@ export interface Events {
   'registry.v1.events.model-rewrite-rule-changed': ChangeEvent;
   'registry.v1.events.model-definition-changed': ChangeEvent;
   'gateway.v1.events.gateway-key-changed': ChangeEvent;
+  /** A playground session's live stream pieces; the gateway replica holding the session's client relays them (the final state comes as the command's reply). */
+  'evaluator.v1.events.playground-stream': PlaygroundStreamEvent;
 }
 
 /** JetStream subjects: durable, at-least-once, de-duplicated by message id. */
@@ -123,4 +151,22 @@ export const QUEUE_GROUPS = {
   registry: 'model-registry',
   metering: 'usage-metering',
   evaluator: 'evaluator',
+  gateway: 'gateway',
 } as const;
+
+export interface TraceCostsInput {
+  traceIds: string[];
+}
+
+export interface TraceCostsView {
+  /** One entry per asked trace id that has usage records: the sum of its priced calls. */
+  traces: { traceId: string; calls: number; unpricedCalls: number; cost: string | null }[];
+}
+
+export interface DelegatedTokenView {
+  /** A bearer token for /v1 only, acting as the actor within the scope; never stored. */
+  token: string;
+  /** Where the gateway's /v1 API is reached. */
+  gatewayUrl: string;
+  expiresAt: string;
+}

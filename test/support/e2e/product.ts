@@ -30,6 +30,8 @@ export interface Product {
   gatewayUrls: string[];
   output(): string;
   stop(): Promise<void>;
+  /** Distributed mode: stops one service's process (SIGTERM) and starts it again on the same database and bus. */
+  restartService?(service: Exclude<ProductService, 'gateway'>): Promise<void>;
 }
 
 export interface ProductOptions {
@@ -244,6 +246,13 @@ async function startDistributed(options: ProductOptions): Promise<Product> {
       gatewayProcess,
       output: () => logs.join(''),
       stop: cleanup,
+      restartService: async (service) => {
+        const at = SERVICES.indexOf(service);
+        await stopAll([children[at]!]);
+        children[at] = spawnNode(`dist/apps/${service}/src/main.js`, env, cpuList ? cpuList[at % cpuList.length] : undefined, logs, options.serviceNodeArgs?.[service]);
+        // /health/ready pings every service over the bus: ready again once the restarted one answers.
+        await waitFor(`${service} answering again`, () => isReady(url), timeout, children, logs);
+      },
     };
   } catch (err) {
     await cleanup();

@@ -1,7 +1,7 @@
 import { Controller } from '@nestjs/common';
 import { Payload } from '@nestjs/microservices';
 import { checkedEnvelope, CommandHandler, validInput } from '#libs/bus';
-import { AppError, CreatePlaygroundRunDto, QUEUE_GROUPS, type CommandResponse, type PlaygroundRunCommand } from '#libs/contracts';
+import { CreatePlaygroundRunDto, QUEUE_GROUPS, type CommandResponse, type PlaygroundRunCommand } from '#libs/contracts';
 import { PlaygroundService } from './playground.service.js';
 
 @Controller()
@@ -12,11 +12,7 @@ export class PlaygroundHandler {
   async run(@Payload() payload: unknown): Promise<CommandResponse<'evaluator.v1.playground.run'>> {
     const envelope = checkedEnvelope(payload);
     const input = envelope.input as Partial<PlaygroundRunCommand> | undefined;
-    const gateway = input?.gateway;
-    if (typeof gateway?.url !== 'string' || !/^https?:\/\//.test(gateway.url) || typeof gateway.key !== 'string' || gateway.key === '') {
-      throw AppError.validation([{ field: 'gateway', messages: ['gateway must carry the url and key to call /v1 with'] }]);
-    }
     const run = await validInput(CreatePlaygroundRunDto, input?.run);
-    return this.playground.run({ ...envelope, input: { run, gateway } });
+    return this.playground.run({ ...envelope, input: { run } });
   }
 }

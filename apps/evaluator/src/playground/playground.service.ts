@@ -3,7 +3,8 @@ import { APP_CONFIG, type AppConfig } from '#libs/config';
 import type { CommandEnvelope, PlaygroundRunCommand, PlaygroundRunView } from '#libs/contracts';
 import { newId } from '#libs/db';
 import { DataSource } from 'typeorm';
-import { GatewayClient } from './gateway-client.js';
+import { GatewayClient } from '../gateway/gateway-client.js';
+import { GatewayIdentity } from '../gateway/gateway-identity.js';
 import { PlaygroundRunEntity } from './playground-run.entity.js';
 
 @Injectable()
@@ -11,14 +12,18 @@ export class PlaygroundService {
   constructor(
     private readonly dataSource: DataSource,
     private readonly gateway: GatewayClient,
+    private readonly identity: GatewayIdentity,
     @Inject(APP_CONFIG) private readonly config: Readonly<AppConfig>,
   ) {}
 
   /** Calls the model through the gateway as the caller, keeps the run, and returns it (failed runs too). */
   async run(envelope: CommandEnvelope<PlaygroundRunCommand>): Promise<PlaygroundRunView> {
-    const { run, gateway } = envelope.input;
+    const { run } = envelope.input;
     const started = Date.now();
-    const result = await this.gateway.chat(gateway, run, this.config.upstreamTimeoutMs).catch((err: unknown) => ({
+    const result = await this.identity
+      .credentialsFor(envelope.scope, envelope.actor)
+      .then((gateway) => this.gateway.chat(gateway, run, this.config.upstreamTimeoutMs))
+      .catch((err: unknown) => ({
       ok: false,
       output: null,
       inputTokens: null,

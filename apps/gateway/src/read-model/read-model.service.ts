@@ -1,10 +1,11 @@
-import { Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
+import { Injectable, Logger, Optional, type OnApplicationShutdown } from '@nestjs/common';
 import { BusClient } from '#libs/bus';
 import { ProcessEnvironment } from '#libs/config';
 import { parseModelParameters, RESOLVE_PAGE_SIZE, type DefinitionTokenizerView, type ModelRewriteRuleView, type ProviderModelView, type ResolvedConnection, type TokenizerId } from '#libs/contracts';
 import { DefinitionMatcher, matchableDefinition, MatchPatternCache, NameRewrite, type MatchableDefinition } from '#libs/match-pattern';
 import { SecretRedactor } from '#libs/secret-redaction';
 import type { Principal } from '../auth/principal.js';
+import { DELEGATED_TOKEN_PREFIX, DelegatedTokens } from '../delegation/delegated-tokens.js';
 import type { ApiKeyEntity } from '../keys/api-key.entity.js';
 import { ApiKeysRepository } from '../keys/api-keys.repository.js';
 import { hashKey } from '../keys/key-material.js';
@@ -40,6 +41,8 @@ const SAFETY_REFRESH_MS = 30_000;
 export class ReadModelService implements OnApplicationShutdown {
   private readonly logger = new Logger(ReadModelService.name);
   private keysByHash = new Map<string, Principal>();
+  /** Active keys by id: a delegated token is honoured only while the key it acts for is here. */
+  private keysById = new Map<string, Principal>();
   /**
    * Keys seen recently -> principal, so a busy key is hashed once, not per request. Emptied on
    * every key change (a revoked key must fail at once) and when it grows past its bound.
@@ -72,6 +75,7 @@ export class ReadModelService implements OnApplicationShutdown {
     private readonly bus: BusClient,
     private readonly keys: ApiKeysRepository,
     private readonly environment: ProcessEnvironment = new ProcessEnvironment(),
+    @Optional() private readonly delegated?: DelegatedTokens,
   ) {}
 
   get isLoaded(): boolean {
@@ -109,6 +113,7 @@ export class ReadModelService implements OnApplicationShutdown {
   }
 
   principalForKey(key: string): Principal | undefined {
+    if (key.startsWith(DELEGATED_TOKEN_PREFIX)) return this.delegatedPrincipal(key);
     const cached = this.recentKeys.get(key);
     if (cached !== undefined) return cached ?? undefined;
     const principal = this.keysByHash.get(hashKey(key));
@@ -307,11 +312,34 @@ export class ReadModelService implements OnApplicationShutdown {
     return run;
   }
 
+  /** An active key by id (the gateway mints delegated tokens only for active admin keys). */
+  principalForKeyId(id: string): Principal | undefined {
+    return this.keysById.get(id);
+  }
+
+  /**
+   * A delegated token (the evaluator acting for an admin): valid signature, not expired, and the
+   * admin key it acts for still active in the same scope. Its principal may call /v1 only.
+   */
+  private delegatedPrincipal(token: string): Principal | undefined {
+    const claims = this.delegated?.verify(token, Date.now());
+    if (!claims) return undefined;
+    const admin = this.keysById.get(claims.keyId);
+    if (!admin || admin.role !== 'admin' || admin.organisationId !== claims.organisationId || admin.projectId !== claims.projectId) return undefined;
+    // The admin key's own rate limits apply: the evaluator's calls for it count against them.
+    return { ...admin, name: `evaluator for ${admin.name}`, role: 'client' };
+  }
+
   /** A single key changed (created or revoked here or on another replica). */
   async refreshKey(id: string): Promise<void> {
     const key = await this.keys.findById(id);
     for (const [hash, p] of this.keysByHash) if (p.keyId === id) this.keysByHash.delete(hash);
-    if (key && !key.revokedAt) this.keysByHash.set(key.keyHash, toPrincipal(key));
+    this.keysById.delete(id);
+    if (key && !key.revokedAt) {
+      const principal = toPrincipal(key);
+      this.keysByHash.set(key.keyHash, principal);
+      this.keysById.set(key.id, principal);
+    }
     this.recentKeys.clear();
   }
 
@@ -334,7 +362,9 @@ export class ReadModelService implements OnApplicationShutdown {
     switch (part) {
       case 'keys': {
         const rows = await this.keys.allActive();
-        this.keysByHash = new Map(rows.map((k) => [k.keyHash, toPrincipal(k)]));
+        const principals = rows.map((k) => [k.keyHash, toPrincipal(k)] as const);
+        this.keysByHash = new Map(principals);
+        this.keysById = new Map(principals.map(([, p]) => [p.keyId, p]));
         this.recentKeys.clear();
         break;
       }

@@ -1,6 +1,13 @@
 import { Injectable } from '@nestjs/common';
 import { request } from 'undici';
-import type { CreatePlaygroundRunDto } from '#libs/contracts';
+import type { GatewayCredentials } from './gateway-identity.js';
+
+export interface ChatRequest {
+  model: string;
+  messages: { role: string; content: string }[];
+  maxTokens?: number;
+  temperature?: number;
+}
 
 export interface CompletionResult {
   ok: boolean;
@@ -16,11 +23,16 @@ export interface CompletionResult {
  */
 @Injectable()
 export class GatewayClient {
-  async chat(gateway: { url: string; key: string }, run: CreatePlaygroundRunDto, timeoutMs: number): Promise<CompletionResult> {
-    const body = JSON.stringify({ model: run.model, messages: run.messages, ...(run.maxTokens ? { max_tokens: run.maxTokens } : {}) });
+  async chat(gateway: GatewayCredentials, run: ChatRequest, timeoutMs: number, traceparent?: string): Promise<CompletionResult> {
+    const body = JSON.stringify({
+      model: run.model,
+      messages: run.messages,
+      ...(run.maxTokens ? { max_tokens: run.maxTokens } : {}),
+      ...(run.temperature !== undefined ? { temperature: run.temperature } : {}),
+    });
     const res = await request(`${gateway.url.replace(/\/+$/, '')}/v1/chat/completions`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json', authorization: `Bearer ${gateway.key}` },
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${gateway.token}`, ...(traceparent ? { traceparent } : {}) },
       body,
       headersTimeout: timeoutMs,
       bodyTimeout: timeoutMs,
