@@ -16,10 +16,12 @@ import { createVertexAIAdapter } from './gemini/vertex-ai.adapter.js';
 
 /** DNS answers scripted per name. */
 class ScriptedResolver extends HostResolver {
+  readonly lookups: string[] = [];
   constructor(private readonly answers: Record<string, string[]>) {
     super();
   }
   async resolve(host: string): Promise<string[]> {
+    this.lookups.push(host);
     const answer = this.answers[host];
     if (!answer) throw Object.assign(new Error(`getaddrinfo ENOTFOUND ${host}`), { code: 'ENOTFOUND' });
     return answer;
@@ -40,6 +42,7 @@ describe('token endpoints behind the upstream guard', () => {
   const dials: string[] = [];
   const realConnect = buildConnector({ timeout: 2_000 });
   let guarded: GuardedFetch;
+  let resolver: ScriptedResolver;
 
   beforeAll(async () => {
     tokenServer = createServer((req, res) => {
@@ -56,13 +59,13 @@ describe('token endpoints behind the upstream guard', () => {
     forbiddenPort = (forbidden.address() as AddressInfo).port;
     guarded = guardedFetch({
       policy: UpstreamAddressPolicy.fromAllowList('127.0.0.2/32'),
-      resolver: new ScriptedResolver({
+      resolver: (resolver = new ScriptedResolver({
         'login.allowed.test': ['127.0.0.2'],
         // Another origin on the same server, so the Vertex test dials its own socket rather than reusing Entra's.
         'oauth.allowed.test': ['127.0.0.2'],
         'login.loopback.test': ['127.0.0.1'],
         'login.metadata.test': ['169.254.169.254'],
-      }),
+      })),
       connectTimeoutMs: 2_000,
       timeoutMs: 5_000,
       connect: (options, callback) => {
@@ -81,6 +84,7 @@ describe('token endpoints behind the upstream guard', () => {
   beforeEach(() => {
     dials.length = 0;
     tokenRequests.length = 0;
+    resolver.lookups.length = 0;
   });
 
   afterEach(() => expect(forbiddenRequests).toEqual([]));
@@ -149,6 +153,8 @@ describe('token endpoints behind the upstream guard', () => {
       const refused = await refusal(createVertexAIAdapter(), vertexTarget(host, guarded.fetch));
       expect(refused).toMatchObject({ host, address, addressClass });
       expect(dials).toEqual([]);
+      // Final: google-auth-library's transporter does not retry a refusal.
+      expect(resolver.lookups).toEqual([host]);
     });
 
     it('fetches from an allowed token_uri through the guard, once for many calls', async () => {

@@ -7,6 +7,8 @@ export const CLOUD_PLATFORM_SCOPE = 'https://www.googleapis.com/auth/cloud-platf
 const GOOGLE_TOKEN_URL = 'https://oauth2.googleapis.com/token';
 /** Refresh this long before expiry at most (google-auth-library's own eager-refresh default). */
 const MAX_REFRESH_MARGIN_MS = 5 * 60_000;
+/** The codes the gateway's guarded fetch rejects with when it refuses to dial or to follow (libs/upstream-guard). */
+const GUARD_REFUSALS = new Set(['UPSTREAM_ADDRESS_REFUSED', 'UPSTREAM_REDIRECT_REFUSED']);
 /** Connections (service accounts) whose token is kept; the oldest goes first beyond it. */
 const MAX_ENTRIES = 1000;
 
@@ -66,22 +68,29 @@ export type TokenFetcher = (key: ServiceAccountKey, fetch: UpstreamFetch | undef
 export const fetchTokenWithGoogleAuth: TokenFetcher = async (key, fetch) => {
   // Never the library's default (the global fetch): it would dial whatever token_uri resolves to.
   if (!fetch) throw new AdapterCallError(adapterError('upstream_error', 'no guarded HTTP function was given for the OAuth token fetch (CallTarget.fetch)'));
+  // The guard's refusal (an address, a redirect) is final: aborting the request's signal stops
+  // gaxios from retrying it (it retries a request without an answer, with back-off, otherwise).
+  const final = new AbortController();
+  const guarded = (url: string | URL, init?: RequestInit): Promise<Response> =>
+    fetch(url, init).catch((err: unknown) => {
+      if (GUARD_REFUSALS.has(String((err as { code?: unknown } | undefined)?.code))) final.abort(err);
+      throw err;
+    });
   const client = new JWT({
     email: key.client_email,
     key: key.private_key,
     keyId: key.private_key_id,
     scopes: [CLOUD_PLATFORM_SCOPE],
-    transporterOptions: { fetchImplementation: fetch as typeof globalThis.fetch },
+    transporterOptions: { fetchImplementation: guarded as typeof globalThis.fetch },
   });
   const tokenUri = key.token_uri;
-  if (tokenUri && tokenUri !== GOOGLE_TOKEN_URL) {
-    client.transporter.interceptors.request.add({
-      resolved: async (config) => {
-        if (config.url.href === GOOGLE_TOKEN_URL) config.url = new URL(tokenUri);
-        return config;
-      },
-    });
-  }
+  client.transporter.interceptors.request.add({
+    resolved: async (config) => {
+      if (tokenUri && config.url.href === GOOGLE_TOKEN_URL) config.url = new URL(tokenUri);
+      config.signal = config.signal ? AbortSignal.any([config.signal, final.signal]) : final.signal;
+      return config;
+    },
+  });
   let credentials;
   try {
     credentials = await client.authorize();
