@@ -65,7 +65,7 @@ export async function setUpProduct(product: Product, upstreams: { fast: string; 
   await admin(product, 'POST', '/admin/provider-models', { name: BENCH_MODELS.limited, connectionId: fast.id, upstreamModel: UPSTREAM_MODEL, maxInputTokens: LIMITED_MAX_INPUT_TOKENS });
   await admin(product, 'POST', '/admin/provider-models', { name: BENCH_MODELS.tight, connectionId: fast.id, upstreamModel: UPSTREAM_MODEL, maxInputTokens: TIGHT_MAX_INPUT_TOKENS });
   await admin(product, 'POST', '/admin/provider-models', { name: BENCH_MODELS.slow, connectionId: slow.id, upstreamModel: UPSTREAM_MODEL });
-  await admin(product, 'POST', '/admin/provider-models', { name: BENCH_MODELS.embedding, connectionId: fast.id, upstreamModel: UPSTREAM_EMBEDDING_MODEL });
+  await admin(product, 'POST', '/admin/provider-models', { name: BENCH_MODELS.embedding, connectionId: fast.id, upstreamModel: UPSTREAM_EMBEDDING_MODEL, kind: 'embedding' });
   // Anthropic's adapter takes the API root (no /v1) and appends /v1/messages itself; x-api-key carries the key.
   const anthropicRoot = new URL(upstreams.anthropic).origin;
   try {

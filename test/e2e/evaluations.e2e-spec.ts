@@ -430,6 +430,9 @@ describe('evaluations', () => {
     expect(run.scores).toEqual([expect.objectContaining({ name: 'exact_match', count: rows, mean: 1 })]);
     // Rows are read 100 at a time; the process must not grow with the dataset (10,000 rows of ~250 bytes
     // plus their results would be tens of MB held at once if loaded whole, with their JSON copies).
-    expect(peak - before).toBeLessThan(150 * 1024 * 1024);
+    // Only the distributed product gives the evaluator a process of its own to measure: embedded, the
+    // same RSS also holds the gateway's and metering's work for the 10,000 calls (the runner's own
+    // bound, pages of 100 and `concurrency` rows in flight, is unit-tested in evaluation-runner.spec).
+    if (product.mode === 'distributed') expect(peak - before).toBeLessThan(100 * 1024 * 1024);
   }, 300_000);
 });

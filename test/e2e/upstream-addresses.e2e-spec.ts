@@ -1,9 +1,8 @@
-import { createServer, type Server, type Socket } from 'node:net';
-import type { AddressInfo } from 'node:net';
 import OpenAI from 'openai';
 import { request } from 'undici';
 import { adminCall, routeModel, waitUntilRoutable, type RoutedModel } from '../support/e2e/admin-setup.js';
 import { startProduct, type Product } from '../support/e2e/product.js';
+import { RecordingListener } from '../support/e2e/recording-listener.js';
 import { startFakeOpenAI, type FakeOpenAI } from '../support/fake-upstream/index.js';
 
 /**
@@ -12,28 +11,6 @@ import { startFakeOpenAI, type FakeOpenAI } from '../support/fake-upstream/index
  * listener on 127.0.0.1 stands for every internal service the gateway must not reach. Only
  * loopback is ever connected to; other forbidden classes appear only in create-time refusals.
  */
-
-/** A TCP listener that records every connection it gets and answers nothing. */
-class RecordingListener {
-  readonly connections: string[] = [];
-  private readonly sockets = new Set<Socket>();
-  private readonly server: Server = createServer((socket) => {
-    this.connections.push(`${socket.remoteAddress}:${socket.remotePort}`);
-    this.sockets.add(socket);
-    socket.on('close', () => this.sockets.delete(socket));
-    socket.destroy();
-  });
-
-  async listen(host: string): Promise<number> {
-    await new Promise<void>((resolve) => this.server.listen(0, host, resolve));
-    return (this.server.address() as AddressInfo).port;
-  }
-
-  async close(): Promise<void> {
-    for (const s of this.sockets) s.destroy();
-    await new Promise<void>((resolve) => this.server.close(() => resolve()));
-  }
-}
 
 describe('upstream addresses', () => {
   let fake: FakeOpenAI;

@@ -10,7 +10,7 @@ import type {
   WireFormat,
 } from './canonical.js';
 import type { SseEvent } from './sse-event-splitter.js';
-import type { SettingsSchema, SettingsValidation, SettingValue } from './settings-schema.js';
+import type { ConnectionSettings, SettingsSchema, SettingsValidation, SettingValue } from './settings-schema.js';
 
 /**
  * The provider-adapter contract, version v2. An adapter owns everything about its provider's wire
@@ -19,6 +19,16 @@ import type { SettingsSchema, SettingsValidation, SettingValue } from './setting
  * or the client's response: the gateway sends what `buildRequest` returns and feeds back what came.
  */
 export const ADAPTER_SPECIFICATION_VERSION_V2 = 'v2';
+
+/**
+ * The HTTP function an adapter uses for any request of its own while building one (an OAuth token
+ * fetch): WHATWG fetch's shape, so libraries that take a fetch implementation accept it. The gateway's
+ * dials through the same guard as upstream calls (the host resolved and every answer checked
+ * against UPSTREAM_ALLOWLIST at connect time, the socket opened to the checked address), follows no
+ * redirect (a 3xx rejects), and times out. A refused address rejects with an error whose `cause`
+ * chain holds the refusal: keep it as `cause` when wrapping, so the client is told why.
+ */
+export type UpstreamFetch = (url: string | URL, init?: RequestInit) => Promise<Response>;
 
 /** Where and as whom to call: from the connection (settings, secrets) and the provider model. */
 export interface CallTarget {
@@ -32,6 +42,11 @@ export interface CallTarget {
   secrets: Readonly<Record<string, string>>;
   /** Extra headers the operator configured on the connection. */
   headers?: Readonly<Record<string, string>>;
+  /**
+   * The only way an adapter may reach the network itself (never the global fetch): the gateway
+   * always sets it. Absent only in tests that build requests without a gateway.
+   */
+  fetch?: UpstreamFetch;
 }
 
 /** A request parameter the provider cannot honour, reported (response header, span), never dropped silently. */
@@ -123,6 +138,13 @@ export interface ProviderAdapterV2 {
   readonly settings: SettingsSchema;
   /** For the vault: checks a connection's settings and secrets, applying defaults. */
   validateSettings(input: unknown): SettingsValidation;
+  /**
+   * For the vault: URLs the adapter will call that sit inside a setting's value rather than being
+   * one (a service-account key file's token_uri), given the validated settings. The vault checks
+   * each with the same address rules as baseUrl and `url` settings, refusing with 400 on `field`.
+   * Absent = none.
+   */
+  embeddedUrls?(value: ConnectionSettings): EmbeddedUrl[];
   /** The operations this adapter serves; absent = not supported by this provider. */
   readonly chat?: ChatOperation;
   readonly completion?: CompletionOperation;
@@ -131,6 +153,15 @@ export interface ProviderAdapterV2 {
   readonly countTokens?: TokenCountOperation;
   /** An upstream's non-2xx answer into the taxonomy. `body` as received (it may not be JSON). */
   mapError(status: number, body: Uint8Array, headers: UpstreamHeaders): AdapterError;
+}
+
+/** A URL an adapter calls found inside a setting's value. */
+export interface EmbeddedUrl {
+  /** The setting that holds it, as the client gives it (`serviceAccountJson`). */
+  field: string;
+  /** Where it is inside the value (`token_uri`). */
+  name: string;
+  url: string;
 }
 
 export type OperationName = 'chat' | 'completion' | 'embedding';

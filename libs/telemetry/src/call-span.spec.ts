@@ -110,6 +110,82 @@ describe('RandomSpanIds', () => {
   });
 });
 
+/** A sink that takes the span's own JSON, as SpanPublisher does. */
+class JsonRecorder {
+  texts: string[] = [];
+  add(): void {
+    throw new Error('a sink with addJson gets JSON');
+  }
+  addJson(json: string): void {
+    this.texts.push(json);
+  }
+}
+
+describe('CallSpan JSON', () => {
+  /** The same calls on a span of each sink; the record and the text must say the same. */
+  function both(drive: (span: CallSpan) => void, traceparent?: string): { record: SpanRecord; text: string } {
+    const recorder = new Recorder();
+    const json = new JsonRecorder();
+    for (const sink of [recorder, json]) {
+      const span = new CallSpan(sink as Recorder, new StepClock(1_796_522_556_123.25), fixedIds, {
+        name: 'chat "quoted" \u2028 model\n',
+        tenant: { organisationId: 'org_a', projectId: null, keyId: null },
+        attributes: { 'gen_ai.request.model': 'gpt-4o', 'gen_ai.request.stream': true, 'gateway.request_id': 'req_1' },
+        traceparent,
+      });
+      drive(span);
+      span.end();
+    }
+    expect(json.texts).toHaveLength(1);
+    return { record: recorder.records[0]!, text: json.texts[0]! };
+  }
+
+  it('is the text JSON.stringify makes of the record: escapes, numbers, booleans, arrays, a replaced attribute, an error status', () => {
+    const { record, text } = both((span) => {
+      span.setAttribute('gen_ai.usage.input_tokens', 10);
+      span.setAttribute('gen_ai.usage.output_tokens', 0.5);
+      span.setAttribute('gen_ai.response.model', 'gpt-4o-2024 "x" \\ \u0001 é 😀');
+      span.setAttribute('gen_ai.response.finish_reasons', ['stop', 'tool "calls"']);
+      span.setAttribute('gen_ai.request.stream', false); // replaced in place
+      span.setAttribute('gen_ai.usage.input_tokens', 12);
+      span.setError('upstream said "no"\n', 'upstream_error');
+      span.setAttribute('a.b', Number.NaN);
+    }, '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01');
+    expect(text).toBe(JSON.stringify(record));
+    expect(JSON.parse(text)).toEqual(record);
+    expect(record.attributes['gen_ai.request.stream']).toBe(false);
+    expect(record.attributes['gen_ai.usage.input_tokens']).toBe(12);
+    expect(Object.keys(record.attributes)).toEqual([
+      'gen_ai.request.model',
+      'gen_ai.request.stream',
+      'gateway.request_id',
+      'gen_ai.usage.input_tokens',
+      'gen_ai.usage.output_tokens',
+      'gen_ai.response.model',
+      'gen_ai.response.finish_reasons',
+      'error.type',
+      'a.b',
+    ]);
+    expect(record.status).toEqual({ code: 'error', message: 'upstream said "no"\n' });
+  });
+
+  it('an unset status and no attributes set after the start', () => {
+    const { record, text } = both(() => {});
+    expect(text).toBe(JSON.stringify(record));
+    expect(record.status).toEqual({ code: 'unset' });
+  });
+
+  it('ignores attributes set after the end', () => {
+    const json = new JsonRecorder();
+    const span = new CallSpan(json as unknown as Recorder, new StepClock(1), fixedIds, { name: 'n', tenant, attributes: {} });
+    span.end();
+    span.setAttribute('late', 1);
+    span.end();
+    expect(json.texts).toHaveLength(1);
+    expect((JSON.parse(json.texts[0]!) as SpanRecord).attributes).toEqual({});
+  });
+});
+
 describe('unixNanos', () => {
   it('is the epoch milliseconds as exact decimal nanoseconds, rounded to the nanosecond', () => {
     expect(unixNanos(1_796_522_556_123)).toBe('1796522556123000000');

@@ -46,8 +46,13 @@ export class SpanPublisher implements SpanSink {
   ) {}
 
   add(record: SpanRecord): void {
+    this.addJson(JSON.stringify(record));
+  }
+
+  /** A record already serialised (CallSpan writes its own JSON: no record object, no JSON.stringify of it). */
+  addJson(json: string): void {
     const batch = (this.current ??= new SpanBatchWriter());
-    batch.add(JSON.stringify(record));
+    batch.add(json);
     this.counters.spansQueued++;
     this.counters.pending++;
     if (batch.count >= this.options.maxBatchSize) {

@@ -4,6 +4,7 @@ import { FinishReason, FunctionCallingConfigMode, GoogleGenAI } from '@google/ge
 import { OAuth2Client } from 'google-auth-library';
 import { getGlobalDispatcher } from 'undici';
 import { fetchTokenWithGoogleAuth, type ServiceAccountKey } from '#libs/adapters';
+import { guardedFetch, SystemHostResolver, UpstreamAddressPolicy } from '#libs/upstream-guard';
 import { fakeGeminiErrors } from './gemini-behaviour.js';
 import { fakeGeminiVector, startFakeGemini, type FakeGemini } from './fake-gemini.js';
 
@@ -120,6 +121,9 @@ describe('fake Gemini upstream, read by the official @google/genai client', () =
   });
 
   describe('Vertex AI (service account, OAuth token)', () => {
+    // The gateway's own guarded fetch, with the fake's loopback address let through as tests do.
+    const guarded = guardedFetch({ policy: UpstreamAddressPolicy.fromAllowList('127.0.0.0/8'), resolver: new SystemHostResolver(), connectTimeoutMs: 5_000, timeoutMs: 10_000 });
+    afterAll(() => guarded.close());
     const serviceAccount = (): ServiceAccountKey => ({
       client_email: 'gateway@fake-project.iam.gserviceaccount.com',
       private_key: privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(),
@@ -129,7 +133,7 @@ describe('fake Gemini upstream, read by the official @google/genai client', () =
 
     async function vertexClient(): Promise<GoogleGenAI> {
       // google-auth-library's JWT grant, sent to the fake's token_uri and verified there with the public key.
-      const { token, expiresAt } = await fetchTokenWithGoogleAuth(serviceAccount());
+      const { token, expiresAt } = await fetchTokenWithGoogleAuth(serviceAccount(), guarded.fetch);
       const authClient = new OAuth2Client();
       authClient.setCredentials({ access_token: token, expiry_date: expiresAt });
       return new GoogleGenAI({ vertexai: true, project: 'fake-project', location: 'europe-west4', googleAuthOptions: { authClient }, httpOptions: { baseUrl: fake.url, apiVersion: 'v1' } });
@@ -169,7 +173,7 @@ describe('fake Gemini upstream, read by the official @google/genai client', () =
       expect(await res.json()).toMatchObject({ error: { code: 401, status: 'UNAUTHENTICATED' } });
       const other = generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
       // google-auth-library's error for the refused grant, in the taxonomy: auth.
-      await expect(fetchTokenWithGoogleAuth({ ...serviceAccount(), private_key: other })).rejects.toMatchObject({ error: { kind: 'auth', message: expect.stringContaining('invalid_grant') } });
+      await expect(fetchTokenWithGoogleAuth({ ...serviceAccount(), private_key: other }, guarded.fetch)).rejects.toMatchObject({ error: { kind: 'auth', message: expect.stringContaining('invalid_grant') } });
     });
   });
 });

@@ -311,8 +311,9 @@ export class ConnectionsService {
   }
 
   /**
-   * The adapter's other URL settings (an Entra ID authority, a token endpoint) are called too: the
-   * same address rules as baseUrl, each refusal naming its `settings.<name>`.
+   * The adapter's other URL settings (an Entra ID authority, a token endpoint) and URLs inside
+   * settings (a key file's token_uri) are called too: the same address rules as baseUrl, each
+   * refusal naming its `settings.<name>`.
    */
   private assertSettingAddressesAllowed(checked: CheckedConnectionFields): void {
     const errors: FieldError[] = [];
@@ -321,6 +322,11 @@ export class ConnectionsService {
       if (field.type !== 'url' || field.name === 'baseUrl' || typeof value !== 'string') continue;
       const refused = this.upstreamAddresses.checkUrl(value);
       if (refused) errors.push({ field: `settings.${field.name}`, messages: [refused.forField(`settings.${field.name}`)] });
+    }
+    // URLs inside a value (a service-account key's token_uri): under the same rules, naming the setting.
+    for (const { field, name, url } of checked.adapter.embeddedUrls?.({ settings: checked.settings, secrets: checked.secrets }) ?? []) {
+      const refused = this.upstreamAddresses.checkUrl(url);
+      if (refused) errors.push({ field: `settings.${field}`, messages: [refused.forField(`the ${name} of settings.${field}`)] });
     }
     if (errors.length > 0) throw AppError.validation(errors);
   }

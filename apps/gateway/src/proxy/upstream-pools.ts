@@ -1,6 +1,7 @@
 import { Inject, Injectable, type OnApplicationShutdown } from '@nestjs/common';
 import { APP_CONFIG, type AppConfig } from '#libs/config';
-import { guardedConnector, HostResolver, UpstreamAddressPolicy } from '#libs/upstream-guard';
+import type { UpstreamFetch } from '#libs/adapter-sdk';
+import { guardedConnector, guardedFetch, type GuardedFetch, HostResolver, UpstreamAddressPolicy } from '#libs/upstream-guard';
 import { buildConnector, Pool } from 'undici';
 
 /** How long opening a socket (TCP, and TLS) may take when the connection does not say; DNS comes before it. */
@@ -18,6 +19,7 @@ export class UpstreamPools implements OnApplicationShutdown {
   private readonly pools = new Map<string, { origin: string; pool: Pool }>();
   /** Parsed upstream URLs: a request URL is parsed once, not on every call. */
   private readonly targets = new Map<string, { pool: Pool; path: string }>();
+  private sideRequests: GuardedFetch | undefined;
 
   constructor(
     @Inject(APP_CONFIG) private readonly config: Readonly<AppConfig>,
@@ -58,6 +60,21 @@ export class UpstreamPools implements OnApplicationShutdown {
     return target;
   }
 
+  /**
+   * The fetch adapters get as CallTarget.fetch for requests of their own (OAuth token endpoints):
+   * the same guard, connect timeout and upstream timeout as upstream calls, no redirect followed.
+   * One function (and one keep-alive agent) for every call.
+   */
+  readonly fetch: UpstreamFetch = (url, init) => {
+    this.sideRequests ??= guardedFetch({
+      policy: this.addressPolicy,
+      resolver: this.resolver,
+      connectTimeoutMs: DEFAULT_CONNECT_TIMEOUT_MS,
+      timeoutMs: this.config.upstreamTimeoutMs,
+    });
+    return this.sideRequests.fetch(url, init);
+  };
+
   /** Closes pools whose origin no connection uses any more. */
   retainOnly(origins: Set<string>): void {
     this.targets.clear();
@@ -72,5 +89,7 @@ export class UpstreamPools implements OnApplicationShutdown {
   async onApplicationShutdown(): Promise<void> {
     await Promise.all([...this.pools.values()].map((p) => p.pool.close().catch(() => undefined)));
     this.pools.clear();
+    await this.sideRequests?.close().catch(() => undefined);
+    this.sideRequests = undefined;
   }
 }

@@ -11,7 +11,7 @@ import {
   type WireFormat,
 } from '#libs/adapter-sdk';
 import { ProcessEnvironment } from '#libs/config';
-import { UpstreamAddressRefused } from '#libs/upstream-guard';
+import { refusalIn, UpstreamAddressRefused } from '#libs/upstream-guard';
 import type { IncomingHttpHeaders } from 'node:http';
 import type { Route, RouteTarget } from '../read-model/read-model.service.js';
 import { UpstreamAnswerTooLarge, UpstreamDeadlineExceeded, UpstreamExchange } from '../proxy/upstream-exchange.js';
@@ -232,6 +232,7 @@ export class UpstreamCallService {
       settings: target.connection.settings ?? {},
       secrets: credentials.secrets,
       headers: credentials.headers,
+      fetch: this.pools.fetch,
     };
     const passThrough = adapter.nativeFormat === cmd.clientFormat && op.buildNativeRequest !== undefined;
     // A model whose upstream does not stream is asked for a whole answer; the gateway streams it to the client.
@@ -254,6 +255,12 @@ export class UpstreamCallService {
     } catch (err) {
       // The adapter found the request is one its provider cannot take (Titan embeds one text per call): the client's to fix.
       if (err instanceof InvalidClientRequest) return fail({ kind: 'invalid_request', message: err.message, param: err.param, retryable: false }, warnings);
+      // The adapter's own request (an OAuth token endpoint) went to an address the guard refuses.
+      const refused = refusalIn(err);
+      if (refused) {
+        this.logger.warn(`[${cmd.requestId}] a request of the adapter for connection ${target.connection.id} refused: ${refused.message}`);
+        return fail({ kind: 'upstream_address_refused', message: `The connection ${target.connection.name} could not be used: ${refused.publicMessage}`, retryable: false }, warnings);
+      }
       const message = target.redactor.redact(err instanceof Error ? err.message : String(err));
       this.logger.warn(`[${cmd.requestId}] the request for connection ${target.connection.id} could not be built: ${message}`);
       // An adapter that names why (a refused OAuth grant: auth) is answered with that kind.

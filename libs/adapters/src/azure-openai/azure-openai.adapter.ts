@@ -177,7 +177,7 @@ export function createAzureOpenAIAdapter(options: AzureOpenAIAdapterOptions = {}
         clientId: s.clientId,
         clientSecret,
         scope: typeof s.tokenScope === 'string' ? s.tokenScope : AZURE_COGNITIVE_SERVICES_SCOPE,
-      });
+      }, target.fetch);
       headers.authorization = `Bearer ${token}`;
     }
     return { request: { url, method: 'POST', headers, body: JSON.stringify(body) }, warnings };

@@ -17,7 +17,7 @@ export interface EntraCredentials {
   scope: string;
 }
 
-/** How a token request reaches the authority (the global fetch by default; a test may count calls). */
+/** How a token request reaches the authority: the call's guarded fetch (CallTarget.fetch); a test may inject one that counts calls. */
 export type TokenFetch = (url: string, init: { method: 'POST'; headers: Record<string, string>; body: string }) => Promise<{ status: number; text(): Promise<string> }>;
 
 interface CachedToken {
@@ -35,8 +35,10 @@ const MAX_CACHED_PRINCIPALS = 256;
 export class EntraTokenError extends AdapterCallError {
   override name = 'EntraTokenError';
 
-  constructor(kind: 'auth' | 'upstream_error', message: string) {
+  constructor(kind: 'auth' | 'upstream_error', message: string, cause?: unknown) {
     super(adapterError(kind, message));
+    // The gateway looks for an address refusal along the cause chain.
+    if (cause !== undefined) this.cause = cause;
   }
 }
 
@@ -45,18 +47,22 @@ export class EntraTokenSource {
   private readonly inFlight = new Map<string, Promise<CachedToken>>();
 
   constructor(
-    private readonly fetchToken: TokenFetch = (url, init) => fetch(url, init),
+    /** Used when a call brings no fetch of its own; there is no unguarded default. */
+    private readonly fetchToken?: TokenFetch,
     private readonly now: () => number = Date.now,
   ) {}
 
-  /** A valid access token for these credentials: the cached one, or one fetched now (once for all concurrent callers). */
-  async token(c: EntraCredentials): Promise<string> {
+  /**
+   * A valid access token for these credentials: the cached one, or one fetched now (once for all
+   * concurrent callers) with `fetchToken`, the call's guarded fetch (CallTarget.fetch).
+   */
+  async token(c: EntraCredentials, fetchToken?: TokenFetch): Promise<string> {
     const key = `${c.authorityUrl}\u0000${c.tenantId}\u0000${c.clientId}\u0000${c.clientSecret}\u0000${c.scope}`;
     const cached = this.tokens.get(key);
     if (cached && this.now() < cached.refreshAt) return cached.accessToken;
     let pending = this.inFlight.get(key);
     if (!pending) {
-      pending = this.fetch(c).finally(() => this.inFlight.delete(key));
+      pending = this.fetch(c, fetchToken ?? this.fetchToken).finally(() => this.inFlight.delete(key));
       this.inFlight.set(key, pending);
     }
     const fresh = await pending;
@@ -65,15 +71,17 @@ export class EntraTokenSource {
     return fresh.accessToken;
   }
 
-  private async fetch(c: EntraCredentials): Promise<CachedToken> {
+  private async fetch(c: EntraCredentials, fetchToken: TokenFetch | undefined): Promise<CachedToken> {
     const url = `${c.authorityUrl.replace(/\/+$/, '')}/${encodeURIComponent(c.tenantId)}/oauth2/v2.0/token`;
     const body = new URLSearchParams({ grant_type: 'client_credentials', client_id: c.clientId, client_secret: c.clientSecret, scope: c.scope }).toString();
     const startedAt = this.now();
+    // Never the global fetch: it would follow redirects and dial whatever the name resolves to.
+    if (!fetchToken) throw new EntraTokenError('upstream_error', 'no guarded HTTP function was given for the Entra ID token fetch (CallTarget.fetch)');
     let res: { status: number; text(): Promise<string> };
     try {
-      res = await this.fetchToken(url, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' }, body });
+      res = await fetchToken(url, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' }, body });
     } catch (err) {
-      throw new EntraTokenError('upstream_error', `the Entra ID token endpoint ${url} could not be reached: ${err instanceof Error ? err.message : String(err)}`);
+      throw new EntraTokenError('upstream_error', `the Entra ID token endpoint ${url} could not be reached: ${err instanceof Error ? err.message : String(err)}`, err);
     }
     const text = await res.text();
     let json: Record<string, unknown> | undefined;

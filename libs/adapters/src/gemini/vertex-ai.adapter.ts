@@ -59,7 +59,7 @@ export function createVertexAIAdapter(options: VertexAIAdapterOptions = {}): Pro
   const headers = async (target: CallTarget): Promise<Record<string, string>> => ({
     ...target.headers,
     'content-type': 'application/json',
-    authorization: `Bearer ${await tokens.token(target.secrets.serviceAccountJson ?? '')}`,
+    authorization: `Bearer ${await tokens.token(target.secrets.serviceAccountJson ?? '', target.fetch)}`,
   });
   return {
     specificationVersion: 'v2',
@@ -68,6 +68,11 @@ export function createVertexAIAdapter(options: VertexAIAdapterOptions = {}): Pro
     nativeFormat: 'gemini',
     settings,
     validateSettings: validateVertexSettings,
+    // The key file's token_uri is called for every token: the vault checks its address as it does baseUrl's.
+    embeddedUrls({ secrets }) {
+      const parsed = parseServiceAccountKey(secrets.serviceAccountJson ?? '');
+      return 'key' in parsed && parsed.key.token_uri !== undefined ? [{ field: 'serviceAccountJson', name: 'token_uri', url: parsed.key.token_uri }] : [];
+    },
     chat: {
       async buildRequest(req, target) {
         const { body, warnings } = geminiRequestFromCanonical(req);

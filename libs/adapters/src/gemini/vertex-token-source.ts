@@ -1,5 +1,5 @@
 import { JWT } from 'google-auth-library';
-import { AdapterCallError, adapterError, isRecord } from '#libs/adapter-sdk';
+import { AdapterCallError, adapterError, isRecord, type UpstreamFetch } from '#libs/adapter-sdk';
 
 /** The OAuth scope Vertex AI takes (https://cloud.google.com/vertex-ai/docs/authentication). */
 export const CLOUD_PLATFORM_SCOPE = 'https://www.googleapis.com/auth/cloud-platform';
@@ -7,6 +7,8 @@ export const CLOUD_PLATFORM_SCOPE = 'https://www.googleapis.com/auth/cloud-platf
 const GOOGLE_TOKEN_URL = 'https://oauth2.googleapis.com/token';
 /** Refresh this long before expiry at most (google-auth-library's own eager-refresh default). */
 const MAX_REFRESH_MARGIN_MS = 5 * 60_000;
+/** The codes the gateway's guarded fetch rejects with when it refuses to dial or to follow (libs/upstream-guard). */
+const GUARD_REFUSALS = new Set(['UPSTREAM_ADDRESS_REFUSED', 'UPSTREAM_REDIRECT_REFUSED']);
 /** Connections (service accounts) whose token is kept; the oldest goes first beyond it. */
 const MAX_ENTRIES = 1000;
 
@@ -53,25 +55,42 @@ export interface AccessToken {
   expiresAt: number;
 }
 
-/** Fetches one fresh token for a service account (one network round trip). */
-export type TokenFetcher = (key: ServiceAccountKey) => Promise<AccessToken>;
+/** Fetches one fresh token for a service account (one network round trip) with the call's guarded fetch. */
+export type TokenFetcher = (key: ServiceAccountKey, fetch: UpstreamFetch | undefined) => Promise<AccessToken>;
 
 /**
- * The JWT-bearer grant through google-auth-library. Its token URL is fixed to Google's; an account
- * whose key names another token_uri (a private endpoint, a test's fake) is sent there instead, by
- * rewriting the URL on the client's own transporter.
+ * The JWT-bearer grant through google-auth-library, over the call's guarded fetch (its transporter's
+ * fetchImplementation), so the token endpoint is dialled under the same address rules as upstream
+ * calls. Its token URL is fixed to Google's; an account whose key names another token_uri (a
+ * private endpoint, a test's fake) is sent there instead, by rewriting the URL on the client's own
+ * transporter.
  */
-export const fetchTokenWithGoogleAuth: TokenFetcher = async (key) => {
-  const client = new JWT({ email: key.client_email, key: key.private_key, keyId: key.private_key_id, scopes: [CLOUD_PLATFORM_SCOPE] });
-  const tokenUri = key.token_uri;
-  if (tokenUri && tokenUri !== GOOGLE_TOKEN_URL) {
-    client.transporter.interceptors.request.add({
-      resolved: async (config) => {
-        if (config.url.href === GOOGLE_TOKEN_URL) config.url = new URL(tokenUri);
-        return config;
-      },
+export const fetchTokenWithGoogleAuth: TokenFetcher = async (key, fetch) => {
+  // Never the library's default (the global fetch): it would dial whatever token_uri resolves to.
+  if (!fetch) throw new AdapterCallError(adapterError('upstream_error', 'no guarded HTTP function was given for the OAuth token fetch (CallTarget.fetch)'));
+  // The guard's refusal (an address, a redirect) is final: aborting the request's signal stops
+  // gaxios from retrying it (it retries a request without an answer, with back-off, otherwise).
+  const final = new AbortController();
+  const guarded = (url: string | URL, init?: RequestInit): Promise<Response> =>
+    fetch(url, init).catch((err: unknown) => {
+      if (GUARD_REFUSALS.has(String((err as { code?: unknown } | undefined)?.code))) final.abort(err);
+      throw err;
     });
-  }
+  const client = new JWT({
+    email: key.client_email,
+    key: key.private_key,
+    keyId: key.private_key_id,
+    scopes: [CLOUD_PLATFORM_SCOPE],
+    transporterOptions: { fetchImplementation: guarded as typeof globalThis.fetch },
+  });
+  const tokenUri = key.token_uri;
+  client.transporter.interceptors.request.add({
+    resolved: async (config) => {
+      if (tokenUri && config.url.href === GOOGLE_TOKEN_URL) config.url = new URL(tokenUri);
+      config.signal = config.signal ? AbortSignal.any([config.signal, final.signal]) : final.signal;
+      return config;
+    },
+  });
   let credentials;
   try {
     credentials = await client.authorize();
@@ -91,10 +110,13 @@ export const fetchTokenWithGoogleAuth: TokenFetcher = async (key) => {
 export function tokenFailure(err: unknown): AdapterCallError {
   const status = (err as { response?: { status?: unknown } } | undefined)?.response?.status;
   const detail = err instanceof Error ? err.message : String(err);
-  if (typeof status === 'number' && status >= 400 && status < 500) {
-    return new AdapterCallError(adapterError('auth', `the service account's OAuth token was refused: ${detail}`, { status }));
-  }
-  return new AdapterCallError(adapterError('upstream_error', `the service account's OAuth token could not be fetched: ${detail}`));
+  const failure =
+    typeof status === 'number' && status >= 400 && status < 500
+      ? new AdapterCallError(adapterError('auth', `the service account's OAuth token was refused: ${detail}`, { status }))
+      : new AdapterCallError(adapterError('upstream_error', `the service account's OAuth token could not be fetched: ${detail}`));
+  // The gateway looks for an address refusal along the cause chain.
+  failure.cause = err;
+  return failure;
 }
 
 interface Entry {
@@ -120,7 +142,8 @@ export class VertexTokenCache {
     private readonly now: () => number = Date.now,
   ) {}
 
-  async token(serviceAccountJson: string): Promise<string> {
+  /** `fetch`: the call's guarded fetch (CallTarget.fetch), used when a token has to be fetched. */
+  async token(serviceAccountJson: string, fetch?: UpstreamFetch): Promise<string> {
     let entry = this.entries.get(serviceAccountJson);
     const now = this.now();
     if (entry?.token && now < entry.refreshAt) return entry.token.token;
@@ -131,7 +154,7 @@ export class VertexTokenCache {
     }
     // A token still valid while its successor is fetched serves the calls in between.
     const stillValid = entry.token && now < entry.token.expiresAt ? entry.token.token : undefined;
-    if (!entry.inFlight) entry.inFlight = this.refresh(entry, serviceAccountJson);
+    if (!entry.inFlight) entry.inFlight = this.refresh(entry, serviceAccountJson, fetch);
     if (stillValid) {
       entry.inFlight.catch(() => undefined);
       return stillValid;
@@ -139,12 +162,12 @@ export class VertexTokenCache {
     return (await entry.inFlight).token;
   }
 
-  private async refresh(entry: Entry, serviceAccountJson: string): Promise<AccessToken> {
+  private async refresh(entry: Entry, serviceAccountJson: string, fetch: UpstreamFetch | undefined): Promise<AccessToken> {
     try {
       const parsed = parseServiceAccountKey(serviceAccountJson);
       if ('problem' in parsed) throw new AdapterCallError(adapterError('auth', `the service-account key ${parsed.problem}`));
       const fetchedAt = this.now();
-      const token = await this.fetchToken(parsed.key);
+      const token = await this.fetchToken(parsed.key, fetch);
       entry.token = token;
       entry.refreshAt = token.expiresAt - Math.min(MAX_REFRESH_MARGIN_MS, Math.max(0, (token.expiresAt - fetchedAt) / 2));
       return token;

@@ -2,7 +2,7 @@ import type { AdapterError } from '../../adapter.js';
 import type { StreamDecoder, StreamDecoderOptions } from '../../adapter-v2.js';
 import { emptyUsage, type CanonicalStreamPart, type FinishReason } from '../../canonical.js';
 import { adapterError, isRecord } from '../../error-helpers.js';
-import { createSseStreamDecoder, type SseEventReader, type SseMessage } from '../../sse-stream-decoder.js';
+import { createSseStreamDecoder, JSON_STRING_SOURCE, type SseEventReader, type SseMessage } from '../../sse-stream-decoder.js';
 import type { OutgoingSseEvent } from '../sse-format.js';
 import {
   anthropicDeltaUsageFromCanonical,
@@ -26,6 +26,13 @@ function index(v: unknown): number {
 }
 
 /**
+ * Anthropic's text delta as Anthropic writes it (compact, its keys in its order):
+ * `{"type":"content_block_delta","index":N,"delta":{"type":"text_delta","text":".."}}`. Group: the
+ * text literal. Anything else is parsed whole.
+ */
+const ANTHROPIC_TEXT_DELTA = new RegExp(String.raw`^\{"type":"content_block_delta","index":(?:0|[1-9]\d{0,8}),"delta":\{"type":"text_delta","text":(${JSON_STRING_SOURCE})\}\}$`);
+
+/**
  * Reads Anthropic's stream events (https://docs.anthropic.com/en/api/messages-streaming): message_start,
  * content_block_start/delta/stop, message_delta, message_stop, ping, error. Unknown event types are
  * skipped, as Anthropic's versioning policy asks of clients.
@@ -47,6 +54,9 @@ class AnthropicMessagesStreamReader implements SseEventReader {
 
   read(message: SseMessage): CanonicalStreamPart[] {
     if (message.data === undefined) return [];
+    // The common text delta: only its text is parsed (what the whole parse would read of it).
+    const textDelta = ANTHROPIC_TEXT_DELTA.exec(message.data);
+    if (textDelta) return [{ type: 'text-delta', choice: 0, text: JSON.parse(textDelta[1]!) as string }];
     const e: unknown = JSON.parse(message.data);
     if (!isRecord(e)) throw new Error('the event is not a JSON object');
     const type = typeof e.type === 'string' ? e.type : message.event;
@@ -208,7 +218,11 @@ export class AnthropicEventEncoder {
     switch (part.type) {
       case 'text-delta':
         this.openBlock('text', { type: 'text', text: '', citations: null }, out);
-        out.push(ev({ type: 'content_block_delta', index: this.open!.index, delta: { type: 'text_delta', text: part.text } }));
+        out.push({
+          event: 'content_block_delta',
+          data: { type: 'content_block_delta', index: this.open!.index, delta: { type: 'text_delta', text: part.text } },
+          json: `{"type":"content_block_delta","index":${this.open!.index},"delta":{"type":"text_delta","text":${JSON.stringify(part.text)}}}`,
+        });
         break;
       case 'reasoning-delta':
         this.openBlock('thinking', { type: 'thinking', thinking: '', signature: '' }, out);

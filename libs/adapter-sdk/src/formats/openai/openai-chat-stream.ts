@@ -2,7 +2,7 @@ import type { AdapterError, ErrorKind } from '../../adapter.js';
 import type { StreamDecoder, StreamDecoderOptions } from '../../adapter-v2.js';
 import type { CanonicalStreamPart } from '../../canonical.js';
 import { adapterError, isRecord } from '../../error-helpers.js';
-import { createSseStreamDecoder, type SseEventReader, type SseMessage } from '../../sse-stream-decoder.js';
+import { createSseStreamDecoder, JSON_STRING_SOURCE, type SseEventReader, type SseMessage } from '../../sse-stream-decoder.js';
 import type { OutgoingSseEvent } from '../sse-format.js';
 import { canonicalUsageFromOpenAI, finishReasonFromOpenAI, openAIFinishReason, openAIUsageFromCanonical } from './openai-usage.js';
 import type { OpenAIChatChunk, OpenAIErrorBody, OpenAIUsage } from './openai-wire.js';
@@ -45,6 +45,22 @@ export function valueStartsWith(text: string, key: string, code: number): boolea
  */
 export const OPENAI_METERING_EVENT = /\[DONE\]|"error"|"usage"[ \t\r\n]*:[ \t\r\n]*\{|"finish_reason"[ \t\r\n]*:[ \t\r\n]*"/;
 
+const JSON_NUMBER = String.raw`-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?`;
+
+/**
+ * OpenAI's content delta as OpenAI writes it (compact, its keys in its order), of a choice whose
+ * text is not finished: `{"id":..,"object":"chat.completion.chunk","created":..,"model":..,
+ * ["service_tier"|"system_fingerprint":..,]"choices":[{"index":N,"delta":{"content":".."}[,"logprobs":null],
+ * "finish_reason":null}][,"usage":null][,"obfuscation":".."]}`. Groups: the choice index, the content
+ * literal. Anything else (whitespace, another key, a finish, several choices) is parsed whole.
+ */
+const OPENAI_CONTENT_DELTA = new RegExp(
+  String.raw`^\{"id":${JSON_STRING_SOURCE},"object":"chat\.completion\.chunk","created":${JSON_NUMBER},"model":${JSON_STRING_SOURCE}` +
+    String.raw`(?:,"(?:service_tier|system_fingerprint)":(?:${JSON_STRING_SOURCE}|null))*` +
+    String.raw`,"choices":\[\{"index":(0|[1-9]\d{0,8}),"delta":\{"content":(${JSON_STRING_SOURCE})\}(?:,"logprobs":null)?,"finish_reason":null\}\]` +
+    String.raw`(?:,"usage":null)?(?:,"obfuscation":${JSON_STRING_SOURCE})?\}$`,
+);
+
 /**
  * Reads OpenAI chat.completion.chunk events (https://platform.openai.com/docs/api-reference/chat-streaming).
  * Each chunk is checked before use: a field of the wrong type makes the stream fail with an error part.
@@ -55,6 +71,9 @@ class OpenAIChatStreamReader implements SseEventReader {
   private metadataSent = false;
   /** Tool calls started, per choice (`${choice}:${index}`). */
   private readonly startedTools = new Set<string>();
+
+  /** @param meteringOnly content deltas never reach read() (skipForMetering): no fast path to try on the events that do */
+  constructor(private readonly meteringOnly = false) {}
 
   /**
    * Plain substring searches, no regular expression per event: every content delta of a stream
@@ -71,6 +90,14 @@ class OpenAIChatStreamReader implements SseEventReader {
     if (data.trim() === '[DONE]') {
       this.terminated = true;
       return [];
+    }
+    if (this.metadataSent && !this.meteringOnly) {
+      // The common content delta: only its text is parsed (what the whole parse would read of it).
+      const delta = OPENAI_CONTENT_DELTA.exec(data);
+      if (delta) {
+        const content = JSON.parse(delta[2]!) as string;
+        return content ? [{ type: 'text-delta', choice: Number(delta[1]), text: content }] : [];
+      }
     }
     const chunk: unknown = JSON.parse(data);
     if (!isRecord(chunk)) throw new Error('the event is not a JSON object');
@@ -136,7 +163,7 @@ class OpenAIChatStreamReader implements SseEventReader {
 
 /** A decoder for an OpenAI-format chat stream (SSE, `data: {...}` events ending with `data: [DONE]`). */
 export function createOpenAIChatStreamDecoder(options?: StreamDecoderOptions): StreamDecoder {
-  return createSseStreamDecoder(new OpenAIChatStreamReader(), options);
+  return createSseStreamDecoder(new OpenAIChatStreamReader(options?.meteringOnly === true), options);
 }
 
 /** The OpenAI error body for an adapter error (in a stream or as a whole answer). */
@@ -166,6 +193,8 @@ export class OpenAIChatChunkEncoder {
   private usage: OpenAIUsage | undefined;
   private readonly roleSent = new Set<number>();
   private closed = false;
+  /** `{"id":..,"object":..,"created":..,"model":..,"choices":[{"index":` of the chunks, while id, created and model stay. */
+  private chunkPrefix: string | undefined;
 
   constructor(private readonly ctx: OpenAIChunkContext) {
     this.id = ctx.fallbackId;
@@ -180,9 +209,18 @@ export class OpenAIChatChunkEncoder {
         if (part.id) this.id = part.id;
         if (part.model) this.model = part.model;
         if (part.created !== undefined) this.created = part.created;
+        this.chunkPrefix = undefined;
         return [];
-      case 'text-delta':
-        return [this.chunk(part.choice, { content: part.text })];
+      case 'text-delta': {
+        const event = this.chunk(part.choice, { content: part.text });
+        const choice = event.data === '[DONE]' ? undefined : event.data.choices[0]!;
+        if (choice && choice.delta.role === undefined) {
+          // The same text JSON.stringify makes of event.data, from the cached prefix.
+          this.chunkPrefix ??= `{"id":${JSON.stringify(this.id)},"object":"chat.completion.chunk","created":${JSON.stringify(this.created)},"model":${JSON.stringify(this.model)},"choices":[{"index":`;
+          event.json = `${this.chunkPrefix}${part.choice},"delta":{"content":${JSON.stringify(part.text)}},"finish_reason":null}]}`;
+        }
+        return [event];
+      }
       case 'tool-call-start':
         return [this.chunk(part.choice, { tool_calls: [{ index: part.index, id: part.id, type: 'function', function: { name: part.name, arguments: '' } }] })];
       case 'tool-call-delta':
