@@ -53,6 +53,7 @@ import { RateLimitsService } from './limits/rate-limits.service.js';
 import { RateLimitWindows1765100000000 } from './migrations/1765100000000-rate-limit-windows.js';
 import { KeyRateLimits1765100000001 } from './migrations/1765100000001-key-rate-limits.js';
 import { KeyExpiryAndModels1765100000002 } from './migrations/1765100000002-key-expiry-and-models.js';
+import { KeyOwnerAndBudget1765100000003 } from './migrations/1765100000003-key-owner-and-budget.js';
 import { ConnectionTestService, MonotonicClock } from './connection-test/connection-test.service.js';
 import { V1FrontDoor } from './v1/v1-front-door.js';
 import { TracesIntake } from './traces/traces-intake.js';
@@ -71,7 +72,7 @@ export class GatewayModule {
     const infrastructure = await serviceInfrastructure(runtime, {
       schema: GATEWAY_SCHEMA,
       entities: [ApiKeyEntity, AuditLogRowEntity],
-      migrations: [Initial1732350000000, GatewayAuditLog1733560000000, RateLimitWindows1765100000000, KeyRateLimits1765100000001, KeyExpiryAndModels1765100000002],
+      migrations: [Initial1732350000000, GatewayAuditLog1733560000000, RateLimitWindows1765100000000, KeyRateLimits1765100000001, KeyExpiryAndModels1765100000002, KeyOwnerAndBudget1765100000003],
     });
     return {
       module: GatewayModule,

@@ -3,6 +3,7 @@ import { BusClient } from '#libs/bus';
 import { APP_CONFIG, type AppConfig } from '#libs/config';
 import {
   AppError,
+  ErrorCode,
   type CommandEnvelope,
   type CreatedGatewayKeyView,
   type CreateGatewayKeyDto,
@@ -11,10 +12,11 @@ import {
   type ListInput,
   type Page,
   type TenantScope,
+  type UpdateGatewayKeyDto,
 } from '#libs/contracts';
 import { AuditLog, newId } from '#libs/db';
 import { assertMayChange, attemptOf, audited, HiddenRefusal, mayRead, ownerOfNewKey, PRIVATE_TO_PROJECT, type AuditEntry } from '#libs/tenancy';
-import { ApiKeyEntity } from './api-key.entity.js';
+import { ApiKeyEntity, type StoredKeyBudget, type StoredKeyOwner } from './api-key.entity.js';
 import { ApiKeysRepository } from './api-keys.repository.js';
 import { displayPrefix, generateKey, hashKey } from './key-material.js';
 
@@ -51,6 +53,8 @@ export class ApiKeysService {
       entity.tokensPerMinute = input.tokensPerMinute ?? null;
       entity.expiresAt = input.expiresAt !== undefined ? new Date(input.expiresAt) : null;
       entity.allowedModels = input.allowedModels ?? null;
+      entity.owner = input.owner ? storedOwner(input.owner) : null;
+      entity.budget = input.budget ? storedBudget(input.budget) : null;
       await this.repo.transaction(async (manager) => {
         await this.repo.insert(entity, manager);
         await this.audit.record({ ...attempt, projectId: entity.projectId, targetId: entity.id }, manager);
@@ -101,6 +105,43 @@ export class ApiKeysService {
   }
 
   /**
+   * Edits a key the caller may change (the same visibility and ownership rule as revoke): each
+   * field given replaces the stored one, null clears it. Every replica reloads the key on the
+   * change event, so the edit is live everywhere within a second. Every outcome is audited.
+   */
+  async update(command: CommandEnvelope<IdInput & { patch: UpdateGatewayKeyDto }>): Promise<GatewayKeyView> {
+    const { scope, input } = command;
+    const attempt: AuditEntry = attemptOf(command, 'gateway_key.updated', input.id, scope.projectId);
+    const updated = await audited(this.audit, attempt, async () => {
+      const key = await this.repo.findInOrganisation(scope, input.id);
+      if (!key) throw AppError.notFound('gateway key', input.id);
+      attempt.projectId = key.projectId;
+      if (!mayRead(scope, key, PRIVATE_TO_PROJECT)) {
+        throw new HiddenRefusal(`gateway key ${input.id} is outside the caller's project`, AppError.notFound('gateway key', input.id));
+      }
+      assertMayChange(scope, key, `gateway key ${input.id}`);
+      if (key.revokedAt) throw new AppError(ErrorCode.Conflict, `gateway key ${input.id} is revoked; a revoked key cannot be edited`);
+      const patch = input.patch;
+      const changes: Partial<ApiKeyEntity> = {};
+      if (patch.name !== undefined) changes.name = patch.name;
+      if (patch.owner !== undefined) changes.owner = patch.owner ? storedOwner(patch.owner) : null;
+      if (patch.allowedModels !== undefined) changes.allowedModels = patch.allowedModels;
+      if (patch.requestsPerMinute !== undefined) changes.requestsPerMinute = patch.requestsPerMinute;
+      if (patch.tokensPerMinute !== undefined) changes.tokensPerMinute = patch.tokensPerMinute;
+      if (patch.expiresAt !== undefined) changes.expiresAt = patch.expiresAt === null ? null : new Date(patch.expiresAt);
+      if (patch.budget !== undefined) changes.budget = patch.budget ? storedBudget(patch.budget) : null;
+      Object.assign(key, changes);
+      await this.repo.transaction(async (manager) => {
+        await this.repo.update(key, changes, manager);
+        await this.audit.record(attempt, manager);
+      });
+      return key;
+    });
+    this.changed(updated, 'updated');
+    return toView(updated);
+  }
+
+  /**
    * On first start an organisation has no admin key: create one (or adopt ADMIN_BOOTSTRAP_KEY)
    * so the operator can reach /admin. Only its hash is stored.
    */
@@ -135,6 +176,8 @@ export class ApiKeysService {
     e.tokensPerMinute = null;
     e.expiresAt = null;
     e.allowedModels = null;
+    e.owner = null;
+    e.budget = null;
     return e;
   }
 
@@ -160,9 +203,22 @@ function toView(e: ApiKeyEntity): GatewayKeyView {
     tokensPerMinute: e.tokensPerMinute,
     expiresAt: e.expiresAt ? e.expiresAt.toISOString() : null,
     allowedModels: e.allowedModels,
+    owner: e.owner,
+    budget: e.budget ? { ...e.budget, currency: BUDGET_CURRENCY } : null,
     revokedAt: e.revokedAt ? e.revokedAt.toISOString() : null,
     createdAt: e.createdAt.toISOString(),
   };
+}
+
+/** The currency of every price a definition holds (usage-metering reports in it too). */
+export const BUDGET_CURRENCY = 'USD';
+
+function storedOwner(o: { kind: StoredKeyOwner['kind']; name: string; email?: string }): StoredKeyOwner {
+  return o.email !== undefined ? { kind: o.kind, name: o.name, email: o.email } : { kind: o.kind, name: o.name };
+}
+
+function storedBudget(b: StoredKeyBudget): StoredKeyBudget {
+  return { amount: b.amount, period: b.period, mode: b.mode };
 }
 
 function encodeCursor(e: ApiKeyEntity): string {

@@ -5,6 +5,7 @@ import { parseModelParameters, RESOLVE_PAGE_SIZE, type DefinitionTokenizerView, 
 import { DefinitionMatcher, matchableDefinition, MatchPatternCache, NameRewrite, type MatchableDefinition } from '#libs/match-pattern';
 import { SecretRedactor } from '#libs/secret-redaction';
 import type { Principal } from '../auth/principal.js';
+import { parseDecimal } from '#libs/money';
 import type { ApiKeyEntity } from '../keys/api-key.entity.js';
 import { ApiKeysRepository } from '../keys/api-keys.repository.js';
 import { hashKey } from '../keys/key-material.js';
@@ -439,5 +440,7 @@ function toPrincipal(k: ApiKeyEntity): Principal {
     tokensPerMinute: k.tokensPerMinute,
     expiresAtMs: k.expiresAt ? k.expiresAt.getTime() : null,
     allowedModels: k.allowedModels ? new Set(k.allowedModels) : null,
+    owner: k.owner,
+    budget: k.budget ? { amount: parseDecimal(k.budget.amount), period: k.budget.period, mode: k.budget.mode } : null,
   };
 }
