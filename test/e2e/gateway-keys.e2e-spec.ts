@@ -71,6 +71,13 @@ describe('gateway keys: owner, edits on every replica, the admin-key rule', () =
     for (const name of ['keys-model', 'other-model']) {
       await adminCall(product, 'POST', '/admin/provider-models', { name, connectionId: conn.id, upstreamModel: `${name}-up` });
     }
+    // 5 input + 5 output tokens a call: 0.015 USD.
+    await adminCall(product, 'POST', '/admin/model-definitions', {
+      name: 'keys-model-price',
+      matchPattern: '^keys-model-up$',
+      prices: { input: '0.001', output: '0.002' },
+      effectiveFrom: '2024-01-01T00:00:00Z',
+    });
   }, 120_000);
 
   afterAll(async () => {
@@ -160,5 +167,61 @@ describe('gateway keys: owner, edits on every replica, the admin-key rule', () =
     // The documented rule is the one Swagger shows.
     const docs = (await (await fetch(`${product.url}/docs-json`)).json()) as { components: { schemas: Record<string, { properties: Record<string, { description?: string }> }> } };
     expect(docs.components.schemas.GatewayKeyView!.properties.role!.description).toContain('admin keys call /admin and also /v1');
+  });
+
+  describe('spend budgets, settled from metering', () => {
+    const messages = (url: string, key: string) =>
+      fetch(`${url}/v1/messages`, {
+        method: 'POST',
+        headers: { 'x-api-key': key, 'anthropic-version': '2023-06-01', 'content-type': 'application/json' },
+        body: JSON.stringify({ model: 'keys-model', max_tokens: 10, messages: [{ role: 'user', content: 'hi' }] }),
+      });
+
+    it('a spent hard budget stops the key on every replica with 429 budget_exceeded naming the period and reset, in both client formats', async () => {
+      const created = await adminCall<KeyView>(product, 'POST', '/admin/gateway-keys', { name: 'hard-budget', budget: { amount: '0.02', period: 'day', mode: 'hard' } });
+      expect(created.budget).toEqual({ amount: '0.02', currency: 'USD', period: 'day', mode: 'hard' });
+      await onEveryReplica(created.key, (a) => a.status === 200);
+      expect((await chat(product.url, created.key)).status).toBe(200); // 0.03 USD spent
+      await onEveryReplica(created.key, (a) => a.status === 429 && a.body.error?.code === 'budget_exceeded');
+      const upstreamCalls = fake.requests.length;
+      const tomorrow = new Date(Date.UTC(new Date().getUTCFullYear(), new Date().getUTCMonth(), new Date().getUTCDate() + 1)).toISOString();
+      for (const url of product.gatewayUrls) {
+        const res = await fetch(`${url}/v1/chat/completions`, {
+          method: 'POST',
+          headers: { authorization: `Bearer ${created.key}`, 'content-type': 'application/json' },
+          body: JSON.stringify({ model: 'keys-model', messages: [{ role: 'user', content: 'hi' }] }),
+        });
+        expect(res.status).toBe(429);
+        expect(Number(res.headers.get('retry-after'))).toBeGreaterThan(0);
+        const error = ((await res.json()) as Answer['body']).error!;
+        expect(error.code).toBe('budget_exceeded');
+        expect(error.message).toContain('daily budget of 0.02 USD is spent');
+        expect(error.message).toContain(`resets at ${tomorrow}`);
+        const anthropic = await messages(url, created.key);
+        expect(anthropic.status).toBe(429);
+        const body = (await anthropic.json()) as { type: string; error: { type: string; message: string } };
+        expect(body).toMatchObject({ type: 'error', error: { type: 'rate_limit_error', message: expect.stringContaining('daily budget of 0.02 USD') } });
+      }
+      expect(fake.requests).toHaveLength(upstreamCalls);
+      // Raising the budget lets the key through again, on every replica.
+      await patch(created.id, { budget: { amount: '100', period: 'day', mode: 'hard' } });
+      await onEveryReplica(created.key, (a) => a.status === 200);
+    }, 60_000);
+
+    it('a soft budget lets calls through and writes one audit entry once crossed, not one per call', async () => {
+      const created = await adminCall<KeyView>(product, 'POST', '/admin/gateway-keys', { name: 'soft-budget', budget: { amount: '0.01', period: 'month', mode: 'soft' } });
+      await onEveryReplica(created.key, (a) => a.status === 200); // 0.015 per replica: crossed
+      const entries = async () =>
+        (await adminCall<{ items: { resourceId: string; reason: string; outcome: string }[] }>(product, 'GET', '/admin/audit-log?action=gateway_key.budget_exceeded&limit=100')).items.filter(
+          (e) => e.resourceId === created.id,
+        );
+      const deadline = Date.now() + 20_000;
+      while ((await entries()).length === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+      for (let i = 0; i < 4; i++) for (const url of product.gatewayUrls) expect((await chat(url, created.key)).status).toBe(200);
+      await new Promise((r) => setTimeout(r, 3000)); // the later calls' spend reaches every replica too
+      const written = await entries();
+      expect(written).toHaveLength(1);
+      expect(written[0]!.reason).toContain('soft month budget of 0.01 USD crossed');
+    }, 60_000);
   });
 });

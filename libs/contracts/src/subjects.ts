@@ -1,3 +1,4 @@
+import type { KeySpendEvent, KeySpendQuery, KeySpendTotals } from './key-spend.js';
 import type {
   ConnectionView,
   CreateConnectionDto,
@@ -79,6 +80,8 @@ export interface Commands {
   'metering.v1.records.get': { request: CommandEnvelope<IdInput>; response: UsageRecordView };
   'metering.v1.unpriced.reprice': { request: CommandEnvelope<Record<string, never>>; response: RepriceResultView };
   'metering.v1.ping': { request: Record<string, never>; response: { service: string; ok: true } };
+  /** A gateway replica's start: every key's priced spend per UTC day since a day (key budgets). */
+  'metering.v1.key-spend.current': { request: KeySpendQuery; response: KeySpendTotals };
 
   /** Runs a prompt through the gateway's /v1 API (over HTTP, as any client) and keeps the result. */
   'evaluator.v1.playground.run': { request: CommandEnvelope<PlaygroundRunCommand>; response: PlaygroundRunView };
@@ -101,6 +104,8 @@ export interface Events {
   'registry.v1.events.model-rewrite-rule-changed': ChangeEvent;
   'registry.v1.events.model-definition-changed': ChangeEvent;
   'gateway.v1.events.gateway-key-changed': ChangeEvent;
+  /** Priced cost per key and day of newly stored usage records, batched (key budgets). */
+  'metering.v1.events.key-spend': KeySpendEvent;
 }
 
 /** JetStream subjects: durable, at-least-once, de-duplicated by message id. */

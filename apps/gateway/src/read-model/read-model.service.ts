@@ -308,6 +308,12 @@ export class ReadModelService implements OnApplicationShutdown {
     return run;
   }
 
+  /** An active key by id (off the hot path: budgets' alerts). */
+  principalById(keyId: string): Principal | undefined {
+    for (const p of this.keysByHash.values()) if (p.keyId === keyId) return p;
+    return undefined;
+  }
+
   /** A single key changed (created or revoked here or on another replica). */
   async refreshKey(id: string): Promise<void> {
     const key = await this.keys.findById(id);
