@@ -32,6 +32,12 @@ export class KeySpendReporter implements OnApplicationShutdown {
     this.schedule();
   }
 
+  /** Folds in records priced only now (re-pricing: each record is priced once, so spent once). */
+  notePriced(records: readonly { keyId: string | null; startedAt: Date; cost: Decimal }[]): void {
+    for (const r of records) if (r.keyId !== null) this.fold(r.keyId, r.startedAt.toISOString().slice(0, 10), r.cost);
+    this.schedule();
+  }
+
   /** Publishes what is pending now (tests, shutdown). */
   async flush(): Promise<void> {
     if (this.timer) clearTimeout(this.timer);

@@ -18,6 +18,7 @@ export interface UnpricedRecord {
   id: string;
   organisationId: string;
   projectId: string | null;
+  keyId: string | null;
   model: string;
   startedAt: Date;
   usage: TokenUsage;
@@ -152,6 +153,7 @@ export class UsageRecordsRepository {
       id: r.id,
       organisationId: r.organisationId,
       projectId: r.projectId,
+      keyId: r.keyId,
       model: r.model,
       startedAt: r.startedAt,
       usage: {
