@@ -8,7 +8,7 @@ interface KeyView {
   name: string;
   role: string;
   owner: { kind: string; name: string; email?: string } | null;
-  budget: { amount: string; currency: string; period: string; mode: string } | null;
+  budget: { amount: string; currency: string; period: string; mode: string; spent: string | null } | null;
   allowedModels: string[] | null;
   requestsPerMinute: number | null;
   expiresAt: string | null;
@@ -179,10 +179,19 @@ describe('gateway keys: owner, edits on every replica, the admin-key rule', () =
 
     it('a spent hard budget stops the key on every replica with 429 budget_exceeded naming the period and reset, in both client formats', async () => {
       const created = await adminCall<KeyView>(product, 'POST', '/admin/gateway-keys', { name: 'hard-budget', budget: { amount: '0.02', period: 'day', mode: 'hard' } });
-      expect(created.budget).toEqual({ amount: '0.02', currency: 'USD', period: 'day', mode: 'hard' });
+      expect(created.budget).toEqual({ amount: '0.02', currency: 'USD', period: 'day', mode: 'hard', spent: '0' });
       await onEveryReplica(created.key, (a) => a.status === 200);
       expect((await chat(product.url, created.key)).status).toBe(200); // 0.03 USD spent
       await onEveryReplica(created.key, (a) => a.status === 429 && a.body.error?.code === 'budget_exceeded');
+      // The view shows the spend: every call the provider answered, 0.015 USD each (calls admitted
+      // before the spend was known overshoot the budget: README, How spend is counted).
+      const expected = (fake.requests.length * 0.015).toFixed(3).replace(/0+$/, '').replace(/\.$/, '');
+      let shown: string | null | undefined;
+      for (let i = 0; i < 100 && shown !== expected; i++) {
+        shown = (await adminCall<KeyView>(product, 'GET', `/admin/gateway-keys/${created.id}`)).budget!.spent;
+        if (shown !== expected) await new Promise((r) => setTimeout(r, 50));
+      }
+      expect(shown).toBe(expected);
       const upstreamCalls = fake.requests.length;
       const tomorrow = new Date(Date.UTC(new Date().getUTCFullYear(), new Date().getUTCMonth(), new Date().getUTCDate() + 1)).toISOString();
       for (const url of product.gatewayUrls) {

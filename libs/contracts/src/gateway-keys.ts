@@ -203,6 +203,8 @@ export class KeyBudgetView {
   @ApiProperty({ example: 'USD' }) currency!: string;
   @ApiProperty({ enum: BUDGET_PERIODS }) period!: BudgetPeriod;
   @ApiProperty({ enum: BUDGET_MODES }) mode!: BudgetMode;
+  @ApiProperty({ type: String, nullable: true, example: '3.1415', description: 'Spent in the current period, as the answering replica knows it (about a second behind the calls).' })
+  spent!: string | null;
 }
 
 export class GatewayKeyView {

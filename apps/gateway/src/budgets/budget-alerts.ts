@@ -3,7 +3,7 @@ import { formatDecimal } from '#libs/money';
 import { AuditLog } from '#libs/db';
 import { DataSource } from 'typeorm';
 import type { Principal } from '../auth/principal.js';
-import { BUDGET_CURRENCY } from '../keys/api-keys.service.js';
+import { BUDGET_CURRENCY } from './budget-periods.js';
 import type { BudgetCrossing } from './key-spend-ledger.js';
 
 export const BUDGET_ALERT_ACTION = 'gateway_key.budget_exceeded';

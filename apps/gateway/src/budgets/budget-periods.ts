@@ -1,5 +1,8 @@
 import type { BudgetPeriod } from '#libs/contracts';
 
+/** The currency of every price a definition holds (usage-metering reports in it too): budgets' currency. */
+export const BUDGET_CURRENCY = 'USD';
+
 /** The UTC day and month an instant falls in, and when each ends: what a budget counts against. */
 export interface CurrentPeriods {
   /** `d:YYYY-MM-DD` */

@@ -4,8 +4,7 @@ import type { KeySpendIncrement } from '#libs/contracts';
 import { Decimal, formatDecimal, isDecimalString, parseDecimal } from '#libs/money';
 import { Clock } from '#libs/runtime';
 import type { Principal, PrincipalBudget } from '../auth/principal.js';
-import { BUDGET_CURRENCY } from '../keys/api-keys.service.js';
-import { monthStartDay, periodEndOf, periodKeyOf, periodKeysOfDay, periodsAt, type CurrentPeriods } from './budget-periods.js';
+import { BUDGET_CURRENCY, monthStartDay, periodEndOf, periodKeyOf, periodKeysOfDay, periodsAt, type CurrentPeriods } from './budget-periods.js';
 
 /** A hard budget that is spent: what the 429 says. */
 export interface BudgetRefusal {

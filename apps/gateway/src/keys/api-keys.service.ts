@@ -15,7 +15,10 @@ import {
   type UpdateGatewayKeyDto,
 } from '#libs/contracts';
 import { AuditLog, newId } from '#libs/db';
+import { formatDecimal, parseDecimal } from '#libs/money';
 import { assertMayChange, attemptOf, audited, HiddenRefusal, mayRead, ownerOfNewKey, PRIVATE_TO_PROJECT, type AuditEntry } from '#libs/tenancy';
+import { BUDGET_CURRENCY } from '../budgets/budget-periods.js';
+import { KeySpendLedger } from '../budgets/key-spend-ledger.js';
 import { ApiKeyEntity, type StoredKeyBudget, type StoredKeyOwner } from './api-key.entity.js';
 import { ApiKeysRepository } from './api-keys.repository.js';
 import { displayPrefix, generateKey, hashKey } from './key-material.js';
@@ -34,6 +37,7 @@ export class ApiKeysService {
     private readonly repo: ApiKeysRepository,
     private readonly audit: AuditLog,
     private readonly bus: BusClient,
+    private readonly spend: KeySpendLedger,
     @Inject(APP_CONFIG) private readonly config: Readonly<AppConfig>,
   ) {}
 
@@ -60,7 +64,7 @@ export class ApiKeysService {
         await this.audit.record({ ...attempt, projectId: entity.projectId, targetId: entity.id }, manager);
       });
       this.changed(entity, 'created');
-      return { ...toView(entity), key };
+      return { ...this.view(entity), key };
     });
   }
 
@@ -70,13 +74,13 @@ export class ApiKeysService {
     const rows = await this.repo.list(scope, limit + 1, after);
     const page = rows.slice(0, limit);
     const last = page.at(-1);
-    return { items: page.map(toView), nextCursor: rows.length > limit && last ? encodeCursor(last) : null };
+    return { items: page.map((e) => this.view(e)), nextCursor: rows.length > limit && last ? encodeCursor(last) : null };
   }
 
   async get(scope: TenantScope, id: string): Promise<GatewayKeyView> {
     const found = await this.repo.findInScope(scope, id);
     if (!found) throw AppError.notFound('gateway key', id);
-    return toView(found);
+    return this.view(found);
   }
 
   /**
@@ -101,7 +105,7 @@ export class ApiKeysService {
       return key;
     });
     this.changed(found, 'updated');
-    return toView(found);
+    return this.view(found);
   }
 
   /**
@@ -138,7 +142,7 @@ export class ApiKeysService {
       return key;
     });
     this.changed(updated, 'updated');
-    return toView(updated);
+    return this.view(updated);
   }
 
   /**
@@ -181,6 +185,11 @@ export class ApiKeysService {
     return e;
   }
 
+  /** The view, with what a budgeted key spent in its current period as this replica knows it. */
+  private view(e: ApiKeyEntity): GatewayKeyView {
+    return toView(e, (k) => (k.budget ? formatDecimal(this.spend.spent(k.id, { amount: parseDecimal(k.budget.amount), period: k.budget.period, mode: k.budget.mode })) : null));
+  }
+
   private changed(e: ApiKeyEntity, change: 'created' | 'updated'): void {
     this.bus.publishAfterCommit('gateway.v1.events.gateway-key-changed', {
       id: e.id,
@@ -191,7 +200,7 @@ export class ApiKeysService {
   }
 }
 
-function toView(e: ApiKeyEntity): GatewayKeyView {
+function toView(e: ApiKeyEntity, spent: (e: ApiKeyEntity) => string | null = () => null): GatewayKeyView {
   return {
     id: e.id,
     organisationId: e.organisationId,
@@ -204,14 +213,11 @@ function toView(e: ApiKeyEntity): GatewayKeyView {
     expiresAt: e.expiresAt ? e.expiresAt.toISOString() : null,
     allowedModels: e.allowedModels,
     owner: e.owner,
-    budget: e.budget ? { ...e.budget, currency: BUDGET_CURRENCY } : null,
+    budget: e.budget ? { ...e.budget, currency: BUDGET_CURRENCY, spent: spent(e) } : null,
     revokedAt: e.revokedAt ? e.revokedAt.toISOString() : null,
     createdAt: e.createdAt.toISOString(),
   };
 }
-
-/** The currency of every price a definition holds (usage-metering reports in it too). */
-export const BUDGET_CURRENCY = 'USD';
 
 function storedOwner(o: { kind: StoredKeyOwner['kind']; name: string; email?: string }): StoredKeyOwner {
   return o.email !== undefined ? { kind: o.kind, name: o.name, email: o.email } : { kind: o.kind, name: o.name };
