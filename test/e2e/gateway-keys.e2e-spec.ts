@@ -159,6 +159,7 @@ describe('gateway keys: owner, edits on every replica, the admin-key rule', () =
     const client = await adminCall<KeyView>(product, 'POST', '/admin/gateway-keys', { name: 'plain-client' });
     await onEveryReplica(admin.key, (a) => a.status === 200);
     expect(fake.requests).not.toHaveLength(0);
+    await onEveryReplica(client.key, (a) => a.status === 200); // known everywhere before /admin is asked
     const asClient = await fetch(`${product.url}/admin/gateway-keys`, { headers: { authorization: `Bearer ${client.key}` } });
     expect(asClient.status).toBe(403);
     expect(((await asClient.json()) as { error: { code: string; message: string } }).error).toMatchObject({ code: 'forbidden', message: expect.stringContaining('/v1 only') });
