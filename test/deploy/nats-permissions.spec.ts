@@ -141,6 +141,7 @@ if (!haveNatsServer) process.stderr.write(`skipping deploy/nats/nats.conf checks
     ['gateway', 'vault.v1.connections.resolve-all', 'credential-vault'],
     ['gateway', 'registry.v1.provider-models.all', 'model-registry'],
     ['gateway', 'metering.v1.costs.report', 'usage-metering'],
+    ['gateway', 'metering.v1.key-spend.current', 'usage-metering'],
     ['gateway', 'evaluator.v1.ping', 'evaluator'],
     ['model-registry', 'vault.v1.connections.get', 'credential-vault'],
     ['usage-metering', 'registry.v1.model-definitions.all', 'model-registry'],
@@ -164,6 +165,7 @@ if (!haveNatsServer) process.stderr.write(`skipping deploy/nats/nats.conf checks
     ['model-registry', 'registry.v1.events.provider-model-changed', ['gateway']],
     ['gateway', 'gateway.v1.events.gateway-key-changed', ['gateway']],
     ['evaluator', 'evaluator.v1.events.playground-stream', ['gateway']],
+    ['usage-metering', 'metering.v1.events.key-spend', ['gateway']],
   ] as const)('delivers %s change events on %s to %j', async (publisher, subject, subscribers) => {
     const received: string[] = [];
     for (const s of subscribers) {
@@ -186,6 +188,7 @@ if (!haveNatsServer) process.stderr.write(`skipping deploy/nats/nats.conf checks
     ['usage-metering', 'publish', 'vault.v1.connections.resolve-all'],
     ['gateway', 'publish', 'vault.v1.events.connection-changed'],
     ['gateway', 'publish', 'registry.v1.events.model-definition-changed'],
+    ['gateway', 'publish', 'metering.v1.events.key-spend'],
     ['evaluator', 'publish', 'telemetry.v1.spans'],
     // Only the evaluator may ask a gateway for a token acting as an admin.
     ['model-registry', 'publish', 'gateway.v1.delegations.mint'],

@@ -8,7 +8,7 @@ import { loadAdapterRegistry } from '#libs/adapters';
 import { createBusServer } from '#libs/bus';
 import { APP_CONFIG, ProcessEnvironment, type AppConfig } from '#libs/config';
 import { AuditLog, AuditLogRowEntity } from '#libs/db';
-import { logLevels, type RunningService, serviceInfrastructure, type ServiceRuntime } from '#libs/runtime';
+import { Clock, logLevels, type RunningService, serviceInfrastructure, type ServiceRuntime } from '#libs/runtime';
 import { HostResolver, SystemHostResolver, UpstreamAddressPolicy } from '#libs/upstream-guard';
 import { ConnectionsController } from './admin/connections.controller.js';
 import { ModelDefinitionsController } from './admin/model-definitions.controller.js';
@@ -61,6 +61,11 @@ import { RateLimitWindows1765100000000 } from './migrations/1765100000000-rate-l
 import { KeyRateLimits1765100000001 } from './migrations/1765100000001-key-rate-limits.js';
 import { KeyExpiryAndModels1765100000002 } from './migrations/1765100000002-key-expiry-and-models.js';
 import { KeyResponseCache1765100000060 } from './migrations/1765100000060-key-response-cache.js';
+import { KeyOwnerAndBudget1765100000003 } from './migrations/1765100000003-key-owner-and-budget.js';
+import { KeyBudgetAlerts1765100000004 } from './migrations/1765100000004-key-budget-alerts.js';
+import { BudgetAlerts } from './budgets/budget-alerts.js';
+import { KeySpendHandler } from './budgets/key-spend.handler.js';
+import { KeySpendLedger } from './budgets/key-spend-ledger.js';
 import { ConnectionTestService, MonotonicClock } from './connection-test/connection-test.service.js';
 import { V1FrontDoor } from './v1/v1-front-door.js';
 import { TracesIntake } from './traces/traces-intake.js';
@@ -79,7 +84,7 @@ export class GatewayModule {
     const infrastructure = await serviceInfrastructure(runtime, {
       schema: GATEWAY_SCHEMA,
       entities: [ApiKeyEntity, AuditLogRowEntity],
-      migrations: [Initial1732350000000, GatewayAuditLog1733560000000, RateLimitWindows1765100000000, KeyRateLimits1765100000001, KeyExpiryAndModels1765100000002, KeyResponseCache1765100000060, DelegationKeys1796700000000],
+      migrations: [Initial1732350000000, GatewayAuditLog1733560000000, RateLimitWindows1765100000000, KeyRateLimits1765100000001, KeyExpiryAndModels1765100000002, KeyOwnerAndBudget1765100000003, KeyBudgetAlerts1765100000004, KeyResponseCache1765100000060, DelegationKeys1796700000000],
     });
     return {
       module: GatewayModule,
@@ -93,6 +98,7 @@ export class GatewayModule {
         ModelRewriteRulesController,
         ModelDefinitionsController,
         GatewayKeysController,
+        KeySpendHandler,
         UsageController,
         PlaygroundController,
         DatasetsController,
@@ -123,6 +129,9 @@ export class GatewayModule {
         TargetCircuits,
         RateLimitLeasesRepository,
         RateLimitsService,
+        Clock,
+        KeySpendLedger,
+        BudgetAlerts,
         ConnectionTestService,
         MonotonicClock,
         GenerationCall,
@@ -216,6 +225,8 @@ export async function startGateway(runtime: ServiceRuntime): Promise<RunningGate
     app.get(UpstreamPools).retainOnly(new Set(origins));
   });
   const loading = readModel.start();
+  // In the background: metering may start after the gateway (embedded mode starts it later).
+  void app.get(KeySpendLedger).start();
   if (config.embedded) await loading; // everything is in-process: be ready before saying so
 
   await app.listen({ port: config.port, host: config.host });

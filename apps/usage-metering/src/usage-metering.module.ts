@@ -5,6 +5,8 @@ import { DefinitionChangesHandler } from './definitions/definition-changes.handl
 import { DefinitionsReadModel } from './definitions/definitions-read-model.js';
 import { RegistryDefinitions } from './definitions/registry-definitions.js';
 import { PingHandler } from './health/ping.handler.js';
+import { KeySpendHandler } from './key-spend/key-spend.handler.js';
+import { KeySpendReporter } from './key-spend/key-spend-reporter.js';
 import { LastUsedReporter, RegistryLastUsed } from './last-used/last-used-reporter.js';
 import { BUS_LISTENING, BusListening, MeteringStartup } from './metering-startup.js';
 import { MeteringInitial1732370000000 } from './migrations/1732370000000-metering-initial.js';
@@ -38,7 +40,7 @@ export class UsageMeteringModule {
     return {
       module: UsageMeteringModule,
       imports: infrastructure,
-      controllers: [PingHandler, CostsReportHandler, UsageRecordsQueryHandler, DefinitionChangesHandler, TraceCostsHandler],
+      controllers: [PingHandler, KeySpendHandler, CostsReportHandler, UsageRecordsQueryHandler, DefinitionChangesHandler, TraceCostsHandler],
       providers: [
         { provide: BUS_LISTENING, useValue: listening },
         Clock,
@@ -49,6 +51,7 @@ export class UsageMeteringModule {
         UnpricedRecordsRepricer,
         RegistryLastUsed,
         LastUsedReporter,
+        KeySpendReporter,
         SpanBatchConsumer,
         CostsReportRepository,
         CostsReportService,

@@ -1,8 +1,9 @@
 import { Controller, Module } from '@nestjs/common';
 import { Payload } from '@nestjs/microservices';
 import pg from 'pg';
-import { CommandHandler } from '#libs/bus';
-import { GatewayAttr, GenAiAttr, QUEUE_GROUPS, type CostReportView, type CostsQueryDto, type LastUsedBatch, type ModelDefinitionView, type SpanAttributeValue, type SpanRecord, type TenantScope } from '#libs/contracts';
+import { ChangeEventHandler, CommandHandler } from '#libs/bus';
+import { Decimal } from '#libs/money';
+import { GatewayAttr, GenAiAttr, QUEUE_GROUPS, type CostReportView, type CostsQueryDto, type KeySpendEvent, type LastUsedBatch, type ModelDefinitionView, type SpanAttributeValue, type SpanRecord, type TenantScope } from '#libs/contracts';
 import { startBusService } from '#libs/runtime';
 import { createServiceHarness, envelope, eventually, type ServiceHarness } from '../../../test/support/service-harness.js';
 import { startUsageMetering } from './usage-metering.module.js';
@@ -41,7 +42,25 @@ class FakeRegistryHandler {
   }
 }
 
-@Module({ controllers: [FakeRegistryHandler] })
+/** Stands in for the gateway replicas: every key-spend event metering publishes. */
+@Controller()
+class FakeGatewaySpendHandler {
+  static events: KeySpendEvent[] = [];
+
+  @ChangeEventHandler('metering.v1.events.key-spend')
+  spent(@Payload() event: KeySpendEvent): void {
+    FakeGatewaySpendHandler.events.push(event);
+  }
+
+  /** The cost every event so far reported for the key, summed exactly. */
+  static total(keyId: string): string {
+    let sum = new Decimal(0);
+    for (const e of FakeGatewaySpendHandler.events) for (const i of e.increments) if (i.keyId === keyId) sum = sum.plus(i.cost);
+    return sum.toString();
+  }
+}
+
+@Module({ controllers: [FakeRegistryHandler, FakeGatewaySpendHandler] })
 class FakeRegistryModule {}
 
 function definition(d: Partial<ModelDefinitionView> & { id: string; organisationId: string; matchPattern: string; prices: Record<string, string> }): ModelDefinitionView {
@@ -62,6 +81,7 @@ FakeRegistryHandler.definitions = [
   definition({ id: 'def_traces', organisationId: 'org-traces', matchPattern: '^gpt-4o$', prices: { input: '0.000001', output: '0.000002' } }),
   definition({ id: 'def_other', organisationId: 'org-other', matchPattern: '^gpt-4o$', prices: { input: '1', output: '1' } }),
   definition({ id: 'def_missing', organisationId: 'org-missing', matchPattern: '^gpt-4o$', prices: { input: '0.0000025', output: '0.00001' } }),
+  definition({ id: 'def_key_spend', organisationId: 'org-key-spend', matchPattern: '^gpt-4o$', prices: { input: '0.0000025', output: '0.00001' } }),
   definition({ id: 'def_missing_dup', organisationId: 'org-missing-dup', matchPattern: '^gpt-4o$', prices: { input: '0.0000025', output: '0.00001' } }),
 ];
 
@@ -246,6 +266,23 @@ describe('usage-metering', () => {
     expect(r.groups).toEqual([{ key: 'gpt-4o', requests: 2, inputTokens: 1010, outputTokens: 100, cost: '0.003525', unpricedRequests: 0, ...ALL_USAGE_READ }]);
     const count = await db.query(`SELECT count(*)::int AS n FROM metering.usage_records WHERE trace_id = $1 AND span_id = $2`, [span.traceId, span.spanId]);
     expect(count.rows[0].n).toBe(1);
+  });
+
+  it('reports each key’s spend once per stored record: a span delivered again is never spent twice, and the totals answer a starting gateway', async () => {
+    const keyId = `key-spend-${runId}`;
+    const day = new Date().toISOString().slice(0, 10);
+    const span = llmSpan({ organisationId: 'org-key-spend', keyId, model: 'gpt-4o', input: 1000, output: 100 });
+    await publish([span, llmSpan({ organisationId: 'org-key-spend', keyId: null, model: 'gpt-4o', input: 5, output: 5 })]);
+    await eventually(async () => FakeGatewaySpendHandler.total(keyId), (t) => t === '0.0035', 'the first spend event', 15_000);
+    expect(FakeGatewaySpendHandler.events.flatMap((e) => e.increments).find((i) => i.keyId === keyId)).toEqual({ keyId, day, cost: '0.0035' });
+    // The same span again beside a new one: only the new one's cost is reported.
+    await publish([span, llmSpan({ organisationId: 'org-key-spend', keyId, model: 'gpt-4o', input: 10, output: 0 })]);
+    await eventually(async () => FakeGatewaySpendHandler.total(keyId), (t) => t !== '0.0035', 'the second spend event', 15_000);
+    await new Promise((r) => setTimeout(r, 500));
+    expect(FakeGatewaySpendHandler.total(keyId)).toBe('0.003525');
+    const totals = await h.bus.request('metering.v1.key-spend.current', { since: day });
+    expect(totals.spend.filter((s) => s.keyId === keyId)).toEqual([{ keyId, day, cost: '0.003525' }]);
+    await expect(h.bus.request('metering.v1.key-spend.current', { since: 'yesterday' })).rejects.toMatchObject({ code: 'validation_failed' });
   });
 
   it('stores the same trace and span ids of two organisations apart, each priced once however often it comes', async () => {

@@ -2,6 +2,7 @@ export * from './connection-policy.js';
 export * from './connections.js';
 export * from './errors.js';
 export * from './gateway-keys.js';
+export * from './key-spend.js';
 export * from './model-definitions.js';
 export * from './model-parameters.js';
 export * from './model-rewrite-rules.js';

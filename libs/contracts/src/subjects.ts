@@ -1,3 +1,4 @@
+import type { KeySpendEvent, KeySpendQuery, KeySpendTotals } from './key-spend.js';
 import type {
   ConnectionView,
   CreateConnectionDto,
@@ -83,6 +84,8 @@ export interface Commands {
   /** Priced cost per trace id within the caller's scope (the evaluator reads its rows' costs by the trace ids it sent). */
   'metering.v1.usage.by-traces': { request: CommandEnvelope<TraceCostsInput>; response: TraceCostsView };
   'metering.v1.ping': { request: Record<string, never>; response: { service: string; ok: true } };
+  /** A gateway replica's start: every key's priced spend per UTC day since a day (key budgets). */
+  'metering.v1.key-spend.current': { request: KeySpendQuery; response: KeySpendTotals };
 
   /**
    * The evaluator asks a gateway for a short-lived token to call /v1 on behalf of an admin (the
@@ -129,6 +132,8 @@ export interface Events {
   'gateway.v1.events.gateway-key-changed': ChangeEvent;
   /** A playground session's live stream pieces; the gateway replica holding the session's client relays them (the final state comes as the command's reply). */
   'evaluator.v1.events.playground-stream': PlaygroundStreamEvent;
+  /** Priced cost per key and day of newly stored usage records, batched (key budgets). */
+  'metering.v1.events.key-spend': KeySpendEvent;
 }
 
 /** JetStream subjects: durable, at-least-once, de-duplicated by message id. */

@@ -22,6 +22,7 @@ const ACTIONS: Record<string, string> = {
   'PATCH /admin/model-definitions/:id': 'model_definition.updated',
   'POST /admin/model-definitions/:id/versions': 'model_definition.version_added',
   'POST /admin/gateway-keys': 'gateway_key.created',
+  'PATCH /admin/gateway-keys/:id': 'gateway_key.updated',
   'DELETE /admin/gateway-keys/:id': 'gateway_key.revoked',
   'POST /admin/playground/runs': 'playground.run',
   'POST /admin/usage/unpriced/reprice': 'usage.repriced',

@@ -1,4 +1,5 @@
-import type { CommandEnvelope, KeyRole, TenantScope } from '#libs/contracts';
+import type { BudgetMode, BudgetPeriod, CommandEnvelope, KeyRole, TenantScope } from '#libs/contracts';
+import type { Decimal } from '#libs/money';
 
 /** The caller behind a gateway key, as the read model knows it. */
 export interface Principal {
@@ -16,6 +17,17 @@ export interface Principal {
   allowedModels?: ReadonlySet<string> | null;
   /** The key's response cache (issue 15.6): a TTL in seconds = its calls are cached by default; absent or null = only when a request asks. */
   cacheTtlSeconds?: number | null;
+  /** The key's owner, for header templates' {{user}} / {{email}}; absent = the key's name. */
+  owner?: { name: string; email?: string } | null;
+  /** The key's spend budget; absent or null = none. */
+  budget?: PrincipalBudget | null;
+}
+
+export interface PrincipalBudget {
+  /** The amount in the prices' currency, parsed once when the key is loaded. */
+  amount: Decimal;
+  period: BudgetPeriod;
+  mode: BudgetMode;
 }
 
 /** Whether the key may call the model of this (resolved) name. */

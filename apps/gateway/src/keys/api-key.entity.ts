@@ -1,5 +1,5 @@
 import { Column, CreateDateColumn, Entity, PrimaryColumn } from 'typeorm';
-import type { KeyRole } from '#libs/contracts';
+import type { BudgetMode, BudgetPeriod, KeyOwnerKind, KeyRole } from '#libs/contracts';
 import type { TenantOwned } from '#libs/db';
 
 /** A gateway key. Only the SHA-256 of the key is stored; the key itself is shown once at creation. */
@@ -20,4 +20,19 @@ export class ApiKeyEntity implements TenantOwned {
   @Column('jsonb', { name: 'allowed_models', nullable: true }) allowedModels!: string[] | null;
   /** The response cache's default for the key's calls (issue 15.6): a TTL in seconds; null = only calls that ask. */
   @Column('integer', { name: 'cache_ttl_seconds', nullable: true }) cacheTtlSeconds!: number | null;
+  @Column('jsonb', { nullable: true }) owner!: StoredKeyOwner | null;
+  /** The amount stays a decimal string (DESIGN.md: money is never a float). */
+  @Column('jsonb', { nullable: true }) budget!: StoredKeyBudget | null;
+}
+
+export interface StoredKeyOwner {
+  kind: KeyOwnerKind;
+  name: string;
+  email?: string;
+}
+
+export interface StoredKeyBudget {
+  amount: string;
+  period: BudgetPeriod;
+  mode: BudgetMode;
 }

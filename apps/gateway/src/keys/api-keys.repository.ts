@@ -61,6 +61,12 @@ export class ApiKeysRepository {
     await manager.getRepository(ApiKeyEntity).update({ id: key.id, organisationId: key.organisationId }, { revokedAt: at });
   }
 
+  /** Writes the edited fields of a key. */
+  async update(key: ApiKeyEntity, changes: Partial<ApiKeyEntity>, manager: EntityManager): Promise<void> {
+    if (Object.keys(changes).length === 0) return;
+    await manager.getRepository(ApiKeyEntity).update({ id: key.id, organisationId: key.organisationId }, changes as never);
+  }
+
   /** Runs `fn` in one transaction: a key change and its audit entry commit together. */
   transaction<T>(fn: (manager: EntityManager) => Promise<T>): Promise<T> {
     return this.dataSource.transaction(fn);

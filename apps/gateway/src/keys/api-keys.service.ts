@@ -3,6 +3,7 @@ import { BusClient } from '#libs/bus';
 import { APP_CONFIG, type AppConfig } from '#libs/config';
 import {
   AppError,
+  ErrorCode,
   type CommandEnvelope,
   type CreatedGatewayKeyView,
   type CreateGatewayKeyDto,
@@ -11,10 +12,14 @@ import {
   type ListInput,
   type Page,
   type TenantScope,
+  type UpdateGatewayKeyDto,
 } from '#libs/contracts';
 import { AuditLog, newId } from '#libs/db';
+import { formatDecimal, parseDecimal } from '#libs/money';
 import { assertMayChange, attemptOf, audited, HiddenRefusal, mayRead, ownerOfNewKey, PRIVATE_TO_PROJECT, type AuditEntry } from '#libs/tenancy';
-import { ApiKeyEntity } from './api-key.entity.js';
+import { BUDGET_CURRENCY } from '../budgets/budget-periods.js';
+import { KeySpendLedger } from '../budgets/key-spend-ledger.js';
+import { ApiKeyEntity, type StoredKeyBudget, type StoredKeyOwner } from './api-key.entity.js';
 import { ApiKeysRepository } from './api-keys.repository.js';
 import { displayPrefix, generateKey, hashKey } from './key-material.js';
 
@@ -32,6 +37,7 @@ export class ApiKeysService {
     private readonly repo: ApiKeysRepository,
     private readonly audit: AuditLog,
     private readonly bus: BusClient,
+    private readonly spend: KeySpendLedger,
     @Inject(APP_CONFIG) private readonly config: Readonly<AppConfig>,
   ) {}
 
@@ -52,12 +58,14 @@ export class ApiKeysService {
       entity.expiresAt = input.expiresAt !== undefined ? new Date(input.expiresAt) : null;
       entity.allowedModels = input.allowedModels ?? null;
       entity.cacheTtlSeconds = input.cacheTtlSeconds ?? null;
+      entity.owner = input.owner ? storedOwner(input.owner) : null;
+      entity.budget = input.budget ? storedBudget(input.budget) : null;
       await this.repo.transaction(async (manager) => {
         await this.repo.insert(entity, manager);
         await this.audit.record({ ...attempt, projectId: entity.projectId, targetId: entity.id }, manager);
       });
       this.changed(entity, 'created');
-      return { ...toView(entity), key };
+      return { ...this.view(entity), key };
     });
   }
 
@@ -67,13 +75,13 @@ export class ApiKeysService {
     const rows = await this.repo.list(scope, limit + 1, after);
     const page = rows.slice(0, limit);
     const last = page.at(-1);
-    return { items: page.map(toView), nextCursor: rows.length > limit && last ? encodeCursor(last) : null };
+    return { items: page.map((e) => this.view(e)), nextCursor: rows.length > limit && last ? encodeCursor(last) : null };
   }
 
   async get(scope: TenantScope, id: string): Promise<GatewayKeyView> {
     const found = await this.repo.findInScope(scope, id);
     if (!found) throw AppError.notFound('gateway key', id);
-    return toView(found);
+    return this.view(found);
   }
 
   /**
@@ -98,7 +106,45 @@ export class ApiKeysService {
       return key;
     });
     this.changed(found, 'updated');
-    return toView(found);
+    return this.view(found);
+  }
+
+  /**
+   * Edits a key the caller may change (the same visibility and ownership rule as revoke): each
+   * field given replaces the stored one, null clears it. Every replica reloads the key on the
+   * change event, so the edit is live everywhere within a second. Every outcome is audited.
+   */
+  async update(command: CommandEnvelope<IdInput & { patch: UpdateGatewayKeyDto }>): Promise<GatewayKeyView> {
+    const { scope, input } = command;
+    const attempt: AuditEntry = attemptOf(command, 'gateway_key.updated', input.id, scope.projectId);
+    const updated = await audited(this.audit, attempt, async () => {
+      const key = await this.repo.findInOrganisation(scope, input.id);
+      if (!key) throw AppError.notFound('gateway key', input.id);
+      attempt.projectId = key.projectId;
+      if (!mayRead(scope, key, PRIVATE_TO_PROJECT)) {
+        throw new HiddenRefusal(`gateway key ${input.id} is outside the caller's project`, AppError.notFound('gateway key', input.id));
+      }
+      assertMayChange(scope, key, `gateway key ${input.id}`);
+      if (key.revokedAt) throw new AppError(ErrorCode.Conflict, `gateway key ${input.id} is revoked; a revoked key cannot be edited`);
+      const patch = input.patch;
+      const changes: Partial<ApiKeyEntity> = {};
+      if (patch.name !== undefined) changes.name = patch.name;
+      if (patch.owner !== undefined) changes.owner = patch.owner ? storedOwner(patch.owner) : null;
+      if (patch.allowedModels !== undefined) changes.allowedModels = patch.allowedModels;
+      if (patch.requestsPerMinute !== undefined) changes.requestsPerMinute = patch.requestsPerMinute;
+      if (patch.tokensPerMinute !== undefined) changes.tokensPerMinute = patch.tokensPerMinute;
+      if (patch.expiresAt !== undefined) changes.expiresAt = patch.expiresAt === null ? null : new Date(patch.expiresAt);
+      if (patch.budget !== undefined) changes.budget = patch.budget ? storedBudget(patch.budget) : null;
+      if (patch.cacheTtlSeconds !== undefined) changes.cacheTtlSeconds = patch.cacheTtlSeconds;
+      Object.assign(key, changes);
+      await this.repo.transaction(async (manager) => {
+        await this.repo.update(key, changes, manager);
+        await this.audit.record(attempt, manager);
+      });
+      return key;
+    });
+    this.changed(updated, 'updated');
+    return this.view(updated);
   }
 
   /**
@@ -137,7 +183,14 @@ export class ApiKeysService {
     e.expiresAt = null;
     e.allowedModels = null;
     e.cacheTtlSeconds = null;
+    e.owner = null;
+    e.budget = null;
     return e;
+  }
+
+  /** The view, with what a budgeted key spent in its current period as this replica knows it. */
+  private view(e: ApiKeyEntity): GatewayKeyView {
+    return toView(e, (k) => (k.budget ? formatDecimal(this.spend.spent(k.id, { amount: parseDecimal(k.budget.amount), period: k.budget.period, mode: k.budget.mode })) : null));
   }
 
   private changed(e: ApiKeyEntity, change: 'created' | 'updated'): void {
@@ -150,7 +203,7 @@ export class ApiKeysService {
   }
 }
 
-function toView(e: ApiKeyEntity): GatewayKeyView {
+function toView(e: ApiKeyEntity, spent: (e: ApiKeyEntity) => string | null = () => null): GatewayKeyView {
   return {
     id: e.id,
     organisationId: e.organisationId,
@@ -163,9 +216,19 @@ function toView(e: ApiKeyEntity): GatewayKeyView {
     expiresAt: e.expiresAt ? e.expiresAt.toISOString() : null,
     allowedModels: e.allowedModels,
     cacheTtlSeconds: e.cacheTtlSeconds ?? null,
+    owner: e.owner,
+    budget: e.budget ? { ...e.budget, currency: BUDGET_CURRENCY, spent: spent(e) } : null,
     revokedAt: e.revokedAt ? e.revokedAt.toISOString() : null,
     createdAt: e.createdAt.toISOString(),
   };
+}
+
+function storedOwner(o: { kind: StoredKeyOwner['kind']; name: string; email?: string }): StoredKeyOwner {
+  return o.email !== undefined ? { kind: o.kind, name: o.name, email: o.email } : { kind: o.kind, name: o.name };
+}
+
+function storedBudget(b: StoredKeyBudget): StoredKeyBudget {
+  return { amount: b.amount, period: b.period, mode: b.mode };
 }
 
 function encodeCursor(e: ApiKeyEntity): string {

@@ -1,6 +1,6 @@
-import { Body, Controller, Delete, Get, Param, Post, Query, UseGuards } from '@nestjs/common';
+import { Body, Controller, Delete, Get, Param, Patch, Post, Query, UseGuards } from '@nestjs/common';
 import { ApiBearerAuth, ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
-import { CreatedGatewayKeyView, CreateGatewayKeyDto, GatewayKeyView } from '#libs/contracts';
+import { CreatedGatewayKeyView, CreateGatewayKeyDto, GatewayKeyView, UpdateGatewayKeyDto } from '#libs/contracts';
 import { ListQueryDto, PageOf } from '../admin/list-query.dto.js';
 import { AdminAuthGuard } from '../auth/admin-auth.guard.js';
 import { CurrentPrincipal } from '../auth/current-principal.decorator.js';
@@ -31,6 +31,13 @@ export class GatewayKeysController {
   @ApiOkResponse({ type: GatewayKeyView })
   get(@CurrentPrincipal() p: Principal, @Param('id') id: string): Promise<GatewayKeyView> {
     return this.keys.get(scopeOf(p), id);
+  }
+
+  @Patch(':id')
+  @ApiOperation({ summary: 'Edit a key (name, owner, allowed models, limits, expiry, budget); null clears a field; live on every replica within a second' })
+  @ApiOkResponse({ type: GatewayKeyView })
+  update(@CurrentPrincipal() p: Principal, @Param('id') id: string, @Body() body: UpdateGatewayKeyDto): Promise<GatewayKeyView> {
+    return this.keys.update(envelopeFor(p, { id, patch: body }));
   }
 
   @Delete(':id')

@@ -6,6 +6,7 @@ import { DefinitionMatcher, matchableDefinition, MatchPatternCache, NameRewrite,
 import { SecretRedactor } from '#libs/secret-redaction';
 import type { Principal } from '../auth/principal.js';
 import { DELEGATED_TOKEN_PREFIX, DelegatedTokens } from '../delegation/delegated-tokens.js';
+import { parseDecimal } from '#libs/money';
 import type { ApiKeyEntity } from '../keys/api-key.entity.js';
 import { ApiKeysRepository } from '../keys/api-keys.repository.js';
 import { hashKey } from '../keys/key-material.js';
@@ -470,5 +471,7 @@ function toPrincipal(k: ApiKeyEntity): Principal {
     expiresAtMs: k.expiresAt ? k.expiresAt.getTime() : null,
     allowedModels: k.allowedModels ? new Set(k.allowedModels) : null,
     cacheTtlSeconds: k.cacheTtlSeconds ?? null,
+    owner: k.owner,
+    budget: k.budget ? { amount: parseDecimal(k.budget.amount), period: k.budget.period, mode: k.budget.mode } : null,
   };
 }

@@ -222,7 +222,7 @@ export class GenerationCall implements OnApplicationShutdown {
         canonical: () => (decoded ??= endpoint.decode(body)),
         stream,
         clientHeaders: call.req.headers,
-        caller: { user: principal.name },
+        caller: principal.owner ? { user: principal.owner.name, email: principal.owner.email } : { user: principal.name },
         failover: failover.on,
         fallbacks: failover.fallbacks,
         onAttempt: (target, adapter) => metering.target(target, adapter),

@@ -5,6 +5,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { bearerToken, expiredKeyMessage, isExpired, type Principal } from '../auth/principal.js';
 import { assertJsonWithinLimits, JsonLimitExceeded, jsonLimitsOf } from '../edge/json-body.js';
 import { mintRequestId } from '../edge/request-id.js';
+import { KeySpendLedger } from '../budgets/key-spend-ledger.js';
 import { ReadModelService } from '../read-model/read-model.service.js';
 import { anthropicResponseWriter } from './anthropic-response-writer.js';
 import { ChatCompletionsEndpoint } from './chat-completions.endpoint.js';
@@ -20,6 +21,8 @@ interface HotRoute {
   path: string;
   writer: ClientFormatWriter;
   handle: (call: V1Request) => Promise<void>;
+  /** Whether a call costs money, so a spent hard budget refuses it (counting tokens does not). */
+  spends: boolean;
 }
 
 /**
@@ -40,6 +43,7 @@ export class V1FrontDoor {
 
   constructor(
     private readonly readModel: ReadModelService,
+    private readonly spend: KeySpendLedger,
     chat: ChatCompletionsEndpoint,
     completions: CompletionsEndpoint,
     embeddings: EmbeddingsEndpoint,
@@ -51,11 +55,11 @@ export class V1FrontDoor {
     this.jsonLimits = jsonLimitsOf(config);
     // Most frequent first: the lookup is a few string comparisons.
     this.routes = [
-      { path: '/v1/chat/completions', writer: openAIResponseWriter, handle: (c) => chat.handle(c) },
-      { path: '/v1/messages', writer: anthropicResponseWriter, handle: (c) => messages.handle(c) },
-      { path: '/v1/embeddings', writer: openAIResponseWriter, handle: (c) => embeddings.handle(c) },
-      { path: '/v1/completions', writer: openAIResponseWriter, handle: (c) => completions.handle(c) },
-      { path: '/v1/messages/count_tokens', writer: anthropicResponseWriter, handle: (c) => countTokens.handle(c) },
+      { path: '/v1/chat/completions', writer: openAIResponseWriter, handle: (c) => chat.handle(c), spends: true },
+      { path: '/v1/messages', writer: anthropicResponseWriter, handle: (c) => messages.handle(c), spends: true },
+      { path: '/v1/embeddings', writer: openAIResponseWriter, handle: (c) => embeddings.handle(c), spends: true },
+      { path: '/v1/completions', writer: openAIResponseWriter, handle: (c) => completions.handle(c), spends: true },
+      { path: '/v1/messages/count_tokens', writer: anthropicResponseWriter, handle: (c) => countTokens.handle(c), spends: false },
     ];
   }
 
@@ -97,6 +101,13 @@ export class V1FrontDoor {
         : 'Incorrect API key provided.';
       writer.writeRequestError(res, 401, { message, code: 'invalid_api_key' }, ctx); // node:http discards the unread body
       return;
+    }
+    if (route.spends && auth.principal.budget) {
+      const refusal = this.spend.refusal(auth.principal);
+      if (refusal) {
+        writer.writeRequestError(res, 429, { message: refusal.message, code: 'budget_exceeded' }, ctx, { 'retry-after': String(refusal.retryAfterSeconds) });
+        return;
+      }
     }
     if (!isJson(req.headers['content-type'])) {
       writer.writeRequestError(res, 415, { message: 'Content-Type must be application/json.', code: 'unsupported_media_type', param: 'content-type' }, ctx);

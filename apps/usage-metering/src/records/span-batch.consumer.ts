@@ -3,6 +3,7 @@ import { DURABLE_STREAMS, type DurableMessageMeta, type DurableStreams, type Dur
 import type { SpanBatch } from '#libs/contracts';
 import { newId } from '#libs/db';
 import { DefinitionsReadModel } from '../definitions/definitions-read-model.js';
+import { KeySpendReporter } from '../key-spend/key-spend-reporter.js';
 import { LastUsedReporter } from '../last-used/last-used-reporter.js';
 import { usageRecordsForBatch } from './new-usage-record.js';
 import { UnpricedRecordsRepricer } from './unpriced-records.repricer.js';
@@ -29,6 +30,7 @@ export class SpanBatchConsumer {
     private readonly records: UsageRecordsRepository,
     private readonly repricer: UnpricedRecordsRepricer,
     private readonly lastUsed: LastUsedReporter,
+    private readonly keySpend: KeySpendReporter,
   ) {}
 
   /** Starts consuming; call only once the definitions are loaded. */
@@ -62,9 +64,11 @@ export class SpanBatchConsumer {
     const generation = this.definitions.generation;
     const { records, malformed } = usageRecordsForBatch(batch, catalogue, () => newId('usage'));
     for (const problem of malformed) this.logger.warn(`batch ${meta.msgId}: skipped an unreadable span: ${problem}`);
-    await this.records.insertBatch(records);
+    const inserted = await this.records.insertBatch(records);
     // After the commit, off the ack path: one write per batch at most (LastUsedReporter).
     this.lastUsed.note(batch.spans, records);
+    // Only what this delivery stored: a redelivered span is never spent twice.
+    this.keySpend.note(inserted);
     // Definitions that changed while this batch was priced may have been re-priced before its
     // records were committed; look at them again.
     if (this.definitions.generation !== generation && records.some((r) => !r.priced)) this.repricer.schedule();

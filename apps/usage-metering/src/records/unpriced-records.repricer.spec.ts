@@ -2,6 +2,7 @@ import { definitionView } from '../../../../test/support/model-definition-view.j
 import type { DefinitionsReadModel } from '../definitions/definitions-read-model.js';
 import { PriceCatalogue } from '../pricing/price-catalogue.js';
 import type { PricingOutcome } from '../pricing/usage-pricer.js';
+import type { KeySpendReporter } from '../key-spend/key-spend-reporter.js';
 import { UnpricedRecordsRepricer } from './unpriced-records.repricer.js';
 import type { UnpricedRecord, UsageRecordsRepository } from './usage-records.repository.js';
 
@@ -11,6 +12,7 @@ const record = (id: string, model: string, projectId: string | null = null): Unp
   id,
   organisationId: 'org_a',
   projectId,
+  keyId: `key_${id}`,
   model,
   startedAt: new Date('2026-02-01T00:00:00Z'),
   usage: { input: 1000n, output: 100n, cacheRead: 0n, cacheWrite: 0n, reasoning: 0n },
@@ -39,10 +41,14 @@ describe('UnpricedRecordsRepricer.repriceScope', () => {
         return updates.map((u) => u.id).filter((id) => id !== 'u3');
       },
     } as unknown as UsageRecordsRepository;
-    const repricer = new UnpricedRecordsRepricer(definitions, records);
+    const spent: { keyId: string | null; startedAt: Date; cost: { toString(): string } }[] = [];
+    const keySpend = { notePriced: (r: typeof spent) => spent.push(...r) } as unknown as KeySpendReporter;
+    const repricer = new UnpricedRecordsRepricer(definitions, records, keySpend);
     const result = await repricer.repriceScope({ organisationId: 'org_a', projectId: null });
     expect(scopes[0]).toEqual({ organisationId: 'org_a', projectId: null });
     expect(written.map((u) => u.id)).toEqual(['u1', 'u3']); // u2's outcome is what it was: not written
+    // Only the record this run priced counts against its key's budget (u3 was priced, and spent, by the other run).
+    expect(spent.map((r) => [r.keyId, r.cost.toString()])).toEqual([['key_u1', '0.003']]);
     // 1000 x 0.000002 + 100 x 0.00001 = 0.002 + 0.001
     expect(result).toEqual({
       examined: 3,

@@ -3,6 +3,7 @@ import type { RepriceResultView, TenantScope } from '#libs/contracts';
 import { formatDecimal } from '#libs/money';
 import { DefinitionsReadModel } from '../definitions/definitions-read-model.js';
 import { INCONSISTENT_USAGE, priceUsage, type PricingOutcome } from '../pricing/usage-pricer.js';
+import { KeySpendReporter } from '../key-spend/key-spend-reporter.js';
 import { UsageRecordsRepository, type UnpricedRecord } from './usage-records.repository.js';
 
 const PAGE = 500;
@@ -22,6 +23,7 @@ export class UnpricedRecordsRepricer {
   constructor(
     private readonly definitions: DefinitionsReadModel,
     private readonly records: UsageRecordsRepository,
+    private readonly keySpend: KeySpendReporter,
   ) {
     definitions.onChange(() => this.schedule());
   }
@@ -67,6 +69,7 @@ export class UnpricedRecordsRepricer {
       result.examined += page.length;
       const updates = page.map((r) => ({ record: r, id: r.id, outcome: priceUsage(r, catalogue) })).filter((u) => changed(u.record, u.outcome));
       const applied = new Set(await this.records.updateUnpricedIds(updates));
+      this.spent(updates, applied);
       for (const u of updates) {
         if (!applied.has(u.id)) continue;
         const o = u.outcome;
@@ -88,6 +91,10 @@ export class UnpricedRecordsRepricer {
     return result;
   }
 
+  private spent(updates: readonly { record: UnpricedRecord; id: string; outcome: PricingOutcome }[], applied: ReadonlySet<string>): void {
+    this.keySpend.notePriced(pricedNow(updates, applied));
+  }
+
   private async repriceAll(): Promise<void> {
     if (!this.definitions.isLoaded) return;
     const catalogue = this.definitions.catalogue;
@@ -96,13 +103,19 @@ export class UnpricedRecordsRepricer {
     for (;;) {
       const page = await this.records.findRepriceable(afterId, PAGE);
       if (page.length === 0) break;
-      const updates = page.map((r) => ({ id: r.id, outcome: priceUsage(r, catalogue) })).filter((u, i) => changed(page[i], u.outcome));
-      await this.records.updateUnpriced(updates);
-      priced += updates.filter((u) => u.outcome.priced).length;
+      const updates = page.map((r) => ({ record: r, id: r.id, outcome: priceUsage(r, catalogue) })).filter((u) => changed(u.record, u.outcome));
+      const applied = new Set(await this.records.updateUnpricedIds(updates));
+      this.spent(updates, applied);
+      priced += updates.filter((u) => u.outcome.priced && applied.has(u.id)).length;
       afterId = page[page.length - 1].id;
     }
     if (priced > 0) this.logger.log(`priced ${priced} usage records that had no price before`);
   }
+}
+
+/** The records priced by this run count against their keys' budgets now. */
+function pricedNow(updates: readonly { record: UnpricedRecord; id: string; outcome: PricingOutcome }[], applied: ReadonlySet<string>) {
+  return updates.flatMap((u) => (u.outcome.priced && applied.has(u.id) ? [{ keyId: u.record.keyId, startedAt: u.record.startedAt, cost: u.outcome.cost }] : []));
 }
 
 function changed(record: UnpricedRecord, outcome: PricingOutcome): boolean {

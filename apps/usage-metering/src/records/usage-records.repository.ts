@@ -18,6 +18,7 @@ export interface UnpricedRecord {
   id: string;
   organisationId: string;
   projectId: string | null;
+  keyId: string | null;
   model: string;
   startedAt: Date;
   usage: TokenUsage;
@@ -107,7 +108,7 @@ export class UsageRecordsRepository {
   constructor(private readonly dataSource: DataSource) {}
 
   /**
-   * Inserts a batch's records in one transaction and returns how many rows were new. A span
+   * Inserts a batch's records in one transaction and returns the ones that were new. A span
    * already recorded (same organisation, trace id and span id: a batch delivered again, or re-sent under a new
    * id) is skipped, so a span is priced once.
    *
@@ -116,18 +117,20 @@ export class UsageRecordsRepository {
    * batch that meets a stored span is rolled back and goes again through a scratch table and
    * INSERT ... ON CONFLICT DO NOTHING; that happens only on redelivery.
    */
-  async insertBatch(records: readonly NewUsageRecord[]): Promise<number> {
-    if (records.length === 0) return 0;
+  async insertBatch(records: readonly NewUsageRecord[]): Promise<readonly NewUsageRecord[]> {
+    if (records.length === 0) return [];
     try {
-      return await this.dataSource.transaction((em) => copyIn(em, 'usage_records', records));
+      await this.dataSource.transaction((em) => copyIn(em, 'usage_records', records));
+      return records;
     } catch (err) {
       if (!isUniqueViolation(err)) throw err;
     }
     return this.dataSource.transaction(async (em) => {
       await em.query(`CREATE TEMP TABLE ${INCOMING} (LIKE usage_records INCLUDING DEFAULTS) ON COMMIT DROP`);
       await copyIn(em, INCOMING, records);
-      const result = await runnerOf(em).query(`INSERT INTO usage_records SELECT * FROM ${INCOMING} ON CONFLICT (organisation_id, trace_id, span_id) DO NOTHING`, [], true);
-      return result.affected ?? 0;
+      const rows: { id: string }[] = await em.query(`INSERT INTO usage_records SELECT * FROM ${INCOMING} ON CONFLICT (organisation_id, trace_id, span_id) DO NOTHING RETURNING id`);
+      const fresh = new Set(rows.map((r) => r.id));
+      return records.filter((r) => fresh.has(r.id));
     });
   }
 
@@ -152,6 +155,7 @@ export class UsageRecordsRepository {
       id: r.id,
       organisationId: r.organisationId,
       projectId: r.projectId,
+      keyId: r.keyId,
       model: r.model,
       startedAt: r.startedAt,
       usage: {
