@@ -5,7 +5,7 @@ import { DataSource } from 'typeorm';
 /** What a group is called when the grouped column is empty (organisation-wide calls, calls without a key). */
 export const NO_GROUP_KEY = '(none)';
 
-/** SQL per grouping; fixed strings, never built from input. */
+/** SQL per grouping, over a row with the record's columns and its time as `t`; fixed strings, never built from input. */
 const GROUP_EXPRESSION: Readonly<Record<CostGrouping, string>> = {
   model: `COALESCE(NULLIF(model, ''), '${NO_GROUP_KEY}')`,
   project: `COALESCE(project_id, '${NO_GROUP_KEY}')`,
@@ -14,9 +14,28 @@ const GROUP_EXPRESSION: Readonly<Record<CostGrouping, string>> = {
   connection: `COALESCE(connection_id, '${NO_GROUP_KEY}')`,
   provider_model: `COALESCE(provider_model, '${NO_GROUP_KEY}')`,
   user: `COALESCE(user_id, '${NO_GROUP_KEY}')`,
-  day: `to_char(started_at AT TIME ZONE 'UTC', 'YYYY-MM-DD')`,
-  hour: `to_char(started_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24":00Z"')`,
+  day: `to_char(t AT TIME ZONE 'UTC', 'YYYY-MM-DD')`,
+  hour: `to_char(t AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24":00Z"')`,
 };
+
+const HOUR_MS = 3600 * 1000;
+
+/**
+ * The sums of one record, named as the rollup's columns (migration UsageRollups1796660000000 sums
+ * the same expressions): the window's edges that are not whole hours are read from the records.
+ */
+const RECORD_SUMS = `started_at AS t, model, project_id, key_id, provider, connection_id, provider_model, user_id,
+       1 AS requests, input_tokens, cache_read_tokens, cache_write_tokens, output_tokens, reasoning_tokens,
+       CASE WHEN priced THEN cost ELSE 0 END AS cost,
+       CASE WHEN NOT priced AND usage_status <> 'missing' THEN 1 ELSE 0 END AS unpriced_requests,
+       CASE WHEN usage_status = 'missing' THEN 1 ELSE 0 END AS missing_usage_requests,
+       CASE WHEN usage_status = 'partial' THEN 1 ELSE 0 END AS partial_usage_requests,
+       CASE WHEN error_type IS NOT NULL THEN 1 ELSE 0 END AS error_requests,
+       CASE WHEN estimated THEN 1 ELSE 0 END AS estimated_requests`;
+
+const ROLLUP_SUMS = `hour AS t, model, project_id, key_id, provider, connection_id, provider_model, user_id,
+       requests, input_tokens, cache_read_tokens, cache_write_tokens, output_tokens, reasoning_tokens, cost,
+       unpriced_requests, missing_usage_requests, partial_usage_requests, error_requests, estimated_requests`;
 
 /** Time groupings read in time order; the others most expensive first. */
 const TIME_GROUPINGS: ReadonlySet<CostGrouping> = new Set(['day', 'hour']);
@@ -52,33 +71,61 @@ export interface CostsWindow {
 export class CostsReportRepository {
   constructor(private readonly dataSource: DataSource) {}
 
+  /**
+   * The whole hours of the window are read from usage_rollups (one row per organisation, hour and
+   * dimensions, kept in the records' own transactions), the partial hours at its edges from
+   * usage_records; both give the same sums, so the answer equals a sum over the records exactly.
+   */
   async groups(scope: TenantScope, window: CostsWindow): Promise<CostGroupRow[]> {
-    const params: unknown[] = [scope.organisationId, window.from.toISOString(), window.to.toISOString()];
-    let where = 'organisation_id = $1 AND started_at >= $2 AND started_at < $3';
-    if (scope.projectId !== null) {
-      params.push(scope.projectId);
-      where += ` AND project_id = $${params.length}`;
+    const from = window.from.getTime();
+    const to = window.to.getTime();
+    const hoursFrom = Math.ceil(from / HOUR_MS) * HOUR_MS;
+    const hoursTo = Math.floor(to / HOUR_MS) * HOUR_MS;
+    const params: unknown[] = [scope.organisationId];
+    const param = (value: unknown): string => {
+      params.push(value);
+      return `$${params.length}`;
+    };
+    const projectFilter = scope.projectId !== null ? ` AND project_id = ${param(scope.projectId)}` : '';
+    const parts: string[] = [];
+    const records = (start: number, end: number): void => {
+      if (start < end) {
+        parts.push(
+          `SELECT ${RECORD_SUMS} FROM usage_records WHERE organisation_id = $1${projectFilter} AND started_at >= ${param(new Date(start).toISOString())} AND started_at < ${param(new Date(end).toISOString())}`,
+        );
+      }
+    };
+    if (hoursFrom < hoursTo) {
+      records(from, hoursFrom);
+      parts.push(
+        `SELECT ${ROLLUP_SUMS} FROM usage_rollups WHERE organisation_id = $1${projectFilter} AND hour >= ${param(new Date(hoursFrom).toISOString())} AND hour < ${param(new Date(hoursTo).toISOString())}`,
+      );
+      records(hoursTo, to);
+    } else {
+      records(from, to);
     }
+    if (parts.length === 0) return [];
     // Sums in numeric (exact); an unpriced or usage-missing call is counted, its (absent) cost is not.
     // Unpriced and usage-missing are apart: a definition can price the first, never the second.
+    // A rollup row a re-pricing emptied (every call moved out of it) counts no requests: left out.
     return this.dataSource.query(
       `SELECT ${GROUP_EXPRESSION[window.groupBy]} AS "key",
-              count(*)::text AS "requests",
+              sum(requests)::text AS "requests",
               sum(input_tokens)::text AS "inputTokens",
               sum(cache_read_tokens)::text AS "cachedInputTokens",
               sum(cache_write_tokens)::text AS "cacheWriteTokens",
               sum(output_tokens)::text AS "outputTokens",
               sum(reasoning_tokens)::text AS "reasoningTokens",
-              COALESCE(sum(cost) FILTER (WHERE priced), 0)::text AS "cost",
-              (count(*) FILTER (WHERE NOT priced AND usage_status <> 'missing'))::text AS "unpricedRequests",
-              (count(*) FILTER (WHERE usage_status = 'missing'))::text AS "missingUsageRequests",
-              (count(*) FILTER (WHERE usage_status = 'partial'))::text AS "partialUsageRequests",
-              (count(*) FILTER (WHERE error_type IS NOT NULL))::text AS "errorRequests",
-              (count(*) FILTER (WHERE estimated))::text AS "estimatedRequests"
-         FROM usage_records
-        WHERE ${where}
+              sum(cost)::text AS "cost",
+              sum(unpriced_requests)::text AS "unpricedRequests",
+              sum(missing_usage_requests)::text AS "missingUsageRequests",
+              sum(partial_usage_requests)::text AS "partialUsageRequests",
+              sum(error_requests)::text AS "errorRequests",
+              sum(estimated_requests)::text AS "estimatedRequests"
+         FROM (${parts.join(' UNION ALL ')}) AS u
         GROUP BY 1
-        ORDER BY ${TIME_GROUPINGS.has(window.groupBy) ? '1 ASC' : 'COALESCE(sum(cost) FILTER (WHERE priced), 0) DESC, 1 ASC'}`,
+       HAVING sum(requests) > 0
+        ORDER BY ${TIME_GROUPINGS.has(window.groupBy) ? '1 ASC' : 'sum(cost) DESC, 1 ASC'}`,
       params,
     );
   }
