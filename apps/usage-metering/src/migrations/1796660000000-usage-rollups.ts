@@ -1,28 +1,22 @@
 import type { MigrationInterface, QueryRunner } from 'typeorm';
 
-/** The rollup's grouping columns, in its unique index's order. */
-export const ROLLUP_DIMENSIONS = ['organisation_id', 'hour', 'project_id', 'key_id', 'model', 'provider', 'connection_id', 'provider_model', 'user_id'] as const;
-
 /**
- * The rollup's sums of a set of usage_records rows `src`, each row counted `sign` times (1 added,
- * -1 taken away): the same expressions the raw report uses, so the two agree exactly.
+ * The report groupings a rollup row sums one value of, and the record column that value is.
+ * 'none' sums the organisation's (or project's) calls whatever they were: the project, day and
+ * hour groupings read it (project_id and the period are columns of every rollup row).
  */
-function rollupSelect(src: string, sign: string): string {
-  return `SELECT organisation_id, date_trunc('hour', started_at, 'UTC') AS hour, project_id, key_id, model, provider, connection_id, provider_model, user_id,
-            ${sign} AS requests,
-            ${sign} * input_tokens AS input_tokens,
-            ${sign} * cache_read_tokens AS cache_read_tokens,
-            ${sign} * cache_write_tokens AS cache_write_tokens,
-            ${sign} * output_tokens AS output_tokens,
-            ${sign} * reasoning_tokens AS reasoning_tokens,
-            CASE WHEN priced THEN ${sign} * cost ELSE 0 END AS cost,
-            CASE WHEN NOT priced AND usage_status <> 'missing' THEN ${sign} ELSE 0 END AS unpriced_requests,
-            CASE WHEN usage_status = 'missing' THEN ${sign} ELSE 0 END AS missing_usage_requests,
-            CASE WHEN usage_status = 'partial' THEN ${sign} ELSE 0 END AS partial_usage_requests,
-            CASE WHEN error_type IS NOT NULL THEN ${sign} ELSE 0 END AS error_requests,
-            CASE WHEN estimated THEN ${sign} ELSE 0 END AS estimated_requests
-       FROM ${src}`;
-}
+export const ROLLUP_DIMENSIONS: Readonly<Record<string, string>> = {
+  none: 'NULL::text',
+  model: 'model',
+  key: 'key_id',
+  provider: 'provider',
+  connection: 'connection_id',
+  provider_model: 'provider_model',
+  user: 'user_id',
+};
+
+/** The rollup's unique key; reports filter by its leading columns. */
+const KEY = ['organisation_id', 'dimension', 'period', 'bucket', 'project_id', 'value'];
 
 const SUMS = [
   'requests',
@@ -39,26 +33,57 @@ const SUMS = [
   'estimated_requests',
 ] as const;
 
-/** Adds the grouped rows of `rows` (a rollupSelect or a UNION of them) into usage_rollups. */
+/**
+ * The rollup rows of a set of usage_records rows `src`, each counted `sign` times (1 added, -1 taken
+ * away): every record once per dimension and period, with the same sums the raw report computes.
+ */
+function rollupRows(src: string, sign: string): string {
+  const dimensions = Object.entries(ROLLUP_DIMENSIONS)
+    .map(([name, column]) => `('${name}', ${column === 'NULL::text' ? column : `s.${column}`})`)
+    .join(', ');
+  return `SELECT s.organisation_id, d.dimension, p.period, date_trunc(p.period, s.started_at, 'UTC') AS bucket, s.project_id,
+            d.value,
+            ${sign} AS requests,
+            ${sign} * s.input_tokens AS input_tokens,
+            ${sign} * s.cache_read_tokens AS cache_read_tokens,
+            ${sign} * s.cache_write_tokens AS cache_write_tokens,
+            ${sign} * s.output_tokens AS output_tokens,
+            ${sign} * s.reasoning_tokens AS reasoning_tokens,
+            CASE WHEN s.priced THEN ${sign} * s.cost ELSE 0 END AS cost,
+            CASE WHEN NOT s.priced AND s.usage_status <> 'missing' THEN ${sign} ELSE 0 END AS unpriced_requests,
+            CASE WHEN s.usage_status = 'missing' THEN ${sign} ELSE 0 END AS missing_usage_requests,
+            CASE WHEN s.usage_status = 'partial' THEN ${sign} ELSE 0 END AS partial_usage_requests,
+            CASE WHEN s.error_type IS NOT NULL THEN ${sign} ELSE 0 END AS error_requests,
+            CASE WHEN s.estimated THEN ${sign} ELSE 0 END AS estimated_requests
+       FROM ${src} AS s
+      CROSS JOIN LATERAL (VALUES ${dimensions}) AS d(dimension, value)
+      CROSS JOIN (VALUES ('hour'), ('day')) AS p(period)`;
+}
+
+/** Adds the grouped rows of `rows` (rollupRows, or a UNION of them) into usage_rollups, in key order. */
 function upsertRollup(rows: string): string {
-  const dims = ROLLUP_DIMENSIONS.join(', ');
-  return `INSERT INTO usage_rollups AS r (${dims}, ${SUMS.join(', ')})
-          SELECT ${dims}, ${SUMS.map((s) => `sum(${s})`).join(', ')}
-            FROM (${rows}) AS d
-           GROUP BY ${dims}
-           ORDER BY ${dims}
-          ON CONFLICT (${dims}) DO UPDATE SET ${SUMS.map((s) => `${s} = r.${s} + EXCLUDED.${s}`).join(', ')}`;
+  const key = KEY.join(', ');
+  return `INSERT INTO usage_rollups AS r (${key}, ${SUMS.join(', ')})
+          SELECT ${key}, ${SUMS.map((s) => `sum(${s})`).join(', ')}
+            FROM (${rows}) AS x
+           GROUP BY ${key}
+           ORDER BY ${key}
+          ON CONFLICT (${key}) DO UPDATE SET ${SUMS.map((s) => `${s} = r.${s} + EXCLUDED.${s}`).join(', ')}`;
 }
 
 /**
- * Issue 17 item 5: cost reports over millions of records read an hourly rollup (per organisation,
- * hour and every report dimension) instead of the records. The rollup is kept by statement-level
- * triggers on usage_records with transition tables, so it changes in the same transaction as the
- * records, by exactly the rows that statement inserted (a COPY, or INSERT ... ON CONFLICT DO
- * NOTHING: only rows really inserted are in the transition table) or updated (re-pricing: the old
- * rows taken away, the new added). Exactly-once of the records is therefore exactly-once of the
- * rollup: a redelivered batch adds nothing. Rows are upserted in key order, so two concurrent
- * batches lock shared rollup rows in the same order (no deadlock).
+ * Issue 17 item 5: cost reports over millions of records read rollups instead of the records: per
+ * organisation, project, report dimension (one value of one grouping: a report groups by one) and
+ * UTC hour or day. One row per dimension value, not per combination of them, so a window's rows
+ * stay few however many keys, users and models there are; days for the whole days of a window,
+ * hours for its whole hours beside them.
+ *
+ * Kept by statement-level triggers on usage_records with transition tables, so the rollups change
+ * in the same transaction as the records and by exactly the rows the statement inserted (a COPY,
+ * or INSERT ... ON CONFLICT DO NOTHING: only rows really inserted are in the transition table),
+ * updated (re-pricing: the old rows taken away, the new added) or deleted. Exactly-once of the
+ * records is therefore exactly-once of the rollups: a redelivered batch adds nothing. Rows are
+ * upserted in key order, so concurrent batches lock shared rollup rows in the same order.
  */
 export class UsageRollups1796660000000 implements MigrationInterface {
   name = 'UsageRollups1796660000000';
@@ -67,14 +92,11 @@ export class UsageRollups1796660000000 implements MigrationInterface {
     await q.query(`
       CREATE TABLE usage_rollups (
         organisation_id text NOT NULL,
-        hour timestamptz NOT NULL,
+        dimension text NOT NULL,
+        period text NOT NULL CHECK (period IN ('hour', 'day')),
+        bucket timestamptz NOT NULL,
         project_id text,
-        key_id text,
-        model text NOT NULL,
-        provider text,
-        connection_id text,
-        provider_model text,
-        user_id text,
+        value text,
         requests bigint NOT NULL,
         input_tokens numeric NOT NULL,
         cache_read_tokens numeric NOT NULL,
@@ -88,21 +110,21 @@ export class UsageRollups1796660000000 implements MigrationInterface {
         error_requests bigint NOT NULL,
         estimated_requests bigint NOT NULL
       )`);
-    // NULLS NOT DISTINCT: a call without a key or project rolls up into one row, not one per call.
-    await q.query(`CREATE UNIQUE INDEX usage_rollups_key ON usage_rollups (${ROLLUP_DIMENSIONS.join(', ')}) NULLS NOT DISTINCT`);
+    // NULLS NOT DISTINCT: calls without a key (or project) roll up into one row, not one per call.
+    await q.query(`CREATE UNIQUE INDEX usage_rollups_key ON usage_rollups (${KEY.join(', ')}) NULLS NOT DISTINCT`);
     await q.query(`CREATE FUNCTION usage_rollups_inserted() RETURNS trigger LANGUAGE plpgsql AS $$
       BEGIN
-        ${upsertRollup(rollupSelect('new_rows', '1'))};
+        ${upsertRollup(rollupRows('new_rows', '1'))};
         RETURN NULL;
       END $$`);
     await q.query(`CREATE FUNCTION usage_rollups_updated() RETURNS trigger LANGUAGE plpgsql AS $$
       BEGIN
-        ${upsertRollup(`${rollupSelect('old_rows', '-1')} UNION ALL ${rollupSelect('new_rows', '1')}`)};
+        ${upsertRollup(`${rollupRows('old_rows', '-1')} UNION ALL ${rollupRows('new_rows', '1')}`)};
         RETURN NULL;
       END $$`);
     await q.query(`CREATE FUNCTION usage_rollups_deleted() RETURNS trigger LANGUAGE plpgsql AS $$
       BEGIN
-        ${upsertRollup(rollupSelect('old_rows', '-1'))};
+        ${upsertRollup(rollupRows('old_rows', '-1'))};
         RETURN NULL;
       END $$`);
     await q.query(`CREATE TRIGGER usage_rollups_inserted AFTER INSERT ON usage_records REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION usage_rollups_inserted()`);
@@ -110,9 +132,9 @@ export class UsageRollups1796660000000 implements MigrationInterface {
       `CREATE TRIGGER usage_rollups_updated AFTER UPDATE ON usage_records REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION usage_rollups_updated()`,
     );
     await q.query(`CREATE TRIGGER usage_rollups_deleted AFTER DELETE ON usage_records REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION usage_rollups_deleted()`);
-    // The records stored so far (the table is locked by the migration's transaction meanwhile).
+    // The records stored so far (writers wait for the migration's transaction meanwhile).
     await q.query(`LOCK TABLE usage_records IN SHARE MODE`);
-    await q.query(upsertRollup(rollupSelect('usage_records', '1')));
+    await q.query(upsertRollup(rollupRows('usage_records', '1')));
   }
 
   async down(q: QueryRunner): Promise<void> {

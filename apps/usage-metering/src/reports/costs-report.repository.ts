@@ -5,27 +5,28 @@ import { DataSource } from 'typeorm';
 /** What a group is called when the grouped column is empty (organisation-wide calls, calls without a key). */
 export const NO_GROUP_KEY = '(none)';
 
-/** SQL per grouping, over a row with the record's columns and its time as `t`; fixed strings, never built from input. */
-const GROUP_EXPRESSION: Readonly<Record<CostGrouping, string>> = {
-  model: `COALESCE(NULLIF(model, ''), '${NO_GROUP_KEY}')`,
-  project: `COALESCE(project_id, '${NO_GROUP_KEY}')`,
-  key: `COALESCE(key_id, '${NO_GROUP_KEY}')`,
-  provider: `COALESCE(provider, '${NO_GROUP_KEY}')`,
-  connection: `COALESCE(connection_id, '${NO_GROUP_KEY}')`,
-  provider_model: `COALESCE(provider_model, '${NO_GROUP_KEY}')`,
-  user: `COALESCE(user_id, '${NO_GROUP_KEY}')`,
-  day: `to_char(t AT TIME ZONE 'UTC', 'YYYY-MM-DD')`,
-  hour: `to_char(t AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24":00Z"')`,
+/**
+ * Per grouping: the rollup dimension it reads (migration UsageRollups1796660000000), the record
+ * column that dimension sums one value of, and the group's name in SQL over a row of `t` (the
+ * time), `project_id` and `value`; fixed strings, never built from input.
+ */
+const GROUPING: Readonly<Record<CostGrouping, { dimension: string; column: string; key: string }>> = {
+  model: { dimension: 'model', column: 'model', key: `COALESCE(NULLIF(value, ''), '${NO_GROUP_KEY}')` },
+  project: { dimension: 'none', column: 'NULL::text', key: `COALESCE(project_id, '${NO_GROUP_KEY}')` },
+  key: { dimension: 'key', column: 'key_id', key: `COALESCE(value, '${NO_GROUP_KEY}')` },
+  provider: { dimension: 'provider', column: 'provider', key: `COALESCE(value, '${NO_GROUP_KEY}')` },
+  connection: { dimension: 'connection', column: 'connection_id', key: `COALESCE(value, '${NO_GROUP_KEY}')` },
+  provider_model: { dimension: 'provider_model', column: 'provider_model', key: `COALESCE(value, '${NO_GROUP_KEY}')` },
+  user: { dimension: 'user', column: 'user_id', key: `COALESCE(value, '${NO_GROUP_KEY}')` },
+  day: { dimension: 'none', column: 'NULL::text', key: `to_char(t AT TIME ZONE 'UTC', 'YYYY-MM-DD')` },
+  hour: { dimension: 'none', column: 'NULL::text', key: `to_char(t AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24":00Z"')` },
 };
 
 const HOUR_MS = 3600 * 1000;
+const DAY_MS = 24 * HOUR_MS;
 
-/**
- * The sums of one record, named as the rollup's columns (migration UsageRollups1796660000000 sums
- * the same expressions): the window's edges that are not whole hours are read from the records.
- */
-const RECORD_SUMS = `started_at AS t, model, project_id, key_id, provider, connection_id, provider_model, user_id,
-       1 AS requests, input_tokens, cache_read_tokens, cache_write_tokens, output_tokens, reasoning_tokens,
+/** The sums of one record, named as the rollup's columns (the migration sums the same expressions). */
+const RECORD_SUMS = `1 AS requests, input_tokens, cache_read_tokens, cache_write_tokens, output_tokens, reasoning_tokens,
        CASE WHEN priced THEN cost ELSE 0 END AS cost,
        CASE WHEN NOT priced AND usage_status <> 'missing' THEN 1 ELSE 0 END AS unpriced_requests,
        CASE WHEN usage_status = 'missing' THEN 1 ELSE 0 END AS missing_usage_requests,
@@ -33,9 +34,44 @@ const RECORD_SUMS = `started_at AS t, model, project_id, key_id, provider, conne
        CASE WHEN error_type IS NOT NULL THEN 1 ELSE 0 END AS error_requests,
        CASE WHEN estimated THEN 1 ELSE 0 END AS estimated_requests`;
 
-const ROLLUP_SUMS = `hour AS t, model, project_id, key_id, provider, connection_id, provider_model, user_id,
-       requests, input_tokens, cache_read_tokens, cache_write_tokens, output_tokens, reasoning_tokens, cost,
+const ROLLUP_SUMS = `requests, input_tokens, cache_read_tokens, cache_write_tokens, output_tokens, reasoning_tokens, cost,
        unpriced_requests, missing_usage_requests, partial_usage_requests, error_requests, estimated_requests`;
+
+/** A piece of a report window and where its sums are read: the records, hourly or daily rollups. */
+export interface WindowPart {
+  source: 'records' | 'hour' | 'day';
+  from: number;
+  to: number;
+}
+
+/**
+ * Splits [from, to) (ms) into the partial hours at its edges (read from the records), whole days
+ * (daily rollups; not for an hourly report) and the whole hours between (hourly rollups).
+ */
+export function windowParts(from: number, to: number, days: boolean): WindowPart[] {
+  const parts: WindowPart[] = [];
+  const add = (source: WindowPart['source'], a: number, b: number): void => {
+    if (a < b) parts.push({ source, from: a, to: b });
+  };
+  const hoursFrom = Math.ceil(from / HOUR_MS) * HOUR_MS;
+  const hoursTo = Math.floor(to / HOUR_MS) * HOUR_MS;
+  if (hoursFrom >= hoursTo) {
+    add('records', from, to);
+    return parts;
+  }
+  add('records', from, hoursFrom);
+  const daysFrom = Math.ceil(hoursFrom / DAY_MS) * DAY_MS;
+  const daysTo = Math.floor(hoursTo / DAY_MS) * DAY_MS;
+  if (days && daysFrom < daysTo) {
+    add('hour', hoursFrom, daysFrom);
+    add('day', daysFrom, daysTo);
+    add('hour', daysTo, hoursTo);
+  } else {
+    add('hour', hoursFrom, hoursTo);
+  }
+  add('records', hoursTo, to);
+  return parts;
+}
 
 /** Time groupings read in time order; the others most expensive first. */
 const TIME_GROUPINGS: ReadonlySet<CostGrouping> = new Set(['day', 'hour']);
@@ -72,44 +108,33 @@ export class CostsReportRepository {
   constructor(private readonly dataSource: DataSource) {}
 
   /**
-   * The whole hours of the window are read from usage_rollups (one row per organisation, hour and
-   * dimensions, kept in the records' own transactions), the partial hours at its edges from
-   * usage_records; both give the same sums, so the answer equals a sum over the records exactly.
+   * The window's whole days and hours are read from usage_rollups (kept in the records' own
+   * transactions), the partial hours at its edges from usage_records; both give the same sums, so
+   * the answer equals a sum over the records exactly.
    */
   async groups(scope: TenantScope, window: CostsWindow): Promise<CostGroupRow[]> {
-    const from = window.from.getTime();
-    const to = window.to.getTime();
-    const hoursFrom = Math.ceil(from / HOUR_MS) * HOUR_MS;
-    const hoursTo = Math.floor(to / HOUR_MS) * HOUR_MS;
+    const grouping = GROUPING[window.groupBy];
     const params: unknown[] = [scope.organisationId];
     const param = (value: unknown): string => {
       params.push(value);
       return `$${params.length}`;
     };
     const projectFilter = scope.projectId !== null ? ` AND project_id = ${param(scope.projectId)}` : '';
-    const parts: string[] = [];
-    const records = (start: number, end: number): void => {
-      if (start < end) {
-        parts.push(
-          `SELECT ${RECORD_SUMS} FROM usage_records WHERE organisation_id = $1${projectFilter} AND started_at >= ${param(new Date(start).toISOString())} AND started_at < ${param(new Date(end).toISOString())}`,
-        );
-      }
-    };
-    if (hoursFrom < hoursTo) {
-      records(from, hoursFrom);
-      parts.push(
-        `SELECT ${ROLLUP_SUMS} FROM usage_rollups WHERE organisation_id = $1${projectFilter} AND hour >= ${param(new Date(hoursFrom).toISOString())} AND hour < ${param(new Date(hoursTo).toISOString())}`,
-      );
-      records(hoursTo, to);
-    } else {
-      records(from, to);
-    }
+    const parts = windowParts(window.from.getTime(), window.to.getTime(), window.groupBy !== 'hour').map((part) => {
+      const from = param(new Date(part.from).toISOString());
+      const to = param(new Date(part.to).toISOString());
+      return part.source === 'records'
+        ? `SELECT started_at AS t, project_id, ${grouping.column} AS value, ${RECORD_SUMS} FROM usage_records
+            WHERE organisation_id = $1${projectFilter} AND started_at >= ${from} AND started_at < ${to}`
+        : `SELECT bucket AS t, project_id, value, ${ROLLUP_SUMS} FROM usage_rollups
+            WHERE organisation_id = $1 AND dimension = '${grouping.dimension}' AND period = '${part.source}' AND bucket >= ${from} AND bucket < ${to}${projectFilter}`;
+    });
     if (parts.length === 0) return [];
     // Sums in numeric (exact); an unpriced or usage-missing call is counted, its (absent) cost is not.
     // Unpriced and usage-missing are apart: a definition can price the first, never the second.
-    // A rollup row a re-pricing emptied (every call moved out of it) counts no requests: left out.
+    // A rollup row whose calls all left it (a deletion) counts no requests: left out.
     return this.dataSource.query(
-      `SELECT ${GROUP_EXPRESSION[window.groupBy]} AS "key",
+      `SELECT ${grouping.key} AS "key",
               sum(requests)::text AS "requests",
               sum(input_tokens)::text AS "inputTokens",
               sum(cache_read_tokens)::text AS "cachedInputTokens",

@@ -113,10 +113,11 @@ function normal(rows: CostGroupRow[]): CostGroupRow[] {
   return rows.map((r) => ({ ...r, cost: formatDecimal(parseDecimal(r.cost)) }));
 }
 
-/** Whole hours, hours cut at both ends, a window inside one hour, one with no whole hour, all of it. */
+/** Whole days, days with hours and partial hours at both ends, a window inside one hour, one with no whole hour, all of it. */
 const WINDOWS: [string, string][] = [
   ['2025-03-01T00:00:00.000Z', '2025-03-04T00:00:00.000Z'],
   ['2025-03-01T05:17:23.456Z', '2025-03-02T19:42:01.001Z'],
+  ['2025-03-01T05:17:23.456Z', '2025-03-03T19:42:01.001Z'],
   ['2025-03-02T10:10:00.000Z', '2025-03-02T10:50:00.000Z'],
   ['2025-03-02T10:30:00.000Z', '2025-03-02T11:30:00.000Z'],
   ['2025-03-01T03:00:00.000Z', '2025-03-03T07:00:00.001Z'],
