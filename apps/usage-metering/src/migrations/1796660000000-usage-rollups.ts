@@ -38,11 +38,12 @@ const SUMS = [
  * away): every record once per dimension and period, with the same sums the raw report computes.
  */
 function rollupRows(src: string, sign: string): string {
-  const dimensions = Object.entries(ROLLUP_DIMENSIONS)
-    .map(([name, column]) => `('${name}', ${column === 'NULL::text' ? column : `s.${column}`})`)
-    .join(', ');
-  return `SELECT s.organisation_id, d.dimension, p.period, date_trunc(p.period, s.started_at, 'UTC') AS bucket, s.project_id,
-            d.value,
+  // Every dimension by day; only 'none' by hour too (few rows: one per project and hour). A report
+  // grouped by a dimension reads the partial days at a window's edges from the records: hourly
+  // rows of high-cardinality values (users, keys) would be about as many as the records.
+  const rows = Object.entries(ROLLUP_DIMENSIONS).map(([name, column]) => `('${name}', ${column === 'NULL::text' ? column : `s.${column}`}, 'day')`);
+  rows.push(`('none', NULL::text, 'hour')`);
+  return `SELECT s.organisation_id, d.dimension, d.period, date_trunc(d.period, s.started_at, 'UTC') AS bucket, s.project_id, d.value,
             ${sign} AS requests,
             ${sign} * s.input_tokens AS input_tokens,
             ${sign} * s.cache_read_tokens AS cache_read_tokens,
@@ -56,8 +57,7 @@ function rollupRows(src: string, sign: string): string {
             CASE WHEN s.error_type IS NOT NULL THEN ${sign} ELSE 0 END AS error_requests,
             CASE WHEN s.estimated THEN ${sign} ELSE 0 END AS estimated_requests
        FROM ${src} AS s
-      CROSS JOIN LATERAL (VALUES ${dimensions}) AS d(dimension, value)
-      CROSS JOIN (VALUES ('hour'), ('day')) AS p(period)`;
+      CROSS JOIN LATERAL (VALUES ${rows.join(', ')}) AS d(dimension, value, period)`;
 }
 
 /** Adds the grouped rows of `rows` (rollupRows, or a UNION of them) into usage_rollups, in key order. */
@@ -74,9 +74,8 @@ function upsertRollup(rows: string): string {
 /**
  * Issue 17 item 5: cost reports over millions of records read rollups instead of the records: per
  * organisation, project, report dimension (one value of one grouping: a report groups by one) and
- * UTC hour or day. One row per dimension value, not per combination of them, so a window's rows
- * stay few however many keys, users and models there are; days for the whole days of a window,
- * hours for its whole hours beside them.
+ * UTC day, and the calls of each project by UTC hour. One row per dimension value, not per
+ * combination of them, so a window's rows stay few however many keys, users and models there are.
  *
  * Kept by statement-level triggers on usage_records with transition tables, so the rollups change
  * in the same transaction as the records and by exactly the rows the statement inserted (a COPY,
@@ -85,6 +84,11 @@ function upsertRollup(rows: string): string {
  * records is therefore exactly-once of the rollups: a redelivered batch adds nothing. Rows are
  * upserted in key order, so concurrent batches lock shared rollup rows in the same order.
  */
+/** Adds the records of `src` (a table, or a parenthesised SELECT of usage_records rows AS-able) to the rollups: the migration's backfill. */
+export function addToRollups(src: string): string {
+  return upsertRollup(rollupRows(src, '1'));
+}
+
 export class UsageRollups1796660000000 implements MigrationInterface {
   name = 'UsageRollups1796660000000';
 
@@ -134,7 +138,7 @@ export class UsageRollups1796660000000 implements MigrationInterface {
     await q.query(`CREATE TRIGGER usage_rollups_deleted AFTER DELETE ON usage_records REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION usage_rollups_deleted()`);
     // The records stored so far (writers wait for the migration's transaction meanwhile).
     await q.query(`LOCK TABLE usage_records IN SHARE MODE`);
-    await q.query(upsertRollup(rollupRows('usage_records', '1')));
+    await q.query(addToRollups('usage_records'));
   }
 
   async down(q: QueryRunner): Promise<void> {

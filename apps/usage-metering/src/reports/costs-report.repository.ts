@@ -45,31 +45,39 @@ export interface WindowPart {
 }
 
 /**
- * Splits [from, to) (ms) into the partial hours at its edges (read from the records), whole days
- * (daily rollups; not for an hourly report) and the whole hours between (hourly rollups).
+ * Splits [from, to) (ms) into the parts read from the records and from the rollups. With `hours`
+ * (the project, day and hour groupings: the hourly rollup has their rows), the partial hours at
+ * the edges come from the records, whole days (unless `days` is false: an hourly report) from the
+ * daily rollup, the whole hours beside them from the hourly one. Without, the partial days at the
+ * edges come from the records and the whole days from the daily rollup.
  */
-export function windowParts(from: number, to: number, days: boolean): WindowPart[] {
+export function windowParts(from: number, to: number, hours: boolean, days: boolean): WindowPart[] {
   const parts: WindowPart[] = [];
   const add = (source: WindowPart['source'], a: number, b: number): void => {
     if (a < b) parts.push({ source, from: a, to: b });
   };
-  const hoursFrom = Math.ceil(from / HOUR_MS) * HOUR_MS;
-  const hoursTo = Math.floor(to / HOUR_MS) * HOUR_MS;
-  if (hoursFrom >= hoursTo) {
+  const unit = hours ? HOUR_MS : DAY_MS;
+  const wholeFrom = Math.ceil(from / unit) * unit;
+  const wholeTo = Math.floor(to / unit) * unit;
+  if (wholeFrom >= wholeTo) {
     add('records', from, to);
     return parts;
   }
-  add('records', from, hoursFrom);
-  const daysFrom = Math.ceil(hoursFrom / DAY_MS) * DAY_MS;
-  const daysTo = Math.floor(hoursTo / DAY_MS) * DAY_MS;
-  if (days && daysFrom < daysTo) {
-    add('hour', hoursFrom, daysFrom);
-    add('day', daysFrom, daysTo);
-    add('hour', daysTo, hoursTo);
+  add('records', from, wholeFrom);
+  if (!hours) {
+    add('day', wholeFrom, wholeTo);
   } else {
-    add('hour', hoursFrom, hoursTo);
+    const daysFrom = Math.ceil(wholeFrom / DAY_MS) * DAY_MS;
+    const daysTo = Math.floor(wholeTo / DAY_MS) * DAY_MS;
+    if (days && daysFrom < daysTo) {
+      add('hour', wholeFrom, daysFrom);
+      add('day', daysFrom, daysTo);
+      add('hour', daysTo, wholeTo);
+    } else {
+      add('hour', wholeFrom, wholeTo);
+    }
   }
-  add('records', hoursTo, to);
+  add('records', wholeTo, to);
   return parts;
 }
 
@@ -108,8 +116,8 @@ export class CostsReportRepository {
   constructor(private readonly dataSource: DataSource) {}
 
   /**
-   * The window's whole days and hours are read from usage_rollups (kept in the records' own
-   * transactions), the partial hours at its edges from usage_records; both give the same sums, so
+   * The window's whole days (and, for the project, day and hour groupings, hours) are read from
+   * usage_rollups (kept in the records' own transactions), the rest at its edges from usage_records; both give the same sums, so
    * the answer equals a sum over the records exactly.
    */
   async groups(scope: TenantScope, window: CostsWindow): Promise<CostGroupRow[]> {
@@ -120,7 +128,7 @@ export class CostsReportRepository {
       return `$${params.length}`;
     };
     const projectFilter = scope.projectId !== null ? ` AND project_id = ${param(scope.projectId)}` : '';
-    const parts = windowParts(window.from.getTime(), window.to.getTime(), window.groupBy !== 'hour').map((part) => {
+    const parts = windowParts(window.from.getTime(), window.to.getTime(), grouping.dimension === 'none', window.groupBy !== 'hour').map((part) => {
       const from = param(new Date(part.from).toISOString());
       const to = param(new Date(part.to).toISOString());
       return part.source === 'records'
