@@ -14,6 +14,11 @@ export interface DurableConsumerOptions {
   maxDeliver: number;
   /** Wait before a failed message is delivered again. */
   retryDelayMs: number;
+  /**
+   * Messages handled at once (each acked when its own handler resolves); 1 keeps them in order.
+   * More suits a handler that waits on I/O and is idempotent (the in-process streams stay serial).
+   */
+  concurrency: number;
 }
 
 export interface DurableSubscription {
@@ -45,7 +50,7 @@ export interface DurableStreams {
 
 export const DURABLE_STREAMS = Symbol('DURABLE_STREAMS');
 
-export const DEFAULT_CONSUMER_OPTIONS: DurableConsumerOptions = { maxDeliver: 5, retryDelayMs: 1000 };
+export const DEFAULT_CONSUMER_OPTIONS: DurableConsumerOptions = { maxDeliver: 5, retryDelayMs: 1000, concurrency: 1 };
 
 /** Where a message that failed maxDeliver times is kept, for an admin to list. */
 export interface DeadLetter {

@@ -1,4 +1,4 @@
-import { AckPolicy, DeliverPolicy, jetstream, jetstreamManager, RetentionPolicy, StorageType, type ConsumerMessages, type JetStreamClient } from '@nats-io/jetstream';
+import { AckPolicy, DeliverPolicy, jetstream, jetstreamManager, RetentionPolicy, StorageType, type ConsumerMessages, type JetStreamClient, type JsMsg } from '@nats-io/jetstream';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { TELEMETRY_STREAM, type DurableMessages, type DurableSubject } from '#libs/contracts';
 import {
@@ -78,25 +78,35 @@ export class JetStreamDurableStreams implements DurableStreams {
     }
     const consumer = await this.js.consumers.get(this.streamName, durableName);
     const messages: ConsumerMessages = await consumer.consume({ max_messages: 64 });
-    const loop = (async () => {
-      for await (const m of messages) {
-        const msgId = m.headers?.get('Nats-Msg-Id') || `${m.info.stream}:${m.seq}`;
-        try {
-          await handler(m.json<DurableMessages[S]>(), { msgId, deliveryCount: m.info.deliveryCount });
-          m.ack();
-        } catch (err) {
-          if (m.info.deliveryCount >= options.maxDeliver) {
-            const letter = deadLetterFor(subject, msgId, durableName, err, m.string());
-            await this.js.publish(namespacedSubject(this.namespace, TELEMETRY_STREAM.deadLetterSubject), encoder.encode(JSON.stringify(letter)), { msgID: `dead:${durableName}:${msgId}` });
-            // No reason: nats-server before 2.10 ignores a term that carries one, and the message would stay pending.
-            m.term();
-            durableLogger.error(`message ${msgId} on ${subject} dead-lettered after ${m.info.deliveryCount} deliveries: ${letter.error}`);
-          } else {
-            durableLogger.warn(`message ${msgId} failed (delivery ${m.info.deliveryCount}), retrying: ${String(err)}`);
-            m.nak(options.retryDelayMs);
-          }
+    const handle = async (m: JsMsg): Promise<void> => {
+      const msgId = m.headers?.get('Nats-Msg-Id') || `${m.info.stream}:${m.seq}`;
+      try {
+        await handler(m.json<DurableMessages[S]>(), { msgId, deliveryCount: m.info.deliveryCount });
+        m.ack();
+      } catch (err) {
+        if (m.info.deliveryCount >= options.maxDeliver) {
+          const letter = deadLetterFor(subject, msgId, durableName, err, m.string());
+          await this.js.publish(namespacedSubject(this.namespace, TELEMETRY_STREAM.deadLetterSubject), encoder.encode(JSON.stringify(letter)), { msgID: `dead:${durableName}:${msgId}` });
+          // No reason: nats-server before 2.10 ignores a term that carries one, and the message would stay pending.
+          m.term();
+          durableLogger.error(`message ${msgId} on ${subject} dead-lettered after ${m.info.deliveryCount} deliveries: ${letter.error}`);
+        } else {
+          durableLogger.warn(`message ${msgId} failed (delivery ${m.info.deliveryCount}), retrying: ${String(err)}`);
+          m.nak(options.retryDelayMs);
         }
       }
+    };
+    const loop = (async () => {
+      // Up to `concurrency` handlers at once; stop() waits for every one in hand.
+      const inHand = new Set<Promise<void>>();
+      for await (const m of messages) {
+        const handled: Promise<void> = handle(m)
+          .catch((err: unknown) => durableLogger.error(`message on ${subject} not settled: ${String(err)}`))
+          .finally(() => inHand.delete(handled));
+        inHand.add(handled);
+        if (inHand.size >= options.concurrency) await Promise.race(inHand);
+      }
+      await Promise.all(inHand);
     })();
     return {
       stop: async () => {
