@@ -95,7 +95,7 @@ describe('OTLP trace intake', () => {
     expect(csv.headers.get('content-type')).toMatch(/^text\/csv/);
     const lines = (await csv.text()).split('\r\n');
     expect(lines[0]).toBe('model,requests,inputTokens,cachedInputTokens,cacheWriteTokens,outputTokens,reasoningTokens,cost,unpricedRequests,missingUsageRequests,partialUsageRequests,errorRequests,estimatedRequests,cacheHitRequests');
-    expect(lines).toContain('otel-json-model,1,1200,200,100,300,50,0.007885,0,0,0,0,0');
+    expect(lines).toContain('otel-json-model,1,1200,200,100,300,50,0.007885,0,0,0,0,0,0');
   });
 
   it('prices spans sent by the otlp-proto exporter with gzip, and ignores the application’s other spans', async () => {
