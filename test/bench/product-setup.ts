@@ -27,6 +27,12 @@ export const BENCH_MODELS = {
   embedding: 'bench-embed',
   /** The Anthropic-format upstream, through a connection with adapter 'anthropic'. */
   claude: 'bench-claude',
+  /**
+   * The fast upstream with the gateway policy configured but never triggered (issue 15): two
+   * targets on connections with retries and circuit breakers, failover by default, and requests and
+   * tokens per minute far above any load.
+   */
+  policy: 'bench-gpt-policy',
 } as const;
 
 /** The models every scenario of the first benchmark (issue 4) needs: set-up fails without them. */
@@ -66,6 +72,23 @@ export async function setUpProduct(product: Product, upstreams: { fast: string; 
   await admin(product, 'POST', '/admin/provider-models', { name: BENCH_MODELS.tight, connectionId: fast.id, upstreamModel: UPSTREAM_MODEL, maxInputTokens: TIGHT_MAX_INPUT_TOKENS });
   await admin(product, 'POST', '/admin/provider-models', { name: BENCH_MODELS.slow, connectionId: slow.id, upstreamModel: UPSTREAM_MODEL });
   await admin(product, 'POST', '/admin/provider-models', { name: BENCH_MODELS.embedding, connectionId: fast.id, upstreamModel: UPSTREAM_EMBEDDING_MODEL, kind: 'embedding' });
+  try {
+    const policySettings = { maxRetries: 2, retryDelayMs: 100, circuitFailureThreshold: 5 };
+    const policyA = await admin<{ id: string }>(product, 'POST', '/admin/connections', { name: 'bench-fast-policy-a', adapter: 'openai-compatible', baseUrl: upstreams.fast, apiKey: UPSTREAM_KEY, settings: policySettings });
+    const policyB = await admin<{ id: string }>(product, 'POST', '/admin/connections', { name: 'bench-fast-policy-b', adapter: 'openai-compatible', baseUrl: upstreams.fast, apiKey: UPSTREAM_KEY, settings: policySettings });
+    await admin(product, 'POST', '/admin/provider-models', {
+      name: BENCH_MODELS.policy,
+      targets: [
+        { connectionId: policyA.id, upstreamModel: UPSTREAM_MODEL, weight: 1 },
+        { connectionId: policyB.id, upstreamModel: UPSTREAM_MODEL, weight: 1 },
+      ],
+      failoverByDefault: true,
+      requestsPerMinute: 1_000_000_000,
+      tokensPerMinute: 1_000_000_000,
+    });
+  } catch (err) {
+    problems.push(`the policy model ${BENCH_MODELS.policy} could not be created: ${(err as Error).message}`);
+  }
   // Anthropic's adapter takes the API root (no /v1) and appends /v1/messages itself; x-api-key carries the key.
   const anthropicRoot = new URL(upstreams.anthropic).origin;
   try {

@@ -19,6 +19,7 @@ const THROUGHPUT_SCENARIOS = new Set([
   'anthropic-to-openai-stream-c64',
   'openai-to-anthropic-c64',
   'openai-to-anthropic-stream-c64',
+  'policy-c64',
 ]);
 
 export interface TargetCheck {
@@ -217,6 +218,23 @@ export function evaluateTargets(scenarios: ScenarioResult[], totals: ScenarioUsa
       measured: `first chunk after ${fmtMs(Number(e.worstTtfbMs))} ms with ${e.eventsInFirstChunk} event(s); upstream's second event at +${e.chunkDelayMs} ms`,
       pass: e.unbuffered === true,
     });
+  }
+  const pol = byId.get('policy-c64');
+  if (pol) {
+    const name = 'policy stage (issue 15): gateway+policy throughput >= 95% of the plain gateway at c64';
+    const g = path_(pol, 'gateway');
+    const p = path_(pol, 'gateway+policy');
+    const failed = unavailableCheck(name, p);
+    if (failed) checks.push(failed);
+    else {
+      const ratio = g && p ? pairedRatio(p, g, (r) => r.rps) : Number.NaN;
+      const cpu = g && p ? pairedRatio(p, g, (r) => r.cpuUsPerReq) : Number.NaN;
+      checks.push({
+        name,
+        measured: `${(ratio * 100).toFixed(1)}% (median of the rounds' policy/plain; ${fmtInt(p?.rps ?? NaN)} vs ${fmtInt(g?.rps ?? NaN)} req/s); CPU per request ${fmtInt(p?.cpuUsPerReq ?? NaN)} vs ${fmtInt(g?.cpuUsPerReq ?? NaN)} us = ${(cpu * 100).toFixed(0)}%`,
+        pass: Number.isFinite(ratio) ? ratio >= 0.95 : undefined,
+      });
+    }
   }
   const lim = byId.get('limit-100k');
   if (lim) {

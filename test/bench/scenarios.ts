@@ -30,6 +30,7 @@ export const SCENARIO_IDS = [
   'anthropic-to-openai-stream-c64',
   'openai-to-anthropic-c64',
   'openai-to-anthropic-stream-c64',
+  'policy-c64',
 ] as const;
 export type ScenarioId = (typeof SCENARIO_IDS)[number];
 
@@ -210,6 +211,14 @@ const THROUGHPUT: Record<string, ThroughputSpec> = {
       { label: 'gateway', shape: { kind: 'gateway', model: BENCH_MODELS.plain, stream: false, prompt: '100k' } },
       { label: 'gateway+tight', shape: { kind: 'gateway', model: BENCH_MODELS.tight, stream: false, prompt: '100k' } },
     ],
+  },
+  'policy-c64': {
+    id: 'policy-c64',
+    title: 'non-streaming, concurrency 64: the plain model vs one with retries, circuit breakers, failover and rate limits configured but not triggered',
+    concurrency: 64,
+    stream: false,
+    prompt: 'short',
+    paths: [...threePaths(false, 'short'), { label: 'gateway+policy', shape: { kind: 'gateway', model: BENCH_MODELS.policy, stream: false, prompt: 'short' } }],
   },
   'embeddings-c64': { id: 'embeddings-c64', title: 'embeddings, a few sentences, 1536 dimensions as base64 (the openai client\'s default), concurrency 64', concurrency: 64, stream: false, prompt: 'short', paths: embeddings('base64') },
   'embeddings-float-c64': { id: 'embeddings-float-c64', title: 'embeddings, a few sentences, 1536 dimensions as floats, concurrency 64', concurrency: 64, stream: false, prompt: 'short', paths: embeddings('float') },
