@@ -60,20 +60,26 @@ describe('LastUsedReporter', () => {
     await reporter.settled();
   });
 
-  it('folds batches that arrive while a write is in flight into the next single write', async () => {
+  it('folds batches that arrive while a write is in flight into one write sent as soon as it is answered', async () => {
     const registry = new CountingRegistry();
     const reporter = new LastUsedReporter(registry as unknown as RegistryLastUsed);
     reporter.note([], [record('mdef_a', '2026-01-01T00:00:00Z')]);
     for (let i = 1; i <= 50; i++) reporter.note([], [record('mdef_a', `2026-01-01T00:00:${String(i).padStart(2, '0')}Z`)]);
     expect(registry.requests).toHaveLength(1);
+    // Once the write is answered, the 50 folded batches go as one more write, without waiting for more traffic.
     registry.answer();
     await flushed();
+    expect(registry.requests).toHaveLength(2);
+    expect(registry.requests[1].definitions).toEqual([{ id: 'mdef_a', at: '2026-01-01T00:00:50.000Z' }]);
     reporter.note([], [record('mdef_b', '2026-01-01T00:00:00Z')]);
     expect(registry.requests).toHaveLength(2);
-    expect(registry.requests[1].definitions).toEqual(expect.arrayContaining([{ id: 'mdef_a', at: '2026-01-01T00:00:50.000Z' }, { id: 'mdef_b', at: '2026-01-01T00:00:00.000Z' }]));
+    registry.answer();
+    await flushed();
+    expect(registry.requests).toHaveLength(3);
+    expect(registry.requests[2].definitions).toEqual([{ id: 'mdef_b', at: '2026-01-01T00:00:00.000Z' }]);
     registry.answer();
     await reporter.settled();
-    expect(registry.requests).toHaveLength(2);
+    expect(registry.requests).toHaveLength(3);
   });
 
   it('writes nothing for a batch without priced records or gateway calls', () => {

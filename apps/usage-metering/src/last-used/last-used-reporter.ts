@@ -65,10 +65,13 @@ export class LastUsedReporter implements OnApplicationShutdown {
       definitions: [...definitions].map(([id, at]) => ({ id, at: new Date(at).toISOString() })),
       providerModels: [...providerModels.values()].map((m) => ({ organisationId: m.organisationId, name: m.name, at: new Date(m.at).toISOString() })),
     };
+    let written = false;
     this.inFlight = this.registry
       .record(batch)
       .then(
-        () => undefined,
+        () => {
+          written = true;
+        },
         (err: unknown) => {
           this.logger.warn(`last-used times not recorded yet (${err instanceof Error ? err.message : String(err)}); they go with the next batch`);
           for (const [id, at] of definitions) this.foldDefinition(id, at);
@@ -77,6 +80,10 @@ export class LastUsedReporter implements OnApplicationShutdown {
       )
       .finally(() => {
         this.inFlight = null;
+        // Times noted while this write was in flight go now, as one more write: otherwise the last
+        // batch before a quiet spell would wait for the next traffic. After a failure they wait for
+        // the next batch instead, so a registry that is away is not asked again at once.
+        if (written) this.flush();
       });
   }
 
