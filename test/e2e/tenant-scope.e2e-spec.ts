@@ -206,6 +206,12 @@ async function sql<R extends pg.QueryResultRow>(text: string, values: unknown[] 
   }
 }
 
+/** The database's clock, to select audit rows (stamped with now() as they are written) written after this moment. */
+async function dbNow(): Promise<string> {
+  const [row] = await sql<{ now: string }>(`SELECT clock_timestamp()::text AS now`);
+  return row!.now;
+}
+
 async function eventually<T>(probe: () => Promise<T>, done: (value: T) => boolean, what: string, timeoutMs = 5_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   let last = await probe();
@@ -391,9 +397,16 @@ distributedOnly('audit of refused admin actions', () => {
   });
 
   it("records a project admin's reveal of another project's connection as denied, though the answer is not_found", async () => {
+    // The matrix above made the same refused reveal: only rows written from now on are this test's.
+    const since = await dbNow();
     expect((await call('adminB', 'POST', `/admin/connections/${fixtures.connections.A}/reveal`)).status).toBe(404);
     const rows = await eventually(
-      () => sql<AuditRow>(`SELECT ${COLUMNS} FROM vault.audit_log WHERE target_id = $1 AND actor_key_id = $2 AND action = 'connection.revealed'`, [fixtures.connections.A, keyIds.adminB]),
+      () =>
+        sql<AuditRow>(`SELECT ${COLUMNS} FROM vault.audit_log WHERE target_id = $1 AND actor_key_id = $2 AND action = 'connection.revealed' AND at >= $3`, [
+          fixtures.connections.A,
+          keyIds.adminB,
+          since,
+        ]),
       (r) => r.length > 0,
       'the denied reveal row',
     );
@@ -402,15 +415,22 @@ distributedOnly('audit of refused admin actions', () => {
 
   it('records key creation refused for another project or organisation-wide, and a refused revoke, in the gateway audit log', async () => {
     const beforeKeys = await sql<{ n: number }>(`SELECT count(*)::int AS n FROM gateway.api_keys`);
+    // The matrix above left denied rows of adminA too (the same refusals among them): only rows
+    // written from now on are this test's, and each of the three is waited for (written after the answer).
+    const since = await dbNow();
     expect((await call('adminA', 'POST', '/admin/gateway-keys', { name: unique('into-b'), projectId: 'proj-b', role: 'admin' })).status).toBe(403);
     expect((await call('adminA', 'POST', '/admin/gateway-keys', { name: unique('org-wide'), projectId: null, role: 'admin' })).status).toBe(403);
     expect((await call('adminA', 'DELETE', `/admin/gateway-keys/${keyIds.adminB}`)).status).toBe(404);
     expect(await sql(`SELECT count(*)::int AS n FROM gateway.api_keys`)).toEqual(beforeKeys);
     const rows = await eventually(
-      () => sql<AuditRow>(`SELECT ${COLUMNS} FROM gateway.audit_log WHERE actor_key_id = $1 AND outcome = 'denied' ORDER BY at`, [keyIds.adminA]),
-      (r) => r.length >= 3,
+      () => sql<AuditRow>(`SELECT ${COLUMNS} FROM gateway.audit_log WHERE actor_key_id = $1 AND outcome = 'denied' AND at >= $2 ORDER BY at`, [keyIds.adminA, since]),
+      (r) =>
+        r.some((x) => x.action === 'gateway_key.created' && x.reason?.includes('project proj-b')) &&
+        r.some((x) => x.action === 'gateway_key.created' && x.reason?.includes('organisation-wide')) &&
+        r.some((x) => x.action === 'gateway_key.revoked' && x.target_id === keyIds.adminB),
       'three denied rows',
     );
+    expect(rows).toHaveLength(3);
     // Refusals are written just after their answer, so two within a millisecond may share `at`: compare as a set.
     expect(rows).toEqual(
       expect.arrayContaining([
@@ -423,15 +443,17 @@ distributedOnly('audit of refused admin actions', () => {
 
   it('records a client key and an unknown key trying to reveal, delete or create at the door, with actor and reason', async () => {
     const target = fixtures.connections.org;
+    // The matrix above made some of the same refused calls: only rows written from now on are this test's.
+    const since = await dbNow();
     expect((await call('client', 'POST', `/admin/connections/${target}/reveal`)).status).toBe(403);
     expect((await call('unknownKey', 'DELETE', `/admin/connections/${target}`)).status).toBe(401);
     expect((await call('unknownKey', 'POST', '/admin/gateway-keys', { name: unique('sneaky') })).status).toBe(401);
     const rows = await eventually(
       () =>
         sql<AuditRow>(
-          `SELECT ${COLUMNS} FROM gateway.audit_log WHERE (actor_key_id = $1 AND action = 'connection.revealed' AND target_id = $2)
-              OR (actor_key_id = 'anonymous' AND ((action = 'connection.deleted' AND target_id = $2) OR action = 'gateway_key.created'))`,
-          [keyIds.client, target],
+          `SELECT ${COLUMNS} FROM gateway.audit_log WHERE at >= $3 AND ((actor_key_id = $1 AND action = 'connection.revealed' AND target_id = $2)
+              OR (actor_key_id = 'anonymous' AND ((action = 'connection.deleted' AND target_id = $2) OR action = 'gateway_key.created')))`,
+          [keyIds.client, target, since],
         ),
       // Other suites' unknown keys leave anonymous rows too: wait for each of this test's three.
       (r) =>
