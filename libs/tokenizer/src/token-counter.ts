@@ -25,7 +25,7 @@ export interface TokenCounterOptions {
 export class TokenCounter {
   private worker?: Worker;
   private nextId = 1;
-  private readonly pending = new Map<number, { resolve: (n: number | undefined) => void; reject: (e: Error) => void }>();
+  private readonly pending = new Map<number, { resolve: (n: number | undefined) => void; reject: (e: Error) => void; worker: Worker }>();
   private idleTimer?: NodeJS.Timeout;
   private readonly encoding: EncodingName;
   private readonly idleMs: number;
@@ -41,7 +41,7 @@ export class TokenCounter {
     if (this.idleTimer) clearTimeout(this.idleTimer);
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
-      this.pending.set(id, { resolve, reject });
+      this.pending.set(id, { resolve, reject, worker });
       worker.postMessage({ id, parts, limit, all });
     });
   }
@@ -76,10 +76,12 @@ export class TokenCounter {
       else p?.resolve(m.tokens);
       if (this.pending.size === 0) this.scheduleIdleStop();
     });
-    worker.on('error', (err) => this.failAll(err));
+    // Only this worker's counts fail with it: a worker stopped when idle may exit after the next
+    // count has already started its successor.
+    worker.on('error', (err) => this.failAll(err, worker));
     worker.on('exit', () => {
       if (this.worker === worker) this.worker = undefined;
-      this.failAll(new Error('token counter stopped'));
+      this.failAll(new Error('token counter stopped'), worker);
     });
     this.worker = worker;
     return worker;
@@ -90,9 +92,12 @@ export class TokenCounter {
     this.idleTimer.unref();
   }
 
-  private failAll(err: Error): void {
-    for (const p of this.pending.values()) p.reject(err);
-    this.pending.clear();
+  private failAll(err: Error, worker: Worker): void {
+    for (const [id, p] of this.pending) {
+      if (p.worker !== worker) continue;
+      this.pending.delete(id);
+      p.reject(err);
+    }
   }
 }
 
