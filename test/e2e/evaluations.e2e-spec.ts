@@ -364,7 +364,7 @@ describe('evaluations', () => {
     const keyA = await adminCall<{ key: string }>(product, 'POST', '/admin/gateway-keys', { name: 'eval-admin-a', role: 'admin', projectId: 'proj-eval-a' });
     const keyB = await adminCall<{ key: string }>(product, 'POST', '/admin/gateway-keys', { name: 'eval-admin-b', role: 'admin', projectId: 'proj-eval-b' });
     // Key changes reach the gateway's read model within a second.
-    for (const deadline = Date.now() + 3000; Date.now() < deadline; await new Promise((r) => setTimeout(r, 50))) {
+    for (const deadline = Date.now() + 10_000; Date.now() < deadline; await new Promise((r) => setTimeout(r, 50))) {
       if ((await call(product, keyB.key, 'GET', '/admin/datasets')).status === 200) break;
     }
     const created = await call(product, keyA.key, 'POST', '/admin/datasets', { name: 'secret-set', rows: [{ input: 'private question' }] });

@@ -65,6 +65,15 @@ describe('gateway policy: retries, timeouts, failover, circuit breakers, balanci
 
   const upstreamModels = () => openAIFake.requests.map((r) => (r.body as { model: string }).model);
 
+  /** Waits until the gateway knows a new key (its change event): GET /v1/models answers it. */
+  const waitForKey = async (key: string): Promise<void> => {
+    const deadline = Date.now() + 5000;
+    while ((await fetch(`${product.url}/v1/models`, { headers: { authorization: `Bearer ${key}` } })).status !== 200) {
+      if (Date.now() > deadline) throw new Error('the new key never reached the gateway');
+      await new Promise((r) => setTimeout(r, 25));
+    }
+  };
+
   beforeAll(async () => {
     openAIFake = await startFakeOpenAI();
     anthropicFake = await startFakeAnthropic();
@@ -151,10 +160,11 @@ describe('gateway policy: retries, timeouts, failover, circuit breakers, balanci
   it('totalTimeoutMs bounds a whole call: a slow stream is cut with an error event, and the call ends near the deadline', async () => {
     const slow = await connection({ totalTimeoutMs: 500 });
     await model({ name: 'slow-stream-model', targets: [{ connectionId: slow.id, upstreamModel: 'slow-upstream' }] });
-    openAIFake.enqueue({ kind: 'stream', chunks: 20, chunkDelayMs: 100 });
+    // 5 s of stream, cut at 0.5 s: well under 5 s proves the cut, with room for a busy machine.
+    openAIFake.enqueue({ kind: 'stream', chunks: 50, chunkDelayMs: 100 });
     const started = Date.now();
     const answer = await chat('slow-stream-model', {}, { stream: true });
-    expect(Date.now() - started).toBeLessThan(1500);
+    expect(Date.now() - started).toBeLessThan(2500);
     expect(answer.text).toContain('upstream_timeout');
     expect(answer.text).not.toContain('[DONE]');
   });
@@ -262,7 +272,8 @@ describe('gateway policy: retries, timeouts, failover, circuit breakers, balanci
     let standby: Connection;
 
     beforeAll(async () => {
-      breaking = await connection({ circuitFailureThreshold: 2, circuitHalfOpenAfterMs: 800 });
+      // Open for 2 s: the five calls made while it is open must all fall inside that, even on a busy machine.
+      breaking = await connection({ circuitFailureThreshold: 2, circuitHalfOpenAfterMs: 2000 });
       standby = await connection({});
       await model({
         name: 'breaker-model',
@@ -285,11 +296,11 @@ describe('gateway policy: retries, timeouts, failover, circuit breakers, balanci
         expect(answer.status).toBe(200);
         expect(answer.headers.get('x-gateway-connection')).toBe(standby.name);
       }
-      expect(Date.now() - openedAt).toBeLessThan(800); // still within the open period
+      expect(Date.now() - openedAt).toBeLessThan(2000); // still within the open period
       expect(upstreamModels().filter((m) => m === 'sick-upstream')).toHaveLength(2);
       // The target recovers; after halfOpenAfter one probe goes to it and closes the circuit.
       openAIFake.setDefault(undefined, 'sick-upstream');
-      await new Promise((r) => setTimeout(r, 900 - (Date.now() - openedAt)));
+      await new Promise((r) => setTimeout(r, 2100 - (Date.now() - openedAt)));
       let probed = false;
       for (let i = 0; i < 5 && !probed; i++) probed = (await chat('breaker-model')).headers.get('x-gateway-connection') === breaking.name;
       expect(probed).toBe(true);
@@ -347,10 +358,10 @@ describe('gateway policy: retries, timeouts, failover, circuit breakers, balanci
   it('an expiring key works until its expiresAt, then every replica refuses it 401 key_expired (/v1 calls and GET /v1/models)', async () => {
     const c = await connection({});
     await model({ name: 'expiry-model', targets: [{ connectionId: c.id, upstreamModel: 'expiry-upstream' }] });
-    const expiresAt = new Date(Date.now() + 2500).toISOString();
+    const expiresAt = new Date(Date.now() + 4000).toISOString();
     const created = await adminCall<{ key: string; expiresAt: string | null }>(product, 'POST', '/admin/gateway-keys', { name: 'expiring', expiresAt });
     expect(created.expiresAt).toBe(expiresAt);
-    await new Promise((r) => setTimeout(r, 500)); // the new key reaches the read model
+    await waitForKey(created.key);
     const call = () =>
       fetch(`${product.url}/v1/chat/completions`, {
         method: 'POST',
@@ -380,7 +391,7 @@ describe('gateway policy: retries, timeouts, failover, circuit breakers, balanci
     await model({ name: 'forbidden-model', targets: [{ connectionId: c.id, upstreamModel: 'forbidden-upstream' }] });
     const created = await adminCall<{ key: string; allowedModels: string[] | null }>(product, 'POST', '/admin/gateway-keys', { name: 'narrow', allowedModels: ['allowed-model'] });
     expect(created.allowedModels).toEqual(['allowed-model']);
-    await new Promise((r) => setTimeout(r, 500));
+    await waitForKey(created.key);
     const call = (modelName: string, headers: Record<string, string> = {}) =>
       fetch(`${product.url}/v1/chat/completions`, {
         method: 'POST',

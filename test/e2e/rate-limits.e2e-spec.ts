@@ -135,8 +135,14 @@ describe('rate limits per provider model across gateway replicas', () => {
     expect(created).toMatchObject({ requestsPerMinute: limit, tokensPerMinute: null });
     await createModel({ name: 'free-model-a', upstreamModel: 'free-a' });
     await createModel({ name: 'free-model-b', upstreamModel: 'free-b' });
-    // The new key is known on every replica within a second.
-    await new Promise((r) => setTimeout(r, 1000));
+    // Until the new key (with its limit) is known on every replica: GET /v1/models is not rate limited.
+    for (const url of product.gatewayUrls) {
+      const deadline = Date.now() + 5000;
+      while ((await fetch(`${url}/v1/models`, { headers: { authorization: `Bearer ${created.key}` } })).status !== 200) {
+        if (Date.now() > deadline) throw new Error(`the limited key never reached ${url}`);
+        await new Promise((r) => setTimeout(r, 25));
+      }
+    }
     await awaitMinuteRoom(15_000);
     const urls = product.gatewayUrls;
     const answers: Awaited<ReturnType<typeof chat>>[] = [];
