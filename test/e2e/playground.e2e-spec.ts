@@ -65,7 +65,8 @@ describe('playground runs', () => {
     const broken = await routeModel(product, { upstreamUrl: fake.url, upstreamKey: 'sk-upstream-playground-1234' });
     await waitUntilRoutable(product, second);
     await waitUntilRoutable(product, broken);
-    fake.script(route.upstreamModel, { kind: 'stream', deltas: ['Forty', '-two', '.'], chunkDelayMs: 30, usage: { promptTokens: 12, completionTokens: 3 } });
+    // The first model's stream lasts 600 ms or more, so the second one's deltas come inside it even when its call starts late on a busy machine.
+    fake.script(route.upstreamModel, { kind: 'stream', deltas: ['Forty', '-two', '.'], chunkDelayMs: 200, usage: { promptTokens: 12, completionTokens: 3 } });
     fake.script(second.upstreamModel, { kind: 'stream', deltas: ['4', '2'], chunkDelayMs: 30, usage: { promptTokens: 12, completionTokens: 2 } });
     fake.script(broken.upstreamModel, { kind: 'error', status: 500 });
 

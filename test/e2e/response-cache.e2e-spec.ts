@@ -82,7 +82,7 @@ describe('response cache', () => {
     const call = (headers: Record<string, string> = {}) => keyed.chat.completions.create({ model: 'cached-gpt', messages: [{ role: 'user', content: 'key default' }] }, { headers }).withResponse();
     // The key is live on the gateway within a second (its change event).
     let first = await call().catch((e: unknown) => e);
-    for (let i = 0; i < 20 && (first as { status?: number }).status === 401; i++) {
+    for (let i = 0; i < 50 && (first as { status?: number }).status === 401; i++) {
       await new Promise((r) => setTimeout(r, 100));
       first = await call().catch((e: unknown) => e);
     }
@@ -97,10 +97,12 @@ describe('response cache', () => {
 
   it('serves an entry until its TTL runs out, then asks the upstream again', async () => {
     openAIFake.enqueue({ kind: 'completion', content: 'short-lived' }, { kind: 'completion', content: 'fresh' });
-    const headers = { ...CACHE_ON, 'x-gateway-cache-ttl': '1' };
+    // 3 s, so the hit is asked for well inside the TTL even on a busy machine.
+    const headers = { ...CACHE_ON, 'x-gateway-cache-ttl': '3' };
     await ask('ttl?', {}, headers);
     expect((await ask('ttl?', {}, headers)).response.headers.get('x-gateway-cache')).toBe('hit');
-    await new Promise((r) => setTimeout(r, 1100));
+    // The hit shows the entry was stored before now: 3.1 s on, it has run out.
+    await new Promise((r) => setTimeout(r, 3100));
     const expired = await ask('ttl?', {}, headers);
     expect(expired.response.headers.get('x-gateway-cache')).toBe('miss');
     expect(expired.data.choices[0]?.message.content).toBe('fresh');

@@ -328,7 +328,8 @@ describe.each(FLAVOURS)('the $adapter adapter through /v1', (flavour) => {
 
     it('refreshes a short-lived token before it expires, without failing a call', async () => {
       const before = fake.tokenFetches;
-      fake.setTokenLifetime(3);
+      // 6 s: refreshed past 3 s, so the first five calls fit before that even on a busy machine.
+      fake.setTokenLifetime(6);
       const shortLived = await adminCall<{ id: string }>(product, 'POST', '/admin/connections', {
         name: `vertex-short-${Date.now()}`,
         adapter: 'vertex-ai',
@@ -338,12 +339,15 @@ describe.each(FLAVOURS)('the $adapter adapter through /v1', (flavour) => {
       await adminCall(product, 'POST', '/admin/provider-models', { name: 'team-gemini-short', connectionId: shortLived.id, upstreamModel: 'gemini-short' });
       await waitUntilRoutable(product, { ...route, modelName: 'team-gemini-short' });
       const ask = () => openai.chat.completions.create({ model: 'team-gemini-short', messages: [{ role: 'user', content: 'hi' }] });
-      for (let i = 0; i < 5; i++) await ask();
+      await ask();
+      const fetchedBy = Date.now(); // the token came during the first call
+      for (let i = 0; i < 4; i++) await ask();
       expect(fake.tokenFetches).toBe(before + 1);
       // Past half the token's life: the next call is served with the old token while a new one is fetched.
-      await new Promise((r) => setTimeout(r, 1700));
+      await new Promise((r) => setTimeout(r, fetchedBy + 3300 - Date.now()));
       await ask();
-      await new Promise((r) => setTimeout(r, 200));
+      // The new token is fetched in the background: wait for that fetch, then no more.
+      for (const deadline = Date.now() + 5000; fake.tokenFetches < before + 2 && Date.now() < deadline; ) await new Promise((r) => setTimeout(r, 25));
       expect(fake.tokenFetches).toBe(before + 2);
       for (let i = 0; i < 3; i++) await ask();
       expect(fake.tokenFetches).toBe(before + 2);

@@ -35,7 +35,8 @@ describe('BusClient.request', () => {
     const failure = await bus.request('vault.v1.ping', {}).catch((e: unknown) => e);
     expect(failure).toBeInstanceOf(AppError);
     expect(failure).toMatchObject({ code: ErrorCode.Unavailable, message: 'no service subscribed to vault.v1.ping within 300 ms' });
-    expect(performance.now() - started).toBeLessThan(600);
+    // Gives up near the 300 ms timeout (with room for a busy machine), not after some longer default.
+    expect(performance.now() - started).toBeLessThan(1500);
     expect(sends()).toBeGreaterThan(2);
   });
 
