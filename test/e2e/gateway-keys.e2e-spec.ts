@@ -58,6 +58,16 @@ describe('gateway keys: owner, edits on every replica, the admin-key rule', () =
     return Date.now() - started;
   };
 
+  /**
+   * Budgets are spent per UTC day or month: a test that spends one and then checks the spend would
+   * see it reset if the period ended in between, so it starts with at least a minute of the period left.
+   */
+  const awaitPeriodRoom = async (period: 'day' | 'month', ms = 60_000) => {
+    const now = new Date();
+    const end = period === 'day' ? Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate() + 1) : Date.UTC(now.getUTCFullYear(), now.getUTCMonth() + 1, 1);
+    if (end - now.getTime() < ms) await new Promise((r) => setTimeout(r, end - now.getTime() + 100));
+  };
+
   beforeAll(async () => {
     fake = await startFakeOpenAI({ defaultBehaviour: { kind: 'completion', usage: { promptTokens: 5, completionTokens: 5 } } });
     product = await startProduct({ gatewayReplicas: 2 });
@@ -182,6 +192,7 @@ describe('gateway keys: owner, edits on every replica, the admin-key rule', () =
       });
 
     it('a spent hard budget stops the key on every replica with 429 budget_exceeded naming the period and reset, in both client formats', async () => {
+      await awaitPeriodRoom('day');
       const created = await adminCall<KeyView>(product, 'POST', '/admin/gateway-keys', { name: 'hard-budget', budget: { amount: '0.02', period: 'day', mode: 'hard' } });
       expect(created.budget).toEqual({ amount: '0.02', currency: 'USD', period: 'day', mode: 'hard', spent: '0' });
       await onEveryReplica(created.key, (a) => a.status === 200);
@@ -222,6 +233,7 @@ describe('gateway keys: owner, edits on every replica, the admin-key rule', () =
     }, 60_000);
 
     it('a soft budget lets calls through and writes one audit entry once crossed, not one per call', async () => {
+      await awaitPeriodRoom('month');
       const created = await adminCall<KeyView>(product, 'POST', '/admin/gateway-keys', { name: 'soft-budget', budget: { amount: '0.01', period: 'month', mode: 'soft' } });
       await onEveryReplica(created.key, (a) => a.status === 200); // 0.015 per replica: crossed
       const entries = async () =>
