@@ -111,8 +111,12 @@ describe('model definitions, end to end', () => {
     });
     expect(created.status).toBe(201);
     expect(created.body).toMatchObject({ source: 'user', tokenCount: 'exact' });
-    // Give metering's read model the change (a change event, applied within a second).
-    await new Promise((r) => setTimeout(r, 1500));
+    // Metering learns of definitions by reloading them all on a change event. A probe model priced by
+    // a definition made after ours is priced only once a reload that included ours is done: wait for that.
+    const probe = await routeModel(product, { upstreamUrl: fake.url, prices: { input: '0.000001', output: '0.000001' } });
+    await waitUntilRoutable(product, probe);
+    await new OpenAI({ apiKey: probe.clientKey, baseURL: `${product.url}/v1`, maxRetries: 0 }).chat.completions.create({ model: probe.modelName, messages: [{ role: 'user', content: 'probe' }] });
+    await waitForCostReport(product, (r) => r.groups.some((g) => g.key === probe.upstreamModel && g.unpricedRequests === 0));
     fake.enqueue({ kind: 'completion', content: 'Priced by our own definition.', usage: { promptTokens: 1000, completionTokens: 500 } });
     await client.chat.completions.create({ model: 'catalogue-gpt', messages: [{ role: 'user', content: 'hello again' }] });
     // 0.00045 before, plus 1000 x 0.000001 + 500 x 0.000002 = 0.002: 0.00245
