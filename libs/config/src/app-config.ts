@@ -193,7 +193,7 @@ export class AppConfig {
   logLevel: 'error' | 'warn' | 'log' | 'debug' | 'verbose' = 'log';
 
   @IntegerIn(10, 60_000)
-  telemetryFlushMs: number = 500;
+  telemetryFlushMs: number = 100;
 
   @IntegerIn(100, 120_000)
   busRequestTimeoutMs: number = 10_000;
