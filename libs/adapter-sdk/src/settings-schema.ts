@@ -20,6 +20,31 @@ export interface SettingsSchema {
   fields: readonly SettingField[];
 }
 
+/** What a field declares besides its name, kind and description; a plain optional string unless said otherwise. */
+export type SettingFieldOptions = Partial<Pick<SettingField, 'type' | 'required' | 'default' | 'enum'>>;
+
+function field(kind: SettingField['kind'], name: string, description: string, options: SettingFieldOptions): SettingField {
+  return {
+    name,
+    kind,
+    type: options.type ?? 'string',
+    required: options.required ?? false,
+    ...(options.default !== undefined ? { default: options.default } : {}),
+    ...(options.enum !== undefined ? { enum: options.enum } : {}),
+    description,
+  };
+}
+
+/** A plain setting (stored and listed as is): an optional string unless the options say otherwise. */
+export function settingField(name: string, description: string, options: SettingFieldOptions = {}): SettingField {
+  return field('setting', name, description, options);
+}
+
+/** A secret (encrypted at rest, listed masked): an optional string unless the options say otherwise. */
+export function secretField(name: string, description: string, options: SettingFieldOptions = {}): SettingField {
+  return field('secret', name, description, options);
+}
+
 export interface ConnectionSettings {
   settings: Record<string, SettingValue>;
   secrets: Record<string, string>;
@@ -89,4 +114,15 @@ function checkValue(field: SettingField, v: unknown): string | undefined {
     case 'boolean':
       return typeof v === 'boolean' ? undefined : 'must be true or false';
   }
+}
+
+/**
+ * The schema's checks, then (only when they pass) the adapter's own rules across fields, which can
+ * rely on every value having its declared type.
+ */
+export function validateSettingsWith(schema: SettingsSchema, input: unknown, check: (value: ConnectionSettings) => SettingsError[]): SettingsValidation {
+  const checked = validateSettings(schema, input);
+  if ('errors' in checked) return checked;
+  const errors = check(checked.value);
+  return errors.length > 0 ? { errors } : checked;
 }

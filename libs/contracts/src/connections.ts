@@ -1,3 +1,4 @@
+import { applyDecorators } from '@nestjs/common';
 import { ApiHideProperty, ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import {
   IsBoolean,
@@ -148,10 +149,27 @@ function IsSettingsMap(options?: ValidationOptions): PropertyDecorator {
   );
 }
 
+const PROJECT_ID_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
+const ENV_VAR_MESSAGE = '$property must be an environment variable name (letters, digits and _, not starting with a digit)';
+
+/**
+ * The rule of each connection field that a create and a PATCH both take, in one place; each DTO
+ * adds its own optionality and documentation. Listed in the order the decorators run (bottom-up, as
+ * stacked decorators would be), so refusals name their reasons in the same order as before.
+ */
+const ConnectionField = {
+  name: () => applyDecorators(Matches(NAME_PATTERN, { message: NAME_MESSAGE }), IsString()),
+  slug: () => applyDecorators(Matches(SLUG_PATTERN, { message: SLUG_MESSAGE }), IsString()),
+  baseUrl: () => applyDecorators(MaxLength(2048), IsHttpUrl()),
+  headers: () => applyDecorators(IsHeaderMap(), IsObject()),
+  settings: () => IsSettingsMap(),
+  apiKeyEnvVar: () => applyDecorators(Matches(ENV_VAR_PATTERN, { message: ENV_VAR_MESSAGE }), IsString()),
+  projectId: () => applyDecorators(Matches(PROJECT_ID_PATTERN, { message: '$property must be 1-64 letters, digits, _ or -' }), IsString()),
+};
+
 export class CreateConnectionDto {
   @ApiProperty({ example: 'openai-prod', description: 'Unique within the organisation.' })
-  @IsString()
-  @Matches(NAME_PATTERN, { message: NAME_MESSAGE })
+  @ConnectionField.name()
   name!: string;
 
   @ApiPropertyOptional({
@@ -160,8 +178,7 @@ export class CreateConnectionDto {
     description: 'Short handle for `slug/model` addressing, unique within the organisation; defaults to the name lower-cased with other characters as -.',
   })
   @IsOptional()
-  @IsString()
-  @Matches(SLUG_PATTERN, { message: SLUG_MESSAGE })
+  @ConnectionField.slug()
   slug?: string;
 
   @ApiProperty({ example: 'openai-compatible', pattern: ADAPTER_ID_PATTERN.source, description: ADAPTER_ID_DESCRIPTION })
@@ -175,8 +192,7 @@ export class CreateConnectionDto {
       "Omit it to use the adapter's default endpoint (openai, anthropic); required for adapters without one (openai-compatible). Loopback, private, link-local and cloud-metadata addresses are refused unless UPSTREAM_ALLOWLIST lets them through.",
   })
   @IsOptional()
-  @IsHttpUrl()
-  @MaxLength(2048)
+  @ConnectionField.baseUrl()
   baseUrl?: string;
 
   @ApiPropertyOptional({
@@ -191,8 +207,7 @@ export class CreateConnectionDto {
 
   @ApiPropertyOptional({ example: 'OPENAI_API_KEY', description: 'Shorthand for secretEnvVars.apiKey: read the API key from this environment variable of the gateway instead of storing it.' })
   @IsOptional()
-  @IsString()
-  @Matches(ENV_VAR_PATTERN, { message: '$property must be an environment variable name (letters, digits and _, not starting with a digit)' })
+  @ConnectionField.apiKeyEnvVar()
   apiKeyEnvVar?: string;
 
   @ApiPropertyOptional({ type: 'object', additionalProperties: { type: 'string' }, example: { apiKey: 'OPENAI_API_KEY' }, description: ENV_VARS_DESCRIPTION })
@@ -202,8 +217,7 @@ export class CreateConnectionDto {
 
   @ApiPropertyOptional({ type: 'object', additionalProperties: { type: 'string' }, description: `Extra headers sent upstream; stored encrypted. ${HEADER_TEMPLATE_DESCRIPTION}`, writeOnly: true })
   @IsOptional()
-  @IsObject()
-  @IsHeaderMap()
+  @ConnectionField.headers()
   headers?: Record<string, string>;
 
   @ApiPropertyOptional({
@@ -213,13 +227,12 @@ export class CreateConnectionDto {
     description: SETTINGS_DESCRIPTION,
   })
   @IsOptional()
-  @IsSettingsMap()
+  @ConnectionField.settings()
   settings?: ConnectionSettingsInput;
 
   @ApiPropertyOptional({ description: 'Project the connection belongs to; omit for organisation-wide.' })
   @IsOptional()
-  @IsString()
-  @Matches(/^[A-Za-z0-9_-]{1,64}$/, { message: '$property must be 1-64 letters, digits, _ or -' })
+  @ConnectionField.projectId()
   projectId?: string;
 }
 
@@ -236,14 +249,12 @@ function IsNeverAccepted(message: string, options?: ValidationOptions): Property
 export class UpdateConnectionDto {
   @ApiPropertyOptional({ example: 'openai-prod' })
   @IsOptional()
-  @IsString()
-  @Matches(NAME_PATTERN, { message: NAME_MESSAGE })
+  @ConnectionField.name()
   name?: string;
 
   @ApiPropertyOptional({ example: 'openai-prod', pattern: SLUG_PATTERN.source })
   @IsOptional()
-  @IsString()
-  @Matches(SLUG_PATTERN, { message: SLUG_MESSAGE })
+  @ConnectionField.slug()
   slug?: string;
 
   /** Declared only to refuse it with a clear message (the edge forbids unknown fields, the bus strips them). */
@@ -254,8 +265,7 @@ export class UpdateConnectionDto {
 
   @ApiPropertyOptional({ example: 'https://api.openai.com/v1' })
   @IsOptional()
-  @IsHttpUrl()
-  @MaxLength(2048)
+  @ConnectionField.baseUrl()
   baseUrl?: string;
 
   @ApiPropertyOptional({ example: 'sk-...', description: 'A new key replaces the stored one; left out or blank keeps it.', writeOnly: true })
@@ -271,8 +281,7 @@ export class UpdateConnectionDto {
     writeOnly: true,
   })
   @IsOptional()
-  @IsObject()
-  @IsHeaderMap()
+  @ConnectionField.headers()
   headers?: Record<string, string>;
 
   @ApiPropertyOptional({
@@ -281,13 +290,12 @@ export class UpdateConnectionDto {
     description: 'Merged with the stored settings and validated again. A secret setting left out or blank keeps the stored value; null resets a plain setting to its default.',
   })
   @IsOptional()
-  @IsSettingsMap()
+  @ConnectionField.settings()
   settings?: ConnectionSettingsInput;
 
   @ApiPropertyOptional({ type: String, nullable: true, example: 'OPENAI_API_KEY', description: 'Shorthand for secretEnvVars.apiKey; null stops reading the key from the environment.' })
   @IsOptional()
-  @IsString()
-  @Matches(ENV_VAR_PATTERN, { message: '$property must be an environment variable name (letters, digits and _, not starting with a digit)' })
+  @ConnectionField.apiKeyEnvVar()
   apiKeyEnvVar?: string | null;
 
   @ApiPropertyOptional({
@@ -301,8 +309,7 @@ export class UpdateConnectionDto {
 
   @ApiPropertyOptional({ type: String, nullable: true, description: 'Move the connection to a project, or null for organisation-wide.' })
   @IsOptional()
-  @IsString()
-  @Matches(/^[A-Za-z0-9_-]{1,64}$/, { message: '$property must be 1-64 letters, digits, _ or -' })
+  @ConnectionField.projectId()
   projectId?: string | null;
 
   @ApiPropertyOptional({ enum: ADMIN_SETTABLE_STATUSES, description: 'inactive stops routing to the connection; active routes it again (and clears an error status).' })

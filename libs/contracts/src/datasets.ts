@@ -1,6 +1,7 @@
-import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { ApiProperty, ApiPropertyOptional, IntersectionType } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
-import { ArrayMaxSize, IsDefined, IsIn, IsInt, IsObject, IsOptional, IsString, Length, Max, MaxLength, Min, ValidateNested } from 'class-validator';
+import { ArrayMaxSize, IsDefined, IsIn, IsInt, IsObject, IsOptional, IsString, Length, MaxLength, Min, ValidateNested } from 'class-validator';
+import { pageQuery, ROW_PAGE_BOUNDS } from './page-query.js';
 
 /** One example of a dataset: what the task is given, what it should answer, and anything else a template or scorer reads. */
 export class DatasetRowDto {
@@ -57,28 +58,16 @@ export class UploadDatasetRowsDto {
   content!: string;
 }
 
-export class DatasetRowsQueryDto {
+class DatasetVersionQueryDto {
   @ApiPropertyOptional({ description: 'The dataset version to read (default: the latest).', minimum: 0 })
   @IsOptional()
   @Type(() => Number)
   @IsInt()
   @Min(0)
   version?: number;
-
-  @ApiPropertyOptional({ minimum: 1, maximum: 1000, default: 100 })
-  @IsOptional()
-  @Type(() => Number)
-  @IsInt()
-  @Min(1)
-  @Max(1000)
-  limit?: number;
-
-  @ApiPropertyOptional({ description: 'nextCursor from the previous page' })
-  @IsOptional()
-  @IsString()
-  @MaxLength(64)
-  cursor?: string;
 }
+
+export class DatasetRowsQueryDto extends IntersectionType(DatasetVersionQueryDto, pageQuery({ ...ROW_PAGE_BOUNDS, defaultLimit: 100 })) {}
 
 export class DatasetView {
   @ApiProperty() id!: string;

@@ -1,4 +1,4 @@
-import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { ApiProperty, ApiPropertyOptional, IntersectionType } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import {
   ArrayMaxSize,
@@ -17,6 +17,7 @@ import {
   ValidateNested,
 } from 'class-validator';
 import { PromptDto } from './playground.js';
+import { pageQuery, ROW_PAGE_BOUNDS } from './page-query.js';
 
 /** The task run on each row: a model called through the gateway with a Mustache-templated prompt ({{input}}, {{expected}}, {{metadata.<field>}}). */
 export class EvaluationTaskDto extends PromptDto {
@@ -171,26 +172,14 @@ export class EvaluationResultView {
   @ApiProperty({ type: String, nullable: true, description: 'Exact decimal from metering; null while unpriced.' }) cost!: string | null;
 }
 
-export class CompareRunsQueryDto {
+class CompareRunIdsQueryDto {
   @ApiProperty({ description: 'Two or more run ids on the same dataset, comma-separated; the first is the baseline.', example: 'evr_a,evr_b' })
   @IsString()
   @Length(3, 2000)
   runIds!: string;
-
-  @ApiPropertyOptional({ minimum: 1, maximum: 1000, default: 200 })
-  @IsOptional()
-  @Type(() => Number)
-  @IsInt()
-  @Min(1)
-  @Max(1000)
-  limit?: number;
-
-  @ApiPropertyOptional({ description: 'nextCursor from the previous page' })
-  @IsOptional()
-  @IsString()
-  @MaxLength(64)
-  cursor?: string;
 }
+
+export class CompareRunsQueryDto extends IntersectionType(CompareRunIdsQueryDto, pageQuery({ ...ROW_PAGE_BOUNDS, defaultLimit: 200 })) {}
 
 export class RowComparisonView {
   @ApiProperty() rowIndex!: number;

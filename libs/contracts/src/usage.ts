@@ -1,8 +1,8 @@
-import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { Type } from 'class-transformer';
-import { IsIn, IsInt, IsISO8601, IsOptional, IsString, Length, Max, Min } from 'class-validator';
+import { ApiProperty, ApiPropertyOptional, IntersectionType } from '@nestjs/swagger';
+import { IsIn, IsISO8601, IsOptional, IsString, Length } from 'class-validator';
 import type { UsageType } from './model-definitions.js';
 import type { UsageStatus } from './telemetry.js';
+import { pageQuery } from './page-query.js';
 
 /**
  * What a cost report groups by: the priced model, the project, the gateway key, the provider
@@ -63,8 +63,7 @@ export class CostReportView {
 
 export const BOOLEAN_FILTERS = ['true', 'false'] as const;
 
-/** GET /admin/usage/records (and /admin/usage/unpriced): newest first, filtered, a page at a time. */
-export class UsageRecordsQueryDto {
+class UsageRecordsFilterDto {
   @ApiPropertyOptional({ description: 'Calls started at or after (ISO 8601).' })
   @IsOptional()
   @IsISO8601({ strict: true })
@@ -96,20 +95,10 @@ export class UsageRecordsQueryDto {
   @IsIn(BOOLEAN_FILTERS)
   estimated?: 'true' | 'false';
 
-  @ApiPropertyOptional({ minimum: 1, maximum: 500, default: 50 })
-  @IsOptional()
-  @Type(() => Number)
-  @IsInt()
-  @Min(1)
-  @Max(500)
-  limit?: number;
-
-  @ApiPropertyOptional({ description: 'nextCursor from the previous page' })
-  @IsOptional()
-  @IsString()
-  @Length(1, 512)
-  cursor?: string;
 }
+
+/** GET /admin/usage/records (and /admin/usage/unpriced): newest first, filtered, a page at a time. */
+export class UsageRecordsQueryDto extends IntersectionType(UsageRecordsFilterDto, pageQuery({ maxLimit: 500, defaultLimit: 50, cursorLength: [1, 512] })) {}
 
 /** One usage record: the call, its tokens by usage type, and how it was priced (or why not). */
 export class UsageRecordView {

@@ -92,13 +92,7 @@ export class ApiKeysService {
     const { scope, input } = command;
     const attempt: AuditEntry = attemptOf(command, 'gateway_key.revoked', input.id, scope.projectId);
     const found = await audited(this.audit, attempt, async () => {
-      const key = await this.repo.findInOrganisation(scope, input.id);
-      if (!key) throw AppError.notFound('gateway key', input.id);
-      attempt.projectId = key.projectId;
-      if (!mayRead(scope, key, PRIVATE_TO_PROJECT)) {
-        throw new HiddenRefusal(`gateway key ${input.id} is outside the caller's project`, AppError.notFound('gateway key', input.id));
-      }
-      assertMayChange(scope, key, `gateway key ${input.id}`);
+      const key = await this.changeableKey(scope, input.id, attempt);
       await this.repo.transaction(async (manager) => {
         await this.repo.revoke(key, new Date(), manager);
         await this.audit.record(attempt, manager);
@@ -118,13 +112,7 @@ export class ApiKeysService {
     const { scope, input } = command;
     const attempt: AuditEntry = attemptOf(command, 'gateway_key.updated', input.id, scope.projectId);
     const updated = await audited(this.audit, attempt, async () => {
-      const key = await this.repo.findInOrganisation(scope, input.id);
-      if (!key) throw AppError.notFound('gateway key', input.id);
-      attempt.projectId = key.projectId;
-      if (!mayRead(scope, key, PRIVATE_TO_PROJECT)) {
-        throw new HiddenRefusal(`gateway key ${input.id} is outside the caller's project`, AppError.notFound('gateway key', input.id));
-      }
-      assertMayChange(scope, key, `gateway key ${input.id}`);
+      const key = await this.changeableKey(scope, input.id, attempt);
       if (key.revokedAt) throw new AppError(ErrorCode.Conflict, `gateway key ${input.id} is revoked; a revoked key cannot be edited`);
       const patch = input.patch;
       const changes: Partial<ApiKeyEntity> = {};
@@ -165,6 +153,22 @@ export class ApiKeysService {
     this.changed(entity, 'created');
     this.logger.log(`created the bootstrap admin key ${entity.prefix}… (${entity.id})`);
     return provided ? { keyId: entity.id } : { generatedKey: key, keyId: entity.id };
+  }
+
+  /**
+   * The key a revoke or an edit acts on: not_found for an unknown id, and for a key the caller
+   * cannot even list (audited as denied); forbidden when it may see but not change it. Names the
+   * key's project in the attempt's audit entry once it is found.
+   */
+  private async changeableKey(scope: TenantScope, id: string, attempt: AuditEntry): Promise<ApiKeyEntity> {
+    const key = await this.repo.findInOrganisation(scope, id);
+    if (!key) throw AppError.notFound('gateway key', id);
+    attempt.projectId = key.projectId;
+    if (!mayRead(scope, key, PRIVATE_TO_PROJECT)) {
+      throw new HiddenRefusal(`gateway key ${id} is outside the caller's project`, AppError.notFound('gateway key', id));
+    }
+    assertMayChange(scope, key, `gateway key ${id}`);
+    return key;
   }
 
   private entity(organisationId: string, projectId: string | null, name: string, role: ApiKeyEntity['role'], key: string): ApiKeyEntity {

@@ -1,6 +1,9 @@
 import {
   isRecord,
   jsonOrUndefined,
+  secretField,
+  settingField,
+  validateSettingsWith,
   type AdapterError,
   type ConnectionSettings,
   type ProviderAdapterV2,
@@ -8,7 +11,7 @@ import {
   type SettingsSchema,
   type UpstreamHeaders,
 } from '#libs/adapter-sdk';
-import { mapOpenAIError, openAIWireOperations, validateSettingsWith, type OpenAIWireSend } from '../openai-compatible/openai-compatible-v2.adapter.js';
+import { mapOpenAIError, openAIWireOperations, type OpenAIWireSend } from '../openai-compatible/openai-compatible-v2.adapter.js';
 import { EntraTokenSource } from './entra-token-source.js';
 
 /** Azure OpenAI's token audience (https://learn.microsoft.com/en-us/azure/ai-foundry/openai/how-to/managed-identity). */
@@ -22,44 +25,26 @@ const DEPLOYMENT_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 
 const settings: SettingsSchema = {
   fields: [
-    {
-      name: 'baseUrl',
-      kind: 'setting',
+    settingField('baseUrl', 'The resource endpoint, https://<resource>.openai.azure.com (the /openai/... paths are appended).', { type: 'url', required: true }),
+    settingField(
+      'apiStyle',
+      'deployments: /openai/deployments/{deployment}/chat/completions?api-version=...; v1: Azure\'s /openai/v1/chat/completions with the deployment as the body\'s model and no api-version.',
+      { default: 'deployments', enum: ['deployments', 'v1'] },
+    ),
+    settingField('apiVersion', 'The api-version query parameter, e.g. 2024-10-21; required with apiStyle deployments.'),
+    settingField(
+      'deployments',
+      'Deployment per upstream model, as model=deployment pairs separated by commas (gpt-4o=prod-gpt4o, text-embedding-3-small=emb). A model not listed is called on the deployment of its own name.',
+    ),
+    secretField('apiKey', 'The resource key, sent as the api-key header. Give it, or an Entra ID service principal.'),
+    settingField('tenantId', 'Entra ID service principal: the directory (tenant) id.'),
+    settingField('clientId', 'Entra ID service principal: the application (client) id.'),
+    secretField('clientSecret', 'Entra ID service principal: the client secret; its token is sent as Authorization: Bearer.'),
+    settingField('authorityUrl', 'Entra ID authority the token is asked of ({authorityUrl}/{tenantId}/oauth2/v2.0/token); another for sovereign clouds.', {
       type: 'url',
-      required: true,
-      description: 'The resource endpoint, https://<resource>.openai.azure.com (the /openai/... paths are appended).',
-    },
-    {
-      name: 'apiStyle',
-      kind: 'setting',
-      type: 'string',
-      required: false,
-      default: 'deployments',
-      enum: ['deployments', 'v1'],
-      description:
-        'deployments: /openai/deployments/{deployment}/chat/completions?api-version=...; v1: Azure\'s /openai/v1/chat/completions with the deployment as the body\'s model and no api-version.',
-    },
-    { name: 'apiVersion', kind: 'setting', type: 'string', required: false, description: 'The api-version query parameter, e.g. 2024-10-21; required with apiStyle deployments.' },
-    {
-      name: 'deployments',
-      kind: 'setting',
-      type: 'string',
-      required: false,
-      description: 'Deployment per upstream model, as model=deployment pairs separated by commas (gpt-4o=prod-gpt4o, text-embedding-3-small=emb). A model not listed is called on the deployment of its own name.',
-    },
-    { name: 'apiKey', kind: 'secret', type: 'string', required: false, description: 'The resource key, sent as the api-key header. Give it, or an Entra ID service principal.' },
-    { name: 'tenantId', kind: 'setting', type: 'string', required: false, description: 'Entra ID service principal: the directory (tenant) id.' },
-    { name: 'clientId', kind: 'setting', type: 'string', required: false, description: 'Entra ID service principal: the application (client) id.' },
-    { name: 'clientSecret', kind: 'secret', type: 'string', required: false, description: 'Entra ID service principal: the client secret; its token is sent as Authorization: Bearer.' },
-    {
-      name: 'authorityUrl',
-      kind: 'setting',
-      type: 'url',
-      required: false,
       default: ENTRA_AUTHORITY_URL,
-      description: 'Entra ID authority the token is asked of ({authorityUrl}/{tenantId}/oauth2/v2.0/token); another for sovereign clouds.',
-    },
-    { name: 'tokenScope', kind: 'setting', type: 'string', required: false, default: AZURE_COGNITIVE_SERVICES_SCOPE, description: 'The scope the Entra ID token is asked for.' },
+    }),
+    settingField('tokenScope', 'The scope the Entra ID token is asked for.', { default: AZURE_COGNITIVE_SERVICES_SCOPE }),
   ],
 };
 

@@ -1,4 +1,4 @@
-import { validateSettings, type CallTarget, type ProviderAdapterV2, type SettingsError, type SettingsSchema, type SettingsValidation } from '#libs/adapter-sdk';
+import { secretField, settingField, validateSettings, type CallTarget, type ProviderAdapterV2, type SettingsError, type SettingsSchema, type SettingsValidation } from '#libs/adapter-sdk';
 import { chatResponseFromConverse, converseRequestFromCanonical } from './bedrock-converse.js';
 import { embeddingBody, embeddingResponseFromBedrock } from './bedrock-embeddings.js';
 import { mapBedrockError } from './bedrock-errors.js';
@@ -7,26 +7,19 @@ import { signAwsRequest, type AwsCredentials } from './bedrock-signer.js';
 
 const settings: SettingsSchema = {
   fields: [
-    { name: 'region', kind: 'setting', type: 'string', required: true, description: 'AWS region of the Bedrock runtime, e.g. us-east-1; also the SigV4 signing region.' },
-    {
-      name: 'baseUrl',
-      kind: 'setting',
-      type: 'url',
-      required: false,
-      description: 'Endpoint override (a VPC endpoint, a proxy); default https://bedrock-runtime.{region}.amazonaws.com. Given at the top level of the connection, like every base URL.',
-    },
-    { name: 'accessKeyId', kind: 'secret', type: 'string', required: true, description: 'AWS access key id (AKIA... or, for temporary credentials, ASIA...).' },
-    { name: 'secretAccessKey', kind: 'secret', type: 'string', required: true, description: 'AWS secret access key.' },
-    { name: 'sessionToken', kind: 'secret', type: 'string', required: false, description: 'Session token of temporary credentials (STS), sent as x-amz-security-token.' },
-    {
-      name: 'cohereInputType',
-      kind: 'setting',
-      type: 'string',
-      required: false,
+    settingField('region', 'AWS region of the Bedrock runtime, e.g. us-east-1; also the SigV4 signing region.', { required: true }),
+    settingField(
+      'baseUrl',
+      'Endpoint override (a VPC endpoint, a proxy); default https://bedrock-runtime.{region}.amazonaws.com. Given at the top level of the connection, like every base URL.',
+      { type: 'url' },
+    ),
+    secretField('accessKeyId', 'AWS access key id (AKIA... or, for temporary credentials, ASIA...).', { required: true }),
+    secretField('secretAccessKey', 'AWS secret access key.', { required: true }),
+    secretField('sessionToken', 'Session token of temporary credentials (STS), sent as x-amz-security-token.'),
+    settingField('cohereInputType', 'input_type sent to Cohere Embed models (the OpenAI embeddings request has no such field).', {
       default: 'search_document',
       enum: ['search_document', 'search_query', 'classification', 'clustering'],
-      description: 'input_type sent to Cohere Embed models (the OpenAI embeddings request has no such field).',
-    },
+    }),
   ],
 };
 

@@ -12,12 +12,11 @@ import {
   openAICompletionRequestFromCanonical,
   openAIEmbeddingRequestFromCanonical,
   retryAfterMs,
-  validateSettings,
+  validateSettingsWith,
   type AdapterError,
   type BuiltUpstreamRequest,
   type ConnectionSettings,
   type SettingsError,
-  type SettingsValidation,
   type CallTarget,
   type CallWarning,
   type ErrorKind,
@@ -126,17 +125,6 @@ export function openAIWireOperations(options: { maxTokensField: 'max_tokens' | '
       parseResponse: embeddingResponseFromOpenAI,
     },
   };
-}
-
-/**
- * Settings checks beyond what the schema's types say (combinations, formats), run once the schema's
- * own checks passed; every error names its field.
- */
-export function validateSettingsWith(schema: SettingsSchema, input: unknown, check: (value: ConnectionSettings) => SettingsError[]): SettingsValidation {
-  const checked = validateSettings(schema, input);
-  if ('errors' in checked) return checked;
-  const errors = check(checked.value);
-  return errors.length > 0 ? { errors } : checked;
 }
 
 /**
