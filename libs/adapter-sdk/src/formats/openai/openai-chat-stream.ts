@@ -45,6 +45,16 @@ export function valueStartsWith(text: string, key: string, code: number): boolea
  */
 export const OPENAI_METERING_EVENT = /\[DONE\]|"error"|"usage"[ \t\r\n]*:[ \t\r\n]*\{|"finish_reason"[ \t\r\n]*:[ \t\r\n]*"/;
 
+/** The same markers, searched over many events at once (SseEventReader.nextMeteringEvent). */
+const OPENAI_METERING_MARKERS = new RegExp(OPENAI_METERING_EVENT.source, 'g');
+
+/** Where the next OpenAI metering marker starts in `text` at or after `from`, or -1. */
+export function nextOpenAIMeteringMarker(text: string, from: number): number {
+  OPENAI_METERING_MARKERS.lastIndex = from;
+  const match = OPENAI_METERING_MARKERS.exec(text);
+  return match === null ? -1 : match.index;
+}
+
 const JSON_NUMBER = String.raw`-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?`;
 
 /**
@@ -82,6 +92,10 @@ class OpenAIChatStreamReader implements SseEventReader {
    */
   skipForMetering(latin1: string): boolean {
     return this.metadataSent && !OPENAI_METERING_EVENT.test(latin1);
+  }
+
+  nextMeteringEvent(text: string, from: number): number {
+    return this.metadataSent ? nextOpenAIMeteringMarker(text, from) : from;
   }
 
   read(message: SseMessage): CanonicalStreamPart[] {
