@@ -50,6 +50,15 @@ export interface SseEventReader {
 export const JSON_STRING_SOURCE = String.raw`"(?:[^"\\\x00-\x1f]|\\(?:["\\/bfnrt]|u[0-9a-fA-F]{4}))*"`;
 
 /**
+ * The string a JSON string literal (one JSON_STRING_SOURCE matched) stands for: without a backslash
+ * it is the text between its quotes, so only a literal with escapes pays for JSON.parse (a stream's
+ * content deltas mostly have none).
+ */
+export function jsonStringValue(literal: string): string {
+  return literal.indexOf('\\') === -1 ? literal.slice(1, -1) : (JSON.parse(literal) as string);
+}
+
+/**
  * Splits one event's text into its fields; comments and unknown fields are ignored. Lines end with
  * LF or CRLF. Walks the text with indexOf (no array of lines, no sliced line per field): every
  * event of a translated stream passes here.

@@ -2,7 +2,7 @@ import type { AdapterError, ErrorKind } from '../../adapter.js';
 import type { StreamDecoder, StreamDecoderOptions } from '../../adapter-v2.js';
 import type { CanonicalStreamPart } from '../../canonical.js';
 import { adapterError, isRecord } from '../../error-helpers.js';
-import { createSseStreamDecoder, JSON_STRING_SOURCE, type SseEventReader, type SseMessage } from '../../sse-stream-decoder.js';
+import { createSseStreamDecoder, JSON_STRING_SOURCE, jsonStringValue, type SseEventReader, type SseMessage } from '../../sse-stream-decoder.js';
 import type { OutgoingSseEvent } from '../sse-format.js';
 import { canonicalUsageFromOpenAI, finishReasonFromOpenAI, openAIFinishReason, openAIUsageFromCanonical } from './openai-usage.js';
 import type { OpenAIChatChunk, OpenAIErrorBody, OpenAIUsage } from './openai-wire.js';
@@ -109,7 +109,7 @@ class OpenAIChatStreamReader implements SseEventReader {
       // The common content delta: only its text is parsed (what the whole parse would read of it).
       const delta = OPENAI_CONTENT_DELTA.exec(data);
       if (delta) {
-        const content = JSON.parse(delta[2]!) as string;
+        const content = jsonStringValue(delta[2]!);
         return content ? [{ type: 'text-delta', choice: Number(delta[1]), text: content }] : [];
       }
     }
