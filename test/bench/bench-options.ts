@@ -23,6 +23,8 @@ export interface BenchOptions {
   gatewayNodeArgs: string[];
   /** --profile: profile the streamed chat completion (stream-c64's request) instead of the JSON one. */
   profileStream: boolean;
+  /** --profile: profile this throughput scenario's floor and gateway requests instead of the plain chat one. */
+  profileScenario?: ScenarioId;
 }
 
 export const USAGE = `npm run bench -- [options]
@@ -39,6 +41,8 @@ export const USAGE = `npm run bench -- [options]
   --profile            floor then gateway (and usage-metering) under --cpu-prof at non-streaming c64 (default 20 s each):
                        busy us per request, gateway/floor ratio, top self time
   --profile-stream     with --profile: the streamed request of stream-c64 instead of the JSON one
+  --profile-scenario X with --profile: the floor and gateway requests of throughput scenario X (e.g. embeddings-c64,
+                       openai-to-anthropic-stream-c64) instead of the plain chat one
   --gateway-node-args "..."  extra Node options for the gateway process only (experiments, e.g. "--max-semi-space-size=8")
   --help`;
 
@@ -57,6 +61,7 @@ export function parseBenchOptions(argv: string[]): BenchOptions | 'help' {
       soak: { type: 'boolean', default: false },
       profile: { type: 'boolean', default: false },
       'profile-stream': { type: 'boolean', default: false },
+      'profile-scenario': { type: 'string' },
       rounds: { type: 'string' },
       duration: { type: 'string' },
       warmup: { type: 'string' },
@@ -81,6 +86,8 @@ export function parseBenchOptions(argv: string[]): BenchOptions | 'help' {
     if (unknown.length > 0) throw new Error(`unknown scenario(s) ${unknown.join(', ')}; known: ${SCENARIO_IDS.join(', ')}`);
     scenarios = SCENARIO_IDS.filter((s) => asked.includes(s));
   }
+  const profileScenario = values['profile-scenario'];
+  if (profileScenario !== undefined && !(SCENARIO_IDS as readonly string[]).includes(profileScenario)) throw new Error(`unknown --profile-scenario ${profileScenario}; known: ${SCENARIO_IDS.join(', ')}`);
   return {
     mode,
     quick,
@@ -94,5 +101,6 @@ export function parseBenchOptions(argv: string[]): BenchOptions | 'help' {
     soakConcurrency: Math.round(positive('concurrency', values.concurrency, 16)),
     gatewayNodeArgs: (values['gateway-node-args'] ?? '').split(/\s+/).filter(Boolean),
     profileStream: values['profile-stream'] ?? false,
+    ...(profileScenario !== undefined ? { profileScenario: profileScenario as ScenarioId } : {}),
   };
 }

@@ -13,7 +13,7 @@ import { allowedCpus, BenchProcesses, pinMachineServices, pinSelf, planCpus, ROO
 import { ANTHROPIC_UPSTREAM_KEY, ANTHROPIC_UPSTREAM_MODEL, BENCH_MODELS, setUpProduct, UPSTREAM_EMBEDDING_MODEL, UPSTREAM_KEY, UPSTREAM_MODEL } from './product-setup.js';
 import { comparisonTable, evaluateTargets, LEGEND, resultsTable, targetsText, timestamp, usageText, writeJson } from './report.js';
 import { prepareChatRequest } from './requests.js';
-import { gatewayMemory, runScenario, usageMismatch, warmUpAll, type BenchContext, type ScenarioResult, type ScenarioUsage } from './scenarios.js';
+import { gatewayMemory, profiledRequests, runScenario, usageMismatch, warmUpAll, type BenchContext, type ScenarioResult, type ScenarioUsage } from './scenarios.js';
 import { runSoak, soakSummary } from './soak.js';
 
 /**
@@ -273,11 +273,16 @@ async function runProfile(options: BenchOptions): Promise<void> {
       const pool = makeClient(target.origin, 64);
       pools.push(pool);
       const stream = options.profileStream;
-      const expect = stream ? ({ kind: 'sse' } as const) : ({ kind: 'json' } as const);
-      const request = prepareChatRequest({ kind: which, model: BENCH_MODELS.plain, stream, prompt: 'short' }, ctx.gateway);
-      const warm = await closedLoop({ pool, request, expect, concurrency: 64, durationMs: 2000 });
+      const scenario = options.profileScenario ? profiledRequests(options.profileScenario, ctx.gateway) : undefined;
+      if (options.profileScenario && !scenario) throw new Error(`--profile-scenario ${options.profileScenario}: not a throughput scenario with a floor and a gateway path`);
+      const { request, expect, concurrency } = scenario?.[which] ?? {
+        request: prepareChatRequest({ kind: which, model: BENCH_MODELS.plain, stream, prompt: 'short' }, ctx.gateway),
+        expect: stream ? ({ kind: 'sse' } as const) : ({ kind: 'json' } as const),
+        concurrency: 64,
+      };
+      const warm = await closedLoop({ pool, request, expect, concurrency, durationMs: 2000 });
       const startUs = Number(process.hrtime.bigint() / 1000n);
-      const loop = await closedLoop({ pool, request, expect, concurrency: 64, durationMs: options.durationMs });
+      const loop = await closedLoop({ pool, request, expect, concurrency, durationMs: options.durationMs });
       const endUs = Number(process.hrtime.bigint() / 1000n);
       if (which === 'gateway') ctx.gatewayOk += warm.ok + loop.ok;
       windows[which] = { startUs, endUs, requests: loop.ok };

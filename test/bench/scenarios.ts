@@ -1,6 +1,6 @@
 import { performance } from 'node:perf_hooks';
 import type { BenchOptions } from './bench-options.js';
-import { closedLoop, makeClient, send, sendOnce, type Expectation, type LoadClient, type LoopResult, type Outcome } from './load-generator.js';
+import { closedLoop, makeClient, send, sendOnce, type Expectation, type LoadClient, type LoopResult, type Outcome, type PreparedRequest } from './load-generator.js';
 import { scrapeMetrics, type UsageRecordCounter } from './metering.js';
 import { cpuBusyPct, cpuSeconds, cpuTimes, rssBytes, RssSampler, stealPct } from './proc-stats.js';
 import { BENCH_MODELS } from './product-setup.js';
@@ -255,6 +255,19 @@ const THROUGHPUT: Record<string, ThroughputSpec> = {
     paths: openAIToAnthropic(true),
   },
 };
+
+/**
+ * --profile --profile-scenario: the floor's and the gateway's request of a throughput scenario and
+ * what their answers must look like; undefined for a scenario without both paths.
+ */
+export function profiledRequests(id: ScenarioId, auth: { clientKey: string }): Record<'floor' | 'gateway', { request: PreparedRequest; expect: Expectation; concurrency: number }> | undefined {
+  const spec = THROUGHPUT[id];
+  const floor = spec?.paths.find((p) => p.label === 'floor');
+  const gateway = spec?.paths.find((p) => p.label === 'gateway');
+  if (!spec || !floor || !gateway) return undefined;
+  const of = (p: PathSpec) => ({ request: prepareRequest(p.shape, auth), expect: expectationFor(p.shape), concurrency: spec.concurrency });
+  return { floor: of(floor), gateway: of(gateway) };
+}
 
 export async function runScenario(id: ScenarioId, ctx: BenchContext): Promise<ScenarioResult> {
   const before = await ctx.metering.counts();

@@ -73,6 +73,39 @@ export interface StreamDecoder {
    * so a pass-through relay that forwards each event's bytes splits the stream once, not twice.
    */
   pushEvent?(event: SseEvent): readonly CanonicalStreamPart[];
+  /**
+   * SSE-framed metering-only decoders (a pass-through relay): reads the whole events this chunk
+   * completes in one pass over its bytes, parsing only those metering needs (the reader's markers
+   * are searched once over the chunk, not event by event), and answers where they are. What is left
+   * of an event not yet terminated is held for the next chunk. Use either this or push/pushEvent.
+   */
+  scanEvents?(chunk: Uint8Array): ScannedEvents;
+  /**
+   * After the last scanEvents: an event the upstream did not terminate (not blank), terminated with
+   * a blank line and scanned as the last one; undefined when nothing is left.
+   */
+  scanRest?(): ScannedEvents | undefined;
+}
+
+/** One event scanEvents read: its place in the scanned bytes, its bytes and text, and its parts. */
+export interface ScannedEvent extends SseEvent {
+  start: number;
+  end: number;
+  /** Its position among the scan's whole events (0 = the first). */
+  index: number;
+  parts: readonly CanonicalStreamPart[];
+}
+
+/** What scanEvents read of one chunk. */
+export interface ScannedEvents {
+  /** The bytes scanned: what was held of an unfinished event, then the chunk. */
+  bytes: Buffer;
+  /** Where the whole events end in `bytes` (the rest is held for the next chunk). */
+  end: number;
+  /** Whole events in bytes[0, end). */
+  events: number;
+  /** The events that were read (those metering needs), in order; the others were not parsed. */
+  read: ScannedEvent[];
 }
 
 export interface StreamDecoderOptions {

@@ -1,7 +1,10 @@
-import type { StreamDecoder, StreamDecoderOptions } from './adapter-v2.js';
+import type { ScannedEvent, ScannedEvents, StreamDecoder, StreamDecoderOptions } from './adapter-v2.js';
 import type { CanonicalStreamPart } from './canonical.js';
 import { streamError } from './error-helpers.js';
 import { SseEventSplitter, type SseEvent } from './sse-event-splitter.js';
+
+/** The blank line that terminates an event. */
+const EVENT_END = Buffer.from('\n\n', 'latin1');
 
 /** Returned for the (common) event that yields nothing: no array per skipped content delta. */
 const NO_PARTS: readonly CanonicalStreamPart[] = Object.freeze([]);
@@ -25,6 +28,14 @@ export interface SseEventReader {
    * mode: true = this event cannot carry anything metering needs, skip it unparsed.
    */
   skipForMetering?(latin1: string): boolean;
+  /**
+   * The metering-only scan's pre-check over many events at once (scanEvents), instead of
+   * skipForMetering on each: the offset of the first character at or after `from` in `text` (latin1)
+   * where a marker of an event worth parsing starts, or -1 when there is none; `from` itself to have
+   * the event there read whatever it holds (the metadata is not read yet). The event a marker starts
+   * in is read; the reader is asked again after each event read (its answer may depend on it).
+   */
+  nextMeteringEvent?(text: string, from: number): number;
   /** Parts for one event. May throw on malformed input: the decoder turns that into an error part. */
   read(message: SseMessage): CanonicalStreamPart[];
 }
@@ -37,6 +48,15 @@ export interface SseEventReader {
  * translated stream's cost).
  */
 export const JSON_STRING_SOURCE = String.raw`"(?:[^"\\\x00-\x1f]|\\(?:["\\/bfnrt]|u[0-9a-fA-F]{4}))*"`;
+
+/**
+ * The string a JSON string literal (one JSON_STRING_SOURCE matched) stands for: without a backslash
+ * it is the text between its quotes, so only a literal with escapes pays for JSON.parse (a stream's
+ * content deltas mostly have none).
+ */
+export function jsonStringValue(literal: string): string {
+  return literal.indexOf('\\') === -1 ? literal.slice(1, -1) : (JSON.parse(literal) as string);
+}
 
 /**
  * Splits one event's text into its fields; comments and unknown fields are ignored. Lines end with
@@ -79,9 +99,13 @@ export function createSseStreamDecoder(reader: SseEventReader, options: StreamDe
   const splitter = new SseEventSplitter();
   let failed = false;
 
-  const readEvent = (bytes: Buffer, latin1: string, out: CanonicalStreamPart[]): void => {
+  /** What scanEvents holds of an event not yet terminated. */
+  let scanTail: Buffer | null = null;
+
+  /** @param checked the caller already decided the event is to be read (no skipForMetering) */
+  const readEvent = (bytes: Buffer, latin1: string, out: CanonicalStreamPart[], checked = false): void => {
     if (failed || reader.terminated) return;
-    if (options.meteringOnly && reader.skipForMetering?.(latin1)) return;
+    if (!checked && options.meteringOnly && reader.skipForMetering?.(latin1)) return;
     try {
       const message = parseSseMessage(bytes.toString('utf8'));
       if (message.unknownField !== undefined) throw new Error(`a line that is not an SSE field (${JSON.stringify(message.unknownField.slice(0, 40))})`);
@@ -97,6 +121,44 @@ export function createSseStreamDecoder(reader: SseEventReader, options: StreamDe
       failed = true;
       out.push(streamError(`the upstream sent a malformed stream event: ${describe(err)}`));
     }
+  };
+
+  const scanEvents = (chunk: Uint8Array): ScannedEvents => {
+    const received = Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+    const bytes = scanTail ? Buffer.concat([scanTail, received]) : received;
+    const text = bytes.toString('latin1');
+    const read: ScannedEvent[] = [];
+    let events = 0;
+    let start = 0;
+    // Event boundaries as SseEventSplitter finds them (each search resumes once its match is behind).
+    let lf = -2;
+    let crlf = -2;
+    // The next marker at or after `start` (-1: none in the text; below `start`: to be searched).
+    let marker = -2;
+    for (;;) {
+      if (lf !== -1 && lf < start) lf = text.indexOf('\n\n', start);
+      if (crlf !== -1 && crlf < start) crlf = text.indexOf('\r\n\r\n', start);
+      if (lf === -1 && crlf === -1) break;
+      const end = crlf !== -1 && (lf === -1 || crlf < lf) ? crlf + 4 : lf + 2;
+      if (!failed && !reader.terminated) {
+        let wanted = true;
+        if (options.meteringOnly && reader.nextMeteringEvent) {
+          if (marker !== -1 && marker < start) marker = reader.nextMeteringEvent(text, start);
+          wanted = marker !== -1 && marker < end;
+        } else if (options.meteringOnly && reader.skipForMetering) wanted = !reader.skipForMetering(text.slice(start, end));
+        if (wanted) {
+          const parts: CanonicalStreamPart[] = [];
+          const eventBytes = bytes.subarray(start, end);
+          readEvent(eventBytes, '', parts, true);
+          read.push({ bytes: eventBytes, latin1: text.slice(start, end), start, end, index: events, parts });
+          marker = -2;
+        }
+      }
+      events++;
+      start = end;
+    }
+    scanTail = start < bytes.length ? Buffer.from(bytes.subarray(start)) : null;
+    return { bytes, end: start, events, read };
   };
 
   return {
@@ -117,6 +179,13 @@ export function createSseStreamDecoder(reader: SseEventReader, options: StreamDe
       const out: CanonicalStreamPart[] = [];
       readEvent(event.bytes, event.latin1, out);
       return out;
+    },
+    scanEvents,
+    scanRest(): ScannedEvents | undefined {
+      const rest = scanTail;
+      scanTail = null;
+      if (!rest || rest.toString('latin1').trim().length === 0) return undefined;
+      return scanEvents(Buffer.concat([rest, EVENT_END]));
     },
     end(): CanonicalStreamPart[] {
       const out: CanonicalStreamPart[] = [];

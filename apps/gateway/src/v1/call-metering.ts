@@ -43,9 +43,9 @@ export class CallMetering {
     this.streamed = true;
   }
 
-  /** A pass-through stream's event that the metering-only decoder left unparsed (content). */
-  contentEventPassed(): void {
-    this.contentEvents++;
+  /** Pass-through stream events that the metering-only decoder left unparsed (content). */
+  contentEventPassed(events = 1): void {
+    this.contentEvents += events;
   }
 
   /** The target the call went to (set per attempt: the last one is the one that answered). */

@@ -1,4 +1,5 @@
 import { createAnthropicMessagesStreamDecoder, createOpenAIChatStreamDecoder, OpenAIChatChunkEncoder } from '#libs/adapter-sdk';
+import { GatewayAttr } from '#libs/contracts';
 import { SecretRedactor } from '#libs/secret-redaction';
 import { EventEmitter } from 'node:events';
 import type { ServerResponse } from 'node:http';
@@ -100,6 +101,27 @@ describe('relayStream', () => {
     expect(failure).toMatchObject({ kind: 'upstream_error', message: expect.stringContaining('[DONE]') });
     expect(res.body.startsWith(openAIEvents[0]! + openAIEvents[1]!)).toBe(true);
     expect(JSON.parse(res.body.slice((openAIEvents[0]! + openAIEvents[1]!).length + 'data: '.length))).toMatchObject({ error: { code: 'upstream_error' } });
+  });
+
+  it('relays an OpenAI pass-through up to an upstream error event, then the error redacted in the client’s format, counting the content events passed', async () => {
+    const res = new FakeResponse();
+    const errorEvent = `data: {"error":{"message":"overloaded ${SECRET}","type":"server_error","code":null}}\n\n`;
+    const metering = new CallMetering(span as never);
+    const failure = await relayStream(
+      input(res, fakeExchange([openAIEvents[0]! + openAIEvents[1]! + openAIEvents[1]! + errorEvent + openAIEvents[2]!]), {
+        decoder: createOpenAIChatStreamDecoder({ meteringOnly: true }),
+        writer: openAIResponseWriter,
+        mode: { kind: 'pass-through' },
+        metering,
+      }),
+    );
+    expect(failure).toMatchObject({ kind: 'upstream_error', message: 'overloaded [redacted]' });
+    expect(res.body.startsWith(openAIEvents[0]! + openAIEvents[1]! + openAIEvents[1]!)).toBe(true);
+    expect(res.body).not.toContain(SECRET);
+    expect(res.body).not.toContain('"stop"');
+    metering.fail(failure!);
+    metering.end();
+    expect(spanAttributes[GatewayAttr.streamedContentEvents]).toBe(2);
   });
 
   it('never relays an upstream error event as it came: its message is redacted and written in the client’s format', async () => {

@@ -1,4 +1,4 @@
-import { formatSseEvent, SliceWriter, SseEventSplitter, type CanonicalStreamPart, type OutgoingSseEvent, type SseEvent, type StreamDecoder } from '#libs/adapter-sdk';
+import { formatSseEvent, type CanonicalStreamPart, type OutgoingSseEvent, type ScannedEvents, type SseEvent, type StreamDecoder } from '#libs/adapter-sdk';
 import type { OutgoingHttpHeaders, ServerResponse } from 'node:http';
 import type { UpstreamExchange } from '../proxy/upstream-exchange.js';
 import type { RouteTarget } from '../read-model/read-model.service.js';
@@ -70,23 +70,40 @@ export async function relayStream(input: StreamRelayInput): Promise<CallFailure 
   res.on('drain', onDrain);
   let failure: CallFailure | undefined;
 
-  /** Pass-through: the events' bytes, adjacent slices merged into one write. */
-  const out = new SliceWriter((bytes) => {
-    if (!res.write(bytes)) writable = false;
-  });
-  const splitter = mode.kind === 'pass-through' && decoder.pushEvent ? new SseEventSplitter() : undefined;
-  const passEvent = (event: SseEvent): void => {
-    const parts = decoder.pushEvent!(event);
-    for (const part of parts) {
-      if (part.type === 'error') {
-        failure = fromPart(part);
+  const write = (bytes: Buffer, from: number, to: number): void => {
+    if (to > from && !res.write(from === 0 && to === bytes.length ? bytes : bytes.subarray(from, to))) writable = false;
+  };
+  /**
+   * Pass-through over a decoder that scans whole chunks (scanEvents): the bytes go out as they came
+   * in one write, but for the events `drop` names and what follows an error event; only the events
+   * the decoder read (metadata, finish, usage, terminator, errors) are looked at here.
+   */
+  const scanning = mode.kind === 'pass-through' && decoder.scanEvents ? decoder : undefined;
+  const passScanned = (scan: ScannedEvents): void => {
+    let from = 0;
+    let metered = 0;
+    for (const event of scan.read) {
+      for (const part of event.parts) {
+        if (part.type === 'error') {
+          failure = fromPart(part);
+          break;
+        }
+        metering.part(part);
+      }
+      if (failure) {
+        // The events before the error reach the client; the error goes in the client's format.
+        write(scan.bytes, from, event.start);
+        metering.contentEventPassed(event.index - metered);
         return;
       }
-      metering.part(part);
+      if (event.parts.length > 0) metered++;
+      if (mode.kind === 'pass-through' && mode.drop?.(event, event.parts)) {
+        write(scan.bytes, from, event.start);
+        from = event.end;
+      }
     }
-    if (mode.kind === 'pass-through' && mode.drop?.(event, parts)) return;
-    if (parts.length === 0) metering.contentEventPassed();
-    out.add(event.bytes);
+    write(scan.bytes, from, scan.end);
+    metering.contentEventPassed(scan.events - metered);
   };
   /** Translation, or a pass-through whose framing is not SSE: parts in, the client's events (or the chunk) out. */
   const readParts = (parts: readonly CanonicalStreamPart[], chunk: Buffer | undefined): void => {
@@ -105,16 +122,8 @@ export async function relayStream(input: StreamRelayInput): Promise<CallFailure 
 
   /** One chunk (all the upstream sent in one read) through the decoder to the client. */
   const relay = (chunk: Buffer): void => {
-    if (splitter) {
-      try {
-        for (const event of splitter.push(chunk)) {
-          passEvent(event);
-          if (failure) break;
-        }
-      } finally {
-        out.flush(); // the events before an upstream error event in the same chunk still reach the client
-      }
-    } else readParts(decoder.push(chunk), mode.kind === 'pass-through' ? chunk : undefined);
+    if (scanning) passScanned(scanning.scanEvents!(chunk));
+    else readParts(decoder.push(chunk), mode.kind === 'pass-through' ? chunk : undefined);
   };
 
   // The upstream's HTTP chunks (often one per SSE event) are gathered for the rest of the current
@@ -165,15 +174,9 @@ export async function relayStream(input: StreamRelayInput): Promise<CallFailure 
     if (err instanceof ClientGone) failure ??= { kind: 'upstream_error', message: 'the client closed the connection before the answer was complete', retryable: false };
   }
   if (!failure) {
-    if (splitter) {
-      const rest = splitter.flush();
-      if (rest && rest.toString('latin1').trim().length > 0) {
-        // A last event the upstream did not terminate: terminate it, so the client sees it too.
-        const bytes = Buffer.concat([rest, Buffer.from('\n\n')]);
-        passEvent({ bytes, latin1: bytes.toString('latin1') });
-        out.flush();
-      }
-    }
+    const rest = scanning?.scanRest!();
+    // A last event the upstream did not terminate: terminated, so the client sees it too.
+    if (rest) passScanned(rest);
     if (!failure) readParts(decoder.end(), undefined);
   }
   res.off('drain', onDrain);

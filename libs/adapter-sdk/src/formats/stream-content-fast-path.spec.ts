@@ -83,8 +83,17 @@ describe('Anthropic text deltas (fast path)', () => {
     const texts = ['plain', 'a "quote" \\ back\nslash', 'é 😀', ''];
     const parts = anthropicText([...texts.map((t, i) => textDelta(JSON.stringify(t), i)), textDelta('"\\u00e9"')]);
     expect(parts).toEqual([...texts, 'é'].map((text) => ({ type: 'text-delta', choice: 0, text })));
-    // message_start, content_block_start and message_stop are parsed whole, the deltas not.
-    expect(wholeParses(() => anthropicText([textDelta('"a"'), textDelta('"b"', 1)]))).toHaveLength(3);
+    // message_start and content_block_start are parsed whole; the deltas not, nor ping,
+    // content_block_stop and message_stop as Anthropic writes them (and message_stop still ends the stream).
+    const events = [textDelta('"a"'), textDelta('"b"', 1)];
+    const withEmpty = (stream: string): string => stream.replace('event: message_stop', 'event: ping\ndata: {"type":"ping"}\n\nevent: content_block_stop\ndata: {"type":"content_block_stop","index":1}\n\nevent: message_stop');
+    let decoded: CanonicalStreamPart[] = [];
+    const parsed = wholeParses(() => (decoded = decode(createAnthropicMessagesStreamDecoder(), withEmpty(anthropicStream(events)))));
+    expect(parsed.map((text) => (JSON.parse(text) as { type: string }).type)).toEqual(['message_start', 'content_block_start']);
+    expect(decoded.filter((p) => p.type === 'text-delta' || p.type === 'error')).toEqual([
+      { type: 'text-delta', choice: 0, text: 'a' },
+      { type: 'text-delta', choice: 0, text: 'b' },
+    ]);
     expect(anthropicText([textDelta('"x"').replace('"index":0', '"index" : 0')])).toEqual([{ type: 'text-delta', choice: 0, text: 'x' }]);
   });
 

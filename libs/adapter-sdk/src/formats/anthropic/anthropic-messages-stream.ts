@@ -2,7 +2,7 @@ import type { AdapterError } from '../../adapter.js';
 import type { StreamDecoder, StreamDecoderOptions } from '../../adapter-v2.js';
 import { emptyUsage, type CanonicalStreamPart, type FinishReason } from '../../canonical.js';
 import { adapterError, isRecord } from '../../error-helpers.js';
-import { createSseStreamDecoder, JSON_STRING_SOURCE, type SseEventReader, type SseMessage } from '../../sse-stream-decoder.js';
+import { createSseStreamDecoder, JSON_STRING_SOURCE, jsonStringValue, type SseEventReader, type SseMessage } from '../../sse-stream-decoder.js';
 import type { OutgoingSseEvent } from '../sse-format.js';
 import {
   anthropicDeltaUsageFromCanonical,
@@ -32,6 +32,9 @@ function index(v: unknown): number {
  */
 const ANTHROPIC_TEXT_DELTA = new RegExp(String.raw`^\{"type":"content_block_delta","index":(?:0|[1-9]\d{0,8}),"delta":\{"type":"text_delta","text":(${JSON_STRING_SOURCE})\}\}$`);
 
+/** content_block_stop as Anthropic writes it (nothing in it to read). */
+const ANTHROPIC_BLOCK_STOP = /^\{"type":"content_block_stop","index":(?:0|[1-9]\d{0,8})\}$/;
+
 /**
  * Reads Anthropic's stream events (https://docs.anthropic.com/en/api/messages-streaming): message_start,
  * content_block_start/delta/stop, message_delta, message_stop, ping, error. Unknown event types are
@@ -56,7 +59,14 @@ class AnthropicMessagesStreamReader implements SseEventReader {
     if (message.data === undefined) return [];
     // The common text delta: only its text is parsed (what the whole parse would read of it).
     const textDelta = ANTHROPIC_TEXT_DELTA.exec(message.data);
-    if (textDelta) return [{ type: 'text-delta', choice: 0, text: JSON.parse(textDelta[1]!) as string }];
+    if (textDelta) return [{ type: 'text-delta', choice: 0, text: jsonStringValue(textDelta[1]!) }];
+    // The events with nothing to read, as Anthropic writes them: no parse.
+    const data = message.data;
+    if (data === '{"type":"ping"}' || ANTHROPIC_BLOCK_STOP.test(data)) return [];
+    if (data === '{"type":"message_stop"}') {
+      this.terminated = true;
+      return [];
+    }
     const e: unknown = JSON.parse(message.data);
     if (!isRecord(e)) throw new Error('the event is not a JSON object');
     const type = typeof e.type === 'string' ? e.type : message.event;

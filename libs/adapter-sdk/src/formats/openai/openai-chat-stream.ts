@@ -2,7 +2,7 @@ import type { AdapterError, ErrorKind } from '../../adapter.js';
 import type { StreamDecoder, StreamDecoderOptions } from '../../adapter-v2.js';
 import type { CanonicalStreamPart } from '../../canonical.js';
 import { adapterError, isRecord } from '../../error-helpers.js';
-import { createSseStreamDecoder, JSON_STRING_SOURCE, type SseEventReader, type SseMessage } from '../../sse-stream-decoder.js';
+import { createSseStreamDecoder, JSON_STRING_SOURCE, jsonStringValue, type SseEventReader, type SseMessage } from '../../sse-stream-decoder.js';
 import type { OutgoingSseEvent } from '../sse-format.js';
 import { canonicalUsageFromOpenAI, finishReasonFromOpenAI, openAIFinishReason, openAIUsageFromCanonical } from './openai-usage.js';
 import type { OpenAIChatChunk, OpenAIErrorBody, OpenAIUsage } from './openai-wire.js';
@@ -45,6 +45,16 @@ export function valueStartsWith(text: string, key: string, code: number): boolea
  */
 export const OPENAI_METERING_EVENT = /\[DONE\]|"error"|"usage"[ \t\r\n]*:[ \t\r\n]*\{|"finish_reason"[ \t\r\n]*:[ \t\r\n]*"/;
 
+/** The same markers, searched over many events at once (SseEventReader.nextMeteringEvent). */
+const OPENAI_METERING_MARKERS = new RegExp(OPENAI_METERING_EVENT.source, 'g');
+
+/** Where the next OpenAI metering marker starts in `text` at or after `from`, or -1. */
+export function nextOpenAIMeteringMarker(text: string, from: number): number {
+  OPENAI_METERING_MARKERS.lastIndex = from;
+  const match = OPENAI_METERING_MARKERS.exec(text);
+  return match === null ? -1 : match.index;
+}
+
 const JSON_NUMBER = String.raw`-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?`;
 
 /**
@@ -84,6 +94,10 @@ class OpenAIChatStreamReader implements SseEventReader {
     return this.metadataSent && !OPENAI_METERING_EVENT.test(latin1);
   }
 
+  nextMeteringEvent(text: string, from: number): number {
+    return this.metadataSent ? nextOpenAIMeteringMarker(text, from) : from;
+  }
+
   read(message: SseMessage): CanonicalStreamPart[] {
     const data = message.data;
     if (data === undefined) return [];
@@ -95,7 +109,7 @@ class OpenAIChatStreamReader implements SseEventReader {
       // The common content delta: only its text is parsed (what the whole parse would read of it).
       const delta = OPENAI_CONTENT_DELTA.exec(data);
       if (delta) {
-        const content = JSON.parse(delta[2]!) as string;
+        const content = jsonStringValue(delta[2]!);
         return content ? [{ type: 'text-delta', choice: Number(delta[1]), text: content }] : [];
       }
     }

@@ -87,4 +87,14 @@ describe('OpenAI embeddings codec', () => {
     expect(embeddingResponseFromOpenAI(tricky, { meteringOnly: true })).toEqual({ value: { model: 'x "embedding":[1]', embeddings: [], usage } });
     expect(embeddingResponseFromOpenAI(Buffer.from('{"data":[{"embedding":[1,2'), { meteringOnly: true })).toHaveProperty('error');
   });
+
+  it('reads model and usage of base64 vectors for metering without parsing the strings, and falls back to the whole parse for a string with escapes', () => {
+    const usage = expect.objectContaining({ input: expect.objectContaining({ total: 7 }) });
+    const two = Buffer.from(JSON.stringify({ object: 'list', data: [{ object: 'embedding', index: 0, embedding: 'AAAAPgAAwL8AAEBA' }, { index: 1, embedding: 'AACAPw==' }], model: 'emb-ü', usage: { prompt_tokens: 7, total_tokens: 7 } }));
+    expect(embeddingResponseFromOpenAI(two, { meteringOnly: true })).toEqual({ value: { model: 'emb-ü', embeddings: [], usage } });
+    // Not base64: the string holds an escaped quote, so its end is not the first quote after it.
+    const escaped = Buffer.from(JSON.stringify({ data: [{ embedding: 'a"}],"model":"wrong' }], model: 'emb-3', usage: { prompt_tokens: 7 } }));
+    expect(embeddingResponseFromOpenAI(escaped, { meteringOnly: true })).toEqual({ value: { model: 'emb-3', embeddings: [], usage } });
+    expect(embeddingResponseFromOpenAI(Buffer.from('{"data":[{"embedding":"AAAA'), { meteringOnly: true })).toHaveProperty('error');
+  });
 });

@@ -1,4 +1,4 @@
-import { OPENAI_METERING_EVENT } from './openai-chat-stream.js';
+import { nextOpenAIMeteringMarker, OPENAI_METERING_EVENT } from './openai-chat-stream.js';
 import type { CallWarning, Decoded, StreamDecoder, StreamDecoderOptions } from '../../adapter-v2.js';
 import type { CanonicalStreamPart, CompletionRequest, CompletionResponse, FinishReason } from '../../canonical.js';
 import { adapterError, bodySnippet, isRecord, jsonOrUndefined } from '../../error-helpers.js';
@@ -62,6 +62,10 @@ class OpenAICompletionStreamReader implements SseEventReader {
 
   skipForMetering(latin1: string): boolean {
     return this.metadataSent && !OPENAI_METERING_EVENT.test(latin1);
+  }
+
+  nextMeteringEvent(text: string, from: number): number {
+    return this.metadataSent ? nextOpenAIMeteringMarker(text, from) : from;
   }
 
   read(message: SseMessage): CanonicalStreamPart[] {
