@@ -23,6 +23,8 @@ export interface BenchOptions {
   gatewayNodeArgs: string[];
   /** --profile: profile the streamed chat completion (stream-c64's request) instead of the JSON one. */
   profileStream: boolean;
+  /** --profile: a second gateway window, in the same gateway process, with this model (a BENCH_MODELS name). */
+  profileModel: string | undefined;
 }
 
 export const USAGE = `npm run bench -- [options]
@@ -39,6 +41,8 @@ export const USAGE = `npm run bench -- [options]
   --profile            floor then gateway (and usage-metering) under --cpu-prof at non-streaming c64 (default 20 s each):
                        busy us per request, gateway/floor ratio, top self time
   --profile-stream     with --profile: the streamed request of stream-c64 instead of the JSON one
+  --profile-model M    with --profile: then the gateway again with model M (e.g. bench-gpt-policy), same process:
+                       busy us per request of each model, and M's extra
   --gateway-node-args "..."  extra Node options for the gateway process only (experiments, e.g. "--max-semi-space-size=8")
   --help`;
 
@@ -57,6 +61,7 @@ export function parseBenchOptions(argv: string[]): BenchOptions | 'help' {
       soak: { type: 'boolean', default: false },
       profile: { type: 'boolean', default: false },
       'profile-stream': { type: 'boolean', default: false },
+      'profile-model': { type: 'string' },
       rounds: { type: 'string' },
       duration: { type: 'string' },
       warmup: { type: 'string' },
@@ -94,5 +99,6 @@ export function parseBenchOptions(argv: string[]): BenchOptions | 'help' {
     soakConcurrency: Math.round(positive('concurrency', values.concurrency, 16)),
     gatewayNodeArgs: (values['gateway-node-args'] ?? '').split(/\s+/).filter(Boolean),
     profileStream: values['profile-stream'] ?? false,
+    profileModel: values['profile-model'],
   };
 }
