@@ -25,6 +25,8 @@ export interface BenchOptions {
   profileStream: boolean;
   /** --profile: profile this throughput scenario's floor and gateway requests instead of the plain chat one. */
   profileScenario?: ScenarioId;
+  /** --profile: a second gateway window, in the same gateway process, with this model (a BENCH_MODELS name). */
+  profileModel: string | undefined;
 }
 
 export const USAGE = `npm run bench -- [options]
@@ -43,6 +45,8 @@ export const USAGE = `npm run bench -- [options]
   --profile-stream     with --profile: the streamed request of stream-c64 instead of the JSON one
   --profile-scenario X with --profile: the floor and gateway requests of throughput scenario X (e.g. embeddings-c64,
                        openai-to-anthropic-stream-c64) instead of the plain chat one
+  --profile-model M    with --profile: then the gateway again with model M (e.g. bench-gpt-policy), same process:
+                       busy us per request of each model, and M's extra
   --gateway-node-args "..."  extra Node options for the gateway process only (experiments, e.g. "--max-semi-space-size=8")
   --help`;
 
@@ -62,6 +66,7 @@ export function parseBenchOptions(argv: string[]): BenchOptions | 'help' {
       profile: { type: 'boolean', default: false },
       'profile-stream': { type: 'boolean', default: false },
       'profile-scenario': { type: 'string' },
+      'profile-model': { type: 'string' },
       rounds: { type: 'string' },
       duration: { type: 'string' },
       warmup: { type: 'string' },
@@ -102,5 +107,6 @@ export function parseBenchOptions(argv: string[]): BenchOptions | 'help' {
     gatewayNodeArgs: (values['gateway-node-args'] ?? '').split(/\s+/).filter(Boolean),
     profileStream: values['profile-stream'] ?? false,
     ...(profileScenario !== undefined ? { profileScenario: profileScenario as ScenarioId } : {}),
+    profileModel: values['profile-model'],
   };
 }

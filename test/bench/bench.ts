@@ -260,32 +260,48 @@ async function runSoakMode(options: BenchOptions): Promise<void> {
  * whatever else the machine was doing.
  */
 async function runProfile(options: BenchOptions): Promise<void> {
+  const known: readonly string[] = Object.values(BENCH_MODELS);
+  if (options.profileModel && !known.includes(options.profileModel)) throw new Error(`--profile-model: unknown model ${options.profileModel}; known: ${known.join(', ')}`);
   const dir = path.join(ROOT, 'results', `profile-${timestamp()}`);
   await mkdir(dir, { recursive: true });
   const cpuProf = (name: string): string[] => ['--cpu-prof', '--cpu-prof-dir', dir, '--cpu-prof-name', `${name}.cpuprofile`];
   const { ctx, plan } = await startEverything(options, cpuProf('gateway'), cpuProf('usage-metering'), cpuProf('floor'));
   header(options, plan);
-  const windows: Record<string, { startUs: number; endUs: number; requests: number }> = {};
+  const windows: Record<string, { spans: { startUs: number; endUs: number }[]; requests: number; elapsedMs: number }> = {};
   const pools: LoadClient[] = [];
   try {
-    for (const which of ['floor', 'gateway'] as const) {
-      const target = which === 'floor' ? ctx.floor : ctx.gateway;
+    // --profile-model: the gateway with that model too, in the same process, in slices alternating with
+    // the plain model's (plain, M, M, plain), so neither pays for running later (a fuller heap).
+    type Phase = { which: string; kind: 'floor' | 'gateway'; model: string; durationMs: number };
+    const phases: Phase[] = [{ which: 'floor', kind: 'floor', model: BENCH_MODELS.plain, durationMs: options.durationMs }];
+    if (options.profileModel) {
+      const plain: Phase = { which: 'gateway', kind: 'gateway', model: BENCH_MODELS.plain, durationMs: options.durationMs / 2 };
+      const other: Phase = { which: `gateway:${options.profileModel}`, kind: 'gateway', model: options.profileModel, durationMs: options.durationMs / 2 };
+      phases.push(plain, other, other, plain);
+    } else {
+      phases.push({ which: 'gateway', kind: 'gateway', model: BENCH_MODELS.plain, durationMs: options.durationMs });
+    }
+    const stream = options.profileStream;
+    for (const { which, kind, model, durationMs } of phases) {
+      const target = kind === 'floor' ? ctx.floor : ctx.gateway;
       const pool = makeClient(target.origin, 64);
       pools.push(pool);
-      const stream = options.profileStream;
       const scenario = options.profileScenario ? profiledRequests(options.profileScenario, ctx.gateway) : undefined;
       if (options.profileScenario && !scenario) throw new Error(`--profile-scenario ${options.profileScenario}: not a throughput scenario with a floor and a gateway path`);
-      const { request, expect, concurrency } = scenario?.[which] ?? {
-        request: prepareChatRequest({ kind: which, model: BENCH_MODELS.plain, stream, prompt: 'short' }, ctx.gateway),
+      const { request, expect, concurrency } = scenario?.[kind] ?? {
+        request: prepareChatRequest({ kind, model, stream, prompt: 'short' }, ctx.gateway),
         expect: stream ? ({ kind: 'sse' } as const) : ({ kind: 'json' } as const),
         concurrency: 64,
       };
-      const warm = await closedLoop({ pool, request, expect, concurrency, durationMs: 2000 });
+      const warm = await closedLoop({ pool, request, expect, concurrency, durationMs: windows[which] ? 500 : 2000 });
       const startUs = Number(process.hrtime.bigint() / 1000n);
-      const loop = await closedLoop({ pool, request, expect, concurrency, durationMs: options.durationMs });
+      const loop = await closedLoop({ pool, request, expect, concurrency, durationMs });
       const endUs = Number(process.hrtime.bigint() / 1000n);
-      if (which === 'gateway') ctx.gatewayOk += warm.ok + loop.ok;
-      windows[which] = { startUs, endUs, requests: loop.ok };
+      if (kind === 'gateway') ctx.gatewayOk += warm.ok + loop.ok;
+      const w = (windows[which] ??= { spans: [], requests: 0, elapsedMs: 0 });
+      w.spans.push({ startUs, endUs });
+      w.requests += loop.ok;
+      w.elapsedMs += loop.elapsedMs;
       log(`${which}: ${loop.ok} requests in ${(loop.elapsedMs / 1000).toFixed(1)} s = ${(loop.ok / (loop.elapsedMs / 1000)).toFixed(0)} req/s under the profiler (${loop.failed} failed)`);
     }
     await ctx.metering.waitFor(ctx.recordsBaseline + ctx.gatewayOk, 60_000);
@@ -293,10 +309,17 @@ async function runProfile(options: BenchOptions): Promise<void> {
     await cleanup(); // the processes exit and write their profiles
     const summaries: Record<string, unknown> = {};
     const busyPerRequest: Record<string, number> = {};
-    for (const [name, window] of [['floor', windows.floor!], ['gateway', windows.gateway!], ['usage-metering', windows.gateway!]] as const) {
-      const file = path.join(dir, `${name}.cpuprofile`);
+    const modelWindow = options.profileModel ? windows[`gateway:${options.profileModel}`] : undefined;
+    const meteringWindow = modelWindow
+      ? { spans: [...windows.gateway!.spans, ...modelWindow.spans], requests: windows.gateway!.requests + modelWindow.requests }
+      : windows.gateway!;
+    const profiled: [string, { spans: { startUs: number; endUs: number }[]; requests: number }][] = [['floor', windows.floor!], ['gateway', windows.gateway!]];
+    if (modelWindow) profiled.push([`gateway:${options.profileModel}`, modelWindow]);
+    profiled.push(['usage-metering', meteringWindow]);
+    for (const [name, window] of profiled) {
+      const file = path.join(dir, `${name.split(':')[0]}.cpuprofile`);
       if (!existsSync(file)) throw new Error(`${name} wrote no profile in ${dir}`);
-      const summary = await summariseProfile(file, window);
+      const summary = await summariseProfile(file, window.spans);
       summaries[name] = summary;
       busyPerRequest[name] = (summary.busyMs / window.requests) * 1000;
       log(`\n${name}: ${busyPerRequest[name]!.toFixed(0)} us busy per ${name === 'usage-metering' ? 'record' : 'request'} under the profiler`);
@@ -304,7 +327,11 @@ async function runProfile(options: BenchOptions): Promise<void> {
       log(`profile: ${path.relative(ROOT, file)} (open it in Chrome DevTools > Performance, or speedscope)`);
     }
     log(`\ngateway / floor busy time per request (same profiler, same load): ${(busyPerRequest.gateway! / busyPerRequest.floor!).toFixed(2)}`);
-    await writeJson(path.join(path.basename(dir), 'summary.json'), { busyPerRequestUs: busyPerRequest, profiles: summaries });
+    if (options.profileModel) {
+      const other = busyPerRequest[`gateway:${options.profileModel}`]!;
+      log(`gateway with ${options.profileModel}: ${(other - busyPerRequest.gateway!).toFixed(0)} us busy per request more than with ${BENCH_MODELS.plain} (${((busyPerRequest.gateway! / other) * 100).toFixed(1)}% of its throughput per CPU)`);
+    }
+    await writeJson(path.join(path.basename(dir), 'summary.json'), { busyPerRequestUs: busyPerRequest, windows, profiles: summaries });
   } finally {
     for (const pool of pools) await pool.close().catch(() => undefined);
   }

@@ -55,9 +55,20 @@ function shortUrl(url: string): string {
   return url.replace(/^file:\/\//, '');
 }
 
-/** `window` in microseconds of the monotonic clock (process.hrtime), which V8's profile timestamps also use on Linux. */
-export async function summariseProfile(file: string, window?: { startUs: number; endUs: number }, top = 30): Promise<ProfileSummary> {
+interface ProfileWindow {
+  startUs: number;
+  endUs: number;
+}
+
+/**
+ * `window` in microseconds of the monotonic clock (process.hrtime), which V8's profile timestamps
+ * also use on Linux; several spans (one load's slices, alternating with another's) count as one.
+ */
+export async function summariseProfile(file: string, windowOrSpans?: ProfileWindow | readonly ProfileWindow[], top = 30): Promise<ProfileSummary> {
   const profile = JSON.parse(await readFile(file, 'utf8')) as CpuProfile;
+  const spans = windowOrSpans === undefined ? undefined : 'startUs' in windowOrSpans ? [windowOrSpans] : windowOrSpans;
+  const window = spans && spans.length > 0 ? spans : undefined;
+  const outside = (at: number): boolean => !window!.some((w) => at >= w.startUs && at <= w.endUs);
   const nodes = new Map(profile.nodes.map((n) => [n.id, n]));
   const selfUs = new Map<number, number>();
   let t = profile.startTime;
@@ -68,7 +79,7 @@ export async function summariseProfile(file: string, window?: { startUs: number;
     inWindow = 0;
     for (let i = 0; i < profile.samples.length; i++) {
       t += profile.timeDeltas[i] ?? 0;
-      if (useWindow && window && (t < window.startUs || t > window.endUs)) continue;
+      if (useWindow && window && outside(t)) continue;
       // A sample stands for the time until the next one.
       const dur = profile.timeDeltas[i + 1] ?? 0;
       const id = profile.samples[i]!;
@@ -103,7 +114,7 @@ export async function summariseProfile(file: string, window?: { startUs: number;
   const areas = new Map<string, number>();
   for (const e of ranked) areas.set(e.area, (areas.get(e.area) ?? 0) + e.selfMs);
   return {
-    windowMs: window && windowed ? (window.endUs - window.startUs) / 1000 : (profile.endTime - profile.startTime) / 1000,
+    windowMs: window && windowed ? window.reduce((sum, w) => sum + (w.endUs - w.startUs), 0) / 1000 : (profile.endTime - profile.startTime) / 1000,
     busyMs: busyUs / 1000,
     idleMs: idleUs / 1000,
     windowed,

@@ -26,6 +26,21 @@ describe('TargetCircuit', () => {
     expect(ran).toBe(false);
   });
 
+  it('told of attempts run while closed (closedAttemptDone), opens at the threshold as execute would', async () => {
+    const circuit = new TargetCircuit(2, 60_000, isHealthFailure);
+    expect(circuit.closed).toBe(true);
+    expect(circuit.closedAttemptDone(ok)).toBe(ok); // a success answers synchronously
+    await circuit.closedAttemptDone(fail('upstream_error'));
+    expect(circuit.closedAttemptDone(ok)).toBe(ok); // resets the count
+    await circuit.closedAttemptDone(fail('upstream_error'));
+    expect(circuit.closed).toBe(true);
+    await circuit.closedAttemptDone(fail('overloaded'));
+    expect(circuit.closed).toBe(false);
+    expect(circuit.state).toBe('open');
+    // An attempt that started while closed and fails after another call opened the circuit: refused as by execute.
+    await expect(Promise.resolve(circuit.closedAttemptDone(fail('upstream_error')))).rejects.toBeInstanceOf(BrokenCircuitError);
+  });
+
   it('a success between failures resets the count', async () => {
     const circuit = new TargetCircuit(2, 60_000, isHealthFailure);
     await circuit.execute(async () => fail('upstream_timeout'));

@@ -43,15 +43,28 @@ export class TargetCircuit {
     return Math.max(0, this.openedAt + this.halfOpenAfterMs - this.now());
   }
 
+  /** Closed: an attempt may run directly and tell `closedAttemptDone` its result (no closure, no extra promise per call). */
+  get closed(): boolean {
+    return this.policy.state === CircuitState.Closed;
+  }
+
   /**
    * Runs one attempt through the breaker; throws cockatiel's BrokenCircuitError when the circuit is
    * open. A closed circuit runs the attempt directly and tells the breaker what cockatiel's execute
-   * would (a success resets the count; a failure is replayed through execute, which counts it and
-   * opens the circuit at the threshold): the same states for a fraction of the cost per call.
+   * would (closedAttemptDone): the same states for a fraction of the cost per call.
    */
   async execute<T>(attempt: () => Promise<T>): Promise<T> {
     if (this.policy.state !== CircuitState.Closed) return this.policy.execute(attempt);
-    const result = await attempt();
+    return this.closedAttemptDone(await attempt());
+  }
+
+  /**
+   * The result of an attempt started while the circuit was closed: a success resets the count; a
+   * failure is replayed through cockatiel's execute, which counts it and opens the circuit at the
+   * threshold (and throws BrokenCircuitError if another call opened it meanwhile). Synchronous for a
+   * success.
+   */
+  closedAttemptDone<T>(result: T): T | Promise<T> {
     if (this.isFailure(result)) return this.policy.execute(() => Promise.resolve(result));
     this.breaker.success();
     return result;

@@ -46,6 +46,31 @@ describe('targetOrder', () => {
     for (let i = 0; i < 1000; i++) expect(targetOrder(targets, () => true, random)[2]!.name).toBe('standby');
   });
 
+  it('orders two targets without allocating: the list itself or one reversal kept for it', () => {
+    const targets = [t('a', 1), t('b', 1)];
+    const random = seeded(11);
+    const orders = new Set<readonly unknown[]>();
+    const firsts = { a: 0, b: 0 };
+    for (let i = 0; i < 10_000; i++) {
+      const order = targetOrder(targets, () => true, random);
+      orders.add(order);
+      firsts[order[0]!.name as 'a' | 'b']++;
+    }
+    expect(orders.size).toBe(2);
+    expect(orders.has(targets)).toBe(true);
+    expect(firsts.a / 10_000).toBeCloseTo(0.5, 1);
+  });
+
+  it('puts a weight-0 standby of a pair second, and an open circuit second whatever the weights', () => {
+    const random = seeded(5);
+    for (let i = 0; i < 1000; i++) {
+      expect(targetOrder([t('standby', 0), t('a', 1)], () => true, random).map((x) => x.name)).toEqual(['a', 'standby']);
+      expect(targetOrder([t('a', 1), t('open', 5)], (x) => x.name !== 'open', random).map((x) => x.name)).toEqual(['a', 'open']);
+    }
+    // Both weight 0: the order the model lists them in.
+    expect(targetOrder([t('x', 0), t('y', 0)], () => true, random).map((x) => x.name)).toEqual(['x', 'y']);
+  });
+
   it('answers a single target as it is, without allocating', () => {
     const targets = [t('only', 1)];
     expect(targetOrder(targets, () => false)).toBe(targets);

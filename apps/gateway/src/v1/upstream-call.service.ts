@@ -18,6 +18,7 @@ import { UpstreamAnswerTooLarge, UpstreamDeadlineExceeded, UpstreamExchange } fr
 import { UpstreamPools } from '../proxy/upstream-pools.js';
 import { ConnectionPolicies, isRetryableOutcome, type ResolvedConnectionPolicy } from '../policy/connection-policies.js';
 import { TargetCircuits } from '../policy/target-circuits.js';
+import type { TargetCircuit } from '../policy/target-circuit.js';
 import { targetOrder } from '../policy/target-order.js';
 import { BrokenCircuitError } from 'cockatiel';
 import { ConnectionCallCredentials } from '../proxy/connection-call-credentials.js';
@@ -144,7 +145,7 @@ export class UpstreamCallService {
 
   /** One route's targets; answers the call's result, or undefined to go on to the next route. */
   private async callRoute(cmd: UpstreamCallCommand, route: Route, state: CallState): Promise<UpstreamCallResult | undefined> {
-    const targets = route.targets.length === 1 ? route.targets : targetOrder(route.targets, (t) => this.circuitOf(t)?.available ?? true);
+    const targets = route.targets.length === 1 ? route.targets : targetOrder(route.targets, this.targetAvailable);
     for (const target of targets) {
       const policy = this.policies.of(target.connection);
       if (cmd.bypassPolicy) {
@@ -159,22 +160,15 @@ export class UpstreamCallService {
         state.openCircuitRetryAfterMs = state.openCircuitRetryAfterMs === undefined ? wait : Math.min(state.openCircuitRetryAfterMs, wait);
         continue;
       }
-      const once = async (): Promise<UpstreamCallResult> => {
-        state.attempts++;
-        const r = await this.attempt(cmd, route, target, policy);
-        if (!r.ok) state.last = r;
-        return r;
-      };
-      const guarded = circuit ? (): Promise<UpstreamCallResult> => circuit.execute(once) : once;
       let result: UpstreamCallResult;
       try {
-        result = await guarded();
+        result = await this.guardedAttempt(cmd, route, target, policy, circuit, state);
         // Retries go through cockatiel's retry policy (backoff with jitter, retry-after) only when
         // the first attempt failed retryably: it takes that answer as its attempt 0, so a call that
         // succeeds at once pays nothing for its connection's maxRetries.
         if (policy.retry && !result.ok && isRetryableOutcome(result)) {
           const first = result;
-          result = await policy.retry.execute(({ attempt }) => (attempt === 0 ? first : guarded()));
+          result = await policy.retry.execute(({ attempt }) => (attempt === 0 ? first : this.guardedAttempt(cmd, route, target, policy, circuit, state)));
         }
       } catch (err) {
         if (!(err instanceof BrokenCircuitError)) throw err;
@@ -194,9 +188,35 @@ export class UpstreamCallService {
     return cmd.failover ? undefined : state.last;
   }
 
-  private circuitOf(target: RouteTarget) {
-    return this.circuits.of(target, this.policies.of(target.connection));
+  /**
+   * One counted attempt on a target through its circuit. A closed circuit (every call of a healthy
+   * target) is told the result afterwards, with no closure or promise of its own; otherwise the
+   * attempt runs inside the breaker (the half-open probe), or is refused (BrokenCircuitError).
+   */
+  private async guardedAttempt(
+    cmd: UpstreamCallCommand,
+    route: Route,
+    target: RouteTarget,
+    policy: ResolvedConnectionPolicy,
+    circuit: TargetCircuit | undefined,
+    state: CallState,
+  ): Promise<UpstreamCallResult> {
+    if (circuit && !circuit.closed) return circuit.execute(() => this.countedAttempt(cmd, route, target, policy, state));
+    state.attempts++;
+    const result = await this.attempt(cmd, route, target, policy);
+    if (!result.ok) state.last = result;
+    return circuit ? circuit.closedAttemptDone(result) : result;
   }
+
+  private async countedAttempt(cmd: UpstreamCallCommand, route: Route, target: RouteTarget, policy: ResolvedConnectionPolicy, state: CallState): Promise<UpstreamCallResult> {
+    state.attempts++;
+    const result = await this.attempt(cmd, route, target, policy);
+    if (!result.ok) state.last = result;
+    return result;
+  }
+
+  /** The balancer's view of a target (made once: no closure per call). */
+  private readonly targetAvailable = (target: RouteTarget): boolean => this.circuits.of(target, this.policies.of(target.connection))?.available ?? true;
 
   private async attempt(cmd: UpstreamCallCommand, route: Route, target: RouteTarget, policy: ResolvedConnectionPolicy): Promise<UpstreamCallResult> {
     const adapter = this.adapterOf(target);
