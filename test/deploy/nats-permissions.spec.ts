@@ -176,7 +176,8 @@ if (!haveNatsServer) process.stderr.write(`skipping deploy/nats/nats.conf checks
     const pub = await connectAs(publisher);
     pub.nc.publish(subject, encoder.encode('{}'));
     await pub.nc.flush();
-    for (let i = 0; i < 50 && received.length < subscribers.length; i++) await new Promise((r) => setTimeout(r, 20));
+    // Delivery takes milliseconds; 5 s leaves room for a busy machine (the loop ends as soon as all have it).
+    for (const deadline = Date.now() + 5000; received.length < subscribers.length && Date.now() < deadline; ) await new Promise((r) => setTimeout(r, 20));
     expect(received.sort()).toEqual([...subscribers].sort());
     expect(pub.violations).toEqual([]);
   });
@@ -208,7 +209,8 @@ if (!haveNatsServer) process.stderr.write(`skipping deploy/nats/nats.conf checks
     if (operation === 'publish') c.nc.publish(subject, encoder.encode('{}'));
     else c.nc.subscribe(subject, { callback: () => undefined });
     await c.nc.flush();
-    for (let i = 0; i < 50 && c.violations.length === 0; i++) await new Promise((r) => setTimeout(r, 10));
+    // The server's refusal comes back asynchronously: wait for it (5 s at most, not the 0.5 s a busy machine can exceed).
+    for (const deadline = Date.now() + 5000; c.violations.length === 0 && Date.now() < deadline; ) await new Promise((r) => setTimeout(r, 10));
     expect(c.violations).toEqual([`${operation} ${subject}`]);
   });
 

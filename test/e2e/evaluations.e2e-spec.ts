@@ -96,7 +96,10 @@ describe('evaluations', () => {
     fake = await startFakeOpenAI({ apiKey: 'sk-upstream-evaluations-1234' });
     // Embedded mode restarts on the same data directory (the restart test); distributed restarts the evaluator's process.
     dataDir = productModeFromEnv() === 'embedded' ? await mkdtemp(path.join(os.tmpdir(), 'gw-e2e-eval-')) : undefined;
-    product = await startProduct({ dataDir });
+    // Distributed, the evaluator's old space is capped at 128 MB: garbage is then collected before the
+    // heap grows past it, so the 10,000-row test's RSS growth shows what the run keeps rather than when
+    // the collector happened to run (uncapped, the growth was 70-125 MB from run to run on one machine).
+    product = await startProduct({ dataDir, serviceNodeArgs: { evaluator: ['--max-old-space-size=128'] } });
     task = await routeModel(product, { upstreamUrl: fake.url, upstreamKey: 'sk-upstream-evaluations-1234', prices: PRICES });
     judge = await routeModel(product, { upstreamUrl: fake.url, upstreamKey: 'sk-upstream-evaluations-1234', prices: PRICES });
     await waitUntilRoutable(product, task);

@@ -270,6 +270,9 @@ describe('usage-metering', () => {
 
   it('reports each key’s spend once per stored record: a span delivered again is never spent twice, and the totals answer a starting gateway', async () => {
     const keyId = `key-spend-${runId}`;
+    // Spend is kept per UTC day: start with half a minute of the day left, so every span below falls on `day`.
+    const toMidnight = 86_400_000 - (Date.now() % 86_400_000);
+    if (toMidnight < 30_000) await new Promise((r) => setTimeout(r, toMidnight + 100));
     const day = new Date().toISOString().slice(0, 10);
     const span = llmSpan({ organisationId: 'org-key-spend', keyId, model: 'gpt-4o', input: 1000, output: 100 });
     await publish([span, llmSpan({ organisationId: 'org-key-spend', keyId: null, model: 'gpt-4o', input: 5, output: 5 })]);

@@ -6,7 +6,6 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { JetStreamDurableStreams } from '#libs/bus';
-import { freePort } from '#libs/db';
 
 /**
  * Starts the built product (dist/) as a user would, for end-to-end tests and the benchmark:
@@ -112,6 +111,11 @@ async function waitFor<T>(what: string, probe: () => T | undefined | Promise<T |
   throw new Error(`timed out waiting for ${what}:\n${logs.join('')}`);
 }
 
+/** Every gateway URL the product's banners named so far, in order. */
+function bannerUrls(logs: string[]): string[] {
+  return [...logs.join('').matchAll(/Gateway:\s+(http:\/\/\S+)/g)].map((m) => m[1]!);
+}
+
 function bannerValues(logs: string[], knownKey?: string): { url: string; key: string } | undefined {
   const text = logs.join('');
   const url = /Gateway:\s+(http:\/\/\S+)/.exec(text)?.[1];
@@ -149,10 +153,11 @@ async function startEmbedded(options: ProductOptions): Promise<Product> {
   const logs: string[] = [];
   const dataDir = options.dataDir ?? (await mkdtemp(path.join(os.tmpdir(), 'gw-e2e-')));
   const removeData = options.dataDir ? async () => undefined : () => rm(dataDir, { recursive: true, force: true });
-  const port = await freePort();
   const child = spawnNode(
     'dist/apps/main.js',
-    { DATA_DIR: dataDir, PORT: String(port), LOG_LEVEL: 'warn', UPSTREAM_ALLOWLIST: TEST_UPSTREAM_ALLOWLIST, ...options.env },
+    // PORT 0: the gateway takes a free port as it listens and names it in its banner (a port found
+    // free beforehand could be taken by another suite's process before the product binds it).
+    { DATA_DIR: dataDir, PORT: '0', LOG_LEVEL: 'warn', UPSTREAM_ALLOWLIST: TEST_UPSTREAM_ALLOWLIST, ...options.env },
     options.cpus,
     logs,
   );
@@ -195,13 +200,12 @@ async function startDistributed(options: ProductOptions): Promise<Product> {
   const dbUrl = new URL(adminUrl);
   dbUrl.pathname = `/${database}`;
   const databaseUrl = dbUrl.toString();
-  const port = await freePort();
   const env = {
     DATABASE_URL: databaseUrl,
     NATS_URL: natsUrl,
     BUS_NAMESPACE: namespace,
     VAULT_MASTER_KEY: randomBytes(32).toString('base64'),
-    PORT: String(port),
+    PORT: '0', // each gateway takes a free port as it listens and names it in its banner
     LOG_LEVEL: 'warn',
     UPSTREAM_ALLOWLIST: TEST_UPSTREAM_ALLOWLIST,
     ...options.env,
@@ -229,9 +233,8 @@ async function startDistributed(options: ProductOptions): Promise<Product> {
     await waitFor('/health/ready', () => isReady(url), timeout, children, logs);
     const gatewayUrls = [url];
     for (let replica = 1; replica < (options.gatewayReplicas ?? 1); replica++) {
-      const replicaPort = await freePort();
-      children.push(spawnNode('dist/apps/gateway/src/main.js', { ...env, PORT: String(replicaPort) }, options.gatewayCpus, logs, options.gatewayNodeArgs));
-      const replicaUrl = `http://127.0.0.1:${replicaPort}`;
+      children.push(spawnNode('dist/apps/gateway/src/main.js', env, options.gatewayCpus, logs, options.gatewayNodeArgs));
+      const replicaUrl = await waitFor(`the banner of gateway replica ${replica + 1}`, () => bannerUrls(logs).find((u) => !gatewayUrls.includes(u)), timeout, children, logs);
       await waitFor(`/health/ready of gateway replica ${replica + 1}`, () => isReady(replicaUrl), timeout, children, logs);
       gatewayUrls.push(replicaUrl);
     }
