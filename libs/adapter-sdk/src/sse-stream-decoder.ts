@@ -1,3 +1,4 @@
+import { isAscii } from 'node:buffer';
 import type { ScannedEvent, ScannedEvents, StreamDecoder, StreamDecoderOptions } from './adapter-v2.js';
 import type { CanonicalStreamPart } from './canonical.js';
 import { streamError } from './error-helpers.js';
@@ -107,7 +108,8 @@ export function createSseStreamDecoder(reader: SseEventReader, options: StreamDe
     if (failed || reader.terminated) return;
     if (!checked && options.meteringOnly && reader.skipForMetering?.(latin1)) return;
     try {
-      const message = parseSseMessage(bytes.toString('utf8'));
+      // An ASCII event's latin1 text is its UTF-8 text: no second decoding (most events of most streams).
+      const message = parseSseMessage(latin1.length === bytes.length && isAscii(bytes) ? latin1 : bytes.toString('utf8'));
       if (message.unknownField !== undefined) throw new Error(`a line that is not an SSE field (${JSON.stringify(message.unknownField.slice(0, 40))})`);
       if (message.data === undefined && message.event === undefined) return; // a comment (keep-alive)
       for (const part of reader.read(message)) {
@@ -149,8 +151,9 @@ export function createSseStreamDecoder(reader: SseEventReader, options: StreamDe
         if (wanted) {
           const parts: CanonicalStreamPart[] = [];
           const eventBytes = bytes.subarray(start, end);
-          readEvent(eventBytes, '', parts, true);
-          read.push({ bytes: eventBytes, latin1: text.slice(start, end), start, end, index: events, parts });
+          const latin1 = text.slice(start, end);
+          readEvent(eventBytes, latin1, parts, true);
+          read.push({ bytes: eventBytes, latin1, start, end, index: events, parts });
           marker = -2;
         }
       }

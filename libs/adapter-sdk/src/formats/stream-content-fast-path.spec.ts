@@ -125,7 +125,8 @@ describe('content events written from text (encoders)', () => {
   const check = (events: OutgoingSseEvent[], written: number): void => {
     const withJson = events.filter((e) => e.json !== undefined);
     expect(withJson).toHaveLength(written);
-    for (const e of events) expect(formatSseEvent(e)).toBe(formatSseEvent({ ...e, json: undefined }));
+    // Written from text = what JSON.stringify makes of the event's data (read from a written event, data is parsed from its text).
+    for (const e of events) expect(formatSseEvent(e)).toBe(formatSseEvent({ event: e.event, data: e.data }));
   };
 
   it('OpenAI chunks: the text JSON.stringify makes of each chunk, across choices and a metadata change', () => {
@@ -133,11 +134,18 @@ describe('content events written from text (encoders)', () => {
     const events = [...parts([0, 1]).flatMap((p) => encoder.push(p)), ...encoder.end()];
     // Each choice's first chunk carries the role (whole JSON.stringify); the other content chunks are written from text.
     check(events, texts.length * 2 - 2 + 1);
+    // ...and carries the parts' texts, in order, under the metadata in force.
+    type Chunk = { id: string; model: string; choices: Array<{ index: number; delta: { content?: string } }> };
+    const chunks = events.map((e) => e.data as unknown).filter((d): d is Chunk => typeof d === 'object' && d !== null && 'choices' in d);
+    const content = chunks.flatMap((c) => c.choices.filter((x) => x.delta.content !== undefined).map((x) => [x.index, x.delta.content, c.id, c.model]));
+    expect(content).toEqual([...[0, 1].flatMap((choice) => texts.map((t) => [choice, t, 'id "1"', 'model é'])), [0, 'after', 'later', 'later-model']]);
   });
 
   it('Anthropic events: the text JSON.stringify makes of each text delta', () => {
     const encoder = new AnthropicEventEncoder({ fallbackId: 'msg_x', model: 'gw' });
     const events = [...parts([0]).flatMap((p) => encoder.push(p)), ...encoder.end()];
     check(events, texts.length + 1);
+    const deltas = events.filter((e) => e.event === 'content_block_delta').map((e) => (e.data as { delta: { text: string } }).delta.text);
+    expect(deltas).toEqual([...texts, 'after']);
   });
 });

@@ -3,7 +3,7 @@ import type { StreamDecoder, StreamDecoderOptions } from '../../adapter-v2.js';
 import { emptyUsage, type CanonicalStreamPart, type FinishReason } from '../../canonical.js';
 import { adapterError, isRecord } from '../../error-helpers.js';
 import { createSseStreamDecoder, JSON_STRING_SOURCE, jsonStringValue, type SseEventReader, type SseMessage } from '../../sse-stream-decoder.js';
-import type { OutgoingSseEvent } from '../sse-format.js';
+import { JsonSseEvent, type OutgoingSseEvent } from '../sse-format.js';
 import {
   anthropicDeltaUsageFromCanonical,
   anthropicErrorType,
@@ -228,11 +228,7 @@ export class AnthropicEventEncoder {
     switch (part.type) {
       case 'text-delta':
         this.openBlock('text', { type: 'text', text: '', citations: null }, out);
-        out.push({
-          event: 'content_block_delta',
-          data: { type: 'content_block_delta', index: this.open!.index, delta: { type: 'text_delta', text: part.text } },
-          json: `{"type":"content_block_delta","index":${this.open!.index},"delta":{"type":"text_delta","text":${JSON.stringify(part.text)}}}`,
-        });
+        out.push(new JsonSseEvent(`{"type":"content_block_delta","index":${this.open!.index},"delta":{"type":"text_delta","text":${JSON.stringify(part.text)}}}`, 'content_block_delta'));
         break;
       case 'reasoning-delta':
         this.openBlock('thinking', { type: 'thinking', thinking: '', signature: '' }, out);

@@ -3,7 +3,7 @@ import type { StreamDecoder, StreamDecoderOptions } from '../../adapter-v2.js';
 import type { CanonicalStreamPart } from '../../canonical.js';
 import { adapterError, isRecord } from '../../error-helpers.js';
 import { createSseStreamDecoder, JSON_STRING_SOURCE, jsonStringValue, type SseEventReader, type SseMessage } from '../../sse-stream-decoder.js';
-import type { OutgoingSseEvent } from '../sse-format.js';
+import { JsonSseEvent, type OutgoingSseEvent } from '../sse-format.js';
 import { canonicalUsageFromOpenAI, finishReasonFromOpenAI, openAIFinishReason, openAIUsageFromCanonical } from './openai-usage.js';
 import type { OpenAIChatChunk, OpenAIErrorBody, OpenAIUsage } from './openai-wire.js';
 
@@ -226,14 +226,10 @@ export class OpenAIChatChunkEncoder {
         this.chunkPrefix = undefined;
         return [];
       case 'text-delta': {
-        const event = this.chunk(part.choice, { content: part.text });
-        const choice = event.data === '[DONE]' ? undefined : event.data.choices[0]!;
-        if (choice && choice.delta.role === undefined) {
-          // The same text JSON.stringify makes of event.data, from the cached prefix.
-          this.chunkPrefix ??= `{"id":${JSON.stringify(this.id)},"object":"chat.completion.chunk","created":${JSON.stringify(this.created)},"model":${JSON.stringify(this.model)},"choices":[{"index":`;
-          event.json = `${this.chunkPrefix}${part.choice},"delta":{"content":${JSON.stringify(part.text)}},"finish_reason":null}]}`;
-        }
-        return [event];
+        if (!this.roleSent.has(part.choice)) return [this.chunk(part.choice, { content: part.text })];
+        // The same text JSON.stringify makes of the chunk, from the cached prefix (no chunk object).
+        this.chunkPrefix ??= `{"id":${JSON.stringify(this.id)},"object":"chat.completion.chunk","created":${JSON.stringify(this.created)},"model":${JSON.stringify(this.model)},"choices":[{"index":`;
+        return [new JsonSseEvent<OpenAIChatChunk>(`${this.chunkPrefix}${part.choice},"delta":{"content":${JSON.stringify(part.text)}},"finish_reason":null}]}`)];
       }
       case 'tool-call-start':
         return [this.chunk(part.choice, { tool_calls: [{ index: part.index, id: part.id, type: 'function', function: { name: part.name, arguments: '' } }] })];
