@@ -1,4 +1,5 @@
 import { parseArgs } from 'node:util';
+import { DEFAULT_METERING_SCENARIOS, METERING_SCENARIO_IDS, type MeteringScenarioId } from './metering-figures.js';
 import { SCENARIO_IDS, type ScenarioId } from './scenarios.js';
 
 export type BenchMode = 'bench' | 'soak' | 'profile';
@@ -13,6 +14,8 @@ export interface BenchOptions {
   /** Mixed load on every path before the first scenario (JIT warm-up). */
   globalWarmupMs: number;
   scenarios: ScenarioId[];
+  /** Issue 17's metering figures, each from its own script after the scenarios (metering-figures.ts). */
+  meteringScenarios: MeteringScenarioId[];
   /** Streams held open at once in streams-1000. */
   streams: number;
   /** The slow upstream's gap between two SSE events. */
@@ -36,7 +39,8 @@ export const USAGE = `npm run bench -- [options]
   --duration S         seconds per path per round (default 4, quick 1); --soak: the whole run; --profile: each profiled path
   --warmup S           seconds of warm-up per path per scenario (default 1, quick 0.3), after 10 s (quick 2 s)
                        of mixed load on every path before the first scenario
-  --scenarios a,b      any of ${SCENARIO_IDS.join(', ')}
+  --scenarios a,b      any of ${SCENARIO_IDS.join(', ')},
+                       ${METERING_SCENARIO_IDS.join(', ')} (default: all but report-scale, which loads 10 million records first, ~15 min)
   --streams N          streams held open in streams-1000 (default 1000)
   --soak               steady load on the gateway (default 600 s, quick 60 s), RSS and event-loop delay every 10 s
   --concurrency N      soak callers (default 16, a quarter of them streaming)
@@ -85,11 +89,14 @@ export function parseBenchOptions(argv: string[]): BenchOptions | 'help' {
   const quick = values.quick ?? false;
   const defaultDuration = mode === 'soak' ? (quick ? 60 : 600) : mode === 'profile' ? (quick ? 5 : 20) : quick ? 1 : 4;
   let scenarios: ScenarioId[] = [...SCENARIO_IDS];
+  let meteringScenarios: MeteringScenarioId[] = mode === 'bench' ? [...DEFAULT_METERING_SCENARIOS] : [];
   if (values.scenarios) {
     const asked = values.scenarios.split(',').map((s) => s.trim()).filter(Boolean);
-    const unknown = asked.filter((s) => !(SCENARIO_IDS as readonly string[]).includes(s));
-    if (unknown.length > 0) throw new Error(`unknown scenario(s) ${unknown.join(', ')}; known: ${SCENARIO_IDS.join(', ')}`);
+    const known: readonly string[] = [...SCENARIO_IDS, ...METERING_SCENARIO_IDS];
+    const unknown = asked.filter((s) => !known.includes(s));
+    if (unknown.length > 0) throw new Error(`unknown scenario(s) ${unknown.join(', ')}; known: ${known.join(', ')}`);
     scenarios = SCENARIO_IDS.filter((s) => asked.includes(s));
+    meteringScenarios = METERING_SCENARIO_IDS.filter((s) => asked.includes(s));
   }
   const profileScenario = values['profile-scenario'];
   if (profileScenario !== undefined && !(SCENARIO_IDS as readonly string[]).includes(profileScenario)) throw new Error(`unknown --profile-scenario ${profileScenario}; known: ${SCENARIO_IDS.join(', ')}`);
@@ -101,6 +108,7 @@ export function parseBenchOptions(argv: string[]): BenchOptions | 'help' {
     warmupMs: positive('warmup', values.warmup, quick ? 0.3 : 1) * 1000,
     globalWarmupMs: quick ? 2000 : 10_000,
     scenarios,
+    meteringScenarios,
     streams: Math.round(positive('streams', values.streams, 1000)),
     slowChunkDelayMs: Math.round(positive('chunk-delay-ms', values['chunk-delay-ms'], 150)),
     soakConcurrency: Math.round(positive('concurrency', values.concurrency, 16)),

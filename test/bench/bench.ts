@@ -11,7 +11,8 @@ import { closedLoop, makeClient, type LoadClient } from './load-generator.js';
 import { scrapeMetrics, UsageRecordCounter } from './metering.js';
 import { allowedCpus, BenchProcesses, pinMachineServices, pinSelf, planCpus, ROOT, type CpuPlan } from './processes.js';
 import { ANTHROPIC_UPSTREAM_KEY, ANTHROPIC_UPSTREAM_MODEL, BENCH_MODELS, setUpProduct, UPSTREAM_EMBEDDING_MODEL, UPSTREAM_KEY, UPSTREAM_MODEL } from './product-setup.js';
-import { comparisonTable, evaluateTargets, LEGEND, resultsTable, targetsText, timestamp, usageText, writeJson } from './report.js';
+import { runMeteringScenario } from './metering-figures.js';
+import { comparisonTable, evaluateTargets, LEGEND, resultsTable, targetsText, timestamp, usageText, writeJson, type TargetCheck } from './report.js';
 import { prepareChatRequest } from './requests.js';
 import { gatewayMemory, profiledRequests, runScenario, usageMismatch, warmUpAll, type BenchContext, type ScenarioResult, type ScenarioUsage } from './scenarios.js';
 import { runSoak, soakSummary } from './soak.js';
@@ -32,6 +33,8 @@ let cleaning: Promise<void> | undefined;
 let gatewayNodeArgsGiven = false;
 /** Gives the machine's Postgres and NATS their CPU affinity back. */
 let unpinMachineServices: (() => void) | undefined;
+/** The CPUs this process was allowed before it pinned itself (the metering scripts run on all of them). */
+let machineCpus: string | undefined;
 
 /** Stops everything this run started; safe to call more than once. */
 function cleanup(): Promise<void> {
@@ -168,6 +171,7 @@ async function telemetryCounters(ctx: BenchContext): Promise<string | undefined>
 }
 
 async function runBench(options: BenchOptions): Promise<void> {
+  if (options.scenarios.length === 0) return runMeteringOnly(options);
   const { ctx, plan } = await startEverything(options);
   header(options, plan);
   const startMemory = await gatewayMemory(ctx);
@@ -195,6 +199,12 @@ async function runBench(options: BenchOptions): Promise<void> {
   const stored = counts.reported - ctx.recordsBaseline;
   const totals: ScenarioUsage = { sent: ctx.gatewayOk, stored, failed: ctx.gatewayFailed, unreported: counts.unreported - ctx.unreportedBaseline };
   const checks = evaluateTargets(results, totals);
+  const telemetry = await telemetryCounters(ctx);
+  if (options.meteringScenarios.length > 0) {
+    // The metering scripts get the whole machine: the product is stopped and Postgres and NATS unpinned first.
+    await cleanup();
+    checks.push(...(await meteringChecks(options)));
+  }
 
   log('');
   log('='.repeat(100));
@@ -210,7 +220,6 @@ async function runBench(options: BenchOptions): Promise<void> {
   for (const s of results.filter((r) => r.informational)) log(`(${s.id} is informational: ${s.title})`);
   log('');
   log(`usage records: ${stored} with usage reported, stored by metering for ${totals.sent} gateway requests answered successfully; ${totals.unreported} usage-missing or partial for ${totals.failed} failed`);
-  const telemetry = await telemetryCounters(ctx);
   if (telemetry) log(`gateway telemetry (/metrics): ${telemetry}`);
   if (usageMismatch(totals)) {
     log(
@@ -219,7 +228,7 @@ async function runBench(options: BenchOptions): Promise<void> {
     );
   }
   log('');
-  log('Targets (issues 4 and 12):');
+  log('Targets (issues 4, 12, 15 and 17):');
   log(targetsText(checks));
   const file = await writeJson(`bench-${timestamp()}.json`, {
     kind: 'bench',
@@ -233,6 +242,25 @@ async function runBench(options: BenchOptions): Promise<void> {
     targets: checks,
   });
   log('');
+  log(`JSON: ${path.relative(ROOT, file)}`);
+}
+
+/** Issue 17's metering figures (metering-figures.ts), each from its own script on its own database. */
+async function meteringChecks(options: BenchOptions): Promise<TargetCheck[]> {
+  const checks: TargetCheck[] = [];
+  for (const id of options.meteringScenarios) {
+    log(`\n--- ${id} ---`);
+    checks.push(await runMeteringScenario(id, machineCpus, log));
+  }
+  return checks;
+}
+
+async function runMeteringOnly(options: BenchOptions): Promise<void> {
+  const checks = await meteringChecks(options);
+  log('');
+  log('Targets (issue 17):');
+  log(targetsText(checks));
+  const file = await writeJson(`bench-${timestamp()}.json`, { kind: 'bench', at: new Date().toISOString(), machine: machineDescription(), options, targets: checks });
   log(`JSON: ${path.relative(ROOT, file)}`);
 }
 
@@ -350,6 +378,7 @@ async function main(): Promise<void> {
     return;
   }
   const cpus = readFileSync('/proc/self/status', 'utf8').match(/^Cpus_allowed_list:\s*(.*)$/m)?.[1];
+  machineCpus = cpus?.trim();
   if (!cpus) log('warning: /proc/self/status has no Cpus_allowed_list; is this Linux?');
   if (options.mode === 'soak') await runSoakMode(options);
   else if (options.mode === 'profile') await runProfile(options);

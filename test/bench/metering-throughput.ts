@@ -120,6 +120,8 @@ async function main(): Promise<void> {
     const priced = Number((await db.query<{ n: string }>(`SELECT count(*)::text AS n FROM metering.usage_records WHERE priced`)).rows[0]!.n) - 1;
     console.log(`\npublished in ${(publishMs / 1000).toFixed(1)} s; all ${total.toLocaleString('en')} stored (${priced.toLocaleString('en')} priced) in ${(elapsed / 1000).toFixed(1)} s`);
     console.log(`end to end: ${Math.round((total / elapsed) * 1000).toLocaleString('en')} spans/s priced and stored (target 20,000/s). The machine is shared.`);
+    // For `npm run bench` (metering-intake), which runs this script and reads this line.
+    console.log(`BENCH-RESULT ${JSON.stringify({ spans: total, priced, seconds: elapsed / 1000, spansPerSecond: Math.round((total / elapsed) * 1000), rollups: !values['no-rollup'] })}`);
   } finally {
     await db.end().catch(() => undefined);
     await h.close();

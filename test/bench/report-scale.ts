@@ -180,6 +180,8 @@ async function main(): Promise<void> {
     );
     console.log(`\nslowest report: ${worstOverall.toFixed(0)} ms (target < 1000 ms) ${worstOverall < 1000 ? 'OK' : 'MISSED'}`);
     console.log(`for comparison, the 30-day model report summed over the records themselves: ${rawMs.toFixed(0)} ms`);
+    // For `npm run bench` (report-scale), which runs this script and reads this line.
+    console.log(`BENCH-RESULT ${JSON.stringify({ records: Number(sizes.records), shapes: scopes.length * windows.length * GROUPINGS.length, slowestMs: Math.round(worstOverall), rawMs: Math.round(rawMs) })}`);
   } finally {
     await ds.destroy();
     if (!opts.keep) await admin.query(`DROP DATABASE IF EXISTS ${database}`);
