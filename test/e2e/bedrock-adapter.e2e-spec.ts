@@ -67,7 +67,7 @@ describe('a Bedrock connection through /v1', () => {
     openai = new OpenAI({ apiKey: clientKey, baseURL: `${product.url}/v1`, maxRetries: 0 });
     anthropic = new Anthropic({ apiKey: clientKey, baseURL: product.url, maxRetries: 0 });
     // Change events reach the gateway within a second.
-    const deadline = Date.now() + 3000;
+    const deadline = Date.now() + 10_000; // set-up wait: change events take a second, longer on a busy machine
     for (;;) {
       const models = await openai.models.list();
       if (['team-bedrock-claude', 'team-bedrock-priced', 'team-titan', 'team-cohere'].every((m) => models.data.some((d) => d.id === m))) break;
@@ -161,7 +161,7 @@ describe('a Bedrock connection through /v1', () => {
       });
       await adminCall(product, 'POST', '/admin/provider-models', { name: 'team-bedrock-wrong', connectionId: wrong.id, upstreamModel: CLAUDE });
       meantRefusals = 1;
-      const deadline = Date.now() + 3000;
+      const deadline = Date.now() + 10_000; // set-up wait: change events take a second, longer on a busy machine
       let err: InstanceType<typeof OpenAI.APIError>;
       do {
         err = (await openai.chat.completions.create({ model: 'team-bedrock-wrong', messages: [{ role: 'user', content: 'hi' }] }).catch((e: unknown) => e)) as InstanceType<typeof OpenAI.APIError>;

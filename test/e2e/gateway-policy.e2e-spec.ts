@@ -43,7 +43,7 @@ describe('gateway policy: retries, timeouts, failover, circuit breakers, balanci
   };
 
   const waitForModel = async (name: string): Promise<void> => {
-    const deadline = Date.now() + 3000;
+    const deadline = Date.now() + 10_000; // set-up wait: change events take a second, longer on a busy machine
     for (;;) {
       const res = await fetch(`${product.url}/v1/models`, { headers: { authorization: `Bearer ${clientKey}` } });
       const listed = ((await res.json()) as { data: { id: string }[] }).data;

@@ -20,7 +20,7 @@ describe('rate limits per provider model across gateway replicas', () => {
     await adminCall(product, 'POST', '/admin/provider-models', { connectionId, ...body });
     // Routable on every replica.
     for (const url of product.gatewayUrls) {
-      const deadline = Date.now() + 3000;
+      const deadline = Date.now() + 10_000; // set-up wait: change events take a second, longer on a busy machine
       for (;;) {
         const res = await fetch(`${url}/v1/models`, { headers: { authorization: `Bearer ${clientKey}` } });
         if (((await res.json()) as { data: { id: string }[] }).data.some((m) => m.id === body.name)) break;

@@ -64,7 +64,7 @@ describe('token endpoint addresses', () => {
     const created = await adminCall<{ id: string }>(product, 'POST', '/admin/connections', { name: `guarded-${n}-${Date.now()}`, ...connection });
     const name = `guarded-model-${n}`;
     await adminCall(product, 'POST', '/admin/provider-models', { name, connectionId: created.id, upstreamModel });
-    const deadline = Date.now() + 3000;
+    const deadline = Date.now() + 10_000; // set-up wait: change events take a second, longer on a busy machine
     for (;;) {
       const res = await fetch(`${product.url}/v1/models`, { headers: { authorization: `Bearer ${clientKey}` } });
       if (res.status === 200 && ((await res.json()) as { data: { id: string }[] }).data.some((m) => m.id === name)) return name;

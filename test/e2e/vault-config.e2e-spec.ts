@@ -77,6 +77,9 @@ describe('credential vault: keys from the environment, configuration as code, au
     }
   }
 
+  /** An imported or edited model reaches the gateway as a change event: a second normally, more on a busy machine. */
+  const ROUTABLE_MS = 5000;
+
   async function within<T>(timeoutMs: number, probe: () => Promise<T>, done: (value: T) => boolean): Promise<T> {
     const deadline = Date.now() + timeoutMs;
     let last = await probe();
@@ -160,7 +163,7 @@ models:
         requestsPerMinute: 1000,
         defaultParameters: { temperature: 0.3 },
       });
-      expect((await within(2000, () => chat('internal-large'), (r) => r.status !== 404)).status).toBe(200);
+      expect((await within(ROUTABLE_MS, () => chat('internal-large'), (r) => r.status !== 404)).status).toBe(200);
       const [request] = await fake.waitForRequests(1);
       expect(request!.headers).toMatchObject({ authorization: `Bearer ${envKey}`, 'x-team': 'search', 'x-caller': 'svc-search for internal-large' });
       expect(product.output()).not.toContain(envKey);
@@ -171,7 +174,7 @@ models:
       expect(connection).toMatchObject({ status: 'error', lastError: expect.stringContaining('E2E_VAULT_NEVER_SET') });
       const errored = await adminCall<{ items: ConnectionBody[] }>(product, 'GET', '/admin/connections?status=error&limit=200');
       expect(errored.items.map((c) => c.name)).toContain('unset-var');
-      const answer = await within(2000, () => chat('unset-var-large'), (r) => r.status !== 404);
+      const answer = await within(ROUTABLE_MS, () => chat('unset-var-large'), (r) => r.status !== 404);
       expect(answer).toMatchObject({ status: 502, code: 'connection_misconfigured', message: expect.stringContaining('E2E_VAULT_NEVER_SET') });
       expect(fake.requests).toHaveLength(0);
     });
@@ -232,7 +235,7 @@ models:
         headers: { 'X-Request': '{{request_id}}', 'X-Model': '{{model}}' },
       });
       await adminCall(product, 'POST', '/admin/provider-models', { name: 'templated-model', connectionId: created.id, upstreamModel: 'gpt-4o-mini' });
-      expect((await within(2000, () => chat('templated-model'), (r) => r.status !== 404)).status).toBe(200);
+      expect((await within(ROUTABLE_MS, () => chat('templated-model'), (r) => r.status !== 404)).status).toBe(200);
       expect((await chat('templated-model')).status).toBe(200);
       const [a, b] = await fake.waitForRequests(2);
       expect(a!.headers['x-request']).toMatch(/\S+/);

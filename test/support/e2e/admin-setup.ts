@@ -70,8 +70,12 @@ export async function routeModel(product: Product, options: RouteOptions): Promi
   return { clientKey: key.key, connectionId: connection.id, modelName, upstreamModel };
 }
 
-/** Waits until the gateway routes the model for the key (change events arrive within a second). */
-export async function waitUntilRoutable(product: Product, route: RoutedModel, timeoutMs = 2000): Promise<void> {
+/**
+ * Waits until the gateway routes the model for the key. Change events arrive within a second; the
+ * default allows 10 s because this is set-up, not the property under test, and a busy 2-core CI
+ * machine running several suites can take longer (it returns as soon as the model is routable).
+ */
+export async function waitUntilRoutable(product: Product, route: RoutedModel, timeoutMs = 10_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const res = await fetch(`${product.url}/v1/models`, { headers: { authorization: `Bearer ${route.clientKey}` } });
