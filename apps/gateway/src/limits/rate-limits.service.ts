@@ -29,18 +29,28 @@ export type RateLimitDecision = { ok: true; admission: Admission | undefined } |
 
 const NOTHING_TAKEN: RateLimitDecision = Object.freeze({ ok: true, admission: undefined });
 
+/** The limits one call is checked against (the key's, then the model's), and the token budgets among them: made once per key and model. */
+interface LimitSet {
+  specs: readonly LimitSpec[];
+  tokenKeys: readonly string[];
+}
+
+const NO_LIMITS: LimitSet = Object.freeze({ specs: Object.freeze([]), tokenKeys: Object.freeze([]) });
+
 /**
  * Requests and tokens per minute per provider model (its requestsPerMinute / tokensPerMinute) and
  * per gateway key (the key's own), held across replicas by SlicedBudgets (README: Rate limits). A
  * call without limits costs a few null checks; a limited one map look-ups and some arithmetic,
- * never a network round trip.
+ * never a network round trip, and allocates only its admission when it has a token budget to settle.
  */
 @Injectable()
 export class RateLimitsService {
   private readonly logger = new Logger('RateLimits');
   private readonly budgets: SlicedBudgets;
-  private readonly specs = new WeakMap<ProviderModelView, readonly LimitSpec[]>();
-  private readonly keySpecs = new WeakMap<Principal, readonly LimitSpec[]>();
+  /** Keyed by the read model's objects: a changed key or model is a new object, so its limits are read afresh. */
+  private readonly modelSets = new WeakMap<ProviderModelView, LimitSet>();
+  private readonly keySets = new WeakMap<Principal, LimitSet>();
+  private readonly keyAndModelSets = new WeakMap<Principal, WeakMap<ProviderModelView, LimitSet>>();
 
   constructor(leases: RateLimitLeasesRepository) {
     this.budgets = new SlicedBudgets(leases, Date.now, (key, err) => this.logger.warn(`lease of ${key} failed: ${String((err as Error)?.message ?? err)}`));
@@ -62,14 +72,11 @@ export class RateLimitsService {
   admit(route: Route, principal: Principal, estimatedTokens: number): RateLimitDecision {
     if (!this.limited(route, principal)) return NOTHING_TAKEN;
     const window = this.budgets.window();
-    const taken: LimitSpec[] = [];
-    for (const spec of this.specsFor(route, principal)) {
-      const cost = spec.unit === 'requests' ? 1 : estimatedTokens;
-      if (this.budgets.take(spec.key, spec.value, cost)) {
-        taken.push(spec);
-        continue;
-      }
-      for (const t of taken) this.budgets.settle(t.key, window, t.unit === 'requests' ? -1 : -estimatedTokens);
+    const { specs, tokenKeys } = this.limitSetFor(route, principal);
+    for (let i = 0; i < specs.length; i++) {
+      const spec = specs[i]!;
+      if (this.budgets.take(spec.key, spec.value, spec.unit === 'requests' ? 1 : estimatedTokens, window)) continue;
+      for (let j = 0; j < i; j++) this.budgets.settle(specs[j]!.key, window, specs[j]!.unit === 'requests' ? -1 : -estimatedTokens);
       const retryAfterMs = this.budgets.retryAfterMs(spec.key);
       return {
         ok: false,
@@ -79,8 +86,7 @@ export class RateLimitsService {
         message: `Rate limit reached: ${spec.owner} allows ${spec.value} ${spec.unit} per minute (${spec.name}); try again in ${Math.ceil(retryAfterMs / 1000)} s.`,
       };
     }
-    const tokenKeys = taken.filter((t) => t.unit === 'tokens').map((t) => t.key);
-    return { ok: true, admission: { window, tokenKeys, estimate: estimatedTokens } };
+    return tokenKeys.length === 0 ? NOTHING_TAKEN : { ok: true, admission: { window, tokenKeys, estimate: estimatedTokens } };
   }
 
   /** After the call: the token budgets take the real usage instead of the estimate. */
@@ -90,35 +96,52 @@ export class RateLimitsService {
   }
 
   /** The key's limits first (its own budget), then the model's. */
-  private specsFor(route: Route, principal: Principal): LimitSpec[] {
-    const keyed = this.keySpecsOf(principal);
-    const model = route.model ? this.specsOf(route.model) : [];
-    return keyed.length === 0 ? (model as LimitSpec[]) : model.length === 0 ? (keyed as LimitSpec[]) : [...keyed, ...model];
+  private limitSetFor(route: Route, principal: Principal): LimitSet {
+    const keyed = this.keySetOf(principal);
+    const model = route.model ? this.modelSetOf(route.model) : NO_LIMITS;
+    if (keyed.specs.length === 0) return model;
+    if (model.specs.length === 0) return keyed;
+    let byModel = this.keyAndModelSets.get(principal);
+    if (!byModel) {
+      byModel = new WeakMap();
+      this.keyAndModelSets.set(principal, byModel);
+    }
+    let both = byModel.get(route.model!);
+    if (!both) {
+      both = limitSet([...keyed.specs, ...model.specs]);
+      byModel.set(route.model!, both);
+    }
+    return both;
   }
 
-  private keySpecsOf(principal: Principal): readonly LimitSpec[] {
-    let specs = this.keySpecs.get(principal);
-    if (!specs) {
+  private keySetOf(principal: Principal): LimitSet {
+    let set = this.keySets.get(principal);
+    if (!set) {
       const list: LimitSpec[] = [];
       const owner = `the gateway key ${principal.name}`;
       if (principal.requestsPerMinute != null) list.push({ key: `key:${principal.keyId}:rpm`, name: 'key.requestsPerMinute', unit: 'requests', value: principal.requestsPerMinute, owner });
       if (principal.tokensPerMinute != null) list.push({ key: `key:${principal.keyId}:tpm`, name: 'key.tokensPerMinute', unit: 'tokens', value: principal.tokensPerMinute, owner });
-      specs = list;
-      this.keySpecs.set(principal, specs);
+      set = limitSet(list);
+      this.keySets.set(principal, set);
     }
-    return specs;
+    return set;
   }
 
-  private specsOf(model: ProviderModelView): readonly LimitSpec[] {
-    let specs = this.specs.get(model);
-    if (!specs) {
+  private modelSetOf(model: ProviderModelView): LimitSet {
+    let set = this.modelSets.get(model);
+    if (!set) {
       const list: LimitSpec[] = [];
       const owner = `the model ${model.name}`;
       if (model.requestsPerMinute !== null) list.push({ key: `model:${model.id}:rpm`, name: 'model.requestsPerMinute', unit: 'requests', value: model.requestsPerMinute, owner });
       if (model.tokensPerMinute !== null) list.push({ key: `model:${model.id}:tpm`, name: 'model.tokensPerMinute', unit: 'tokens', value: model.tokensPerMinute, owner });
-      specs = list;
-      this.specs.set(model, specs);
+      set = limitSet(list);
+      this.modelSets.set(model, set);
     }
-    return specs;
+    return set;
   }
+}
+
+function limitSet(specs: LimitSpec[]): LimitSet {
+  if (specs.length === 0) return NO_LIMITS;
+  return Object.freeze({ specs: Object.freeze(specs), tokenKeys: Object.freeze(specs.filter((s) => s.unit === 'tokens').map((s) => s.key)) });
 }

@@ -58,9 +58,12 @@ export class SlicedBudgets {
     return WINDOW_MS - (this.now() % WINDOW_MS);
   }
 
-  /** Whether `cost` more fits the limit now; admitted cost counts at once. Synchronous: never waits for the store. */
-  take(key: string, limit: number, cost: number): boolean {
-    const budget = this.current(key);
+  /**
+   * Whether `cost` more fits the limit now (`window`: the caller's reading of window(), one per
+   * call however many limits it takes); admitted cost counts at once. Synchronous: never waits for the store.
+   */
+  take(key: string, limit: number, cost: number, window: number = this.window()): boolean {
+    const budget = this.current(key, window);
     const slice = sliceOf(limit);
     // Ahead of the lease by one slice, or by this one call when it is larger (a big token estimate),
     // or by what the lease on its way asked for.
@@ -93,8 +96,7 @@ export class SlicedBudgets {
     budget.used = Math.max(0, budget.used + delta);
   }
 
-  private current(key: string): Budget {
-    const window = this.window();
+  private current(key: string, window: number): Budget {
     let budget = this.budgets.get(key);
     if (!budget) {
       budget = { window, leased: 0, used: 0, spent: false, leasing: false, pending: 0, demand: 0, again: false };
