@@ -3,7 +3,7 @@ import { parseArgs } from 'node:util';
 import pg from 'pg';
 import type { CostGrouping } from '#libs/contracts';
 import { openServiceDatabase } from '#libs/db';
-import { addToRollups } from '../../apps/usage-metering/src/migrations/1796670000000-usage-rollups.js';
+import { addToRollups } from '../../apps/usage-metering/src/migrations/1796680000000-usage-rollups-pregrouped.js';
 import { UsageRecordEntity } from '../../apps/usage-metering/src/records/usage-record.entity.js';
 import { CostsReportRepository } from '../../apps/usage-metering/src/reports/costs-report.repository.js';
 import { METERING_MIGRATIONS, METERING_SCHEMA } from '../../apps/usage-metering/src/usage-metering.module.js';

@@ -15,6 +15,7 @@ import { UsageCallDimensions1796653743409 } from './migrations/1796653743409-usa
 import { UsageUser1796655599662 } from './migrations/1796655599662-usage-user.js';
 import { UsageCacheHit1796660000000 } from './migrations/1796660000000-usage-cache-hit.js';
 import { UsageRollups1796670000000 } from './migrations/1796670000000-usage-rollups.js';
+import { UsageRollupsPregrouped1796680000000 } from './migrations/1796680000000-usage-rollups-pregrouped.js';
 import { SpanIdentityPerOrganisation1796652540293 } from './migrations/1796652540293-span-identity-per-organisation.js';
 import { SpanBatchConsumer } from './records/span-batch.consumer.js';
 import { UnpricedRecordsRepricer } from './records/unpriced-records.repricer.js';
@@ -39,6 +40,7 @@ export const METERING_MIGRATIONS = [
   UsageUser1796655599662,
   UsageCacheHit1796660000000,
   UsageRollups1796670000000,
+  UsageRollupsPregrouped1796680000000,
 ];
 
 @Module({})

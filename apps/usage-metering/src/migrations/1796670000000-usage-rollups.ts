@@ -38,7 +38,7 @@ const SUMS = [
  * The rollup rows of a set of usage_records rows `src`, each counted `sign` times (1 added, -1 taken
  * away): every record once per dimension and period, with the same sums the raw report computes.
  */
-function rollupRows(src: string, sign: string): string {
+export function rollupRows(src: string, sign: string): string {
   // Every dimension by day; only 'none' by hour too (few rows: one per project and hour). A report
   // grouped by a dimension reads the partial days at a window's edges from the records: hourly
   // rows of high-cardinality values (users, keys) would be about as many as the records.
@@ -63,7 +63,7 @@ function rollupRows(src: string, sign: string): string {
 }
 
 /** Adds the grouped rows of `rows` (rollupRows, or a UNION of them) into usage_rollups, in key order. */
-function upsertRollup(rows: string): string {
+export function upsertRollup(rows: string): string {
   const key = KEY.join(', ');
   return `INSERT INTO usage_rollups AS r (${key}, ${SUMS.join(', ')})
           SELECT ${key}, ${SUMS.map((s) => `sum(${s})`).join(', ')}

@@ -116,18 +116,29 @@ export class UsageRecordsRepository {
    * (the largest share of metering's cost per call). COPY cannot skip a conflicting row, so a
    * batch that meets a stored span is rolled back and goes again through a scratch table and
    * INSERT ... ON CONFLICT DO NOTHING; that happens only on redelivery.
+   *
+   * The COPY runs as a statement of its own (autocommit), not between BEGIN and COMMIT: a single
+   * statement is its own transaction, all of it or none, with the rollup trigger inside it. Postgres
+   * commits when the statement ends instead of waiting for our COMMIT, so the rollup rows the trigger
+   * locked (shared by every batch of an organisation and day) are released without a round trip to
+   * this process, which may be busy pricing the next batches meanwhile; the next batch waits for
+   * them (measured: batches spent most of their time waiting for those locks, the holder idle in
+   * transaction until its COMMIT came).
    */
   async insertBatch(records: readonly NewUsageRecord[]): Promise<readonly NewUsageRecord[]> {
     if (records.length === 0) return [];
+    const runner = this.dataSource.createQueryRunner();
     try {
-      await this.dataSource.transaction((em) => copyIn(em, 'usage_records', records));
+      await copyIn(runner, 'usage_records', records);
       return records;
     } catch (err) {
       if (!isUniqueViolation(err)) throw err;
+    } finally {
+      await runner.release();
     }
     return this.dataSource.transaction(async (em) => {
       await em.query(`CREATE TEMP TABLE ${INCOMING} (LIKE usage_records INCLUDING DEFAULTS) ON COMMIT DROP`);
-      await copyIn(em, INCOMING, records);
+      await copyIn(runnerOf(em), INCOMING, records);
       const rows: { id: string }[] = await em.query(`INSERT INTO usage_records SELECT * FROM ${INCOMING} ON CONFLICT (organisation_id, trace_id, span_id) DO NOTHING RETURNING id`);
       const fresh = new Set(rows.map((r) => r.id));
       return records.filter((r) => fresh.has(r.id));
@@ -208,9 +219,9 @@ function runnerOf(em: EntityManager): QueryRunner {
   return runner;
 }
 
-/** COPY the records into `table` on the transaction's connection; resolves to the rows copied. */
-async function copyIn(em: EntityManager, table: string, records: readonly NewUsageRecord[]): Promise<number> {
-  const client = (await runnerOf(em).connect()) as pg.PoolClient;
+/** COPY the records into `table` on the runner's connection (in its transaction, if it has one); resolves to the rows copied. */
+async function copyIn(runner: QueryRunner, table: string, records: readonly NewUsageRecord[]): Promise<number> {
+  const client = (await runner.connect()) as pg.PoolClient;
   const copy = client.query(copyFrom(`COPY ${table} (${COLUMNS}) FROM STDIN`));
   const done = finished(copy);
   done.catch(() => undefined); // awaited below; an error while writing must not count as unhandled meanwhile

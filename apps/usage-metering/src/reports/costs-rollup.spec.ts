@@ -6,6 +6,7 @@ import { createServiceHarness, type ServiceHarness } from '../../../../test/supp
 import type { NewUsageRecord } from '../records/new-usage-record.js';
 import { UsageRecordEntity } from '../records/usage-record.entity.js';
 import { UsageRecordsRepository } from '../records/usage-records.repository.js';
+import { rollupRows } from '../migrations/1796670000000-usage-rollups.js';
 import { METERING_MIGRATIONS, METERING_SCHEMA } from '../usage-metering.module.js';
 import { CostsReportRepository, NO_GROUP_KEY, type CostGroupRow } from './costs-report.repository.js';
 
@@ -199,5 +200,19 @@ describe('the cost report over the hourly rollup', () => {
     // A second re-pricing of the same records changes nothing (they are priced now, or unchanged).
     await records.updateUnpricedIds(updates.filter((u) => u.outcome.priced));
     await expectReportsEqualRaw();
+  });
+
+  it('keeps every rollup row equal to the sums of its records counted one by one, deleted records taken away', async () => {
+    await ds.query(`DELETE FROM usage_records WHERE id IN (SELECT id FROM usage_records ORDER BY id LIMIT 90)`);
+    const sums = ['requests', 'input_tokens', 'cache_read_tokens', 'cache_write_tokens', 'output_tokens', 'reasoning_tokens', 'cost', 'unpriced_requests', 'missing_usage_requests', 'partial_usage_requests', 'error_requests', 'estimated_requests', 'cache_hit_requests'];
+    const key = 'organisation_id, dimension, period, bucket, project_id, value';
+    // The reference: every record fanned out to its rollup rows one by one (the first triggers' way), then summed.
+    const expected = `SELECT ${key}, ${sums.map((c) => `sum(${c}) AS ${c}`).join(', ')} FROM (${rollupRows('usage_records', '1')}) AS x GROUP BY ${key}`;
+    // Rows whose records were all deleted stay, at zero. (EXCEPT matches null projects and values as equal.)
+    const actual = `SELECT ${key}, ${sums.join(', ')} FROM usage_rollups WHERE NOT (${sums.map((c) => `${c} = 0`).join(' AND ')})`;
+    const differing = await ds.query<unknown[]>(`(${expected} EXCEPT ${actual}) UNION ALL (${actual} EXCEPT ${expected})`);
+    expect(differing).toEqual([]);
+    const rows = await ds.query<{ n: string }[]>(`SELECT count(*)::text AS n FROM (${actual}) AS a`);
+    expect(Number(rows[0]!.n)).toBeGreaterThan(100);
   });
 });
