@@ -76,39 +76,25 @@ export class UsageRollupsPregrouped1796680000000 implements MigrationInterface {
   name = 'UsageRollupsPregrouped1796680000000';
 
   async up(q: QueryRunner): Promise<void> {
-    await q.query(`CREATE OR REPLACE FUNCTION usage_rollups_inserted() RETURNS trigger LANGUAGE plpgsql AS $$
-      BEGIN
-        ${upsertGroups(callGroups('new_rows', '1'))};
-        RETURN NULL;
-      END $$`);
-    await q.query(`CREATE OR REPLACE FUNCTION usage_rollups_updated() RETURNS trigger LANGUAGE plpgsql AS $$
-      BEGIN
-        ${upsertGroups(`${callGroups('old_rows', '-1')} UNION ALL ${callGroups('new_rows', '1')}`)};
-        RETURN NULL;
-      END $$`);
-    await q.query(`CREATE OR REPLACE FUNCTION usage_rollups_deleted() RETURNS trigger LANGUAGE plpgsql AS $$
-      BEGIN
-        ${upsertGroups(callGroups('old_rows', '-1'))};
-        RETURN NULL;
-      END $$`);
+    for (const sql of triggerFunctions(callGroups, upsertGroups)) await q.query(sql);
   }
 
   async down(q: QueryRunner): Promise<void> {
     // Back to the functions UsageRollups1796670000000 made (same sums, counted per record).
-    await q.query(`CREATE OR REPLACE FUNCTION usage_rollups_inserted() RETURNS trigger LANGUAGE plpgsql AS $$
-      BEGIN
-        ${upsertRollup(rollupRows('new_rows', '1'))};
-        RETURN NULL;
-      END $$`);
-    await q.query(`CREATE OR REPLACE FUNCTION usage_rollups_updated() RETURNS trigger LANGUAGE plpgsql AS $$
-      BEGIN
-        ${upsertRollup(`${rollupRows('old_rows', '-1')} UNION ALL ${rollupRows('new_rows', '1')}`)};
-        RETURN NULL;
-      END $$`);
-    await q.query(`CREATE OR REPLACE FUNCTION usage_rollups_deleted() RETURNS trigger LANGUAGE plpgsql AS $$
-      BEGIN
-        ${upsertRollup(rollupRows('old_rows', '-1'))};
-        RETURN NULL;
-      END $$`);
+    for (const sql of triggerFunctions(rollupRows, upsertRollup)) await q.query(sql);
   }
+}
+
+/** The three trigger functions, from the rows a statement's records add (sign 1) or take back (sign -1), and their upsert. */
+function triggerFunctions(rows: (src: string, sign: '1' | '-1') => string, upsert: (rows: string) => string): string[] {
+  const fn = (name: string, body: string) => `CREATE OR REPLACE FUNCTION ${name}() RETURNS trigger LANGUAGE plpgsql AS $$
+      BEGIN
+        ${body};
+        RETURN NULL;
+      END $$`;
+  return [
+    fn('usage_rollups_inserted', upsert(rows('new_rows', '1'))),
+    fn('usage_rollups_updated', upsert(`${rows('old_rows', '-1')} UNION ALL ${rows('new_rows', '1')}`)),
+    fn('usage_rollups_deleted', upsert(rows('old_rows', '-1'))),
+  ];
 }
