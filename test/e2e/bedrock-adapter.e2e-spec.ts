@@ -357,7 +357,7 @@ describe('a Bedrock connection through /v1', () => {
     for await (const _ of stream) {
       // drain
     }
-    const report = await waitForCostReport(product, (r) => (r.groups.find((g) => g.key === PRICED)?.requests ?? 0) >= 2);
+    const report = await waitForCostReport(product, (r) => r.groups.some((g) => g.key === PRICED && g.requests >= 2 && g.unpricedRequests === 0));
     const group = report.groups.find((g) => g.key === PRICED)!;
     expect(group).toMatchObject({ requests: 2, inputTokens: 2 * 1600, outputTokens: 2 * 200, unpricedRequests: 0 });
     // Per call: 1000 x 0.0000008 + 500 read x 0.00000008 + 100 written x 0.000001 + 200 out x 0.000004 = 0.00174.

@@ -74,7 +74,7 @@ describe('model definitions, end to end', () => {
     const completion = await client.chat.completions.create({ model: 'catalogue-gpt', messages: [{ role: 'user', content: 'hello' }] });
     expect(completion.model).toBe('gpt-4o-mini');
     // Catalogue (Langfuse) gpt-4o-mini: 1000 x 0.00000015 + 500 x 0.0000006 = 0.00015 + 0.0003 = 0.00045
-    const report = await waitForCostReport(product, (r) => r.groups.some((g) => g.key === 'gpt-4o-mini' && g.requests === 1));
+    const report = await waitForCostReport(product, (r) => r.groups.some((g) => g.key === 'gpt-4o-mini' && g.requests === 1 && g.unpricedRequests === 0));
     const group = report.groups.find((g) => g.key === 'gpt-4o-mini')!;
     expect(group).toMatchObject({ requests: 1, unpricedRequests: 0, cost: '0.00045' });
   });

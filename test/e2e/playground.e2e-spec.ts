@@ -35,7 +35,7 @@ describe('playground runs', () => {
     expect(fake.requests.at(-1)?.headers.authorization).toBe('Bearer sk-upstream-playground-1234');
 
     // 20 x 0.000003 + 3 x 0.000015 = 0.00006 + 0.000045 = 0.000105
-    const group = await waitForModelCosts(product, route.upstreamModel);
+    const group = await waitForModelCosts(product, route.upstreamModel, { priced: true });
     expect(group).toMatchObject({ requests: 1, cost: '0.000105' });
   });
 

@@ -173,7 +173,7 @@ describe('response cache', () => {
     const call = () => client.chat.completions.create({ model: 'cached-priced', messages: [{ role: 'user', content: 'how much?' }] }, { headers: CACHE_ON }).withResponse();
     expect((await call()).response.headers.get('x-gateway-cache')).toBe('miss');
     expect((await call()).response.headers.get('x-gateway-cache')).toBe('hit');
-    const report = await waitForCostReport(product, (r) => r.groups.some((g) => g.key === 'gpt-cached-priced' && g.requests >= 2));
+    const report = await waitForCostReport(product, (r) => r.groups.some((g) => g.key === 'gpt-cached-priced' && g.requests >= 2 && g.unpricedRequests === 0));
     const group = report.groups.find((g) => g.key === 'gpt-cached-priced') as unknown as { requests: number; cost: string; cacheHitRequests: number; inputTokens: number };
     // Only the miss was paid: 100 x 0.000001 + 10 x 0.000002 = 0.00012.
     expect(group).toMatchObject({ requests: 2, cacheHitRequests: 1, cost: '0.00012', inputTokens: 200 });

@@ -163,7 +163,7 @@ describe('/v1 through an azure-openai connection', () => {
       expect(sent.headers['api-key']).toBe(KEY);
       expect(sent.headers.authorization).toBeUndefined();
       // 600 uncached x 0.0000025 + 400 cached x 0.00000125 + 200 x 0.00001 = 0.0015 + 0.0005 + 0.002
-      const costs = await waitForModelCosts(product, 'gpt-4o-2024-11-20');
+      const costs = await waitForModelCosts(product, 'gpt-4o-2024-11-20', { priced: true });
       expect(costs).toMatchObject({ requests: 1, inputTokens: 1000, outputTokens: 200, unpricedRequests: 0, cost: '0.004' });
     });
 

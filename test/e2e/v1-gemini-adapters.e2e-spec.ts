@@ -268,7 +268,7 @@ describe.each(FLAVOURS)('the $adapter adapter through /v1', (flavour) => {
     const { pricedModel: modelName, upstreamPricedModel: upstreamModel } = route;
     fake.enqueue({ kind: 'content', text: 'priced', usage: { promptTokens: 1000, cachedTokens: 400, candidatesTokens: 100, thoughtsTokens: 50 } });
     await openai.chat.completions.create({ model: modelName, messages: [{ role: 'user', content: 'price me' }] });
-    const report = await waitForCostReport(product, (r) => r.groups.some((g) => g.key === upstreamModel));
+    const report = await waitForCostReport(product, (r) => r.groups.some((g) => g.key === upstreamModel && g.unpricedRequests === 0));
     const group = report.groups.find((g) => g.key === upstreamModel)!;
     expect(group).toMatchObject({ requests: 1, inputTokens: 1000, outputTokens: 150, unpricedRequests: 0 });
     // 600 uncached x 0.0000003 + 400 cached x 0.00000003 + 100 text x 0.0000025 + 50 thought x 0.0000025 = 0.000567

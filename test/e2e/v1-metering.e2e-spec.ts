@@ -8,6 +8,7 @@ interface Group {
   requests: number;
   inputTokens: number;
   outputTokens: number;
+  unpricedRequests: number;
   cost: string;
   missingUsageRequests: number;
   partialUsageRequests: number;
@@ -66,7 +67,7 @@ describe('/v1 metering across formats', () => {
     for await (const chunk of stream) if (chunk.usage) streamedUsage = chunk.usage;
     expect(streamedUsage).toMatchObject({ prompt_tokens: 170, completion_tokens: 10 });
 
-    const group = await groupOf('claude-sonnet-4-5-metered', (g) => g.requests >= 2);
+    const group = await groupOf('claude-sonnet-4-5-metered', (g) => g.requests >= 2 && g.unpricedRequests === 0);
     expect(group).toMatchObject({ inputTokens: 340, outputTokens: 20, missingUsageRequests: 0, errorRequests: 0 });
     // Per call: 100 uncached x 0.000003 + 50 read x 0.0000003 + 20 written x 0.00000375 + 10 out x 0.000015 = 0.00054.
     expect(Number(group.cost)).toBeCloseTo(2 * 0.00054, 12);

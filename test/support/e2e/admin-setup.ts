@@ -105,8 +105,12 @@ export async function waitForCostReport(product: Product, done: (report: CostRep
   throw new Error(`the cost report never showed the calls: ${JSON.stringify(last)}`);
 }
 
-/** The cost report's group for one model, once it appears. */
-export async function waitForModelCosts(product: Product, model: string): Promise<CostReport['groups'][number]> {
-  const report = await waitForCostReport(product, (r) => r.groups.some((g) => g.key === model));
+/**
+ * The cost report's group for one model, once it appears; with `priced`, once none of its calls is
+ * unpriced: a definition made just before the call may reach metering after the call's span, which
+ * is then priced again as soon as it does (UnpricedRecordsRepricer).
+ */
+export async function waitForModelCosts(product: Product, model: string, options: { priced?: boolean } = {}): Promise<CostReport['groups'][number]> {
+  const report = await waitForCostReport(product, (r) => r.groups.some((g) => g.key === model && (!options.priced || g.unpricedRequests === 0)));
   return report.groups.find((g) => g.key === model)!;
 }
