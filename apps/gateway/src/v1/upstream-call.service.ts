@@ -202,9 +202,7 @@ export class UpstreamCallService {
     state: CallState,
   ): Promise<UpstreamCallResult> {
     if (circuit && !circuit.closed) return circuit.execute(() => this.countedAttempt(cmd, route, target, policy, state));
-    state.attempts++;
-    const result = await this.attempt(cmd, route, target, policy);
-    if (!result.ok) state.last = result;
+    const result = await this.countedAttempt(cmd, route, target, policy, state);
     return circuit ? circuit.closedAttemptDone(result) : result;
   }
 
