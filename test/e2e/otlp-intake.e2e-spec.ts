@@ -119,12 +119,18 @@ describe('OTLP trace intake', () => {
     const proto = new OTLPProtoExporter({ url: traceUrl(), headers: auth() });
     const json = new OTLPHttpJsonExporter({ url: traceUrl(), headers: auth() });
     for (const exporter of [proto, json, proto]) expect(await exportWith(exporter, spans)).toMatchObject({ code: 0 });
-    // A sentinel sent after the copies: once it is priced, every copy before it has been handled too.
+    // A sentinel sent after the copies. Metering stores batches concurrently, so its being priced
+    // does not prove every copy was handled first: the group is read again over a window after it,
+    // where a late duplicate would show as a second request.
     expect(await exportWith(json, recordSpans((p) => chatSpan(p, 'otel-sentinel-model', { 'gen_ai.usage.input_tokens': 1, 'gen_ai.usage.output_tokens': 1 })))).toMatchObject({ code: 0 });
     await groupOf('otel-sentinel-model', (g) => g.requests >= 1);
-    const group = await groupOf('otel-dup-model', (g) => g.requests >= 1 && g.unpricedRequests === 0);
-    // 10 x 0.000003 + 20 x 0.000015 = 0.00003 + 0.0003
-    expect(group).toMatchObject({ requests: 1, cost: '0.00033' });
+    const settleUntil = Date.now() + 2_000;
+    do {
+      const group = await groupOf('otel-dup-model', (g) => g.requests >= 1 && g.unpricedRequests === 0);
+      // 10 x 0.000003 + 20 x 0.000015 = 0.00003 + 0.0003
+      expect(group).toMatchObject({ requests: 1, cost: '0.00033' });
+      await new Promise((resolve) => setTimeout(resolve, 250));
+    } while (Date.now() < settleUntil);
   });
 
   it('estimates a span that carries its text but no token counts with the definition’s tokenizer, marked estimated', async () => {
