@@ -35,6 +35,21 @@ const ANTHROPIC_TEXT_DELTA = new RegExp(String.raw`^\{"type":"content_block_delt
 /** content_block_stop as Anthropic writes it (nothing in it to read). */
 const ANTHROPIC_BLOCK_STOP = /^\{"type":"content_block_stop","index":(?:0|[1-9]\d{0,8})\}$/;
 
+const JSON_NUMBER = String.raw`-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?`;
+/** A usage value: a count, null, a plain word (service_tier), or an object of counts (cache_creation). */
+const USAGE_VALUE = String.raw`(?:${JSON_NUMBER}|null|"[a-z0-9_-]*"|\{(?:"[a-z0-9_]+":(?:${JSON_NUMBER}|null)(?:,"[a-z0-9_]+":(?:${JSON_NUMBER}|null))*)?\})`;
+
+/**
+ * message_start as Anthropic writes it (compact, its keys in its order, an empty message). Groups:
+ * the id and model literals, the usage object (no escapes in it, so what it matches is JSON).
+ * Parsing it whole was the largest part of reading an Anthropic stream's few non-content events.
+ */
+const ANTHROPIC_MESSAGE_START = new RegExp(
+  String.raw`^\{"type":"message_start","message":\{"id":(${JSON_STRING_SOURCE}),"type":"message","role":"assistant","model":(${JSON_STRING_SOURCE}),"content":\[\],` +
+    String.raw`"stop_reason":null,"stop_sequence":null(?:,"(?:stop_details|container|diagnostics)":null)*` +
+    String.raw`,"usage":(\{(?:"[a-z0-9_]+":${USAGE_VALUE}(?:,"[a-z0-9_]+":${USAGE_VALUE})*)?\})\}\}$`,
+);
+
 /**
  * Reads Anthropic's stream events (https://docs.anthropic.com/en/api/messages-streaming): message_start,
  * content_block_start/delta/stop, message_delta, message_stop, ping, error. Unknown event types are
@@ -67,6 +82,8 @@ class AnthropicMessagesStreamReader implements SseEventReader {
       this.terminated = true;
       return [];
     }
+    const start = ANTHROPIC_MESSAGE_START.exec(data);
+    if (start) return this.messageStart(jsonStringValue(start[1]!), jsonStringValue(start[2]!), JSON.parse(start[3]!));
     const e: unknown = JSON.parse(message.data);
     if (!isRecord(e)) throw new Error('the event is not a JSON object');
     const type = typeof e.type === 'string' ? e.type : message.event;
@@ -74,13 +91,7 @@ class AnthropicMessagesStreamReader implements SseEventReader {
       case 'message_start': {
         if (!isRecord(e.message)) throw new Error('message_start has no message');
         const m = e.message;
-        const parts: CanonicalStreamPart[] = [{ type: 'response-metadata', id: str(m.id, 'message.id'), model: str(m.model, 'message.model') }];
-        if (isRecord(m.usage)) {
-          this.usageSoFar = m.usage;
-          const usage = canonicalUsageFromAnthropic(m.usage);
-          if (usage) parts.push({ type: 'usage', usage });
-        }
-        return parts;
+        return this.messageStart(str(m.id, 'message.id'), str(m.model, 'message.model'), m.usage);
       }
       case 'content_block_start':
         return this.blockStart(index(e.index), e.content_block);
@@ -116,6 +127,16 @@ class AnthropicMessagesStreamReader implements SseEventReader {
       default:
         return [];
     }
+  }
+
+  private messageStart(id: string, model: string, startUsage: unknown): CanonicalStreamPart[] {
+    const parts: CanonicalStreamPart[] = [{ type: 'response-metadata', id, model }];
+    if (isRecord(startUsage)) {
+      this.usageSoFar = startUsage;
+      const usage = canonicalUsageFromAnthropic(startUsage);
+      if (usage) parts.push({ type: 'usage', usage });
+    }
+    return parts;
   }
 
   private blockStart(i: number, block: unknown): CanonicalStreamPart[] {
