@@ -3,7 +3,7 @@ import type { StreamDecoder, StreamDecoderOptions } from '../../adapter-v2.js';
 import { emptyUsage, type CanonicalStreamPart, type FinishReason } from '../../canonical.js';
 import { adapterError, isRecord } from '../../error-helpers.js';
 import { createSseStreamDecoder, JSON_STRING_SOURCE, jsonStringValue, type SseEventReader, type SseMessage } from '../../sse-stream-decoder.js';
-import { JsonSseEvent, type OutgoingSseEvent } from '../sse-format.js';
+import { formatSseEvent, JsonSseEvent, type OutgoingSseEvent } from '../sse-format.js';
 import {
   anthropicDeltaUsageFromCanonical,
   anthropicErrorType,
@@ -288,6 +288,19 @@ export class AnthropicEventEncoder {
         break;
     }
     return out;
+  }
+
+  /**
+   * push() as SSE text, ready to write (formatSseEvent of each event): a text delta inside an open
+   * text block (most of a translated stream) is written without an event object or an array.
+   */
+  pushText(part: CanonicalStreamPart): string {
+    if (part.type === 'text-delta' && part.choice === 0 && !this.closed && this.started && this.open?.kind === 'text') {
+      return `event: content_block_delta\ndata: {"type":"content_block_delta","index":${this.open.index},"delta":{"type":"text_delta","text":${JSON.stringify(part.text)}}}\n\n`;
+    }
+    let text = '';
+    for (const e of this.push(part)) text += formatSseEvent(e);
+    return text;
   }
 
   end(): OutgoingSseEvent<AnthropicOutgoingEvent>[] {

@@ -3,7 +3,7 @@ import type { StreamDecoder, StreamDecoderOptions } from '../../adapter-v2.js';
 import type { CanonicalStreamPart } from '../../canonical.js';
 import { adapterError, isRecord } from '../../error-helpers.js';
 import { createSseStreamDecoder, JSON_STRING_SOURCE, jsonStringValue, type SseEventReader, type SseMessage } from '../../sse-stream-decoder.js';
-import { JsonSseEvent, type OutgoingSseEvent } from '../sse-format.js';
+import { formatSseEvent, JsonSseEvent, type OutgoingSseEvent } from '../sse-format.js';
 import { canonicalUsageFromOpenAI, finishReasonFromOpenAI, openAIFinishReason, openAIUsageFromCanonical } from './openai-usage.js';
 import type { OpenAIChatChunk, OpenAIErrorBody, OpenAIUsage } from './openai-wire.js';
 
@@ -272,7 +272,7 @@ export class OpenAIChatChunkEncoder {
       case 'text-delta': {
         if (!this.roleSent.has(part.choice)) return [this.chunk(part.choice, { content: part.text })];
         // The same text JSON.stringify makes of the chunk, from the cached prefix (no chunk object).
-        this.chunkPrefix ??= `{"id":${JSON.stringify(this.id)},"object":"chat.completion.chunk","created":${JSON.stringify(this.created)},"model":${JSON.stringify(this.model)},"choices":[{"index":`;
+        this.chunkPrefix ??= this.prefix();
         return [new JsonSseEvent<OpenAIChatChunk>(`${this.chunkPrefix}${part.choice},"delta":{"content":${JSON.stringify(part.text)}},"finish_reason":null}]}`)];
       }
       case 'tool-call-start':
@@ -294,6 +294,20 @@ export class OpenAIChatChunkEncoder {
     }
   }
 
+  /**
+   * push() as SSE text, ready to write (formatSseEvent of each event): a content delta (most of a
+   * translated stream) is written from the cached prefix without an event object or an array.
+   */
+  pushText(part: CanonicalStreamPart): string {
+    if (part.type === 'text-delta' && !this.closed && this.roleSent.has(part.choice)) {
+      this.chunkPrefix ??= this.prefix();
+      return `data: ${this.chunkPrefix}${part.choice},"delta":{"content":${JSON.stringify(part.text)}},"finish_reason":null}]}\n\n`;
+    }
+    let text = '';
+    for (const e of this.push(part)) text += formatSseEvent(e);
+    return text;
+  }
+
   end(): OutgoingSseEvent<OpenAIChatChunk | OpenAIErrorBody>[] {
     if (this.closed) return [];
     this.closed = true;
@@ -301,6 +315,10 @@ export class OpenAIChatChunkEncoder {
     if (this.ctx.includeUsage && this.usage) out.push({ data: { id: this.id, object: 'chat.completion.chunk', created: this.created, model: this.model, choices: [], usage: this.usage } });
     out.push({ data: '[DONE]' });
     return out;
+  }
+
+  private prefix(): string {
+    return `{"id":${JSON.stringify(this.id)},"object":"chat.completion.chunk","created":${JSON.stringify(this.created)},"model":${JSON.stringify(this.model)},"choices":[{"index":`;
   }
 
   private chunk(choice: number, delta: OpenAIChatChunk['choices'][number]['delta'], finish: OpenAIChatChunk['choices'][number]['finish_reason'] = null): OutgoingSseEvent<OpenAIChatChunk> {
