@@ -80,4 +80,23 @@ describe('OpenAI stream reader: the chunks metering reads, without parsing them 
       }
     }
   });
+
+  it('reads a run of content deltas exactly as the whole parse does, whatever changes between them', () => {
+    const delta = (content: string, id = 'chatcmpl-1', index = 0, finish = 'null'): string =>
+      `{"id":"${id}","object":"chat.completion.chunk","created":1765000000,"model":"gpt-4o-mini","choices":[{"index":${index},"delta":{"content":${content}},"logprobs":null,"finish_reason":${finish}}],"usage":null}`;
+    const events = [
+      CHUNKS.role!,
+      delta('"Hel"'),
+      delta('"lo \\"x\\" é"'),
+      delta('""'),
+      delta('"other id"', 'chatcmpl-2'),
+      delta('"other choice"', 'chatcmpl-2', 1),
+      delta('"finished"', 'chatcmpl-2', 1, '"stop"'),
+      delta('"bad \\q escape"', 'chatcmpl-2', 1),
+    ];
+    const fast = read(events, false, false);
+    expect(fast).toEqual(read(events, false, true));
+    expect(fast.filter((p) => p.type === 'text-delta').map((p) => (p.type === 'text-delta' ? `${p.choice}:${p.text}` : ''))).toEqual(['0:Hel', '0:lo "x" é', '0:other id', '1:other choice', '1:finished']);
+    expect(fast.at(-1)).toMatchObject({ type: 'error' });
+  });
 });
