@@ -31,6 +31,48 @@ function read(data: string, meteringOnly: boolean, whole: boolean): CanonicalStr
   return [...decoder.push(Buffer.from(text))];
 }
 
+/** Other events Anthropic writes that have a fast path, and near misses. */
+const OTHERS: Record<string, string> = {
+  'empty text block start': '{"type":"content_block_start","index":0,"content_block":{"type":"text","text":"","citations":null}}',
+  'empty text block start at 12, no citations': '{"type":"content_block_start","index":12,"content_block":{"type":"text","text":""}}',
+  'text block start with text (read whole)': '{"type":"content_block_start","index":0,"content_block":{"type":"text","text":"hi","citations":null}}',
+  'block start with a bad index (read whole)': '{"type":"content_block_start","index":-1,"content_block":{"type":"text","text":""}}',
+  'message_delta as the API writes it': '{"type":"message_delta","delta":{"stop_reason":"end_turn","stop_sequence":null,"stop_details":null,"container":null},"usage":{"output_tokens":38}}',
+  'message_delta with a stop sequence': '{"type":"message_delta","delta":{"stop_reason":"stop_sequence","stop_sequence":"EN\\u0044"},"usage":{"input_tokens":4,"output_tokens":3,"cache_read_input_tokens":2,"server_tool_use":null}}',
+  'message_delta with an unknown reason': '{"type":"message_delta","delta":{"stop_reason":"refusal","stop_sequence":null},"usage":{}}',
+  'message_delta with a null reason (read whole)': '{"type":"message_delta","delta":{"stop_reason":null,"stop_sequence":null},"usage":{"output_tokens":1}}',
+  'message_delta with usage first (read whole)': '{"type":"message_delta","usage":{"output_tokens":1},"delta":{"stop_reason":"end_turn","stop_sequence":null}}',
+};
+
+describe('Anthropic stream reader: content_block_start and message_delta without parsing them whole', () => {
+  for (const meteringOnly of [true, false]) {
+    for (const [name, data] of Object.entries(OTHERS)) {
+      it(`${meteringOnly ? 'metering-only' : 'translating'}: reads ${name} exactly as the whole parse does`, () => {
+        const events = (whole: boolean): CanonicalStreamPart[] => {
+          const decoder = createAnthropicMessagesStreamDecoder({ meteringOnly });
+          const type = (JSON.parse(data) as { type: string }).type;
+          const text = [`event: message_start\ndata: ${STARTS['as the API writes it']!}`, `event: ${type}\ndata: ${data}`].map((e) => `${e}${whole ? ' ' : ''}\n\n`).join('');
+          return [...decoder.push(Buffer.from(text))];
+        };
+        expect(events(false)).toEqual(events(true));
+      });
+    }
+  }
+
+  it('parses only the usage objects of the events as the API writes them', () => {
+    const parse = jest.spyOn(JSON, 'parse');
+    try {
+      const decoder = createAnthropicMessagesStreamDecoder();
+      const text = [STARTS['as the API writes it']!, OTHERS['empty text block start']!, OTHERS['message_delta as the API writes it']!].map((d) => `data: ${d}\n\n`).join('');
+      const parts = decoder.push(Buffer.from(text));
+      expect(parts.map((p) => p.type)).toEqual(['response-metadata', 'usage', 'finish', 'usage']);
+      expect(parse.mock.calls.map((c) => c[0])).toEqual([usage, '{"output_tokens":38}']);
+    } finally {
+      parse.mockRestore();
+    }
+  });
+});
+
 describe('Anthropic stream reader: message_start without parsing it whole', () => {
   for (const meteringOnly of [true, false]) {
     for (const [name, data] of Object.entries(STARTS)) {

@@ -50,6 +50,18 @@ const ANTHROPIC_MESSAGE_START = new RegExp(
     String.raw`,"usage":(\{(?:"[a-z0-9_]+":${USAGE_VALUE}(?:,"[a-z0-9_]+":${USAGE_VALUE})*)?\})\}\}$`,
 );
 
+/** content_block_start of an empty text block as Anthropic writes it: nothing in it to read. */
+const ANTHROPIC_EMPTY_TEXT_BLOCK_START = /^\{"type":"content_block_start","index":(?:0|[1-9]\d{0,8}),"content_block":\{"type":"text","text":""(?:,"citations":null)?\}\}$/;
+
+/**
+ * message_delta as Anthropic writes it. Groups: the stop reason literal, the stop sequence (`null` or
+ * a literal), the usage object (no escapes in it, so what it matches is JSON).
+ */
+const ANTHROPIC_MESSAGE_DELTA = new RegExp(
+  String.raw`^\{"type":"message_delta","delta":\{"stop_reason":(${JSON_STRING_SOURCE}),"stop_sequence":(null|${JSON_STRING_SOURCE})(?:,"(?:stop_details|container)":null)*\}` +
+    String.raw`,"usage":(\{(?:"[a-z0-9_]+":${USAGE_VALUE}(?:,"[a-z0-9_]+":${USAGE_VALUE})*)?\})\}$`,
+);
+
 /**
  * Reads Anthropic's stream events (https://docs.anthropic.com/en/api/messages-streaming): message_start,
  * content_block_start/delta/stop, message_delta, message_stop, ping, error. Unknown event types are
@@ -84,6 +96,9 @@ class AnthropicMessagesStreamReader implements SseEventReader {
     }
     const start = ANTHROPIC_MESSAGE_START.exec(data);
     if (start) return this.messageStart(jsonStringValue(start[1]!), jsonStringValue(start[2]!), JSON.parse(start[3]!));
+    if (ANTHROPIC_EMPTY_TEXT_BLOCK_START.test(data)) return [];
+    const delta = ANTHROPIC_MESSAGE_DELTA.exec(data);
+    if (delta) return this.messageDelta(jsonStringValue(delta[1]!), delta[2] === 'null' ? null : jsonStringValue(delta[2]!), JSON.parse(delta[3]!));
     const e: unknown = JSON.parse(message.data);
     if (!isRecord(e)) throw new Error('the event is not a JSON object');
     const type = typeof e.type === 'string' ? e.type : message.event;
@@ -102,19 +117,7 @@ class AnthropicMessagesStreamReader implements SseEventReader {
         return [];
       case 'message_delta': {
         if (!isRecord(e.delta)) throw new Error('message_delta has no delta');
-        const parts: CanonicalStreamPart[] = [];
-        const raw = e.delta.stop_reason;
-        if (typeof raw === 'string') {
-          const finish: CanonicalStreamPart = { type: 'finish', choice: 0, reason: finishReasonFromAnthropic(raw), rawReason: raw };
-          if (typeof e.delta.stop_sequence === 'string') finish.stopSequence = e.delta.stop_sequence;
-          parts.push(finish);
-        }
-        if (isRecord(e.usage)) {
-          this.usageSoFar = mergeAnthropicDeltaUsage(this.usageSoFar, e.usage);
-          const usage = canonicalUsageFromAnthropic(this.usageSoFar);
-          if (usage) parts.push({ type: 'usage', usage });
-        }
-        return parts;
+        return this.messageDelta(e.delta.stop_reason, e.delta.stop_sequence, e.usage);
       }
       case 'message_stop':
         this.terminated = true;
@@ -134,6 +137,21 @@ class AnthropicMessagesStreamReader implements SseEventReader {
     if (isRecord(startUsage)) {
       this.usageSoFar = startUsage;
       const usage = canonicalUsageFromAnthropic(startUsage);
+      if (usage) parts.push({ type: 'usage', usage });
+    }
+    return parts;
+  }
+
+  private messageDelta(raw: unknown, stopSequence: unknown, deltaUsage: unknown): CanonicalStreamPart[] {
+    const parts: CanonicalStreamPart[] = [];
+    if (typeof raw === 'string') {
+      const finish: CanonicalStreamPart = { type: 'finish', choice: 0, reason: finishReasonFromAnthropic(raw), rawReason: raw };
+      if (typeof stopSequence === 'string') finish.stopSequence = stopSequence;
+      parts.push(finish);
+    }
+    if (isRecord(deltaUsage)) {
+      this.usageSoFar = mergeAnthropicDeltaUsage(this.usageSoFar, deltaUsage);
+      const usage = canonicalUsageFromAnthropic(this.usageSoFar);
       if (usage) parts.push({ type: 'usage', usage });
     }
     return parts;
