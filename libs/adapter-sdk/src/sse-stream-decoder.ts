@@ -2,7 +2,7 @@ import { isAscii } from 'node:buffer';
 import type { ScannedEvent, ScannedEvents, StreamDecoder, StreamDecoderOptions } from './adapter-v2.js';
 import type { CanonicalStreamPart } from './canonical.js';
 import { streamError } from './error-helpers.js';
-import { SseEventSplitter, type SseEvent } from './sse-event-splitter.js';
+import type { SseEvent } from './sse-event-splitter.js';
 
 /** The blank line that terminates an event. */
 const EVENT_END = Buffer.from('\n\n', 'latin1');
@@ -97,8 +97,9 @@ export function parseSseMessage(text: string): SseMessage {
  * reader throws becomes one error part, after which the stream is over (later input is ignored).
  */
 export function createSseStreamDecoder(reader: SseEventReader, options: StreamDecoderOptions = {}): StreamDecoder {
-  const splitter = new SseEventSplitter();
   let failed = false;
+  /** What push holds of an event not yet terminated. */
+  let pushTail: Buffer | null = null;
 
   /** What scanEvents holds of an event not yet terminated. */
   let scanTail: Buffer | null = null;
@@ -107,9 +108,14 @@ export function createSseStreamDecoder(reader: SseEventReader, options: StreamDe
   const readEvent = (bytes: Buffer, latin1: string, out: CanonicalStreamPart[], checked = false): void => {
     if (failed || reader.terminated) return;
     if (!checked && options.meteringOnly && reader.skipForMetering?.(latin1)) return;
+    // An ASCII event's latin1 text is its UTF-8 text: no second decoding (most events of most streams).
+    readText(latin1.length === bytes.length && isAscii(bytes) ? latin1 : bytes.toString('utf8'), out);
+  };
+
+  /** Reads one whole event's text (decoded); whatever goes wrong becomes the one error part. */
+  const readText = (eventText: string, out: CanonicalStreamPart[]): void => {
     try {
-      // An ASCII event's latin1 text is its UTF-8 text: no second decoding (most events of most streams).
-      const message = parseSseMessage(latin1.length === bytes.length && isAscii(bytes) ? latin1 : bytes.toString('utf8'));
+      const message = parseSseMessage(eventText);
       if (message.unknownField !== undefined) throw new Error(`a line that is not an SSE field (${JSON.stringify(message.unknownField.slice(0, 40))})`);
       if (message.data === undefined && message.event === undefined) return; // a comment (keep-alive)
       for (const part of reader.read(message)) {
@@ -169,7 +175,29 @@ export function createSseStreamDecoder(reader: SseEventReader, options: StreamDe
       const out: CanonicalStreamPart[] = [];
       if (failed) return out;
       try {
-        for (const event of splitter.push(Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength))) readEvent(event.bytes, event.latin1, out);
+        // Splits as SseEventSplitter does, but an event is sliced as bytes only when the chunk is not
+        // ASCII (one check per chunk, not per event): a translated stream reads every event, and a
+        // Buffer and an event object per event cost more than reading most of them.
+        const received = Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+        const bytes = pushTail ? Buffer.concat([pushTail, received]) : received;
+        const text = bytes.toString('latin1');
+        const ascii = isAscii(bytes);
+        let start = 0;
+        let lf = -2;
+        let crlf = -2;
+        for (;;) {
+          if (lf !== -1 && lf < start) lf = text.indexOf('\n\n', start);
+          if (crlf !== -1 && crlf < start) crlf = text.indexOf('\r\n\r\n', start);
+          if (lf === -1 && crlf === -1) break;
+          const end = crlf !== -1 && (lf === -1 || crlf < lf) ? crlf + 4 : lf + 2;
+          if (!failed && !reader.terminated) {
+            const latin1 = text.slice(start, end);
+            if (!ascii) readEvent(bytes.subarray(start, end), latin1, out);
+            else if (!(options.meteringOnly && reader.skipForMetering?.(latin1))) readText(latin1, out);
+          }
+          start = end;
+        }
+        pushTail = start < bytes.length ? Buffer.from(bytes.subarray(start)) : null;
       } catch (err) {
         failed = true;
         out.push(streamError(`the upstream stream could not be read: ${describe(err)}`));
@@ -192,7 +220,8 @@ export function createSseStreamDecoder(reader: SseEventReader, options: StreamDe
     },
     end(): CanonicalStreamPart[] {
       const out: CanonicalStreamPart[] = [];
-      const rest = splitter.flush();
+      const rest = pushTail;
+      pushTail = null;
       if (rest && rest.toString('utf8').trim().length > 0) readEvent(rest, rest.toString('latin1'), out);
       if (!failed && !reader.terminated) {
         failed = true;

@@ -9,6 +9,8 @@ import type { AnswerContext, ClientFormatWriter } from './client-format-writer.j
 /** Canonical parts -> a client format's events (OpenAIChatChunkEncoder, AnthropicEventEncoder, ...). */
 export interface PartEncoder {
   push(part: CanonicalStreamPart): OutgoingSseEvent[];
+  /** push() as SSE text (formatSseEvent of each event), where the encoder writes it cheaper than its events. */
+  pushText?(part: CanonicalStreamPart): string;
   end(): OutgoingSseEvent[];
 }
 
@@ -114,7 +116,11 @@ export async function relayStream(input: StreamRelayInput): Promise<CallFailure 
         break;
       }
       metering.part(part);
-      if (mode.kind === 'translate') for (const e of mode.encoder.push(part)) text += formatSseEvent(e);
+      if (mode.kind === 'translate') {
+        const encoder = mode.encoder;
+        if (encoder.pushText) text += encoder.pushText(part);
+        else for (const e of encoder.push(part)) text += formatSseEvent(e);
+      }
     }
     if (text.length > 0 && !res.write(text)) writable = false;
     if (chunk && !failure && !res.write(chunk)) writable = false;

@@ -39,8 +39,8 @@ describe('OpenAI content deltas (fast path)', () => {
       openAIDelta('""'),
     ]);
     expect(parts).toEqual([...texts, 'é😀/', 'x'].map((text) => ({ type: 'text-delta', choice: 0, text })));
-    // Only the first event (its metadata) is parsed whole.
-    expect(wholeParses(() => openAIText([openAIDelta('"a"'), openAIDelta('"b"', ',"system_fingerprint":null')]))).toHaveLength(1);
+    // No event is parsed whole: the deltas go by the content fast path, the first (its metadata) by the metered-chunk one.
+    expect(wholeParses(() => openAIText([openAIDelta('"a"'), openAIDelta('"b"', ',"system_fingerprint":null')]))).toEqual([]);
   });
 
   it('reads the choice index, and the same parts from an event written with whitespace (the whole parse)', () => {
@@ -83,13 +83,14 @@ describe('Anthropic text deltas (fast path)', () => {
     const texts = ['plain', 'a "quote" \\ back\nslash', 'é 😀', ''];
     const parts = anthropicText([...texts.map((t, i) => textDelta(JSON.stringify(t), i)), textDelta('"\\u00e9"')]);
     expect(parts).toEqual([...texts, 'é'].map((text) => ({ type: 'text-delta', choice: 0, text })));
-    // message_start and content_block_start are parsed whole; the deltas not, nor ping,
-    // content_block_stop and message_stop as Anthropic writes them (and message_stop still ends the stream).
+    // This message_start (without the keys the API writes) is parsed whole; the deltas not, nor the
+    // empty text block's start, ping, content_block_stop and message_stop as Anthropic writes them
+    // (and message_stop still ends the stream).
     const events = [textDelta('"a"'), textDelta('"b"', 1)];
     const withEmpty = (stream: string): string => stream.replace('event: message_stop', 'event: ping\ndata: {"type":"ping"}\n\nevent: content_block_stop\ndata: {"type":"content_block_stop","index":1}\n\nevent: message_stop');
     let decoded: CanonicalStreamPart[] = [];
     const parsed = wholeParses(() => (decoded = decode(createAnthropicMessagesStreamDecoder(), withEmpty(anthropicStream(events)))));
-    expect(parsed.map((text) => (JSON.parse(text) as { type: string }).type)).toEqual(['message_start', 'content_block_start']);
+    expect(parsed.map((text) => (JSON.parse(text) as { type: string }).type)).toEqual(['message_start']);
     expect(decoded.filter((p) => p.type === 'text-delta' || p.type === 'error')).toEqual([
       { type: 'text-delta', choice: 0, text: 'a' },
       { type: 'text-delta', choice: 0, text: 'b' },

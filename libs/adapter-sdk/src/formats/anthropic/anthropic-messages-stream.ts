@@ -3,7 +3,7 @@ import type { StreamDecoder, StreamDecoderOptions } from '../../adapter-v2.js';
 import { emptyUsage, type CanonicalStreamPart, type FinishReason } from '../../canonical.js';
 import { adapterError, isRecord } from '../../error-helpers.js';
 import { createSseStreamDecoder, JSON_STRING_SOURCE, jsonStringValue, type SseEventReader, type SseMessage } from '../../sse-stream-decoder.js';
-import { JsonSseEvent, type OutgoingSseEvent } from '../sse-format.js';
+import { formatSseEvent, JsonSseEvent, type OutgoingSseEvent } from '../sse-format.js';
 import {
   anthropicDeltaUsageFromCanonical,
   anthropicErrorType,
@@ -34,6 +34,33 @@ const ANTHROPIC_TEXT_DELTA = new RegExp(String.raw`^\{"type":"content_block_delt
 
 /** content_block_stop as Anthropic writes it (nothing in it to read). */
 const ANTHROPIC_BLOCK_STOP = /^\{"type":"content_block_stop","index":(?:0|[1-9]\d{0,8})\}$/;
+
+const JSON_NUMBER = String.raw`-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?`;
+/** A usage value: a count, null, a plain word (service_tier), or an object of counts (cache_creation). */
+const USAGE_VALUE = String.raw`(?:${JSON_NUMBER}|null|"[a-z0-9_-]*"|\{(?:"[a-z0-9_]+":(?:${JSON_NUMBER}|null)(?:,"[a-z0-9_]+":(?:${JSON_NUMBER}|null))*)?\})`;
+
+/**
+ * message_start as Anthropic writes it (compact, its keys in its order, an empty message). Groups:
+ * the id and model literals, the usage object (no escapes in it, so what it matches is JSON).
+ * Parsing it whole was the largest part of reading an Anthropic stream's few non-content events.
+ */
+const ANTHROPIC_MESSAGE_START = new RegExp(
+  String.raw`^\{"type":"message_start","message":\{"id":(${JSON_STRING_SOURCE}),"type":"message","role":"assistant","model":(${JSON_STRING_SOURCE}),"content":\[\],` +
+    String.raw`"stop_reason":null,"stop_sequence":null(?:,"(?:stop_details|container|diagnostics)":null)*` +
+    String.raw`,"usage":(\{(?:"[a-z0-9_]+":${USAGE_VALUE}(?:,"[a-z0-9_]+":${USAGE_VALUE})*)?\})\}\}$`,
+);
+
+/** content_block_start of an empty text block as Anthropic writes it: nothing in it to read. */
+const ANTHROPIC_EMPTY_TEXT_BLOCK_START = /^\{"type":"content_block_start","index":(?:0|[1-9]\d{0,8}),"content_block":\{"type":"text","text":""(?:,"citations":null)?\}\}$/;
+
+/**
+ * message_delta as Anthropic writes it. Groups: the stop reason literal, the stop sequence (`null` or
+ * a literal), the usage object (no escapes in it, so what it matches is JSON).
+ */
+const ANTHROPIC_MESSAGE_DELTA = new RegExp(
+  String.raw`^\{"type":"message_delta","delta":\{"stop_reason":(${JSON_STRING_SOURCE}),"stop_sequence":(null|${JSON_STRING_SOURCE})(?:,"(?:stop_details|container)":null)*\}` +
+    String.raw`,"usage":(\{(?:"[a-z0-9_]+":${USAGE_VALUE}(?:,"[a-z0-9_]+":${USAGE_VALUE})*)?\})\}$`,
+);
 
 /**
  * Reads Anthropic's stream events (https://docs.anthropic.com/en/api/messages-streaming): message_start,
@@ -67,6 +94,11 @@ class AnthropicMessagesStreamReader implements SseEventReader {
       this.terminated = true;
       return [];
     }
+    const start = ANTHROPIC_MESSAGE_START.exec(data);
+    if (start) return this.messageStart(jsonStringValue(start[1]!), jsonStringValue(start[2]!), JSON.parse(start[3]!));
+    if (ANTHROPIC_EMPTY_TEXT_BLOCK_START.test(data)) return [];
+    const delta = ANTHROPIC_MESSAGE_DELTA.exec(data);
+    if (delta) return this.messageDelta(jsonStringValue(delta[1]!), delta[2] === 'null' ? null : jsonStringValue(delta[2]!), JSON.parse(delta[3]!));
     const e: unknown = JSON.parse(message.data);
     if (!isRecord(e)) throw new Error('the event is not a JSON object');
     const type = typeof e.type === 'string' ? e.type : message.event;
@@ -74,13 +106,7 @@ class AnthropicMessagesStreamReader implements SseEventReader {
       case 'message_start': {
         if (!isRecord(e.message)) throw new Error('message_start has no message');
         const m = e.message;
-        const parts: CanonicalStreamPart[] = [{ type: 'response-metadata', id: str(m.id, 'message.id'), model: str(m.model, 'message.model') }];
-        if (isRecord(m.usage)) {
-          this.usageSoFar = m.usage;
-          const usage = canonicalUsageFromAnthropic(m.usage);
-          if (usage) parts.push({ type: 'usage', usage });
-        }
-        return parts;
+        return this.messageStart(str(m.id, 'message.id'), str(m.model, 'message.model'), m.usage);
       }
       case 'content_block_start':
         return this.blockStart(index(e.index), e.content_block);
@@ -91,19 +117,7 @@ class AnthropicMessagesStreamReader implements SseEventReader {
         return [];
       case 'message_delta': {
         if (!isRecord(e.delta)) throw new Error('message_delta has no delta');
-        const parts: CanonicalStreamPart[] = [];
-        const raw = e.delta.stop_reason;
-        if (typeof raw === 'string') {
-          const finish: CanonicalStreamPart = { type: 'finish', choice: 0, reason: finishReasonFromAnthropic(raw), rawReason: raw };
-          if (typeof e.delta.stop_sequence === 'string') finish.stopSequence = e.delta.stop_sequence;
-          parts.push(finish);
-        }
-        if (isRecord(e.usage)) {
-          this.usageSoFar = mergeAnthropicDeltaUsage(this.usageSoFar, e.usage);
-          const usage = canonicalUsageFromAnthropic(this.usageSoFar);
-          if (usage) parts.push({ type: 'usage', usage });
-        }
-        return parts;
+        return this.messageDelta(e.delta.stop_reason, e.delta.stop_sequence, e.usage);
       }
       case 'message_stop':
         this.terminated = true;
@@ -116,6 +130,31 @@ class AnthropicMessagesStreamReader implements SseEventReader {
       default:
         return [];
     }
+  }
+
+  private messageStart(id: string, model: string, startUsage: unknown): CanonicalStreamPart[] {
+    const parts: CanonicalStreamPart[] = [{ type: 'response-metadata', id, model }];
+    if (isRecord(startUsage)) {
+      this.usageSoFar = startUsage;
+      const usage = canonicalUsageFromAnthropic(startUsage);
+      if (usage) parts.push({ type: 'usage', usage });
+    }
+    return parts;
+  }
+
+  private messageDelta(raw: unknown, stopSequence: unknown, deltaUsage: unknown): CanonicalStreamPart[] {
+    const parts: CanonicalStreamPart[] = [];
+    if (typeof raw === 'string') {
+      const finish: CanonicalStreamPart = { type: 'finish', choice: 0, reason: finishReasonFromAnthropic(raw), rawReason: raw };
+      if (typeof stopSequence === 'string') finish.stopSequence = stopSequence;
+      parts.push(finish);
+    }
+    if (isRecord(deltaUsage)) {
+      this.usageSoFar = mergeAnthropicDeltaUsage(this.usageSoFar, deltaUsage);
+      const usage = canonicalUsageFromAnthropic(this.usageSoFar);
+      if (usage) parts.push({ type: 'usage', usage });
+    }
+    return parts;
   }
 
   private blockStart(i: number, block: unknown): CanonicalStreamPart[] {
@@ -267,6 +306,19 @@ export class AnthropicEventEncoder {
         break;
     }
     return out;
+  }
+
+  /**
+   * push() as SSE text, ready to write (formatSseEvent of each event): a text delta inside an open
+   * text block (most of a translated stream) is written without an event object or an array.
+   */
+  pushText(part: CanonicalStreamPart): string {
+    if (part.type === 'text-delta' && part.choice === 0 && !this.closed && this.started && this.open?.kind === 'text') {
+      return `event: content_block_delta\ndata: {"type":"content_block_delta","index":${this.open.index},"delta":{"type":"text_delta","text":${JSON.stringify(part.text)}}}\n\n`;
+    }
+    let text = '';
+    for (const e of this.push(part)) text += formatSseEvent(e);
+    return text;
   }
 
   end(): OutgoingSseEvent<AnthropicOutgoingEvent>[] {

@@ -3,7 +3,7 @@ import type { StreamDecoder, StreamDecoderOptions } from '../../adapter-v2.js';
 import type { CanonicalStreamPart } from '../../canonical.js';
 import { adapterError, isRecord } from '../../error-helpers.js';
 import { createSseStreamDecoder, JSON_STRING_SOURCE, jsonStringValue, type SseEventReader, type SseMessage } from '../../sse-stream-decoder.js';
-import { JsonSseEvent, type OutgoingSseEvent } from '../sse-format.js';
+import { formatSseEvent, JsonSseEvent, type OutgoingSseEvent } from '../sse-format.js';
 import { canonicalUsageFromOpenAI, finishReasonFromOpenAI, openAIFinishReason, openAIUsageFromCanonical } from './openai-usage.js';
 import type { OpenAIChatChunk, OpenAIErrorBody, OpenAIUsage } from './openai-wire.js';
 
@@ -71,6 +71,23 @@ const OPENAI_CONTENT_DELTA = new RegExp(
     String.raw`(?:,"usage":null)?(?:,"obfuscation":${JSON_STRING_SOURCE})?\}$`,
 );
 
+/** A usage object of counts (OpenAI's, nested details included): numbers and nulls only, so what it matches is JSON. */
+const JSON_COUNTS_OBJECT = String.raw`\{(?:"[a-z0-9_]+":(?:${JSON_NUMBER}|null|\{(?:"[a-z0-9_]+":(?:${JSON_NUMBER}|null)(?:,"[a-z0-9_]+":(?:${JSON_NUMBER}|null))*)?\})` +
+  String.raw`(?:,"[a-z0-9_]+":(?:${JSON_NUMBER}|null|\{(?:"[a-z0-9_]+":(?:${JSON_NUMBER}|null)(?:,"[a-z0-9_]+":(?:${JSON_NUMBER}|null))*)?\}))*)?\}`;
+
+/**
+ * OpenAI's other chunks as OpenAI writes them, the ones a stream's metering reads: the first (role,
+ * empty content), the finish, the usage chunk. Groups: id, created, model literals; then either the
+ * choice index and the finish_reason (`null` or a literal), or the usage object. A full JSON.parse of
+ * these three was most of a pass-through stream's decoding (`npm run bench -- --profile --profile-stream`).
+ */
+const OPENAI_METERED_CHUNK = new RegExp(
+  String.raw`^\{"id":(${JSON_STRING_SOURCE}),"object":"chat\.completion\.chunk","created":(${JSON_NUMBER}),"model":(${JSON_STRING_SOURCE})` +
+    String.raw`(?:,"(?:service_tier|system_fingerprint)":(?:${JSON_STRING_SOURCE}|null))*,"choices":\[` +
+    String.raw`(?:\{"index":(0|[1-9]\d{0,8}),"delta":\{(?:"role":"assistant","content":""(?:,"refusal":null)?)?\}(?:,"logprobs":null)?,"finish_reason":(null|${JSON_STRING_SOURCE})\}\](?:,"usage":null)?` +
+    String.raw`|\],"usage":(${JSON_COUNTS_OBJECT}))(?:,"obfuscation":${JSON_STRING_SOURCE})?\}$`,
+);
+
 /**
  * Reads OpenAI chat.completion.chunk events (https://platform.openai.com/docs/api-reference/chat-streaming).
  * Each chunk is checked before use: a field of the wrong type makes the stream fail with an error part.
@@ -113,6 +130,8 @@ class OpenAIChatStreamReader implements SseEventReader {
         return content ? [{ type: 'text-delta', choice: Number(delta[1]), text: content }] : [];
       }
     }
+    const metered = this.readMeteredChunk(data);
+    if (metered) return metered;
     const chunk: unknown = JSON.parse(data);
     if (!isRecord(chunk)) throw new Error('the event is not a JSON object');
     if (isRecord(chunk.error)) {
@@ -138,6 +157,31 @@ class OpenAIChatStreamReader implements SseEventReader {
       const usage = canonicalUsageFromOpenAI(chunk.usage);
       if (!usage) throw new Error('usage is not a usage object');
       parts.push({ type: 'usage', usage });
+    }
+    return parts;
+  }
+
+  /**
+   * The parts of a first, finish or usage chunk as OpenAI writes it (OPENAI_METERED_CHUNK), without
+   * JSON.parse: what read() makes of the same chunk parsed whole. Undefined for anything else.
+   */
+  private readMeteredChunk(data: string): CanonicalStreamPart[] | undefined {
+    const m = OPENAI_METERED_CHUNK.exec(data);
+    if (m === null) return undefined;
+    const parts: CanonicalStreamPart[] = [];
+    if (!this.metadataSent) {
+      // Azure's opening chunk names neither id nor model: read whole, as it comes.
+      if (m[1]!.length === 2 || m[3]!.length === 2) return undefined;
+      this.metadataSent = true;
+      parts.push({ type: 'response-metadata', id: jsonStringValue(m[1]!), model: jsonStringValue(m[3]!), created: Number(m[2]) });
+    }
+    if (m[6] !== undefined) {
+      const usage = canonicalUsageFromOpenAI(JSON.parse(m[6]));
+      if (!usage) throw new Error('usage is not a usage object');
+      parts.push({ type: 'usage', usage });
+    } else if (m[5] !== 'null') {
+      const finish = jsonStringValue(m[5]!);
+      if (finish) parts.push({ type: 'finish', choice: Number(m[4]), reason: finishReasonFromOpenAI(finish), rawReason: finish });
     }
     return parts;
   }
@@ -228,7 +272,7 @@ export class OpenAIChatChunkEncoder {
       case 'text-delta': {
         if (!this.roleSent.has(part.choice)) return [this.chunk(part.choice, { content: part.text })];
         // The same text JSON.stringify makes of the chunk, from the cached prefix (no chunk object).
-        this.chunkPrefix ??= `{"id":${JSON.stringify(this.id)},"object":"chat.completion.chunk","created":${JSON.stringify(this.created)},"model":${JSON.stringify(this.model)},"choices":[{"index":`;
+        this.chunkPrefix ??= this.prefix();
         return [new JsonSseEvent<OpenAIChatChunk>(`${this.chunkPrefix}${part.choice},"delta":{"content":${JSON.stringify(part.text)}},"finish_reason":null}]}`)];
       }
       case 'tool-call-start':
@@ -250,6 +294,20 @@ export class OpenAIChatChunkEncoder {
     }
   }
 
+  /**
+   * push() as SSE text, ready to write (formatSseEvent of each event): a content delta (most of a
+   * translated stream) is written from the cached prefix without an event object or an array.
+   */
+  pushText(part: CanonicalStreamPart): string {
+    if (part.type === 'text-delta' && !this.closed && this.roleSent.has(part.choice)) {
+      this.chunkPrefix ??= this.prefix();
+      return `data: ${this.chunkPrefix}${part.choice},"delta":{"content":${JSON.stringify(part.text)}},"finish_reason":null}]}\n\n`;
+    }
+    let text = '';
+    for (const e of this.push(part)) text += formatSseEvent(e);
+    return text;
+  }
+
   end(): OutgoingSseEvent<OpenAIChatChunk | OpenAIErrorBody>[] {
     if (this.closed) return [];
     this.closed = true;
@@ -257,6 +315,10 @@ export class OpenAIChatChunkEncoder {
     if (this.ctx.includeUsage && this.usage) out.push({ data: { id: this.id, object: 'chat.completion.chunk', created: this.created, model: this.model, choices: [], usage: this.usage } });
     out.push({ data: '[DONE]' });
     return out;
+  }
+
+  private prefix(): string {
+    return `{"id":${JSON.stringify(this.id)},"object":"chat.completion.chunk","created":${JSON.stringify(this.created)},"model":${JSON.stringify(this.model)},"choices":[{"index":`;
   }
 
   private chunk(choice: number, delta: OpenAIChatChunk['choices'][number]['delta'], finish: OpenAIChatChunk['choices'][number]['finish_reason'] = null): OutgoingSseEvent<OpenAIChatChunk> {
