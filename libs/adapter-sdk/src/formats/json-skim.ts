@@ -183,6 +183,53 @@ export class JsonSkim {
   }
 }
 
+/**
+ * At an object's `{`: the values of its members `names`, by position (an array: no object of
+ * changing shape to build), past the object. A member holding a number has it (the value JSON.parse
+ * would give); one with `nested` names holding an object has that object's values, read the same
+ * way; one holding anything else, or absent, is undefined, which reads as its absence does (the last
+ * one counts, as in JSON.parse). Undefined when unsure (a key written with escapes) or not JSON.
+ */
+export function readMembers(s: JsonSkim, names: readonly Uint8Array[], nested?: ReadonlyArray<readonly Uint8Array[] | undefined>): unknown[] | undefined {
+  const values: unknown[] = names.map(() => undefined);
+  s.pos++;
+  let c = s.next();
+  if (c === 125) {
+    s.pos++;
+    return values;
+  }
+  for (;;) {
+    const key = s.pos + 1;
+    if (c !== 34 || !s.string() || s.escaped) return undefined;
+    const keyEnd = s.pos - 1;
+    if (!s.colon()) return undefined;
+    const v = s.bytes[s.pos];
+    let at = -1;
+    for (let i = 0; i < names.length && at === -1; i++) if (s.is(key, keyEnd, names[i])) at = i;
+    const inner = at === -1 ? undefined : nested?.[at];
+    if (at !== -1 && inner === undefined && (v === 45 || (v >= 48 && v <= 57))) {
+      const n = s.numberValue();
+      if (n === undefined) return undefined;
+      values[at] = n;
+    } else if (inner !== undefined && v === 123) {
+      const members = readMembers(s, inner);
+      if (!members) return undefined;
+      values[at] = members;
+    } else {
+      if (!s.value(SKIM_DEPTH)) return undefined;
+      if (at !== -1) values[at] = undefined;
+    }
+    c = s.next();
+    s.pos++;
+    if (c === 125) return values;
+    if (c !== 44) return undefined;
+    c = s.next();
+  }
+}
+
+/** How deep readMembers lets a skipped value nest before it gives up. */
+const SKIM_DEPTH = 64;
+
 /** Bytes to compare keys with (JsonSkim.is): comparing bytes with bytes is what keeps the comparison cheap. */
 export function jsonKey(text: string): Uint8Array {
   return Buffer.from(text, 'utf8');

@@ -1,6 +1,6 @@
 import type { CanonicalUsage } from '../../adapter.js';
 import type { ChatChoice, ChatResponse } from '../../canonical.js';
-import { JsonSkim, jsonKey, knownTexts } from '../json-skim.js';
+import { JsonSkim, jsonKey, knownTexts, readMembers } from '../json-skim.js';
 import { canonicalUsageFromOpenAI, finishReasonFromOpenAI } from './openai-usage.js';
 
 const K_CHOICES = jsonKey('choices');
@@ -100,50 +100,6 @@ function openAIUsageOf(v: unknown[]): Record<string, unknown> {
     prompt_tokens_details: p && { cached_tokens: p[0], cache_write_tokens: p[1], audio_tokens: p[2] },
     completion_tokens_details: c && { reasoning_tokens: c[0], audio_tokens: c[1], accepted_prediction_tokens: c[2], rejected_prediction_tokens: c[3] },
   };
-}
-
-/**
- * At an object's `{`: the values of its members `names`, by position (an array: no object of
- * changing shape to build), past the object. A member holding a number has it (the value JSON.parse
- * would give); one with `nested` names holding an object has that object's values, read the same
- * way; one holding anything else, or absent, is undefined, which reads as its absence does (the last
- * one counts, as in JSON.parse). Undefined when unsure (a key written with escapes) or not JSON.
- */
-function readMembers(s: JsonSkim, names: readonly Uint8Array[], nested?: ReadonlyArray<readonly Uint8Array[] | undefined>): unknown[] | undefined {
-  const values: unknown[] = names.map(() => undefined);
-  s.pos++;
-  let c = s.next();
-  if (c === 125) {
-    s.pos++;
-    return values;
-  }
-  for (;;) {
-    const key = s.pos + 1;
-    if (c !== 34 || !s.string() || s.escaped) return undefined;
-    const keyEnd = s.pos - 1;
-    if (!s.colon()) return undefined;
-    const v = s.bytes[s.pos];
-    let at = -1;
-    for (let i = 0; i < names.length && at === -1; i++) if (s.is(key, keyEnd, names[i])) at = i;
-    const inner = at === -1 ? undefined : nested?.[at];
-    if (at !== -1 && inner === undefined && (v === 45 || (v >= 48 && v <= 57))) {
-      const n = s.numberValue();
-      if (n === undefined) return undefined;
-      values[at] = n;
-    } else if (inner !== undefined && v === 123) {
-      const members = readMembers(s, inner);
-      if (!members) return undefined;
-      values[at] = members;
-    } else {
-      if (!s.value(MAX_DEPTH)) return undefined;
-      if (at !== -1) values[at] = undefined;
-    }
-    c = s.next();
-    s.pos++;
-    if (c === 125) return values;
-    if (c !== 44) return undefined;
-    c = s.next();
-  }
 }
 
 /** OpenAI's finish reasons, read without a new string each time. */
