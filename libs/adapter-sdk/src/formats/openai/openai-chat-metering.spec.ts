@@ -157,6 +157,36 @@ describe('chatMeteringFromOpenAI', () => {
     expect(d).toEqual(chatResponseFromOpenAI(Buffer.from(text)));
   });
 
+  it('never reads an answer otherwise than the whole parse, over thousands of mutations of answers', () => {
+    let a = 7;
+    const next = (): number => {
+      a = (a * 1103515245 + 12345) % 2147483648;
+      return a / 2147483648;
+    };
+    const bases = [
+      answer(),
+      JSON.stringify({ id: 'c2', model: 'm', choices: [{ index: 1, message: { content: 'b' }, finish_reason: 'length' }, { index: 0, message: {}, finish_reason: 'stop' }], usage: { prompt_tokens: 3, completion_tokens: 4 } }),
+    ].map((t) => Buffer.from(t));
+    const alphabet = Buffer.from('{}[]",:\\ 0123456789-.eEnul_tokens');
+    let read = 0;
+    for (let n = 0; n < 10000; n++) {
+      let out = bases[n % bases.length]!;
+      for (let e = 0; e < 1 + Math.floor(next() * 2); e++) {
+        const at = Math.floor(next() * out.length);
+        const c = Buffer.from([alphabet[Math.floor(next() * alphabet.length)]!]);
+        const kind = next();
+        out = kind < 0.4 ? Buffer.concat([out.subarray(0, at), c, out.subarray(at + 1)]) : kind < 0.7 ? Buffer.concat([out.subarray(0, at), c, out.subarray(at)]) : Buffer.concat([out.subarray(0, at), out.subarray(at + 1)]);
+      }
+      const skimmed = chatMeteringFromOpenAI(out);
+      const full = chatResponseFromOpenAI(out);
+      if (skimmed === undefined) continue;
+      read++;
+      if ('error' in full) throw new Error(`skim read what the whole parse refuses: ${out.toString()}`);
+      expect(metered(skimmed)).toEqual(metered(full.value));
+    }
+    expect(read).toBeGreaterThan(2000);
+  });
+
   it('leaves the content unread: the choices of a metering-only reading are empty', () => {
     expect(chatMeteringFromOpenAI(Buffer.from(answer()))?.choices).toEqual([{ index: 0, content: [], finishReason: 'stop', rawFinishReason: 'stop' }]);
   });
