@@ -115,6 +115,29 @@ export class JsonSkim {
     return true;
   }
 
+  /**
+   * At a key's `"`: which of `names` it is (its index), -1 for another key, -2 when the key is not
+   * valid JSON or is written with escapes (it might then be one of them). Moves past the key. A
+   * name's bytes followed by a quote are that name (a name has no quote or backslash to escape).
+   */
+  member(names: readonly Uint8Array[]): number {
+    const b = this.bytes;
+    const start = this.pos + 1;
+    for (let n = 0; n < names.length; n++) {
+      const name = names[n];
+      const end = start + name.length;
+      if (b[end] !== 34) continue;
+      let i = 0;
+      while (i < name.length && b[start + i] === name[i]) i++;
+      if (i === name.length) {
+        this.pos = end + 1;
+        this.escaped = false;
+        return n;
+      }
+    }
+    return this.string() && !this.escaped ? -1 : -2;
+  }
+
   /** Whether the bytes from `start` to `end` are `key`'s (a key read with string(), quotes excluded; keys made with jsonKey()). */
   is(start: number, end: number, key: Uint8Array): boolean {
     if (end - start !== key.length) return false;
@@ -199,13 +222,10 @@ export function readMembers(s: JsonSkim, names: readonly Uint8Array[], nested?: 
     return values;
   }
   for (;;) {
-    const key = s.pos + 1;
-    if (c !== 34 || !s.string() || s.escaped) return undefined;
-    const keyEnd = s.pos - 1;
-    if (!s.colon()) return undefined;
+    if (c !== 34) return undefined;
+    const at = s.member(names);
+    if (at === -2 || !s.colon()) return undefined;
     const v = s.bytes[s.pos];
-    let at = -1;
-    for (let i = 0; i < names.length && at === -1; i++) if (s.is(key, keyEnd, names[i])) at = i;
     const inner = at === -1 ? undefined : nested?.[at];
     if (at !== -1 && inner === undefined && (v === 45 || (v >= 48 && v <= 57))) {
       const n = s.numberValue();

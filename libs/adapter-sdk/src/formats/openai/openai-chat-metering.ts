@@ -3,14 +3,13 @@ import type { ChatChoice, ChatResponse } from '../../canonical.js';
 import { JsonSkim, jsonKey, knownTexts, readMembers } from '../json-skim.js';
 import { canonicalUsageFromOpenAI, finishReasonFromOpenAI } from './openai-usage.js';
 
-const K_CHOICES = jsonKey('choices');
-const K_USAGE = jsonKey('usage');
-const K_ID = jsonKey('id');
-const K_MODEL = jsonKey('model');
-const K_MESSAGE = jsonKey('message');
-const K_FINISH_REASON = jsonKey('finish_reason');
-const K_INDEX = jsonKey('index');
-const K_TOOL_CALLS = jsonKey('tool_calls');
+/** The members read, by their index in the lists JsonSkim.member looks them up in. */
+const [CHOICES, USAGE, ID, MODEL] = [0, 1, 2, 3];
+const TOP_MEMBERS = ['choices', 'usage', 'id', 'model'].map(jsonKey);
+const [MESSAGE, FINISH_REASON, INDEX] = [0, 1, 2];
+const CHOICE_MEMBERS = ['message', 'finish_reason', 'index'].map(jsonKey);
+const TOOL_CALLS = 0;
+const MESSAGE_MEMBERS = ['tool_calls'].map(jsonKey);
 
 /** Nesting a body may have below its choices' messages before the skim gives up (and the whole parse decides). */
 const MAX_DEPTH = 64;
@@ -37,16 +36,15 @@ export function chatMeteringFromOpenAI(body: Uint8Array): ChatResponse | undefin
   let c = s.next();
   if (c === 125) return undefined;
   for (;;) {
-    const key = s.pos + 1;
-    if (c !== 34 || !s.string() || s.escaped) return undefined;
-    const keyEnd = s.pos - 1;
-    if (!s.colon()) return undefined;
+    if (c !== 34) return undefined;
+    const member = s.member(TOP_MEMBERS);
+    if (member === -2 || !s.colon()) return undefined;
     const v = s.bytes[s.pos];
-    if (s.is(key, keyEnd, K_CHOICES)) {
+    if (member === CHOICES) {
       if (choices || v !== 91) return undefined;
       choices = readChoices(s);
       if (!choices) return undefined;
-    } else if (s.is(key, keyEnd, K_USAGE)) {
+    } else if (member === USAGE) {
       // The counts are read here, and read into usage by the whole parse's own function (cached,
       // reasoning, audio tokens...): the same function reads the same numbers.
       if (v === 123) {
@@ -57,13 +55,13 @@ export function chatMeteringFromOpenAI(body: Uint8Array): ChatResponse | undefin
         if (!s.value(MAX_DEPTH)) return undefined;
         usage = undefined;
       }
-    } else if (s.is(key, keyEnd, K_ID) || s.is(key, keyEnd, K_MODEL)) {
+    } else if (member === ID || member === MODEL) {
       let text: string | undefined;
       if (v === 34) {
         text = s.text();
         if (text === undefined) return undefined;
       } else if (!s.value(MAX_DEPTH)) return undefined;
-      if (keyEnd - key === 2) id = text;
+      if (member === ID) id = text;
       else model = text;
     } else if (!s.value(MAX_DEPTH)) return undefined;
     c = s.next();
@@ -136,15 +134,14 @@ function readChoice(s: JsonSkim, i: number): ChatChoice | undefined {
   let c = s.next();
   if (c === 125) return undefined;
   for (;;) {
-    const key = s.pos + 1;
-    if (c !== 34 || !s.string() || s.escaped) return undefined;
-    const keyEnd = s.pos - 1;
-    if (!s.colon()) return undefined;
+    if (c !== 34) return undefined;
+    const member = s.member(CHOICE_MEMBERS);
+    if (member === -2 || !s.colon()) return undefined;
     const v = s.bytes[s.pos];
-    if (s.is(key, keyEnd, K_MESSAGE)) {
+    if (member === MESSAGE) {
       if (message || v !== 123 || !readMessage(s)) return undefined;
       message = true;
-    } else if (s.is(key, keyEnd, K_FINISH_REASON)) {
+    } else if (member === FINISH_REASON) {
       if (v === 34) {
         raw = s.text(FINISH_REASONS);
         if (raw === undefined) return undefined;
@@ -152,7 +149,7 @@ function readChoice(s: JsonSkim, i: number): ChatChoice | undefined {
         raw = undefined;
         if (!s.value(MAX_DEPTH)) return undefined;
       }
-    } else if (s.is(key, keyEnd, K_INDEX)) {
+    } else if (member === INDEX) {
       const start = s.pos;
       if (!s.value(MAX_DEPTH)) return undefined;
       index = v === 45 || (v !== undefined && v >= 48 && v <= 57) ? Number(s.bytes.toString('latin1', start, s.pos)) : undefined;
@@ -178,11 +175,10 @@ function readMessage(s: JsonSkim): boolean {
     return true;
   }
   for (;;) {
-    const key = s.pos + 1;
-    if (c !== 34 || !s.string() || s.escaped) return false;
-    const keyEnd = s.pos - 1;
-    if (!s.colon()) return false;
-    if (s.is(key, keyEnd, K_TOOL_CALLS) && s.bytes[s.pos] !== 110 /* null */) return false;
+    if (c !== 34) return false;
+    const member = s.member(MESSAGE_MEMBERS);
+    if (member === -2 || !s.colon()) return false;
+    if (member === TOOL_CALLS && s.bytes[s.pos] !== 110 /* null */) return false;
     if (!s.value(MAX_DEPTH)) return false;
     c = s.next();
     s.pos++;
