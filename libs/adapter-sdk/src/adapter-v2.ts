@@ -136,8 +136,12 @@ export interface NativeRequestBuilder {
 
 export interface GenerationOperation<Req, Res> extends NativeRequestBuilder {
   buildRequest(request: Req, target: CallTarget): Promise<BuiltUpstreamRequest>;
-  /** The upstream's successful (2xx) body as received. */
-  parseResponse(body: Uint8Array): Decoded<Res>;
+  /**
+   * The upstream's successful (2xx) body as received. `meteringOnly`: for the pass-through path, whose
+   * bytes go to the client as they came: only the id, model, usage and finish reasons are needed, so
+   * an adapter may leave the content unread (the choices' content is then empty).
+   */
+  parseResponse(body: Uint8Array, options?: { meteringOnly?: boolean }): Decoded<Res>;
   createStreamDecoder(options?: StreamDecoderOptions): StreamDecoder;
 }
 

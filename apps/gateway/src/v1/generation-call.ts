@@ -95,7 +95,7 @@ interface DecodedAnswer {
 }
 
 interface ReadableOperation {
-  /** Only embeddings take `options` today; the others ignore it. */
+  /** Embeddings read `options` (meteringOnly, headers), OpenAI-format chat meteringOnly; the others ignore it. */
   parseResponse(body: Uint8Array, options?: { meteringOnly?: boolean; headers?: IncomingHttpHeaders }): Decoded<unknown>;
   createStreamDecoder?(options?: { meteringOnly?: boolean }): StreamDecoder;
 }

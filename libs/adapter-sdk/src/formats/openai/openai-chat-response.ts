@@ -1,13 +1,23 @@
 import type { Decoded } from '../../adapter-v2.js';
 import type { AssistantContentPart, ChatChoice, ChatResponse, TextPart } from '../../canonical.js';
 import { adapterError, bodySnippet, isRecord, jsonOrUndefined } from '../../error-helpers.js';
+import { chatMeteringFromOpenAI } from './openai-chat-metering.js';
 import { canonicalUsageFromOpenAI, finishReasonFromOpenAI, openAIFinishReason, openAIUsageFromCanonical } from './openai-usage.js';
 import type { OpenAIChatCompletion, OpenAIToolCall } from './openai-wire.js';
 
 const malformed = (why: string) => ({ error: adapterError('upstream_error', `the upstream answered a malformed chat completion: ${why}`) });
 
-/** An upstream's chat.completion body -> canonical. Never throws; a body that is not one is an error. */
-export function chatResponseFromOpenAI(body: Uint8Array): Decoded<ChatResponse> {
+/**
+ * An upstream's chat.completion body -> canonical. Never throws; a body that is not one is an error.
+ * `meteringOnly` (the pass-through path, whose bytes reach the client as they came): id, model, usage
+ * and the choices' finish reasons only, the choices' content left empty (chatMeteringFromOpenAI);
+ * the body is read whole when that reading is unsure.
+ */
+export function chatResponseFromOpenAI(body: Uint8Array, options?: { meteringOnly?: boolean }): Decoded<ChatResponse> {
+  if (options?.meteringOnly) {
+    const value = chatMeteringFromOpenAI(body);
+    if (value) return { value };
+  }
   const b = jsonOrUndefined(body);
   if (!isRecord(b)) return malformed(`not a JSON object: ${bodySnippet(body)}`);
   if (!Array.isArray(b.choices)) return malformed('choices is missing');

@@ -1,6 +1,8 @@
 import type { CallWarning, Decoded } from '../../adapter-v2.js';
 import type { EmbeddingRequest, EmbeddingResponse } from '../../canonical.js';
 import { adapterError, bodySnippet, isRecord, jsonOrUndefined, tokenCount } from '../../error-helpers.js';
+import type { CanonicalUsage } from '../../adapter.js';
+import { JsonSkim, jsonKey, readMembers } from '../json-skim.js';
 import { decodeClientRequest, InvalidClientRequest, WarningSink, type ClientRequestDecoded } from '../client-request.js';
 
 /** https://platform.openai.com/docs/api-reference/embeddings */
@@ -86,7 +88,131 @@ function isJsonSpace(c: number | undefined): boolean {
   return c === 32 || c === 10 || c === 13 || c === 9;
 }
 
+const K_DATA = jsonKey('data');
+const K_MODEL = jsonKey('model');
+const K_USAGE = jsonKey('usage');
+const K_EMBEDDING = jsonKey('embedding');
+const USAGE_KEYS = [jsonKey('prompt_tokens')];
+const SKIM_DEPTH = 64;
+
+/**
+ * What metering reads of an embedding list that passes through untouched (its model and input
+ * tokens), as the whole parse reads them, with JsonSkim: the body's syntax is checked on the way but
+ * for the vectors, which are skipped as withoutVectors skips them (a float array to its `]`, a base64
+ * string to its closing quote, unsure when it holds a backslash). JSON.parse of even the answer
+ * without its vectors cost more than all the rest of this reading. Undefined when unsure (no data
+ * array, a key written with escapes, a repeated data key): the caller reads the body otherwise.
+ */
+export function embeddingMeteringFromOpenAI(body: Uint8Array): EmbeddingResponse | undefined {
+  const s = new JsonSkim(Buffer.isBuffer(body) ? body : Buffer.from(body.buffer, body.byteOffset, body.byteLength));
+  if (s.next() !== 123) return undefined;
+  s.pos++;
+  let model: string | undefined;
+  let usage: CanonicalUsage | undefined;
+  let data = false;
+  let c = s.next();
+  if (c === 125) return undefined;
+  for (;;) {
+    const key = s.pos + 1;
+    if (c !== 34 || !s.string() || s.escaped) return undefined;
+    const keyEnd = s.pos - 1;
+    if (!s.colon()) return undefined;
+    const v = s.bytes[s.pos];
+    if (s.is(key, keyEnd, K_DATA)) {
+      if (data || v !== 91 || !skipData(s)) return undefined;
+      data = true;
+    } else if (s.is(key, keyEnd, K_MODEL)) {
+      if (v === 34) {
+        model = s.text();
+        if (model === undefined) return undefined;
+      } else {
+        model = undefined;
+        if (!s.value(SKIM_DEPTH)) return undefined;
+      }
+    } else if (s.is(key, keyEnd, K_USAGE)) {
+      if (v === 123) {
+        const members = readMembers(s, USAGE_KEYS);
+        if (!members) return undefined;
+        usage = inputUsage(tokenCount(members[0]));
+      } else {
+        usage = undefined;
+        if (!s.value(SKIM_DEPTH)) return undefined;
+      }
+    } else if (!s.value(SKIM_DEPTH)) return undefined;
+    c = s.next();
+    s.pos++;
+    if (c === 125) break;
+    if (c !== 44) return undefined;
+    c = s.next();
+  }
+  if (s.next() !== -1 || !data) return undefined;
+  const res: EmbeddingResponse = { embeddings: [] };
+  if (model !== undefined) res.model = model;
+  if (usage) res.usage = usage;
+  return res;
+}
+
+/** At data's `[`: past it, each entry's `embedding` skipped unread; false when unsure or not JSON. */
+function skipData(s: JsonSkim): boolean {
+  s.pos++;
+  let c = s.next();
+  if (c === 93) {
+    s.pos++;
+    return true;
+  }
+  for (;;) {
+    if (c === 123) {
+      if (!skipEntry(s)) return false;
+    } else if (c === -1 || !s.value(SKIM_DEPTH)) return false;
+    c = s.next();
+    s.pos++;
+    if (c === 93) return true;
+    if (c !== 44) return false;
+    c = s.next();
+  }
+}
+
+/** At an entry's `{`: past it, its vector jumped over with indexOf (thousands of floats, or kilobytes of base64). */
+function skipEntry(s: JsonSkim): boolean {
+  const b = s.bytes;
+  s.pos++;
+  let c = s.next();
+  if (c === 125) {
+    s.pos++;
+    return true;
+  }
+  for (;;) {
+    const key = s.pos + 1;
+    if (c !== 34 || !s.string() || s.escaped) return false;
+    const keyEnd = s.pos - 1;
+    if (!s.colon()) return false;
+    const v = b[s.pos];
+    if ((v === 34 || v === 91) && s.is(key, keyEnd, K_EMBEDDING)) {
+      const close = b.indexOf(v === 91 ? 93 /* ] */ : 34, s.pos + 1);
+      if (close === -1) return false;
+      if (v === 34) {
+        const escape = b.indexOf(92 /* \ */, s.pos + 1);
+        if (escape !== -1 && escape < close) return false;
+      }
+      s.pos = close + 1;
+    } else if (!s.value(SKIM_DEPTH)) return false;
+    c = s.next();
+    s.pos++;
+    if (c === 125) return true;
+    if (c !== 44) return false;
+    c = s.next();
+  }
+}
+
+function inputUsage(input: number): CanonicalUsage {
+  return { input: { total: input, noCache: input, cacheRead: 0, cacheWrite: 0 }, output: { total: 0, text: 0, reasoning: 0 }, extra: {} };
+}
+
 export function embeddingResponseFromOpenAI(body: Uint8Array, options: { meteringOnly?: boolean } = {}): Decoded<EmbeddingResponse> {
+  if (options.meteringOnly) {
+    const value = embeddingMeteringFromOpenAI(body);
+    if (value) return { value };
+  }
   const b = (options.meteringOnly ? withoutVectors(body) : undefined) ?? jsonOrUndefined(body);
   const malformed = (why: string) => ({ error: adapterError('upstream_error', `the upstream answered a malformed embedding list: ${why}`) });
   if (!isRecord(b) || !Array.isArray(b.data)) return malformed(bodySnippet(body));
@@ -102,10 +228,7 @@ export function embeddingResponseFromOpenAI(body: Uint8Array, options: { meterin
   rows.sort((a, b2) => a.index - b2.index);
   const res: EmbeddingResponse = { embeddings: rows.map((r) => r.vector) };
   if (typeof b.model === 'string') res.model = b.model;
-  if (isRecord(b.usage)) {
-    const input = tokenCount(b.usage.prompt_tokens);
-    res.usage = { input: { total: input, noCache: input, cacheRead: 0, cacheWrite: 0 }, output: { total: 0, text: 0, reasoning: 0 }, extra: {} };
-  }
+  if (isRecord(b.usage)) res.usage = inputUsage(tokenCount(b.usage.prompt_tokens));
   return { value: res };
 }
 
