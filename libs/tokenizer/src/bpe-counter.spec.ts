@@ -106,6 +106,15 @@ describe('BpeCounter', () => {
     expect(large / small).toBeLessThan(250);
   });
 
+  it('skips text its pre-tokenizer does not match, as a global search does, and counts the pieces after it', () => {
+    // Every byte a token of its own, no merges: the count is the bytes of the matched pieces.
+    const everyByte = Array.from({ length: 256 }, (_, b) => Buffer.from([b]).toString('base64')).join(' ');
+    const lettersOnly = new BpeCounter({ pat_str: '[a-z]+|(?=#)', bpe_ranks: `! 0 ${everyByte}` });
+    expect(lettersOnly.count('ab!!cd')).toBe(4);
+    expect(lettersOnly.count('!!!')).toBe(0);
+    expect(lettersOnly.count('x#é#yz')).toBe(3); // empty matches before '#' count nothing
+  });
+
   it('refuses rank data it cannot read', () => {
     expect(() => new BpeCounter({ pat_str: '\\s+', bpe_ranks: '! zero IQ==' })).toThrow(/not a rank/);
     expect(() => new BpeCounter({ pat_str: '\\s+', bpe_ranks: '! 0 IQ==' })).toThrow(/no token for the byte 0/);

@@ -1,4 +1,3 @@
-import { JWT } from 'google-auth-library';
 import { AdapterCallError, adapterError, isRecord, type UpstreamFetch } from '#libs/adapter-sdk';
 
 /** The OAuth scope Vertex AI takes (https://cloud.google.com/vertex-ai/docs/authentication). */
@@ -76,6 +75,9 @@ export const fetchTokenWithGoogleAuth: TokenFetcher = async (key, fetch) => {
       if (GUARD_REFUSALS.has(String((err as { code?: unknown } | undefined)?.code))) final.abort(err);
       throw err;
     });
+  // Loaded on the first Vertex token rather than with the adapters: google-auth-library and gaxios
+  // are megabytes of heap and code that a gateway without a Vertex connection never uses.
+  const { JWT } = await import('google-auth-library');
   const client = new JWT({
     email: key.client_email,
     key: key.private_key,
