@@ -150,6 +150,16 @@ describe('CallSpan JSON', () => {
       span.setAttribute('gen_ai.usage.input_tokens', 12);
       span.setError('upstream said "no"\n', 'upstream_error');
       span.setAttribute('a.b', Number.NaN);
+      span.setAttribute('n.inf', Number.POSITIVE_INFINITY);
+      span.setAttribute('n.neg_zero', -0);
+      span.setAttribute('n.big', 1e21);
+      span.setAttribute('n.small', 1e-7);
+      span.setAttribute('n.negative', -42.125);
+      span.setAttribute('s.plain', 'chatcmpl-B9MBs8 gpt-4o-mini_2024.07~18!#$%&()*+,-./:;<=>?@[]^`{|}');
+      span.setAttribute('s.empty', '');
+      span.setAttribute('s.del', 'a\u007fb');
+      span.setAttribute('s.lone_surrogate', 'x\ud800y');
+      span.setAttribute('s.slash', 'a/b\\c');
     }, '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01');
     expect(text).toBe(JSON.stringify(record));
     expect(JSON.parse(text)).toEqual(record);
@@ -165,6 +175,16 @@ describe('CallSpan JSON', () => {
       'gen_ai.response.finish_reasons',
       'error.type',
       'a.b',
+      'n.inf',
+      'n.neg_zero',
+      'n.big',
+      'n.small',
+      'n.negative',
+      's.plain',
+      's.empty',
+      's.del',
+      's.lone_surrogate',
+      's.slash',
     ]);
     expect(record.status).toEqual({ code: 'error', message: 'upstream said "no"\n' });
   });
