@@ -12,6 +12,29 @@ export interface SseEvent {
  * them unchanged and decode only the few it must read. Boundaries are found on a latin1 view of the
  * chunk (byte offsets = string offsets), which V8 searches faster than a Buffer.
  */
+/**
+ * Where the SSE events of one text end (each after its blank line, LF or CRLF framed), found in
+ * order. Each search resumes only when its last match is behind: a chunk of many LF-framed events is
+ * not searched to its end for a CRLF blank line once per event (quadratic in the chunk).
+ */
+export class SseEventEnds {
+  private lf = -2;
+  private crlf = -2;
+
+  constructor(private readonly text: string) {}
+
+  /** The end of the event that starts at `start` (past its blank line); -1 when the text holds no whole event from there. */
+  after(start: number): number {
+    const text = this.text;
+    if (this.lf !== -1 && this.lf < start) this.lf = text.indexOf('\n\n', start);
+    if (this.crlf !== -1 && this.crlf < start) this.crlf = text.indexOf('\r\n\r\n', start);
+    const lf = this.lf;
+    const crlf = this.crlf;
+    if (lf === -1 && crlf === -1) return -1;
+    return crlf !== -1 && (lf === -1 || crlf < lf) ? crlf + 4 : lf + 2;
+  }
+}
+
 export class SseEventSplitter {
   private tail: Buffer | null = null;
 
@@ -20,16 +43,9 @@ export class SseEventSplitter {
     const bytes = this.tail ? Buffer.concat([this.tail, chunk]) : chunk;
     const text = bytes.toString('latin1');
     const events: SseEvent[] = [];
+    const ends = new SseEventEnds(text);
     let start = 0;
-    // Each search resumes only when the last match is behind: a chunk of many LF-framed events is
-    // not searched to its end for a CRLF blank line once per event (quadratic in the chunk).
-    let lf = -2;
-    let crlf = -2;
-    for (;;) {
-      if (lf !== -1 && lf < start) lf = text.indexOf('\n\n', start);
-      if (crlf !== -1 && crlf < start) crlf = text.indexOf('\r\n\r\n', start);
-      if (lf === -1 && crlf === -1) break;
-      const end = crlf !== -1 && (lf === -1 || crlf < lf) ? crlf + 4 : lf + 2;
+    for (let end = ends.after(start); end !== -1; end = ends.after(start)) {
       events.push({ bytes: bytes.subarray(start, end), latin1: text.slice(start, end) });
       start = end;
     }

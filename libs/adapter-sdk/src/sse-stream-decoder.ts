@@ -2,7 +2,7 @@ import { isAscii } from 'node:buffer';
 import type { ScannedEvent, ScannedEvents, StreamDecoder, StreamDecoderOptions } from './adapter-v2.js';
 import type { CanonicalStreamPart } from './canonical.js';
 import { streamError } from './error-helpers.js';
-import type { SseEvent } from './sse-event-splitter.js';
+import { SseEventEnds, type SseEvent } from './sse-event-splitter.js';
 
 /** The blank line that terminates an event. */
 const EVENT_END = Buffer.from('\n\n', 'latin1');
@@ -138,16 +138,10 @@ export function createSseStreamDecoder(reader: SseEventReader, options: StreamDe
     const read: ScannedEvent[] = [];
     let events = 0;
     let start = 0;
-    // Event boundaries as SseEventSplitter finds them (each search resumes once its match is behind).
-    let lf = -2;
-    let crlf = -2;
+    const ends = new SseEventEnds(text);
     // The next marker at or after `start` (-1: none in the text; below `start`: to be searched).
     let marker = -2;
-    for (;;) {
-      if (lf !== -1 && lf < start) lf = text.indexOf('\n\n', start);
-      if (crlf !== -1 && crlf < start) crlf = text.indexOf('\r\n\r\n', start);
-      if (lf === -1 && crlf === -1) break;
-      const end = crlf !== -1 && (lf === -1 || crlf < lf) ? crlf + 4 : lf + 2;
+    for (let end = ends.after(start); end !== -1; end = ends.after(start)) {
       if (!failed && !reader.terminated) {
         let wanted = true;
         if (options.meteringOnly && reader.nextMeteringEvent) {
@@ -175,21 +169,16 @@ export function createSseStreamDecoder(reader: SseEventReader, options: StreamDe
       const out: CanonicalStreamPart[] = [];
       if (failed) return out;
       try {
-        // Splits as SseEventSplitter does, but an event is sliced as bytes only when the chunk is not
+        // Splits as SseEventSplitter does (SseEventEnds), but an event is sliced as bytes only when the chunk is not
         // ASCII (one check per chunk, not per event): a translated stream reads every event, and a
         // Buffer and an event object per event cost more than reading most of them.
         const received = Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
         const bytes = pushTail ? Buffer.concat([pushTail, received]) : received;
         const text = bytes.toString('latin1');
         const ascii = isAscii(bytes);
+        const ends = new SseEventEnds(text);
         let start = 0;
-        let lf = -2;
-        let crlf = -2;
-        for (;;) {
-          if (lf !== -1 && lf < start) lf = text.indexOf('\n\n', start);
-          if (crlf !== -1 && crlf < start) crlf = text.indexOf('\r\n\r\n', start);
-          if (lf === -1 && crlf === -1) break;
-          const end = crlf !== -1 && (lf === -1 || crlf < lf) ? crlf + 4 : lf + 2;
+        for (let end = ends.after(start); end !== -1; end = ends.after(start)) {
           if (!failed && !reader.terminated) {
             const latin1 = text.slice(start, end);
             if (!ascii) readEvent(bytes.subarray(start, end), latin1, out);
