@@ -88,10 +88,11 @@ function isJsonSpace(c: number | undefined): boolean {
   return c === 32 || c === 10 || c === 13 || c === 9;
 }
 
-const K_DATA = jsonKey('data');
-const K_MODEL = jsonKey('model');
-const K_USAGE = jsonKey('usage');
-const K_EMBEDDING = jsonKey('embedding');
+/** The members read, by their index in the lists JsonSkim.member looks them up in. */
+const [DATA, MODEL, USAGE] = [0, 1, 2];
+const TOP_MEMBERS = ['data', 'model', 'usage'].map(jsonKey);
+const EMBEDDING = 0;
+const ENTRY_MEMBERS = ['embedding'].map(jsonKey);
 const USAGE_KEYS = [jsonKey('prompt_tokens')];
 const SKIM_DEPTH = 64;
 
@@ -113,15 +114,14 @@ export function embeddingMeteringFromOpenAI(body: Uint8Array): EmbeddingResponse
   let c = s.next();
   if (c === 125) return undefined;
   for (;;) {
-    const key = s.pos + 1;
-    if (c !== 34 || !s.string() || s.escaped) return undefined;
-    const keyEnd = s.pos - 1;
-    if (!s.colon()) return undefined;
+    if (c !== 34) return undefined;
+    const member = s.member(TOP_MEMBERS);
+    if (member === -2 || !s.colon()) return undefined;
     const v = s.bytes[s.pos];
-    if (s.is(key, keyEnd, K_DATA)) {
+    if (member === DATA) {
       if (data || v !== 91 || !skipData(s)) return undefined;
       data = true;
-    } else if (s.is(key, keyEnd, K_MODEL)) {
+    } else if (member === MODEL) {
       if (v === 34) {
         model = s.text();
         if (model === undefined) return undefined;
@@ -129,7 +129,7 @@ export function embeddingMeteringFromOpenAI(body: Uint8Array): EmbeddingResponse
         model = undefined;
         if (!s.value(SKIM_DEPTH)) return undefined;
       }
-    } else if (s.is(key, keyEnd, K_USAGE)) {
+    } else if (member === USAGE) {
       if (v === 123) {
         const members = readMembers(s, USAGE_KEYS);
         if (!members) return undefined;
@@ -182,12 +182,11 @@ function skipEntry(s: JsonSkim): boolean {
     return true;
   }
   for (;;) {
-    const key = s.pos + 1;
-    if (c !== 34 || !s.string() || s.escaped) return false;
-    const keyEnd = s.pos - 1;
-    if (!s.colon()) return false;
+    if (c !== 34) return false;
+    const member = s.member(ENTRY_MEMBERS);
+    if (member === -2 || !s.colon()) return false;
     const v = b[s.pos];
-    if ((v === 34 || v === 91) && s.is(key, keyEnd, K_EMBEDDING)) {
+    if ((v === 34 || v === 91) && member === EMBEDDING) {
       const close = b.indexOf(v === 91 ? 93 /* ] */ : 34, s.pos + 1);
       if (close === -1) return false;
       if (v === 34) {
