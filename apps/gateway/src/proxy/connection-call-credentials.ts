@@ -30,7 +30,8 @@ export class ConnectionCallCredentials {
   private readonly envFields: readonly (readonly [field: string, variable: string])[];
   private readonly templated: readonly (readonly [header: string, template: HeaderTemplate])[];
   private readonly storedSecrets: Readonly<Record<string, string>>;
-  private readonly fixed: CallCredentials | undefined;
+  /** The credentials of every call when nothing in them varies (no environment secrets, no templates): forCall's answer, without its identity. */
+  readonly fixed: (CallCredentials & { ok: true }) | undefined;
 
   private constructor(private readonly connection: ResolvedConnection) {
     // A vault of the previous version sends no `secrets`, only the key.

@@ -41,6 +41,51 @@ describe('UpstreamExchange', () => {
     expect((await exchange.whole()).toString()).toBe('{"a":1}');
   });
 
+  it('ready() waits for the end of a whole answer, the head of a stream or of a redirect, and rejects as head() and whole() would', async () => {
+    handler = (_req, res) => {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.write('{"a":');
+      setTimeout(() => res.end('1}'), 10);
+    };
+    const whole = new UpstreamExchange(1024);
+    send(whole);
+    await whole.ready();
+    expect(whole.statusCode).toBe(200);
+    expect(whole.body.toString()).toBe('{"a":1}');
+    await whole.ready(); // settled: at once
+
+    let finish: () => void = () => undefined;
+    handler = (_req, res) => {
+      res.writeHead(200, { 'content-type': 'text/event-stream' });
+      res.write('data: 1\n\n');
+      finish = () => res.end();
+    };
+    const stream = new UpstreamExchange(1024, (_status, headers) => headers['content-type'] === 'text/event-stream');
+    send(stream);
+    await stream.ready(); // the stream has not ended
+    expect(stream.isStreamed).toBe(true);
+    const chunks: string[] = [];
+    const streamed = stream.streamTo((c) => chunks.push(c.toString()) > 0);
+    finish();
+    await streamed;
+    expect(chunks.join('')).toBe('data: 1\n\n');
+
+    handler = (_req, res) => {
+      res.writeHead(302, { location: 'http://elsewhere/' });
+      res.write('moved');
+    };
+    const redirect = new UpstreamExchange(1024);
+    send(redirect);
+    await redirect.ready(); // its body never ends
+    expect(redirect.statusCode).toBe(302);
+    redirect.release();
+
+    handler = (_req, res) => res.end('x'.repeat(5000));
+    const tooLarge = new UpstreamExchange(1000);
+    send(tooLarge);
+    await expect(tooLarge.ready()).rejects.toBeInstanceOf(UpstreamAnswerTooLarge);
+  });
+
   it('refuses a whole answer larger than its limit', async () => {
     handler = (_req, res) => res.end('x'.repeat(5000));
     const exchange = new UpstreamExchange(1000);

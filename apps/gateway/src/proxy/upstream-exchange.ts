@@ -22,6 +22,9 @@ export class UpstreamExchange implements Dispatcher.DispatchHandler {
   private failure: Error | null = null;
   private headWaiter: { resolve: () => void; reject: (err: Error) => void } | null = null;
   private endWaiter: { resolve: () => void; reject: (err: Error) => void } | null = null;
+  private readyWaiter: { resolve: () => void; reject: (err: Error) => void } | null = null;
+  /** From the head: what the caller reads next is ready then (a stream, or a redirect whose body is never read). */
+  private readyAtHead = false;
 
   private streaming = false;
   private deadline: NodeJS.Timeout | null = null;
@@ -38,7 +41,7 @@ export class UpstreamExchange implements Dispatcher.DispatchHandler {
    */
   setDeadline(ms: number): void {
     if (this.settled) return;
-    this.deadline = setTimeout(() => this.abort(new UpstreamDeadlineExceeded(ms)), ms);
+    this.deadline = setTimeout(abortAtDeadline, ms, this, ms); // no closure per call
     this.deadline.unref();
   }
 
@@ -66,7 +69,26 @@ export class UpstreamExchange implements Dispatcher.DispatchHandler {
   /** The whole answer body, once it has ended. */
   whole(): Promise<Buffer> {
     if (this.streaming) return Promise.reject(new Error('this answer is streamed: use streamTo()'));
-    return this.untilEnd().then(() => (this.chunks.length === 1 ? this.chunks[0]! : Buffer.concat(this.chunks, this.size)));
+    return this.untilEnd().then(() => this.body);
+  }
+
+  /**
+   * One wait for what the caller reads next, where head() then whole() take three promises: resolves
+   * at the head for a streamed answer (`streamTo()`) or a redirect (3xx, whose body is never read),
+   * and once the body has ended for an answer collected whole (`body`); rejects when the call failed
+   * first, as head() or whole() would have.
+   */
+  ready(): Promise<void> {
+    if (this.failure) return Promise.reject(this.failure);
+    if (this.ended || (this.statusCode !== 0 && this.readyAtHead)) return Promise.resolve();
+    return new Promise((resolve, reject) => {
+      this.readyWaiter = { resolve, reject };
+    });
+  }
+
+  /** The whole answer body, once ready() (or whole()) has resolved for an answer collected whole. */
+  get body(): Buffer {
+    return this.chunks.length === 1 ? this.chunks[0]! : Buffer.concat(this.chunks, this.size);
   }
 
   /**
@@ -127,9 +149,19 @@ export class UpstreamExchange implements Dispatcher.DispatchHandler {
     if (this.streaming) controller.pause(); // until streamTo() gives the body a sink
     this.statusCode = statusCode;
     this.headers = headers;
+    this.readyAtHead = this.streaming || (statusCode >= 300 && statusCode < 400);
     const waiter = this.headWaiter;
     this.headWaiter = null;
     waiter?.resolve();
+    if (this.readyAtHead) this.settleReady();
+  }
+
+  private settleReady(error?: Error): void {
+    const waiter = this.readyWaiter;
+    if (waiter === null) return;
+    this.readyWaiter = null;
+    if (error) waiter.reject(error);
+    else waiter.resolve();
   }
 
   onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {
@@ -151,6 +183,7 @@ export class UpstreamExchange implements Dispatcher.DispatchHandler {
     const waiter = this.endWaiter;
     this.endWaiter = null;
     waiter?.resolve();
+    this.settleReady();
   }
 
   onResponseError(_controller: Dispatcher.DispatchController | null, error: Error): void {
@@ -162,7 +195,12 @@ export class UpstreamExchange implements Dispatcher.DispatchHandler {
     this.endWaiter = null;
     head?.reject(error);
     end?.reject(error);
+    this.settleReady(error);
   }
+}
+
+function abortAtDeadline(exchange: UpstreamExchange, ms: number): void {
+  exchange.abort(new UpstreamDeadlineExceeded(ms));
 }
 
 /** An answer larger than the gateway holds in memory to read its usage. */

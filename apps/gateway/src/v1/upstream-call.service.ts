@@ -27,6 +27,8 @@ import type { CallFailure } from './call-failure.js';
 /** A whole (non-streamed) answer is held in memory to read its usage; larger ones are refused. */
 const MAX_WHOLE_ANSWER_BYTES = 64 * 1024 * 1024;
 
+const NO_SETTINGS: Readonly<Record<string, never>> = Object.freeze({});
+
 /** The adapter operations an upstream call can be for. */
 export type UpstreamOperation = 'chat' | 'completion' | 'embedding' | 'countTokens';
 
@@ -146,7 +148,8 @@ export class UpstreamCallService {
   /** One route's targets; answers the call's result, or undefined to go on to the next route. */
   private async callRoute(cmd: UpstreamCallCommand, route: Route, state: CallState): Promise<UpstreamCallResult | undefined> {
     const targets = route.targets.length === 1 ? route.targets : targetOrder(route.targets, this.targetAvailable);
-    for (const target of targets) {
+    for (let i = 0; i < targets.length; i++) {
+      const target = targets[i]!;
       const policy = this.policies.of(target.connection);
       if (cmd.bypassPolicy) {
         const result = await this.attempt(cmd, route, target, policy);
@@ -162,7 +165,17 @@ export class UpstreamCallService {
       }
       let result: UpstreamCallResult;
       try {
-        result = await this.guardedAttempt(cmd, route, target, policy, circuit, state);
+        if (circuit && !circuit.closed) result = await this.guardedAttempt(cmd, route, target, policy, circuit, state);
+        else {
+          // guardedAttempt's closed-circuit path inline (every call of a healthy target): two async frames less per call.
+          state.attempts++;
+          result = await this.attempt(cmd, route, target, policy);
+          if (!result.ok) state.last = result;
+          if (circuit) {
+            const done = circuit.closedAttemptDone(result);
+            result = done instanceof Promise ? await done : done;
+          }
+        }
         // Retries go through cockatiel's retry policy (backoff with jitter, retry-after) only when
         // the first attempt failed retryably: it takes that answer as its attempt 0, so a call that
         // succeeds at once pays nothing for its connection's maxRetries.
@@ -213,15 +226,47 @@ export class UpstreamCallService {
     return result;
   }
 
+  /**
+   * What the adapter is told of the target. With fixed credentials every field is the same object on
+   * every call of a target, so one frozen CallTarget serves them all (checked field by field: a
+   * changed connection builds a new one); rendered or environment credentials get one per call.
+   */
+  private callTargetOf(target: RouteTarget, credentials: { secrets: Readonly<Record<string, string>>; headers: Readonly<Record<string, string>> }): CallTarget {
+    const connection = target.connection;
+    const settings = connection.settings ?? NO_SETTINGS; // one object: adapters may key what they build per connection on it
+    const cached = this.callTargets.get(target);
+    if (
+      cached !== undefined &&
+      cached.secrets === credentials.secrets &&
+      cached.headers === credentials.headers &&
+      cached.settings === settings &&
+      cached.upstreamModel === target.upstreamModel &&
+      cached.baseUrl === (connection.baseUrl || undefined)
+    ) {
+      return cached;
+    }
+    const callTarget: CallTarget = Object.freeze({
+      ...(connection.baseUrl ? { baseUrl: connection.baseUrl } : {}),
+      upstreamModel: target.upstreamModel,
+      settings,
+      secrets: credentials.secrets,
+      headers: credentials.headers,
+      fetch: this.pools.fetch,
+    });
+    this.callTargets.set(target, callTarget);
+    return callTarget;
+  }
+
+  private readonly callTargets = new WeakMap<RouteTarget, CallTarget>();
+
   /** The balancer's view of a target (made once: no closure per call). */
   private readonly targetAvailable = (target: RouteTarget): boolean => this.circuits.of(target, this.policies.of(target.connection))?.available ?? true;
 
   private async attempt(cmd: UpstreamCallCommand, route: Route, target: RouteTarget, policy: ResolvedConnectionPolicy): Promise<UpstreamCallResult> {
     const adapter = this.adapterOf(target);
     cmd.onAttempt?.(target, adapter);
-    const fail = (failure: CallFailure, warnings: CallWarning[] = [], headers?: IncomingHttpHeaders): UpstreamCallResult => ({ ok: false, failure, warnings, route, target, headers });
     if (!adapter) {
-      return fail({
+      return failedAttempt(route, target, {
         kind: 'adapter_unavailable',
         message: `The connection ${target.connection.name} uses the adapter ${target.connection.adapter}, which this gateway has not loaded.`,
         retryable: false,
@@ -229,7 +274,7 @@ export class UpstreamCallService {
     }
     const op = cmd.operation === 'countTokens' ? adapter.countTokens : adapter[cmd.operation];
     if (!op) {
-      return fail({
+      return failedAttempt(route, target, {
         kind: 'unsupported_operation',
         message: `The model ${route.name} is served through the adapter ${adapter.id}, which has no ${OPERATION_LABEL[cmd.operation]} endpoint.`,
         param: 'model',
@@ -237,21 +282,17 @@ export class UpstreamCallService {
       });
     }
     // Secrets from the environment and rendered header templates (issue 16); the stored ones as they are otherwise.
-    const credentials = ConnectionCallCredentials.of(target.connection).forCall(this.environment, {
-      user: cmd.caller?.user ?? '',
-      email: cmd.caller?.email ?? '',
-      model: cmd.route.name,
-      requestId: cmd.requestId,
-    });
-    if (!credentials.ok) return fail({ kind: 'connection_misconfigured', message: credentials.message, retryable: false });
-    const callTarget: CallTarget = {
-      ...(target.connection.baseUrl ? { baseUrl: target.connection.baseUrl } : {}),
-      upstreamModel: target.upstreamModel,
-      settings: target.connection.settings ?? {},
-      secrets: credentials.secrets,
-      headers: credentials.headers,
-      fetch: this.pools.fetch,
-    };
+    const compiled = ConnectionCallCredentials.of(target.connection);
+    const credentials =
+      compiled.fixed ??
+      compiled.forCall(this.environment, {
+        user: cmd.caller?.user ?? '',
+        email: cmd.caller?.email ?? '',
+        model: cmd.route.name,
+        requestId: cmd.requestId,
+      });
+    if (!credentials.ok) return failedAttempt(route, target, { kind: 'connection_misconfigured', message: credentials.message, retryable: false });
+    const callTarget = this.callTargetOf(target, credentials);
     const passThrough = adapter.nativeFormat === cmd.clientFormat && op.buildNativeRequest !== undefined;
     // A model whose upstream does not stream is asked for a whole answer; the gateway streams it to the client.
     const upstreamStream = cmd.stream && cmd.route.upstreamStreams;
@@ -262,28 +303,28 @@ export class UpstreamCallService {
         built = await op.buildNativeRequest!(cmd.stream && !upstreamStream ? withoutStream(cmd.body) : cmd.body, callTarget, { clientHeaders: cmd.clientHeaders });
       } else {
         if (!('buildRequest' in op)) {
-          return fail({ kind: 'unsupported_operation', message: `The adapter ${adapter.id} counts tokens only for requests in its own format.`, retryable: false });
+          return failedAttempt(route, target, { kind: 'unsupported_operation', message: `The adapter ${adapter.id} counts tokens only for requests in its own format.`, retryable: false });
         }
         const decoded = cmd.canonical();
-        if ('invalid' in decoded) return fail({ kind: 'invalid_request', message: decoded.invalid.message, param: decoded.invalid.param, retryable: false });
+        if ('invalid' in decoded) return failedAttempt(route, target, { kind: 'invalid_request', message: decoded.invalid.message, param: decoded.invalid.param, retryable: false });
         const canonical = cmd.stream && !upstreamStream ? { ...(decoded.value as object), stream: false } : decoded.value;
         built = await (op.buildRequest as (r: unknown, t: CallTarget) => Promise<BuiltUpstreamRequest>)(canonical, callTarget);
         warnings = [...decoded.warnings, ...built.warnings];
       }
     } catch (err) {
       // The adapter found the request is one its provider cannot take (Titan embeds one text per call): the client's to fix.
-      if (err instanceof InvalidClientRequest) return fail({ kind: 'invalid_request', message: err.message, param: err.param, retryable: false }, warnings);
+      if (err instanceof InvalidClientRequest) return failedAttempt(route, target, { kind: 'invalid_request', message: err.message, param: err.param, retryable: false }, warnings);
       // The adapter's own request (an OAuth token endpoint) went to an address the guard refuses.
       const refused = refusalIn(err);
       if (refused) {
         this.logger.warn(`[${cmd.requestId}] a request of the adapter for connection ${target.connection.id} refused: ${refused.message}`);
-        return fail({ kind: 'upstream_address_refused', message: `The connection ${target.connection.name} could not be used: ${refused.publicMessage}`, retryable: false }, warnings);
+        return failedAttempt(route, target, { kind: 'upstream_address_refused', message: `The connection ${target.connection.name} could not be used: ${refused.publicMessage}`, retryable: false }, warnings);
       }
       const message = target.redactor.redact(err instanceof Error ? err.message : String(err));
       this.logger.warn(`[${cmd.requestId}] the request for connection ${target.connection.id} could not be built: ${message}`);
       // An adapter that names why (a refused OAuth grant: auth) is answered with that kind.
-      if (err instanceof AdapterCallError) return fail({ kind: err.error.kind, message: `The connection ${target.connection.name} could not be used: ${message}`, retryable: err.error.retryable });
-      return fail({ kind: 'upstream_error', message: `The request for the connection ${target.connection.name} could not be built: ${message}`, retryable: false });
+      if (err instanceof AdapterCallError) return failedAttempt(route, target, { kind: err.error.kind, message: `The connection ${target.connection.name} could not be used: ${message}`, retryable: err.error.retryable });
+      return failedAttempt(route, target, { kind: 'upstream_error', message: `The request for the connection ${target.connection.name} could not be built: ${message}`, retryable: false });
     }
     if (passThrough) warnings = built.warnings;
 
@@ -292,10 +333,11 @@ export class UpstreamCallService {
       const { pool, path } = this.pools.forUrl(built.request.url, policy.connectTimeoutMs);
       exchange.setDeadline(policy.totalTimeoutMs);
       pool.dispatch({ path, method: built.request.method, headers: built.request.headers, body: built.request.body, headersTimeout: policy.firstByteTimeoutMs }, exchange);
-      await exchange.head();
+      // The head of a stream or a redirect; a whole answer's end (one wait instead of head() then whole()).
+      await exchange.ready();
     } catch (err) {
       exchange.release();
-      return fail(this.transportFailure(err, target, cmd.requestId), warnings);
+      return failedAttempt(route, target, this.transportFailure(err, target, cmd.requestId), warnings);
     }
     const status = exchange.statusCode;
     if (status >= 300 && status < 400) {
@@ -303,23 +345,18 @@ export class UpstreamCallService {
       // client's own HTTP stack would follow it, or learn an internal address).
       exchange.release();
       this.logger.warn(`[${cmd.requestId}] upstream answered ${status} with Location ${JSON.stringify(target.redactor.redact(String(exchange.headers.location ?? '')))}; not followed`);
-      return fail(
+      return failedAttempt(route, target, 
         { kind: 'upstream_redirect', message: `The upstream provider answered with a redirect (${status}), which the gateway does not follow.`, retryable: false, upstreamStatus: status },
         warnings,
       );
     }
     if (exchange.isStreamed) return { ok: true, answer: { route, target, attempts: 0, adapter, passThrough, warnings, status, headers: exchange.headers, body: { kind: 'stream', exchange } } };
-    let bytes: Buffer;
-    try {
-      bytes = await exchange.whole();
-    } catch (err) {
-      return fail(this.transportFailure(err, target, cmd.requestId), warnings);
-    }
+    const bytes = exchange.body;
     if (status >= 400) {
       const mapped = adapter.mapError(status, bytes, exchange.headers);
       const message = target.redactor.redact(mapped.message);
       this.logger.debug(`[${cmd.requestId}] upstream answered HTTP ${status} (${mapped.kind}): ${message}`);
-      return fail(
+      return failedAttempt(route, target, 
         {
           kind: mapped.kind,
           message,
@@ -349,6 +386,11 @@ export class UpstreamCallService {
     }
     return { kind: 'upstream_unreachable', message: 'The upstream provider could not be reached.', retryable: true };
   }
+}
+
+/** A failed attempt's result (a function, not a closure made by every attempt). */
+function failedAttempt(route: Route, target: RouteTarget, failure: CallFailure, warnings: CallWarning[] = [], headers?: IncomingHttpHeaders): UpstreamCallResult {
+  return { ok: false, failure, warnings, route, target, headers };
 }
 
 /** What one call has seen so far across its targets and routes. */
