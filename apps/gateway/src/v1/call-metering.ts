@@ -122,11 +122,15 @@ export class CallMetering {
 
   /** Puts everything on the span and ends it: exactly once per call. */
   end(): void {
-    const redact = (text: string): string => (this.redactor ? this.redactor.redact(text) : text);
+    const redactor = this.redactor;
     // Upstream text that metering stores (the model becomes the usage record's and the cost report's).
-    if (this.model) this.span.setAttribute(GenAiAttr.responseModel, redact(this.model));
-    if (this.id) this.span.setAttribute(GenAiAttr.responseId, redact(this.id));
-    if (this.finishReasons.length > 0) this.span.setAttribute(GenAiAttr.finishReasons, this.finishReasons.map(redact));
+    if (this.model) this.span.setAttribute(GenAiAttr.responseModel, redactor ? redactor.redact(this.model) : this.model);
+    if (this.id) this.span.setAttribute(GenAiAttr.responseId, redactor ? redactor.redact(this.id) : this.id);
+    if (this.finishReasons.length > 0) {
+      const reasons: string[] = [];
+      for (const reason of this.finishReasons) reasons.push(redactor ? redactor.redact(reason) : reason);
+      this.span.setAttribute(GenAiAttr.finishReasons, reasons);
+    }
     const usage = this.usage;
     let status: UsageStatus = 'missing';
     if (usage) {
@@ -141,6 +145,7 @@ export class CallMetering {
     else if (this.streamed && this.failed) {
       // Cut short before any usage came: what the call carried, for metering to estimate (marked estimated).
       status = 'partial';
+      const redact = (text: string): string => (redactor ? redactor.redact(text) : text);
       this.span.setAttribute(GenAiAttr.prompt, [...this.promptText()].map(redact));
       if (this.streamedText.length > 0) this.span.setAttribute(GenAiAttr.completion, redact(this.streamedText.join('')));
       this.span.setAttribute(GatewayAttr.streamedContentEvents, this.contentEvents);

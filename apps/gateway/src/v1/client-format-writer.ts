@@ -45,7 +45,12 @@ export interface RequestError {
  * else becomes '?' (a warning names parameters, which are ASCII).
  */
 function headerSafe(text: string): string {
-  return text.replace(/[^\x20-\x7e]/g, '?');
+  // Checked before replaced: the names and ids of every call are plain, and the loop costs less than the regex.
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c < 0x20 || c > 0x7e) return text.replace(/[^\x20-\x7e]/g, '?');
+  }
+  return text;
 }
 
 /** The gateway's headers on every /v1 answer. */
