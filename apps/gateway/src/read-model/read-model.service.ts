@@ -55,7 +55,8 @@ export class ReadModelService implements OnApplicationShutdown {
   /** Routes built on first use and kept until connections or provider models are read again: a call allocates none. */
   private routes = new Map<ProviderModelView, { ok: true; route: Route }>();
   /** organisationId \0 model name -> entries (organisation-wide and per project). */
-  private models = new Map<string, ProviderModelView[]>();
+  /** organisation id -> model name -> its entries (organisation-wide and per project): two lookups, no key built per call. */
+  private models = new Map<string, Map<string, ProviderModelView[]>>();
   /** organisationId \0 slug -> the connections with that slug (`slug/model` addressing). */
   private connectionsBySlug = new Map<string, ResolvedConnection[]>();
   /** organisationId -> rewrite rules in the order they apply. */
@@ -89,7 +90,7 @@ export class ReadModelService implements OnApplicationShutdown {
       try {
         await Promise.all(PARTS.map((part) => this.refresh(part)));
         this.loaded = true;
-        this.logger.log(`read model loaded: ${this.keysByHash.size} keys, ${this.connections.size} connections, ${this.models.size} model names`);
+        this.logger.log(`read model loaded: ${this.keysByHash.size} keys, ${this.connections.size} connections, ${[...this.models.values()].reduce((n, names) => n + names.size, 0)} model names`);
         break;
       } catch (err) {
         const delay = Math.min(200 * attempt, 2000);
@@ -204,9 +205,15 @@ export class ReadModelService implements OnApplicationShutdown {
 
   /** The provider model a principal reaches under `name`: its project's entry first, else the organisation-wide one. */
   private modelNamed(principal: Principal, name: string): ProviderModelView | undefined {
-    const entries = this.models.get(`${principal.organisationId}\u0000${name}`);
+    const entries = this.models.get(principal.organisationId)?.get(name);
     if (!entries) return undefined;
-    return (principal.projectId !== null ? entries.find((m) => m.projectId === principal.projectId) : undefined) ?? entries.find((m) => m.projectId === null);
+    // Loops rather than find(): no closure per call on the hot path.
+    let organisationWide: ProviderModelView | undefined;
+    for (const m of entries) {
+      if (m.projectId === null) organisationWide ??= m;
+      else if (m.projectId === principal.projectId) return m;
+    }
+    return organisationWide;
   }
 
   /** The model's route, built on first use and kept (with its resolution) until the read model changes: an exact-name call allocates nothing. */
@@ -281,9 +288,9 @@ export class ReadModelService implements OnApplicationShutdown {
   /** Active models a principal may call (GET /v1/models). */
   modelsFor(principal: Principal): ProviderModelView[] {
     const out: ProviderModelView[] = [];
-    for (const entries of this.models.values()) {
+    for (const entries of this.models.get(principal.organisationId)?.values() ?? []) {
       for (const m of entries) {
-        if (m.organisationId !== principal.organisationId || m.status !== 'active') continue;
+        if (m.status !== 'active') continue;
         if (m.projectId !== null && m.projectId !== principal.projectId) continue;
         // Listed only while a target can serve it: an admin may set every connection of a model inactive.
         if (m.targets.some((t) => this.routable(this.connections.get(t.connectionId)))) out.push(m);
@@ -393,12 +400,13 @@ export class ReadModelService implements OnApplicationShutdown {
       }
       case 'providerModels': {
         const rows = await this.bus.request('registry.v1.provider-models.all', {});
-        const next = new Map<string, ProviderModelView[]>();
+        const next = new Map<string, Map<string, ProviderModelView[]>>();
         for (const m of rows) {
-          const k = `${m.organisationId}\u0000${m.name}`;
-          const list = next.get(k) ?? [];
+          let names = next.get(m.organisationId);
+          if (!names) next.set(m.organisationId, (names = new Map()));
+          const list = names.get(m.name) ?? [];
           list.push(m);
-          next.set(k, list);
+          names.set(m.name, list);
         }
         this.models = next;
         this.routes = new Map();
