@@ -43,4 +43,17 @@ describe('ClientConcurrency', () => {
     admitted.emit('close');
     expect(bound.inFlight('10.0.0.3')).toBe(0);
   });
+
+  it('counts a response once however often it emits close', () => {
+    const bound = new ClientConcurrency(1, 2);
+    const socket = socketFrom('10.0.0.4');
+    const first = response();
+    bound.admit(requestOn(socket), first);
+    bound.admit(requestOn(socketFrom('10.0.0.4')), response());
+    first.emit('close');
+    first.emit('close');
+    expect(bound.inFlight('10.0.0.4')).toBe(1);
+    expect(bound.admit(requestOn(socket), response())).toBe(true);
+    expect(bound.admit(requestOn(socket), response())).toBe(false);
+  });
 });

@@ -9,8 +9,12 @@ import type { Socket } from 'node:net';
  * listener, before the /v1 front door and Fastify, so every route is covered for one Map lookup.
  */
 export class ClientConcurrency {
-  private readonly perAddress = new Map<string, number>();
-  private readonly perSocket = new WeakMap<Socket, number>();
+  /**
+   * Counters as objects: a request finds its two counters once and its close decrements them
+   * directly, where numbers in the maps took a get and a set each way per request.
+   */
+  private readonly perAddress = new Map<string, InFlight>();
+  private readonly perSocket = new WeakMap<Socket, InFlight>();
 
   constructor(
     private readonly maxPerConnection: number,
@@ -21,22 +25,32 @@ export class ClientConcurrency {
   admit(req: IncomingMessage, res: ServerResponse): boolean {
     const socket = req.socket;
     const address = socket.remoteAddress ?? '';
-    const onSocket = this.perSocket.get(socket) ?? 0;
-    const fromAddress = this.perAddress.get(address) ?? 0;
-    if (onSocket >= this.maxPerConnection || fromAddress >= this.maxPerAddress) return false;
-    this.perSocket.set(socket, onSocket + 1);
-    this.perAddress.set(address, fromAddress + 1);
-    res.once('close', () => {
-      this.perSocket.set(socket, (this.perSocket.get(socket) ?? 1) - 1);
-      const left = (this.perAddress.get(address) ?? 1) - 1;
-      if (left <= 0) this.perAddress.delete(address);
-      else this.perAddress.set(address, left);
+    let onSocket = this.perSocket.get(socket);
+    let fromAddress = this.perAddress.get(address);
+    if ((onSocket?.count ?? 0) >= this.maxPerConnection || (fromAddress?.count ?? 0) >= this.maxPerAddress) return false;
+    if (onSocket === undefined) this.perSocket.set(socket, (onSocket = { count: 0 }));
+    if (fromAddress === undefined) this.perAddress.set(address, (fromAddress = { count: 0 }));
+    onSocket.count++;
+    fromAddress.count++;
+    const socketCount = onSocket;
+    const addressCount = fromAddress;
+    let released = false;
+    // on, not once: once wraps every listener in a closure of its own; `released` keeps it to one decrement.
+    res.on('close', () => {
+      if (released) return;
+      released = true;
+      socketCount.count--;
+      // Deleted at zero, when no request holds it any more; a later one starts a new counter.
+      if (--addressCount.count <= 0 && this.perAddress.get(address) === addressCount) this.perAddress.delete(address);
     });
     return true;
   }
 
-  /** Requests in flight from `address` (for tests and metrics). */
   inFlight(address: string): number {
-    return this.perAddress.get(address) ?? 0;
+    return this.perAddress.get(address)?.count ?? 0;
   }
+}
+
+interface InFlight {
+  count: number;
 }
