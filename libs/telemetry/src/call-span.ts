@@ -171,7 +171,8 @@ export class CallSpan {
     if (this.sink.addJson) {
       // The same text JSON.stringify makes of the record below (keys in the same order).
       this.sink.addJson(
-        `{"traceId":${jsonString(this.traceId)},"spanId":${jsonString(this.spanId)},"parentSpanId":${this.parentSpanId === null ? 'null' : jsonString(this.parentSpanId)},` +
+        // The ids are lowercase hex (ours, or a traceparent's that parseTraceParent checked): their own JSON between quotes.
+        `{"traceId":"${this.traceId}","spanId":"${this.spanId}","parentSpanId":${this.parentSpanId === null ? 'null' : `"${this.parentSpanId}"`},` +
           `"name":${jsonString(name)},"startTimeUnixNano":"${startTimeUnixNano}","endTimeUnixNano":"${endTimeUnixNano}",` +
           `"status":${this.status === UNSET ? UNSET_JSON : JSON.stringify(this.status)},"attributes":${this.attributesJson()},` +
           `"organisationId":${jsonString(tenant.organisationId)},"projectId":${tenant.projectId === null ? 'null' : jsonString(tenant.projectId)},"keyId":${tenant.keyId === null ? 'null' : jsonString(tenant.keyId)},"source":"gateway"}`,
