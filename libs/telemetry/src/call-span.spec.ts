@@ -140,6 +140,18 @@ describe('CallSpan JSON', () => {
     return { record: recorder.records[0]!, text: json.texts[0]! };
   }
 
+  it('writes each tenant\'s ids as its record has them, a tenant object used again as the first time (its JSON is made once)', () => {
+    const shared = { organisationId: 'org "b"', projectId: 'proj_2', keyId: null };
+    const other = { organisationId: 'org_c', projectId: null, keyId: 'key_3' };
+    for (const t of [shared, other, shared]) {
+      const recorder = new Recorder();
+      const json = new JsonRecorder();
+      for (const sink of [recorder, json]) new CallSpan(sink as Recorder, new StepClock(1_796_522_556_123), fixedIds, { name: 'chat m', tenant: t, attributes: {} }).end();
+      expect(json.texts[0]).toBe(JSON.stringify(recorder.records[0]));
+      expect(JSON.parse(json.texts[0]!)).toMatchObject({ organisationId: t.organisationId, projectId: t.projectId, keyId: t.keyId });
+    }
+  });
+
   it('is the text JSON.stringify makes of the record: escapes, numbers, booleans, arrays, a replaced attribute, an error status', () => {
     const { record, text } = both((span) => {
       span.setAttribute('gen_ai.usage.input_tokens', 10);

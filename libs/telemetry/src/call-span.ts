@@ -9,7 +9,7 @@ export interface SpanSink {
   addJson?(json: string): void;
 }
 
-/** Whose call a span records: the gateway key's tenant. */
+/** Whose call a span records: the gateway key's tenant (read once per object: give a new object for other ids, never change one). */
 export interface SpanTenant {
   organisationId: string;
   projectId: string | null;
@@ -175,7 +175,7 @@ export class CallSpan {
         `{"traceId":"${this.traceId}","spanId":"${this.spanId}","parentSpanId":${this.parentSpanId === null ? 'null' : `"${this.parentSpanId}"`},` +
           `"name":${jsonString(name)},"startTimeUnixNano":"${startTimeUnixNano}","endTimeUnixNano":"${endTimeUnixNano}",` +
           `"status":${this.status === UNSET ? UNSET_JSON : JSON.stringify(this.status)},"attributes":${this.attributesJson()},` +
-          `"organisationId":${jsonString(tenant.organisationId)},"projectId":${tenant.projectId === null ? 'null' : jsonString(tenant.projectId)},"keyId":${tenant.keyId === null ? 'null' : jsonString(tenant.keyId)},"source":"gateway"}`,
+          `${tenantJson(tenant)},"source":"gateway"}`,
       );
       return;
     }
@@ -199,18 +199,44 @@ export class CallSpan {
 
   private attributesJson(): string {
     let json = '{';
+    let first = true;
     for (let i = 0; i < this.keys.length; i++) {
       const value = this.values[i];
       if (value === undefined) continue; // as JSON.stringify leaves it out
-      if (json.length > 1) json += ',';
-      json += keyJson(this.keys[i]!);
-      json += typeof value === 'string' ? jsonString(value) : typeof value === 'number' ? jsonNumber(value) : typeof value === 'boolean' ? (value ? 'true' : 'false') : JSON.stringify(value);
+      const key = keyJson(this.keys[i]!);
+      // A plain string (most values: names, ids) follows its key's `"key":"` directly: three
+      // concatenations where the separator, the key and the quoted value took five.
+      if (typeof value === 'string' && PLAIN_JSON_TEXT.test(value)) {
+        json += first ? key.quoted : key.nextQuoted;
+        json += value;
+        json += '"';
+      } else {
+        json += first ? key.bare : key.next;
+        json += typeof value === 'string' ? JSON.stringify(value) : typeof value === 'number' ? jsonNumber(value) : typeof value === 'boolean' ? (value ? 'true' : 'false') : JSON.stringify(value);
+      }
+      first = false;
     }
     return json + '}';
   }
 }
 
 const UNSET_JSON = JSON.stringify(UNSET);
+
+/**
+ * A tenant's members of the span JSON, made once per tenant object (its fields are read once, as
+ * the span's start attributes are): the gateway passes each call's key principal, the same object
+ * for every call of a key, so its ids are escaped once rather than per span.
+ */
+const TENANT_JSON = new WeakMap<SpanTenant, string>();
+
+function tenantJson(tenant: SpanTenant): string {
+  let json = TENANT_JSON.get(tenant);
+  if (json === undefined) {
+    json = `"organisationId":${jsonString(tenant.organisationId)},"projectId":${tenant.projectId === null ? 'null' : jsonString(tenant.projectId)},"keyId":${tenant.keyId === null ? 'null' : jsonString(tenant.keyId)}`;
+    TENANT_JSON.set(tenant, json);
+  }
+  return json;
+}
 
 /** Printable ASCII but `"` and `\\`: a string of only these is its own JSON text between quotes. */
 const PLAIN_JSON_TEXT = /^[\x20\x21\x23-\x5b\x5d-\x7e]*$/;
@@ -230,13 +256,22 @@ function jsonNumber(n: number): string {
 }
 
 /** `"key":` of the attribute names a process uses (a few dozen constants), escaped once each. */
-const KEY_JSON = new Map<string, string>();
+const KEY_JSON = new Map<string, KeyJson>();
 const KEY_JSON_LIMIT = 1024;
 
-function keyJson(key: string): string {
+/** An attribute name's JSON before its value: first or after a comma, and with a string value's opening quote. */
+interface KeyJson {
+  bare: string;
+  next: string;
+  quoted: string;
+  nextQuoted: string;
+}
+
+function keyJson(key: string): KeyJson {
   let json = KEY_JSON.get(key);
   if (json === undefined) {
-    json = `${JSON.stringify(key)}:`;
+    const bare = `${JSON.stringify(key)}:`;
+    json = { bare, next: `,${bare}`, quoted: `${bare}"`, nextQuoted: `,${bare}"` };
     if (KEY_JSON.size < KEY_JSON_LIMIT) KEY_JSON.set(key, json);
   }
   return json;

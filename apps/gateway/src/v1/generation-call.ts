@@ -182,7 +182,7 @@ export class GenerationCall implements OnApplicationShutdown {
     // a refusal by the model's own limits too (as usage missing, with its error).
     const span = this.tracer.startClientSpan(
       `${endpoint.spanOperation} ${route.name}`,
-      { organisationId: principal.organisationId, projectId: principal.projectId, keyId: principal.keyId },
+      principal, // the key's tenant: the same object for every call of a key, so the span writes its ids' JSON once
       NO_ATTRIBUTES,
       call.req.headers,
     );
