@@ -32,7 +32,7 @@ export class UpstreamExchange implements Dispatcher.DispatchHandler {
   constructor(
     private readonly maxWholeBytes: number,
     /** From the head: true when the body is to be streamed to a sink, false to collect it whole. */
-    private readonly streams: (statusCode: number, headers: IncomingHttpHeaders) => boolean = () => false,
+    private readonly streams: (statusCode: number, headers: IncomingHttpHeaders) => boolean = collectedWhole, // a default expression would make a closure per exchange
   ) {}
 
   /**
@@ -197,6 +197,10 @@ export class UpstreamExchange implements Dispatcher.DispatchHandler {
     end?.reject(error);
     this.settleReady(error);
   }
+}
+
+function collectedWhole(): boolean {
+  return false;
 }
 
 function abortAtDeadline(exchange: UpstreamExchange, ms: number): void {

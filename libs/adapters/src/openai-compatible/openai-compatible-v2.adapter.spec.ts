@@ -94,6 +94,25 @@ describe('openai-compatible adapter v2: requests', () => {
     expect(JSON.parse(embed.request.body ?? '')).toEqual({ model: 'qwen3-8b', input: 'x', encoding_format: 'base64' });
   });
 
+  it('builds one headers object per connection while its headers, secrets and settings are the same objects, and a new one when any changes', async () => {
+    const headers = { 'x-team': 'a' };
+    const secrets = { apiKey: 'sk-1' };
+    const settings = {};
+    const fixed: CallTarget = { baseUrl: 'http://127.0.0.1:8000/v1', upstreamModel: 'm', settings, secrets, headers };
+    const first = (await chat.buildNativeRequest!({ model: 'gw', messages: [] }, fixed)).request;
+    const second = (await chat.buildNativeRequest!({ model: 'gw', messages: [] }, { ...fixed })).request;
+    expect(second.headers).toBe(first.headers); // the fast path: the same frozen object
+    expect(second.url).toBe(first.url);
+    expect(Object.isFrozen(first.headers)).toBe(true);
+    expect(first.headers).toEqual({ 'x-team': 'a', 'content-type': 'application/json', authorization: 'Bearer sk-1' });
+    const rotated = (await chat.buildNativeRequest!({ model: 'gw', messages: [] }, { ...fixed, secrets: { apiKey: 'sk-2' } })).request;
+    expect(rotated.headers).toEqual({ 'x-team': 'a', 'content-type': 'application/json', authorization: 'Bearer sk-2' });
+    const byHeader = (await chat.buildNativeRequest!({ model: 'gw', messages: [] }, { ...fixed, settings: { authMode: 'header', authHeader: 'X-Api-Key' } })).request;
+    expect(byHeader.headers).toEqual({ 'x-team': 'a', 'content-type': 'application/json', 'x-api-key': 'sk-1' });
+    const moved = (await chat.buildNativeRequest!({ model: 'gw', messages: [] }, { ...fixed, baseUrl: 'http://127.0.0.1:9000/v1/' })).request;
+    expect(moved.url).toBe('http://127.0.0.1:9000/v1/chat/completions');
+  });
+
   it('requires a base URL for openai-compatible but not for openai', () => {
     expect(openAICompatibleAdapterV2.validateSettings({})).toEqual({ errors: [{ field: 'baseUrl', message: 'is required' }] });
     expect(openAIAdapterV2.validateSettings({ apiKey: 'sk-1' })).toEqual({ value: { settings: { baseUrl: 'https://api.openai.com/v1' }, secrets: { apiKey: 'sk-1' } } });
