@@ -345,7 +345,9 @@ export class UpstreamCallService {
       // client's own HTTP stack would follow it, or learn an internal address).
       exchange.release();
       this.logger.warn(`[${cmd.requestId}] upstream answered ${status} with Location ${JSON.stringify(target.redactor.redact(String(exchange.headers.location ?? '')))}; not followed`);
-      return failedAttempt(route, target, 
+      return failedAttempt(
+        route,
+        target,
         { kind: 'upstream_redirect', message: `The upstream provider answered with a redirect (${status}), which the gateway does not follow.`, retryable: false, upstreamStatus: status },
         warnings,
       );
@@ -356,7 +358,9 @@ export class UpstreamCallService {
       const mapped = adapter.mapError(status, bytes, exchange.headers);
       const message = target.redactor.redact(mapped.message);
       this.logger.debug(`[${cmd.requestId}] upstream answered HTTP ${status} (${mapped.kind}): ${message}`);
-      return failedAttempt(route, target, 
+      return failedAttempt(
+        route,
+        target,
         {
           kind: mapped.kind,
           message,
