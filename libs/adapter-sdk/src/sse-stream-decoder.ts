@@ -37,6 +37,12 @@ export interface SseEventReader {
    * in is read; the reader is asked again after each event read (its answer may depend on it).
    */
   nextMeteringEvent?(text: string, from: number): number;
+  /**
+   * Parts for the whole event text[start, end) of an ASCII chunk (latin1 = its text), when the
+   * reader recognises the event as it stands, without its fields split out (parseSseMessage) and
+   * without a string of the event: what read() makes of it. Undefined to have it read as usual.
+   */
+  readRaw?(text: string, start: number, end: number): CanonicalStreamPart[] | undefined;
   /** Parts for one event. May throw on malformed input: the decoder turns that into an error part. */
   read(message: SseMessage): CanonicalStreamPart[];
 }
@@ -180,9 +186,13 @@ export function createSseStreamDecoder(reader: SseEventReader, options: StreamDe
         let start = 0;
         for (let end = ends.after(start); end !== -1; end = ends.after(start)) {
           if (!failed && !reader.terminated) {
-            const latin1 = text.slice(start, end);
-            if (!ascii) readEvent(bytes.subarray(start, end), latin1, out);
-            else if (!(options.meteringOnly && reader.skipForMetering?.(latin1))) readText(latin1, out);
+            const raw = ascii ? reader.readRaw?.(text, start, end) : undefined;
+            if (raw) for (const part of raw) out.push(part);
+            else {
+              const latin1 = text.slice(start, end);
+              if (!ascii) readEvent(bytes.subarray(start, end), latin1, out);
+              else if (!(options.meteringOnly && reader.skipForMetering?.(latin1))) readText(latin1, out);
+            }
           }
           start = end;
         }

@@ -57,64 +57,78 @@ export function nextOpenAIMeteringMarker(text: string, from: number): number {
 
 const JSON_NUMBER = String.raw`-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?`;
 
+/** One JSON string literal exactly where lastIndex says (sticky): test() then leaves lastIndex past it. */
+const JSON_STRING_AT = new RegExp(JSON_STRING_SOURCE, 'y');
+
 /**
- * Skips, for the metering-only scan, the content deltas of a stream that all look alike: the same
- * bytes but for the content's JSON string literal (OpenAI repeats id, created, model and the choice
- * around every piece of text). The first content delta metering skips is checked whole
- * (OPENAI_CONTENT_DELTA) and kept as a template, its text before and after the literal; the next
- * events are compared with it (two prefix comparisons and a search for the literal's closing quote)
- * instead of searched for OPENAI_METERING_EVENT's markers, an alternation V8 cannot skip through
- * quickly: the marker search was the pass-through stream's largest cost after the socket writes
- * (`npm run bench -- --profile --profile-stream`: 7.7 us of ~138 per request).
- * What it skips holds no marker, so the next marker found after it is the one the plain search
- * finds (the spec compares both).
+ * A stream's content deltas that all look alike: the same bytes but for the content's JSON string
+ * literal (OpenAI repeats id, created, model and the choice around every piece of text). The first
+ * event after the metadata, when it is a content delta (checked whole by OPENAI_CONTENT_DELTA), is
+ * kept as the template: its text before and after the literal. The next events are compared with
+ * it (two prefix comparisons and the literal matched where it must be) instead of being searched
+ * for metering markers (`skip`) or split into fields and matched whole (`read`): the marker
+ * alternation, which V8 cannot skip through quickly, was the pass-through stream's largest cost
+ * after the socket writes (`npm run bench -- --profile --profile-stream`: 7.7 us of ~138 per
+ * request), and OPENAI_CONTENT_DELTA the translated stream's (6.9 us of ~151).
  */
 export class OpenAIContentDeltaTemplate {
   /** The template event up to its content literal's opening quote (`data: {"id":...,"content":`). */
   private prefix: string | undefined;
   /** The template event after its content literal, through its blank line (`},"logprobs":null,...}\n\n`). */
   private suffix = '';
-  /** Whether learning was tried: one attempt per stream, on the first event metering skips. */
+  private choice = 0;
+  /** Whether learning was tried: one attempt per stream. */
   private tried = false;
 
   /**
-   * Where the first event at or after `from` (an event's start) that does not fit the template
-   * starts: `from` when none does, `text.length` when every event to the end does.
+   * For the metering-only scan: where the first event at or after `from` (an event's start) that
+   * does not fit the template starts (`text.length` when all do). What it skips holds no metering
+   * marker, so the next marker found from there is the one a search from `from` finds.
    */
   skip(text: string, from: number): number {
     if (!this.tried) this.learn(text, from);
-    const prefix = this.prefix;
-    if (prefix === undefined) return from;
-    const suffix = this.suffix;
     // Content "[DONE]" is a marker the plain search stops at; so is a literal that is exactly "error".
     let done = -2;
     let at = from;
-    while (at < text.length && text.startsWith(prefix, at)) {
-      const open = at + prefix.length;
-      let close = open;
-      do {
-        close = text.indexOf('"', close + 1);
-        if (close === -1) return at;
-      } while (escaped(text, close));
-      const end = close + 1;
-      if (!text.startsWith(suffix, end)) return at;
-      // No line break inside the literal: the event ends where the template's does.
-      const lineBreak = text.indexOf('\n', open);
-      if (lineBreak < end) return at;
+    while (at < text.length) {
+      const end = this.literalEnd(text, at);
+      if (end === -1) return at;
+      const open = at + this.prefix!.length;
       if (end - open === 7 && text.startsWith('"error"', open)) return at;
       if (done !== -1 && done < open) done = text.indexOf('[DONE]', open);
       if (done !== -1 && done < end) return at;
-      at = end + suffix.length;
+      at = end + this.suffix.length;
     }
     return at;
+  }
+
+  /**
+   * For translation: the parts of the event text[start, end) (whole, ASCII) when it fits the
+   * template, as read() makes them of it (OPENAI_CONTENT_DELTA's); undefined when it does not fit.
+   */
+  read(text: string, start: number, end: number): CanonicalStreamPart[] | undefined {
+    if (!this.tried) this.learn(text, start);
+    const literalEnd = this.literalEnd(text, start);
+    if (literalEnd === -1 || literalEnd + this.suffix.length !== end) return undefined;
+    const content = jsonStringValue(text.slice(start + this.prefix!.length, literalEnd));
+    return content ? [{ type: 'text-delta', choice: this.choice, text: content }] : [];
+  }
+
+  /** The end of the content literal of the event at `at` when the event fits the template (it then ends suffix.length further), or -1. */
+  private literalEnd(text: string, at: number): number {
+    const prefix = this.prefix;
+    if (prefix === undefined || !text.startsWith(prefix, at)) return -1;
+    JSON_STRING_AT.lastIndex = at + prefix.length;
+    if (!JSON_STRING_AT.test(text)) return -1;
+    const end = JSON_STRING_AT.lastIndex;
+    return text.startsWith(this.suffix, end) ? end : -1;
   }
 
   private learn(text: string, from: number): void {
     this.tried = true;
     const lineEnd = text.indexOf('\n', from);
     if (lineEnd === -1 || text.charCodeAt(lineEnd + 1) !== 10 || !text.startsWith('data: ', from)) return;
-    const data = text.slice(from + 6, lineEnd);
-    const m = OPENAI_CONTENT_DELTA_INDICES.exec(data);
+    const m = OPENAI_CONTENT_DELTA_INDICES.exec(text.slice(from + 6, lineEnd));
     if (m === null) return;
     const [open, close] = m.indices![2]!;
     const prefix = text.slice(from, from + 6 + open);
@@ -122,14 +136,8 @@ export class OpenAIContentDeltaTemplate {
     if (OPENAI_METERING_EVENT.test(prefix) || OPENAI_METERING_EVENT.test(suffix)) return;
     this.prefix = prefix;
     this.suffix = suffix;
+    this.choice = Number(m[1]);
   }
-}
-
-/** Whether the character at `at` follows an odd number of backslashes (it is escaped). */
-function escaped(text: string, at: number): boolean {
-  let i = at - 1;
-  while (text.charCodeAt(i) === 92) i--;
-  return (at - 1 - i) % 2 === 1;
 }
 
 /**
@@ -188,6 +196,10 @@ class OpenAIChatStreamReader implements SseEventReader {
    */
   skipForMetering(latin1: string): boolean {
     return this.metadataSent && !OPENAI_METERING_EVENT.test(latin1);
+  }
+
+  readRaw(text: string, start: number, end: number): CanonicalStreamPart[] | undefined {
+    return this.metadataSent && !this.meteringOnly ? this.contentDeltas.read(text, start, end) : undefined;
   }
 
   nextMeteringEvent(text: string, from: number): number {

@@ -1,5 +1,7 @@
+import { jest } from '@jest/globals';
 import { chatCompletionChunks } from '../../../../../test/support/fake-upstream/openai-wire.js';
-import { nextOpenAIMeteringMarker, OpenAIContentDeltaTemplate } from './openai-chat-stream.js';
+import type { CanonicalStreamPart } from '../../canonical.js';
+import { createOpenAIChatStreamDecoder, nextOpenAIMeteringMarker, OpenAIContentDeltaTemplate } from './openai-chat-stream.js';
 
 const base = '"id":"chatcmpl-1","object":"chat.completion.chunk","created":1765000000,"model":"gpt-4o-mini","service_tier":"default","system_fingerprint":"fp_1"';
 const delta = (literal: string, tail = ',"logprobs":null,"finish_reason":null}],"usage":null}'): string =>
@@ -85,5 +87,58 @@ describe('OpenAIContentDeltaTemplate: content deltas skipped by comparison with 
         from += e.length;
       }
     }
+  });
+});
+
+describe('OpenAI stream decoding (translation): content deltas read by the template', () => {
+  const role = `data: {${base},"choices":[{"index":0,"delta":{"role":"assistant","content":"","refusal":null},"logprobs":null,"finish_reason":null}],"usage":null}\n\n`;
+  const finish = `data: {${base},"choices":[{"index":0,"delta":{},"logprobs":null,"finish_reason":"stop"}],"usage":null}\n\ndata: [DONE]\n\n`;
+  /** The parts a fresh decoder reads of `text`, in the chunks `cuts` makes. */
+  function decode(text: string, cuts: number[] = []): CanonicalStreamPart[] {
+    const decoder = createOpenAIChatStreamDecoder();
+    const bytes = Buffer.from(text, 'latin1');
+    const out: CanonicalStreamPart[] = [];
+    let from = 0;
+    for (const cut of [...cuts, bytes.length]) {
+      out.push(...decoder.push(bytes.subarray(from, cut)));
+      from = cut;
+    }
+    return [...out, ...decoder.end()];
+  }
+  /** The same events with a space after each data (JSON allows it): no fast path takes them, the whole parse reads them. */
+  const whole = (text: string): string => text.replaceAll('}\n\n', '} \n\n');
+
+  it('reads a run of content deltas as the whole parse does, by the template (an ASCII chunk)', () => {
+    const ascii = LITERALS.filter((l) => /^[\x20-\x7e]*$/.test(l));
+    const text = role + ascii.map((l) => delta(l)).join('') + finish;
+    const read = jest.spyOn(OpenAIContentDeltaTemplate.prototype, 'read');
+    try {
+      expect(decode(text)).toEqual(decode(whole(text)));
+      const taken = read.mock.results.filter((r) => r.value !== undefined).length;
+      expect(taken).toBe(ascii.length);
+    } finally {
+      read.mockRestore();
+    }
+  });
+
+  it('reads as the whole parse does whatever the events and however the bytes are cut', () => {
+    let seed = 11;
+    const random = (n: number): number => {
+      seed = (seed * 1103515245 + 12345) % 2147483648;
+      return seed % n;
+    };
+    const pool = [...LITERALS.map((l) => delta(l)), ...Object.entries(STOPS).filter(([name]) => !name.includes('line break') && name !== '[DONE]' && name !== 'CRLF framing').map(([, e]) => e)];
+    for (let round = 0; round < 150; round++) {
+      const events = Array.from({ length: 1 + random(8) }, () => (random(3) === 0 ? pool[random(pool.length)]! : delta(LITERALS[random(LITERALS.length)]!)));
+      const text = role + events.join('') + finish;
+      const cuts = [random(text.length), random(text.length)].sort((a, b) => a - b);
+      expect(decode(text, cuts)).toEqual(decode(whole(text)));
+    }
+  });
+
+  it('reads a non-ASCII chunk without the template, as before', () => {
+    const text = role + delta('"h\u00e9"') + delta('"\u00e9t\u00e9"') + finish;
+    const utf8 = Buffer.from(text, 'utf8').toString('latin1');
+    expect(decode(utf8)).toEqual(decode(whole(utf8)));
   });
 });
