@@ -38,7 +38,8 @@ export interface SseEventReader {
    */
   nextMeteringEvent?(text: string, from: number): number;
   /**
-   * Parts for the whole event text[start, end) of an ASCII chunk (latin1 = its text), when the
+   * Translation only (not metering-only, which skips content events unread): parts for the whole
+   * event text[start, end) of an ASCII chunk (latin1 = its text), when the
    * reader recognises the event as it stands, without its fields split out (parseSseMessage) and
    * without a string of the event: what read() makes of it. Undefined to have it read as usual.
    */
@@ -55,6 +56,15 @@ export interface SseEventReader {
  * translated stream's cost).
  */
 export const JSON_STRING_SOURCE = String.raw`"(?:[^"\\\x00-\x1f]|\\(?:["\\/bfnrt]|u[0-9a-fA-F]{4}))*"`;
+
+/** One JSON string literal exactly where lastIndex says (sticky): test() then leaves lastIndex past it. */
+const JSON_STRING_AT = new RegExp(JSON_STRING_SOURCE, 'y');
+
+/** Where the JSON string literal (JSON_STRING_SOURCE) that starts at `at` in `text` ends (past its closing quote), or -1 when none starts there. */
+export function jsonStringEnd(text: string, at: number): number {
+  JSON_STRING_AT.lastIndex = at;
+  return JSON_STRING_AT.test(text) ? JSON_STRING_AT.lastIndex : -1;
+}
 
 /**
  * The string a JSON string literal (one JSON_STRING_SOURCE matched) stands for: without a backslash
@@ -186,7 +196,7 @@ export function createSseStreamDecoder(reader: SseEventReader, options: StreamDe
         let start = 0;
         for (let end = ends.after(start); end !== -1; end = ends.after(start)) {
           if (!failed && !reader.terminated) {
-            const raw = ascii ? reader.readRaw?.(text, start, end) : undefined;
+            const raw = ascii && !options.meteringOnly ? reader.readRaw?.(text, start, end) : undefined;
             if (raw) for (const part of raw) out.push(part);
             else {
               const latin1 = text.slice(start, end);

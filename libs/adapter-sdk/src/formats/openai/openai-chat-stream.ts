@@ -2,7 +2,7 @@ import type { AdapterError, ErrorKind } from '../../adapter.js';
 import type { StreamDecoder, StreamDecoderOptions } from '../../adapter-v2.js';
 import type { CanonicalStreamPart } from '../../canonical.js';
 import { adapterError, isRecord } from '../../error-helpers.js';
-import { createSseStreamDecoder, JSON_STRING_SOURCE, jsonStringValue, type SseEventReader, type SseMessage } from '../../sse-stream-decoder.js';
+import { createSseStreamDecoder, JSON_STRING_SOURCE, jsonStringEnd, jsonStringValue, type SseEventReader, type SseMessage } from '../../sse-stream-decoder.js';
 import { formatSseEvent, JsonSseEvent, type OutgoingSseEvent } from '../sse-format.js';
 import { canonicalUsageFromOpenAI, finishReasonFromOpenAI, openAIFinishReason, openAIUsageFromCanonical } from './openai-usage.js';
 import type { OpenAIChatChunk, OpenAIErrorBody, OpenAIUsage } from './openai-wire.js';
@@ -56,9 +56,6 @@ export function nextOpenAIMeteringMarker(text: string, from: number): number {
 }
 
 const JSON_NUMBER = String.raw`-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?`;
-
-/** One JSON string literal exactly where lastIndex says (sticky): test() then leaves lastIndex past it. */
-const JSON_STRING_AT = new RegExp(JSON_STRING_SOURCE, 'y');
 
 /**
  * A stream's content deltas that all look alike: the same bytes but for the content's JSON string
@@ -118,10 +115,8 @@ export class OpenAIContentDeltaTemplate {
   private literalEnd(text: string, at: number): number {
     const prefix = this.prefix;
     if (prefix === undefined || !text.startsWith(prefix, at)) return -1;
-    JSON_STRING_AT.lastIndex = at + prefix.length;
-    if (!JSON_STRING_AT.test(text)) return -1;
-    const end = JSON_STRING_AT.lastIndex;
-    return text.startsWith(this.suffix, end) ? end : -1;
+    const end = jsonStringEnd(text, at + prefix.length);
+    return end !== -1 && text.startsWith(this.suffix, end) ? end : -1;
   }
 
   private learn(text: string, from: number): void {
@@ -199,7 +194,7 @@ class OpenAIChatStreamReader implements SseEventReader {
   }
 
   readRaw(text: string, start: number, end: number): CanonicalStreamPart[] | undefined {
-    return this.metadataSent && !this.meteringOnly ? this.contentDeltas.read(text, start, end) : undefined;
+    return this.metadataSent ? this.contentDeltas.read(text, start, end) : undefined;
   }
 
   nextMeteringEvent(text: string, from: number): number {
