@@ -84,17 +84,19 @@ export class OpenAIContentDeltaTemplate {
    */
   skip(text: string, from: number): number {
     if (!this.tried) this.learn(text, from);
+    const suffix = this.suffix;
     // Content "[DONE]" is a marker the plain search stops at; so is a literal that is exactly "error".
     let done = -2;
     let at = from;
     while (at < text.length) {
-      const end = this.literalEnd(text, at);
-      if (end === -1) return at;
-      const open = at + this.prefix!.length;
-      if (end - open === 7 && text.startsWith('"error"', open)) return at;
+      const open = this.contentAt(text, at);
+      if (open === -1) return at;
+      const close = jsonStringEnd(text, open);
+      if (close === -1 || !equalAt(text, close, suffix)) return at;
+      if (close - open === 7 && text.startsWith('"error"', open)) return at;
       if (done !== -1 && done < open) done = text.indexOf('[DONE]', open);
-      if (done !== -1 && done < end) return at;
-      at = end + this.suffix.length;
+      if (done !== -1 && done < close) return at;
+      at = close + suffix.length;
     }
     return at;
   }
@@ -105,34 +107,54 @@ export class OpenAIContentDeltaTemplate {
    */
   read(text: string, start: number, end: number): CanonicalStreamPart[] | undefined {
     if (!this.tried) this.learn(text, start);
-    const literalEnd = this.literalEnd(text, start);
-    if (literalEnd === -1 || literalEnd + this.suffix.length !== end) return undefined;
-    const content = jsonStringValue(text.slice(start + this.prefix!.length, literalEnd));
+    const open = this.contentAt(text, start);
+    if (open === -1) return undefined;
+    const close = jsonStringEnd(text, open);
+    if (close === -1 || close + this.suffix.length !== end || !equalAt(text, close, this.suffix)) return undefined;
+    const content = jsonStringValue(text.slice(open, close));
     return content ? [{ type: 'text-delta', choice: this.choice, text: content }] : [];
   }
 
-  /** The end of the content literal of the event at `at` when the event fits the template (it then ends suffix.length further), or -1. */
-  private literalEnd(text: string, at: number): number {
+  /** Where the content literal of the event at `at` starts when the event starts as the template does, or -1. */
+  private contentAt(text: string, at: number): number {
     const prefix = this.prefix;
-    if (prefix === undefined || !text.startsWith(prefix, at)) return -1;
-    const end = jsonStringEnd(text, at + prefix.length);
-    return end !== -1 && text.startsWith(this.suffix, end) ? end : -1;
+    return prefix !== undefined && equalAt(text, at, prefix) ? at + prefix.length : -1;
   }
 
   private learn(text: string, from: number): void {
     this.tried = true;
     const lineEnd = text.indexOf('\n', from);
     if (lineEnd === -1 || text.charCodeAt(lineEnd + 1) !== 10 || !text.startsWith('data: ', from)) return;
-    const m = OPENAI_CONTENT_DELTA_INDICES.exec(text.slice(from + 6, lineEnd));
+    const data = text.slice(from + 6, lineEnd);
+    const m = OPENAI_CONTENT_DELTA.exec(data);
     if (m === null) return;
-    const [open, close] = m.indices![2]!;
-    const prefix = text.slice(from, from + 6 + open);
-    const suffix = text.slice(from + 6 + close, lineEnd + 2);
+    // Where the literal starts: a literal holds no unescaped quote, so the first `"delta":{"content":` is the choice's.
+    const open = from + 6 + data.indexOf(CONTENT_KEY) + CONTENT_KEY.length;
+    const close = open + m[2]!.length;
+    // Copies (a latin1 round trip), not slices: a slice would keep the whole chunk's text for the stream's life.
+    const prefix = flatCopy(text.slice(from, open));
+    const suffix = flatCopy(text.slice(close, lineEnd + 2));
     if (OPENAI_METERING_EVENT.test(prefix) || OPENAI_METERING_EVENT.test(suffix)) return;
     this.prefix = prefix;
     this.suffix = suffix;
     this.choice = Number(m[1]);
   }
+}
+
+const CONTENT_KEY = '"delta":{"content":';
+
+/**
+ * Whether `part` occurs in `text` at `at`. A slice compared whole (V8 compares flat strings with
+ * memcmp) costs less than startsWith, which compares character by character: ~200 characters of
+ * every content delta are compared (the bench stream's 20 deltas: 3.2 vs 5.1 us in a microbenchmark).
+ */
+function equalAt(text: string, at: number, part: string): boolean {
+  return text.slice(at, at + part.length) === part;
+}
+
+/** A one-byte string's characters in a string of its own. */
+function flatCopy(latin1: string): string {
+  return Buffer.from(latin1, 'latin1').toString('latin1');
 }
 
 /**
@@ -149,8 +171,6 @@ const OPENAI_CONTENT_DELTA = new RegExp(
     String.raw`(?:,"usage":null)?(?:,"obfuscation":${JSON_STRING_SOURCE})?\}$`,
 );
 
-/** OPENAI_CONTENT_DELTA with the groups' places (the template's prefix and suffix). */
-const OPENAI_CONTENT_DELTA_INDICES = new RegExp(OPENAI_CONTENT_DELTA.source, 'd');
 
 /** A usage object of counts (OpenAI's, nested details included): numbers and nulls only, so what it matches is JSON. */
 const JSON_COUNTS_OBJECT = String.raw`\{(?:"[a-z0-9_]+":(?:${JSON_NUMBER}|null|\{(?:"[a-z0-9_]+":(?:${JSON_NUMBER}|null)(?:,"[a-z0-9_]+":(?:${JSON_NUMBER}|null))*)?\})` +
