@@ -145,7 +145,8 @@ describe('content events written from text (encoders)', () => {
   it('Anthropic events: the text JSON.stringify makes of each text delta', () => {
     const encoder = new AnthropicEventEncoder({ fallbackId: 'msg_x', model: 'gw' });
     const events = [...parts([0]).flatMap((p) => encoder.push(p)), ...encoder.end()];
-    check(events, texts.length + 1);
+    // The text deltas, and message_start, the block's start and stop and message_stop (message_delta alone is stringified).
+    check(events, texts.length + 1 + 4);
     const deltas = events.filter((e) => e.event === 'content_block_delta').map((e) => (e.data as { delta: { text: string } }).delta.text);
     expect(deltas).toEqual([...texts, 'after']);
   });
