@@ -369,17 +369,21 @@ export class OpenAIChatChunkEncoder {
         this.chunkPrefix = undefined;
         return [];
       case 'text-delta': {
-        if (!this.roleSent.has(part.choice)) return [this.chunk(part.choice, { content: part.text })];
         // The same text JSON.stringify makes of the chunk, from the cached prefix (no chunk object).
+        const role = this.role(part.choice);
         this.chunkPrefix ??= this.prefix();
-        return [new JsonSseEvent<OpenAIChatChunk>(`${this.chunkPrefix}${part.choice},"delta":{"content":${JSON.stringify(part.text)}},"finish_reason":null}]}`)];
+        return [new JsonSseEvent<OpenAIChatChunk>(`${this.chunkPrefix}${part.choice},"delta":{${role}"content":${JSON.stringify(part.text)}},"finish_reason":null}]}`)];
       }
       case 'tool-call-start':
         return [this.chunk(part.choice, { tool_calls: [{ index: part.index, id: part.id, type: 'function', function: { name: part.name, arguments: '' } }] })];
       case 'tool-call-delta':
         return [this.chunk(part.choice, { tool_calls: [{ index: part.index, function: { arguments: part.inputDelta } }] })];
-      case 'finish':
-        return [this.chunk(part.choice, {}, openAIFinishReason(part.reason))];
+      case 'finish': {
+        // As the text delta: what JSON.stringify makes of the chunk (its delta empty but for a role not sent yet).
+        const role = this.role(part.choice);
+        this.chunkPrefix ??= this.prefix();
+        return [new JsonSseEvent<OpenAIChatChunk>(`${this.chunkPrefix}${part.choice},"delta":{${role.slice(0, -1)}},"finish_reason":${JSON.stringify(openAIFinishReason(part.reason))}}]}`)];
+      }
       case 'usage':
         this.usage = openAIUsageFromCanonical(part.usage);
         return [];
@@ -414,6 +418,13 @@ export class OpenAIChatChunkEncoder {
     if (this.ctx.includeUsage && this.usage) out.push({ data: { id: this.id, object: 'chat.completion.chunk', created: this.created, model: this.model, choices: [], usage: this.usage } });
     out.push({ data: '[DONE]' });
     return out;
+  }
+
+  /** The role member (`"role":"assistant",`) of a choice's first chunk, empty for its later ones. */
+  private role(choice: number): string {
+    if (this.roleSent.has(choice)) return '';
+    this.roleSent.add(choice);
+    return '"role":"assistant",';
   }
 
   private prefix(): string {
