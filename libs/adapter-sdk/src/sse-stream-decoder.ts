@@ -37,6 +37,13 @@ export interface SseEventReader {
    * in is read; the reader is asked again after each event read (its answer may depend on it).
    */
   nextMeteringEvent?(text: string, from: number): number;
+  /**
+   * Translation only (not metering-only, which skips content events unread): parts for the whole
+   * event text[start, end) of an ASCII chunk (latin1 = its text), when the
+   * reader recognises the event as it stands, without its fields split out (parseSseMessage) and
+   * without a string of the event: what read() makes of it. Undefined to have it read as usual.
+   */
+  readRaw?(text: string, start: number, end: number): CanonicalStreamPart[] | undefined;
   /** Parts for one event. May throw on malformed input: the decoder turns that into an error part. */
   read(message: SseMessage): CanonicalStreamPart[];
 }
@@ -49,6 +56,25 @@ export interface SseEventReader {
  * translated stream's cost).
  */
 export const JSON_STRING_SOURCE = String.raw`"(?:[^"\\\x00-\x1f]|\\(?:["\\/bfnrt]|u[0-9a-fA-F]{4}))*"`;
+
+/** One JSON string literal exactly where lastIndex says (sticky): test() then leaves lastIndex past it. */
+const JSON_STRING_AT = new RegExp(JSON_STRING_SOURCE, 'y');
+
+/** Where the JSON string literal (JSON_STRING_SOURCE) that starts at `at` in `text` ends (past its closing quote), or -1 when none starts there. */
+export function jsonStringEnd(text: string, at: number): number {
+  JSON_STRING_AT.lastIndex = at;
+  return JSON_STRING_AT.test(text) ? JSON_STRING_AT.lastIndex : -1;
+}
+
+/**
+ * Whether `part` occurs in `text` at `at`: a slice compared whole (V8 compares flat strings with
+ * memcmp) costs less than startsWith, which compares character by character. The stream readers
+ * compare ~100-200 characters of every content event this way (the bench stream's 20 OpenAI
+ * deltas: 3.2 vs 5.1 us in a microbenchmark).
+ */
+export function equalAt(text: string, at: number, part: string): boolean {
+  return text.slice(at, at + part.length) === part;
+}
 
 /**
  * The string a JSON string literal (one JSON_STRING_SOURCE matched) stands for: without a backslash
@@ -180,9 +206,13 @@ export function createSseStreamDecoder(reader: SseEventReader, options: StreamDe
         let start = 0;
         for (let end = ends.after(start); end !== -1; end = ends.after(start)) {
           if (!failed && !reader.terminated) {
-            const latin1 = text.slice(start, end);
-            if (!ascii) readEvent(bytes.subarray(start, end), latin1, out);
-            else if (!(options.meteringOnly && reader.skipForMetering?.(latin1))) readText(latin1, out);
+            const raw = ascii && !options.meteringOnly ? reader.readRaw?.(text, start, end) : undefined;
+            if (raw) for (const part of raw) out.push(part);
+            else {
+              const latin1 = text.slice(start, end);
+              if (!ascii) readEvent(bytes.subarray(start, end), latin1, out);
+              else if (!(options.meteringOnly && reader.skipForMetering?.(latin1))) readText(latin1, out);
+            }
           }
           start = end;
         }

@@ -133,8 +133,8 @@ describe('content events written from text (encoders)', () => {
   it('OpenAI chunks: the text JSON.stringify makes of each chunk, across choices and a metadata change', () => {
     const encoder = new OpenAIChatChunkEncoder({ fallbackId: 'x', now: 1, model: 'gw', includeUsage: true });
     const events = [...parts([0, 1]).flatMap((p) => encoder.push(p)), ...encoder.end()];
-    // Each choice's first chunk carries the role (whole JSON.stringify); the other content chunks are written from text.
-    check(events, texts.length * 2 - 2 + 1);
+    // Every content chunk (each choice's first with the role) and the finish are written from text; the usage chunk and [DONE] are not.
+    check(events, texts.length * 2 + 1 + 1);
     // ...and carries the parts' texts, in order, under the metadata in force.
     type Chunk = { id: string; model: string; choices: Array<{ index: number; delta: { content?: string } }> };
     const chunks = events.map((e) => e.data as unknown).filter((d): d is Chunk => typeof d === 'object' && d !== null && 'choices' in d);
@@ -145,8 +145,32 @@ describe('content events written from text (encoders)', () => {
   it('Anthropic events: the text JSON.stringify makes of each text delta', () => {
     const encoder = new AnthropicEventEncoder({ fallbackId: 'msg_x', model: 'gw' });
     const events = [...parts([0]).flatMap((p) => encoder.push(p)), ...encoder.end()];
-    check(events, texts.length + 1);
+    // The text deltas, and message_start, the block's start and stop and message_stop (message_delta alone is stringified).
+    check(events, texts.length + 1 + 4);
     const deltas = events.filter((e) => e.event === 'content_block_delta').map((e) => (e.data as { delta: { text: string } }).delta.text);
     expect(deltas).toEqual([...texts, 'after']);
+  });
+});
+
+describe('OpenAIChatChunkEncoder: chunks written from text are the chunk objects stringified', () => {
+  it('writes a choice\'s first chunk with the role, a later one without, and a finish with the role when no text came before it', () => {
+    const encoder = new OpenAIChatChunkEncoder({ fallbackId: 'x', now: 1, model: 'gw', includeUsage: false });
+    const base = { id: 'id "1"', object: 'chat.completion.chunk', created: 7, model: 'model é' };
+    const parts: CanonicalStreamPart[] = [
+      { type: 'response-metadata', id: 'id "1"', model: 'model é', created: 7 },
+      { type: 'text-delta', choice: 0, text: 'a "b"' },
+      { type: 'text-delta', choice: 0, text: 'c' },
+      { type: 'finish', choice: 0, reason: 'length', rawReason: 'length' },
+      { type: 'finish', choice: 2, reason: 'stop', rawReason: 'stop' },
+    ];
+    const written = parts.flatMap((p) => encoder.push(p)).map((e) => formatSseEvent(e));
+    const chunk = (index: number, delta: Record<string, unknown>, finish: string | null): string =>
+      formatSseEvent({ data: { ...base, choices: [{ index, delta, finish_reason: finish }] } });
+    expect(written).toEqual([
+      chunk(0, { role: 'assistant', content: 'a "b"' }, null),
+      chunk(0, { content: 'c' }, null),
+      chunk(0, {}, 'length'),
+      chunk(2, { role: 'assistant' }, 'stop'),
+    ]);
   });
 });
