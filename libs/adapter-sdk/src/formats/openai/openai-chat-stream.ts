@@ -162,7 +162,6 @@ const OPENAI_CONTENT_DELTA = new RegExp(
     String.raw`(?:,"usage":null)?(?:,"obfuscation":${JSON_STRING_SOURCE})?\}$`,
 );
 
-
 /** A usage object of counts (OpenAI's, nested details included): numbers and nulls only, so what it matches is JSON. */
 const JSON_COUNTS_OBJECT = String.raw`\{(?:"[a-z0-9_]+":(?:${JSON_NUMBER}|null|\{(?:"[a-z0-9_]+":(?:${JSON_NUMBER}|null)(?:,"[a-z0-9_]+":(?:${JSON_NUMBER}|null))*)?\})` +
   String.raw`(?:,"[a-z0-9_]+":(?:${JSON_NUMBER}|null|\{(?:"[a-z0-9_]+":(?:${JSON_NUMBER}|null)(?:,"[a-z0-9_]+":(?:${JSON_NUMBER}|null))*)?\}))*)?\}`;
