@@ -71,8 +71,13 @@ const JSON_NUMBER = String.raw`-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?`;
 export class OpenAIContentDeltaTemplate {
   /** The template event up to its content literal's opening quote (`data: {"id":...,"content":`). */
   private prefix: string | undefined;
-  /** The template event after its content literal, through its blank line (`},"logprobs":null,...}\n\n`). */
+  /**
+   * The template event after its content literal, through its blank line (`},"logprobs":null,...}\n\n`);
+   * for an obfuscated stream, through `"obfuscation":` only: that value differs in every event.
+   */
   private suffix = '';
+  /** OpenAI's streams carry `"obfuscation":"<random>"` last in every chunk unless the request turns it off. */
+  private obfuscated = false;
   private choice = 0;
   /** Whether learning was tried: one attempt per stream. */
   private tried = false;
@@ -84,7 +89,6 @@ export class OpenAIContentDeltaTemplate {
    */
   skip(text: string, from: number): number {
     if (!this.tried) this.learn(text, from);
-    const suffix = this.suffix;
     // Content "[DONE]" is a marker the plain search stops at; so is a literal that is exactly "error".
     let done = -2;
     let at = from;
@@ -92,11 +96,12 @@ export class OpenAIContentDeltaTemplate {
       const open = this.contentAt(text, at);
       if (open === -1) return at;
       const close = jsonStringEnd(text, open);
-      if (close === -1 || !equalAt(text, close, suffix)) return at;
+      const end = close === -1 ? -1 : this.eventEnd(text, close);
+      if (end === -1) return at;
       if (close - open === 7 && text.startsWith('"error"', open)) return at;
       if (done !== -1 && done < open) done = text.indexOf('[DONE]', open);
       if (done !== -1 && done < close) return at;
-      at = close + suffix.length;
+      at = end;
     }
     return at;
   }
@@ -110,9 +115,22 @@ export class OpenAIContentDeltaTemplate {
     const open = this.contentAt(text, start);
     if (open === -1) return undefined;
     const close = jsonStringEnd(text, open);
-    if (close === -1 || close + this.suffix.length !== end || !equalAt(text, close, this.suffix)) return undefined;
+    if (close === -1 || this.eventEnd(text, close) !== end) return undefined;
     const content = jsonStringValue(text.slice(open, close));
     return content ? [{ type: 'text-delta', choice: this.choice, text: content }] : [];
+  }
+
+  /**
+   * Where the event whose content literal ends at `close` ends (past its blank line) when the rest of
+   * it is the template's, or -1. An obfuscation value is taken when it is plain (letters, digits,
+   * `_-+/=`, and not "error"), as OpenAI's are: it then holds no metering marker.
+   */
+  private eventEnd(text: string, close: number): number {
+    if (!equalAt(text, close, this.suffix)) return -1;
+    const at = close + this.suffix.length;
+    if (!this.obfuscated) return at;
+    const end = plainLiteralEnd(text, at);
+    return end !== -1 && equalAt(text, end, '}\n\n') ? end + 3 : -1;
   }
 
   /** Where the content literal of the event at `at` starts when the event starts as the template does, or -1. */
@@ -133,15 +151,32 @@ export class OpenAIContentDeltaTemplate {
     const close = open + m[2]!.length;
     // Copies (a latin1 round trip), not slices: a slice would keep the whole chunk's text for the stream's life.
     const prefix = flatCopy(text.slice(from, open));
-    const suffix = flatCopy(text.slice(close, lineEnd + 2));
+    let suffix = flatCopy(text.slice(close, lineEnd + 2));
     if (OPENAI_METERING_EVENT.test(prefix) || OPENAI_METERING_EVENT.test(suffix)) return;
+    const obfuscation = OBFUSCATION_LAST.exec(suffix);
+    if (obfuscation !== null) suffix = suffix.slice(0, obfuscation.index + OBFUSCATION_KEY.length);
     this.prefix = prefix;
     this.suffix = suffix;
+    this.obfuscated = obfuscation !== null;
     this.choice = Number(m[1]);
   }
 }
 
 const CONTENT_KEY = '"delta":{"content":';
+const OBFUSCATION_KEY = ',"obfuscation":';
+/** A chunk's obfuscation member, last, with a plain value (see plainLiteralEnd), through the event's end. */
+const OBFUSCATION_LAST = /,"obfuscation":"[A-Za-z0-9_+/=-]*"\}\n\n$/;
+
+/** Where the plain JSON string literal (letters, digits, `_-+/=`; not "error") starting at `at` ends, or -1. */
+function plainLiteralEnd(text: string, at: number): number {
+  if (text.charCodeAt(at) !== 34) return -1;
+  let i = at + 1;
+  for (let c = text.charCodeAt(i); c !== 34; c = text.charCodeAt(++i)) {
+    const plain = (c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c === 95 || c === 45 || c === 43 || c === 47 || c === 61;
+    if (!plain) return -1; // NaN past the end too
+  }
+  return i - at === 6 && text.startsWith('"error', at) ? -1 : i + 1;
+}
 
 /** A one-byte string's characters in a string of its own. */
 function flatCopy(latin1: string): string {

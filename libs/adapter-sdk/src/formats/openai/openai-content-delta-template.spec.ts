@@ -23,6 +23,20 @@ const STOPS: Record<string, string> = {
   '[DONE]': 'data: [DONE]\n\n',
 };
 
+/** A content delta as OpenAI streams it by default: an obfuscation value of its own, last. */
+const obfuscated = (literal: string, value: string): string => delta(literal, `,"logprobs":null,"finish_reason":null}],"usage":null,"obfuscation":${value}}`);
+const OBFUSCATION_VALUES = ['"k3Xy"', '""', '"AbCdEf0123_-+/="', '"zz"'];
+/** Events that must stop a template learnt from an obfuscated delta. */
+const OBFUSCATED_STOPS: Record<string, string> = {
+  'an obfuscation value that is exactly "error"': obfuscated('"x"', '"error"'),
+  'an obfuscation value holding [DONE]': obfuscated('"x"', '"[DONE]"'),
+  'an obfuscation value with an escape': obfuscated('"x"', '"a\\"b"'),
+  'an obfuscation value not ASCII-plain': obfuscated('"x"', '"caf\u00e9"'),
+  'a member after the obfuscation': obfuscated('"x"', '"k","usage":{"total_tokens":2}'),
+  'a delta without obfuscation': delta('"x"'),
+  'a finish': `data: {${base},"choices":[{"index":0,"delta":{},"logprobs":null,"finish_reason":"stop"}],"usage":null,"obfuscation":"q"}\n\n`,
+};
+
 /** The plain search the template stands in for, from an event's start. */
 const plain = (text: string, from: number): number => nextOpenAIMeteringMarker(text, from);
 /** The reader's search: the template's skip, then the plain search from where it stopped. */
@@ -59,6 +73,31 @@ describe('OpenAIContentDeltaTemplate: content deltas skipped by comparison with 
     });
   }
 
+  it('skips obfuscated content deltas (a value of their own in each), and the fast path is taken', () => {
+    const text = LITERALS.map((l, i) => obfuscated(l, OBFUSCATION_VALUES[i % OBFUSCATION_VALUES.length]!)).join('');
+    expect(new OpenAIContentDeltaTemplate().skip(text, 0)).toBe(text.length);
+    expect(templated(new OpenAIContentDeltaTemplate(), text, 0)).toBe(-1);
+  });
+
+  for (const [name, stop] of Object.entries(OBFUSCATED_STOPS)) {
+    it(`learnt from an obfuscated delta, stops at ${name} and finds the marker the plain search finds`, () => {
+      const before = [obfuscated('"Hi"', '"a1"'), obfuscated('" there"', '"b22"')].join('');
+      const text = before + stop + obfuscated('"after"', '"c"') + 'data: [DONE]\n\n';
+      expect(new OpenAIContentDeltaTemplate().skip(text, 0)).toBe(before.length);
+      for (const from of [0, obfuscated('"Hi"', '"a1"').length, before.length]) {
+        const template = new OpenAIContentDeltaTemplate();
+        template.skip(text, 0);
+        expect(templated(template, text, from)).toBe(plain(text, from));
+      }
+    });
+  }
+
+  it('learnt from a delta without obfuscation, stops at an obfuscated one', () => {
+    const before = [delta('"Hi"'), delta('" there"')].join('');
+    const text = before + obfuscated('"x"', '"k"') + 'data: [DONE]\n\n';
+    expect(new OpenAIContentDeltaTemplate().skip(text, 0)).toBe(before.length);
+  });
+
   it('learns nothing from an event that is not a plain content delta, and then leaves every search to the plain one', () => {
     // (A content delta whose text is a marker, or of another choice, is one to learn from.)
     for (const [name, first] of Object.entries(STOPS)) {
@@ -76,9 +115,11 @@ describe('OpenAIContentDeltaTemplate: content deltas skipped by comparison with 
       seed = (seed * 1103515245 + 12345) % 2147483648;
       return seed % n;
     };
-    const pool = [...LITERALS.map((l) => delta(l)), ...Object.values(STOPS)];
-    for (let round = 0; round < 200; round++) {
-      const events = Array.from({ length: 1 + random(8) }, () => (random(3) === 0 ? pool[random(pool.length)]! : delta(LITERALS[random(LITERALS.length)]!)));
+    const pool = [...LITERALS.map((l) => delta(l)), ...Object.values(STOPS), ...Object.values(OBFUSCATED_STOPS)];
+    for (let round = 0; round < 400; round++) {
+      // Half the runs are streams of obfuscated deltas, as OpenAI sends by default.
+      const content = round % 2 === 0 ? (l: string): string => delta(l) : (l: string): string => obfuscated(l, OBFUSCATION_VALUES[random(OBFUSCATION_VALUES.length)]!);
+      const events = Array.from({ length: 1 + random(8) }, () => (random(3) === 0 ? pool[random(pool.length)]! : content(LITERALS[random(LITERALS.length)]!)));
       const text = events.join('');
       const template = new OpenAIContentDeltaTemplate();
       let from = 0;
@@ -127,12 +168,29 @@ describe('OpenAI stream decoding (translation): content deltas read by the templ
       seed = (seed * 1103515245 + 12345) % 2147483648;
       return seed % n;
     };
-    const pool = [...LITERALS.map((l) => delta(l)), ...Object.entries(STOPS).filter(([name]) => !name.includes('line break') && name !== '[DONE]' && name !== 'CRLF framing').map(([, e]) => e)];
-    for (let round = 0; round < 150; round++) {
-      const events = Array.from({ length: 1 + random(8) }, () => (random(3) === 0 ? pool[random(pool.length)]! : delta(LITERALS[random(LITERALS.length)]!)));
+    const pool = [
+      ...LITERALS.map((l) => delta(l)),
+      ...Object.entries(STOPS).filter(([name]) => !name.includes('line break') && name !== '[DONE]' && name !== 'CRLF framing').map(([, e]) => e),
+      ...Object.entries(OBFUSCATED_STOPS).filter(([name]) => !name.includes('[DONE]') && name !== 'a finish').map(([, e]) => e),
+    ];
+    for (let round = 0; round < 300; round++) {
+      const content = round % 2 === 0 ? (l: string): string => delta(l) : (l: string): string => obfuscated(l, OBFUSCATION_VALUES[random(OBFUSCATION_VALUES.length)]!);
+      const events = Array.from({ length: 1 + random(8) }, () => (random(3) === 0 ? pool[random(pool.length)]! : content(LITERALS[random(LITERALS.length)]!)));
       const text = role + events.join('') + finish;
       const cuts = [random(text.length), random(text.length)].sort((a, b) => a - b);
       expect(decode(text, cuts)).toEqual(decode(whole(text)));
+    }
+  });
+
+  it('reads a run of obfuscated content deltas as the whole parse does, by the template', () => {
+    const ascii = LITERALS.filter((l) => /^[\x20-\x7e]*$/.test(l));
+    const text = role + ascii.map((l, i) => obfuscated(l, OBFUSCATION_VALUES[i % OBFUSCATION_VALUES.length]!)).join('') + finish;
+    const read = jest.spyOn(OpenAIContentDeltaTemplate.prototype, 'read');
+    try {
+      expect(decode(text)).toEqual(decode(whole(text)));
+      expect(read.mock.results.filter((r) => r.value !== undefined).length).toBe(ascii.length);
+    } finally {
+      read.mockRestore();
     }
   });
 
