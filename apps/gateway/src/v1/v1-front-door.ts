@@ -4,6 +4,7 @@ import type { JsonLimits } from '#libs/json-limits';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { bearerToken, expiredKeyMessage, isExpired, type Principal } from '../auth/principal.js';
 import { assertJsonWithinLimits, JsonLimitExceeded, jsonLimitsOf } from '../edge/json-body.js';
+import { BodyScratch } from '../edge/body-scratch.js';
 import { mintRequestId } from '../edge/request-id.js';
 import { KeySpendLedger } from '../budgets/key-spend-ledger.js';
 import { ReadModelService } from '../read-model/read-model.service.js';
@@ -40,6 +41,8 @@ export class V1FrontDoor {
   private readonly maxBodyBytes: number;
   private readonly jsonLimits: JsonLimits;
   private readonly routes: HotRoute[];
+  /** Where a body of several socket reads is joined: checked and parsed at once, so one buffer serves every request. */
+  private readonly bodies = new BodyScratch();
 
   constructor(
     private readonly readModel: ReadModelService,
@@ -136,7 +139,8 @@ export class V1FrontDoor {
     req.on('error', () => undefined); // the client went away mid-body: nobody to answer
     req.on('end', () => {
       if (size > this.maxBodyBytes) return;
-      const bytes = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size);
+      // Valid until the next request's join: read synchronously below and not kept.
+      const bytes = this.bodies.join(chunks, size);
       let body: unknown;
       try {
         // Bounded before parsed: a body of a million tiny objects or nested 10,000 deep never becomes objects.
