@@ -191,6 +191,8 @@ describe('CallSpan JSON', () => {
       span.setAttribute('a.empty', []);
       span.setAttribute('a.mixed_text', ['', 'é', 'a"b', 'plain']);
       span.setAttribute('k\u00e9y "q"', 'key needs escaping and is not ASCII');
+      span.setAttribute('s.long_plain', `${'gpt-4o-mini '.repeat(10)}~!`);
+      span.setAttribute('s.long_escaped', `${'text '.repeat(20)}\n"end" é`);
     }, '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01');
     expect(text).toBe(JSON.stringify(record));
     expect(JSON.parse(text)).toEqual(record);
@@ -226,6 +228,8 @@ describe('CallSpan JSON', () => {
       'a.empty',
       'a.mixed_text',
       'k\u00e9y "q"',
+      's.long_plain',
+      's.long_escaped',
     ]);
     expect(record.status).toEqual({ code: 'error', message: 'upstream said "no"\n' });
   });

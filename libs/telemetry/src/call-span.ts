@@ -260,7 +260,7 @@ export class CallSpan implements SpanJson {
     writeUnixNanos(out, this.startMs);
     out.bytes(END_TIME);
     writeUnixNanos(out, this.endMs);
-    out.json(',"status":');
+    out.bytes(STATUS);
     if (this.status === UNSET) out.bytes(UNSET_JSON);
     else out.json(JSON.stringify(this.status));
     out.bytes(ATTRIBUTES);
@@ -304,6 +304,7 @@ const PARENT_ID = Buffer.from('","parentSpanId":"');
 const NAME = Buffer.from('","name":');
 const START_TIME = Buffer.from(',"startTimeUnixNano":');
 const END_TIME = Buffer.from(',"endTimeUnixNano":');
+const STATUS = Buffer.from(',"status":');
 const ATTRIBUTES = Buffer.from(',"attributes":{');
 const SOURCE = Buffer.from(',"source":"gateway"}');
 

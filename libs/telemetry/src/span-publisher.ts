@@ -139,6 +139,12 @@ interface SealedBatch {
   bytes: JsonBytes<SpanBatch>;
 }
 
+/** Printable ASCII but `"` and `\\`: a string of only these is its own JSON text between quotes. */
+const PLAIN_JSON_TEXT = /^[\x20\x21\x23-\x5b\x5d-\x7e]*$/;
+
+/** Past this many chars a string is checked and copied natively, not char by char (~2x the cost of Buffer#write at 27 chars). */
+const LONG_TEXT = 64;
+
 /** The first buffer of a batch; it doubles as spans arrive (a full batch of 512 is ~400 KB). */
 const INITIAL_BATCH_BYTES = 64 * 1024;
 
@@ -207,6 +213,14 @@ export class SpanBatchWriter implements JsonTextOut {
     const buffer = this.buffer;
     const at = this.at;
     buffer[at] = 0x22; // "
+    if (length > LONG_TEXT) {
+      // A prompt or completion the span records: one native check and copy beat the char loop here.
+      if (!PLAIN_JSON_TEXT.test(text)) return this.utf8(JSON.stringify(text));
+      buffer.write(text, at + 1, length, 'latin1');
+      buffer[at + 1 + length] = 0x22;
+      this.at = at + length + 2;
+      return;
+    }
     for (let i = 0; i < length; i++) {
       const c = text.charCodeAt(i);
       // Printable ASCII but `"` and `\` is its own JSON text; anything else JSON.stringify escapes.
