@@ -1,5 +1,6 @@
 import type { SpanRecord } from '#libs/contracts';
-import { CallSpan, RandomSpanIds, unixNanos, type SpanClock, type SpanIdSource } from './call-span.js';
+import { CallSpan, RandomSpanIds, unixNanos, type SpanClock, type SpanIdSource, type SpanJson } from './call-span.js';
+import { SpanBatchWriter } from './span-publisher.js';
 
 class Recorder {
   records: SpanRecord[] = [];
@@ -110,14 +111,22 @@ describe('RandomSpanIds', () => {
   });
 });
 
-/** A sink that takes the span's own JSON, as SpanPublisher does. */
+/**
+ * A sink that has the span write its own JSON, as SpanPublisher does: into a batch writer whose
+ * first buffer is small (the span's pieces make it grow), the span's text read back from the batch.
+ */
 class JsonRecorder {
   texts: string[] = [];
   add(): void {
-    throw new Error('a sink with addJson gets JSON');
+    throw new Error('a sink with addSpan has the span write its JSON');
   }
-  addJson(json: string): void {
-    this.texts.push(json);
+  addSpan(span: SpanJson): void {
+    const writer = new SpanBatchWriter(16);
+    writer.addSpan(span);
+    const batch = Buffer.from(writer.seal().bytes).toString('utf8');
+    const head = `{"batchId":"${writer.batchId}","spans":[`;
+    expect(batch.startsWith(head) && batch.endsWith(']}')).toBe(true);
+    this.texts.push(batch.slice(head.length, -2));
   }
 }
 
@@ -172,6 +181,18 @@ describe('CallSpan JSON', () => {
       span.setAttribute('s.del', 'a\u007fb');
       span.setAttribute('s.lone_surrogate', 'x\ud800y');
       span.setAttribute('s.slash', 'a/b\\c');
+      span.setAttribute('n.max_safe', Number.MAX_SAFE_INTEGER);
+      span.setAttribute('n.min_safe', -Number.MAX_SAFE_INTEGER);
+      span.setAttribute('n.past_safe', 2 ** 60);
+      span.setAttribute('n.ten', 10);
+      span.setAttribute('n.zero', 0);
+      span.setAttribute('a.numbers', [0, -0, 1.5, -7, Number.NaN, 123456789012]);
+      span.setAttribute('a.booleans', [true, false]);
+      span.setAttribute('a.empty', []);
+      span.setAttribute('a.mixed_text', ['', 'é', 'a"b', 'plain']);
+      span.setAttribute('k\u00e9y "q"', 'key needs escaping and is not ASCII');
+      span.setAttribute('s.long_plain', `${'gpt-4o-mini '.repeat(10)}~!`);
+      span.setAttribute('s.long_escaped', `${'text '.repeat(20)}\n"end" é`);
     }, '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01');
     expect(text).toBe(JSON.stringify(record));
     expect(JSON.parse(text)).toEqual(record);
@@ -197,6 +218,18 @@ describe('CallSpan JSON', () => {
       's.del',
       's.lone_surrogate',
       's.slash',
+      'n.max_safe',
+      'n.min_safe',
+      'n.past_safe',
+      'n.ten',
+      'n.zero',
+      'a.numbers',
+      'a.booleans',
+      'a.empty',
+      'a.mixed_text',
+      'k\u00e9y "q"',
+      's.long_plain',
+      's.long_escaped',
     ]);
     expect(record.status).toEqual({ code: 'error', message: 'upstream said "no"\n' });
   });

@@ -5,8 +5,35 @@ import type { SpanAttributeValue, SpanRecord } from '#libs/contracts';
 /** Where a span goes when it ends (the publisher that batches spans onto the bus). */
 export interface SpanSink {
   add(record: SpanRecord): void;
-  /** The same record already as its JSON text (what CallSpan hands a sink that takes it: no record object). */
-  addJson?(json: string): void;
+  /**
+   * The same record as JSON text the span writes itself into the sink's output (what CallSpan
+   * hands a sink that takes it: no record object, and no string of the span's JSON either).
+   */
+  addSpan?(span: SpanJson): void;
+}
+
+/** A span that writes its SpanRecord's JSON (the text JSON.stringify makes of the record). */
+export interface SpanJson {
+  writeJson(out: JsonTextOut): void;
+}
+
+/**
+ * Where a span writes its JSON, piece by piece, straight into the bytes that go on the bus.
+ * Building the span's text as one string first cost ~3.7 KB of short-lived strings a span (the
+ * pieces' cons strings, then their flattened copy for Buffer.write): the largest allocation site of
+ * the json-c64 bench's allocation profile.
+ */
+export interface JsonTextOut {
+  /** JSON text already encoded as UTF-8 (the constant and cached pieces: copied, not re-encoded). */
+  bytes(encoded: Uint8Array): void;
+  /** Text that is JSON already (punctuation, hex ids, a number's text). */
+  json(text: string): void;
+  /** A string as JSON.stringify writes it, quotes included. */
+  string(text: string): void;
+  /** A number as JSON.stringify writes it: its shortest text, `null` when it is not finite. */
+  number(n: number): void;
+  /** A non-negative integer below 2^53 in decimal, zero-padded to at least `width` digits. */
+  digits(n: number, width: number): void;
 }
 
 /** Whose call a span records: the gateway key's tenant (read once per object: give a new object for other ids, never change one). */
@@ -79,18 +106,44 @@ let lastSecondsText = '';
  * V8's slow path, and spans end many times a second.
  */
 export function unixNanos(ms: number): string {
+  const nanos = splitUnixNanos(ms);
+  if (nanos.seconds === 0) return String(nanos.nanos);
+  return secondsText(nanos.seconds) + String(nanos.nanos).padStart(9, '0');
+}
+
+/** unixNanos(ms) with its quotes, written without making its string. */
+function writeUnixNanos(out: JsonTextOut, ms: number): void {
+  const nanos = splitUnixNanos(ms);
+  out.json('"');
+  if (nanos.seconds === 0) out.digits(nanos.nanos, 1);
+  else {
+    out.json(secondsText(nanos.seconds));
+    out.digits(nanos.nanos, 9);
+  }
+  out.json('"');
+}
+
+/** One object reused by every call (it never escapes: read right after). */
+const SPLIT = { seconds: 0, nanos: 0 };
+
+function splitUnixNanos(ms: number): typeof SPLIT {
   let seconds = Math.floor(ms / 1000);
   let nanos = Math.round((ms - seconds * 1000) * 1e6);
   if (nanos >= 1e9) {
     seconds += 1;
     nanos -= 1e9;
   }
-  if (seconds === 0) return String(nanos);
+  SPLIT.seconds = seconds;
+  SPLIT.nanos = nanos;
+  return SPLIT;
+}
+
+function secondsText(seconds: number): string {
   if (seconds !== lastSeconds) {
     lastSeconds = seconds;
     lastSecondsText = String(seconds);
   }
-  return lastSecondsText + String(nanos).padStart(9, '0');
+  return lastSecondsText;
 }
 
 export interface CallSpanStart {
@@ -110,11 +163,12 @@ const UNSET: SpanRecord['status'] = { code: 'unset' };
  * request path, whose attribute validation, context objects and conversion to a record cost a
  * proxy's whole budget several times over (`npm run bench -- --profile` showed ~12 us per call).
  */
-export class CallSpan {
+export class CallSpan implements SpanJson {
   readonly traceId: string;
   readonly spanId: string;
   readonly parentSpanId: string | null;
   private readonly startMs: number;
+  private endMs = 0;
   private status = UNSET;
   private ended = false;
   /**
@@ -160,25 +214,16 @@ export class CallSpan {
     this.setAttribute('error.type', type);
   }
 
-  /** Ends the span and hands its record (its JSON, when the sink takes that) to the sink; a second call does nothing. */
+  /** Ends the span and hands its record (or itself, to write its JSON, when the sink takes that) to the sink; a second call does nothing. */
   end(): void {
     if (this.ended) return;
     this.ended = true;
-    const endMs = this.clock.nowMs();
-    const startTimeUnixNano = unixNanos(this.startMs);
-    const endTimeUnixNano = unixNanos(Math.max(endMs, this.startMs));
-    const { name, tenant } = this.start;
-    if (this.sink.addJson) {
-      // The same text JSON.stringify makes of the record below (keys in the same order).
-      this.sink.addJson(
-        // The ids are lowercase hex (ours, or a traceparent's that parseTraceParent checked): their own JSON between quotes.
-        `{"traceId":"${this.traceId}","spanId":"${this.spanId}","parentSpanId":${this.parentSpanId === null ? 'null' : `"${this.parentSpanId}"`},` +
-          `"name":${jsonString(name)},"startTimeUnixNano":"${startTimeUnixNano}","endTimeUnixNano":"${endTimeUnixNano}",` +
-          `"status":${this.status === UNSET ? UNSET_JSON : JSON.stringify(this.status)},"attributes":${this.attributesJson()},` +
-          `${tenantJson(tenant)},"source":"gateway"}`,
-      );
+    this.endMs = Math.max(this.clock.nowMs(), this.startMs);
+    if (this.sink.addSpan) {
+      this.sink.addSpan(this);
       return;
     }
+    const { name, tenant } = this.start;
     const attributes: Record<string, SpanAttributeValue> = {};
     for (let i = 0; i < this.keys.length; i++) attributes[this.keys[i]!] = this.values[i]!;
     this.sink.add({
@@ -186,8 +231,8 @@ export class CallSpan {
       spanId: this.spanId,
       parentSpanId: this.parentSpanId,
       name,
-      startTimeUnixNano,
-      endTimeUnixNano,
+      startTimeUnixNano: unixNanos(this.startMs),
+      endTimeUnixNano: unixNanos(this.endMs),
       status: this.status,
       attributes,
       organisationId: tenant.organisationId,
@@ -197,81 +242,103 @@ export class CallSpan {
     });
   }
 
-  private attributesJson(): string {
-    let json = '{';
+  /** The ended span's record as the text JSON.stringify makes of it (keys in the same order). */
+  writeJson(out: JsonTextOut): void {
+    // The ids are lowercase hex (ours, or a traceparent's that parseTraceParent checked): their own JSON between quotes.
+    out.bytes(TRACE_ID);
+    out.json(this.traceId);
+    out.bytes(SPAN_ID);
+    out.json(this.spanId);
+    if (this.parentSpanId === null) out.bytes(NO_PARENT_NAME);
+    else {
+      out.bytes(PARENT_ID);
+      out.json(this.parentSpanId);
+      out.bytes(NAME);
+    }
+    out.string(this.start.name);
+    out.bytes(START_TIME);
+    writeUnixNanos(out, this.startMs);
+    out.bytes(END_TIME);
+    writeUnixNanos(out, this.endMs);
+    out.bytes(STATUS);
+    if (this.status === UNSET) out.bytes(UNSET_JSON);
+    else out.json(JSON.stringify(this.status));
+    out.bytes(ATTRIBUTES);
     let first = true;
     for (let i = 0; i < this.keys.length; i++) {
       const value = this.values[i];
       if (value === undefined) continue; // as JSON.stringify leaves it out
       const key = keyJson(this.keys[i]!);
-      // A plain string (most values: names, ids) follows its key's `"key":"` directly: three
-      // concatenations where the separator, the key and the quoted value took five.
-      if (typeof value === 'string' && PLAIN_JSON_TEXT.test(value)) {
-        json += first ? key.quoted : key.nextQuoted;
-        json += value;
-        json += '"';
-      } else {
-        json += first ? key.bare : key.next;
-        json += typeof value === 'string' ? JSON.stringify(value) : typeof value === 'number' ? jsonNumber(value) : typeof value === 'boolean' ? (value ? 'true' : 'false') : JSON.stringify(value);
-      }
+      out.bytes(first ? key.bare : key.next);
       first = false;
+      if (Array.isArray(value)) {
+        out.json('[');
+        for (let j = 0; j < value.length; j++) {
+          if (j > 0) out.json(',');
+          writeValue(out, value[j]);
+        }
+        out.json(']');
+      } else writeValue(out, value);
     }
-    return json + '}';
+    out.json('},');
+    out.bytes(tenantJson(this.start.tenant));
+    out.bytes(SOURCE);
   }
 }
 
-const UNSET_JSON = JSON.stringify(UNSET);
+/** An attribute's value (or an array's element) as JSON.stringify writes it. */
+function writeValue(out: JsonTextOut, value: unknown): void {
+  if (typeof value === 'string') out.string(value);
+  else if (typeof value === 'number') out.number(value);
+  else if (typeof value === 'boolean') out.json(value ? 'true' : 'false');
+  // Outside the type: what JSON.stringify makes of it (null where it writes nothing, as in an array).
+  else out.json(JSON.stringify(value) ?? 'null');
+}
+
+/** The span JSON's constant pieces, encoded once. */
+const UNSET_JSON = Buffer.from(JSON.stringify(UNSET));
+const TRACE_ID = Buffer.from('{"traceId":"');
+const SPAN_ID = Buffer.from('","spanId":"');
+const NO_PARENT_NAME = Buffer.from('","parentSpanId":null,"name":');
+const PARENT_ID = Buffer.from('","parentSpanId":"');
+const NAME = Buffer.from('","name":');
+const START_TIME = Buffer.from(',"startTimeUnixNano":');
+const END_TIME = Buffer.from(',"endTimeUnixNano":');
+const STATUS = Buffer.from(',"status":');
+const ATTRIBUTES = Buffer.from(',"attributes":{');
+const SOURCE = Buffer.from(',"source":"gateway"}');
 
 /**
  * A tenant's members of the span JSON, made once per tenant object (its fields are read once, as
  * the span's start attributes are): the gateway passes each call's key principal, the same object
  * for every call of a key, so its ids are escaped once rather than per span.
  */
-const TENANT_JSON = new WeakMap<SpanTenant, string>();
+const TENANT_JSON = new WeakMap<SpanTenant, Buffer>();
 
-function tenantJson(tenant: SpanTenant): string {
+function tenantJson(tenant: SpanTenant): Buffer {
   let json = TENANT_JSON.get(tenant);
   if (json === undefined) {
-    json = `"organisationId":${jsonString(tenant.organisationId)},"projectId":${tenant.projectId === null ? 'null' : jsonString(tenant.projectId)},"keyId":${tenant.keyId === null ? 'null' : jsonString(tenant.keyId)}`;
+    json = Buffer.from(`"organisationId":${JSON.stringify(tenant.organisationId)},"projectId":${JSON.stringify(tenant.projectId)},"keyId":${JSON.stringify(tenant.keyId)}`);
     TENANT_JSON.set(tenant, json);
   }
   return json;
-}
-
-/** Printable ASCII but `"` and `\\`: a string of only these is its own JSON text between quotes. */
-const PLAIN_JSON_TEXT = /^[\x20\x21\x23-\x5b\x5d-\x7e]*$/;
-
-/**
- * A string as JSON.stringify writes it. The ids, names and model names a span carries are plain
- * ASCII, quoted as they are (JSON.stringify per attribute was most of a span's serialisation in the
- * JSON call's profile, ~60 ns each); anything else is escaped by JSON.stringify.
- */
-function jsonString(text: string): string {
-  return PLAIN_JSON_TEXT.test(text) ? `"${text}"` : JSON.stringify(text);
-}
-
-/** A number as JSON.stringify writes it: its shortest text, `null` when it is not finite. */
-function jsonNumber(n: number): string {
-  return Number.isFinite(n) ? String(n) : 'null';
 }
 
 /** `"key":` of the attribute names a process uses (a few dozen constants), escaped once each. */
 const KEY_JSON = new Map<string, KeyJson>();
 const KEY_JSON_LIMIT = 1024;
 
-/** An attribute name's JSON before its value: first or after a comma, and with a string value's opening quote. */
+/** An attribute name's JSON before its value: first, or after a comma. */
 interface KeyJson {
-  bare: string;
-  next: string;
-  quoted: string;
-  nextQuoted: string;
+  bare: Buffer;
+  next: Buffer;
 }
 
 function keyJson(key: string): KeyJson {
   let json = KEY_JSON.get(key);
   if (json === undefined) {
     const bare = `${JSON.stringify(key)}:`;
-    json = { bare, next: `,${bare}`, quoted: `${bare}"`, nextQuoted: `,${bare}"` };
+    json = { bare: Buffer.from(bare), next: Buffer.from(`,${bare}`) };
     if (KEY_JSON.size < KEY_JSON_LIMIT) KEY_JSON.set(key, json);
   }
   return json;

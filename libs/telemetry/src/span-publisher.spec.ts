@@ -1,5 +1,7 @@
 import { JsonBytes, type DurablePayload, type DurableStreams } from '#libs/bus';
 import type { DurableSubject, SpanBatch, SpanRecord } from '#libs/contracts';
+import type { JsonTextOut, SpanJson } from './call-span.js';
+import { CallSpan } from './call-span.js';
 import { SpanBatchWriter, SpanPublisher } from './span-publisher.js';
 
 const decode = (payload: unknown): SpanBatch => {
@@ -58,6 +60,43 @@ describe('SpanBatchWriter', () => {
     expect(batchOf(spans, 64).batch.spans).toEqual(spans);
   });
 
+  it('takes spans that write their own JSON, piece by piece, between spans given as text; a span that throws while writing leaves the batch as it was', () => {
+    const writer = new SpanBatchWriter(8);
+    const pieces: SpanJson = {
+      writeJson(out: JsonTextOut) {
+        out.bytes(Buffer.from('{"ké":'));
+        out.string('modèle "x" 😀');
+        out.json(',"n":[');
+        for (const n of [0, -0, -12, 1.5, 2 ** 60, Number.NaN, 1e21]) {
+          out.number(n);
+          out.json(',');
+        }
+        out.digits(42, 9);
+        out.json('],"plain":');
+        out.string('gpt-4o-mini');
+        out.json('}');
+      },
+    };
+    const throwing: SpanJson = {
+      writeJson(out: JsonTextOut) {
+        out.json('{"half":');
+        throw new Error('cannot serialise');
+      },
+    };
+    writer.add(JSON.stringify({ first: 1 }));
+    expect(() => writer.addSpan(throwing)).toThrow('cannot serialise');
+    writer.addSpan(pieces);
+    expect(() => writer.addSpan(throwing)).toThrow('cannot serialise');
+    writer.add(JSON.stringify({ last: 2 }));
+    expect(writer.count).toBe(3);
+    const text = Buffer.from(writer.seal().bytes).toString('utf8');
+    expect(text).toBe(
+      `{"batchId":"${writer.batchId}","spans":[${JSON.stringify({ first: 1 })},` +
+        `${JSON.stringify({ 'ké': 'modèle "x" 😀', n: [0, -0, -12, 1.5, 2 ** 60, Number.NaN, 1e21, 0], plain: 'gpt-4o-mini' }).replace(',0]', ',000000042]')},` +
+        `${JSON.stringify({ last: 2 })}]}`,
+    );
+  });
+
   it('gives each batch its own id', () => {
     expect(new SpanBatchWriter().batchId).not.toBe(new SpanBatchWriter().batchId);
   });
@@ -99,4 +138,28 @@ describe('SpanPublisher', () => {
     expect(batches.map((b) => b.spans.map((s) => s.attributes['gen_ai.request.model']))).toEqual([['m0', 'm1'], ['m2', 'm3'], ['m4']]);
     expect(new Set(durable.calls.map((c) => c.msgId)).size).toBe(3);
   });
+
+  it('publishes call spans it has write themselves exactly as the records they stand for, once each, across batches and a failed publish', async () => {
+    const durable = new FakeDurable(1);
+    const publisher = new SpanPublisher(durable as unknown as DurableStreams, { flushIntervalMs: 10, maxBatchSize: 2 });
+    const tenant = { organisationId: 'org_a', projectId: null, keyId: 'key_1' };
+    const expected: SpanRecord[] = [];
+    for (let i = 0; i < 5; i++) {
+      // The same calls on a span into a sink that takes records, and on one into the publisher.
+      for (const sink of [{ add: (r: SpanRecord) => expected.push(JSON.parse(JSON.stringify(r)) as SpanRecord) }, publisher]) {
+        let ms = 1_796_522_556_123 + i * 1.125;
+        const clock = { nowMs: () => (ms += 0.25) };
+        const ids = { traceId: () => '4bf92f3577b34da6a3ce929d0e0e4736', spanId: () => `00f067aa0ba902b${i}` };
+        const span = new CallSpan(sink, clock, ids, { name: `chat m${i}`, tenant, attributes: { 'gen_ai.request.model': `m${i}`, 'gen_ai.request.stream': i % 2 === 0 } });
+        span.setAttribute('gen_ai.usage.input_tokens', 1000 + i);
+        span.setAttribute('gen_ai.response.finish_reasons', ['stop']);
+        span.end();
+        span.end();
+      }
+    }
+    await publisher.forceFlush();
+    const published = [...new Map(durable.calls.map((c) => [c.msgId, decode(c.payload)])).values()].flatMap((b) => b.spans);
+    expect(published).toEqual(expected);
+    expect(publisher.counters).toEqual({ spansQueued: 5, spansPublished: 5, publishFailures: 1, pending: 0 });
+  }, 10_000);
 });
