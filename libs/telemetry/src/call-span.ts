@@ -295,30 +295,37 @@ function writeValue(out: JsonTextOut, value: unknown): void {
   else out.json(JSON.stringify(value) ?? 'null');
 }
 
+/**
+ * UTF-8 of a piece of span JSON kept for the process's life, in memory of its own: a small
+ * Buffer.from is a slice of Node's shared 8 KB pool, which a cached slice would keep alive whole.
+ */
+const UTF8 = new TextEncoder();
+const encoded = (text: string): Uint8Array => UTF8.encode(text);
+
 /** The span JSON's constant pieces, encoded once. */
-const UNSET_JSON = Buffer.from(JSON.stringify(UNSET));
-const TRACE_ID = Buffer.from('{"traceId":"');
-const SPAN_ID = Buffer.from('","spanId":"');
-const NO_PARENT_NAME = Buffer.from('","parentSpanId":null,"name":');
-const PARENT_ID = Buffer.from('","parentSpanId":"');
-const NAME = Buffer.from('","name":');
-const START_TIME = Buffer.from(',"startTimeUnixNano":');
-const END_TIME = Buffer.from(',"endTimeUnixNano":');
-const STATUS = Buffer.from(',"status":');
-const ATTRIBUTES = Buffer.from(',"attributes":{');
-const SOURCE = Buffer.from(',"source":"gateway"}');
+const UNSET_JSON = encoded(JSON.stringify(UNSET));
+const TRACE_ID = encoded('{"traceId":"');
+const SPAN_ID = encoded('","spanId":"');
+const NO_PARENT_NAME = encoded('","parentSpanId":null,"name":');
+const PARENT_ID = encoded('","parentSpanId":"');
+const NAME = encoded('","name":');
+const START_TIME = encoded(',"startTimeUnixNano":');
+const END_TIME = encoded(',"endTimeUnixNano":');
+const STATUS = encoded(',"status":');
+const ATTRIBUTES = encoded(',"attributes":{');
+const SOURCE = encoded(',"source":"gateway"}');
 
 /**
  * A tenant's members of the span JSON, made once per tenant object (its fields are read once, as
  * the span's start attributes are): the gateway passes each call's key principal, the same object
  * for every call of a key, so its ids are escaped once rather than per span.
  */
-const TENANT_JSON = new WeakMap<SpanTenant, Buffer>();
+const TENANT_JSON = new WeakMap<SpanTenant, Uint8Array>();
 
-function tenantJson(tenant: SpanTenant): Buffer {
+function tenantJson(tenant: SpanTenant): Uint8Array {
   let json = TENANT_JSON.get(tenant);
   if (json === undefined) {
-    json = Buffer.from(`"organisationId":${JSON.stringify(tenant.organisationId)},"projectId":${JSON.stringify(tenant.projectId)},"keyId":${JSON.stringify(tenant.keyId)}`);
+    json = encoded(`"organisationId":${JSON.stringify(tenant.organisationId)},"projectId":${JSON.stringify(tenant.projectId)},"keyId":${JSON.stringify(tenant.keyId)}`);
     TENANT_JSON.set(tenant, json);
   }
   return json;
@@ -330,15 +337,15 @@ const KEY_JSON_LIMIT = 1024;
 
 /** An attribute name's JSON before its value: first, or after a comma. */
 interface KeyJson {
-  bare: Buffer;
-  next: Buffer;
+  bare: Uint8Array;
+  next: Uint8Array;
 }
 
 function keyJson(key: string): KeyJson {
   let json = KEY_JSON.get(key);
   if (json === undefined) {
     const bare = `${JSON.stringify(key)}:`;
-    json = { bare: Buffer.from(bare), next: Buffer.from(`,${bare}`) };
+    json = { bare: encoded(bare), next: encoded(`,${bare}`) };
     if (KEY_JSON.size < KEY_JSON_LIMIT) KEY_JSON.set(key, json);
   }
   return json;
